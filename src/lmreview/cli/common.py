@@ -1,0 +1,73 @@
+"""What every command shares: settings from the global options, the store, console output, error handling."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from lmreview.errors import BadInput, LmreviewError
+from lmreview.settings import Settings
+from lmreview.store import Store, open_store
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+if not console.is_terminal:  # piped or captured: do not wrap tables at 80 columns
+    console.width = 160
+
+
+@dataclass
+class State:
+    settings: Settings
+    _store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.database_url)
+        return self._store
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.store().session() as session:
+            yield session
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State), "the root command sets the state"
+    return obj
+
+
+class ErrorHandlingGroup(TyperGroup):
+    """Turns a user's mistake into lines on stderr and exit status 2 (never a traceback)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors its own click Context type
+        try:
+            return super().invoke(ctx)
+        except BadInput as exc:
+            for line in exc.lines():
+                err.print(line, markup=False, soft_wrap=True)
+            for warning in exc.warnings:
+                err.print(str(warning), markup=False, soft_wrap=True)
+            err.print(f"error: {exc.message}", markup=False)
+            sys.exit(2)
+        except LmreviewError as exc:
+            err.print(f"error: {exc.message}", markup=False, soft_wrap=True)
+            sys.exit(2)
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            err.print(f"error: cannot use the database ({reason})", markup=False, soft_wrap=True)
+            sys.exit(1)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,67 @@
+"""``lmreview``: the root command and its global options."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lmreview import __version__
+from lmreview.cli import db, portfolio, serve, stats, user
+from lmreview.cli.common import ErrorHandlingGroup, State
+from lmreview.errors import LmreviewError
+from lmreview.settings import get_settings
+
+app = typer.Typer(
+    cls=ErrorHandlingGroup,
+    help="Portfolio reviews and evaluations of labour-migration projects.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lmreview {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_url: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database: a file path (SQLite) or a URL such as postgresql://user@host/db. "
+            "Default: $LMREVIEW_DATABASE_URL, else ./lmreview.db.",
+            show_default=False,
+        ),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--user", help="Name to act as in the audit log (default: cli:<login name>)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    try:
+        settings = get_settings(database_url=db_url, user=as_user)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise LmreviewError(f"bad setting: {exc}") from None
+    ctx.obj = State(settings)
+
+
+app.add_typer(db.app, name="db")
+app.add_typer(portfolio.app, name="portfolio")
+app.add_typer(user.app, name="user")
+app.command("stats")(stats.stats)
+app.command("demo")(serve.demo)
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,429 @@
+"""Importing a portfolio file (CSV, XLSX or IATI activity XML) into the register.
+
+An import is one transaction. Every problem of the file is collected first; if there is any error, nothing is
+written and :class:`~lmreview.errors.BadInput` lists them all. Otherwise projects are created or updated by code
+(case-insensitively), each change is written to the audit log, and the import itself is recorded as a batch.
+
+A re-import updates only the fields the file has columns for: an empty cell clears the field, a missing column
+leaves it as it is (so an IATI file does not erase the categories a reviewer assigned). Projects that are not in
+the file are kept and listed in the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lmreview.errors import BadInput, Problem
+from lmreview.portfolio import countries as country_codes
+from lmreview.portfolio import snapshot
+from lmreview.portfolio.models import (
+    Budget,
+    Category,
+    Country,
+    ImportBatch,
+    Indicator,
+    IndicatorPeriod,
+    Portfolio,
+    Project,
+    ProjectCountry,
+    ProjectTag,
+    Region,
+    Result,
+    Tag,
+)
+from lmreview.portfolio.schemas import ProjectRecord, ResultRecord
+from lmreview.portfolio.snapshot import Snapshot
+from lmreview.portfolio.tabular import parse_table
+from lmreview.store import audit
+from lmreview.tables import read_table, sniff_format
+
+PORTFOLIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+IATI_FIELDS = {
+    "title",
+    "objective",
+    "start_date",
+    "end_date",
+    "planned_start",
+    "planned_end",
+    "planned_months",
+    "nce_months",
+    "status",
+    "budget_usd",
+    "currency",
+    "countries",
+    "iati_identifier",
+    "budgets",
+    "results",
+    "tags",
+}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(slots=True)
+class ProjectChange:
+    code: str
+    changes: list[FieldChange]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    portfolio: str
+    filename: str
+    file_format: str
+    created: list[str] = field(default_factory=list)
+    updated: list[ProjectChange] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    batch_id: int | None = None
+    dry_run: bool = False
+
+
+def check_portfolio_name(name: str) -> str:
+    if not PORTFOLIO_NAME.match(name):
+        raise BadInput(
+            [
+                Problem(
+                    name,
+                    0,
+                    "-",
+                    f'"{name}" cannot name a portfolio: use letters, digits, "_", "-" or "." '
+                    "(at most 80, starting with a letter or digit); pass --portfolio NAME",
+                )
+            ]
+        )
+    return name
+
+
+def portfolio_name_for(path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.") or "portfolio"
+
+
+def import_file(
+    session: Session,
+    path: Path,
+    *,
+    portfolio: str | None = None,
+    actor: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import ``path`` into ``portfolio`` (default: the file's name without extension).
+
+    >>> import_file(session, Path("lm2016.csv"), actor="cli:ana")  # doctest: +SKIP
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput([Problem(str(path), 0, "-", "no such file")]) from None
+    except IsADirectoryError:
+        raise BadInput([Problem(str(path), 0, "-", "this is a folder, not a file")]) from None
+    except OSError as exc:
+        raise BadInput([Problem(str(path), 0, "-", f"cannot read the file ({exc.strerror})")]) from None
+    return import_data(
+        session,
+        data,
+        filename=str(path),
+        portfolio=portfolio or portfolio_name_for(path),
+        actor=actor,
+        dry_run=dry_run,
+        progress=progress,
+    )
+
+
+def parse_file(data: bytes, filename: str) -> tuple[str, list[ProjectRecord], list[Problem], set[str]]:
+    """Format, records, problems and the fields the file provides; raises BadInput for file-level errors."""
+    kind = sniff_format(data, filename)
+    if kind == "xml":
+        from lmreview.portfolio.iati import parse_iati
+
+        records, problems = parse_iati(data, filename)
+        provided = set(IATI_FIELDS)
+        if any(r.region for r in records):
+            provided.add("region")
+        provided |= {f"extra:{k}" for r in records for k in r.extra}
+        return "iati", records, problems, provided
+    table = read_table(data, filename)
+    records, problems, provided = parse_table(table)
+    return table.file_format, records, problems, provided
+
+
+def import_data(
+    session: Session,
+    data: bytes,
+    *,
+    filename: str,
+    portfolio: str,
+    actor: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    check_portfolio_name(portfolio)
+    file_format, records, problems, provided = parse_file(data, filename)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise BadInput(problems)
+    if not records:
+        raise BadInput([Problem(filename, 0, "-", "the file holds no projects")])
+
+    report = ImportReport(
+        portfolio=portfolio,
+        filename=filename,
+        file_format=file_format,
+        warnings=[p for p in problems if p.severity == "warning"],
+        dry_run=dry_run,
+    )
+    savepoint = session.begin_nested()
+    writer = _Writer(session, portfolio, actor)
+    batch = ImportBatch(
+        portfolio_id=writer.portfolio.id,
+        filename=Path(filename).name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        file_format=file_format,
+        actor=actor,
+        warnings=[str(w) for w in report.warnings],
+    )
+    session.add(batch)
+    session.flush()
+    seen: set[str] = set()
+    for done, record in enumerate(records, start=1):
+        seen.add(record.code.casefold())
+        writer.write(record, provided, batch.id, report)
+        if progress is not None:
+            progress(done, len(records))
+    writer.write_audit(batch.id)
+    report.not_in_file = sorted(p.code for k, p in writer.existing.items() if k not in seen)
+    batch.created, batch.updated, batch.unchanged = (
+        len(report.created),
+        len(report.updated),
+        len(report.unchanged),
+    )
+    session.flush()
+    report.batch_id = batch.id
+    if dry_run:
+        savepoint.rollback()
+        report.batch_id = None
+    else:
+        savepoint.commit()
+    return report
+
+
+class _Writer:
+    """Creates and updates the projects of one portfolio, with lookup caches for one import."""
+
+    def __init__(self, session: Session, portfolio: str, actor: str) -> None:
+        self.session = session
+        self.actor = actor
+        self.user_id = audit.actor_user_id(session, actor)
+        found = session.scalar(select(Portfolio).where(Portfolio.name == portfolio))
+        if found is None:
+            found = Portfolio(name=portfolio, title=portfolio)
+            session.add(found)
+            session.flush()
+        self.portfolio = found
+        self.existing = {
+            p.code.casefold(): p
+            for p in session.scalars(
+                select(Project)
+                .where(Project.portfolio_id == found.id)
+                .options(
+                    selectinload(Project.budgets),
+                    selectinload(Project.tags),
+                    selectinload(Project.results).selectinload(Result.indicators).selectinload(Indicator.periods),
+                )
+            )
+        }
+        self.regions = {r.name.casefold(): r for r in session.scalars(select(Region))}
+        self.categories = {
+            c.name.casefold(): c for c in session.scalars(select(Category).where(Category.portfolio_id == found.id))
+        }
+        self.countries = set(session.scalars(select(Country.iso3)))
+        self.tags = {(t.scheme, t.code): t for t in session.scalars(select(Tag))}
+        self.pending: list[tuple[Project, str, Snapshot | None, Snapshot, str]] = []
+
+    def write(self, record: ProjectRecord, provided: set[str], batch_id: int, report: ImportReport) -> None:
+        project = self.existing.get(record.code.casefold())
+        before = snapshot.of_project(project) if project is not None else None
+        target = snapshot.of_record(record, provided, before["extra"] if before else {})
+        changed = [k for k in target if before is None or before.get(k) != target[k]]
+        if before is not None and not changed:
+            report.unchanged.append(project.code if project else record.code)
+            return
+        if project is None:
+            project = Project(
+                portfolio_id=self.portfolio.id,
+                code=record.code,
+                extra={},
+                countries=[],
+                budgets=[],
+                results=[],
+                tags=[],
+                revisions=[],
+            )
+            self.session.add(project)
+            self.existing[record.code.casefold()] = project
+        self._apply(project, record, target, changed)
+        after = snapshot.of_project(project)
+        if before is None:
+            report.created.append(project.code)
+            action, summary = "create", f"created {project.code} from {Path(report.filename).name}"
+        else:
+            diff = [FieldChange(k, before.get(k), after.get(k)) for k in changed if k != "code"]
+            report.updated.append(ProjectChange(project.code, diff))
+            action = "update"
+            summary = f"{', '.join(c.field for c in diff)} from {Path(report.filename).name}"
+        self.pending.append((project, action, before, after, summary))
+
+    def write_audit(self, batch_id: int) -> None:
+        """One audit event per created or updated project, once their ids are known."""
+        self.session.flush()
+        for project, action, before, after, summary in self.pending:
+            audit.record(
+                self.session,
+                actor=self.actor,
+                user_id=self.user_id,
+                action=action,
+                entity="project",
+                entity_id=project.id,
+                before=before,
+                after=after,
+                summary=summary,
+                import_batch_id=batch_id,
+            )
+        self.pending.clear()
+
+    def _apply(self, project: Project, record: ProjectRecord, target: dict[str, Any], changed: list[str]) -> None:
+        for name in changed:
+            if name in snapshot.SCALARS:
+                value = getattr(record, name)
+                if name == "currency" and value is None:
+                    value = "USD"
+                setattr(project, name, value)
+            elif name == "region":
+                project.region = self._region(record.region)
+            elif name == "category":
+                project.category = self._category(record.category)
+            elif name == "extra":
+                project.extra = target["extra"]
+            elif name == "countries":
+                self._ensure_countries([c.iso3 for c in record.countries if c.iso3])
+                project.countries = [
+                    ProjectCountry(position=i, name=c.name, iso3=c.iso3, percentage=c.percentage)
+                    for i, c in enumerate(record.countries)
+                ]
+            elif name == "budgets":
+                project.budgets = [
+                    Budget(
+                        kind=b.kind,
+                        status=b.status,
+                        period_start=b.period_start,
+                        period_end=b.period_end,
+                        value=b.value,
+                        currency=b.currency,
+                        value_date=b.value_date,
+                    )
+                    for b in record.budgets
+                ]
+            elif name == "tags":
+                project.tags = [
+                    ProjectTag(
+                        tag=self._tag(t.scheme, t.code, t.name),
+                        percentage=t.percentage,
+                        significance=t.significance,
+                    )
+                    for t in record.tags
+                ]
+            elif name == "results":
+                project.results = []
+                self.session.flush()  # results refer to the project by id
+                project.results = [self._result(project.id, r, i) for i, r in enumerate(record.results)]
+
+    def _result(self, project_id: int, record: ResultRecord, position: int) -> Result:
+        return Result(
+            project_id=project_id,
+            position=position,
+            level=record.level,
+            title=record.title,
+            description=record.description,
+            indicators=[
+                Indicator(
+                    position=i,
+                    title=ind.title,
+                    description=ind.description,
+                    measure=ind.measure,
+                    ascending=ind.ascending,
+                    baseline=ind.baseline,
+                    baseline_year=ind.baseline_year,
+                    periods=[
+                        IndicatorPeriod(
+                            period_start=p.period_start,
+                            period_end=p.period_end,
+                            target=p.target,
+                            actual=p.actual,
+                        )
+                        for p in ind.periods
+                    ],
+                )
+                for i, ind in enumerate(record.indicators)
+            ],
+            children=[self._result(project_id, c, i) for i, c in enumerate(record.children)],
+        )
+
+    def _region(self, name: str | None) -> Region | None:
+        if not name:
+            return None
+        region = self.regions.get(name.casefold())
+        if region is None:
+            region = Region(name=name)
+            self.session.add(region)
+            self.regions[name.casefold()] = region
+        return region
+
+    def _category(self, name: str | None) -> Category | None:
+        if not name:
+            return None
+        category = self.categories.get(name.casefold())
+        if category is None:
+            category = Category(portfolio_id=self.portfolio.id, name=name)
+            self.session.add(category)
+            self.categories[name.casefold()] = category
+        return category
+
+    def _tag(self, scheme: str, code: str, name: str | None) -> Tag:
+        tag = self.tags.get((scheme, code))
+        if tag is None:
+            tag = Tag(scheme=scheme, code=code, name=name)
+            self.session.add(tag)
+            self.tags[(scheme, code)] = tag
+        elif name and not tag.name:
+            tag.name = name
+        return tag
+
+    def _ensure_countries(self, codes: list[str]) -> None:
+        added = False
+        for code in codes:
+            if code in self.countries:
+                continue
+            country = country_codes.by_iso3(code)
+            if country is not None:
+                self.session.add(Country(iso3=country.iso3, iso2=country.iso2, name=country.name))
+                self.countries.add(code)
+                added = True
+        if added:  # before any project_country row refers to it
+            self.session.flush()

@@ -1,0 +1,237 @@
+"""The portfolio file contract: a CSV or XLSX table with one project per row.
+
+See docs/formats.md. :func:`parse_table` turns a :class:`~lmreview.tables.Table` into project records and the
+problems found, every one of them at once: a user fixes the whole file in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lmreview.errors import Problem
+from lmreview.portfolio import countries, values
+from lmreview.portfolio.schemas import CountryRef, ProjectRecord
+from lmreview.tables import Table, normalise_header
+
+COLUMNS = (
+    "code",
+    "title",
+    "funding_year",
+    "fund_line",
+    "budget_usd",
+    "countries",
+    "region",
+    "category",
+    "objective",
+    "start_date",
+    "end_date",
+    "planned_months",
+    "nce_months",
+    "status",
+)
+REQUIRED = ("code", "title")
+ALIASES = {
+    "project_code": "code",
+    "project_id": "code",
+    "project_title": "title",
+    "project_name": "title",
+    "year": "funding_year",
+    "line": "fund_line",
+    "budget_line": "fund_line",
+    "country": "countries",
+}
+MAX_CODE = 80
+MAX_TEXT = 20_000
+MAX_COUNTRY = 200
+# The width of the store's columns: a longer value is an error of the file, not a database failure.
+MAX_LENGTH = {"fund_line": 40, "status": 80, "region": 120, "category": 200}
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "funding_year": values.parse_year,
+    "budget_usd": values.parse_money,
+    "start_date": values.parse_date,
+    "end_date": values.parse_date,
+    "planned_months": values.parse_months,
+    "nce_months": values.parse_months,
+}
+
+
+def parse_table(table: Table) -> tuple[list[ProjectRecord], list[Problem], set[str]]:
+    """Records, problems (errors and warnings) and the fields the file provides.
+
+    The fields are the contract columns present (but ``code``) and ``extra:<header>`` for every other column.
+    """
+    problems: list[Problem] = []
+    name = table.filename
+    columns: dict[str, int] = {}
+    extras: dict[str, int] = {}
+    seen_headers: dict[str, str] = {}
+    for index, raw in enumerate(table.header):
+        if not raw:
+            continue
+        key = normalise_header(raw)
+        key = ALIASES.get(key, key)
+        if key in seen_headers:
+            problems.append(
+                Problem(
+                    name,
+                    table.header_row,
+                    raw,
+                    f'the header has "{seen_headers[key]}" and "{raw}": one column per field',
+                )
+            )
+            continue
+        seen_headers[key] = raw
+        if key in COLUMNS:
+            columns[key] = index
+        else:
+            extras[raw] = index
+    for required in REQUIRED:
+        if required not in columns:
+            problems.append(
+                Problem(
+                    name,
+                    table.header_row,
+                    required,
+                    f'the required column "{required}" is missing '
+                    f"(the header row has: {', '.join(h for h in table.header if h)})",
+                )
+            )
+    provided = (set(columns) - {"code"}) | {f"extra:{raw}" for raw in extras}
+    if problems:
+        return [], problems, provided
+    if not table.rows:
+        problems.append(Problem(name, table.header_row, "-", "the file has a header but no rows"))
+        return [], problems, provided
+
+    records: list[ProjectRecord] = []
+    first_row_of: dict[str, int] = {}
+    for number, cells in table.rows:
+        record, row_problems = _parse_row(name, number, cells, columns, extras, table.header)
+        problems.extend(row_problems)
+        code = cells[columns["code"]]
+        if code:
+            key = code.casefold()
+            if key in first_row_of:
+                problems.append(
+                    Problem(
+                        name,
+                        number,
+                        table.header[columns["code"]],
+                        f'"{code}" is already on row {first_row_of[key]}; codes must be unique',
+                    )
+                )
+                continue
+            first_row_of[key] = number
+        if record is not None:
+            records.append(record)
+    return records, problems, provided
+
+
+def _parse_row(
+    name: str,
+    number: int,
+    cells: list[str],
+    columns: dict[str, int],
+    extras: dict[str, int],
+    header: list[str],
+) -> tuple[ProjectRecord | None, list[Problem]]:
+    problems: list[Problem] = []
+
+    def cell(column: str) -> str:
+        index = columns.get(column)
+        return cells[index] if index is not None else ""
+
+    def header_of(column: str) -> str:
+        return header[columns[column]] if column in columns else column
+
+    parsed: dict[str, Any] = {}
+    for column, parse in _PARSERS.items():
+        text = cell(column)
+        if not text:
+            continue
+        try:
+            parsed[column] = parse(text)
+        except ValueError as exc:
+            problems.append(Problem(name, number, header_of(column), str(exc)))
+
+    code, title = cell("code"), cell("title")
+    if not code:
+        problems.append(Problem(name, number, header_of("code"), "the project code is empty"))
+    elif len(code) > MAX_CODE or any(ord(c) < 32 for c in code):
+        problems.append(
+            Problem(
+                name,
+                number,
+                header_of("code"),
+                f"a code is at most {MAX_CODE} printable characters",
+            )
+        )
+    if not title:
+        problems.append(Problem(name, number, header_of("title"), "the title is empty"))
+    for column in ("title", "objective"):
+        if len(cell(column)) > MAX_TEXT:
+            problems.append(Problem(name, number, header_of(column), f"longer than {MAX_TEXT} characters"))
+    for column, limit in MAX_LENGTH.items():
+        if len(cell(column)) > limit:
+            problems.append(Problem(name, number, header_of(column), f"longer than {limit} characters"))
+    start, end = parsed.get("start_date"), parsed.get("end_date")
+    if start is not None and end is not None and end < start:
+        problems.append(
+            Problem(
+                name,
+                number,
+                header_of("end_date"),
+                f"the end date {end.isoformat()} is before the start date {start.isoformat()}",
+            )
+        )
+    refs: list[CountryRef] = []
+    for part in cell("countries").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if len(part) > MAX_COUNTRY:
+            problems.append(
+                Problem(name, number, header_of("countries"), f'"{part[:40]}…" is longer than {MAX_COUNTRY} characters')
+            )
+            continue
+        country = countries.resolve(part)
+        if country is None:
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    header_of("countries"),
+                    f'"{part}" is not a country lmreview knows; kept as written',
+                    severity="warning",
+                )
+            )
+            refs.append(CountryRef(name=part))
+        else:
+            refs.append(CountryRef(name=country.name, iso3=country.iso3))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+
+    def optional(column: str) -> str | None:
+        return cell(column) or None
+
+    record = ProjectRecord(
+        row=number,
+        code=code,
+        title=title,
+        funding_year=parsed.get("funding_year"),
+        fund_line=optional("fund_line"),
+        budget_usd=parsed.get("budget_usd"),
+        countries=refs,
+        region=optional("region"),
+        category=optional("category"),
+        objective=optional("objective"),
+        start_date=start,
+        end_date=end,
+        planned_months=parsed.get("planned_months"),
+        nce_months=parsed.get("nce_months"),
+        status=optional("status"),
+        extra={raw: cells[index] for raw, index in extras.items() if cells[index]},
+    )
+    return record, problems

@@ -1,0 +1,1 @@
+"""Questionnaires: forms, respondents, invitations, responses (issue 4)."""

@@ -1,0 +1,75 @@
+"""One configuration object, read from ``LMREVIEW_*`` environment variables and built on demand.
+
+Nothing is read at import time: the CLI and ``create_app`` build a :class:`Settings` (or receive one from a test),
+so tests can point lmreview at any database.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE = "sqlite:///./lmreview.db"
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis", "dev", "test"}
+
+
+def database_url(value: str) -> str:
+    """``value`` as a SQLAlchemy URL: a URL is kept, a file path becomes an SQLite URL.
+
+    >>> database_url("reviews/idf.db")  # doctest: +ELLIPSIS
+    'sqlite:///...reviews/idf.db'
+    """
+    value = value.strip()
+    if "://" in value:
+        if value.startswith("postgres://"):  # the form Heroku-style tools print
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LMREVIEW_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    user: str | None = None
+    max_upload_bytes: int = 50 * 1024 * 1024
+    secure_cookies: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return database_url(value)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.lower() in PLACEHOLDER_SECRETS or len(value) < 32:
+            raise ValueError(
+                "LMREVIEW_SECRET_KEY must be at least 32 random characters "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return value
+
+    @property
+    def actor(self) -> str:
+        """Who the CLI acts as, for the audit log."""
+        if self.user:
+            return self.user
+        try:
+            return f"cli:{getpass.getuser()}"
+        except (KeyError, OSError):
+            return "cli:unknown"
+
+
+def get_settings(**overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""Alembic environment: runs on the engine lmreview hands over (see lmreview.store.migrate)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine, create_engine
+
+from lmreview.store.registry import metadata
+
+config = context.config
+
+
+def _engine() -> Engine:
+    engine = config.attributes.get("engine")
+    if isinstance(engine, Engine):
+        return engine
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url is not set"
+    return create_engine(url)
+
+
+def run_migrations() -> None:
+    engine = _engine()
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,262 @@
+"""Reading a table from a CSV or XLSX file, for every importer that takes one.
+
+:func:`read_table` returns the header and the data rows with their row numbers (the line in a CSV, the row in the
+sheet), or raises :class:`~lmreview.errors.BadInput` listing what is wrong with the file as a whole. It never lets a
+library's exception reach the user: wrong encodings, binary files, corrupt or oversized workbooks and zip bombs
+become one clear message each.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from lmreview.errors import BadInput, Problem
+
+MAX_UNCOMPRESSED = 200 * 1024 * 1024  # all members of an XLSX together
+MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
+MAX_ROWS = 200_000
+
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass(slots=True)
+class Table:
+    filename: str
+    file_format: str  # "csv" | "xlsx"
+    header: list[str]
+    header_row: int
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def sniff_format(data: bytes, filename: str) -> str:
+    """ "csv", "xlsx" or "xml", from the content first and the name second; raises BadInput otherwise."""
+    name = filename.lower()
+    head = data[:2048]
+    if not data.strip():
+        raise BadInput([Problem(filename, 0, "-", "the file is empty")])
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(_XLS_MAGIC):
+        raise BadInput([Problem(filename, 0, "-", "this is an old Excel 97-2003 .xls file; save it as .xlsx")])
+    if name.endswith((".xlsx", ".xlsm")):
+        raise BadInput([Problem(filename, 0, "-", "this is not an XLSX workbook (it is not a zip file)")])
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        return "xml"
+    if head.startswith(b"%PDF"):
+        raise BadInput([Problem(filename, 0, "-", "this is a PDF; export the table as CSV or XLSX")])
+    if b"\x00" in head:
+        raise BadInput([Problem(filename, 0, "-", "this is a binary file, not a CSV (UTF-8) or XLSX table")])
+    return "csv"
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    kind = sniff_format(data, filename)
+    if kind == "xlsx":
+        return _read_xlsx(data, filename)
+    if kind == "xml":
+        raise BadInput([Problem(filename, 0, "-", "this is an XML file, not a CSV or XLSX table")])
+    return _read_csv(data, filename)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(data: bytes, filename: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        byte = data[exc.start : exc.start + 1].hex()
+        raise BadInput(
+            [
+                Problem(
+                    filename,
+                    line,
+                    "-",
+                    f"the file is not UTF-8 (byte 0x{byte} on line {line}); save it as "
+                    "'CSV UTF-8 (Comma delimited)' in Excel, or convert it to UTF-8",
+                )
+            ]
+        ) from None
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_csv(data: bytes, filename: str) -> Table:
+    text = _decode(data, filename)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise BadInput([Problem(filename, line, "-", "the file contains NUL characters")])
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1  # the line where the record being read began: where an unclosed quote opened
+    try:
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            if len(rows) > MAX_ROWS:
+                raise BadInput([Problem(filename, start, "-", f"more than {MAX_ROWS} rows")])
+            rows.append((start, [c.strip() for c in cells]))
+    except csv.Error as exc:
+        raise BadInput(
+            [
+                Problem(
+                    filename,
+                    start,
+                    "-",
+                    f"the CSV cannot be read here ({exc}); check for an unclosed quote",
+                )
+            ]
+        ) from None
+    return _split_header(rows, filename, "csv")
+
+
+def _check_zip(data: bytes, filename: str) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        raise BadInput([Problem(filename, 0, "-", "this is not an XLSX workbook (a damaged zip file)")]) from None
+    with archive:
+        names = set(archive.namelist())
+        if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+            raise BadInput([Problem(filename, 0, "-", "this zip file is not an XLSX workbook")])
+        total = 0
+        for info in archive.infolist():
+            total += info.file_size
+            big = info.file_size > 1024 * 1024
+            if big and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise BadInput(
+                    [
+                        Problem(
+                            filename,
+                            0,
+                            "-",
+                            f"refused: {info.filename} expands {info.file_size // max(info.compress_size, 1)}"
+                            " times (a zip bomb?)",
+                        )
+                    ]
+                )
+        if total > MAX_UNCOMPRESSED:
+            raise BadInput(
+                [
+                    Problem(
+                        filename,
+                        0,
+                        "-",
+                        f"refused: the workbook expands to {total // 1024 // 1024} MiB "
+                        f"(limit {MAX_UNCOMPRESSED // 1024 // 1024} MiB)",
+                    )
+                ]
+            )
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return str(Decimal(repr(value)))
+    return str(value).strip()
+
+
+def _read_xlsx(data: bytes, filename: str) -> Table:
+    _check_zip(data, filename)
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        raise BadInput(
+            [Problem(filename, 0, "-", f"the workbook cannot be read ({type(exc).__name__}: {exc})")]
+        ) from None
+    try:
+        if not workbook.worksheets:
+            raise BadInput([Problem(filename, 0, "-", "the workbook has no sheet")])
+        sheet = workbook.worksheets[0]
+        rows: list[tuple[int, list[str]]] = []
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > MAX_ROWS + 1:
+                    raise BadInput([Problem(filename, number, "-", f"more than {MAX_ROWS} rows")])
+                rows.append((number, [_cell_text(v) for v in values]))
+        except BadInput:
+            raise
+        except Exception as exc:
+            raise BadInput([Problem(filename, 0, "-", f"the sheet cannot be read ({type(exc).__name__})")]) from None
+    finally:
+        workbook.close()
+    return _split_header(rows, filename, "xlsx")
+
+
+def _split_header(rows: list[tuple[int, list[str]]], filename: str, kind: str) -> Table:
+    rows = [(n, cells) for n, cells in rows if any(cells)]
+    if not rows:
+        raise BadInput([Problem(filename, 0, "-", "the file is empty: no header and no rows")])
+    header_row, header = rows[0]
+    while header and not header[-1]:
+        header.pop()
+    problems = []
+    for index, name in enumerate(header):
+        if not name and any(index < len(cells) and cells[index] for _, cells in rows[1:]):
+            column = column_letter(index) if kind == "xlsx" else str(index + 1)
+            problems.append(Problem(filename, header_row, "-", f"column {column} has values but no name"))
+    table = Table(filename, kind, header, header_row)
+    for number, cells in rows[1:]:
+        if len(cells) > len(header):
+            extra = cells[len(header) :]
+            if any(extra):
+                problems.append(
+                    Problem(
+                        filename,
+                        number,
+                        "-",
+                        f"this row has {len(header) + max(i for i, c in enumerate(extra) if c) + 1}"
+                        f" values but the header has {len(header)} columns",
+                    )
+                )
+                continue
+            cells = cells[: len(header)]
+        table.rows.append((number, cells + [""] * (len(header) - len(cells))))
+    if problems:
+        raise BadInput(problems)
+    return table
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def normalise_header(name: str) -> str:
+    """Header names compare case-insensitively, with spaces and hyphens read as underscores."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())

@@ -1,0 +1,69 @@
+"""Sessions, the current user, roles and CSRF tokens."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import Request
+from sqlalchemy import select
+
+from lmreview.errors import Forbidden
+from lmreview.store import Store
+from lmreview.store.models import AppSetting, User
+from lmreview.store.users import can
+
+SESSION_SECRET_KEY = "session_secret"
+
+
+class LoginRequired(Exception):
+    """Raised by a page that needs a logged-in user; answered with a redirect to /login (or 401 for JSON)."""
+
+
+def session_secret(store: Store, configured: str | None) -> str:
+    """The configured secret, else the one generated on first start and kept in the store."""
+    if configured:
+        return configured
+    with store.session() as session:
+        row = session.get(AppSetting, SESSION_SECRET_KEY)
+        if row is None:
+            row = AppSetting(key=SESSION_SECRET_KEY, value=secrets.token_urlsafe(48))
+            session.add(row)
+        return row.value
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: object) -> None:
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not isinstance(submitted, str):
+        raise Forbidden("the form has expired or did not come from lmreview; reload the page and try again")
+    if not hmac.compare_digest(expected, submitted):
+        raise Forbidden("the form has expired or did not come from lmreview; reload the page and try again")
+
+
+def current_user(request: Request) -> User | None:
+    user_id = request.session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    store: Store = request.app.state.store
+    with store.session() as session:
+        user = session.scalar(select(User).where(User.id == user_id, User.active.is_(True)))
+        if user is not None:
+            session.expunge(user)
+        return user
+
+
+def require(request: Request, role: str = "viewer") -> User:
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired()
+    if not can(user, role):
+        raise Forbidden(f"this needs the {role} role; you are a {user.role}")
+    return user

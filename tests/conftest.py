@@ -1,0 +1,126 @@
+"""Shared fixtures: a fresh store on SQLite (always) and PostgreSQL (when LMREVIEW_TEST_POSTGRES_URL is set),
+a CLI runner bound to it, and the seed documents."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from lmreview.cli.main import app
+from lmreview.settings import database_url
+from lmreview.store import Store, open_store
+from lmreview.store.registry import metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = ROOT / "src" / "lmreview" / "portfolio" / "samples"
+SEEDS = ROOT.parent / "shared" / "seeds"
+POSTGRES_URL = os.environ.get("LMREVIEW_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"the source documents are not beside the project ({SEEDS})")
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite file, copied for each test (migrating once keeps the suite fast)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    store = open_store(str(path))
+    store.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema of its own, migrated once, dropped at the end."""
+    assert POSTGRES_URL is not None
+    schema = f"lmreview_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(database_url(POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{database_url(POSTGRES_URL)}{separator}options=-csearch_path%3D{schema}"
+    store = open_store(url)
+    store.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    store = Store(url)
+    with store.engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+    store.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated store: SQLite always, PostgreSQL when LMREVIEW_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        path = tmp_path / "lmreview.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return database_url(str(path))
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need LMREVIEW_TEST_POSTGRES_URL (make test sets it when a server answers)")
+    url: str = request.getfixturevalue("postgres_schema")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
+    yield s
+    s.dispose()
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """Runs ``lmreview --db URL ...`` in-process, as a user would type it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, user: str = "tester") -> Run:
+        result = self.runner.invoke(app, ["--db", self.url, "--user", user, *args], input=input)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli(db_url: str) -> Cli:
+    return Cli(db_url)
+
+
+@pytest.fixture
+def cli_factory() -> type[Cli]:
+    """``cli_factory(url)`` runs lmreview against another database than the test's own."""
+    return Cli

@@ -1,0 +1,152 @@
+"""The store: migrations on SQLite and PostgreSQL, the audit log, exact money, users."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+
+from lmreview.errors import BadInput, Conflict, StoreNeedsUpgrade
+from lmreview.portfolio.models import Portfolio, Project
+from lmreview.store import Store, open_store
+from lmreview.store.migrate import current_revision, head_revision
+from lmreview.store.models import AuditEvent
+from lmreview.store.registry import metadata
+from lmreview.store.users import add_user, authenticate, can
+from tests.conftest import SAMPLES, Cli
+
+
+def test_migrations_match_the_models(store: Store) -> None:
+    """The newest migration creates exactly the tables the models describe (no forgotten migration)."""
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert diff == []
+    assert current_revision(store) == head_revision()
+
+
+def test_sqlite_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "w.db"))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.dispose()
+
+
+def test_a_file_from_a_newer_lmreview_is_refused(tmp_path: Path, cli_factory: type[Cli]) -> None:
+    path = tmp_path / "newer.db"
+    open_store(str(path)).dispose()
+    with sqlite3.connect(path) as connection:  # a revision this lmreview does not know
+        connection.execute("UPDATE alembic_version SET version_num = 'ffff'")
+    with pytest.raises(StoreNeedsUpgrade, match="newer lmreview"):
+        open_store(str(path))
+    run = cli_factory(str(path))("portfolio", "list")
+    assert run.exit_code == 2
+    assert "written by a newer lmreview" in run.stderr
+
+
+def test_a_database_with_foreign_tables_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE invoices (id integer)")
+    with pytest.raises(StoreNeedsUpgrade, match="not lmreview's"):
+        open_store(str(path))
+
+
+def test_a_new_sqlite_file_and_its_folder_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "new.db"
+    store = open_store(str(path))
+    assert path.exists()
+    assert current_revision(store) == head_revision()
+    store.dispose()
+
+
+def test_money_and_months_are_exact(store: Store) -> None:
+    with store.session() as session:
+        portfolio = Portfolio(name="p")
+        session.add(portfolio)
+        session.flush()
+        session.add(
+            Project(
+                portfolio_id=portfolio.id,
+                code="A",
+                title="t",
+                budget_usd=Decimal("1234567890.07"),
+                planned_months=Decimal("6.5"),
+                extra={},
+            )
+        )
+    with store.session() as session:
+        project = session.scalar(select(Project))
+        assert project is not None
+        assert project.budget_usd == Decimal("1234567890.07")
+        assert project.planned_months == Decimal("6.50")
+
+
+def test_more_decimals_than_cents_are_refused_not_rounded(store: Store) -> None:
+    with store.session() as session:
+        portfolio = Portfolio(name="p")
+        session.add(portfolio)
+        session.flush()
+        session.add(Project(portfolio_id=portfolio.id, code="A", title="t", budget_usd=Decimal("1.001"), extra={}))
+        with pytest.raises(Exception, match="more than 2 decimals"):
+            session.flush()
+        session.rollback()
+
+
+def test_every_import_change_is_in_the_audit_log(store: Store, cli: Cli) -> None:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv"), user="ana").exit_code == 0
+    with store.session() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.entity == "project")).all()
+        assert len(events) == 14
+        assert {e.actor for e in events} == {"ana"}
+        assert {e.action for e in events} == {"create"}
+        vietnam = next(e for e in events if e.after and e.after["code"] == "LM.0181")
+        assert vietnam.before is None
+        assert vietnam.after is not None
+        assert vietnam.after["budget_usd"] == "200000.00"
+        assert vietnam.import_batch_id is not None
+    assert cli("portfolio", "delete-project", "lm2016", "LM.0181", "--yes", user="ana").exit_code == 0
+    with store.session() as session:
+        deleted = session.scalars(select(AuditEvent).where(AuditEvent.action == "delete")).one()
+        assert deleted.before is not None
+        assert deleted.before["title"].startswith("Promoting Safe Labour Migration")
+        assert deleted.after is None
+
+
+def test_users_roles_and_passwords(store: Store) -> None:
+    with store.session() as session:
+        add_user(session, "ana", "reviewer", "long-password", actor="t")
+        with pytest.raises(Conflict):
+            add_user(session, "ana", "viewer", "long-password", actor="t")
+        with pytest.raises(BadInput) as bad:
+            add_user(session, "b c", "chief", "short", actor="t")
+        assert len(bad.value.problems) == 3
+    with store.session() as session:
+        user = authenticate(session, "ana", "long-password")
+        assert user is not None
+        assert can(user, "viewer")
+        assert can(user, "reviewer")
+        assert not can(user, "admin")
+        assert authenticate(session, "ana", "wrong-password") is None
+        assert authenticate(session, "nobody", "long-password") is None
+        stored = session.execute(text("SELECT password_hash FROM user_account")).scalar()
+        assert str(stored).startswith("$argon2id$")
+
+
+def test_db_upgrade_and_status(cli: Cli) -> None:
+    run = cli("db", "upgrade")
+    assert run.exit_code == 0
+    assert f"up to date (revision {head_revision()})" in run.stdout
+    assert f"revision: {head_revision()}" in cli("db", "status").stdout
+
+
+def test_an_unreachable_server_is_a_clear_error(cli_factory: type[Cli]) -> None:
+    run = cli_factory("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")("portfolio", "list")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("error: cannot use the database")
+    assert "Traceback" not in run.stderr
