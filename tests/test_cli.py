@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from lmreview import __version__
 from tests.conftest import SAMPLES, Cli
@@ -24,6 +27,7 @@ def test_demo_loads_both_samples_and_is_idempotent(cli: Cli) -> None:
     assert again.exit_code == 0
     assert "14 created" not in again.stdout
     assert "0 created, 0 updated, 14 unchanged" in again.stdout
+    assert "Log in as demo (the user existed already" in again.stdout
     portfolios = json.loads(cli("portfolio", "list", "--json").stdout)
     assert [(p["portfolio"], p["projects"]) for p in portfolios] == [("lm2016", 14), ("lm2022", 27)]
 
@@ -53,9 +57,9 @@ def test_show_prints_the_project_and_its_history(cli: Cli) -> None:
     assert run.exit_code == 0
     assert "Promoting Safe Labour Migration from Vietnam" in run.stdout
     assert "200,000.00" in run.stdout
-    assert "24.00 + 13.00" in run.stdout
-    assert "37.00 (planned_months + nce_months)" in run.stdout
-    assert "tester: create created LM.0181 from lm2016.csv" in run.stdout
+    assert "24 + 13" in run.stdout
+    assert "37 (planned_months + nce_months)" in run.stdout
+    assert "tester: created by importing lm2016.csv" in run.stdout
 
 
 def test_revise_records_a_revision_and_refuses_bad_input(cli: Cli) -> None:
@@ -66,7 +70,7 @@ def test_revise_records_a_revision_and_refuses_bad_input(cli: Cli) -> None:
     assert run.exit_code == 0, run.stderr
     shown = cli("portfolio", "show", "lm2022", "LM.0430").stdout
     assert "revision: duration 2021-03-01 COVID-19" in shown
-    assert "duration revision recorded" in shown
+    assert "recorded a duration revision" in shown
     bad_type = cli("portfolio", "revise", "lm2022", "LM.0430", "--type", "money")
     assert bad_type.exit_code == 2
     assert '"money" is not a revision type' in bad_type.stderr
@@ -87,3 +91,27 @@ def test_list_projects_as_json(cli: Cli) -> None:
     assert first["budget_usd"] == "100000.00"
     assert first["duration_months"] == "18.00"
     assert first["countries"] == ["Mongolia"]
+
+
+def test_a_weak_secret_key_does_not_block_the_cli_and_is_never_printed(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMREVIEW_SECRET_KEY", "hunter2-is-my-key")
+    run = cli("portfolio", "list")
+    assert run.exit_code == 0, run.stderr
+    from lmreview.settings import Settings
+    from lmreview.web.app import create_app
+
+    with pytest.raises(Exception, match="at least 32 random characters") as raised:
+        create_app(Settings(database_url=cli.url))
+    assert "hunter2" not in str(raised.value)
+
+
+def test_db_status_does_not_create_a_database(cli_factory: type[Cli], tmp_path: Path) -> None:
+    path = tmp_path / "absent.db"
+    run = cli_factory(str(path))("db", "status")
+    assert run.exit_code == 0
+    assert "does not exist yet" in run.stdout
+    assert not path.exists()
+    assert cli_factory(str(path))("db", "upgrade").exit_code == 0
+    assert "revision: 0001 (lmreview needs 0001)" in cli_factory(str(path))("db", "status").stdout

@@ -597,7 +597,7 @@ def test_xlsx_with_typed_cells_imports_exact_values(cli: Cli, tmp_path: Path) ->
     }
     out = show(cli, "small", "LM.0238")
     assert shown(out, "budget (USD)") == "30,000.50"
-    assert shown(out, "planned + NCE months") == "6.50 + 4.00"
+    assert shown(out, "planned + NCE months") == "6.5 + 4"
     assert shown(out, "start – end") == "2014-01-15 – 2014-11-30"
     assert "Donor" not in out  # an empty extra cell is not stored
     assert shown(show(cli, "small", "LM.0251"), "Donor") == "IDF"
@@ -740,8 +740,8 @@ def test_reimport_prints_each_change(cli: Cli, tmp_path: Path) -> None:
     assert lm["LM.0181"]["title"] == new_title
     history = show(cli, "lm2016", "LM.0181")
     stamp = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} "
-    assert re.search(stamp + r"tester: update title, budget_usd from lm2016\.csv$", history, re.M), history
-    assert re.search(stamp + r"tester: create .*LM\.0181 from lm2016\.csv$", history, re.M), history
+    assert re.search(stamp + r"tester: changed title, budget_usd by importing lm2016\.csv$", history, re.M), history
+    assert re.search(stamp + r"tester: created by importing lm2016\.csv$", history, re.M), history
     assert "tester: update" not in show(cli, "lm2016", "LM.0183")
 
 
@@ -786,6 +786,50 @@ def test_reimport_keeps_and_lists_projects_missing_from_the_file(cli: Cli, tmp_p
     assert f"  13 projects of the portfolio are not in the file and were kept: {', '.join(kept)}" in (
         run.stdout.splitlines()
     )
+
+
+def test_codes_regions_and_categories_in_other_case_are_not_changes(cli: Cli, tmp_path: Path) -> None:
+    import_ok(cli, LM2016)
+    path = tmp_path / "lower.csv"
+    before = projects(cli, "lm2016")["LM.0181"]
+    path.write_text(f"code,title,region\nlm.0181,{before['title']},ASIA\n", encoding="utf-8")
+    run = import_ok(cli, path, "--portfolio", "lm2016")
+    assert "0 created, 0 updated, 1 unchanged" in run.stdout
+    assert projects(cli, "lm2016")["LM.0181"] == before
+
+
+def test_one_project_not_in_the_file_is_reported_in_the_singular(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("code,title\nA.1,a\nA.2,b\n", encoding="utf-8")
+    import_ok(cli, path)
+    path.write_text("code,title,countries\nA.1,a,Atlantis\n", encoding="utf-8")
+    run = import_ok(cli, path)
+    assert "1 updated, 0 unchanged, 1 warning\n" in run.stdout
+    assert "  1 project of the portfolio is not in the file and was kept: A.2" in run.stdout.splitlines()
+
+
+def test_iati_reimport_keeps_regions_of_activities_without_one(cli: Cli, tmp_path: Path) -> None:
+    """An activity names a region only when it has a single recipient region: the others keep theirs."""
+    first = tmp_path / "a.csv"
+    first.write_text("code,title,region\nXM-DAC-47066-LM.0181,Vietnam,South-East Asia\n", encoding="utf-8")
+    import_ok(cli, first, "--portfolio", "iati")
+    xml = tmp_path / "iati.xml"
+    xml.write_text(
+        '<iati-activities version="2.03"><iati-activity>'
+        "<iati-identifier>XM-DAC-47066-LM.0181</iati-identifier>"
+        "<title><narrative>Vietnam</narrative></title>"
+        '<recipient-country code="VN" percentage="100"/>'
+        "</iati-activity><iati-activity>"
+        "<iati-identifier>XM-DAC-47066-LM.0200</iati-identifier>"
+        "<title><narrative>Regional</narrative></title>"
+        '<recipient-region code="289" vocabulary="1" percentage="100"/>'
+        "</iati-activity></iati-activities>",
+        encoding="utf-8",
+    )
+    import_ok(cli, xml, "--portfolio", "iati")
+    found = projects(cli, "iati")
+    assert found["XM-DAC-47066-LM.0181"]["region"] == "South-East Asia"
+    assert found["XM-DAC-47066-LM.0200"]["region"] == "South of Sahara, regional"
 
 
 # --- duration -------------------------------------------------------------------------------------------------------

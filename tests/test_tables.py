@@ -43,8 +43,13 @@ def test_normalise_header(header: str, key: str) -> None:
         (b"code\ttitle\nA\tx, y; z\n", ["code", "title"], ["A", "x, y; z"]),
         (b"code\nLM.0001\n", ["code"], ["LM.0001"]),
         (b"\xef\xbb\xbfcode;title\r\nA;x\r\n", ["code", "title"], ["A", "x"]),
+        (
+            "code\ttitle\r\nLM.0181\tMigrants' rights — Côte d'Ivoire\r\n".encode("utf-16"),
+            ["code", "title"],
+            ["LM.0181", "Migrants' rights — Côte d'Ivoire"],
+        ),
     ],
-    ids=["comma", "semicolon", "tab", "single-column", "bom-crlf"],
+    ids=["comma", "semicolon", "tab", "single-column", "bom-crlf", "excel-unicode-text-utf16"],
 )
 def test_delimiter_is_sniffed_from_the_header_line(data: bytes, header: list[str], row: list[str]) -> None:
     table = read_table(data, "t.csv")

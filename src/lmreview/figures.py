@@ -108,3 +108,18 @@ def fmt_number(value: Decimal | None, places: int = 0) -> str:
 
 def fmt_pct(value: Decimal | None, places: int = 1) -> str:
     return "–" if value is None else f"{value:.{places}f}%"
+
+
+def fmt_quantity(value: Decimal | int | None) -> str:
+    """An exact quantity without trailing zeros: months stored as 18.00 show as 18, 6.50 as 6.5."""
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return str(value)
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 warning", "2 warnings"; ``many`` for irregular plurals."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"

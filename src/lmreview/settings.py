@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lmreview.errors import LmreviewError
+
 DEFAULT_DATABASE = "sqlite:///./lmreview.db"
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis", "dev", "test"}
 
@@ -47,18 +49,6 @@ class Settings(BaseSettings):
     def _url(cls, value: str) -> str:
         return database_url(value)
 
-    @field_validator("secret_key")
-    @classmethod
-    def _secret(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        if value.lower() in PLACEHOLDER_SECRETS or len(value) < 32:
-            raise ValueError(
-                "LMREVIEW_SECRET_KEY must be at least 32 random characters "
-                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
-            )
-        return value
-
     @property
     def actor(self) -> str:
         """Who the CLI acts as, for the audit log."""
@@ -68,6 +58,21 @@ class Settings(BaseSettings):
             return f"cli:{getpass.getuser()}"
         except (KeyError, OSError):
             return "cli:unknown"
+
+
+def check_secret_key(value: str) -> str:
+    """The web UI's session secret, when one is configured: long and not a placeholder.
+
+    Checked when the web UI starts, not when settings load, so a bad key never blocks the CLI; the message
+    never repeats the key.
+    """
+    if value.lower() in PLACEHOLDER_SECRETS or len(value) < 32:
+        raise LmreviewError(
+            "LMREVIEW_SECRET_KEY must be at least 32 random characters "
+            '(python -c "import secrets; print(secrets.token_urlsafe(48))"), or unset to let lmreview keep one '
+            "in the database"
+        )
+    return value
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -34,6 +34,9 @@ class Table:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def sniff_format(data: bytes, filename: str) -> str:
     """ "csv", "xlsx" or "xml", from the content first and the name second; raises BadInput otherwise."""
     name = filename.lower()
@@ -46,6 +49,8 @@ def sniff_format(data: bytes, filename: str) -> str:
         raise BadInput([Problem(filename, 0, "-", "this is an old Excel 97-2003 .xls file; save it as .xlsx")])
     if name.endswith((".xlsx", ".xlsm")):
         raise BadInput([Problem(filename, 0, "-", "this is not an XLSX workbook (it is not a zip file)")])
+    if data.startswith(_UTF16_BOMS):  # Excel's "Unicode Text": UTF-16, tab-separated
+        return "csv"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         return "xml"
@@ -70,6 +75,13 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _decode(data: bytes, filename: str) -> str:
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise BadInput(
+                [Problem(filename, 0, "-", f"the file starts as UTF-16 but byte {exc.start} is not; save it as UTF-8")]
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

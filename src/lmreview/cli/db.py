@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from sqlalchemy.engine import make_url
 
 from lmreview.cli.common import console, state
 from lmreview.store import Store
@@ -28,7 +31,14 @@ def db_upgrade(ctx: typer.Context) -> None:
 @app.command("status")
 def db_status(ctx: typer.Context) -> None:
     """Print the database's revision and the one this lmreview needs."""
-    store = Store(state(ctx).settings.database_url)
-    current, head = current_revision(store), head_revision()
+    url = state(ctx).settings.database_url
+    head = head_revision()
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if path and path != ":memory:" and not Path(path).exists():  # asking must not create an empty file
+        console.print(f"database: {path} (does not exist yet; any other command creates it)")
+        console.print(f"revision: empty (lmreview needs {head})")
+        return
+    store = Store(url)
+    current = current_revision(store)
     console.print(f"database: {store.engine.url.render_as_string(hide_password=True)}")
     console.print(f"revision: {current or 'empty'} (lmreview needs {head})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from lmreview.cli.common import console, err, print_json, state
-from lmreview.figures import fmt_number
+from lmreview.figures import fmt_number, fmt_quantity, plural
 from lmreview.portfolio import importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.portfolio.values import parse_date
@@ -22,6 +23,8 @@ app = typer.Typer(help="Import and browse portfolios of projects.", no_args_is_h
 def _show_value(value: object) -> str:
     if value is None or value == "" or value == []:
         return "–"
+    if isinstance(value, Decimal):
+        return fmt_quantity(value)
     return str(value)
 
 
@@ -32,7 +35,7 @@ def print_import_report(report: importing.ImportReport) -> None:
     console.print(
         f"{verb} {Path(report.filename).name} into portfolio {report.portfolio}: "
         f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged"
-        + (f", {len(report.warnings)} warnings" if report.warnings else ""),
+        + (f", {plural(len(report.warnings), 'warning')}" if report.warnings else ""),
         markup=False,
         soft_wrap=True,
     )
@@ -45,8 +48,9 @@ def print_import_report(report: importing.ImportReport) -> None:
             )
     if report.not_in_file:
         console.print(
-            f"  {len(report.not_in_file)} projects of the portfolio are not in the file and were kept: "
-            + ", ".join(report.not_in_file),
+            f"  {plural(len(report.not_in_file), 'project')} of the portfolio "
+            f"{'is' if len(report.not_in_file) == 1 else 'are'} not in the file and "
+            f"{'was' if len(report.not_in_file) == 1 else 'were'} kept: " + ", ".join(report.not_in_file),
             markup=False,
             soft_wrap=True,
         )
@@ -175,7 +179,7 @@ def show(
         for r in p.revisions:
             console.print(f"revision: {r.type} {_show_value(r.date)} {r.reason or ''} {r.note or ''}".rstrip())
         for event in service.project_history(session, p):
-            console.print(f"{event.at:%Y-%m-%d %H:%M} {event.actor}: {event.action} {event.summary}", markup=False)
+            console.print(f"{event.at:%Y-%m-%d %H:%M} {event.actor}: {event.summary}", markup=False)
 
 
 @app.command("revise")

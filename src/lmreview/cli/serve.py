@@ -41,8 +41,12 @@ def serve(ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000) -> No
     _serve(state(ctx), host, port)
 
 
-def load_samples(st: State) -> None:
-    """Import the sample portfolios shipped with lmreview (again: a re-run changes nothing)."""
+def load_samples(st: State) -> bool:
+    """Import the sample portfolios shipped with lmreview (again: a re-run changes nothing).
+
+    True when this run created the demo user (so its password is the documented one).
+    """
+    created = False
     samples = resources.files("lmreview.portfolio") / "samples"
     with st.session() as session:
         for name in SAMPLES:
@@ -53,6 +57,7 @@ def load_samples(st: State) -> None:
             print_import_report(report)
         with contextlib.suppress(Conflict):
             users.add_user(session, DEMO_USER, "admin", DEMO_PASSWORD, actor=st.settings.actor)
+            created = True
         for name in SAMPLES:
             s = portfolio_stats(session, name)
             parts = [f"{s.projects} projects"]
@@ -69,6 +74,7 @@ def load_samples(st: State) -> None:
             if top is not None and top.value is not None:
                 parts.append(f"largest category {top.value}: {top.projects} of {top.of}")
             console.print(f"  {name}: " + "; ".join(parts), markup=False)
+    return created
 
 
 def demo(
@@ -84,7 +90,9 @@ def demo(
     st = state(ctx)
     path = st.store().sqlite_path
     console.print(f"Workspace: {path or st.store().engine.url.render_as_string(hide_password=True)}")
-    load_samples(st)
-    console.print(f"Log in as {DEMO_USER} / {DEMO_PASSWORD}.")
+    if load_samples(st):
+        console.print(f"Log in as {DEMO_USER} / {DEMO_PASSWORD}.")
+    else:
+        console.print(f"Log in as {DEMO_USER} (the user existed already: its password is the one last set).")
     if not no_serve:
         _serve(st, host, port)

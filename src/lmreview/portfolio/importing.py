@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from lmreview.errors import BadInput, Problem
 from lmreview.portfolio import countries as country_codes
 from lmreview.portfolio import snapshot
+from lmreview.portfolio.iati import parse_iati
 from lmreview.portfolio.models import (
     Budget,
     Category,
@@ -151,12 +152,10 @@ def parse_file(data: bytes, filename: str) -> tuple[str, list[ProjectRecord], li
     """Format, records, problems and the fields the file provides; raises BadInput for file-level errors."""
     kind = sniff_format(data, filename)
     if kind == "xml":
-        from lmreview.portfolio.iati import parse_iati
-
         records, problems = parse_iati(data, filename)
+        # No "region": an activity gives one only when it names a single recipient region, so the region is
+        # set per activity (see import_data) and one activity's region never erases another's.
         provided = set(IATI_FIELDS)
-        if any(r.region for r in records):
-            provided.add("region")
         provided |= {f"extra:{k}" for r in records for k in r.extra}
         return "iati", records, problems, provided
     table = read_table(data, filename)
@@ -204,7 +203,8 @@ def import_data(
     seen: set[str] = set()
     for done, record in enumerate(records, start=1):
         seen.add(record.code.casefold())
-        writer.write(record, provided, batch.id, report)
+        fields = provided | {"region"} if file_format == "iati" and record.region else provided
+        writer.write(record, fields, batch.id, report)
         if progress is not None:
             progress(done, len(records))
     writer.write_audit(batch.id)
@@ -261,6 +261,13 @@ class _Writer:
         project = self.existing.get(record.code.casefold())
         before = snapshot.of_project(project) if project is not None else None
         target = snapshot.of_record(record, provided, before["extra"] if before else {})
+        # Codes, regions and categories match whatever their case: "lm.0181" updates LM.0181, and a region
+        # written "asia" is the stored "Asia", not a change.
+        if before is not None:
+            target["code"] = before["code"]
+        for name, known in (("region", self.regions), ("category", self.categories)):
+            if target.get(name) and target[name].casefold() in known:
+                target[name] = known[target[name].casefold()].name
         changed = [k for k in target if before is None or before.get(k) != target[k]]
         if before is not None and not changed:
             report.unchanged.append(project.code if project else record.code)
@@ -282,12 +289,12 @@ class _Writer:
         after = snapshot.of_project(project)
         if before is None:
             report.created.append(project.code)
-            action, summary = "create", f"created {project.code} from {Path(report.filename).name}"
+            action, summary = "create", f"created by importing {Path(report.filename).name}"
         else:
             diff = [FieldChange(k, before.get(k), after.get(k)) for k in changed if k != "code"]
             report.updated.append(ProjectChange(project.code, diff))
             action = "update"
-            summary = f"{', '.join(c.field for c in diff)} from {Path(report.filename).name}"
+            summary = f"changed {', '.join(c.field for c in diff)} by importing {Path(report.filename).name}"
         self.pending.append((project, action, before, after, summary))
 
     def write_audit(self, batch_id: int) -> None:

@@ -122,7 +122,9 @@ class Project(Timestamped, Base):
     countries: Mapped[list[ProjectCountry]] = relationship(
         cascade="all, delete-orphan", order_by="ProjectCountry.position", lazy="selectin"
     )
-    revisions: Mapped[list[Revision]] = relationship(cascade="all, delete-orphan", order_by="Revision.date")
+    revisions: Mapped[list[Revision]] = relationship(
+        cascade="all, delete-orphan", order_by=lambda: (Revision.date.asc().nulls_last(), Revision.id)
+    )
     budgets: Mapped[list[Budget]] = relationship(cascade="all, delete-orphan", order_by="Budget.period_start")
     results: Mapped[list[Result]] = relationship(
         cascade="all, delete-orphan",

@@ -160,10 +160,14 @@ def list_projects(session: Session, name: str, query: ProjectQuery | None = None
     """The projects of portfolio ``name`` that match ``query``, sorted (empty values last)."""
     query = query or ProjectQuery()
     if query.sort not in SORTS:
-        raise BadInput([Problem("sort", 0, "-", f'cannot sort by "{query.sort}"; use one of {", ".join(SORTS)}')])
+        raise BadInput(
+            [Problem("sort", 0, "-", f'cannot sort by "{query.sort}"; use one of {", ".join(SORTS)}')],
+            message="the query cannot be answered",
+        )
     if query.has and query.has not in HAS:
         raise BadInput(
-            [Problem("has", 0, "-", f'"{query.has}" is not a field to filter on; use one of {", ".join(HAS)}')]
+            [Problem("has", 0, "-", f'"{query.has}" is not a field to filter on; use one of {", ".join(HAS)}')],
+            message="the query cannot be answered",
         )
     portfolio = get_portfolio(session, name)
     projects = [p for p in portfolio_projects(session, portfolio.id) if _matches(p, query)]
@@ -266,7 +270,7 @@ def add_revision(
         entity_id=project.id,
         before=before,
         after={"revisions": [_revision_json(r) for r in project.revisions]},
-        summary=f"{type.replace('_', ' ')} revision recorded",
+        summary=f"recorded a {type.replace('_', ' ')} revision",
     )
     return revision
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from lmreview import __version__
 from lmreview.errors import BadInput, LmreviewError
-from lmreview.figures import fmt_number, fmt_pct
+from lmreview.figures import fmt_number, fmt_pct, fmt_quantity, plural
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
 from lmreview.web.security import LoginRequired, csrf_token, current_user, session_secret
@@ -29,6 +29,11 @@ def url_with(path: str, params: dict[str, str], **changes: str | None) -> str:
     merged = {**params, **changes}
     query = urlencode({k: v for k, v in merged.items() if v not in (None, "")})
     return f"{path}?{query}" if query else path
+
+
+def segment(value: object) -> str:
+    """One path segment of a URL: a project code may hold "/", "#", "?" or spaces."""
+    return quote(str(value), safe="")
 
 
 def wants_json(request: Request) -> bool:
@@ -61,8 +66,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["number"] = fmt_number
     templates.env.filters["pct"] = fmt_pct
+    templates.env.filters["quantity"] = fmt_quantity
+    templates.env.globals["plural"] = plural
     templates.env.globals["none_value"] = "__none__"
     templates.env.globals["url_with"] = url_with
+    templates.env.filters["segment"] = segment
     app.state.templates = templates
     app.add_middleware(
         SessionMiddleware,
@@ -85,7 +93,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if wants_json(request):
             return JSONResponse({"error": "log in first"}, status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        return RedirectResponse(f"/login?{urlencode({'next': target}, safe='/')}", status_code=303)
 
     @app.exception_handler(LmreviewError)
     async def _error(request: Request, exc: LmreviewError) -> Response:

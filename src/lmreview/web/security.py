@@ -9,6 +9,7 @@ from fastapi import Request
 from sqlalchemy import select
 
 from lmreview.errors import Forbidden
+from lmreview.settings import check_secret_key
 from lmreview.store import Store
 from lmreview.store.models import AppSetting, User
 from lmreview.store.users import can
@@ -23,7 +24,7 @@ class LoginRequired(Exception):
 def session_secret(store: Store, configured: str | None) -> str:
     """The configured secret, else the one generated on first start and kept in the store."""
     if configured:
-        return configured
+        return check_secret_key(configured)
     with store.session() as session:
         row = session.get(AppSetting, SESSION_SECRET_KEY)
         if row is None:

@@ -15,7 +15,7 @@ from lmreview.portfolio import importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.portfolio.stats import portfolio_stats
 from lmreview.portfolio.values import parse_date
-from lmreview.web.app import flash, render
+from lmreview.web.app import flash, render, segment
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -144,7 +144,7 @@ def stats_page(request: Request, name: str) -> Response:
     return render(request, "portfolio/stats.html", user=user, stats=result, labels=BREAKDOWN_LABELS)
 
 
-@router.get("/portfolios/{name}/projects/{code}", response_class=HTMLResponse)
+@router.get("/portfolios/{name}/projects/{code:path}", response_class=HTMLResponse)
 def project_page(request: Request, name: str, code: str) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
@@ -162,7 +162,7 @@ def project_page(request: Request, name: str, code: str) -> Response:
         )
 
 
-@router.post("/portfolios/{name}/projects/{code}/revisions")
+@router.post("/portfolios/{name}/projects/{code:path}/revisions")
 def add_revision(
     request: Request,
     name: str,
@@ -186,10 +186,10 @@ def add_revision(
             session, name, code, type=type, date=when, reason=reason.strip(), note=note.strip(), actor=user.name
         )
     flash(request, f"Recorded a {type.replace('_', ' ')} revision.")
-    return RedirectResponse(f"/portfolios/{name}/projects/{code}#revisions", status_code=303)
+    return RedirectResponse(f"/portfolios/{name}/projects/{segment(code)}#revisions", status_code=303)
 
 
-@router.post("/portfolios/{name}/projects/{code}/delete")
+@router.post("/portfolios/{name}/projects/{code:path}/delete")
 def delete_project(request: Request, name: str, code: str, csrf_token: Annotated[str, Form()] = "") -> Response:
     user = require(request, "admin")
     check_csrf(request, csrf_token)
