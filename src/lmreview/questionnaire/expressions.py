@@ -1,0 +1,744 @@
+"""XLSForm expressions: the ODK XPath subset of ``relevant``, ``constraint``, ``calculation`` and friends.
+
+Parse once with :func:`parse`, evaluate many times with :func:`evaluate`. ``web/static/xlsform-expr.js`` is the
+same evaluator for the browser; ``tests/fixtures/expressions/cases.json`` holds the cases both must pass, so a change
+here needs the same change there.
+
+Values are what an XForm instance holds: strings. An unanswered question is ``""``; a select_multiple answer is a
+space-separated list of choice names; a question inside a repeat, referenced from outside it, is a list of strings.
+
+Where ODK clients disagree we follow ODK Collect (JavaRosa), except where noted:
+
+* ``regex(value, pattern)`` is true when the *whole* value matches (ODK docs, JavaRosa ``Pattern.matches``). Only
+  the dialect common to Python and JavaScript is accepted (see :func:`regex_problem`); ``\\d``, ``\\w`` and ``\\b``
+  are ASCII-only. Still different: JavaScript's ``\\s`` also matches Unicode spaces and its ``.`` does not match
+  ``\\r``.
+* Strings in ISO date or dateTime form convert to numbers as days since 1970-01-01 (UTC), so they compare with
+  ``<``/``>`` and subtract as dates. ``=`` and ``!=`` between two strings compare the text.
+* ``=`` between numbers allows a difference below 1e-12, as JavaRosa does (``0.1 + 0.2 = 0.3`` is true).
+* Node-sets (lists) compare existentially as in XPath 1.0 (JavaRosa rejects lists of more than one node).
+* ``sum()``, ``max()`` and ``min()`` skip members that are not numbers (JavaRosa); ``max``/``min`` of none is NaN.
+* ``once(x)`` gives the current answer when there is one, else ``x`` (ODK). Bare names (``state = ${state}``) are
+  accepted only for ``choice_filter``: ``parse(text, names=True)``, read from ``evaluate(..., columns=choice)``.
+* ``position(..)`` is the 1-based number of the repeat instance the expression is evaluated in, given as
+  ``evaluate(..., position=n)``; outside a repeat (``position=None``) it is NaN. Only that exact form is accepted:
+  ``..`` is not supported anywhere else, and ``position()`` with any other argument is an error.
+* ``indexed-repeat(${question}, ${repeat}, n)`` is the n-th (1-based) answer to ``${question}``, a question inside
+  ``${repeat}`` whose value is the list of its answers (a single string counts as a list of one); ``n`` is truncated
+  like the other indexes, and out of range or not a number gives ``""``. The question and each repeat must be
+  references and the arguments must be odd in number (3, 5, 7, ...), checked at parse time. Limitation: for nested
+  repeats, ``indexed-repeat(${q}, ${outer}, i, ${inner}, j)``, a value holds no grouping by outer instance, so the
+  value of ``${q}`` is read as the flat list across all instances and only the last index (``j``) is used; that is
+  right when the outer repeat has one instance, or when ``j`` counts across all of them.
+* Nothing fails at evaluation: a date that cannot be made gives ``""``, an invalid dynamic regex gives false.
+* Positions in strings count characters (code points), in Python and in JavaScript alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import operator
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from lmreview.errors import LmreviewError
+
+Value: TypeAlias = str | float | bool | list[str]
+Values: TypeAlias = Mapping[str, str | list[str]]
+
+MAX_NESTING = 100  # far beyond real forms; keeps parsing and evaluation clear of Python's recursion limit
+
+
+class ExpressionError(LmreviewError, ValueError):
+    """An expression a questionnaire author must fix. ``position`` is the 0-based offset of the fault in
+    ``text``; the message counts characters from 1."""
+
+    def __init__(self, what: str, text: str, position: int, hint: str = "") -> None:
+        where = f' at character {position + 1} in "{text}"' if text else ""
+        super().__init__(what + where + (f": {hint}" if hint else ""))
+        self.text = text
+        self.position = position
+
+
+# --- syntax tree --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: str | float
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:  # ${name}: another question's answer
+    name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Name:  # a bare name: a column of the choice a choice_filter decides on (parse(..., names=True))
+    name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Current:  # `.`: the question's own answer (constraints)
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Negate:
+    operand: Expr
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """``first op e1 op e2 ...`` at one precedence level, folded left. A chain stays one node, so a 200-term
+    ``or`` does not make a 200-level tree."""
+
+    first: Expr
+    rest: tuple[tuple[str, Expr], ...]
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple[Expr, ...]
+    position: int
+
+
+Expr: TypeAlias = Literal | Ref | Name | Current | Negate | Operation | Call
+
+# --- tokenizer ----------------------------------------------------------------------------------------------------
+
+_WS = " \t\r\n"  # XML whitespace, as XPath defines it
+_TOKEN = re.compile(
+    r"(?P<ws>[ \t\r\n]+)|(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|(?P<str>'[^']*'|\"[^\"]*\")"
+    r"|(?P<op>!=|<=|>=|[=<>+\-*(),])|(?P<dot>\.\.?)|(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?)"
+)
+_REF_BODY = re.compile(r"[^}\r\n'\"(),=<>!+*$]*")
+_QUESTION_NAME = re.compile("[A-Za-z_\u00c0-\U0010ffff][A-Za-z0-9_.\\-\u00b7\u00c0-\U0010ffff]*")
+_CHAR_HINTS = {
+    "/": "refer to questions as ${name}, not by path",
+    "[": "predicates [...] are not supported",
+    "]": "predicates [...] are not supported",
+    "|": "the union operator | is not supported",
+    "$": "refer to a question as ${name}",
+}
+_BINARY = {"or": 1, "and": 2, "=": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5}
+_BINARY |= {"*": 6, "div": 6, "mod": 6}
+_UNARY_BP = 7
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # num str ref dot parent name op end
+    text: str
+    position: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("${", i):
+            m = _REF_BODY.match(text, i + 2)
+            name = m.group() if m else ""
+            close = i + 2 + len(name)
+            if not text.startswith("}", close):
+                raise ExpressionError("missing closing } for the reference starting", text, i)
+            if not _QUESTION_NAME.fullmatch(name):
+                raise ExpressionError(f'invalid question name "${{{name}}}"', text, i)
+            tokens.append(_Token("ref", name, i))
+            i = close + 1
+            continue
+        m = _TOKEN.match(text, i)
+        if m is None:
+            ch = text[i]
+            if ch in "'\"":
+                raise ExpressionError(f"missing closing {ch} for the string starting", text, i)
+            raise ExpressionError(f'unexpected character "{ch}"', text, i, _CHAR_HINTS.get(ch, ""))
+        kind = m.lastgroup or "ws"
+        if kind == "dot" and m.group() == "..":
+            # `..` only as the argument of position(..); the parser checks that the ")" follows
+            if [(t.kind, t.text) for t in tokens[-2:]] != [("name", "position"), ("op", "(")]:
+                raise ExpressionError('the parent reference ".." is not supported', text, i)
+            kind = "parent"
+        if kind != "ws":
+            tokens.append(_Token(kind, m.group(), i))
+        i = m.end()
+    tokens.append(_Token("end", "", len(text)))
+    return tokens
+
+
+# --- functions: name -> (fewest, most arguments; -1 = any number) ---------------------------------------------------
+
+_ARITY: dict[str, tuple[int, int]] = {
+    "selected": (2, 2), "count-selected": (1, 1), "selected-at": (2, 2), "not": (1, 1), "true": (0, 0),
+    "false": (0, 0), "boolean": (1, 1), "boolean-from-string": (1, 1), "number": (0, 1), "int": (1, 1),
+    "string": (0, 1), "string-length": (0, 1), "concat": (1, -1), "join": (1, -1), "contains": (2, 2),
+    "starts-with": (2, 2), "ends-with": (2, 2), "substr": (2, 3), "substring-before": (2, 2),
+    "substring-after": (2, 2), "translate": (3, 3), "normalize-space": (0, 1), "regex": (2, 2), "if": (3, 3),
+    "coalesce": (2, 2), "once": (1, 1), "count": (1, 1), "count-non-empty": (1, 1), "sum": (1, 1), "max": (1, -1),
+    "min": (1, -1), "abs": (1, 1), "round": (1, 2), "today": (0, 0), "date": (1, 1), "decimal-date-time": (1, 1),
+    "position": (1, 1), "indexed-repeat": (3, -1),
+}  # fmt: skip
+_NODESET_ARG = {"count", "count-non-empty", "sum"}
+_POSITION_HINT = "write position(..) for the number of the current repeat instance"
+_INDEXED_REPEAT_ARITY = "3, 5, 7, ... arguments (a question, then a repeat and an index for each level of repeat)"
+
+
+def _arity_text(low: int, high: int) -> str:
+    plural = "s" if low != 1 else ""
+    if high < 0 or low == high:
+        return f"{'at least ' if high < 0 else ''}{low} argument{plural}" if high else "no arguments"
+    return f"{low} or {high} arguments" if high == low + 1 else f"{low} to {high} arguments"
+
+
+# --- parser (Pratt) -----------------------------------------------------------------------------------------------
+
+
+class _Parser:
+    def __init__(self, text: str, names: bool) -> None:
+        self.text = text
+        self.names = names
+        self.tokens = _tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        """The next token; ``(``, ``)``, ``,`` and ``-`` are told by their text alone (strings keep their quotes)."""
+        token = self.tokens[self.i]
+        self.i = min(self.i + 1, len(self.tokens) - 1)
+        return token
+
+    def unexpected(self, token: _Token, hint: str = "") -> ExpressionError:
+        what = "unexpected end of the expression" if token.kind == "end" else f'unexpected "{token.text}"'
+        return ExpressionError(what, self.text, token.position, hint)
+
+    def binary_op(self, token: _Token) -> str | None:
+        if token.kind == "op" or (token.kind == "name" and token.text in ("and", "or", "div", "mod")):
+            return token.text if token.text in _BINARY else None
+        return None
+
+    def expression(self, min_bp: int = 0) -> Expr:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExpressionError(
+                f"the expression is nested too deeply (more than {MAX_NESTING} levels)", self.text, self.peek().position
+            )
+        left = self.prefix()
+        rest: list[tuple[str, Expr]] = []  # a chain of operators of one precedence level
+        position = 0
+        while (op := self.binary_op(self.peek())) is not None and _BINARY[op] > min_bp:
+            token = self.take()
+            if rest and _BINARY[rest[0][0]] != _BINARY[op]:  # a lower level: the chain so far is its left side
+                left, rest = Operation(left, tuple(rest), position), []
+            position = position if rest else token.position
+            rest.append((op, self.expression(_BINARY[op])))
+        self.depth -= 1
+        return Operation(left, tuple(rest), position) if rest else left
+
+    def prefix(self) -> Expr:
+        token = self.take()
+        if token.kind == "num":
+            return Literal(float(token.text), token.position)
+        if token.kind == "str":
+            return Literal(token.text[1:-1], token.position)
+        if token.kind == "ref":
+            return Ref(token.text, token.position)
+        if token.kind == "dot":
+            return Current(token.position)
+        if token.text == "-":
+            return Negate(self.expression(_UNARY_BP), token.position)
+        if token.text == "(":
+            inner = self.expression()
+            if self.peek().text != ")":
+                if self.peek().kind == "end":
+                    raise ExpressionError('missing ")" to close the "("', self.text, token.position)
+                raise self.unexpected(self.peek(), 'expected ")"')
+            self.take()
+            return inner
+        if token.kind == "name" and self.peek().text == "(":
+            return self.call(token)
+        if token.kind == "name" and self.names:
+            return Name(token.text, token.position)
+        if token.kind == "name" and token.text not in ("and", "or", "div", "mod"):
+            call = "position(..)" if token.text == "position" else f"{token.text}()"
+            known = token.text in _ARITY
+            hint = f"write {call} to call the function" if known else f"refer to a question as ${{{token.text}}}"
+            raise ExpressionError(f'unknown name "{token.text}"', self.text, token.position, hint)
+        raise self.unexpected(token, "a value is missing" if token.kind == "end" else "")
+
+    def call(self, name: _Token) -> Call:
+        if name.text not in _ARITY:
+            raise ExpressionError(f'unknown function "{name.text}()"', self.text, name.position)
+        opening = self.take()
+        if name.text == "position":  # only position(..), which parses to a call without arguments
+            if self.peek().kind == "parent" and self.tokens[self.i + 1].text == ")":
+                self.i += 2
+                return Call(name.text, (), name.position)
+            raise ExpressionError("only position(..) is supported", self.text, name.position, _POSITION_HINT)
+        args: list[Expr] = []
+        if self.peek().text == ")":
+            self.take()
+        else:
+            while True:
+                args.append(self.expression())
+                token = self.take()
+                if token.text == ")":
+                    break
+                if token.text != ",":
+                    if token.kind == "end":
+                        raise ExpressionError(f'missing ")" to close {name.text}(', self.text, opening.position)
+                    raise self.unexpected(token, 'expected "," or ")"')
+        low, high = _ARITY[name.text]
+        odd = name.text != "indexed-repeat" or len(args) % 2 == 1
+        if len(args) < low or (high >= 0 and len(args) > high) or not odd:
+            takes = _INDEXED_REPEAT_ARITY if name.text == "indexed-repeat" else _arity_text(low, high)
+            what = f"{name.text}() takes {takes} but was given {len(args)}"
+            raise ExpressionError(what, self.text, name.position)
+        self.check_arguments(name, args)
+        return Call(name.text, tuple(args), name.position)
+
+    def check_arguments(self, name: _Token, args: Sequence[Expr]) -> None:
+        """Catch at parse time the mistakes ODK Collect only reports while someone fills in the form."""
+        if name.text in _NODESET_ARG and not isinstance(args[0], Ref):
+            what = f"the argument of {name.text}() must be a question reference like ${{name}}"
+            raise ExpressionError(what, self.text, name.position)
+        if name.text == "indexed-repeat":
+            for i, arg in enumerate(args):
+                if (i == 0 or i % 2 == 1) and not isinstance(arg, Ref):
+                    kind = "question" if i == 0 else "repeat"
+                    what = f"the {kind} in indexed-repeat() must be a reference like ${{name}}"
+                    raise ExpressionError(what, self.text, name.position)
+        if name.text == "selected" and isinstance(args[1], Literal) and isinstance(args[1].value, float):
+            choice = next(t.text for t in self.tokens if t.position == args[1].position)
+            what = f"the choice in selected() must be quoted, like '{choice}'"
+            raise ExpressionError(what, self.text, args[1].position)
+        if name.text == "regex" and isinstance(args[1], Literal) and isinstance(args[1].value, str):
+            problem = regex_problem(args[1].value)
+            if problem is not None:
+                raise ExpressionError(
+                    f'invalid regular expression "{args[1].value}"', self.text, args[1].position, problem
+                )
+
+
+def parse(text: str, *, names: bool = False) -> Expr:
+    """Parse an expression; raise :class:`ExpressionError` with a message an author can act on.
+
+    ``names=True`` is for ``choice_filter``: a bare name such as ``state`` reads that column of the choice being
+    filtered (``columns`` of :func:`evaluate`), as in ``state = ${state}``. Elsewhere a bare name is the classic slip
+    for ``${state}``, hence an error."""
+    if not text.strip(_WS):
+        raise ExpressionError("the expression is empty", "", 0)
+    parser = _Parser(text, names)
+    tree = parser.expression()
+    token = parser.peek()
+    if token.kind != "end":
+        hint = "an operator is missing before it" if token.kind in ("num", "str", "ref", "dot") else ""
+        raise parser.unexpected(token, hint)
+    return tree
+
+
+def references(expr: Expr) -> set[str]:
+    """The question names an expression uses, to check against the form."""
+    if isinstance(expr, Ref):
+        return {expr.name}
+    if isinstance(expr, Negate):
+        return references(expr.operand)
+    if isinstance(expr, Operation):
+        return references(expr.first).union(*(references(e) for _, e in expr.rest))
+    if isinstance(expr, Call):
+        return set().union(*(references(a) for a in expr.args))
+    return set()
+
+
+# --- conversions (XPath 1.0 with ODK's date extension) --------------------------------------------------------------
+
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?(Z|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+
+
+def _date_days(s: str) -> float | None:
+    """Days since 1970-01-01 UTC for an ISO date or dateTime string, None for anything else. The calendar
+    arithmetic is H. Hinnant's days_from_civil, written the same way in the JavaScript."""
+    m = _DATE.fullmatch(s)
+    if m is None:
+        return None
+    y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    february = 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28
+    if not 1 <= mo <= 12 or not 1 <= d <= [31, february, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]:
+        return None
+    y -= 1 if mo <= 2 else 0
+    era, yoe = y // 400, y % 400
+    doy = (153 * (mo + (-3 if mo > 2 else 9)) + 2) // 5 + d - 1
+    days = float(era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468)
+    if m[4] is None:
+        return days
+    hours, minutes, seconds = int(m[4]), int(m[5]), float(m[6] or "0")
+    offset = 0 if m[7] in (None, "Z") else (int(m[7][1:3]) * 60 + int(m[7][4:6])) * (-1 if m[7][0] == "-" else 1)
+    if hours > 23 or minutes > 59 or seconds >= 60 or abs(offset) >= 24 * 60:
+        return None
+    return days + (hours * 3600 + minutes * 60 + seconds) / 86400 - offset / 1440
+
+
+def to_number(value: Value) -> float:
+    """XPath number(): "" and non-numeric text give NaN; ISO dates give days since 1970-01-01 (ODK)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, float):
+        return value
+    if isinstance(value, list):
+        return to_number(value[0]) if value else math.nan
+    s = value.strip(_WS)
+    days = float(s) if _NUMBER.fullmatch(s) else _date_days(s)
+    return math.nan if days is None else days
+
+
+def to_string(value: Value) -> str:
+    """XPath string(): 3.0 -> "3", NaN -> "NaN", true -> "true", a list -> its first member."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return value[0] if value else ""
+    if isinstance(value, str):
+        return value
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if value == int(value):
+        return str(int(value))
+    mantissa, _, exponent = repr(value).partition("e")  # the shortest digits, as JavaScript's String(x)
+    if not exponent:
+        return mantissa
+    sign, digits = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
+    return f"{sign}0.{'0' * (-int(exponent) - 1)}{digits.replace('.', '')}"  # only tiny fractions reach here
+
+
+def truthy(value: Value) -> bool:
+    """XPath boolean(): a non-empty string, a non-zero number that is not NaN, a non-empty list."""
+    if isinstance(value, float):
+        return value != 0 and not math.isnan(value)
+    return bool(value)
+
+
+# --- regular expressions ------------------------------------------------------------------------------------------
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` falls outside the dialect Python's ``re`` and JavaScript's RegExp read alike, or None."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        c, after = pattern[i], pattern[i + 1 : i + 3]
+        if c == "\\":
+            if not after:
+                return "it ends with a lone backslash"
+            n = after[0]
+            if n in "0123456789":
+                return f'"\\{n}" (a back-reference or octal escape) is not supported'
+            if re.fullmatch("[A-Za-z]", n) and n not in "dDwWsSbBtnrfvxu":
+                return f'"\\{n}" is not supported'
+            width = {"x": 2, "u": 4}.get(n, 0)
+            if width and not re.fullmatch(f"[0-9A-Fa-f]{{{width}}}", pattern[i + 2 : i + 2 + width]):
+                return f'"\\{n}" must be followed by {width} hexadecimal digits'
+            i += 2 + width
+            continue
+        if in_class:
+            if c == "[":
+                return '"[" inside a character class must be written "\\["'
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 2 if after[:1] == "^" else 1
+            if pattern[i : i + 1] == "]":
+                return 'a "]" right after "[" is not supported; write "\\]"'
+            continue
+        elif c == "(" and after[:1] == "?" and after[1:2] not in (":", "=", "!"):
+            return 'groups may start "(?:", "(?=" or "(?!" but no other "(?"'
+        elif c in "*+?" and after[:1] == "+":
+            return f'"{c}+" (a possessive quantifier) is not supported'
+        elif c == "{" and after[:1] == ",":
+            return '"{," is not supported; write "{0,"'
+        i += 1
+    return None if _compile(pattern) is not None else "it is not a valid regular expression"
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern[str] | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return re.compile(pattern, re.ASCII)
+    except (re.error, OverflowError, RecursionError):
+        return None
+
+
+def _regex(value: str, pattern: str) -> bool:
+    compiled = _compile(pattern) if regex_problem(pattern) is None else None
+    return compiled is not None and compiled.fullmatch(value) is not None
+
+
+# --- evaluation ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    values: Values
+    current: str
+    today: dt.date
+    columns: Mapping[str, str]
+    position: int | None
+
+
+_PLAIN_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+}
+
+
+def _compare(op: str, a: Value, b: Value) -> bool:
+    """XPath 1.0 comparison: lists compare member by member (true if any pair does)."""
+    if isinstance(a, list) or isinstance(b, list):
+        if isinstance(a, bool) or isinstance(b, bool):
+            return _compare(op, truthy(a), truthy(b))
+        if isinstance(a, list):
+            return any(_compare(op, x, b) for x in a)
+        assert isinstance(b, list)
+        return any(_compare(op, a, y) for y in b)
+    if op in ("=", "!="):
+        if isinstance(a, bool) or isinstance(b, bool):
+            equal = truthy(a) == truthy(b)
+        elif isinstance(a, float) or isinstance(b, float):
+            x, y = to_number(a), to_number(b)
+            equal = x == y or abs(x - y) < 1e-12
+        else:
+            equal = a == b
+        return equal if op == "=" else not equal
+    x, y = to_number(a), to_number(b)
+    return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
+
+
+def _arithmetic(op: str, x: float, y: float) -> float:
+    """IEEE arithmetic as in JavaScript, where Python would raise: 1 div 0 is Infinity, 1 mod 0 is NaN."""
+    if op in _PLAIN_ARITHMETIC:
+        return _PLAIN_ARITHMETIC[op](x, y)
+    if op == "div":
+        if y != 0:
+            return x / y
+        return math.nan if x == 0 or math.isnan(x) else math.copysign(math.inf, x) * math.copysign(1.0, y)
+    if y == 0 or math.isinf(x) or math.isnan(x) or math.isnan(y):
+        return math.nan
+    return math.fmod(x, y)  # the sign of the dividend, as JavaScript's %
+
+
+def _operation(expr: Operation, ctx: _Context) -> Value:
+    acc = _eval(expr.first, ctx)
+    for op, operand in expr.rest:
+        if op in ("and", "or"):
+            if truthy(acc) == (op == "or"):
+                return op == "or"  # short-circuit
+            acc = truthy(_eval(operand, ctx))
+        elif op in ("=", "!=", "<", "<=", ">", ">="):
+            acc = _compare(op, acc, _eval(operand, ctx))
+        else:
+            acc = _arithmetic(op, to_number(acc), to_number(_eval(operand, ctx)))
+    return acc
+
+
+def _eval(expr: Expr, ctx: _Context) -> Value:
+    if isinstance(expr, Literal):
+        return expr.value
+    if isinstance(expr, Ref):
+        value = ctx.values.get(expr.name, "")
+        return list(value) if isinstance(value, list) else value
+    if isinstance(expr, Name):
+        return ctx.columns.get(expr.name, "")
+    if isinstance(expr, Current):
+        return ctx.current
+    if isinstance(expr, Negate):
+        return -to_number(_eval(expr.operand, ctx))
+    if isinstance(expr, Operation):
+        return _operation(expr, ctx)
+    if expr.name == "if":
+        return _eval(expr.args[1] if truthy(_eval(expr.args[0], ctx)) else expr.args[2], ctx)
+    if expr.name == "once":
+        return ctx.current if ctx.current else _eval(expr.args[0], ctx)
+    if expr.name == "today":
+        return ctx.today.isoformat()
+    if expr.name == "position":
+        return math.nan if ctx.position is None else float(ctx.position)
+    if expr.name == "indexed-repeat":  # nested repeats: only the last index counts (see the module docstring)
+        return _indexed_repeat(_eval(expr.args[0], ctx), _eval(expr.args[-1], ctx))
+    args = [_eval(a, ctx) for a in expr.args] or ([ctx.current] if expr.name in _OF_CURRENT else [])
+    return _FUNCTIONS[expr.name](args)
+
+
+def evaluate(
+    expr: Expr,
+    values: Values,
+    current: str | None = None,
+    today: dt.date | None = None,
+    *,
+    columns: Mapping[str, str] | None = None,
+    position: int | None = None,
+) -> str | float | bool | list[str]:
+    """Evaluate a parsed expression. ``values`` maps question names to answers (missing names read as ""),
+    ``current`` is what ``.`` means, ``today`` what ``today()`` returns (default: the local date), ``columns``
+    the choice a ``choice_filter`` is deciding on (its ``name`` and other columns, read by bare names),
+    ``position`` the 1-based number of the repeat instance being evaluated, what ``position(..)`` returns (None
+    outside a repeat: NaN)."""
+    return _eval(expr, _Context(values, current or "", today or dt.date.today(), columns or {}, position))
+
+
+def interpolate(label: str, values: Values) -> str:
+    """Replace each ``${name}`` in a label or hint with the answer; list answers are joined by ", "."""
+
+    def answer(m: re.Match[str]) -> str:
+        value = values.get(m[1], "")
+        return ", ".join(value) if isinstance(value, list) else value
+
+    return re.sub(r"\$\{([^}]*)\}", answer, label)
+
+
+# --- function bodies ----------------------------------------------------------------------------------------------
+
+
+def _items(value: Value) -> list[str]:
+    """A space-separated selection as a list of choice names."""
+    s = to_string(value).strip(_WS)
+    return re.split(r"[ \t\r\n]+", s) if s else []
+
+
+def _members(args: Sequence[Value]) -> list[Value]:
+    return [m for a in args for m in (a if isinstance(a, list) else [a])]
+
+
+def _index(value: Value) -> int | None:
+    x = to_number(value)
+    return None if math.isnan(x) else int(max(-(2.0**31), min(2.0**31, x)))
+
+
+def _selected_at(args: Sequence[Value]) -> str:
+    items, i = _items(args[0]), _index(args[1])  # a NaN index gives "" (JavaRosa reads it as 0)
+    return items[i] if i is not None and 0 <= i < len(items) else ""
+
+
+def _indexed_repeat(value: Value, n: Value) -> str:
+    """The n-th (1-based) member of a repeated question's answers; "" when there is none."""
+    answers = value if isinstance(value, list) else [to_string(value)]
+    i = _index(n)
+    return answers[i - 1] if i is not None and 1 <= i <= len(answers) else ""
+
+
+def _substr(args: Sequence[Value]) -> str:
+    """ODK's substr: 0-based, end exclusive, negative positions count from the end (JavaRosa)."""
+    chars = to_string(args[0])
+    start = _index(args[1]) or 0
+    end = len(chars) if len(args) < 3 else _index(args[2]) or 0
+    start, end = (start + len(chars) if start < 0 else start), (end + len(chars) if end < 0 else end)
+    return chars[max(0, start) : max(0, end)]
+
+
+def _translate(args: Sequence[Value]) -> str:
+    s, source, target = (to_string(a) for a in args)
+    table: dict[str, str] = {}
+    for i, c in enumerate(source):
+        table.setdefault(c, target[i] if i < len(target) else "")
+    return "".join(table.get(c, c) for c in s)
+
+
+def _around(args: Sequence[Value]) -> tuple[str, str]:
+    """What comes before and after the first ``args[1]`` in ``args[0]``; ("", "") if it is not there."""
+    s, sep = to_string(args[0]), to_string(args[1])
+    i = s.find(sep)
+    return (s[:i], s[i + len(sep) :]) if i >= 0 else ("", "")
+
+
+def _coalesce(args: Sequence[Value]) -> Value:
+    first = to_string(args[0]) if isinstance(args[0], list) else args[0]
+    empty = first == "" or (isinstance(first, float) and math.isnan(first))
+    return (to_string(args[1]) if isinstance(args[1], list) else args[1]) if empty else first
+
+
+def _numbers(args: Sequence[Value]) -> list[float]:
+    """The members that are numbers: sum(), max() and min() skip the rest, as JavaRosa does."""
+    return [x for x in map(to_number, _members(args)) if not math.isnan(x)]
+
+
+def _round(args: Sequence[Value]) -> float:
+    """XPath round (halves toward +infinity) to ``digits`` decimals, on the decimal digits the number prints
+    with, as JavaRosa does: round(1.005, 2) is 1.01."""
+    x = to_number(args[0])
+    digits = to_number(args[1]) if len(args) > 1 else 0.0
+    if math.isnan(digits) or abs(digits) > 30:
+        return math.nan
+    if not math.isfinite(x):
+        return x
+    d = int(digits)
+    mantissa, _, exponent = repr(x).partition("e")
+    scaled = float(f"{mantissa}e{int(exponent or 0) + d}")
+    if abs(scaled) >= 2.0**52:
+        return x
+    floor = math.floor(scaled)
+    rounded = floor + 1 if scaled - floor >= 0.5 else floor
+    return float(f"{rounded}e{-d}")
+
+
+def _date(args: Sequence[Value]) -> str:
+    """date(): a date or dateTime string keeps its date, a number of days since 1970-01-01 becomes one (H. Hinnant's
+    civil_from_days); anything else gives ""."""
+    if isinstance(args[0], str | list):
+        s = to_string(args[0]).strip(_WS)
+        if s == "" or _date_days(s) is not None:
+            return s[:10]
+    days = to_number(args[0])
+    if not math.isfinite(days) or abs(days) >= 1e7:
+        return ""
+    z = int(days) + 719468
+    era, doe = z // 146097, z % 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    m = mp + (3 if mp < 10 else -9)
+    y = yoe + era * 400 + (1 if m <= 2 else 0)
+    return f"{y:04d}-{m:02d}-{doy - (153 * mp + 2) // 5 + 1:02d}" if 0 <= y <= 9999 else ""
+
+
+_OF_CURRENT = {"number", "string", "string-length", "normalize-space"}
+_FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
+    "selected": lambda a: to_string(a[1]).strip(_WS) in _items(a[0]),
+    "count-selected": lambda a: float(len(_items(a[0]))), "selected-at": _selected_at,
+    "not": lambda a: not truthy(a[0]), "true": lambda a: True, "false": lambda a: False,
+    "boolean": lambda a: truthy(a[0]), "boolean-from-string": lambda a: to_string(a[0]) in ("true", "1"),
+    "number": lambda a: to_number(a[0]), "decimal-date-time": lambda a: to_number(a[0]),
+    "int": lambda a: math.copysign(math.trunc(x), x) if math.isfinite(x := to_number(a[0])) else x,
+    "abs": lambda a: abs(to_number(a[0])), "round": _round, "date": _date,
+    "string": lambda a: to_string(a[0]), "string-length": lambda a: float(len(to_string(a[0]))),
+    "concat": lambda a: "".join(map(to_string, _members(a))),
+    "join": lambda a: to_string(a[0]).join(map(to_string, _members(a[1:]))),
+    "contains": lambda a: to_string(a[1]) in to_string(a[0]),
+    "starts-with": lambda a: to_string(a[0]).startswith(to_string(a[1])),
+    "ends-with": lambda a: to_string(a[0]).endswith(to_string(a[1])),
+    "substr": _substr, "substring-before": lambda a: _around(a)[0], "substring-after": lambda a: _around(a)[1],
+    "translate": _translate, "normalize-space": lambda a: " ".join(_items(a[0])),
+    "regex": lambda a: _regex(to_string(a[0]), to_string(a[1])), "coalesce": _coalesce,
+    "count": lambda a: float(len(a[0]) if isinstance(a[0], list) else 1),
+    "count-non-empty": lambda a: float(sum(1 for m in _members(a) if m != "")),
+    "sum": lambda a: functools.reduce(operator.add, _numbers(a), 0.0),  # left to right, as JavaScript adds
+    "max": lambda a: functools.reduce(max, numbers) if (numbers := _numbers(a)) else math.nan,
+    "min": lambda a: functools.reduce(min, numbers) if (numbers := _numbers(a)) else math.nan,
+}  # fmt: skip
