@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -124,3 +129,59 @@ def cli(db_url: str) -> Cli:
 def cli_factory() -> type[Cli]:
     """``cli_factory(url)`` runs lmreview against another database than the test's own."""
     return Cli
+
+
+TEMPLATES = ROOT / "src" / "lmreview" / "questionnaire" / "templates"
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server on localhost (aiosmtpd) and the messages it received."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    received: list[EmailMessage] = []
+    refused = {"bounce@example.org"}
+
+    class Handler:
+        async def handle_RCPT(
+            self, server: object, session: object, envelope: Any, address: str, options: object
+        ) -> str:
+            if address in refused:
+                return "550 5.1.1 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+            received.append(cast(EmailMessage, message_from_bytes(envelope.content, policy=default)))
+            return "250 Message accepted"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield Mailbox("127.0.0.1", port, received)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_env(smtp_server: Mailbox, monkeypatch: pytest.MonkeyPatch) -> Mailbox:
+    """LMREVIEW_SMTP_* set to the test server (plain SMTP on localhost)."""
+    monkeypatch.setenv("LMREVIEW_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("LMREVIEW_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("LMREVIEW_SMTP_SECURITY", "none")
+    monkeypatch.setenv("LMREVIEW_BASE_URL", "http://testserver")
+    return smtp_server

@@ -7,15 +7,16 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from lmreview.settings import Settings
-from lmreview.store import open_store
+from lmreview.store import Store, open_store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import SAMPLES, Cli
+from tests.conftest import SAMPLES, Cli, Mailbox
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"  # kept for a person to look at
@@ -38,21 +39,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
+@contextmanager
+def _serving(settings: Settings, store: Store) -> Iterator[str]:
     import uvicorn
 
-    path: Path = tmp_path_factory.mktemp("browser") / "demo.db"
-    cli = Cli(str(path))
-    for name in ("lm2016", "lm2022"):
-        assert cli("portfolio", "import", str(SAMPLES / f"{name}.csv")).exit_code == 0
-    store = open_store(str(path))
-    with store.session() as session:
-        add_user(session, "ana", "reviewer", "browser-pass", actor="test")
-    port = _free_port()
-    config = uvicorn.Config(create_app(Settings(database_url=str(path)), store), port=port, log_level="warning")
+    port = int(settings.base_url.rsplit(":", 1)[1])
+    config = uvicorn.Config(create_app(settings, store), port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -61,10 +53,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
-    store.dispose()
+    try:
+        yield settings.base_url
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        store.dispose()
+
+
+def _workspace(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, Store]:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
+    path: Path = tmp_path_factory.mktemp(name) / "demo.db"
+    cli = Cli(str(path))
+    for portfolio in ("lm2016", "lm2022"):
+        assert cli("portfolio", "import", str(SAMPLES / f"{portfolio}.csv")).exit_code == 0
+    store = open_store(str(path))
+    with store.session() as session:
+        add_user(session, "ana", "reviewer", "browser-pass", actor="test")
+    return path, store
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    path, store = _workspace(tmp_path_factory, "browser")
+    settings = Settings(database_url=str(path), base_url=f"http://127.0.0.1:{_free_port()}")
+    with _serving(settings, store) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +124,86 @@ def test_log_in_filter_by_region_open_a_project(server: str, browser: object) ->
     page.screenshot(path=str(SHOTS / "stats-phone.png"), full_page=True)
     assert width <= 390 + 1, f"the statistics page scrolls sideways on a phone ({width}px)"
     page.close()
+
+
+@pytest.fixture
+def review_server(tmp_path_factory: pytest.TempPathFactory, smtp_server: Mailbox) -> Iterator[str]:
+    path, store = _workspace(tmp_path_factory, "review")
+    settings = Settings(
+        database_url=str(path),
+        base_url=f"http://127.0.0.1:{_free_port()}",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+    )
+    with _serving(settings, store) as url:
+        yield url
+
+
+def test_a_review_from_template_to_a_submitted_questionnaire(
+    review_server: str, browser: object, smtp_server: Mailbox, tmp_path: Path
+) -> None:
+    """The whole path of a review: create it from a template, import the roster, invite; a respondent answers in
+    French, saves a draft, comes back, submits; the dashboard counts the project."""
+    import re
+
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    manager = browser.new_context().new_page()
+    manager.goto(f"{review_server}/login")
+    manager.get_by_label("User name").fill("ana")
+    manager.get_by_label("Password").fill("browser-pass")
+    manager.get_by_role("button", name="Log in").click()
+    manager.get_by_role("link", name="Reviews").click()
+    manager.get_by_label("Short name").fill("r16")
+    manager.get_by_label("Title").fill("IDF labour migration review 2016")
+    manager.get_by_label("Portfolio").select_option("lm2016")
+    manager.get_by_label("Questionnaire").select_option("template:bilingual-test")
+    manager.get_by_role("button", name="Create").click()
+    expect(manager.get_by_role("heading", level=1)).to_have_text("IDF labour migration review 2016")
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "project_code,name,email,language\n"
+        "LM.0181,Ana Silva,ana@example.org,en\n"
+        "LM.0183,Bruno Diallo,bruno@example.org,fr\n",
+        encoding="utf-8",
+    )
+    manager.get_by_label("Roster file").set_input_files(str(roster))
+    manager.get_by_role("button", name="Import").click()
+    expect(manager.get_by_role("status").first).to_contain_text("2 added")
+    manager.get_by_role("button", name=re.compile("Send invitations")).click()
+    expect(manager.get_by_role("status").first).to_contain_text("Sent 2 invitations")
+    manager.screenshot(path=str(SHOTS / "review-dashboard.png"), full_page=True)
+
+    message = smtp_server.to("bruno@example.org")[0]
+    link = re.search(r"(http://\S+/r/\S+)", message.get_content())
+    assert link is not None
+    respondent = browser.new_context().new_page()  # no account, no cookie of the manager
+    respondent.goto(link[1])
+    expect(respondent.get_by_role("heading", level=1)).to_have_text("Bilingual test form")
+    expect(respondent.get_by_label("Nombre de bénéficiaires atteints")).to_be_visible()
+    why = respondent.get_by_label("Veuillez expliquer pourquoi.")
+    expect(why).to_be_hidden()
+    respondent.get_by_label("Nombre de bénéficiaires atteints").fill("85")
+    respondent.get_by_role("radio", name="Non").check()
+    expect(why).to_be_visible()  # relevance applied live, in the browser
+    why.fill("Le financement s'est arrêté.")
+    respondent.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(respondent.get_by_role("status").first).to_contain_text("Vos réponses sont enregistrées")
+
+    again = browser.new_context().new_page()  # coming back later, from the e-mail
+    again.goto(link[1])
+    expect(again.get_by_label("Nombre de bénéficiaires atteints")).to_have_value("85")
+    expect(again.get_by_label("Veuillez expliquer pourquoi.")).to_have_value("Le financement s'est arrêté.")
+    again.get_by_role("checkbox", name="Manque de financement").check()
+    again.get_by_role("button", name=re.compile("Ajouter")).click()
+    again.get_by_role("textbox", name=re.compile("^Résultat")).fill("Un centre de ressources pour migrants")
+    again.get_by_role("button", name="Envoyer").click()
+    expect(again.get_by_role("status").first).to_contain_text("Merci : ce questionnaire a été envoyé")
+    again.screenshot(path=str(SHOTS / "questionnaire-submitted.png"), full_page=True)
+
+    manager.reload()
+    expect(manager.locator("#rate").locator("xpath=..")).to_contain_text("1 of 14 projects")

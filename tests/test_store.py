@@ -49,6 +49,64 @@ def test_a_file_from_a_newer_lmreview_is_refused(tmp_path: Path, cli_factory: ty
     assert "written by a newer lmreview" in run.stderr
 
 
+def _database_at_0001(url: str) -> None:
+    """A database as lmreview 0.1 (revision 0001) left it, with one project in it."""
+    from alembic import command
+
+    from lmreview.store.migrate import alembic_config
+
+    old = Store(url)
+    command.upgrade(alembic_config(old), "0001")
+    with old.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO portfolio (name, created_at, updated_at) VALUES ('p', :t, :t)"), {"t": "2026-01-01"}
+        )
+    old.dispose()
+
+
+def test_an_older_sqlite_file_is_backed_up_then_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _database_at_0001(f"sqlite:///{path}")
+    store = open_store(str(path))
+    assert current_revision(store) == head_revision()
+    with store.session() as session:
+        assert session.scalars(select(Portfolio.name)).all() == ["p"]
+    store.dispose()
+    backup = tmp_path / "old.db.backup-0001"
+    with sqlite3.connect(backup) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert connection.execute("SELECT name FROM portfolio").fetchall() == [("p",)]
+
+
+@pytest.mark.postgres
+def test_an_older_server_database_waits_for_db_upgrade(cli_factory: type[Cli]) -> None:
+    import os
+    import uuid
+
+    from lmreview.settings import database_url
+
+    base = os.environ.get("LMREVIEW_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("PostgreSQL tests need LMREVIEW_TEST_POSTGRES_URL (make test sets it when a server answers)")
+    schema = f"lmreview_old_{uuid.uuid4().hex[:8]}"
+    admin = Store(base)
+    with admin.engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{database_url(base)}?options=-csearch_path%3D{schema}"
+    try:
+        _database_at_0001(url)
+        with pytest.raises(StoreNeedsUpgrade, match="lmreview db upgrade"):
+            open_store(url)
+        run = cli_factory(url)("db", "upgrade")
+        assert run.exit_code == 0, run.stderr
+        assert f"Upgraded the database from 0001 to revision {head_revision()}" in run.stdout
+        assert cli_factory(url)("portfolio", "list", "--json").exit_code == 0
+    finally:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def test_a_database_with_foreign_tables_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as connection:

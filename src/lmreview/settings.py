@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     user: str | None = None
     max_upload_bytes: int = 50 * 1024 * 1024
     secure_cookies: bool = False
+    # E-mail for invitations and reminders (see docs/questionnaires.md); without a host, use --dry-run (.eml files).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "lmreview <lmreview@localhost>"
+    invitation_days: int = 60
 
     @field_validator("database_url")
     @classmethod

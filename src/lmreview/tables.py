@@ -196,7 +196,10 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes, filename: str) -> Table:
+def read_sheets(
+    data: bytes, filename: str, *, first_only: bool = False
+) -> list[tuple[str, list[tuple[int, list[str]]]]]:
+    """The sheets of an XLSX workbook, in order: each one's name and rows as text with their row numbers."""
     _check_zip(data, filename)
     from openpyxl import load_workbook
 
@@ -206,23 +209,42 @@ def _read_xlsx(data: bytes, filename: str) -> Table:
         raise BadInput(
             [Problem(filename, 0, "-", f"the workbook cannot be read ({type(exc).__name__}: {exc})")]
         ) from None
+    sheets: list[tuple[str, list[tuple[int, list[str]]]]] = []
     try:
         if not workbook.worksheets:
             raise BadInput([Problem(filename, 0, "-", "the workbook has no sheet")])
-        sheet = workbook.worksheets[0]
-        rows: list[tuple[int, list[str]]] = []
-        try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if number > MAX_ROWS + 1:
-                    raise BadInput([Problem(filename, number, "-", f"more than {MAX_ROWS} rows")])
-                rows.append((number, [_cell_text(v) for v in values]))
-        except BadInput:
-            raise
-        except Exception as exc:
-            raise BadInput([Problem(filename, 0, "-", f"the sheet cannot be read ({type(exc).__name__})")]) from None
+        for sheet in workbook.worksheets[:1] if first_only else workbook.worksheets:
+            rows: list[tuple[int, list[str]]] = []
+            try:
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    if number > MAX_ROWS + 1:
+                        raise BadInput([Problem(filename, number, "-", f"more than {MAX_ROWS} rows")])
+                    rows.append((number, [_cell_text(v) for v in values]))
+            except BadInput:
+                raise
+            except Exception as exc:
+                raise BadInput(
+                    [Problem(filename, 0, "-", f"the sheet {sheet.title} cannot be read ({type(exc).__name__})")]
+                ) from None
+            sheets.append((str(sheet.title), rows))
     finally:
         workbook.close()
+    return sheets
+
+
+def _read_xlsx(data: bytes, filename: str) -> Table:
+    _name, rows = read_sheets(data, filename, first_only=True)[0]
     return _split_header(rows, filename, "xlsx")
+
+
+def read_workbook(data: bytes, filename: str) -> dict[str, Table]:
+    """Every non-empty sheet of an XLSX workbook as a table, by sheet name (errors name ``FILE:SHEET``)."""
+    tables: dict[str, Table] = {}
+    for name, rows in read_sheets(data, filename):
+        if any(any(cells) for _, cells in rows):
+            table = _split_header(rows, f"{filename}:{name}", "xlsx")
+            tables[name] = table
+    return tables
 
 
 def _split_header(rows: list[tuple[int, list[str]]], filename: str, kind: str) -> Table:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lmreview import __version__
-from lmreview.cli import db, portfolio, serve, stats, user
+from lmreview.cli import db, form, portfolio, review, serve, stats, user
 from lmreview.cli.common import ErrorHandlingGroup, State
 from lmreview.errors import LmreviewError
 from lmreview.settings import get_settings
@@ -57,6 +57,10 @@ def root(
 
 app.add_typer(db.app, name="db")
 app.add_typer(portfolio.app, name="portfolio")
+app.add_typer(form.app, name="form")
+app.add_typer(review.review_app, name="review")
+app.add_typer(review.respondents_app, name="respondents")
+app.add_typer(review.responses_app, name="responses")
 app.add_typer(user.app, name="user")
 app.command("stats")(stats.stats)
 app.command("demo")(serve.demo)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lmreview.errors import BadInput, Problem
+from lmreview.files import read_input
 from lmreview.portfolio import countries as country_codes
 from lmreview.portfolio import snapshot
 from lmreview.portfolio.iati import parse_iati
@@ -129,14 +130,7 @@ def import_file(
 
     >>> import_file(session, Path("lm2016.csv"), actor="cli:ana")  # doctest: +SKIP
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput([Problem(str(path), 0, "-", "no such file")]) from None
-    except IsADirectoryError:
-        raise BadInput([Problem(str(path), 0, "-", "this is a folder, not a file")]) from None
-    except OSError as exc:
-        raise BadInput([Problem(str(path), 0, "-", f"cannot read the file ({exc.strerror})")]) from None
+    data = read_input(path)
     return import_data(
         session,
         data,

@@ -1,9 +1,10 @@
 """Imports every stage's tables so that ``Base.metadata`` (and Alembic) sees them all."""
 
 from lmreview.portfolio import models as portfolio_models
+from lmreview.questionnaire import models as questionnaire_models
 from lmreview.store import models as store_models
 from lmreview.store.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "portfolio_models", "store_models"]
+__all__ = ["metadata", "portfolio_models", "questionnaire_models", "store_models"]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from lmreview import __version__
-from lmreview.errors import BadInput, LmreviewError
+from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.figures import fmt_number, fmt_pct, fmt_quantity, plural
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
@@ -52,6 +52,18 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     )
 
 
+async def read_upload(request: Request, file: UploadFile) -> tuple[str, bytes]:
+    """The name and bytes of an uploaded file, refused (422) above LMREVIEW_MAX_UPLOAD_BYTES."""
+    filename = Path(file.filename or "upload").name
+    limit: int = request.app.state.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise BadInput([Problem(filename, 0, "-", f"the file is larger than {limit // 1024 // 1024} MiB")])
+    if not data:
+        raise BadInput([Problem(filename, 0, "-", "the file is empty (or no file was chosen)")])
+    return filename, data
+
+
 def flash(request: Request, message: str, kind: str = "info") -> None:
     request.session.setdefault("flash", []).append({"kind": kind, "message": message})
 
@@ -82,10 +94,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from lmreview.web.routes import admin, auth, portfolio
+    from lmreview.web.routes import admin, auth, portfolio, respond, reviews
 
     app.include_router(auth.router)
     app.include_router(portfolio.router)
+    app.include_router(reviews.router)
+    app.include_router(respond.router)
     app.include_router(admin.router)
 
     @app.exception_handler(LoginRequired)

@@ -15,7 +15,7 @@ from lmreview.portfolio import importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.portfolio.stats import portfolio_stats
 from lmreview.portfolio.values import parse_date
-from lmreview.web.app import flash, render, segment
+from lmreview.web.app import flash, read_upload, render, segment
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -72,11 +72,7 @@ async def import_upload(
 ) -> Response:
     user = require(request, "reviewer")
     check_csrf(request, csrf_token)
-    filename = Path(file.filename or "upload").name
-    limit = request.app.state.settings.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise BadInput([Problem(filename, 0, "-", f"the file is larger than {limit // 1024 // 1024} MiB")])
+    filename, data = await read_upload(request, file)
     name = portfolio.strip() or importing.portfolio_name_for(Path(filename))
 
     def run() -> importing.ImportReport:

@@ -1,0 +1,180 @@
+"""``lmreview form``: questionnaires (XLSForms) and their versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lmreview.cli.common import console, err, print_json, state
+from lmreview.figures import plural
+from lmreview.files import read_input
+from lmreview.questionnaire import forms, responses, reviews
+
+app = typer.Typer(help="Questionnaires: add XLSForms, list them, start from a template.", no_args_is_help=True)
+
+
+def _print_added(added: forms.AddedForm) -> None:
+    for warning in added.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    if added.outcome == "unchanged":
+        console.print(f"Form {added.form} is unchanged (version {added.version}).")
+        return
+    verb = "Added form" if added.outcome == "created" else "Added a new version of form"
+    console.print(
+        f"{verb} {added.form}: version {added.version}, {added.questions} questions, "
+        f"languages: {', '.join(added.languages)}.",
+        markup=False,
+    )
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="XLSForm: .xlsx (survey, choices, settings sheets) or pyxform .md.")],
+    name: Annotated[str | None, typer.Option("--name", help="Form name (default: the form_id setting).")] = None,
+) -> None:
+    """Add a questionnaire, or a new version of it when the form already exists.
+
+    Example: lmreview form add idf-lm-2022.xlsx
+    """
+    st = state(ctx)
+    data = read_input(file)
+    with st.session() as session:
+        added = forms.add_form(session, data, str(file), actor=st.settings.actor, name=name)
+    _print_added(added)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the questionnaires with their newest version and number of submissions.
+
+    Example: lmreview form list --json
+    """
+    with state(ctx).session() as session:
+        found = forms.list_forms(session)
+    if as_json:
+        print_json(
+            [
+                {
+                    "form": f.name,
+                    "title": f.title,
+                    "version": f.version,
+                    "versions": f.versions,
+                    "languages": f.languages,
+                    "questions": f.questions,
+                    "submissions": f.submissions,
+                }
+                for f in found
+            ]
+        )
+        return
+    if not found:
+        console.print("No forms yet: lmreview form add FILE, or lmreview form templates")
+        return
+    table = Table("form", "version", "versions", "questions", "languages", "submissions", "title")
+    for f in found:
+        table.add_row(
+            f.name, f.version, str(f.versions), str(f.questions), ", ".join(f.languages), str(f.submissions), f.title
+        )
+    console.print(table)
+
+
+@app.command("templates")
+def templates_(
+    ctx: typer.Context,
+    add: Annotated[str | None, typer.Option("--add", help="Add this template as a form.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write this template as an XLSX to edit (with --name).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Template to write with --out.")] = None,
+) -> None:
+    """List the questionnaire templates shipped with lmreview; add one, or write it as an XLSX to edit.
+
+    Example: lmreview form templates --out my-review.xlsx --name idf-lm-2022
+    """
+    if add is not None:
+        st = state(ctx)
+        with st.session() as session:
+            _print_added(forms.add_template(session, add, actor=st.settings.actor))
+        return
+    if out is not None:
+        if name is None:
+            raise typer.BadParameter("--out needs --name TEMPLATE", param_hint="--name")
+        out.write_bytes(forms.template_xlsx(name))
+        console.print(f"Wrote {out}: edit it in Excel, then lmreview form add {out}")
+        return
+    table = Table("template", "title", "about")
+    for t in forms.templates():
+        table.add_row(t.name, t.title, t.description)
+    console.print(table)
+
+
+@app.command("download")
+def download(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Form name.")],
+    out: Annotated[Path, typer.Option("--out", help="XLSX file to write.")],
+    version: Annotated[str | None, typer.Option("--version", help="Version (default: the newest).")] = None,
+) -> None:
+    """Write a form's XLSForm as XLSX, to edit and add again as a new version.
+
+    Example: lmreview form download idf_lm_2022 --out idf.xlsx
+    """
+    with state(ctx).session() as session:
+        chosen = forms.get_version(forms.get_form(session, name), version)
+        data = forms.form_xlsx(chosen)
+        label = chosen.version
+    out.write_bytes(data)
+    console.print(f"Wrote {out} (form {name}, version {label}).")
+
+
+@app.command("import-responses")
+def import_responses(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="KoboToolbox export (XLSX/CSV), ODK Central export (CSV/zip), or XLSX.")],
+    form: Annotated[str, typer.Option("--form", help="The form the responses answer.")],
+    review: Annotated[str | None, typer.Option("--review", "-r", help="Review they belong to.")] = None,
+) -> None:
+    """Import existing responses; importing the same file again changes nothing.
+
+    Example: lmreview form import-responses kobo-export.xlsx --form idf_lm_2022 --review lm2022-review
+    """
+    st = state(ctx)
+    data = read_input(file)
+    with st.session() as session:
+        found = reviews.get_review(session, review) if review else None
+        result = responses.import_responses(session, form, data, str(file), actor=st.settings.actor, review=found)
+    for warning in result.warnings:
+        err.print(str(warning), markup=False, soft_wrap=True)
+    console.print(
+        f"Imported {file.name} into form {form}: {plural(len(result.created), 'submission')} created, "
+        f"{len(result.updated)} updated, {len(result.unchanged)} unchanged"
+    )
+
+
+@app.command("export-responses")
+def export_responses(
+    ctx: typer.Context,
+    form: Annotated[str, typer.Option("--form", help="The form whose responses to export.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write (.xlsx, .csv, or .zip for CSV with repeats).")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv (Kobo's layout).")] = "xlsx",
+    review: Annotated[str | None, typer.Option("--review", "-r", help="Only this review's submissions.")] = None,
+    original: Annotated[bool, typer.Option("--original", help="The values as submitted, before corrections.")] = False,
+    drafts: Annotated[bool, typer.Option("--drafts", help="Include drafts not yet submitted.")] = False,
+) -> None:
+    """Export the responses in KoboToolbox's layout (XLSX: one sheet per repeat; CSV: a zip when there are repeats).
+
+    Example: lmreview form export-responses --form idf_lm_2022 --format xlsx --out responses.xlsx
+    """
+    with state(ctx).session() as session:
+        found = reviews.get_review(session, review) if review else None
+        data = responses.export_responses(session, form, fmt, review=found, original=original, drafts=drafts)
+    out.write_bytes(data)
+    kind = "a zip of CSV files" if data.startswith(b"PK") and fmt == "csv" else fmt.upper()
+    console.print(f"Wrote {out} ({kind}).")

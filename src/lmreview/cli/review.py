@@ -1,0 +1,285 @@
+"""``lmreview review``, ``lmreview respondents``, ``lmreview responses``: run the questionnaire of a review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lmreview.cli.common import console, err, print_json, state
+from lmreview.errors import NotFound
+from lmreview.figures import fmt_pct, plural
+from lmreview.files import read_input, read_text
+from lmreview.questionnaire import invitations, respondents, reviews
+
+review_app = typer.Typer(
+    help="Reviews: a portfolio asked one questionnaire; invitations and reminders.", no_args_is_help=True
+)
+respondents_app = typer.Typer(help="The roster of a review: who answers for which project.", no_args_is_help=True)
+responses_app = typer.Typer(help="Responses to a review's questionnaire.", no_args_is_help=True)
+
+ReviewName = Annotated[str, typer.Argument(help="Review name.")]
+DryRun = Annotated[
+    Path | None, typer.Option("--dry-run", help="Write the messages as .eml files in this folder; send nothing.")
+]
+
+
+@review_app.command("create")
+def create(
+    ctx: typer.Context,
+    name: ReviewName,
+    portfolio: Annotated[str | None, typer.Option("--portfolio", "-p", help="Portfolio of the projects asked.")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="Questionnaire (a form already added).")] = None,
+    template: Annotated[str | None, typer.Option("--template", help="Start from a shipped template.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Title used in e-mails and reports.")] = None,
+) -> None:
+    """Create a review of a portfolio with a questionnaire.
+
+    Example: lmreview review create lm2022-review --portfolio lm2022 --template idf-lm-2022
+    """
+    st = state(ctx)
+    with st.session() as session:
+        review = reviews.create_review(
+            session, name, actor=st.settings.actor, portfolio=portfolio, form=form, template=template, title=title
+        )
+        form_name = review.form.name if review.form else "none yet"
+    console.print(f"Created review {name} (portfolio {portfolio or 'none yet'}, questionnaire {form_name}).")
+
+
+@review_app.command("list")
+def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the reviews with their response rate.
+
+    Example: lmreview review list
+    """
+    with state(ctx).session() as session:
+        rows = [reviews.response_status(session, r) for r in reviews.list_reviews(session)]
+    if as_json:
+        print_json([r.as_json() for r in rows])
+        return
+    if not rows:
+        console.print("No reviews yet: lmreview review create NAME --portfolio P --template T")
+        return
+    table = Table("review", "questionnaire", "respondents", "projects answered")
+    for r in rows:
+        rate = f" ({fmt_pct(r.response_rate * 100, 0)})" if r.response_rate is not None else ""
+        table.add_row(r.review, r.form or "–", str(r.respondents), f"{r.projects_answered} of {r.projects_total}{rate}")
+    console.print(table)
+
+
+def _send(ctx: typer.Context, name: str, reminders: bool, dry_run: Path | None) -> None:
+    st = state(ctx)
+    with st.session() as session:
+        review = reviews.get_review(session, name)
+        sent = invitations.send_invitations(
+            session, review, st.settings, actor=st.settings.actor, reminders=reminders, dry_run=dry_run
+        )
+    kind = "reminder" if reminders else "invitation"
+    for s in sent:
+        line = f"  {s.outcome}: {s.kind} to {s.respondent} <{s.email}>" + (f" ({s.detail})" if s.detail else "")
+        (err if s.outcome == "bounced" else console).print(line, markup=False, soft_wrap=True)
+    verb = "Wrote" if dry_run else "Sent"
+    done = sum(1 for s in sent if s.outcome != "bounced")
+    console.print(f"{verb} {plural(done, kind)}" + (f" to {dry_run}" if dry_run else "") + ".")
+
+
+@review_app.command("invite")
+def invite(ctx: typer.Context, name: ReviewName, dry_run: DryRun = None) -> None:
+    """E-mail a personal link to every respondent not invited yet.
+
+    Example: lmreview review invite lm2022-review --dry-run outbox/
+    """
+    _send(ctx, name, False, dry_run)
+
+
+@review_app.command("remind")
+def remind(ctx: typer.Context, name: ReviewName, dry_run: DryRun = None) -> None:
+    """E-mail a reminder (with a new link) to respondents who have not submitted, declined or bounced.
+
+    Example: lmreview review remind lm2022-review
+    """
+    _send(ctx, name, True, dry_run)
+
+
+@respondents_app.command("import")
+def import_roster(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: project_code, name, email, role, office, language.")],
+    review: Annotated[str, typer.Option("--review", "-r", help="Review name.")],
+) -> None:
+    """Import or update the roster of a review; every bad row is reported and nothing is written.
+
+    Example: lmreview respondents import roster.xlsx --review lm2022-review
+    """
+    st = state(ctx)
+    data = read_input(file)
+    with st.session() as session:
+        found = reviews.get_review(session, review)
+        report = respondents.import_roster(session, found, data, str(file), actor=st.settings.actor)
+    for warning in report.warnings:
+        err.print(str(warning), markup=False, soft_wrap=True)
+    console.print(
+        f"Imported {file.name} into review {review}: {len(report.created)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged"
+    )
+
+
+@respondents_app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The respondent's name.")],
+    review: Annotated[str, typer.Option("--review", "-r", help="Review name.")],
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Project code.")] = None,
+    role: Annotated[str | None, typer.Option("--role")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="e.g. en, fr, es.")] = None,
+) -> None:
+    """Add one respondent.
+
+    Example: lmreview respondents add "Ana Silva" --review lm2022-review --email ana@example.org --project LM.0334
+    """
+    st = state(ctx)
+    with st.session() as session:
+        found = reviews.get_review(session, review)
+        respondents.add_respondent(
+            session,
+            found,
+            name=name,
+            email=email,
+            project_code=project,
+            role=role,
+            language=language,
+            actor=st.settings.actor,
+        )
+    console.print(f"Added {name} to review {review}.")
+
+
+@respondents_app.command("list")
+def list_respondents(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review", "-r", help="Review name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the respondents of a review with their status.
+
+    Example: lmreview respondents list --review lm2022-review --json
+    """
+    with state(ctx).session() as session:
+        rows = respondents.list_respondents(session, reviews.get_review(session, review))
+        data = [
+            {
+                "id": r.respondent.id,
+                "project_code": r.respondent.project_code,
+                "name": r.respondent.name,
+                "email": r.respondent.email,
+                "role": r.respondent.role,
+                "language": r.respondent.language,
+                "status": r.status,
+                "links": len(r.respondent.invitations),
+            }
+            for r in rows
+        ]
+    if as_json:
+        print_json(data)
+        return
+    table = Table("id", "project", "name", "e-mail", "language", "status", "links")
+    for d in data:
+        table.add_row(
+            str(d["id"]),
+            str(d["project_code"] or "–"),
+            str(d["name"]),
+            str(d["email"] or "–"),
+            str(d["language"] or ""),
+            str(d["status"]),
+            str(d["links"]),
+        )
+    console.print(table)
+
+
+@respondents_app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    respondent_id: Annotated[int, typer.Argument(help="Respondent id (see respondents list).")],
+    review: Annotated[str, typer.Option("--review", "-r", help="Review name.")],
+) -> None:
+    """Withdraw every personal link of a respondent.
+
+    Example: lmreview respondents revoke 12 --review lm2022-review
+    """
+    st = state(ctx)
+    with st.session() as session:
+        found = reviews.get_review(session, review)
+        person = next(
+            (r.respondent for r in respondents.list_respondents(session, found) if r.respondent.id == respondent_id),
+            None,
+        )
+        if person is None:
+            raise NotFound(f"review {review} has no respondent {respondent_id}")
+        count = invitations.revoke(session, person, actor=st.settings.actor)
+    console.print(f"Withdrew {plural(count, 'link')}.")
+
+
+@responses_app.command("status")
+def status(
+    ctx: typer.Context,
+    form: Annotated[str | None, typer.Option("--form", help="The review's questionnaire.")] = None,
+    review: Annotated[str | None, typer.Option("--review", "-r", help="Review name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Who has answered: respondents by status and projects answered, with the denominator.
+
+    Example: lmreview responses status --form idf_lm_2022 --json
+    """
+    with state(ctx).session() as session:
+        found = reviews.review_for(session, review=review, form=form)
+        result = reviews.response_status(session, found)
+    if as_json:
+        print_json(result.as_json())
+        return
+    rate = f", {fmt_pct(result.response_rate * 100, 0)}" if result.response_rate is not None else ""
+    projects = plural(result.projects_total, "project")
+    console.print(f"Review {result.review}: {result.projects_answered} of {projects} answered{rate}")
+    console.print(
+        "Respondents: "
+        + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.counts.items())
+        + f" (of {result.respondents})"
+    )
+    if result.missing_codes:
+        console.print("Not answered yet: " + ", ".join(result.missing_codes), markup=False, soft_wrap=True)
+
+
+@review_app.command("mail")
+def mail(
+    ctx: typer.Context,
+    name: ReviewName,
+    subject: Annotated[str | None, typer.Option("--subject", help="Subject of invitations.")] = None,
+    body: Annotated[Path | None, typer.Option("--body", help="Text file: the body of invitations.")] = None,
+    reminder_subject: Annotated[str | None, typer.Option("--reminder-subject", help="Subject of reminders.")] = None,
+    reminder_body: Annotated[
+        Path | None, typer.Option("--reminder-body", help="Text file: the body of reminders.")
+    ] = None,
+) -> None:
+    """Show or change the texts of invitations and reminders ($name, $project_code, $project_title, $review_title,
+    $link, $expires are filled in for each respondent).
+
+    Example: lmreview review mail lm2022-review --subject 'IDF review: project $project_code' --body invitation.txt
+    """
+    st = state(ctx)
+    with st.session() as session:
+        review = reviews.get_review(session, name)
+        if any(v is not None for v in (subject, body, reminder_subject, reminder_body)):
+            invitations.set_mail_templates(
+                session,
+                review,
+                actor=st.settings.actor,
+                subject=subject,
+                body=read_text(body) if body else None,
+                reminder_subject=reminder_subject,
+                reminder_body=read_text(reminder_body) if reminder_body else None,
+            )
+        texts = invitations.mail_templates(review)
+    for key, text in texts.items():
+        console.print(f"--- {key.replace('_', ' ')} ---", markup=False)
+        console.print(text.rstrip(), markup=False)

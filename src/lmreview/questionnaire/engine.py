@@ -1,0 +1,301 @@
+"""The form engine: what a questionnaire means for one set of answers.
+
+Given a :class:`FormDefinition` and an instance document (groups as dicts, repeats as lists of dicts, values as
+XForm strings), :func:`evaluate` walks the questions in order and works out, for every question of every repeat
+instance: its value, whether it is relevant (its own ``relevant`` and all its parents'), whether it is required,
+its calculation, and the error a respondent must fix (required, constraint, type, unknown choice). The web form, the
+importers and the reviewers' edits all use it, so an answer is judged the same way wherever it comes from.
+
+Instance paths number repeat instances from 1 as XPath and ODK do: ``outcomes[2]/outcome``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from dataclasses import field as _field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lmreview.questionnaire import expressions
+from lmreview.questionnaire.xlsform import Choice, FormDefinition, Question, pick
+
+Values = dict[str, "str | list[str]"]
+MAX_REPEATS = 200
+_INDEX = re.compile(r"^(?P<name>[^\[\]/]+)\[(?P<n>\d+)\]$")
+MESSAGES = {
+    "required": "This question needs an answer.",
+    "constraint": "This answer is not accepted.",
+    "integer": "Enter a whole number, e.g. 120.",
+    "decimal": "Enter a number, e.g. 12.5 (with a full stop for decimals).",
+    "date": "Enter a date as YYYY-MM-DD.",
+    "choice": "Choose one of the options.",
+}
+
+
+@dataclass
+class Field:
+    """One question in one place of the instance."""
+
+    question: Question
+    path: str
+    value: str
+    relevant: bool
+    required: bool
+    error: str | None = None
+    scope: Values | None = None  # what the expressions saw here, kept for a choice_filter
+
+
+@dataclass
+class Instance:
+    """One instance of a repeat, with the fields inside it."""
+
+    index: int
+    path: str
+    children: list[Node] = _field(default_factory=list)
+
+
+@dataclass
+class Node:
+    """A question, group or repeat of the form tree, evaluated."""
+
+    question: Question
+    path: str
+    relevant: bool
+    field: Field | None = None  # questions
+    children: list[Node] = _field(default_factory=list)  # groups
+    instances: list[Instance] = _field(default_factory=list)  # repeats
+
+
+@dataclass
+class Evaluation:
+    nodes: list[Node]
+    fields: dict[str, Field]
+    data: dict[str, Any]  # the document with calculations set and non-relevant answers removed
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {path: f.error for path, f in self.fields.items() if f.error}
+
+
+def get_path(data: Mapping[str, Any], path: str) -> Any:
+    """The value at an instance path (``project/code``, ``outcomes[2]/outcome``), or None."""
+    node: Any = data
+    for part in path.split("/"):
+        match = _INDEX.match(part)
+        if match:
+            node = node.get(match["name"]) if isinstance(node, Mapping) else None
+            index = int(match["n"]) - 1
+            node = node[index] if isinstance(node, list) and 0 <= index < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            return None
+    return node
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set (or with None, remove) the value at an instance path, creating groups and repeat instances."""
+    parts = path.split("/")
+    node: Any = data
+    for part in parts[:-1]:
+        match = _INDEX.match(part)
+        if match:
+            items = node.setdefault(match["name"], [])
+            index = int(match["n"]) - 1
+            while len(items) <= index:
+                items.append({})
+            node = items[index]
+        else:
+            node = node.setdefault(part, {})
+    if value is None:
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = value
+
+
+def choices_for(definition: FormDefinition, question: Question) -> list[Choice]:
+    return definition.choices.get(question.list_name or "", [])
+
+
+class _Evaluator:
+    def __init__(self, definition: FormDefinition, data: Mapping[str, Any], today: dt.date, language: str) -> None:
+        self.definition = definition
+        self.language = language
+        self.position: int | None = None  # the number of the repeat instance being walked, for position(..)
+        self.data = data
+        self.today = today
+        self.fields: dict[str, Field] = {}
+        self.out: dict[str, Any] = {}
+        self.parsed: dict[str, expressions.Expr] = {}
+        self.globals: Values = {}
+        self._collect(definition.survey, data, self.globals, inside_repeat=False)
+
+    def _collect(self, questions: list[Question], data: Mapping[str, Any], into: Values, inside_repeat: bool) -> None:
+        """Every question's value by name, as the expressions see them from outside: lists inside repeats."""
+        for q in questions:
+            raw = data.get(q.name) if isinstance(data, Mapping) else None
+            if q.type == "group":
+                self._collect(q.children, raw if isinstance(raw, Mapping) else {}, into, inside_repeat)
+            elif q.type == "repeat":
+                items = raw if isinstance(raw, list) else []
+                into[q.name] = ["" for _ in items]
+                for child in q.walk():
+                    if child is not q and child.type not in ("group", "repeat"):
+                        into.setdefault(child.name, [])
+                for item in items:
+                    nested: Values = {}
+                    self._collect(q.children, item if isinstance(item, Mapping) else {}, nested, True)
+                    for name, value in nested.items():
+                        target = into.setdefault(name, [])
+                        if isinstance(target, list):
+                            target.extend(value if isinstance(value, list) else [value])
+            else:
+                value = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+                into[q.name] = value
+
+    def expr(self, text: str) -> expressions.Expr:
+        if text not in self.parsed:
+            self.parsed[text] = expressions.parse(text)
+        return self.parsed[text]
+
+    def truth(self, text: str | None, scope: Values, current: str | None = None, default: bool = True) -> bool:
+        if not text:
+            return default
+        if text == "true()":
+            return True
+        result = expressions.evaluate(self.expr(text), scope, current=current, today=self.today, position=self.position)
+        return expressions.truthy(result)
+
+    def count(self, text: str, scope: Values) -> int:
+        number = expressions.to_number(
+            expressions.evaluate(self.expr(text), scope, today=self.today, position=self.position)
+        )
+        return max(0, min(MAX_REPEATS, int(number))) if number == number else 0  # NaN: no instance
+
+    def walk(
+        self, questions: list[Question], data: Mapping[str, Any], prefix: str, scope: Values, parent_relevant: bool
+    ) -> list[Node]:
+        nodes: list[Node] = []
+        for q in questions:
+            path = f"{prefix}{q.name}"
+            relevant = parent_relevant and self.truth(q.relevant, scope)
+            if q.type == "group":
+                raw = data.get(q.name)
+                inner: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+                nodes.append(
+                    Node(q, path, relevant, children=self.walk(q.children, inner, f"{path}/", scope, relevant))
+                )
+            elif q.type == "repeat":
+                listed = data.get(q.name)
+                items: list[Any] = listed if isinstance(listed, list) else []
+                if q.repeat_count and relevant:  # a fixed number of instances, e.g. one per outcome listed earlier
+                    wanted = self.count(q.repeat_count, scope)
+                    items = [*items[:wanted], *([{}] * max(0, wanted - len(items)))]
+                node = Node(q, path, relevant)
+                for index, item in enumerate(items, start=1):
+                    item = item if isinstance(item, Mapping) else {}
+                    local: Values = dict(scope)
+                    own: Values = {}
+                    self._collect(q.children, item, own, True)
+                    local.update(own)
+                    instance_path = f"{path}[{index}]"
+                    outer, self.position = self.position, index
+                    children = self.walk(q.children, item, f"{instance_path}/", local, relevant)
+                    self.position = outer
+                    node.instances.append(Instance(index, instance_path, children))
+                if not relevant:
+                    node.instances = []
+                nodes.append(node)
+            else:
+                nodes.append(self.question(q, data, path, scope, relevant))
+        return nodes
+
+    def question(self, q: Question, data: Mapping[str, Any], path: str, scope: Values, relevant: bool) -> Node:
+        raw = data.get(q.name)
+        value = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+        if q.type == "calculate" and q.calculation:
+            result = expressions.evaluate(self.expr(q.calculation), scope, today=self.today, position=self.position)
+            value = expressions.to_string(result)
+            scope[q.name] = value
+        required = relevant and self.truth(q.required, scope, default=False)
+        item = Field(q, path, value if relevant else "", relevant, required)
+        if q.choice_filter:
+            item.scope = dict(scope)
+        if relevant and q.type not in ("note", "calculate") and not q.is_meta:
+            item.error = self.check(q, value, scope, required)
+        self.fields[path] = item
+        if relevant and item.value != "" and q.type != "note":
+            set_path(self.out, path, item.value)
+        return Node(q, path, relevant, field=item)
+
+    def check(self, q: Question, value: str, scope: Values, required: bool) -> str | None:
+        if value.strip() == "":
+            return (pick(q.required_messages, self.language) or MESSAGES["required"]) if required else None
+        problem = type_error(self.definition, q, value)
+        if problem:
+            return problem
+        if q.constraint and not self.truth(q.constraint, scope, current=value):
+            return pick(q.constraint_messages, self.language) or MESSAGES["constraint"]
+        return None
+
+
+def type_error(definition: FormDefinition, q: Question, value: str) -> str | None:
+    """What is wrong with ``value`` as an answer to ``q``, whatever its relevance; None when it is fine."""
+    text = value.strip()
+    if q.type == "integer":
+        if not re.fullmatch(r"-?\d+", text):
+            return MESSAGES["integer"]
+    elif q.type == "decimal":
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            return MESSAGES["decimal"]
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return MESSAGES["decimal"]
+    elif q.type == "date":
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            return MESSAGES["date"]
+    elif q.type in ("select_one", "select_multiple"):
+        allowed = {c.name for c in choices_for(definition, q)}
+        picked = text.split() if q.type == "select_multiple" else [text]
+        unknown = [p for p in picked if p not in allowed]
+        if unknown:
+            return f'"{unknown[0]}" is not one of the options ({", ".join(sorted(allowed))}).'
+    return None
+
+
+def evaluate(
+    definition: FormDefinition, data: Mapping[str, Any], today: dt.date | None = None, language: str | None = None
+) -> Evaluation:
+    evaluator = _Evaluator(definition, data, today or dt.date.today(), language or definition.default_language)
+    scope: Values = dict(evaluator.globals)
+    nodes = evaluator.walk(definition.survey, data, "", scope, True)
+    return Evaluation(nodes, evaluator.fields, evaluator.out)
+
+
+def iter_fields(nodes: list[Node]) -> Iterator[Field]:
+    for node in nodes:
+        if node.field is not None:
+            yield node.field
+        yield from iter_fields(node.children)
+        for instance in node.instances:
+            yield from iter_fields(instance.children)
+
+
+def visible_choices(definition: FormDefinition, q: Question, scope: Values, today: dt.date) -> list[Choice]:
+    """The options of a select after its ``choice_filter`` (evaluated with each option's columns as ``name``)."""
+    options = choices_for(definition, q)
+    if not q.choice_filter:
+        return options
+    parsed = expressions.parse(q.choice_filter, names=True)
+    kept = []
+    for choice in options:
+        columns = {**choice.filters, "name": choice.name}
+        if expressions.truthy(expressions.evaluate(parsed, scope, today=today, columns=columns)):
+            kept.append(choice)
+    return kept

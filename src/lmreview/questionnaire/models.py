@@ -1,0 +1,172 @@
+"""Tables of data collection: reviews, questionnaires (forms and their versions), respondents, invitations,
+submissions and every change made to a submission.
+
+Answers are kept as one JSON document per submission, shaped like the XForm instance: groups are objects, repeats
+are lists of objects, values are the strings an XForm holds ("3", "2024-05-01", "covid19 funding"). That keeps
+repeats and groups exact, makes Kobo/ODK import and export a mapping of paths, and lets ``analysis/`` read values by
+path. Each change to a submitted document is a :class:`SubmissionChange` row (path, old, new, who, when, why).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lmreview.store.base import Base, Timestamped, utcnow
+
+SUBMISSION_STATUSES = ("draft", "submitted")
+REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
+
+
+class Review(Timestamped, Base):
+    """A portfolio review: which projects are asked (a portfolio) and with which questionnaire (a form)."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    portfolio_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio.id", ondelete="SET NULL"))
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("form.id", ondelete="SET NULL"))
+    period: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    mail_subject: Mapped[str | None] = mapped_column(Text)
+    mail_body: Mapped[str | None] = mapped_column(Text)
+    reminder_subject: Mapped[str | None] = mapped_column(Text)
+    reminder_body: Mapped[str | None] = mapped_column(Text)
+
+    form: Mapped[Form | None] = relationship(lazy="joined")
+
+
+class Form(Timestamped, Base):
+    """A questionnaire, named by its XLSForm ``form_id``; each upload is a :class:`FormVersion`."""
+
+    __tablename__ = "form"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+
+    versions: Mapped[list[FormVersion]] = relationship(
+        back_populates="form", cascade="all, delete-orphan", order_by="FormVersion.id"
+    )
+
+
+class FormVersion(Base):
+    """One upload of a form: its source file, the definition lmreview renders, and pyxform's XForm."""
+
+    __tablename__ = "form_version"
+    __table_args__ = (UniqueConstraint("form_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("form.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(80))
+    filename: Mapped[str] = mapped_column(String(300))
+    file_format: Mapped[str] = mapped_column(String(10))  # xlsx | md
+    source: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    xform: Mapped[str] = mapped_column(Text)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    form: Mapped[Form] = relationship(back_populates="versions")
+
+
+class Respondent(Timestamped, Base):
+    """A person asked to answer for a project of the review."""
+
+    __tablename__ = "respondent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="SET NULL"))
+    project_code: Mapped[str | None] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str | None] = mapped_column(String(120))
+    office: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(80))
+    declined_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    bounced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="respondent", cascade="all, delete-orphan", order_by="Invitation.id"
+    )
+
+
+class Invitation(Base):
+    """A personal link: only the SHA-256 of its token is stored, so a stolen database gives no working link."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    respondent: Mapped[Respondent] = relationship(back_populates="invitations")
+
+
+class Submission(Timestamped, Base):
+    """One filled questionnaire: a draft until the respondent submits it, then reviewed like in ODK Central."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(200), unique=True)  # uuid:… (Kobo _uuid, ODK KEY)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id", ondelete="RESTRICT"))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))
+    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("respondent.id", ondelete="SET NULL"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default="draft")  # draft | submitted
+    review_state: Mapped[str] = mapped_column(String(12), default="received")
+    source: Mapped[str] = mapped_column(String(20), default="web")  # web | kobo | odk | xlsx
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    original: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # as submitted or imported, before any edit
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the source's own columns (_id, SubmitterID…)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    form_version: Mapped[FormVersion] = relationship(lazy="joined")
+    changes: Mapped[list[SubmissionChange]] = relationship(cascade="all, delete-orphan", order_by="SubmissionChange.id")
+    comments: Mapped[list[SubmissionComment]] = relationship(
+        cascade="all, delete-orphan", order_by="SubmissionComment.id"
+    )
+
+
+class SubmissionChange(Base):
+    """One reviewer edit of one answer of a submitted questionnaire."""
+
+    __tablename__ = "submission_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(400))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class SubmissionComment(Base):
+    """A reviewer's comment, with the review state it set (if any)."""
+
+    __tablename__ = "submission_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    review_state: Mapped[str | None] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,222 @@
+"""The roster of a review: who answers for which project. Imported from CSV/XLSX with the portfolio's row rules
+(every error at once, ``FILE:ROW:COLUMN``, nothing written when any row is wrong) or added one by one.
+
+A respondent is matched on re-import by e-mail and project code (or name and project code when there is no
+e-mail), so a corrected roster updates people instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lmreview.errors import BadInput, Problem
+from lmreview.portfolio.models import Project
+from lmreview.questionnaire.models import Respondent, Review, Submission
+from lmreview.questionnaire.reviews import respondent_status
+from lmreview.store import audit
+from lmreview.tables import normalise_header, read_table
+
+COLUMNS = ("project_code", "name", "email", "role", "office", "language")
+ALIASES = {"code": "project_code", "project": "project_code", "e_mail": "email", "mail": "email", "lang": "language"}
+EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+LIMITS = {"name": 200, "email": 254, "role": 120, "office": 200, "language": 80, "project_code": 80}
+
+
+@dataclass
+class RosterReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class RespondentRow:
+    respondent: Respondent
+    status: str
+    project_title: str | None
+
+
+def _key(email: str | None, name: str, code: str | None) -> tuple[str, str]:
+    return ((email or name).casefold(), (code or "").casefold())
+
+
+def import_roster(session: Session, review: Review, data: bytes, filename: str, *, actor: str) -> RosterReport:
+    table = read_table(data, filename)
+    columns: dict[str, int] = {}
+    problems: list[Problem] = []
+    for index, raw in enumerate(table.header):
+        key = ALIASES.get(normalise_header(raw), normalise_header(raw))
+        if key in COLUMNS:
+            columns[key] = index
+        elif raw:
+            problems.append(Problem(filename, table.header_row, raw, "unknown column; ignored", severity="warning"))
+    if "name" not in columns:
+        raise BadInput([Problem(filename, table.header_row, "-", "the roster needs a name column")])
+    projects = {
+        p.code.casefold(): p
+        for p in session.scalars(select(Project).where(Project.portfolio_id == review.portfolio_id))
+    }
+    rows: list[tuple[int, dict[str, str | None]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, cells in table.rows:
+        values: dict[str, str | None] = {c: (cells[i].strip() or None) for c, i in columns.items()}
+        header = {c: table.header[i] for c, i in columns.items()}
+        errors = _check(values, projects, review)
+        problems.extend(Problem(filename, number, header.get(c, c), m) for c, m in errors)
+        person = _key(values.get("email"), values.get("name") or "", values.get("project_code"))
+        if person in seen and values.get("name"):
+            problems.append(
+                Problem(filename, number, header.get("email", "name"), f"the same person as row {seen[person]}")
+            )
+        seen.setdefault(person, number)
+        rows.append((number, values))
+    if any(p.severity == "error" for p in problems):
+        raise BadInput(problems)
+    report = RosterReport(warnings=[p for p in problems if p.severity == "warning"])
+    existing = {
+        _key(r.email, r.name, r.project_code): r
+        for r in session.scalars(select(Respondent).where(Respondent.review_id == review.id))
+    }
+    for _number, values in rows:
+        code = values.get("project_code")
+        project = projects.get(code.casefold()) if code else None
+        fields = {
+            "name": values["name"],
+            "email": values.get("email"),
+            "role": values.get("role"),
+            "office": values.get("office"),
+            "language": values.get("language"),
+            "project_code": project.code if project else code,
+            "project_id": project.id if project else None,
+        }
+        label = f"{fields['name']} ({fields['project_code'] or 'no project'})"
+        found = existing.get(_key(fields["email"], fields["name"] or "", code))  # type: ignore[arg-type]
+        if found is None:
+            respondent = Respondent(review_id=review.id, **fields)
+            session.add(respondent)
+            report.created.append(label)
+            continue
+        changed = {k: v for k, v in fields.items() if getattr(found, k) != v}
+        if not changed:
+            report.unchanged.append(label)
+            continue
+        before = {k: getattr(found, k) for k in changed}
+        for k, v in changed.items():
+            setattr(found, k, v)
+        report.updated.append(label)
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity="respondent",
+            entity_id=found.id,
+            before=before,
+            after=changed,
+            summary=f"changed {', '.join(changed)} by importing {filename}",
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="review",
+        entity_id=review.id,
+        after={"roster": filename, "created": len(report.created), "updated": len(report.updated)},
+        summary=f"imported the roster {filename}: {len(report.created)} added, {len(report.updated)} updated",
+    )
+    return report
+
+
+def _check(values: dict[str, str | None], projects: dict[str, Project], review: Review) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    if not values.get("name"):
+        errors.append(("name", "the name is empty"))
+    email = values.get("email")
+    if email and not EMAIL.match(email):
+        errors.append(("email", f'"{email}" is not an e-mail address'))
+    code = values.get("project_code")
+    if code and review.portfolio_id is not None and code.casefold() not in projects:
+        errors.append(("project_code", f'"{code}" is not a project of the review\'s portfolio'))
+    for column, limit in LIMITS.items():
+        value = values.get(column)
+        if value and len(value) > limit:
+            errors.append((column, f"longer than {limit} characters"))
+    return errors
+
+
+def add_respondent(
+    session: Session,
+    review: Review,
+    *,
+    name: str,
+    actor: str,
+    email: str | None = None,
+    project_code: str | None = None,
+    role: str | None = None,
+    office: str | None = None,
+    language: str | None = None,
+) -> Respondent:
+    projects = {
+        p.code.casefold(): p
+        for p in session.scalars(select(Project).where(Project.portfolio_id == review.portfolio_id))
+    }
+    values: dict[str, str | None] = {
+        "name": name.strip() or None,
+        "email": (email or "").strip() or None,
+        "project_code": (project_code or "").strip() or None,
+        "role": role,
+        "office": office,
+        "language": language,
+    }
+    errors = _check(values, projects, review)
+    if errors:
+        raise BadInput([Problem("respondent", 0, column, message) for column, message in errors])
+    code = values["project_code"]
+    project = projects.get(code.casefold()) if code else None
+    respondent = Respondent(
+        review_id=review.id,
+        name=values["name"] or "",
+        email=values["email"],
+        project_code=project.code if project else code,
+        project_id=project.id if project else None,
+        role=role or None,
+        office=office or None,
+        language=language or None,
+    )
+    session.add(respondent)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="respondent",
+        entity_id=respondent.id,
+        after={k: v for k, v in values.items() if v},
+        summary=f"added respondent {respondent.name}",
+    )
+    return respondent
+
+
+def list_respondents(session: Session, review: Review) -> list[RespondentRow]:
+    submissions: dict[int, list[Submission]] = {}
+    for s in session.scalars(select(Submission).where(Submission.review_id == review.id)):
+        if s.respondent_id is not None:
+            submissions.setdefault(s.respondent_id, []).append(s)
+    titles = dict(
+        session.execute(select(Project.id, Project.title).where(Project.portfolio_id == review.portfolio_id)).all()
+    )
+    return [
+        RespondentRow(
+            r, respondent_status(r, submissions.get(r.id, [])), titles.get(r.project_id) if r.project_id else None
+        )
+        for r in session.scalars(
+            select(Respondent)
+            .where(Respondent.review_id == review.id)
+            .order_by(Respondent.project_code, Respondent.name)
+        )
+    ]

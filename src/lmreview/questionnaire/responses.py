@@ -1,0 +1,212 @@
+"""Import and export of responses: KoboToolbox and ODK Central exports in, Kobo's layout out.
+
+An import is one transaction: any error in the file and nothing is written. A submission is recognised by its
+instance id (Kobo ``_uuid``, ODK ``KEY``), so importing the same export twice changes nothing, and importing a newer
+export of the same survey updates the answers that changed, each change kept with the file it came from.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lmreview.errors import BadInput, Problem
+from lmreview.portfolio.models import Project
+from lmreview.questionnaire import exchange, forms
+from lmreview.questionnaire.models import Form, FormVersion, Review, Submission, SubmissionChange
+from lmreview.questionnaire.xlsform import FormDefinition
+from lmreview.store import audit
+
+
+@dataclass
+class ResponseImport:
+    form: str
+    review: str | None
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(instance path, value) of every answer of a document: ``grp/q``, ``outcomes[2]/outcome``."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _leaves(value, f"{prefix}{key}/")
+    elif isinstance(data, list):
+        base = prefix.rstrip("/")
+        for index, item in enumerate(data, start=1):
+            yield from _leaves(item, f"{base}[{index}]/")
+    else:
+        yield prefix.rstrip("/"), "" if data is None else str(data)
+
+
+def _project_code(definition: FormDefinition, data: dict[str, Any]) -> str | None:
+    for question in definition.walk():
+        if question.name == "project_code" and "[" not in question.path:
+            value: Any = data
+            for part in question.path.split("/"):
+                value = value.get(part) if isinstance(value, dict) else None
+            return value if isinstance(value, str) and value else None
+    return None
+
+
+def _version(form: Form, wanted: str | None) -> FormVersion:
+    for version in form.versions:
+        if wanted is not None and version.version == wanted:
+            return version
+    return forms.latest_version(form)
+
+
+def import_responses(
+    session: Session, form_name: str, data: bytes, filename: str, *, actor: str, review: Review | None = None
+) -> ResponseImport:
+    form = forms.get_form(session, form_name)
+    definition = forms.definition_of(forms.latest_version(form))
+    records, problems = exchange.read_responses(data, filename, definition)
+    projects: dict[str, Project] = {}
+    if review is not None and review.portfolio_id is not None:
+        projects = {
+            p.code.casefold(): p
+            for p in session.scalars(select(Project).where(Project.portfolio_id == review.portfolio_id))
+        }
+    name = Path(filename).name
+    existing = {
+        s.instance_id: s
+        for s in session.scalars(
+            select(Submission).where(Submission.instance_id.in_([r.instance_id for r in records] or [""]))
+        )
+    }
+    known = {v.version for v in form.versions}
+    unknown_versions: set[str] = set()
+    for record in records:
+        found = existing.get(record.instance_id)
+        if found is not None and found.form_version.form_id != form.id:
+            problems.append(Problem(name, record.row, "-", f"submission {record.instance_id} belongs to another form"))
+        if record.version and record.version not in known and record.version not in unknown_versions:
+            unknown_versions.add(record.version)
+            problems.append(
+                Problem(
+                    name,
+                    record.row,
+                    "-",
+                    f"form version {record.version!r} is not in lmreview (it has {', '.join(sorted(known))}); "
+                    "these submissions are read with the newest (Kobo's __version__ is its own deployment id)",
+                    severity="warning",
+                )
+            )
+        code = _project_code(definition, record.data)
+        if review is not None and code and code.casefold() not in projects:
+            problems.append(
+                Problem(
+                    name,
+                    record.row,
+                    "project_code",
+                    f'"{code}" is not a project of the portfolio of review {review.name}',
+                    severity="warning",
+                )
+            )
+    if any(p.severity == "error" for p in problems):
+        raise BadInput(problems)
+    result = ResponseImport(form.name, review.name if review else None, warnings=problems)
+    for record in records:
+        code = _project_code(definition, record.data)
+        project = projects.get(code.casefold()) if code else None
+        found = existing.get(record.instance_id)
+        if found is None:
+            submission = Submission(
+                instance_id=record.instance_id,
+                form_version_id=_version(form, record.version).id,
+                review_id=review.id if review else None,
+                project_id=project.id if project else None,
+                status="submitted",
+                review_state=exchange.review_state(record),
+                source=record.source,
+                data=record.data,
+                original=copy.deepcopy(record.data),
+                meta=record.meta,
+                submitted_at=record.submitted_at,
+            )
+            session.add(submission)
+            result.created.append(record.instance_id)
+            continue
+        before, after = dict(_leaves(found.data)), dict(_leaves(record.data))
+        changed = sorted(p for p in set(before) | set(after) if before.get(p, "") != after.get(p, ""))
+        if not changed:  # the source's own columns (Kobo _id, ODK SubmitterID…) are kept from the first import
+            result.unchanged.append(record.instance_id)
+            continue
+        for path in changed:
+            session.add(
+                SubmissionChange(
+                    submission_id=found.id,
+                    path=path,
+                    old=before.get(path) or None,
+                    new=after.get(path) or None,
+                    actor=actor,
+                    reason=f"re-imported from {name}",
+                )
+            )
+        found.data = record.data
+        if review is not None and found.review_id is None:
+            found.review_id = review.id
+        if project is not None:
+            found.project_id = project.id
+        result.updated.append(record.instance_id)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="form",
+        entity_id=form.id,
+        after={"file": name, "created": len(result.created), "updated": len(result.updated)},
+        summary=f"imported {len(result.created)} submissions and updated {len(result.updated)} from {name}",
+    )
+    return result
+
+
+def export_responses(
+    session: Session,
+    form_name: str,
+    fmt: str,
+    *,
+    review: Review | None = None,
+    original: bool = False,
+    drafts: bool = False,
+    language: str | None = None,
+) -> bytes:
+    """The form's submissions in Kobo's layout; ``original`` gives the values as submitted or imported."""
+    if fmt not in ("csv", "xlsx"):
+        raise BadInput([Problem("--format", 0, "-", f'"{fmt}" is not an export format; use csv or xlsx')])
+    form = forms.get_form(session, form_name)
+    definition = forms.definition_of(forms.latest_version(form))
+    query = (
+        select(Submission)
+        .join(FormVersion, Submission.form_version_id == FormVersion.id)
+        .where(FormVersion.form_id == form.id)
+        .order_by(Submission.id)
+    )
+    if review is not None:
+        query = query.where(Submission.review_id == review.id)
+    if not drafts:
+        query = query.where(Submission.status == "submitted")
+    rows = [
+        exchange.ExportRow(
+            instance_id=s.instance_id,
+            data=dict(s.original or s.data) if original else dict(s.data),
+            meta=dict(s.meta or {}),
+            submitted_at=s.submitted_at,
+            version=s.form_version.version,
+            status=s.status,
+            review_state=s.review_state,
+            row_id=s.id,
+        )
+        for s in session.scalars(query)
+    ]
+    return exchange.write_responses(definition, rows, fmt, language=language)

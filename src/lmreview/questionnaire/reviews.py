@@ -1,0 +1,204 @@
+"""Reviews: a portfolio of projects asked one questionnaire; and how far the asking has got.
+
+The response rate of a review counts projects, as the seed reviews do ("23 of 27 projects"): a project has
+answered when at least one submission for it has been submitted (on the web or imported). Respondents are counted
+by their furthest step, so the counts add up to the respondents of the review: declined and bounced first (they
+end the chase), then submitted, draft, opened, invited, and not yet invited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lmreview.errors import BadInput, Conflict, NotFound, Problem
+from lmreview.portfolio.models import Portfolio, Project
+from lmreview.questionnaire import forms
+from lmreview.questionnaire.models import Form, Respondent, Review, Submission
+from lmreview.store import audit
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+RESPONDENT_STATUSES = ("not_invited", "invited", "opened", "draft", "submitted", "declined", "bounced")
+
+
+@dataclass
+class ResponseStatus:
+    review: str
+    form: str | None
+    respondents: int
+    counts: dict[str, int]
+    projects_total: int
+    projects_answered: int
+    answered_codes: list[str] = field(default_factory=list)
+    missing_codes: list[str] = field(default_factory=list)
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        return Decimal(self.projects_answered) / self.projects_total if self.projects_total else None
+
+    def as_json(self) -> dict[str, object]:
+        rate = self.response_rate
+        return {
+            "review": self.review,
+            "form": self.form,
+            **{k: self.counts[k] for k in ("invited", "opened", "draft", "submitted", "declined")},
+            "bounced": self.counts["bounced"],
+            "not_invited": self.counts["not_invited"],
+            "respondents": self.respondents,
+            "projects_total": self.projects_total,
+            "projects_answered": self.projects_answered,
+            "response_rate": float(rate) if rate is not None else None,
+        }
+
+
+def check_name(name: str, what: str = "a review") -> str:
+    if not NAME.match(name):
+        raise BadInput(
+            [
+                Problem(
+                    name,
+                    0,
+                    "-",
+                    f'"{name}" cannot name {what}: use letters, digits, "_", "-" or "." (at most 80, starting with a '
+                    "letter or digit)",
+                )
+            ]
+        )
+    return name
+
+
+def create_review(
+    session: Session,
+    name: str,
+    *,
+    actor: str,
+    portfolio: str | None = None,
+    form: str | None = None,
+    template: str | None = None,
+    title: str | None = None,
+    period: str | None = None,
+) -> Review:
+    """A new review of ``portfolio`` with ``form`` (or a form added from ``template``)."""
+    check_name(name)
+    if session.scalar(select(Review.id).where(Review.name == name)) is not None:
+        raise Conflict(f"there is already a review {name!r}")
+    portfolio_row = None
+    if portfolio is not None:
+        portfolio_row = session.scalar(select(Portfolio).where(Portfolio.name == portfolio))
+        if portfolio_row is None:
+            raise NotFound(f"there is no portfolio {portfolio!r}; import it first with `lmreview portfolio import`")
+    form_row: Form | None = None
+    if template is not None:
+        added = forms.add_template(session, template, actor=actor)
+        form_row = forms.get_form(session, added.form)
+    elif form is not None:
+        form_row = forms.get_form(session, form)
+    review = Review(
+        name=name,
+        title=title or name,
+        portfolio_id=portfolio_row.id if portfolio_row else None,
+        form_id=form_row.id if form_row else None,
+        period=period,
+    )
+    session.add(review)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        user_id=audit.actor_user_id(session, actor),
+        action="create",
+        entity="review",
+        entity_id=review.id,
+        after={"name": name, "portfolio": portfolio, "form": form_row.name if form_row else None},
+        summary=f"created review {name}",
+    )
+    return review
+
+
+def get_review(session: Session, name: str) -> Review:
+    review = session.scalar(select(Review).where(Review.name == name))
+    if review is None:
+        names = session.scalars(select(Review.name).order_by(Review.name)).all()
+        hint = f"; reviews: {', '.join(names)}" if names else "; create one with `lmreview review create NAME`"
+        raise NotFound(f"there is no review {name!r}{hint}")
+    return review
+
+
+def review_for(session: Session, *, review: str | None = None, form: str | None = None) -> Review:
+    """The review named ``review``, or the one review that uses ``form``."""
+    if review is not None:
+        return get_review(session, review)
+    if form is None:
+        raise BadInput([Problem("--review", 0, "-", "name the review (--review NAME) or its form (--form NAME)")])
+    found = forms.get_form(session, form)
+    using = session.scalars(select(Review).where(Review.form_id == found.id).order_by(Review.name)).all()
+    if len(using) != 1:
+        names = ", ".join(r.name for r in using) or "none"
+        raise BadInput(
+            [Problem("--form", 0, "-", f"{len(using)} reviews use form {form} ({names}); name one with --review")]
+        )
+    return using[0]
+
+
+def list_reviews(session: Session) -> list[Review]:
+    return list(session.scalars(select(Review).order_by(Review.name)))
+
+
+def portfolio_name(session: Session, review: Review) -> str | None:
+    if review.portfolio_id is None:
+        return None
+    return session.scalar(select(Portfolio.name).where(Portfolio.id == review.portfolio_id))
+
+
+def review_projects(session: Session, review: Review) -> list[Project]:
+    if review.portfolio_id is None:
+        return []
+    return list(
+        session.scalars(select(Project).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code))
+    )
+
+
+def respondent_status(respondent: Respondent, submissions: list[Submission]) -> str:
+    if respondent.declined_at is not None:
+        return "declined"
+    if respondent.bounced_at is not None:
+        return "bounced"
+    if any(s.status == "submitted" for s in submissions):
+        return "submitted"
+    if submissions:
+        return "draft"
+    invitation = respondent.invitations[-1] if respondent.invitations else None
+    if invitation is None or invitation.sent_at is None:
+        return "not_invited"
+    if any(i.opened_at is not None for i in respondent.invitations):
+        return "opened"
+    return "invited"
+
+
+def response_status(session: Session, review: Review) -> ResponseStatus:
+    submissions = list(session.scalars(select(Submission).where(Submission.review_id == review.id)))
+    by_respondent: dict[int, list[Submission]] = {}
+    for submission in submissions:
+        if submission.respondent_id is not None:
+            by_respondent.setdefault(submission.respondent_id, []).append(submission)
+    respondents = list(session.scalars(select(Respondent).where(Respondent.review_id == review.id)))
+    counts = dict.fromkeys(RESPONDENT_STATUSES, 0)
+    for respondent in respondents:
+        counts[respondent_status(respondent, by_respondent.get(respondent.id, []))] += 1
+    projects = review_projects(session, review)
+    answered_ids = {s.project_id for s in submissions if s.status == "submitted" and s.project_id is not None}
+    answered = [p.code for p in projects if p.id in answered_ids]
+    return ResponseStatus(
+        review=review.name,
+        form=review.form.name if review.form else None,
+        respondents=len(respondents),
+        counts=counts,
+        projects_total=len(projects),
+        projects_answered=len(answered),
+        answered_codes=answered,
+        missing_codes=[p.code for p in projects if p.id not in answered_ids],
+    )

@@ -1,0 +1,246 @@
+"""Submissions: a respondent's draft and submission, reviewers' edits and review states.
+
+* A respondent's link opens one submission per review: a draft, pre-filled with the project code (and title,
+  when the form asks for it), saved as often as they like and submitted once. Drafts keep everything typed, even
+  answers a later choice made irrelevant; a submission keeps only relevant answers, as ODK does.
+* Reviewers change a submitted answer only with a reason; each change is a :class:`SubmissionChange` (path, old,
+  new, who, when, why), and the submission keeps its ``original`` document for exports of the original values.
+* Review states follow ODK Central: received, has_issues, approved, rejected, each with an optional comment.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lmreview.errors import BadInput, Conflict, NotFound, Problem
+from lmreview.portfolio.models import Project
+from lmreview.questionnaire import engine, forms
+from lmreview.questionnaire.models import (
+    REVIEW_STATES,
+    Respondent,
+    Review,
+    Submission,
+    SubmissionChange,
+    SubmissionComment,
+)
+from lmreview.questionnaire.xlsform import FormDefinition
+from lmreview.store import audit
+from lmreview.store.base import utcnow
+
+PREFILL = {"project_code": "code", "project_title": "title"}
+
+
+@dataclass
+class Saved:
+    submission: Submission
+    evaluation: engine.Evaluation
+    submitted: bool
+
+
+def definition(submission: Submission) -> FormDefinition:
+    return forms.definition_of(submission.form_version)
+
+
+def _prefill(definition: FormDefinition, project: Project | None, respondent: Respondent) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for q in definition.walk():
+        if "[" in q.path or q.type in ("group", "repeat"):
+            continue
+        if q.name == "project_code" and (project or respondent.project_code):
+            engine.set_path(data, q.path, project.code if project else respondent.project_code)
+        elif q.name == "project_title" and project is not None:
+            engine.set_path(data, q.path, project.title)
+        elif q.name in ("respondent_name", "name_of_respondent"):
+            engine.set_path(data, q.path, respondent.name)
+    return data
+
+
+def for_respondent(session: Session, review: Review, respondent: Respondent, *, create: bool = True) -> Submission:
+    """The respondent's submission for the review. Before they first save, a new draft (pre-filled, on the
+    review's newest form version) that is stored only with ``create``: opening a link is not answering."""
+    found = session.scalar(
+        select(Submission).where(Submission.respondent_id == respondent.id, Submission.review_id == review.id)
+    )
+    if found is not None:
+        return found
+    if review.form is None:
+        raise NotFound("this review has no questionnaire yet; the review team has to choose one")
+    version = forms.latest_version(review.form)
+    project = session.get(Project, respondent.project_id) if respondent.project_id else None
+    submission = Submission(
+        instance_id=f"uuid:{uuid.uuid4()}",
+        form_version_id=version.id,
+        form_version=version,
+        review_id=review.id,
+        respondent_id=respondent.id,
+        project_id=respondent.project_id,
+        status="draft",
+        review_state="received",
+        source="web",
+        data=_prefill(forms.definition_of(version), project, respondent),
+        meta={},
+    )
+    if create:
+        session.add(submission)
+        session.flush()
+    return submission
+
+
+def save(
+    session: Session, submission: Submission, data: dict[str, Any], *, submit: bool, language: str | None = None
+) -> Saved:
+    """Save a draft, or submit when ``submit`` and there is no error left (else the draft is saved with them)."""
+    if submission.status == "submitted":
+        when = submission.submitted_at.date().isoformat() if submission.submitted_at else "earlier"
+        raise Conflict(f"this questionnaire was submitted on {when}; it cannot be changed from this link")
+    form = definition(submission)
+    evaluation = engine.evaluate(form, data, language=language)
+    submitted = submit and not evaluation.errors
+    if submitted:
+        submission.data = evaluation.data
+        submission.original = copy.deepcopy(evaluation.data)
+        submission.status = "submitted"
+        submission.submitted_at = utcnow()
+    else:
+        submission.data = data
+    session.flush()
+    return Saved(submission, evaluation, submitted)
+
+
+def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: Mapping[str, Any]) -> dict[str, Any]:
+    """The instance document from a posted form: one key per instance path, several values for select_multiple.
+
+    Repeats post ``<repeat path>.count``; questions of a page not shown keep their ``existing`` values.
+    """
+    data: dict[str, Any] = copy.deepcopy(dict(existing))
+
+    def fill(questions: list[Any], prefix: str) -> None:
+        for q in questions:
+            path = f"{prefix}{q.name}"
+            if q.type == "group":
+                fill(q.children, f"{path}/")
+            elif q.type == "repeat":
+                counted = fields.get(f"{path}.count")
+                if counted is None:
+                    continue
+                try:
+                    count = max(0, min(200, int(counted[-1])))
+                except ValueError:
+                    count = 0
+                current = engine.get_path(data, path)
+                items = current if isinstance(current, list) else []
+                del items[count:]
+                while len(items) < count:
+                    items.append({})
+                engine.set_path(data, path, items)
+                for index in range(1, count + 1):
+                    fill(q.children, f"{path}[{index}]/")
+            elif q.type in ("note", "calculate") or q.is_meta:
+                continue
+            elif path in fields or (q.type == "select_multiple" and f"{path}.present" in fields):
+                values = [v.strip() for v in fields.get(path, []) if v.strip()]
+                text = " ".join(values) if q.type == "select_multiple" else (values[-1] if values else "")
+                engine.set_path(data, path, text or None)
+
+    fill(form.survey, "")
+    return data
+
+
+def change_answer(
+    session: Session, submission: Submission, path: str, new: str | None, *, reason: str, actor: str
+) -> SubmissionChange:
+    """A reviewer's correction of one answer, with the reason; refused when the new value is not valid."""
+    if not reason.strip():
+        raise BadInput([Problem("reason", 0, "-", "say why the answer changes: the reason is kept with the change")])
+    form = definition(submission)
+    base = re.sub(r"\[\d+\]", "", path)
+    question = form.by_path().get(base)
+    if question is None or question.type in ("group", "repeat", "note", "calculate"):
+        raise BadInput([Problem(path, 0, "-", "there is no question at this path")])
+    value = (new or "").strip() or None
+    if value is not None:
+        problem = engine.type_error(form, question, value)
+        if problem:
+            raise BadInput([Problem(path, 0, question.name, problem)])
+    old = engine.get_path(submission.data, path)
+    if old == value:
+        raise BadInput([Problem(path, 0, "-", "the new value is the same as the current one")])
+    data = copy.deepcopy(submission.data)
+    engine.set_path(data, path, value)
+    submission.data = data
+    change = SubmissionChange(
+        submission_id=submission.id,
+        path=path,
+        old=old if isinstance(old, str) else None,
+        new=value,
+        actor=actor,
+        reason=reason.strip(),
+    )
+    session.add(change)
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="submission",
+        entity_id=submission.id,
+        before={path: old},
+        after={path: value},
+        summary=f"changed {path}: {reason.strip()}",
+    )
+    session.flush()
+    return change
+
+
+def set_review_state(
+    session: Session, submission: Submission, state: str, *, actor: str, comment: str = ""
+) -> SubmissionComment:
+    if state not in REVIEW_STATES:
+        raise BadInput(
+            [Problem("review_state", 0, "-", f'"{state}" is not a review state; use {", ".join(REVIEW_STATES)}')]
+        )
+    if submission.status != "submitted":
+        raise Conflict("a draft cannot be reviewed: wait until it is submitted")
+    before = submission.review_state
+    submission.review_state = state
+    note = SubmissionComment(submission_id=submission.id, actor=actor, review_state=state, text=comment.strip())
+    session.add(note)
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="submission",
+        entity_id=submission.id,
+        before={"review_state": before},
+        after={"review_state": state},
+        summary=f"review state {before} → {state}" + (f": {comment.strip()}" if comment.strip() else ""),
+    )
+    session.flush()
+    return note
+
+
+def get_submission(session: Session, submission_id: int) -> Submission:
+    found = session.get(Submission, submission_id)
+    if found is None:
+        raise NotFound(f"there is no submission {submission_id}")
+    return found
+
+
+def list_submissions(session: Session, review: Review) -> list[Submission]:
+    return list(session.scalars(select(Submission).where(Submission.review_id == review.id).order_by(Submission.id)))
+
+
+def current_or_original(submission: Submission, original: bool) -> dict[str, Any]:
+    return dict(submission.original or submission.data) if original else dict(submission.data)
+
+
+def submitted_on(submission: Submission) -> dt.date | None:
+    return submission.submitted_at.date() if submission.submitted_at else None

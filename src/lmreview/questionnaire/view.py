@@ -1,0 +1,121 @@
+"""What a rendered questionnaire needs besides the answers: labels in the chosen language with ``${name}``
+values filled in, the options of each select after its filter, and the few words of the page itself (buttons,
+messages) in the respondent's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from lmreview.questionnaire import engine, expressions
+from lmreview.questionnaire.xlsform import DEFAULT_LANGUAGE, Choice, FormDefinition, Question, language_code, pick
+
+UI = {
+    "en": {
+        "save": "Save draft",
+        "submit": "Submit",
+        "saved": "Your answers are saved. You can come back to this link to finish.",
+        "submitted": "Thank you: this questionnaire was submitted on",
+        "fix": "Please check these answers before you submit",
+        "add": "Add",
+        "remove": "Remove",
+        "required": "required",
+        "no_answer": "No answer",
+        "language": "Language",
+        "decline": "We cannot answer this questionnaire",
+        "decline_reason": "Tell the review team why (optional)",
+    },
+    "fr": {
+        "save": "Enregistrer le brouillon",
+        "submit": "Envoyer",
+        "saved": "Vos réponses sont enregistrées. Vous pouvez revenir à ce lien pour terminer.",
+        "submitted": "Merci : ce questionnaire a été envoyé le",
+        "fix": "Veuillez vérifier ces réponses avant d'envoyer",
+        "add": "Ajouter",
+        "remove": "Supprimer",
+        "required": "obligatoire",
+        "no_answer": "Pas de réponse",
+        "language": "Langue",
+        "decline": "Nous ne pouvons pas répondre à ce questionnaire",
+        "decline_reason": "Dites à l'équipe d'évaluation pourquoi (facultatif)",
+    },
+    "es": {
+        "save": "Guardar borrador",
+        "submit": "Enviar",
+        "saved": "Sus respuestas están guardadas. Puede volver a este enlace para terminar.",
+        "submitted": "Gracias: este cuestionario se envió el",
+        "fix": "Revise estas respuestas antes de enviar",
+        "add": "Añadir",
+        "remove": "Quitar",
+        "required": "obligatorio",
+        "no_answer": "Sin respuesta",
+        "language": "Idioma",
+        "decline": "No podemos responder a este cuestionario",
+        "decline_reason": "Explique al equipo de evaluación por qué (opcional)",
+    },
+}
+
+
+def choose_language(definition: FormDefinition, wanted: str | None) -> str:
+    """The form language matching ``wanted`` (a name like "Français (fr)" or a code like "fr"), else the default."""
+    if wanted:
+        for language in definition.languages:
+            if wanted in (language, language_code(language)) or wanted.casefold() == language.casefold():
+                return language
+    return definition.default_language
+
+
+@dataclass
+class FormView:
+    definition: FormDefinition
+    language: str
+    evaluation: engine.Evaluation
+    editable: bool = True
+    show_errors: bool = False
+    today: dt.date | None = None
+
+    @property
+    def title(self) -> str:
+        return self.definition.title
+
+    @property
+    def languages(self) -> list[str]:
+        return [
+            lang
+            for lang in self.definition.languages
+            if lang != DEFAULT_LANGUAGE or len(self.definition.languages) == 1
+        ]
+
+    @staticmethod
+    def language_code(language: str) -> str:
+        return language_code(language)
+
+    @staticmethod
+    def language_name(language: str) -> str:
+        code = language_code(language)
+        return language.replace(f"({code})", "").strip() or language
+
+    def text(self, key: str) -> str:
+        return UI.get(language_code(self.language), UI["en"]).get(key) or UI["en"][key]
+
+    def _values(self) -> dict[str, Any]:
+        return {f.question.name: f.value for f in self.evaluation.fields.values() if "[" not in f.path}
+
+    def label(self, q: Question) -> str:
+        text = pick(q.labels, self.language) or q.name
+        return expressions.interpolate(text, self._values()) if "${" in text else text
+
+    def hint(self, q: Question) -> str:
+        text = pick(q.hints, self.language) or ""
+        return expressions.interpolate(text, self._values()) if "${" in text else text
+
+    def choices(self, q: Question, node: engine.Node) -> list[Choice]:
+        scope = node.field.scope if node.field is not None and node.field.scope is not None else {}
+        return engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())
+
+    def choice_label(self, choice: Choice) -> str:
+        return pick(choice.labels, self.language) or choice.name
+
+    def labels_by_path(self) -> dict[str, str]:
+        return {path: self.label(f.question) for path, f in self.evaluation.fields.items()}

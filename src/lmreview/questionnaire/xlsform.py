@@ -1,0 +1,425 @@
+"""XLSForms: read a questionnaire (XLSX, or pyxform's Markdown tables), validate it, and describe it.
+
+pyxform is the reference validator and writes the XForm (for ODK/Enketo/Kobo); its errors become
+``FILE:SHEET:ROW: message`` lines. lmreview then builds its own :class:`FormDefinition` from the same sheets: the
+tree of questions its web forms render, validate and export. The definition is plain JSON (stored with each form
+version), so a stored submission can always be read with the version it was made with.
+
+pyxform does not look inside expressions; lmreview parses every ``relevant``, ``constraint``, ``calculation``,
+``required``, ``choice_filter``, ``default`` and ``repeat_count`` with :mod:`lmreview.questionnaire.expressions`
+and reports a bad one at its row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lmreview.errors import BadInput, Problem
+from lmreview.questionnaire import expressions
+from lmreview.tables import read_sheets
+
+DEFAULT_LANGUAGE = "default"
+QUESTION_TYPES = ("text", "integer", "decimal", "date", "select_one", "select_multiple", "note", "calculate")
+STRUCTURE_TYPES = ("group", "repeat")
+# Filled by the device in ODK/Kobo; lmreview records start/end/today itself and keeps the others from imports.
+META_TYPES = ("start", "end", "today", "deviceid", "username", "email", "audit", "phonenumber", "simserial")
+ALIASES = {
+    "string": "text",
+    "int": "integer",
+    "select one": "select_one",
+    "select multiple": "select_multiple",
+    "begin_group": "begin group",
+    "end_group": "end group",
+    "begin_repeat": "begin repeat",
+    "end_repeat": "end repeat",
+    "hidden": "calculate",
+}
+EXPRESSION_COLUMNS = ("relevant", "constraint", "calculation", "choice_filter", "repeat_count")
+TRUE_WORDS = {"yes", "true", "true()", "1"}
+FALSE_WORDS = {"", "no", "false", "false()", "0"}
+_ROW = re.compile(r"^\[row : (\d+)\]\s*")
+_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
+_LANG_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\)\s*$")
+
+
+@dataclass
+class Choice:
+    name: str
+    labels: dict[str, str]
+    filters: dict[str, str] = field(default_factory=dict)  # other columns of the choices sheet, for choice_filter
+
+
+@dataclass
+class Question:
+    """A question, a group or a repeat of the survey sheet; ``path`` is its place in the instance (``grp/q``)."""
+
+    type: str
+    name: str
+    path: str
+    row: int
+    labels: dict[str, str] = field(default_factory=dict)
+    hints: dict[str, str] = field(default_factory=dict)
+    required: str | None = None  # "true()" or an expression
+    required_messages: dict[str, str] = field(default_factory=dict)
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_messages: dict[str, str] = field(default_factory=dict)
+    calculation: str | None = None
+    default: str | None = None
+    read_only: bool = False
+    choice_filter: str | None = None
+    appearance: str | None = None
+    list_name: str | None = None
+    or_other: bool = False
+    repeat_count: str | None = None
+    children: list[Question] = field(default_factory=list)
+
+    @property
+    def is_meta(self) -> bool:
+        return self.type in META_TYPES
+
+    def label(self, language: str) -> str:
+        return pick(self.labels, language) or self.name
+
+    def walk(self) -> Iterator[Question]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class FormDefinition:
+    form_id: str
+    title: str
+    version: str
+    default_language: str
+    languages: list[str]
+    survey: list[Question]
+    choices: dict[str, list[Choice]]
+
+    def walk(self) -> Iterator[Question]:
+        for question in self.survey:
+            yield from question.walk()
+
+    def by_name(self) -> dict[str, Question]:
+        return {q.name: q for q in self.walk()}
+
+    def by_path(self) -> dict[str, Question]:
+        return {q.path: q for q in self.walk()}
+
+    def choice_label(self, list_name: str, name: str, language: str) -> str:
+        for choice in self.choices.get(list_name, []):
+            if choice.name == name:
+                return pick(choice.labels, language) or name
+        return name
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FormDefinition:
+        def question(d: dict[str, Any]) -> Question:
+            return Question(**{**d, "children": [question(c) for c in d.get("children", [])]})
+
+        return cls(
+            form_id=data["form_id"],
+            title=data["title"],
+            version=data["version"],
+            default_language=data["default_language"],
+            languages=list(data["languages"]),
+            survey=[question(q) for q in data["survey"]],
+            choices={k: [Choice(**c) for c in v] for k, v in data["choices"].items()},
+        )
+
+
+@dataclass
+class ParsedForm:
+    definition: FormDefinition
+    xform: str
+    warnings: list[str]
+    file_format: str
+
+
+def language_code(language: str) -> str:
+    """ "Français (fr)" -> "fr"; a language without a code is its own name."""
+    match = _LANG_CODE.search(language)
+    return match[1] if match else language
+
+
+def pick(texts: dict[str, str], language: str) -> str | None:
+    return texts.get(language) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), None)
+
+
+# --- reading the sheets ----------------------------------------------------------------------------------------------
+
+Rows = list[tuple[int, dict[str, str]]]
+
+
+def read_markdown(text: str, filename: str) -> dict[str, Rows]:
+    """pyxform's Markdown tables: ``| survey |`` opens a sheet, ``| | col | col |`` rows follow (first = header)."""
+    sheets: dict[str, Rows] = {}
+    header: list[str] | None = None
+    current: str | None = None
+    row = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("|"):
+            continue
+        cells = [c.strip() for c in stripped.strip("|").split("|")]
+        if cells and cells[0]:
+            current, header, row = cells[0].lower(), None, 0
+            sheets.setdefault(current, [])
+            continue
+        if current is None:
+            raise BadInput([Problem(filename, 0, "-", "a Markdown XLSForm starts with a sheet name: | survey |")])
+        cells = cells[1:]
+        row += 1
+        if header is None:
+            header = cells
+            continue
+        sheets[current].append((row, {h: c for h, c in zip(header, cells, strict=False) if h and c}))
+    return sheets
+
+
+def _read_xlsx(data: bytes, filename: str) -> dict[str, Rows]:
+    sheets: dict[str, Rows] = {}
+    for name, rows in read_sheets(data, filename):
+        filled = [(n, cells) for n, cells in rows if any(cells)]
+        if not filled:
+            continue
+        (_, header), body = filled[0], filled[1:]
+        sheets[name.strip().lower()] = [
+            (n, {h.strip(): c for h, c in zip(header, cells, strict=False) if h.strip() and c}) for n, cells in body
+        ]
+    return sheets
+
+
+def read_source(data: bytes, filename: str) -> tuple[str, dict[str, Rows]]:
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx", _read_xlsx(data, filename)
+    if Path(filename).suffix.lower() in (".md", ".txt", ".markdown"):
+        try:
+            return "md", read_markdown(data.decode("utf-8-sig"), filename)
+        except UnicodeDecodeError:
+            raise BadInput([Problem(filename, 0, "-", "the Markdown form is not UTF-8")]) from None
+    raise BadInput(
+        [Problem(filename, 0, "-", "a questionnaire is an XLSForm: an .xlsx workbook (or pyxform's .md tables)")]
+    )
+
+
+# --- validation with pyxform -----------------------------------------------------------------------------------------
+
+
+def _pyxform(data: bytes, file_format: str, filename: str, form_name: str) -> tuple[str, list[str]]:
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2xform import convert
+
+    warnings: list[str] = []
+    try:
+        result = convert(
+            xlsform=data, file_type=f".{file_format}", warnings=warnings, form_name=form_name, pretty_print=True
+        )
+    except PyXFormError as exc:
+        raise BadInput([_located(filename, str(exc))]) from None
+    except Exception as exc:  # pyxform can fail with other errors on odd sheets; the user still gets a line
+        message = f"pyxform cannot read this form ({type(exc).__name__}: {exc})"
+        raise BadInput([Problem(filename, 0, "-", message)]) from None
+    return result.xform, [_ROW.sub("", w) if isinstance(w, str) else str(w) for w in warnings]
+
+
+def _located(filename: str, message: str) -> Problem:
+    match = _ROW.match(message)
+    row = int(match[1]) if match else 0
+    sheet_match = _SHEET.search(message)
+    sheet = sheet_match[1] if sheet_match else "survey"
+    return Problem(f"{filename}:{sheet}", row, "-", _ROW.sub("", message))
+
+
+# --- building the definition -----------------------------------------------------------------------------------------
+
+
+def _translated(cells: dict[str, str], column: str) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for key, value in cells.items():
+        base, _, language = key.partition("::")
+        if base.strip().lower().replace(" ", "_") == column:
+            texts[language.strip() or DEFAULT_LANGUAGE] = value
+    return texts
+
+
+def _get(cells: dict[str, str], column: str) -> str | None:
+    for key, value in cells.items():
+        if key.strip().lower().replace(" ", "_") == column and "::" not in key:
+            return value.strip() or None
+    return None
+
+
+def _flag(value: str | None) -> str | None:
+    """``required``/``read_only`` cells: yes/true become "true()", no/empty become None, else an expression."""
+    if value is None or value.strip().lower() in FALSE_WORDS:
+        return None
+    if value.strip().lower() in TRUE_WORDS:
+        return "true()"
+    return value.strip()
+
+
+class _Builder:
+    def __init__(self, filename: str, sheets: dict[str, Rows]) -> None:
+        self.filename = filename
+        self.sheets = sheets
+        self.problems: list[Problem] = []
+        self.languages: list[str] = []
+
+    def problem(self, sheet: str, row: int, column: str, message: str) -> None:
+        self.problems.append(Problem(f"{self.filename}:{sheet}", row, column, message))
+
+    def note_languages(self, cells: dict[str, str]) -> None:
+        for key in cells:
+            if "::" in key:
+                language = key.partition("::")[2].strip()
+                if language and language not in self.languages:
+                    self.languages.append(language)
+
+    def choices(self) -> dict[str, list[Choice]]:
+        lists: dict[str, list[Choice]] = {}
+        for _row, cells in self.sheets.get("choices", []):
+            self.note_languages(cells)
+            list_name, name = _get(cells, "list_name"), _get(cells, "name")
+            if not list_name or not name:
+                continue  # pyxform reports these
+            known = {"list_name", "name", "label", "image", "audio", "video", "media"}
+            filters = {k: v for k, v in cells.items() if "::" not in k and k.strip().lower() not in known and v.strip()}
+            lists.setdefault(list_name, []).append(Choice(name, _translated(cells, "label"), filters))
+        return lists
+
+    def survey(self, choices: dict[str, list[Choice]]) -> list[Question]:
+        root: list[Question] = []
+        stack: list[tuple[Question | None, list[Question]]] = [(None, root)]
+        for row, cells in self.sheets.get("survey", []):
+            self.note_languages(cells)
+            raw = " ".join((_get(cells, "type") or "").split())
+            if not raw:
+                continue
+            kind = ALIASES.get(raw.lower(), raw)
+            lowered = kind.lower()
+            if lowered in ("end group", "end repeat"):
+                if len(stack) > 1:
+                    stack.pop()
+                continue
+            parent = stack[-1][0]
+            name = _get(cells, "name") or ""
+            path = f"{parent.path}/{name}" if parent else name
+            question = self.question(row, cells, lowered, name, path, choices)
+            if question is None:
+                continue
+            stack[-1][1].append(question)
+            if question.type in STRUCTURE_TYPES:
+                stack.append((question, question.children))
+            elif question.or_other:
+                other = Question(
+                    type="text",
+                    name=f"{name}_other",
+                    path=f"{path}_other",
+                    row=row,
+                    labels=dict.fromkeys(question.labels, "Specify other.") or {},
+                    relevant=f"selected(${{{name}}}, 'other')",
+                )
+                stack[-1][1].append(other)
+        return root
+
+    def question(
+        self, row: int, cells: dict[str, str], kind: str, name: str, path: str, choices: dict[str, list[Choice]]
+    ) -> Question | None:
+        words = kind.split()
+        base = ALIASES.get(words[0], words[0])
+        list_name, or_other = None, False
+        if kind in ("begin group", "begin repeat"):
+            base = kind.split()[1]
+        elif base in ("select_one", "select_multiple"):
+            if len(words) < 2:
+                self.problem("survey", row, "type", f'"{kind}" needs a choice list: {base} LIST_NAME')
+                return None
+            list_name = words[1]
+            or_other = len(words) > 2 and words[2] == "or_other"
+            if or_other:
+                options = choices.setdefault(list_name, [])
+                if not any(c.name == "other" for c in options):
+                    options.append(Choice("other", dict.fromkeys(self.languages, "Other") or {}))
+        elif base.startswith(("select_one_", "select_multiple_")):
+            self.problem("survey", row, "type", f'"{kind}": choices from a file are not supported; list them')
+            return None
+        if base not in (*QUESTION_TYPES, *STRUCTURE_TYPES, *META_TYPES):
+            supported = ", ".join((*QUESTION_TYPES, "begin group", "begin repeat"))
+            self.problem("survey", row, "type", f'"{kind}" questions are not supported; use one of {supported}')
+            return None
+        question = Question(
+            type=base,
+            name=name,
+            path=path,
+            row=row,
+            labels=_translated(cells, "label"),
+            hints=_translated(cells, "hint"),
+            required=_flag(_get(cells, "required")),
+            required_messages=_translated(cells, "required_message"),
+            relevant=_get(cells, "relevant"),
+            constraint=_get(cells, "constraint"),
+            constraint_messages=_translated(cells, "constraint_message"),
+            calculation=_get(cells, "calculation"),
+            default=_get(cells, "default"),
+            read_only=_flag(_get(cells, "read_only")) is not None,
+            choice_filter=_get(cells, "choice_filter"),
+            appearance=_get(cells, "appearance"),
+            list_name=list_name,
+            or_other=or_other,
+            repeat_count=_get(cells, "repeat_count"),
+        )
+        for column in (*EXPRESSION_COLUMNS, "required"):
+            text = getattr(question, column)
+            if text and text != "true()":
+                self.check_expression(row, column, text)
+        return question
+
+    def check_expression(self, row: int, column: str, text: str) -> None:
+        try:
+            expressions.parse(text, names=column == "choice_filter")
+        except expressions.ExpressionError as exc:
+            self.problem("survey", row, column, str(exc))
+
+
+def _settings(sheets: dict[str, Rows]) -> dict[str, str]:
+    rows = sheets.get("settings", [])
+    return {k.strip().lower(): v.strip() for k, v in rows[0][1].items()} if rows else {}
+
+
+def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedForm:
+    """Validate an XLSForm and describe it; raises BadInput with every problem found."""
+    file_format, sheets = read_source(data, filename)
+    if "survey" not in sheets:
+        raise BadInput([Problem(filename, 0, "-", "an XLSForm has a sheet named survey (and usually choices)")])
+    settings = _settings(sheets)
+    form_id = name or settings.get("form_id") or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).stem)
+    xform, warnings = _pyxform(data, file_format, filename, form_id)
+    builder = _Builder(filename, sheets)
+    choices = builder.choices()
+    survey = builder.survey(choices)
+    if builder.problems:
+        raise BadInput(builder.problems)
+    # Plain "label" columns are in the default language: a form without translations has that one language.
+    default_language = settings.get("default_language") or (builder.languages or [DEFAULT_LANGUAGE])[0]
+    languages = builder.languages or [default_language]
+    if default_language not in languages:
+        languages.insert(0, default_language)
+    definition = FormDefinition(
+        form_id=form_id,
+        title=settings.get("form_title") or form_id,
+        version=settings.get("version") or "",
+        default_language=default_language,
+        languages=languages,
+        survey=survey,
+        choices=choices,
+    )
+    return ParsedForm(definition, xform, warnings, file_format)

@@ -1,0 +1,150 @@
+"""The respondent's side: a personal link opens the questionnaire; no account, no other page.
+
+``GET /r/{token}`` shows the form (pre-filled, in the respondent's language or ``?lang=``); ``POST`` saves a draft,
+adds or removes a repeat instance, or submits. Without JavaScript everything works: relevance is applied when the
+page comes back from the server; with it, questions appear and disappear as the respondent answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lmreview.errors import BadInput, Problem
+from lmreview.portfolio.models import Project
+from lmreview.questionnaire import engine, invitations, submissions
+from lmreview.questionnaire.view import FormView, choose_language
+from lmreview.store import audit
+from lmreview.store.base import utcnow
+from lmreview.web.app import render
+from lmreview.web.security import check_csrf
+
+router = APIRouter()
+MAX_FORM_FIELDS = 5000
+
+
+def _page(
+    request: Request,
+    token: str,
+    session: Any,
+    *,
+    data: dict[str, Any] | None = None,
+    language: str | None = None,
+    show_errors: bool = False,
+    saved: bool = False,
+    status_code: int = 200,
+) -> Response:
+    _invitation, respondent, review = invitations.open_link(session, token)
+    submission = submissions.for_respondent(session, review, respondent, create=False)
+    form = submissions.definition(submission)
+    language = choose_language(form, language or request.query_params.get("lang") or respondent.language)
+    current = submission.data if data is None else data
+    evaluation = engine.evaluate(form, current, language=language)
+    view = FormView(form, language, evaluation, editable=submission.status != "submitted", show_errors=show_errors)
+    project = session.get(Project, submission.project_id) if submission.project_id else None
+    return render(
+        request,
+        "questionnaire/respond.html",
+        status_code=status_code,
+        page_lang=view.language_code(language) if view.language_code(language) != language else "en",
+        f=view,
+        nodes=evaluation.nodes,
+        errors=evaluation.errors,
+        labels=view.labels_by_path(),
+        review_title=review.title or review.name,
+        project_code=project.code if project else respondent.project_code,
+        project_title=project.title if project else None,
+        submitted=submission.status == "submitted",
+        submitted_on=submissions.submitted_on(submission),
+        saved=saved,
+        decline_url=f"/r/{token}/decline",
+    )
+
+
+@router.get("/r/{token}", response_class=HTMLResponse)
+def open_form(request: Request, token: str) -> Response:
+    with request.app.state.store.session() as session:
+        return _page(request, token, session)
+
+
+@router.post("/r/{token}", response_class=HTMLResponse)
+async def post_form(request: Request, token: str) -> Response:
+    form_data = await request.form(max_fields=MAX_FORM_FIELDS)
+    check_csrf(request, form_data.get("csrf_token"))
+    fields: dict[str, list[str]] = {}
+    for key, value in form_data.multi_items():
+        if isinstance(value, str):
+            fields.setdefault(key, []).append(value)
+    action = (fields.get("action") or ["save"])[-1]
+    language = fields["lang"][-1] if fields.get("lang") else None
+    with request.app.state.store.session() as session:
+        _invitation, respondent, review = invitations.open_link(session, token)
+        submission = submissions.for_respondent(session, review, respondent)
+        form = submissions.definition(submission)
+        data = submissions.form_data(form, fields, submission.data if submission.status == "draft" else {})
+        if action.startswith("add:"):
+            _resize(data, action.removeprefix("add:"), add=True)
+        elif action.startswith("remove:"):
+            _resize(data, action.removeprefix("remove:"), add=False)
+        saved = submissions.save(session, submission, data, submit=action == "submit", language=language)
+        if saved.submitted:
+            audit.record(
+                session,
+                actor=f"respondent:{respondent.id}",
+                action="update",
+                entity="submission",
+                entity_id=submission.id,
+                after={"status": "submitted"},
+                summary=f"submitted by {respondent.name}",
+            )
+            return RedirectResponse(f"/r/{token}", status_code=303)
+        return _page(
+            request,
+            token,
+            session,
+            data=data,
+            language=language,
+            show_errors=action == "submit",
+            saved=action == "save",
+            status_code=422 if action == "submit" else 200,
+        )
+
+
+def _resize(data: dict[str, Any], path: str, *, add: bool) -> None:
+    """Add an instance at the end of the repeat at ``path``, or remove the instance ``path`` (``outcomes[2]``)."""
+    if add:
+        items = engine.get_path(data, path)
+        items = items if isinstance(items, list) else []
+        items.append({})
+        engine.set_path(data, path, items)
+        return
+    name, _, index = path.rpartition("[")
+    items = engine.get_path(data, name)
+    try:
+        position = int(index.rstrip("]")) - 1
+    except ValueError:
+        raise BadInput([Problem("action", 0, "-", f"cannot remove {path}")]) from None
+    if isinstance(items, list) and 0 <= position < len(items):
+        del items[position]
+
+
+@router.post("/r/{token}/decline", response_class=HTMLResponse)
+async def decline(request: Request, token: str) -> Response:
+    form_data = await request.form()
+    check_csrf(request, form_data.get("csrf_token"))
+    reason = str(form_data.get("reason") or "").strip()[:2000]
+    with request.app.state.store.session() as session:
+        _invitation, respondent, _review = invitations.open_link(session, token)
+        respondent.declined_at = utcnow()
+        audit.record(
+            session,
+            actor=f"respondent:{respondent.id}",
+            action="update",
+            entity="respondent",
+            entity_id=respondent.id,
+            after={"declined": True, "reason": reason},
+            summary=f"{respondent.name} declined" + (f": {reason}" if reason else ""),
+        )
+    return render(request, "questionnaire/declined.html")

@@ -1,0 +1,397 @@
+"""The review manager's pages: questionnaires, reviews, the roster, invitations and the response dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lmreview.errors import NotFound
+from lmreview.portfolio import service as portfolio_service
+from lmreview.questionnaire import engine, forms, invitations, respondents, responses, reviews, submissions
+from lmreview.questionnaire.models import REVIEW_STATES
+from lmreview.questionnaire.view import FormView, choose_language
+from lmreview.web.app import flash, read_upload, render
+from lmreview.web.security import check_csrf, require
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- questionnaires --------------------------------------------------------------------------------------------------
+
+
+@router.get("/forms", response_class=HTMLResponse)
+def forms_page(request: Request) -> Response:
+    user = require(request)
+    with request.app.state.store.session() as session:
+        found = forms.list_forms(session)
+    return render(request, "questionnaire/forms.html", user=user, forms=found, templates=forms.templates())
+
+
+@router.post("/forms", response_class=HTMLResponse)
+async def upload_form(
+    request: Request, file: UploadFile, csrf_token: Annotated[str, Form()] = "", name: Annotated[str, Form()] = ""
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    filename, data = await read_upload(request, file)
+
+    def run() -> forms.AddedForm:
+        with request.app.state.store.session() as session:
+            return forms.add_form(session, data, filename, actor=user.name, name=name.strip() or None)
+
+    added = await run_in_threadpool(run)
+    if added.outcome == "unchanged":
+        flash(request, f"Form {added.form} is unchanged (version {added.version}).")
+    else:
+        flash(request, f"Added form {added.form}, version {added.version}: {added.questions} questions.")
+    for warning in added.warnings:
+        flash(request, f"pyxform: {warning}", "warn")
+    return RedirectResponse(f"/forms/{added.form}", status_code=303)
+
+
+@router.get("/forms/templates/{name}.xlsx")
+def template_download(request: Request, name: str) -> Response:
+    require(request)
+    data = forms.template_xlsx(name)
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+@router.get("/forms/{name}.xlsx")
+def form_download(request: Request, name: str, version: str | None = None) -> Response:
+    require(request)
+    with request.app.state.store.session() as session:
+        chosen = forms.get_version(forms.get_form(session, name), version)
+        data = forms.form_xlsx(chosen)
+        label = chosen.version
+    return Response(
+        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}-{label}.xlsx"'}
+    )
+
+
+@router.get("/forms/{name}", response_class=HTMLResponse)
+def form_page(request: Request, name: str, lang: str | None = None) -> Response:
+    """A preview: the newest version rendered empty, as a respondent would see it, plus its versions."""
+    user = require(request)
+    with request.app.state.store.session() as session:
+        form = forms.get_form(session, name)
+        version = forms.latest_version(form)
+        definition = forms.definition_of(version)
+        language = choose_language(definition, lang)
+        evaluation = engine.evaluate(definition, {}, language=language)
+        view = FormView(definition, language, evaluation, editable=False)
+        versions = [(v.version, v.filename, v.created_at, v.actor, v.warnings) for v in reversed(form.versions)]
+    return render(
+        request, "questionnaire/form.html", user=user, name=name, f=view, nodes=evaluation.nodes, versions=versions
+    )
+
+
+# --- reviews ---------------------------------------------------------------------------------------------------------
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request) -> Response:
+    user = require(request)
+    with request.app.state.store.session() as session:
+        rows = [(r, reviews.response_status(session, r)) for r in reviews.list_reviews(session)]
+        return render(
+            request,
+            "questionnaire/reviews.html",
+            user=user,
+            reviews=rows,
+            portfolios=[p.name for p in portfolio_service.list_portfolios(session)],
+            forms=[f.name for f in forms.list_forms(session)],
+            templates=forms.templates(),
+        )
+
+
+@router.post("/reviews")
+def create_review(
+    request: Request,
+    name: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+    portfolio: Annotated[str, Form()] = "",
+    questionnaire: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    kind, _, value = questionnaire.partition(":")
+    with request.app.state.store.session() as session:
+        review = reviews.create_review(
+            session,
+            name.strip(),
+            actor=user.name,
+            title=title.strip() or None,
+            portfolio=portfolio or None,
+            template=value if kind == "template" else None,
+            form=value if kind == "form" else None,
+        )
+        review_name = review.name
+    flash(request, f"Created review {review_name}. Next: import the respondents.")
+    return RedirectResponse(f"/reviews/{review_name}", status_code=303)
+
+
+@router.get("/reviews/{name}", response_class=HTMLResponse)
+def review_page(request: Request, name: str) -> Response:
+    user = require(request)
+    with request.app.state.store.session() as session:
+        review = reviews.get_review(session, name)
+        status = reviews.response_status(session, review)
+        people = respondents.list_respondents(session, review)
+        subs = submissions.list_submissions(session, review)
+        codes = {p.id: p.code for p in reviews.review_projects(session, review)}
+        return render(
+            request,
+            "questionnaire/review.html",
+            user=user,
+            review=review,
+            portfolio=reviews.portfolio_name(session, review),
+            status=status,
+            respondents=people,
+            submissions=subs,
+            project_codes=codes,
+            smtp=bool(request.app.state.settings.smtp_host),
+            mail=invitations.mail_templates(review),
+            placeholders=invitations.PLACEHOLDERS,
+        )
+
+
+@router.post("/reviews/{name}/roster", response_class=HTMLResponse)
+async def upload_roster(
+    request: Request, name: str, file: UploadFile, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    filename, data = await read_upload(request, file)
+
+    def run() -> respondents.RosterReport:
+        with request.app.state.store.session() as session:
+            review = reviews.get_review(session, name)
+            return respondents.import_roster(session, review, data, filename, actor=user.name)
+
+    report = await run_in_threadpool(run)
+    flash(
+        request,
+        f"Roster {filename}: {len(report.created)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged.",
+    )
+    for warning in report.warnings:
+        flash(request, str(warning), "warn")
+    return RedirectResponse(f"/reviews/{name}#respondents", status_code=303)
+
+
+@router.post("/reviews/{name}/respondents")
+def add_respondent(
+    request: Request,
+    name: str,
+    respondent: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    project_code: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        review = reviews.get_review(session, name)
+        respondents.add_respondent(
+            session,
+            review,
+            name=respondent,
+            email=email,
+            project_code=project_code,
+            role=role.strip() or None,
+            language=language.strip() or None,
+            actor=user.name,
+        )
+    flash(request, f"Added {respondent.strip()}.")
+    return RedirectResponse(f"/reviews/{name}#respondents", status_code=303)
+
+
+@router.post("/reviews/{name}/invite")
+def invite(
+    request: Request, name: str, csrf_token: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = ""
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        review = reviews.get_review(session, name)
+        sent = invitations.send_invitations(
+            session, review, request.app.state.settings, actor=user.name, reminders=kind == "reminders"
+        )
+    done = [s for s in sent if s.outcome == "sent"]
+    bounced = [s for s in sent if s.outcome == "bounced"]
+    word = "reminders" if kind == "reminders" else "invitations"
+    flash(
+        request, f"Sent {len(done)} {word}" + (f"; {len(bounced)} refused by the mail server" if bounced else "") + "."
+    )
+    return RedirectResponse(f"/reviews/{name}", status_code=303)
+
+
+@router.post("/reviews/{name}/mail")
+def mail_texts(
+    request: Request,
+    name: str,
+    csrf_token: Annotated[str, Form()] = "",
+    mail_subject: Annotated[str, Form()] = "",
+    mail_body: Annotated[str, Form()] = "",
+    reminder_subject: Annotated[str, Form()] = "",
+    reminder_body: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        review = reviews.get_review(session, name)
+        invitations.set_mail_templates(
+            session,
+            review,
+            actor=user.name,
+            subject=mail_subject,
+            body=mail_body,
+            reminder_subject=reminder_subject,
+            reminder_body=reminder_body,
+        )
+    flash(request, "Saved the texts of invitations and reminders.")
+    return RedirectResponse(f"/reviews/{name}#mail", status_code=303)
+
+
+@router.post("/reviews/{name}/respondents/{respondent_id}/revoke")
+def revoke(request: Request, name: str, respondent_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        review = reviews.get_review(session, name)
+        person = next(
+            (r.respondent for r in respondents.list_respondents(session, review) if r.respondent.id == respondent_id),
+            None,
+        )
+        if person is None:
+            raise NotFound(f"review {name} has no respondent {respondent_id}")
+        count = invitations.revoke(session, person, actor=user.name)
+        who = person.name
+    flash(request, f"Withdrew {count} link{'s' if count != 1 else ''} of {who}.")
+    return RedirectResponse(f"/reviews/{name}#respondents", status_code=303)
+
+
+@router.post("/reviews/{name}/responses", response_class=HTMLResponse)
+async def upload_responses(
+    request: Request, name: str, file: UploadFile, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    filename, data = await read_upload(request, file)
+
+    def run() -> responses.ResponseImport:
+        with request.app.state.store.session() as session:
+            review = reviews.get_review(session, name)
+            if review.form is None:
+                raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
+            return responses.import_responses(session, review.form.name, data, filename, actor=user.name, review=review)
+
+    result = await run_in_threadpool(run)
+    flash(
+        request,
+        f"Responses {filename}: {len(result.created)} created, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged.",
+    )
+    for warning in result.warnings[:20]:
+        flash(request, str(warning), "warn")
+    return RedirectResponse(f"/reviews/{name}#subs", status_code=303)
+
+
+@router.get("/reviews/{name}/responses.{fmt}")
+def download_responses(request: Request, name: str, fmt: str, original: bool = False) -> Response:
+    require(request)
+    with request.app.state.store.session() as session:
+        review = reviews.get_review(session, name)
+        if review.form is None:
+            raise NotFound(f"review {name} has no questionnaire yet")
+        data = responses.export_responses(session, review.form.name, fmt, review=review, original=original)
+    suffix = "zip" if fmt == "csv" and data.startswith(b"PK") else fmt
+    media = {"xlsx": XLSX, "zip": "application/zip"}.get(suffix, "text/csv; charset=utf-8")
+    label = "original" if original else "current"
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}-{label}.{suffix}"'}
+    )
+
+
+# --- submissions -----------------------------------------------------------------------------------------------------
+
+
+def _submission_context(session: Any, name: str, submission_id: int) -> dict[str, Any]:
+    review = reviews.get_review(session, name)
+    submission = submissions.get_submission(session, submission_id)
+    if submission.review_id != review.id:
+        raise NotFound(f"review {name} has no submission {submission_id}")
+    definition = submissions.definition(submission)
+    evaluation = engine.evaluate(definition, submission.data)
+    view = FormView(definition, definition.default_language, evaluation, editable=False)
+    return {
+        "review": review,
+        "submission": submission,
+        "f": view,
+        "nodes": evaluation.nodes,
+        "fields": [f for f in engine.iter_fields(evaluation.nodes) if f.relevant and f.question.type not in ("note",)],
+        "changes": list(submission.changes),
+        "comments": list(submission.comments),
+        "states": REVIEW_STATES,
+    }
+
+
+@router.get("/reviews/{name}/submissions/{submission_id}", response_class=HTMLResponse)
+def submission_page(request: Request, name: str, submission_id: int) -> Response:
+    user = require(request)
+    with request.app.state.store.session() as session:
+        return render(
+            request, "questionnaire/submission.html", user=user, **_submission_context(session, name, submission_id)
+        )
+
+
+@router.post("/reviews/{name}/submissions/{submission_id}/change")
+def change_answer(
+    request: Request,
+    name: str,
+    submission_id: int,
+    path: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    value: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        context = _submission_context(session, name, submission_id)
+        submissions.change_answer(session, context["submission"], path, value, reason=reason, actor=user.name)
+    flash(request, f"Changed {path}.")
+    return RedirectResponse(f"/reviews/{name}/submissions/{submission_id}#history", status_code=303)
+
+
+@router.post("/reviews/{name}/submissions/{submission_id}/state")
+def review_state(
+    request: Request,
+    name: str,
+    submission_id: int,
+    state: Annotated[str, Form()],
+    comment: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        context = _submission_context(session, name, submission_id)
+        submissions.set_review_state(session, context["submission"], state, actor=user.name, comment=comment)
+    flash(request, f"Marked the submission {state.replace('_', ' ')}.")
+    return RedirectResponse(f"/reviews/{name}/submissions/{submission_id}", status_code=303)
+
+
+@router.get("/api/reviews/{name}/status")
+def api_status(request: Request, name: str) -> dict[str, object]:
+    """The same object as `lmreview responses status --review NAME --json`."""
+    require(request)
+    with request.app.state.store.session() as session:
+        return reviews.response_status(session, reviews.get_review(session, name)).as_json()

@@ -1,0 +1,70 @@
+// Live relevance for lmreview questionnaires: show and hide questions as the respondent answers.
+// The page works without this script (the server applies relevance when the page is saved); with it, the same
+// expressions are evaluated in the browser by xlsform-expr.js (window.LmExpr), which mirrors the server's evaluator.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.questionnaire");
+  if (!form || !window.LmExpr) return;
+  var parsed = {};
+
+  function valueOf(container, name) {
+    var inputs = container.querySelectorAll('[data-name="' + name + '"]');
+    var picked = [];
+    for (var i = 0; i < inputs.length; i++) {
+      var el = inputs[i];
+      if (el.type === "checkbox" || el.type === "radio") { if (el.checked && el.value) picked.push(el.value); }
+      else if (el.value) picked.push(el.value);
+    }
+    return picked.join(" ");
+  }
+
+  function scopeFor(element) {
+    var values = {};
+    var names = {};
+    var all = form.querySelectorAll("[data-name]");
+    for (var i = 0; i < all.length; i++) names[all[i].getAttribute("data-name")] = true;
+    Object.keys(names).forEach(function (name) {
+      var inRepeat = form.querySelector('.instance [data-name="' + name + '"]');
+      if (!inRepeat) { values[name] = valueOf(form, name); return; }
+      var list = [];
+      var instances = form.querySelectorAll(".instance");
+      for (var j = 0; j < instances.length; j++) {
+        if (instances[j].querySelector('[data-name="' + name + '"]')) list.push(valueOf(instances[j], name));
+      }
+      values[name] = list;
+    });
+    var instance = element.closest(".instance");
+    if (instance) {
+      var own = instance.querySelectorAll("[data-name]");
+      for (var k = 0; k < own.length; k++) {
+        var n = own[k].getAttribute("data-name");
+        values[n] = valueOf(instance, n);
+      }
+    }
+    return values;
+  }
+
+  function refresh() {
+    var today = new Date().toISOString().slice(0, 10);
+    var nodes = form.querySelectorAll("[data-relevant]");
+    for (var i = 0; i < nodes.length; i++) {
+      var text = nodes[i].getAttribute("data-relevant");
+      if (!text) continue;
+      try {
+        if (!parsed[text]) parsed[text] = window.LmExpr.parse(text);
+        var instance = nodes[i].closest(".instance");
+        var match = instance ? /\[(\d+)\]$/.exec(instance.getAttribute("data-instance")) : null;
+        var position = match ? Number(match[1]) : null;
+        var result = window.LmExpr.evaluate(parsed[text], scopeFor(nodes[i]), null, today, null, position);
+        var shown = window.LmExpr.truthy(result);
+        nodes[i].hidden = !shown;
+      } catch (e) {
+        nodes[i].hidden = false; // never hide a question because of a script problem: the server decides
+      }
+    }
+  }
+
+  form.addEventListener("input", refresh);
+  form.addEventListener("change", refresh);
+  refresh();
+})();

@@ -1,0 +1,444 @@
+"""`lmreview.questionnaire.exchange`: KoboToolbox / ODK Central exports in, Kobo's layout out.
+
+The fixtures (tests/fixtures/responses/, see its README) imitate what the tools write; the same three submissions
+of the bilingual_test form appear in each, so every reader must give back the same documents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lmreview.errors import BadInput, LmreviewError
+from lmreview.questionnaire.exchange import (
+    ExportRow,
+    ImportedSubmission,
+    read_responses,
+    review_state,
+    sheet_name,
+    write_responses,
+)
+from lmreview.questionnaire.xlsform import FormDefinition, parse_form
+from tests.fixtures.responses import make_fixtures
+
+FIXTURES = Path(__file__).parent / "fixtures" / "responses"
+TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "lmreview" / "questionnaire" / "templates"
+S1, S2, S3 = make_fixtures.S1, make_fixtures.S2, make_fixtures.S3
+VERSION = make_fixtures.VERSION
+OUTCOMES_1 = [
+    {"outcome": "Labour migration policy adopted by the cabinet", "related_outputs": "1.1"},
+    {"outcome": "Officials trained in ethical recruitment", "related_outputs": "1.2 2.1"},
+]
+OUTCOMES_2 = [{"outcome": "Migrant resource centre opened"}]
+D1 = {
+    "project": {"project_code": "LM.0334", "report_date": "2024-05-01"},
+    "beneficiaries": "120",
+    "budget": "85000.5",
+    "sustained": "no",
+    "not_sustained_why": make_fixtures.WHY,
+    "challenges": "funding other",
+    "challenges_other": "Elections",
+    "outcome_count": "2",
+}
+D2 = {
+    "project": {"project_code": "LM.0181", "report_date": "2023-11-30"},
+    "beneficiaries": "45",
+    "budget": "12000",
+    "sustained": "yes",
+    "challenges": "data_access covid19",
+    "outcome_count": "1",
+}
+D3 = {"project": {"project_code": "LM.0412"}, "beneficiaries": "0", "sustained": "yes", "outcome_count": "0"}
+ODK_META = {
+    "SubmitterID": "7",
+    "SubmitterName": "tablet-01",
+    "AttachmentsPresent": "0",
+    "AttachmentsExpected": "0",
+    "DeviceID": "collect:Xy12AbC3dE45fG6h",
+    "FormVersion": "1",
+}
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def kobo_meta(id_: str, uuid: str, time: str, **extra: str) -> dict[str, str]:
+    meta = {"_id": id_, "_uuid": uuid, "_submission_time": time, "_status": "submitted_via_web"}
+    return {**meta, **extra, "__version__": VERSION, "meta/rootUuid": f"uuid:{uuid}"}
+
+
+def key_order(meta: dict[str, str]) -> dict[str, str]:
+    return dict(sorted(meta.items()))
+
+
+def summary(subs: list[ImportedSubmission]) -> list[tuple[str, str, int, dt.datetime | None, str | None]]:
+    return [(s.instance_id, s.source, s.row, s.submitted_at, s.version) for s in subs]
+
+
+@pytest.fixture(scope="module")
+def form() -> FormDefinition:
+    path = TEMPLATES / "bilingual-test.md"
+    return parse_form(path.read_bytes(), path.name).definition
+
+
+def read(data: bytes, name: str, form: FormDefinition) -> tuple[list[ImportedSubmission], list[str]]:
+    subs, problems = read_responses(data, name, form)
+    return subs, [str(p) for p in problems]
+
+
+# --- KoboToolbox ------------------------------------------------------------------------------------------------------
+
+
+def test_kobo_xlsx_with_repeat_sheet_typed_cells_and_both_select_multiple_columns(form: FormDefinition) -> None:
+    subs, problems = read(make_fixtures.kobo_xlsx(), "kobo.xlsx", form)
+    assert problems == []
+    assert summary(subs) == [
+        (f"uuid:{S1}", "kobo", 2, utc(2024, 5, 2, 9, 15), VERSION),
+        (f"uuid:{S2}", "kobo", 3, utc(2024, 5, 3, 14, 2, 37), VERSION),
+        (f"uuid:{S3}", "kobo", 4, utc(2024, 5, 6, 8, 0), VERSION),
+    ]
+    assert [s.data for s in subs] == [{**D1, "outcomes": OUTCOMES_1}, {**D2, "outcomes": OUTCOMES_2}, D3]
+    assert [key_order(s.meta) for s in subs] == [
+        key_order(
+            kobo_meta(
+                "101",
+                S1,
+                "2024-05-02T09:15:00",
+                _validation_status="validation_status_approved",
+                _submitted_by="enum1",
+            )
+        ),
+        key_order(kobo_meta("102", S2, "2024-05-03T14:02:37")),
+        key_order(
+            kobo_meta(
+                "103",
+                S3,
+                "2024-05-06T08:00:00",
+                _validation_status="validation_status_on_hold",
+                _submitted_by="enum2",
+                _tags="follow-up, budget",
+            )
+        ),
+    ]
+    assert [review_state(s) for s in subs] == ["approved", "received", "has_issues"]
+
+
+def test_kobo_csv_without_group_names_and_without_repeats(form: FormDefinition) -> None:
+    data = (FIXTURES / "kobo-bilingual.csv").read_bytes()
+    assert data.startswith(b'"welcome";"project_code";')
+    assert b"\r\n" in data
+    subs, problems = read(data, "kobo.csv", form)
+    assert problems == []
+    assert summary(subs) == [
+        (f"uuid:{S1}", "kobo", 2, utc(2024, 5, 2, 9, 15), VERSION),
+        (f"uuid:{S2}", "kobo", 3, utc(2024, 5, 3, 14, 2, 37), VERSION),
+    ]
+    assert [s.data for s in subs] == [D1, D2]
+    assert subs[0].meta["_validation_status"] == "validation_status_approved"
+
+
+def test_kobo_select_multiple_from_the_option_columns_alone(form: FormDefinition) -> None:
+    text = (FIXTURES / "kobo-bilingual.csv").read_text()
+    lines = [line.split(";") for line in text.splitlines()]
+    at = lines[0].index('"challenges"')
+    lines = [cells[:at] + cells[at + 1 :] for cells in lines]  # "Separate columns" only
+    subs, problems = read("\r\n".join(";".join(c) for c in lines).encode(), "details.csv", form)
+    assert problems == []
+    assert [s.data["challenges"] for s in subs] == ["funding other", "data_access covid19"]
+
+
+def test_kobo_bad_values_are_located(form: FormDefinition) -> None:
+    subs, problems = read((FIXTURES / "kobo-bad-values.csv").read_bytes(), "bad.csv", form)
+    assert problems == [
+        "bad.csv:1:district: warning: unknown column district: no question of the form bilingual_test has this name;"
+        " its values are not imported",
+        'bad.csv:2:sustained: "maybe" is not a choice of the list yes_no; allowed: yes, no',
+        'bad.csv:3:project/report_date: "31/12/2023" is not a date (YYYY-MM-DD)',
+        'bad.csv:3:beneficiaries: "about 100" is not a whole number',
+        'bad.csv:3:budget: "12,5" is not a number',
+        'bad.csv:3:challenges: "elections" is not a choice of the list challenge; allowed: funding, data_access,'
+        " covid19, other",
+        'bad.csv:4:challenges: warning: the option columns challenges/… say "funding" but challenges says "covid19";'
+        " challenges is kept",
+    ]
+    assert subs[1].data["beneficiaries"] == "about 100"  # kept as read; the caller refuses the import
+
+
+def test_kobo_duplicate_uuid(form: FormDefinition) -> None:
+    subs, problems = read((FIXTURES / "kobo-duplicate-uuid.csv").read_bytes(), "dup.csv", form)
+    assert problems == [f"dup.csv:4:_uuid: uuid:{S1} is already on row 2"]
+    assert [s.instance_id for s in subs] == [f"uuid:{S1}", f"uuid:{S2}"]
+
+
+def test_kobo_orphan_repeat_row(form: FormDefinition) -> None:
+    subs, problems = read(make_fixtures.kobo_orphan_xlsx(), "orphan.xlsx", form)
+    assert problems == ['orphan.xlsx:outcomes:3:_parent_index: no row of the main table has _index "2"']
+    assert subs[0].data["outcomes"] == OUTCOMES_1[:1]
+
+
+def test_kobo_labels_export_is_refused(form: FormDefinition) -> None:
+    with pytest.raises(BadInput) as caught:
+        read_responses((FIXTURES / "kobo-labels.csv").read_bytes(), "labels.csv", form)
+    assert caught.value.lines() == [
+        "labels.csv:1:-: the headers are question labels, not names; export again from KoboToolbox with"
+        " 'XML values and headers'"
+    ]
+
+
+# --- ODK Central -----------------------------------------------------------------------------------------------------
+
+ODK_SUMMARY = [
+    (f"uuid:{S3}", "odk", 2, dt.datetime(2024, 5, 6, 8, 0, 0, 518000, tzinfo=dt.UTC), "1"),
+    (f"uuid:{S2}", "odk", 3, dt.datetime(2024, 5, 3, 14, 2, 37, 204000, tzinfo=dt.UTC), "1"),
+    (f"uuid:{S1}", "odk", 4, dt.datetime(2024, 5, 2, 9, 15, 0, 412000, tzinfo=dt.UTC), "1"),
+]
+
+
+def odk_meta(uuid: str, date: str, id_column: str, **extra: str) -> dict[str, str]:
+    meta = {"SubmissionDate": date, id_column: f"uuid:{uuid}", "KEY": f"uuid:{uuid}", **ODK_META, **extra}
+    return key_order(meta)
+
+
+def test_odk_zip_with_repeat_table(form: FormDefinition) -> None:
+    subs, problems = read(make_fixtures.odk_zip(), "bilingual_test.csv.zip", form)
+    assert problems == []
+    assert summary(subs) == ODK_SUMMARY
+    assert [s.data for s in subs] == [D3, {**D2, "outcomes": OUTCOMES_2}, {**D1, "outcomes": OUTCOMES_1}]
+    assert [key_order(s.meta) for s in subs] == [
+        odk_meta(S3, "2024-05-06T08:00:00.518Z", "meta-instanceID", ReviewState="hasIssues", Edits="0"),
+        odk_meta(S2, "2024-05-03T14:02:37.204Z", "meta-instanceID", Edits="0"),
+        odk_meta(S1, "2024-05-02T09:15:00.412Z", "meta-instanceID", ReviewState="approved", Edits="1"),
+    ]
+    assert [review_state(s) for s in subs] == ["has_issues", "received", "approved"]
+
+
+def test_odk_main_table_with_split_select_multiple_and_no_group_names(form: FormDefinition) -> None:
+    subs, problems = read((FIXTURES / "odk-bilingual-main.csv").read_bytes(), "bilingual_test.csv", form)
+    assert problems == []
+    assert summary(subs) == ODK_SUMMARY
+    assert [s.data for s in subs] == [D3, D2, D1]
+    assert key_order(subs[0].meta) == odk_meta(
+        S3, "2024-05-06T08:00:00.518Z", "instanceID", ReviewState="hasIssues", Edits="0"
+    )
+
+
+def test_odk_repeat_row_without_parent(form: FormDefinition) -> None:
+    root = (FIXTURES / "odk-bilingual" / "bilingual_test.csv").read_bytes()
+    orphan = b"outcome,related_outputs,PARENT_KEY,KEY\nLost,,uuid:nobody,uuid:nobody/outcomes[1]\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bilingual_test.csv", root)
+        archive.writestr("bilingual_test-outcomes.csv", orphan)
+        archive.writestr("media/photo.jpg", b"\xff\xd8")
+    _, problems = read(buffer.getvalue(), "odk.zip", form)
+    assert problems == [
+        'odk.zip:bilingual_test-outcomes.csv:2:PARENT_KEY: no row of the main table has KEY "uuid:nobody"'
+    ]
+
+
+# --- a filled one-row-per-project workbook ---------------------------------------------------------------------------
+
+
+def test_project_rows_workbook(form: FormDefinition) -> None:
+    subs, problems = read(make_fixtures.project_rows_xlsx(), "filled.xlsx", form)
+    assert problems == [
+        "filled.xlsx:Responses:1:outcomes/outcome: warning: this column belongs to the repeat outcomes, which a"
+        " table of one row per submission cannot hold; it is not imported"
+    ]
+    ids = [f"xlsx:{hashlib.sha256(f'bilingual_test:{code}'.encode()).hexdigest()}" for code in ("LM.0334", "LM.0181")]
+    assert summary(subs) == [(ids[0], "xlsx", 2, None, None), (ids[1], "xlsx", 3, None, None)]
+    no_count = {k: v for k, v in D2.items() if k != "outcome_count"}
+    assert [s.data for s in subs] == [{k: v for k, v in D1.items() if k != "outcome_count"}, no_count]
+    assert [s.meta for s in subs] == [{}, {}]
+    assert {review_state(s) for s in subs} == {"received"}
+
+
+def test_project_rows_repeat_values_and_missing_code_are_errors(form: FormDefinition) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Sheet1"
+    for row in (["project_code", "sustained", "outcome"], ["LM.0334", "yes", "A"], [None, "no", None]):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    _, problems = read(buffer.getvalue(), "f.xlsx", form)
+    assert problems == [
+        "f.xlsx:Sheet1:1:outcome: warning: this column belongs to the repeat outcomes, which a table of one row per"
+        " submission cannot hold; it is not imported",
+        'f.xlsx:Sheet1:2:outcome: "A" is an answer in the repeat outcomes, which a table of one row per submission'
+        " cannot hold; it is not imported",
+        "f.xlsx:Sheet1:3:project_code: this row has no project_code, so it cannot be imported",
+    ]
+
+
+def test_a_kobo_workbook_with_a_broken_sheet_is_refused(form: FormDefinition) -> None:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(make_fixtures.kobo_xlsx()))
+    workbook["outcomes"].cell(row=2, column=len(make_fixtures.REPEAT_HEADER) + 2, value="stray")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(BadInput) as caught:
+        read_responses(buffer.getvalue(), "k.xlsx", form)
+    assert caught.value.lines() == ["k.xlsx:outcomes:2:-: this row has 17 values but the header has 15 columns"]
+
+
+# --- export and round trips ------------------------------------------------------------------------------------------
+
+
+def export_rows(subs: list[ImportedSubmission]) -> list[ExportRow]:
+    states = ["approved", "received", "has_issues", "rejected"]
+    return [
+        ExportRow(s.instance_id, s.data, s.meta, s.submitted_at, s.version or "", "submitted", states[i % 4], 100 + i)
+        for i, s in enumerate(subs)
+    ]
+
+
+def without_repeats(form: FormDefinition) -> FormDefinition:
+    return dataclasses.replace(form, survey=[q for q in form.survey if q.type != "repeat"])
+
+
+def round_trip(form: FormDefinition, rows: list[ExportRow], fmt: str, name: str) -> list[ImportedSubmission]:
+    subs, problems = read_responses(write_responses(form, rows, fmt), name, form)
+    assert problems == []
+    assert [(s.instance_id, s.data, s.version) for s in subs] == [(r.instance_id, r.data, r.version) for r in rows]
+    return subs
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("xlsx", "export.xlsx"), ("csv", "export.zip")])
+def test_round_trip_with_repeats(form: FormDefinition, fmt: str, name: str) -> None:
+    rows = export_rows(read_responses(make_fixtures.kobo_xlsx(), "kobo.xlsx", form)[0])
+    subs = round_trip(form, rows, fmt, name)
+    assert [review_state(s) for s in subs] == ["approved", "received", "has_issues"]
+    assert [s.meta["_id"] for s in subs] == ["100", "101", "102"]
+    assert subs[0].submitted_at == utc(2024, 5, 2, 9, 15)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("xlsx", "export.xlsx"), ("csv", "export.csv")])
+def test_round_trip_without_repeats(form: FormDefinition, fmt: str, name: str) -> None:
+    flat = without_repeats(form)
+    rows = export_rows(read_responses(make_fixtures.odk_zip(), "odk.zip", form)[0])
+    rows = [dataclasses.replace(r, data={k: v for k, v in r.data.items() if k != "outcomes"}) for r in rows]
+    rows[0].data["not_sustained_why"] = 'He said "no"; then\nleft =1+1'  # quotes, separator, newline, formula
+    round_trip(flat, rows, fmt, name)
+
+
+def test_csv_export_is_kobos_dialect(form: FormDefinition) -> None:
+    rows = export_rows(read_responses(make_fixtures.kobo_xlsx(), "kobo.xlsx", form)[0])
+    data = write_responses(without_repeats(form), rows[:1], "csv")
+    header, first, end = data.decode("utf-8").split("\r\n")
+    assert not data.startswith(b"\xef\xbb\xbf")
+    assert end == ""
+    assert header.startswith('"welcome";"project/project_code";"project/report_date";')
+    assert header.endswith('"challenges";"challenges/funding";"challenges/data_access";"challenges/covid19";'
+                           '"challenges/other";"challenges_other";"outcome_count";"summary";"_id";"_uuid";'
+                           '"_submission_time";"_validation_status";"_notes";"_status";"_submitted_by";"__version__";'
+                           '"_tags";"meta/rootUuid";"_index"')  # fmt: skip
+    assert first.endswith(
+        f'"100";"{S1}";"2024-05-02T09:15:00";"validation_status_approved";"";"submitted_via_web";"enum1";'
+        f'"{VERSION}";"";"uuid:{S1}";"1"'
+    )
+    archive = zipfile.ZipFile(io.BytesIO(write_responses(form, rows, "csv")))
+    assert archive.namelist() == ["Bilingual test form.csv", "outcomes.csv"]
+    outcomes = archive.read("outcomes.csv").decode().split("\r\n")
+    assert outcomes[0].startswith('"outcomes/outcome";"outcomes/related_outputs";"_index";"_parent_table_name";'
+                                  '"_parent_index";"_submission__id";"_submission__uuid";')  # fmt: skip
+    assert [line.split(";")[2:5] for line in outcomes[1:4]] == [
+        ['"1"', '"Bilingual test form"', '"1"'],
+        ['"2"', '"Bilingual test form"', '"1"'],
+        ['"3"', '"Bilingual test form"', '"2"'],
+    ]
+
+
+def test_labels_export_is_for_reading_not_importing(form: FormDefinition) -> None:
+    rows = export_rows(read_responses(make_fixtures.kobo_xlsx(), "kobo.xlsx", form)[0])
+    data = write_responses(without_repeats(form), rows, "csv", language="Français (fr)")
+    header, first = data.decode().split("\r\n")[:2]
+    assert '"Projet/Code du projet"' in header
+    assert '"Non"' in first
+    assert '"Manque de financement Autre"' in first
+    with pytest.raises(BadInput) as caught:
+        read_responses(data, "labels.csv", form)
+    assert "question labels" in caught.value.lines()[0]
+
+
+def test_round_trip_of_a_form_with_repeats_inside_groups() -> None:
+    path = TEMPLATES / "idf-lm-2022.md"
+    form = parse_form(path.read_bytes(), path.name).definition
+    document: dict[str, Any] = {
+        "project": {"project_code": "LM.0334", "respondent_role": "other", "respondent_role_other": "Consultant"},
+        "outcomes_outputs": {
+            "outcomes": [{"outcome": "A", "related_outputs": "1.1"}, {"outcome": "B"}],
+            "lm_objectives_yn": "yes",
+            "lm_objectives": "policy_advice migrant_rights",
+        },
+        "sustainability": {
+            "outcomes_sustained": "yes",
+            "sustained_outcomes": [{"sustained_outcome": "A", "sustained_by": "Ministry"}],
+            "unsustained_outcomes": [{"unsustained_outcome": "B"}],
+            "lessons": {"lessons_positive": "Plan early."},
+        },
+    }
+    rows = [
+        ExportRow("uuid:a", document, {}, None, "2022", "submitted", "received", 1),
+        ExportRow("uuid:b", {"project": {"project_code": "LM.0181"}}, {}, None, "2022", "submitted", "approved", 2),
+    ]
+    for fmt, name in (("xlsx", "idf.xlsx"), ("csv", "idf.zip")):
+        round_trip(form, rows, fmt, name)
+
+
+def test_unknown_export_format(form: FormDefinition) -> None:
+    with pytest.raises(LmreviewError, match="unknown export format"):
+        write_responses(form, [], "ods")
+
+
+def test_kobo_sheet_names() -> None:
+    assert sheet_name("outcomes") == "outcomes"
+    assert sheet_name("This string has more than 31 characters!") == "This string has more than 31..."
+    taken = ["This string has more than 31..."]
+    assert sheet_name("This string has more than 31 characters!", taken) == "This string has more tha... (1)"
+    assert sheet_name("a/b:c?") == "a_b_c_"
+    assert sheet_name("outcomes", ["outcomes"]) == "outcomes (1)"
+
+
+# --- files that are not exports --------------------------------------------------------------------------------------
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bilingual_test.csv", b"0" * (4 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "empty.csv", "the file is empty"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "report.pdf", "this is a PDF"),
+        (b"PK\x03\x04\x14\x00\x00\x00garbage", "damaged.zip", "damaged"),
+        (make_fixtures.odk_zip()[:200], "truncated.zip", "damaged"),
+        (make_fixtures.kobo_xlsx()[:-400], "truncated.xlsx", "damaged"),
+        (zip_bomb(), "bomb.zip", "expands"),
+        (b"<?xml version='1.0'?><data/>", "data.xml", "XML"),
+        (b"\x00\x01\x02binary", "x.csv", "binary"),
+        (b"name,age\nAda,36\n", "other.csv", "neither a KoboToolbox export"),
+        (b"PK\x05\x06" + b"\x00" * 18, "empty.zip", "holds no CSV table"),
+    ],
+    ids=["empty", "pdf", "damaged-zip", "truncated-zip", "truncated-xlsx", "zip-bomb", "xml", "binary", "plain-csv",
+         "empty-zip"],
+)  # fmt: skip
+def test_files_that_are_not_exports_give_bad_input(form: FormDefinition, data: bytes, name: str, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        read_responses(data, name, form)
+    assert message in " ".join(caught.value.lines())
