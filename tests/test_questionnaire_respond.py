@@ -243,3 +243,44 @@ def test_forms_pages_and_oversized_upload(client: TestClient) -> None:
     )
     assert bad.status_code == 422
     assert "integr" in bad.text
+
+
+DEFAULTS_FORM = """| survey |
+| | type | name | label | default | repeat_count |
+| | text | project_code | Project code | | |
+| | select_one yn | ongoing | Still running? | yes | |
+| | date | asked | Date | today() | |
+| | begin repeat | steps | Step | | |
+| | integer | people | People | 10 | |
+| | end repeat | | | | |
+| choices |
+| | list_name | name | label |
+| | yn | yes | Yes |
+| | yn | no | No |
+| settings |
+| | form_id | version |
+| | defaults | 1 |
+"""
+
+
+def test_defaults_fill_a_new_questionnaire_and_each_new_repeat(cli: Cli, store: Store, tmp_path: Path) -> None:
+    form = tmp_path / "defaults.md"
+    form.write_text(DEFAULTS_FORM, encoding="utf-8")
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    assert cli("form", "add", str(form)).exit_code == 0
+    assert cli("review", "create", "d", "--portfolio", "lm2016", "--form", "defaults").exit_code == 0
+    assert (
+        cli("respondents", "add", "Ana", "--review", "d", "--email", "a@example.org", "--project", "LM.0181").exit_code
+        == 0
+    )
+    assert cli("review", "invite", "d", "--dry-run", str(tmp_path / "out")).exit_code == 0
+    eml = next((tmp_path / "out").glob("*.eml")).read_bytes()
+    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", eml)
+    assert token is not None
+    link = f"/r/{token[1].decode()}"
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        soup = page(client.get(link))
+        assert soup.find("input", {"name": "ongoing", "value": "yes"}).has_attr("checked")  # type: ignore[union-attr]
+        assert soup.find("input", {"name": "asked"})["value"] == dt.date.today().isoformat()  # type: ignore[index]
+        added = post(client, link, [("steps.count", "0")], "add:steps")
+        assert page(added).find("input", {"name": "steps[1]/people"})["value"] == "10"  # type: ignore[index]

@@ -299,3 +299,30 @@ def visible_choices(definition: FormDefinition, q: Question, scope: Values, toda
         if expressions.truthy(expressions.evaluate(parsed, scope, today=today, columns=columns)):
             kept.append(choice)
     return kept
+
+
+def default_value(question: Question, today: dt.date | None = None) -> str | None:
+    """A question's ``default``: a literal ("yes", "0"), or an expression when it calls a function or refers to
+    a question (``today()``), evaluated once when the questionnaire or the repeat instance is started."""
+    text = question.default
+    if not text:
+        return None
+    if "(" not in text and "${" not in text:
+        return text
+    value = expressions.to_string(expressions.evaluate(expressions.parse(text), {}, today=today or dt.date.today()))
+    return value or None
+
+
+def with_defaults(questions: list[Question], prefix: str = "", data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A document holding the defaults of ``questions`` (through groups, not into repeats), at paths under
+    ``prefix``; existing values in ``data`` are kept."""
+    document: dict[str, Any] = data if data is not None else {}
+    for question in questions:
+        path = f"{prefix}{question.name}"
+        if question.type == "group":
+            with_defaults(question.children, f"{path}/", document)
+        elif question.type not in ("repeat", "note") and get_path(document, path) in (None, ""):
+            value = default_value(question)
+            if value is not None:
+                set_path(document, path, value)
+    return document

@@ -38,9 +38,9 @@ TOKEN_BYTES = 32
 DEFAULT_SUBJECT = "Questionnaire for project $project_code: $review_title"
 DEFAULT_BODY = """Dear $name,
 
-As part of the $review_title, we ask the team of project $project_code ($project_title) to fill in a short
-questionnaire. Your personal link opens the form with the project already filled in; you can save a draft and come
-back to it before you submit:
+As part of the $review_title, we ask the team of project $project_code ($project_title) to fill in a short \
+questionnaire. Your personal link opens the form with the project already filled in; you can save a draft and \
+come back to it before you submit:
 
 $link
 
@@ -52,8 +52,8 @@ The review team
 DEFAULT_REMINDER_SUBJECT = "Reminder: questionnaire for project $project_code"
 DEFAULT_REMINDER_BODY = """Dear $name,
 
-We have not yet received the questionnaire for project $project_code ($project_title) for the $review_title. Your
-answers so far are kept; this link opens them:
+We have not yet received the questionnaire for project $project_code ($project_title) for the $review_title. \
+Your answers so far are kept; this link opens them:
 
 $link
 

@@ -88,12 +88,14 @@ def import_responses(
     for record in records:
         found = existing.get(record.instance_id)
         if found is not None and found.form_version.form_id != form.id:
-            problems.append(Problem(name, record.row, "-", f"submission {record.instance_id} belongs to another form"))
+            problems.append(
+                Problem(filename, record.row, "-", f"submission {record.instance_id} belongs to another form")
+            )
         if record.version and record.version not in known and record.version not in unknown_versions:
             unknown_versions.add(record.version)
             problems.append(
                 Problem(
-                    name,
+                    filename,
                     record.row,
                     "-",
                     f"form version {record.version!r} is not in lmreview (it has {', '.join(sorted(known))}); "
@@ -105,7 +107,7 @@ def import_responses(
         if review is not None and code and code.casefold() not in projects:
             problems.append(
                 Problem(
-                    name,
+                    filename,
                     record.row,
                     "project_code",
                     f'"{code}" is not a project of the portfolio of review {review.name}',

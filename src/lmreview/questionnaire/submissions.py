@@ -51,7 +51,7 @@ def definition(submission: Submission) -> FormDefinition:
 
 
 def _prefill(definition: FormDefinition, project: Project | None, respondent: Respondent) -> dict[str, Any]:
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = engine.with_defaults(definition.survey)
     for q in definition.walk():
         if "[" in q.path or q.type in ("group", "repeat"):
             continue

@@ -7,6 +7,7 @@ page comes back from the server; with it, questions appear and disappear as the 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,7 @@ from lmreview.errors import BadInput, Problem
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire import engine, invitations, submissions
 from lmreview.questionnaire.view import FormView, choose_language
+from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
 from lmreview.store.base import utcnow
 from lmreview.web.app import render
@@ -85,7 +87,7 @@ async def post_form(request: Request, token: str) -> Response:
         form = submissions.definition(submission)
         data = submissions.form_data(form, fields, submission.data if submission.status == "draft" else {})
         if action.startswith("add:"):
-            _resize(data, action.removeprefix("add:"), add=True)
+            _resize(data, action.removeprefix("add:"), add=True, form=form)
         elif action.startswith("remove:"):
             _resize(data, action.removeprefix("remove:"), add=False)
         saved = submissions.save(session, submission, data, submit=action == "submit", language=language)
@@ -112,12 +114,14 @@ async def post_form(request: Request, token: str) -> Response:
         )
 
 
-def _resize(data: dict[str, Any], path: str, *, add: bool) -> None:
-    """Add an instance at the end of the repeat at ``path``, or remove the instance ``path`` (``outcomes[2]``)."""
+def _resize(data: dict[str, Any], path: str, *, add: bool, form: FormDefinition | None = None) -> None:
+    """Add an instance (with its defaults) at the end of the repeat at ``path``, or remove the instance ``path``
+    (``outcomes[2]``)."""
     if add:
         items = engine.get_path(data, path)
         items = items if isinstance(items, list) else []
-        items.append({})
+        repeat = form.by_path().get(re.sub(r"\[\d+\]", "", path)) if form is not None else None
+        items.append(engine.with_defaults(repeat.children) if repeat is not None else {})
         engine.set_path(data, path, items)
         return
     name, _, index = path.rpartition("[")
