@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Forbidden, LmreviewError, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire.models import Invitation, Respondent, Review, Submission
-from lmreview.questionnaire.reviews import respondent_status
+from lmreview.questionnaire.models import Invitation, Respondent, Review
+from lmreview.questionnaire.reviews import respondent_status, submissions_by_respondent
 from lmreview.settings import Settings
 from lmreview.store import audit
 from lmreview.store.base import utcnow
@@ -218,10 +218,7 @@ def send_invitations(
     only: list[int] | None = None,
 ) -> list[Sent]:
     """Invite everyone with an e-mail who has no invitation yet; or remind those who have not answered."""
-    submissions: dict[int, list[Submission]] = {}
-    for s in session.scalars(select(Submission).where(Submission.review_id == review.id)):
-        if s.respondent_id is not None:
-            submissions.setdefault(s.respondent_id, []).append(s)
+    submissions = submissions_by_respondent(session, review)
     titles = dict(session.execute(select(Project.id, Project.title)).all())
     results: list[Sent] = []
     query = select(Respondent).where(Respondent.review_id == review.id).order_by(Respondent.id)

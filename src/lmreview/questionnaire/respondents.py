@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire.models import Respondent, Review, Submission
-from lmreview.questionnaire.reviews import respondent_status
+from lmreview.questionnaire.models import Respondent, Review
+from lmreview.questionnaire.reviews import projects_by_code, respondent_status, submissions_by_respondent
 from lmreview.store import audit
 from lmreview.tables import normalise_header, read_table
 
@@ -57,10 +57,7 @@ def import_roster(session: Session, review: Review, data: bytes, filename: str, 
             problems.append(Problem(filename, table.header_row, raw, "unknown column; ignored", severity="warning"))
     if "name" not in columns:
         raise BadInput([Problem(filename, table.header_row, "-", "the roster needs a name column")])
-    projects = {
-        p.code.casefold(): p
-        for p in session.scalars(select(Project).where(Project.portfolio_id == review.portfolio_id))
-    }
+    projects = projects_by_code(session, review)
     rows: list[tuple[int, dict[str, str | None]]] = []
     seen: dict[tuple[str, str], int] = {}
     for number, cells in table.rows:
@@ -161,10 +158,7 @@ def add_respondent(
     office: str | None = None,
     language: str | None = None,
 ) -> Respondent:
-    projects = {
-        p.code.casefold(): p
-        for p in session.scalars(select(Project).where(Project.portfolio_id == review.portfolio_id))
-    }
+    projects = projects_by_code(session, review)
     values: dict[str, str | None] = {
         "name": name.strip() or None,
         "email": (email or "").strip() or None,
@@ -203,10 +197,7 @@ def add_respondent(
 
 
 def list_respondents(session: Session, review: Review) -> list[RespondentRow]:
-    submissions: dict[int, list[Submission]] = {}
-    for s in session.scalars(select(Submission).where(Submission.review_id == review.id)):
-        if s.respondent_id is not None:
-            submissions.setdefault(s.respondent_id, []).append(s)
+    submissions = submissions_by_respondent(session, review)
     titles = dict(
         session.execute(select(Project.id, Project.title).where(Project.portfolio_id == review.portfolio_id)).all()
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import exchange, forms
+from lmreview.questionnaire import exchange, forms, reviews
 from lmreview.questionnaire.models import Form, FormVersion, Review, Submission, SubmissionChange
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
@@ -70,12 +70,7 @@ def import_responses(
     form = forms.get_form(session, form_name)
     definition = forms.definition_of(forms.latest_version(form))
     records, problems = exchange.read_responses(data, filename, definition)
-    projects: dict[str, Project] = {}
-    if review is not None and review.portfolio_id is not None:
-        projects = {
-            p.code.casefold(): p
-            for p in session.scalars(select(Project).where(Project.portfolio_id == review.portfolio_id))
-        }
+    projects: dict[str, Project] = reviews.projects_by_code(session, review) if review is not None else {}
     name = Path(filename).name
     existing = {
         s.instance_id: s

@@ -162,6 +162,19 @@ def review_projects(session: Session, review: Review) -> list[Project]:
     )
 
 
+def projects_by_code(session: Session, review: Review) -> dict[str, Project]:
+    """The projects of the review's portfolio by code, ignoring case (empty without a portfolio)."""
+    return {p.code.casefold(): p for p in review_projects(session, review)}
+
+
+def submissions_by_respondent(session: Session, review: Review) -> dict[int, list[Submission]]:
+    found: dict[int, list[Submission]] = {}
+    for submission in session.scalars(select(Submission).where(Submission.review_id == review.id)):
+        if submission.respondent_id is not None:
+            found.setdefault(submission.respondent_id, []).append(submission)
+    return found
+
+
 def respondent_status(respondent: Respondent, submissions: list[Submission]) -> str:
     if respondent.declined_at is not None:
         return "declined"
@@ -181,10 +194,7 @@ def respondent_status(respondent: Respondent, submissions: list[Submission]) -> 
 
 def response_status(session: Session, review: Review) -> ResponseStatus:
     submissions = list(session.scalars(select(Submission).where(Submission.review_id == review.id)))
-    by_respondent: dict[int, list[Submission]] = {}
-    for submission in submissions:
-        if submission.respondent_id is not None:
-            by_respondent.setdefault(submission.respondent_id, []).append(submission)
+    by_respondent = submissions_by_respondent(session, review)
     respondents = list(session.scalars(select(Respondent).where(Respondent.review_id == review.id)))
     counts = dict.fromkeys(RESPONDENT_STATUSES, 0)
     for respondent in respondents:
