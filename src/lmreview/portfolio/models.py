@@ -56,6 +56,8 @@ class Category(Base):
     portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolio.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    # Words that suggest this category when found in a project's title or objective; suggestions only.
+    keywords: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Country(Base):

@@ -3,9 +3,10 @@
 from lmreview.portfolio import models as portfolio_models
 from lmreview.questionnaire import models as questionnaire_models
 from lmreview.ratings import models as ratings_models
+from lmreview.report import models as report_models
 from lmreview.store import models as store_models
 from lmreview.store.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "portfolio_models", "questionnaire_models", "ratings_models", "store_models"]
+__all__ = ["metadata", "portfolio_models", "questionnaire_models", "ratings_models", "report_models", "store_models"]
