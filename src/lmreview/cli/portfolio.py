@@ -13,7 +13,7 @@ from rich.table import Table
 
 from lmreview.cli.common import console, err, print_json, state
 from lmreview.figures import fmt_number, fmt_quantity, plural
-from lmreview.portfolio import importing, service
+from lmreview.portfolio import categories, importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.portfolio.values import parse_date
 
@@ -227,3 +227,73 @@ def delete_project(
     with st.session() as session:
         service.delete_project(session, portfolio, code, actor=st.settings.actor)
     console.print(f"Deleted {code} from {portfolio}.")
+
+
+@app.command("categorise")
+def categorise(
+    ctx: typer.Context,
+    portfolio: Annotated[str, typer.Argument(help="Portfolio name.")],
+    codes: Annotated[list[str], typer.Argument(help="Project codes.")],
+    category: Annotated[str | None, typer.Option("--category", "-c", help="Category (created if new).")] = None,
+    none: Annotated[bool, typer.Option("--none", help="Take the projects out of any category.")] = False,
+) -> None:
+    """Put projects in a thematic category (or out of any with --none).
+
+    Example: lmreview portfolio categorise lm2022 LM.0357 LM.0412 --category "Policy development"
+    """
+    if (category is None) == (not none):
+        raise typer.BadParameter("give --category NAME or --none", param_hint="--category")
+    st = state(ctx)
+    with st.session() as session:
+        for code in codes:
+            categories.set_category(session, portfolio, code, None if none else category, actor=st.settings.actor)
+    console.print(f"{plural(len(codes), 'project')} now in {category or 'no category'}.", markup=False)
+
+
+@app.command("categories")
+def categories_(
+    ctx: typer.Context,
+    portfolio: Annotated[str, typer.Argument(help="Portfolio name.")],
+    keywords: Annotated[
+        list[str] | None,
+        typer.Option("--keywords", "-k", help="CATEGORY=word;word* (suggestion rule; CATEGORY= removes it)."),
+    ] = None,
+    suggest: Annotated[bool, typer.Option("--suggest", help="Suggest categories for uncategorised projects.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the categories with their projects and keyword rules; set rules; show suggestions (never applied).
+
+    Example: lmreview portfolio categories lm2022 -k "Ethical recruitment=recruit*;employer*" --suggest
+    """
+    st = state(ctx)
+    with st.session() as session:
+        for rule in keywords or []:
+            name, sep, words = rule.partition("=")
+            if not sep or not name.strip():
+                raise typer.BadParameter(f"{rule!r}: write CATEGORY=word;word", param_hint="--keywords")
+            categories.set_keywords(session, portfolio, name, words.split(";"), actor=st.settings.actor)
+        listed = categories.list_categories(session, portfolio)
+        found = categories.suggestions(session, portfolio) if suggest else []
+    if as_json:
+        print_json(
+            {
+                "categories": [{"category": c.name, "projects": c.projects, "keywords": c.keywords} for c in listed],
+                "suggestions": [
+                    {"code": s.code, "current": s.current, "category": s.category, "matched": s.matched} for s in found
+                ],
+            }
+        )
+        return
+    table = Table("category", "projects", "keywords")
+    for c in listed:
+        table.add_row(c.name, str(c.projects), "; ".join(c.keywords) or "–")
+    console.print(table)
+    if suggest:
+        if not found:
+            console.print("No suggestion: no uncategorised project matches a rule (or two rules tie).")
+        for s in found:
+            console.print(
+                f"  {s.code} → {s.category} (matches {', '.join(s.matched)}): {s.title}", markup=False, soft_wrap=True
+            )
+        if found:
+            console.print("Suggestions only: accept one with lmreview portfolio categorise PORTFOLIO CODE -c CATEGORY")

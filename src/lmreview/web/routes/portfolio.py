@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.errors import BadInput, Problem
-from lmreview.portfolio import importing, service
+from lmreview.portfolio import categories, importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.portfolio.stats import portfolio_stats
 from lmreview.portfolio.values import parse_date
@@ -155,6 +155,7 @@ def project_page(request: Request, name: str, code: str) -> Response:
             history=history,
             revision_types=REVISION_TYPES,
             today=dt.date.today().isoformat(),
+            categories=[c.name for c in categories.list_categories(session, name)],
         )
 
 
@@ -223,3 +224,56 @@ def api_projects(request: Request, name: str) -> list[dict[str, Any]]:
     require(request)
     with request.app.state.store.session() as session:
         return [service.project_summary(p) for p in service.list_projects(session, name, _query(request))]
+
+
+@router.get("/portfolios/{name}/categories", response_class=HTMLResponse)
+def categories_page(request: Request, name: str) -> Response:
+    user = require(request)
+    with request.app.state.store.session() as session:
+        listed = categories.list_categories(session, name)
+        found = categories.suggestions(session, name)
+        total = len(service.portfolio_projects(session, service.get_portfolio(session, name).id))
+    return render(
+        request,
+        "portfolio/categories.html",
+        user=user,
+        portfolio=name,
+        categories=listed,
+        suggestions=found,
+        total=total,
+        uncategorised=total - sum(c.projects for c in listed),
+    )
+
+
+@router.post("/portfolios/{name}/categories")
+def set_keywords(
+    request: Request,
+    name: str,
+    category: Annotated[str, Form()],
+    keywords: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        categories.set_keywords(session, name, category, keywords.split(";"), actor=user.name)
+    flash(request, f"Saved the keywords of {category.strip()}.")
+    return RedirectResponse(f"/portfolios/{name}/categories", status_code=303)
+
+
+@router.post("/portfolios/{name}/categorise")
+def categorise(
+    request: Request,
+    name: str,
+    code: Annotated[str, Form()],
+    category: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        categories.set_category(session, name, code, category.strip() or None, actor=user.name)
+    flash(request, f"{code}: {category.strip() or 'no category'}.")
+    target = f"/portfolios/{name}/projects/{segment(code)}" if back == "project" else f"/portfolios/{name}/categories"
+    return RedirectResponse(target, status_code=303)
