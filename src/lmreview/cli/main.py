@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lmreview import __version__
-from lmreview.cli import db, form, portfolio, ratings, review, serve, stats, user
+from lmreview.cli import db, form, portfolio, ratings, review, serve, stats, tabulate, user
 from lmreview.cli.common import ErrorHandlingGroup, State
 from lmreview.errors import LmreviewError
 from lmreview.settings import get_settings
@@ -64,6 +64,7 @@ app.add_typer(review.responses_app, name="responses")
 app.add_typer(ratings.app, name="ratings")
 app.add_typer(user.app, name="user")
 app.command("stats")(stats.stats)
+app.command("tabulate")(tabulate.tabulate_command)
 app.command("demo")(serve.demo)
 app.command("serve")(serve.serve)
 
