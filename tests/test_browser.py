@@ -191,12 +191,16 @@ def test_a_review_from_template_to_a_submitted_questionnaire(
     respondent.get_by_role("radio", name="Non").check()
     expect(why).to_be_visible()  # relevance applied live, in the browser
     why.fill("Le financement s'est arrêté.")
+    respondent.get_by_label("Budget dépensé (USD)").fill("1000.5")
+    respondent.get_by_label("Nombre de bénéficiaires atteints").focus()  # leaving a section saves the draft
+    expect(respondent.locator(".autosave")).to_have_text("Brouillon enregistré.")
     respondent.get_by_role("button", name="Enregistrer le brouillon").click()
     expect(respondent.get_by_role("status").first).to_contain_text("Vos réponses sont enregistrées")
 
     again = browser.new_context().new_page()  # coming back later, from the e-mail
     again.goto(link[1])
     expect(again.get_by_label("Nombre de bénéficiaires atteints")).to_have_value("85")
+    expect(again.get_by_label("Budget dépensé (USD)")).to_have_value("1000.5")
     expect(again.get_by_label("Veuillez expliquer pourquoi.")).to_have_value("Le financement s'est arrêté.")
     again.get_by_role("checkbox", name="Manque de financement").check()
     again.get_by_role("button", name=re.compile("Ajouter")).click()

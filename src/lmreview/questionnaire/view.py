@@ -14,6 +14,7 @@ from lmreview.questionnaire.xlsform import DEFAULT_LANGUAGE, Choice, FormDefinit
 UI = {
     "en": {
         "save": "Save draft",
+        "autosaved": "Draft saved.",
         "submit": "Submit",
         "saved": "Your answers are saved. You can come back to this link to finish.",
         "submitted": "Thank you: this questionnaire was submitted on",
@@ -28,6 +29,7 @@ UI = {
     },
     "fr": {
         "save": "Enregistrer le brouillon",
+        "autosaved": "Brouillon enregistré.",
         "submit": "Envoyer",
         "saved": "Vos réponses sont enregistrées. Vous pouvez revenir à ce lien pour terminer.",
         "submitted": "Merci : ce questionnaire a été envoyé le",
@@ -42,6 +44,7 @@ UI = {
     },
     "es": {
         "save": "Guardar borrador",
+        "autosaved": "Borrador guardado.",
         "submit": "Enviar",
         "saved": "Sus respuestas están guardadas. Puede volver a este enlace para terminar.",
         "submitted": "Gracias: este cuestionario se envió el",

@@ -64,6 +64,38 @@
     }
   }
 
+  // Drafts are saved section by section: when the focus leaves a section that changed, the page is saved in the
+  // background (the same "Save draft" a respondent can press), so closing the tab loses at most one section.
+  var dirty = false;
+  var status = document.createElement("p");
+  status.className = "autosave muted";
+  status.setAttribute("role", "status");
+  form.querySelector(".actions").appendChild(status);
+
+  function save() {
+    if (!dirty || !window.fetch || !window.FormData) return;
+    dirty = false;
+    var data = new FormData(form);
+    data.set("action", "save");
+    fetch(form.getAttribute("action") || window.location.pathname, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) {
+        status.textContent = response.ok ? status.getAttribute("data-saved") || "Saved." : "";
+      })
+      .catch(function () { dirty = true; });
+  }
+
+  status.setAttribute("data-saved", form.getAttribute("data-saved-text") || "Saved.");
+  form.addEventListener("input", function () { dirty = true; status.textContent = ""; });
+  form.addEventListener("change", function () { dirty = true; });
+  form.addEventListener("focusout", function (event) {
+    var section = event.target.closest("fieldset.group, fieldset.repeat, .question");
+    var next = event.relatedTarget;
+    if (!section || (next && section.contains(next))) return;
+    if (section.classList.contains("question") && section.closest("fieldset.group")) return; // wait for the section
+    save();
+  });
+  form.addEventListener("submit", function () { dirty = false; });
+
   form.addEventListener("input", refresh);
   form.addEventListener("change", refresh);
   refresh();
