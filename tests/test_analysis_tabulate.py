@@ -423,3 +423,33 @@ def test_a_form_used_by_two_reviews_needs_the_review_named(cli: Cli, review: str
     assert run.exit_code == 2
     assert "2 reviews use form bilingual_test (r16, r16b); name one with --review" in run.stderr
     assert tab(cli, "--review", "r16b", "-q", "sustained")["responded"] == 0  # the submissions belong to r16
+
+
+def test_the_analysis_page_links_each_count_to_its_projects(cli: Cli, review: str, store: Store) -> None:
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from lmreview.settings import Settings
+    from lmreview.store.users import add_user
+    from lmreview.web.app import create_app
+
+    with store.session() as session:
+        add_user(session, "viewer", "viewer", "correct-horse", actor="test")
+    expected = tab(cli, "--review", "r16", "--question", "sustained")
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
+        assert token is not None
+        client.post("/login", data={"name": "viewer", "password": "correct-horse", "csrf_token": str(token["value"])})
+        page = BeautifulSoup(client.get("/reviews/r16/analysis").text, "html.parser")
+        section = next(s for s in page.select("section.tabulation") if "sustained" in s.get_text())
+        denominators = section.select_one("p.denominators")
+        assert denominators is not None
+        text = denominators.get_text(" ", strip=True)
+        assert f"{expected['answered']} answered of {expected['units']} projects" in text
+        first = expected["counts"][0]
+        link = section.find("a", string=str(first["n"]))
+        assert link is not None
+        assert link["href"] == "/portfolios/lm2016?codes=" + "%2C".join(first["rows"])
+        crossed = client.get("/reviews/r16/analysis?question=sustained&by=region")
+        assert "region:" in crossed.text.lower()
+        assert client.get("/api/reviews/r16/tabulate?question=sustained").json() == expected
