@@ -185,3 +185,14 @@ def mail_env(smtp_server: Mailbox, monkeypatch: pytest.MonkeyPatch) -> Mailbox:
     monkeypatch.setenv("LMREVIEW_SMTP_SECURITY", "none")
     monkeypatch.setenv("LMREVIEW_BASE_URL", "http://testserver")
     return smtp_server
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with the production cost takes ~50 ms a hash; the tests log in hundreds of times. The hashes
+    are still Argon2id (a test checks the prefix); only the cost is lower."""
+    from argon2 import PasswordHasher
+
+    from lmreview.store import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
