@@ -16,7 +16,8 @@ def test_version(cli: Cli) -> None:
     assert cli("--version").stdout.strip() == f"lmreview {__version__}"
 
 
-def test_demo_loads_both_samples_and_is_idempotent(cli: Cli) -> None:
+def test_demo_loads_both_samples_and_is_idempotent(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # on PostgreSQL the demo writes its report into ./reports
     run = cli("demo", "--no-serve")
     assert run.exit_code == 0, run.stderr
     assert "Imported lm2016.csv into portfolio lm2016: 14 created" in run.stdout
@@ -24,6 +25,10 @@ def test_demo_loads_both_samples_and_is_idempotent(cli: Cli) -> None:
     assert "budget USD 1,650,000 (mean 117,857.14, median 100,000, n=14)" in run.stdout
     assert "length incl. NCE mean 18.3 months (n=14)" in run.stdout
     assert "Log in as demo / demo-password." in run.stdout
+    # the 2011-2014 review's report, built from the sample, prints the review's own figures
+    assert "Budget: total USD 1,650,000, mean 117,857, median 100,000 (n = 14 of 14 projects)" in run.stdout
+    assert "Length incl. NCE: mean 18.3, median 18, max 37, min 9 months" in run.stdout
+    assert "No-cost extensions: mean 5.7, median 5, max 13, min 1 months" in run.stdout
     again = cli("demo", "--no-serve")
     assert again.exit_code == 0
     assert "14 created" not in again.stdout

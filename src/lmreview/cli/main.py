@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lmreview import __version__
-from lmreview.cli import db, form, portfolio, ratings, review, serve, stats, tabulate, user
+from lmreview.cli import db, form, portfolio, ratings, report, review, serve, stats, tabulate, user
 from lmreview.cli.common import ErrorHandlingGroup, State
 from lmreview.errors import LmreviewError
 from lmreview.settings import get_settings
@@ -62,6 +62,7 @@ app.add_typer(review.review_app, name="review")
 app.add_typer(review.respondents_app, name="respondents")
 app.add_typer(review.responses_app, name="responses")
 app.add_typer(ratings.app, name="ratings")
+app.add_typer(report.app, name="report")
 app.add_typer(user.app, name="user")
 app.command("stats")(stats.stats)
 app.command("tabulate")(tabulate.tabulate_command)

@@ -90,7 +90,11 @@ def demo(
     st = state(ctx)
     path = st.store().sqlite_path
     console.print(f"Workspace: {path or st.store().engine.url.render_as_string(hide_password=True)}")
-    if load_samples(st):
+    created = load_samples(st)
+    from lmreview.cli.report import demo_report  # the report stage is heavy (matplotlib): load it when used
+
+    demo_report(st)
+    if created:
         console.print(f"Log in as {DEMO_USER} / {DEMO_PASSWORD}.")
     else:
         console.print(f"Log in as {DEMO_USER} (the user existed already: its password is the one last set).")

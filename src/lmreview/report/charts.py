@@ -1,0 +1,225 @@
+"""Charts of the report: matplotlib (Agg, no display), the Okabe-Ito colour-blind-safe palette, titles that state n.
+
+Each chart is made once and kept as an inline SVG element (for HTML and PDF; its text stays text) and a PNG (for
+DOCX), with an alt text built from the same data. The renderers receive charts; nothing here reads the store.
+matplotlib is imported on first use, so the CLI does not pay for it on every command.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from lmreview.figures import fmt_number, fmt_quantity
+
+if TYPE_CHECKING:
+    from lmreview.analysis.review_report import FindingSection, ReviewReport
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+LABEL_CHARS = 48
+_LOCK = threading.Lock()  # rcParams are global; charts made from web requests run in threads
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    key: str
+    title: str
+    alt: str
+    svg: str  # an <svg> element, ids prefixed with the key so several charts can share one page
+    png: bytes
+    labels: tuple[str, ...] = ()  # the data drawn: one value per label in each series
+    series: tuple[tuple[str, tuple[Decimal | int, ...]], ...] = ()
+    rows: tuple[str, ...] = ()  # the rows (project codes) behind the chart
+
+
+def _short(label: str) -> str:
+    label = " ".join(label.split())
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+
+
+def _figure(rows: int) -> Any:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.6, 0.42 * max(rows, 2) + 1.3), dpi=100, layout="constrained")
+    return figure
+
+
+def _export(key: str, figure: Any) -> tuple[str, bytes]:
+    import matplotlib
+
+    svg_buffer, png_buffer = io.StringIO(), io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": key}):
+        figure.savefig(svg_buffer, format="svg", metadata={"Date": None})
+    figure.savefig(png_buffer, format="png", dpi=150, metadata={"Software": None})
+    svg = svg_buffer.getvalue()
+    svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE: the element is inlined in HTML,
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # where the namespaces are implied
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", key)
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
+    return svg, png_buffer.getvalue()
+
+
+def _style(axes: Any, title: str) -> None:
+    axes.set_title(title, loc="left", fontsize=10, fontweight="bold")
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.tick_params(labelsize=8.5)
+    axes.xaxis.grid(True, color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+
+
+def _text(value: Decimal | int | float) -> str:
+    if isinstance(value, Decimal):
+        return fmt_number(value) if value >= 1000 else fmt_quantity(value.quantize(Decimal("0.01")))
+    return fmt_number(Decimal(str(value))) if value >= 1000 else fmt_quantity(Decimal(str(value)))
+
+
+def bar_chart(
+    key: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[Decimal | int],
+    *,
+    axis_label: str,
+    rows: tuple[str, ...] = (),
+    x_max: float | None = None,
+) -> Chart:
+    """Horizontal bars, one per label, each with its value written at its end."""
+    with _LOCK:
+        figure = _figure(len(labels))
+        axes = figure.subplots()
+        positions = list(range(len(labels)))[::-1]
+        numbers = [float(v) for v in values]
+        axes.barh(positions, numbers, color=OKABE_ITO[0], height=0.6)
+        axes.set_yticks(positions, [_short(label) for label in labels])
+        for y, value in zip(positions, values, strict=True):
+            axes.annotate(
+                _text(value), (float(value), y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
+            )
+        top = max(numbers, default=0.0)
+        axes.set_xlim(0, x_max if x_max is not None else (top * 1.15 or 1))
+        axes.set_xlabel(axis_label, fontsize=8.5)
+        if top >= 10_000:
+            axes.xaxis.set_major_formatter("{x:,.0f}")
+        _style(axes, title)
+        svg, png = _export(key, figure)
+    listed = "; ".join(f"{label}: {_text(value)}" for label, value in zip(labels, values, strict=True))
+    alt = f"Bar chart. {title}. {axis_label}: {listed}."
+    return Chart(key, title, alt, svg, png, tuple(labels), ((axis_label, tuple(values)),), rows)
+
+
+def stacked_bar_chart(
+    key: str,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    *,
+    axis_label: str,
+    rows: tuple[str, ...] = (),
+) -> Chart:
+    """Horizontal stacked bars: one bar per label, one segment per series (e.g. one per answer option)."""
+    with _LOCK:
+        figure = _figure(len(labels))
+        axes = figure.subplots()
+        positions = list(range(len(labels)))[::-1]
+        left = [0.0] * len(labels)
+        for index, (name, counts) in enumerate(series):
+            numbers = [float(c) for c in counts]
+            colour = OKABE_ITO[index % len(OKABE_ITO)]
+            bars = axes.barh(positions, numbers, left=left, color=colour, height=0.6, label=_short(name))
+            dark = colour in ("#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7")
+            axes.bar_label(
+                bars, labels=[str(c) if c else "" for c in counts], label_type="center", fontsize=7.5,
+                color="white" if dark else "black",
+            )  # fmt: skip
+            left = [a + b for a, b in zip(left, numbers, strict=True)]
+        axes.set_yticks(positions, [_short(label) for label in labels])
+        axes.set_xlim(0, max(left, default=0.0) * 1.05 or 1)
+        axes.set_xlabel(axis_label, fontsize=8.5)
+        axes.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(len(series), 4),
+                    frameon=False)  # fmt: skip
+        _style(axes, title)
+        svg, png = _export(key, figure)
+    parts = []
+    for i, label in enumerate(labels):
+        parts.append(f"{label}: " + ", ".join(f"{name} {counts[i]}" for name, counts in series))
+    alt = f"Stacked bar chart. {title}. {'; '.join(parts)}."
+    data = tuple((name, tuple(counts)) for name, counts in series)
+    return Chart(key, title, alt, svg, png, tuple(labels), data, rows)
+
+
+# --- the charts of a review report -----------------------------------------------------------------------------------
+
+
+def _section_chart(index: int, section: FindingSection) -> Chart | None:
+    answered = [q for q in section.questions if q.answered]
+    if not answered:
+        return None
+    names = list(dict.fromkeys(c.label for q in answered for c in q.counts))
+    series = [(name, [next((c.n for c in q.counts if c.label == name), 0) for q in answered]) for name in names]
+    low, high = min(q.answered for q in answered), max(q.answered for q in answered)
+    n = f"n = {low}" if low == high else f"n = {low}–{high}"
+    unit = answered[0].unit_word
+    rows = tuple(dict.fromkeys(r for q in answered for r in q.answered_rows))
+    return stacked_bar_chart(
+        f"findings-{index}",
+        f"{section.title.capitalize()}: answers per question ({n} {unit} answering)",
+        [q.label for q in answered],
+        series,
+        axis_label="answers",
+        rows=rows,
+    )
+
+
+def report_charts(report: ReviewReport) -> dict[str, Chart]:
+    """The charts the report shows, by key: regions, funding years, each findings section with answers, ratings."""
+    charts: dict[str, Chart] = {}
+    o = report.overview
+    breakdowns = {b.key: b for b in o.breakdowns}
+    region = breakdowns["region"].shares
+    if region:
+        charts["region"] = bar_chart(
+            "region",
+            f"Projects by region (n = {o.projects} projects)",
+            [s.value or "(none)" for s in region],
+            [s.projects for s in region],
+            axis_label="projects",
+            rows=tuple(r for s in region for r in s.rows),
+        )
+    years = sorted(breakdowns["funding_year"].shares, key=lambda s: (s.value is None, s.value or ""))
+    if years and o.budget_usd.n:
+        charts["year"] = bar_chart(
+            "year",
+            f"Budget by funding year, USD (n = {o.budget_usd.n} of {o.projects} projects with a budget)",
+            [s.value or "(none)" for s in years],
+            [s.budget_usd or Decimal(0) for s in years],
+            axis_label="USD",
+            rows=o.budget_usd.rows,
+        )
+    for index, section in enumerate(report.findings, start=1):
+        chart = _section_chart(index, section)
+        if chart is not None:
+            charts[chart.key] = chart
+    subject = next((s for s in report.ratings.subjects if s.subject == "review"), None)
+    scored = [c for c in subject.criteria if c.weighted is not None] if subject else []
+    if scored:
+        top = max((int(str(level["score"])) for level in report.ratings.levels), default=6)
+        sources = max(len(c.scored) for c in scored)
+        charts["ratings"] = bar_chart(
+            "ratings",
+            f"Weighted score by criterion (scale 1–{top}; up to {sources} sources per criterion)",
+            [c.criterion.capitalize() for c in scored],
+            [c.weighted or Decimal(0) for c in scored],
+            axis_label=f"weighted score (1–{top})",
+            x_max=top + 0.5,
+        )
+    return charts

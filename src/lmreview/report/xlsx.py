@@ -1,0 +1,126 @@
+"""XLSX through openpyxl: the data of every table and figure of the report, one sheet each, unrounded, and a
+``sources`` sheet listing, for each figure, the rows behind it (project codes and the submissions they come from).
+
+A reader who doubts a figure filters ``sources`` by it and sees which projects were counted. The sheets follow the
+report's outline (``report.html.outline``), so "Table 4" is the same table in every format.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from lmreview.report.html import outline
+
+if TYPE_CHECKING:
+    from lmreview.analysis.review_report import ReviewReport
+    from lmreview.report.charts import Chart
+
+BOLD = Font(bold=True)
+_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_name(wanted: str, taken: set[str]) -> str:
+    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\."""
+    base = _BAD.sub(" ", wanted).strip().strip("'")[:31] or "sheet"
+    name, number = base, 2
+    while name.casefold() in taken:
+        suffix = f" ({number})"
+        name, number = base[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(name.casefold())
+    return name
+
+
+def _value(value: Decimal | int | str | None) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _write(
+    sheet: Any, title: str, header: list[str], rows: list[list[Any]], widths: dict[int, int] | None = None
+) -> None:
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=12)
+    sheet.append([])
+    sheet.append(header)
+    for cell in sheet[3]:
+        cell.font = BOLD
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A4"
+    for index, column in enumerate(header, start=1):
+        longest = max([len(str(column)), *(len(str(r[index - 1])) for r in rows if index - 1 < len(r))], default=8)
+        width = (widths or {}).get(index, min(max(longest + 2, 8), 60))
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
+    """The report's tables and figures as a workbook, with the rows behind every figure."""
+    workbook = Workbook()
+    about = workbook.active
+    taken = {"about"}
+    about.title = "about"
+    m = report.methodology
+    facts = [
+        ("Report", report.title),
+        ("Review", report.review),
+        ("Portfolio", report.portfolio),
+        ("Period", report.period or ""),
+        ("Computed", report.generated.isoformat()),
+        ("Projects", m.projects),
+        ("Questionnaire", f"{m.form} {m.form_version}" if m.form else ""),
+        ("Projects answered", m.response.projects),
+        ("Response rate", float(m.response.projects / m.response.of) if m.response.of else None),
+        ("Sheets", "one per table and figure of the report, values unrounded; 'sources' lists the rows behind each"),
+    ]
+    for name, value in facts:
+        about.append([name, value])
+        about.cell(about.max_row, 1).font = BOLD
+    about.cell(9, 2).number_format = "0.0%"
+    about.column_dimensions["A"].width = 20
+    about.column_dimensions["B"].width = 70
+
+    for block in outline(report, charts):
+        if block.kind == "table":
+            sheet = workbook.create_sheet(_sheet_name(f"{block.number} {block.sheet}", taken))
+            rows = [[_value(c.value) if c.value is not None else c.text for c in row] for row in block.body]
+            _write(sheet, f"{block.number}. {block.text}", block.header, rows)
+            if block.note:
+                sheet.append([])
+                sheet.append([block.note])
+        elif block.kind == "figure" and block.chart is not None:
+            chart = block.chart
+            sheet = workbook.create_sheet(_sheet_name(f"{block.number} {chart.key}", taken))
+            names = [name for name, _ in chart.series]
+            rows = [[label, *(_value(values[i]) for _, values in chart.series)] for i, label in enumerate(chart.labels)]
+            _write(sheet, f"{block.number}. {chart.title}", ["", *names], rows)
+            sheet.append([])
+            sheet.append([chart.alt])
+            sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=False)
+
+    sources = workbook.create_sheet(_sheet_name("sources", taken))
+    lines: list[list[Any]] = []
+    for source in report.sources():
+        submissions = dict(zip(source.rows, source.submissions, strict=True)) if source.submissions else {}
+        if not source.rows:
+            lines.append([source.figure, source.n, source.of, None, None, source.rule])
+        for row in source.rows:
+            lines.append([source.figure, source.n, source.of, row, submissions.get(row) or None, source.rule])
+    _write(
+        sources,
+        "The rows behind each figure: one line per row (project code) and figure; n of 'of' is the figure",
+        ["figure", "n", "of", "row", "submission", "rule"],
+        lines,
+        {1: 48, 4: 14, 5: 44, 6: 60},
+    )
+    sources.auto_filter.ref = f"A3:F{sources.max_row}"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
