@@ -29,6 +29,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = ROOT / "src" / "lmreview" / "portfolio" / "samples"
 SEEDS = ROOT.parent / "shared" / "seeds"
 POSTGRES_URL = os.environ.get("LMREVIEW_TEST_POSTGRES_URL")
+# Debian's Chromium for the browser tests (never `playwright install`: it cannot download here).
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")

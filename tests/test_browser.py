@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -16,21 +15,11 @@ from lmreview.settings import Settings
 from lmreview.store import Store, open_store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import SAMPLES, Cli, Mailbox
+from tests.conftest import CHROMIUM, SAMPLES, Cli, Mailbox
+from tests.conftest import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"  # kept for a person to look at
-CHROMIUM = shutil.which("chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def _free_port() -> int:

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import math
 import random
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,21 +24,12 @@ from lmreview.questionnaire.expressions import (
     to_string,
     truthy,
 )
+from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM_ARGS as ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES: list[dict[str, Any]] = json.loads((Path(__file__).parent / "fixtures/expressions/cases.json").read_text("utf-8"))
 JS = ROOT / "src/lmreview/web/static/xlsform-expr.js"
-CHROMIUM = shutil.which("chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def _normalise(value: Any) -> tuple[str, Any]:

@@ -446,7 +446,7 @@ def test_the_report_opens_in_chromium(built: Path) -> None:
         pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_browser import ARGS
+    from tests.conftest import CHROMIUM_ARGS as ARGS
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from lmreview.cli.common import console, err, print_json, state
-from lmreview.errors import NotFound
 from lmreview.figures import fmt_pct, plural
 from lmreview.files import read_input, read_text
 from lmreview.questionnaire import invitations, respondents, reviews
@@ -210,13 +209,7 @@ def revoke(
     """
     st = state(ctx)
     with st.session() as session:
-        found = reviews.get_review(session, review)
-        person = next(
-            (r.respondent for r in respondents.list_respondents(session, found) if r.respondent.id == respondent_id),
-            None,
-        )
-        if person is None:
-            raise NotFound(f"review {review} has no respondent {respondent_id}")
+        person = respondents.get_respondent(session, reviews.get_review(session, review), respondent_id)
         count = invitations.revoke(session, person, actor=st.settings.actor)
     console.print(f"Withdrew {plural(count, 'link')}.")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lmreview.errors import BadInput, Problem
+from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Respondent, Review
 from lmreview.questionnaire.reviews import projects_by_code, respondent_status, submissions_by_respondent
@@ -211,3 +211,10 @@ def list_respondents(session: Session, review: Review) -> list[RespondentRow]:
             .order_by(Respondent.project_code, Respondent.name)
         )
     ]
+
+
+def get_respondent(session: Session, review: Review, respondent_id: int) -> Respondent:
+    found = session.get(Respondent, respondent_id)
+    if found is None or found.review_id != review.id:
+        raise NotFound(f"review {review.name} has no respondent {respondent_id}")
+    return found

@@ -265,13 +265,7 @@ def revoke(request: Request, name: str, respondent_id: int, csrf_token: Annotate
     user = require(request, "reviewer")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
-        review = reviews.get_review(session, name)
-        person = next(
-            (r.respondent for r in respondents.list_respondents(session, review) if r.respondent.id == respondent_id),
-            None,
-        )
-        if person is None:
-            raise NotFound(f"review {name} has no respondent {respondent_id}")
+        person = respondents.get_respondent(session, reviews.get_review(session, name), respondent_id)
         count = invitations.revoke(session, person, actor=user.name)
         who = person.name
     flash(request, f"Withdrew {count} link{'s' if count != 1 else ''} of {who}.")
