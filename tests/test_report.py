@@ -9,6 +9,7 @@ per module (building every format takes a few seconds) and each test reads the f
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -464,3 +465,30 @@ def test_the_report_opens_in_chromium(built: Path) -> None:
         page.screenshot(path=str(SHOTS / "report.png"), full_page=True)
         browser.close()
     assert (SHOTS / "report.png").stat().st_size > 10_000
+
+
+# --- the number audit on lmreview's own report -----------------------------------------------------------------------
+
+
+def test_the_audit_finds_nothing_in_our_report_and_finds_planted_errors(wcli: Cli, built: Path, tmp_path: Path) -> None:
+    """A report lmreview wrote must pass its own audit; the same report with figures changed by hand must not."""
+    import docx
+
+    report = built / "r16-report.docx"
+    clean = wcli("audit", str(report), "--portfolio", "lm2016", "--json")
+    assert clean.exit_code == 0, clean.stderr
+    assert json.loads(clean.stdout) == []
+    document = docx.Document(str(report))
+    planted = 0
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    for run in paragraph.runs:
+                        if run.text == "1,650,000" and planted == 0:
+                            run.text, planted = "1,560,000", planted + 1
+    assert planted == 1
+    changed = tmp_path / "changed.docx"
+    document.save(str(changed))
+    found = json.loads(wcli("audit", str(changed), "--portfolio", "lm2016", "--json").stdout)
+    assert any(f["claim"].find("1,560,000") >= 0 and "1,650,000" in f["expected"] for f in found), found

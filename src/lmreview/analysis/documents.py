@@ -9,8 +9,10 @@
   value rounded half up, rounded half down or truncated to the printed decimals.
 * **Tables** (:func:`find_tables`): runs of rows split by tabs (text extracted from PDFs, Word tables), or of lines
   made of a label and numbers only (what pypdf gives for a table), with their header and TOTAL row.
+* **Sentences and claims**: where a sentence starts and ends, numbers that are identifiers rather than counts, money
+  as printed, the printed text of a claim, and the :class:`Finding` the checks report.
 
-:mod:`lmreview.analysis.audit` does the checking; this module only reads.
+:mod:`lmreview.analysis.audit` and :mod:`lmreview.analysis.audit_data` do the checking; this module only reads.
 """
 
 from __future__ import annotations
@@ -212,6 +214,75 @@ def unit_of(text: str | None) -> str:
 
 def currency_of(text: str | None) -> str:
     return f"{text} " if text and text[0].isalpha() else (text or "")
+
+
+# --- sentences, identifiers and findings -------------------------------------------------------------------------
+
+IDENTIFIER = re.compile(
+    r"(?:\b(?:no|nos|figure|fig|table|annex|outcome|output|indicator|goal|sdg|line|page|pp?|article|art|section|"
+    r"chapter|recommendation|finding|step|phase|priority|objective|category|box|question|item|level|round|"
+    r"convention|para|paragraph|target|lm|c|r)\.?|[#§])\s*$",
+    FLAGS,
+)
+LINKED = re.compile(  # "Of the 39 projects," "Among those that answered,": what the sentence's shares are of
+    rf"\b(?:of|from|among|out\s+of)\s+(?:the\s+|those\s+|these\s+|all\s+)?(?:(?P<t>{NB})\s+)?(?:{W}\s+){{0,4}}?{W}\s*,",
+    FLAGS,
+)
+OF_WHICH = re.compile(r"\s*(?:of|among)\s+(?:which|whom|them|these|those)\b", FLAGS)  # a share of a share
+SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n\s*\n\s*\n")
+GAP = 300  # characters between two pairs or claims that still belong to one passage
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A printed number that does not add up, with the value it should have had as it would be printed."""
+
+    location: str
+    claim: str
+    expected: str
+    rule: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"location": self.location, "claim": self.claim, "expected": self.expected, "rule": self.rule}
+
+
+def short(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_count(text: str, number: Printed) -> bool:
+    """Not a year, nor an identifier ("Figure 3", "Convention No. 189", "LM.0251")."""
+    return not number.is_year and not IDENTIFIER.search(text[max(0, number.pos - 25) : number.pos])
+
+
+def money_at(text: str, m: re.Match[str]) -> Printed | None:
+    """The amount at ``m`` when it reads as money: a currency before or after it, or thousands separators (not
+    "USD 1.65 million": amounts in millions or thousands are not compared)."""
+    if re.match(r"\s*(?:million|billion|thousand|mn|bn|m|k)\b", text[m.end() : m.end() + 10], FLAGS):
+        return None
+    cur = re.search(rf"({CUR})\s?$", text[max(0, m.start() - 6) : m.start()], FLAGS)
+    number = printed(m.group(0), m.start(), currency=currency_of(cur.group(1)) if cur else "")
+    if cur or number.grouped or re.match(r"\s*(?:USD|US\$)", text[m.end() : m.end() + 6]):
+        return number
+    return None
+
+
+def said_between(text: str, start: int, label_end: int, number: Printed) -> str:
+    """The printed claim, from the label or keyword to the number, shortened in the middle when long."""
+    end = number.pos + len(number.text)
+    end += len(u.group(0)) if (u := re.match(rf"\s*(?:{PU}|months?\b)\s*\)?", text[end:], FLAGS)) else 0
+    said = " ".join(text[start:end].split())
+    if len(said) <= 60:
+        return said + (")" if said.count("(") > said.count(")") and text[end : end + 1] == ")" else "")
+    return " ".join(f"{text[start:label_end]} … {text[number.pos : end]}".split())
+
+
+def sentence(text: str, pos: int) -> tuple[int, int]:
+    """Where the sentence around ``pos`` starts (at most 400 characters before) and ends."""
+    start = max((m.end() for m in SENTENCE_END.finditer(text, max(0, pos - 400), pos)), default=max(0, pos - 400))
+    end = SENTENCE_END.search(text, pos)
+    return start, end.start() if end else len(text)
 
 
 class Stream:

@@ -1,4 +1,4 @@
-"""``lmreview audit``: the numbers of a report that do not add up, or that differ from the portfolio."""
+"""``lmreview audit``: the numbers of a report that do not add up, or that differ from the data."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from rich.table import Table
 from rich.text import Text
 
 from lmreview.analysis.audit import audit_text
+from lmreview.analysis.audit_data import SurveyFigures, survey_figures
 from lmreview.analysis.documents import read_document
 from lmreview.cli.common import console, print_json, state
+from lmreview.errors import BadInput, Problem
 from lmreview.figures import plural
 from lmreview.portfolio.stats import PortfolioStats, portfolio_stats
+from lmreview.questionnaire import reviews
 
 
 def audit(
@@ -23,6 +26,18 @@ def audit(
         str | None,
         typer.Option("--portfolio", "-p", help="Also compare the figures with this portfolio's statistics."),
     ] = None,
+    review: Annotated[
+        str | None,
+        typer.Option(
+            "--review",
+            "-r",
+            help="Also compare the figures next to a choice label with this review's answers (and, without "
+            "--portfolio, with its portfolio).",
+        ),
+    ] = None,
+    form: Annotated[
+        str | None, typer.Option("--form", help="Like --review, for the one review that uses this form.")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help='Print the findings as JSON: [{"location", "claim", "expected", "rule"}].')
     ] = False,
@@ -31,16 +46,28 @@ def audit(
 
     Shares are recomputed from their counts and totals and compared at the printed precision; with --portfolio,
     shares, counts, budgets, means and medians printed next to a region, category, year or line are compared with
-    lmreview's figures. Exit status 0 whether or not something is found; 2 for a file that cannot be read.
+    lmreview's figures; with --review (or --form), shares, counts and denominators printed next to a choice label of
+    the questionnaire ("Covid-19 was a challenge for 3 of 7 projects (43%)", a table row "Lack of funding | 4 | 57%")
+    are compared with the tabulation of its question. Exit status 0 whether or not something is found; 2 for a file
+    that cannot be read or an unknown portfolio, review or form.
 
-    Example: lmreview audit draft-report.docx --portfolio lm2016
+    Example: lmreview audit draft-report.docx --review lm2016-review
     """
     document = read_document(file)
     figures: PortfolioStats | None = None
-    if portfolio is not None:
+    survey: SurveyFigures | None = None
+    if portfolio is not None or review is not None or form is not None:
         with state(ctx).session() as session:
-            figures = portfolio_stats(session, portfolio)
-    result = audit_text(document.blocks, figures)
+            if review is not None or form is not None:
+                found = reviews.review_for(session, review=review, form=form)
+                if review is not None and form is not None and (found.form is None or found.form.name != form):
+                    message = f"review {found.name} does not use form {form}; give one of --review and --form"
+                    raise BadInput([Problem("--form", 0, "-", message)], message=f"cannot audit {file.name}")
+                survey = survey_figures(session, found)
+                portfolio = portfolio or reviews.portfolio_name(session, found)
+            if portfolio is not None:
+                figures = portfolio_stats(session, portfolio)
+    result = audit_text(document.blocks, figures, survey)
     if as_json:
         print_json([finding.as_json() for finding in result.findings])
         return
@@ -50,10 +77,13 @@ def audit(
             cells = (finding.location, finding.claim, finding.expected, finding.rule)
             table.add_row(*(Text(cell) for cell in cells))  # printed text, never markup: "[see Annex 2] 5 (40%)"
         console.print(table)
-    n = len({(finding.location, finding.claim) for finding in result.findings})  # a number may break two rules
-    against = f" or differ from portfolio {figures.portfolio}" if figures else ""
+    n = len({(f.location, f.claim, f.expected) for f in result.findings})  # a number may break two rules
+    data = [f"review {survey.review}"] if survey else []
+    data += [f"portfolio {figures.portfolio}"] if figures else []
+    against = f" or differ from {' and '.join(data)}" if data else ""
     verb = "does" if n == 1 else "do"
     summary = f"{plural(n, 'number')} {verb} not add up{against} in {document.name} (checked {result.checked}"
     if result.not_compared:
-        summary += f"; {plural(result.not_compared, 'figure')} about other projects not compared"
+        about = "other data" if survey else "other projects"
+        summary += f"; {plural(result.not_compared, 'figure')} about {about} not compared"
     console.print(summary + ")", markup=False, soft_wrap=True)
