@@ -813,3 +813,34 @@ def test_the_report_lmreview_writes_agrees_with_the_answers(cli: Cli, review: st
     with_labels = cli("audit", str(report), "--review", review).stdout.splitlines()[-1]
     alone = cli("audit", str(report), "--portfolio", "lm2016").stdout.splitlines()[-1]
     assert int(re.findall(r"checked (\d+)", with_labels)[0]) > int(re.findall(r"checked (\d+)", alone)[0])
+
+
+def test_the_audit_page_checks_an_uploaded_report(store: Store, cli: Cli) -> None:
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from lmreview.settings import Settings
+    from lmreview.store.users import add_user
+    from lmreview.web.app import create_app
+
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    with store.session() as session:
+        add_user(session, "viewer", "viewer", "correct-horse", actor="test")
+    draft = "Projects by region\nRegion\tProjects\nAsia\t7 (50%)\nAfrica\t5 (40%)\nEurope\t2 (14%)\nTOTAL\t14 (100%)\n"
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
+        assert token is not None
+        client.post("/login", data={"name": "viewer", "password": "correct-horse", "csrf_token": str(token["value"])})
+        page = client.get("/audit")
+        csrf = str(BeautifulSoup(page.text, "html.parser").find("input", {"name": "csrf_token"})["value"])  # type: ignore[index]
+        response = client.post(
+            "/audit", data={"csrf_token": csrf}, files={"file": ("draft.txt", draft.encode(), "text/plain")}
+        )
+        assert response.status_code == 200
+        text = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
+        assert "1 finding" in text
+        assert "Africa: 5 (40%)" in text
+        assert "36%" in text
+        bad = client.post("/audit", data={"csrf_token": csrf}, files={"file": ("draft.odt", b"x", "text/plain")})
+        assert bad.status_code == 422
+        assert "cannot be audited" in bad.text

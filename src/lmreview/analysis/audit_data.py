@@ -43,9 +43,10 @@ from lmreview.analysis.documents import (
     unit_of,
 )
 from lmreview.analysis.tabulate import tabulate
-from lmreview.errors import NotFound
+from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.figures import Summary
-from lmreview.questionnaire import engine, forms
+from lmreview.portfolio.stats import portfolio_stats
+from lmreview.questionnaire import engine, forms, reviews
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -646,3 +647,21 @@ def check_survey(
         clusters += _table_claims_about(table, labels)
     findings, checked, not_compared = _compare(clusters, stream)
     return findings, checked, not_compared + other
+
+
+def audit_figures(
+    session: Session, *, portfolio: str | None, review: str | None, form: str | None, what: str
+) -> tuple[PortfolioStats | None, SurveyFigures | None]:
+    """The data a report is compared with: a portfolio's statistics, a review's answers (and its portfolio)."""
+    figures: PortfolioStats | None = None
+    survey: SurveyFigures | None = None
+    if review is not None or form is not None:
+        found = reviews.review_for(session, review=review, form=form)
+        if review is not None and form is not None and (found.form is None or found.form.name != form):
+            message = f"review {found.name} does not use form {form}; give one of --review and --form"
+            raise BadInput([Problem("--form", 0, "-", message)], message=f"cannot audit {what}")
+        survey = survey_figures(session, found)
+        portfolio = portfolio or reviews.portfolio_name(session, found)
+    if portfolio is not None:
+        figures = portfolio_stats(session, portfolio)
+    return figures, survey

@@ -68,6 +68,21 @@ def read_document(path: Path) -> Document:
         assert kind is not None
     except BadInput as exc:
         raise BadInput(exc.problems, message=f"cannot audit {path.name}") from None
+    return document_from_bytes(data, path)
+
+
+def document_from_bytes(data: bytes, path: Path) -> Document:
+    """The blocks of an uploaded file, by its name's extension (as :func:`read_document`)."""
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        what = f'"{path.suffix}" files' if path.suffix else "files without an extension"
+        raise _refuse(path, f"{what} cannot be audited; give a .txt, .docx or .pdf file")
+    if kind == "txt":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _refuse(path, "the text is not UTF-8; save it as UTF-8") from None
+        return Document(path.name, kind, text_blocks(text))
     blocks = docx_blocks(data, path) if kind == "docx" else pdf_blocks(data, path)
     return Document(path.name, kind, blocks)
 

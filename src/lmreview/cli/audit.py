@@ -10,13 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from lmreview.analysis.audit import audit_text
-from lmreview.analysis.audit_data import SurveyFigures, survey_figures
+from lmreview.analysis.audit_data import audit_figures
 from lmreview.analysis.documents import read_document
 from lmreview.cli.common import console, print_json, state
-from lmreview.errors import BadInput, Problem
 from lmreview.figures import plural
-from lmreview.portfolio.stats import PortfolioStats, portfolio_stats
-from lmreview.questionnaire import reviews
 
 
 def audit(
@@ -54,19 +51,10 @@ def audit(
     Example: lmreview audit draft-report.docx --review lm2016-review
     """
     document = read_document(file)
-    figures: PortfolioStats | None = None
-    survey: SurveyFigures | None = None
-    if portfolio is not None or review is not None or form is not None:
+    figures, survey = None, None
+    if portfolio is not None or review is not None or form is not None:  # else the store is never opened
         with state(ctx).session() as session:
-            if review is not None or form is not None:
-                found = reviews.review_for(session, review=review, form=form)
-                if review is not None and form is not None and (found.form is None or found.form.name != form):
-                    message = f"review {found.name} does not use form {form}; give one of --review and --form"
-                    raise BadInput([Problem("--form", 0, "-", message)], message=f"cannot audit {file.name}")
-                survey = survey_figures(session, found)
-                portfolio = portfolio or reviews.portfolio_name(session, found)
-            if portfolio is not None:
-                figures = portfolio_stats(session, portfolio)
+            figures, survey = audit_figures(session, portfolio=portfolio, review=review, form=form, what=file.name)
     result = audit_text(document.blocks, figures, survey)
     if as_json:
         print_json([finding.as_json() for finding in result.findings])

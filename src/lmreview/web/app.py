@@ -94,7 +94,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from lmreview.web.routes import admin, analysis, auth, portfolio, ratings, report, respond, reviews
+    from lmreview.web.routes import admin, analysis, audit, auth, portfolio, ratings, report, respond, reviews
 
     app.include_router(auth.router)
     app.include_router(portfolio.router)
@@ -102,6 +102,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(ratings.router)
     app.include_router(analysis.router)
     app.include_router(report.router)
+    app.include_router(audit.router)
     app.include_router(respond.router)
     app.include_router(admin.router)
 

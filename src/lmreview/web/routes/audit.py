@@ -1,0 +1,70 @@
+"""The number audit in the browser: upload a draft, see the numbers that do not add up or differ from the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from lmreview.analysis.audit import AuditResult, audit_text
+from lmreview.analysis.audit_data import audit_figures
+from lmreview.analysis.documents import document_from_bytes
+from lmreview.portfolio import service
+from lmreview.questionnaire import reviews
+from lmreview.web.app import read_upload, render
+from lmreview.web.security import check_csrf, require
+
+router = APIRouter()
+
+
+def _choices(request: Request) -> tuple[list[str], list[str]]:
+    """The portfolios and reviews a report can be compared with."""
+    with request.app.state.store.session() as session:
+        return [p.name for p in service.list_portfolios(session)], [r.name for r in reviews.list_reviews(session)]
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request) -> Response:
+    user = require(request)
+    portfolios, names = _choices(request)
+    return render(
+        request, "analysis/audit.html", user=user, result=None, name=None, portfolios=portfolios, reviews=names
+    )
+
+
+@router.post("/audit", response_class=HTMLResponse)
+async def audit_upload(
+    request: Request,
+    file: UploadFile,
+    csrf_token: Annotated[str, Form()] = "",
+    portfolio: Annotated[str, Form()] = "",
+    review: Annotated[str, Form()] = "",
+) -> Response:
+    """Nothing is stored: the file is read, checked and forgotten."""
+    user = require(request)
+    check_csrf(request, csrf_token)
+    filename, data = await read_upload(request, file)
+
+    def run() -> AuditResult:
+        document = document_from_bytes(data, Path(filename))
+        with request.app.state.store.session() as session:
+            figures, survey = audit_figures(
+                session, portfolio=portfolio or None, review=review or None, form=None, what=filename
+            )
+        return audit_text(document.blocks, figures, survey)
+
+    result = await run_in_threadpool(run)
+    portfolios, names = _choices(request)
+    return render(
+        request,
+        "analysis/audit.html",
+        user=user,
+        result=result,
+        name=filename,
+        chosen={"portfolio": portfolio, "review": review},
+        portfolios=portfolios,
+        reviews=names,
+    )
