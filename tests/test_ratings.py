@@ -173,3 +173,31 @@ def test_ratings_page_upload_and_weights(client: TestClient, review: Path) -> No
     text = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
     assert re.search(r"relevance 4\.80", text)
     assert client.get("/api/reviews/ilo/ratings").json()["weights"]["Evaluation team"] == 1
+
+
+def test_a_review_team_adds_its_own_scale(cli: Cli, review: Path, tmp_path: Path) -> None:
+    run = cli(
+        "ratings", "scales", "--add", "five-point", "--level", "1=very poor", "--level", "2=poor",
+        "--level", "3=fair", "--level", "4=good", "--level", "5=very good", "--no-na",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert re.search(
+        r"five-point\s*│\s*five-point\s*│\s*1 very poor, 2 poor, 3 fair, 4 good, 5 very good\s*│\s*no", run.stdout
+    )
+    path = tmp_path / "five.csv"
+    path.write_text("subject,criterion,source,score\n,relevance,Team,very good\n,impact,Team,N/A\n", encoding="utf-8")
+    refused = cli("ratings", "import", str(path), "--review", "ilo", "--scale", "five-point")
+    assert refused.exit_code == 2
+    assert '"N/A": this scale has no N/A; give a score' in refused.stderr
+    path.write_text("subject,criterion,source,score\n,relevance,Team,very good\n", encoding="utf-8")
+    assert cli("ratings", "import", str(path), "--review", "ilo", "--scale", "five-point").exit_code == 0
+    assert criteria(cli)["relevance"]["weighted"] == 5
+    for bad, message in (
+        (["--add", "five-point", "--level", "1=a", "--level", "2=b"], "there is already a scale 'five-point'"),
+        (["--add", "x", "--level", "2=b", "--level", "1=a"], "lowest first"),
+        (["--add", "x", "--level", "one=a", "--level", "2=b"], "SCORE=label"),
+        (["--add", "Bad Name", "--level", "1=a", "--level", "2=b"], "lower-case"),
+    ):
+        run = cli("ratings", "scales", *bad)
+        assert run.exit_code == 2, bad
+        assert message in run.stderr

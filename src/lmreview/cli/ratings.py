@@ -25,7 +25,9 @@ def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV or XLSX: subject, criterion, source, score, rationale, weight.")],
     review: ReviewOption,
-    scale: Annotated[str, typer.Option("--scale", help="six-point (1-6) or four-level (weak..good).")] = "six-point",
+    scale: Annotated[
+        str, typer.Option("--scale", help="six-point (1-6), four-level (weak..good), or a scale you added.")
+    ] = "six-point",
 ) -> None:
     """Import ratings; a score for the same subject, criterion and source replaces the earlier one.
 
@@ -106,4 +108,29 @@ def summary(
                 str(len(c.scored)),
                 str(len(c.sources) - len(c.scored)),
             )
+    console.print(table)
+
+
+@app.command("scales")
+def scales(
+    ctx: typer.Context,
+    add: Annotated[str | None, typer.Option("--add", help="Name of a new scale.")] = None,
+    level: Annotated[list[str] | None, typer.Option("--level", help="A level of the new scale: SCORE=label.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Title of the new scale.")] = None,
+    no_na: Annotated[bool, typer.Option("--no-na", help="The new scale has no N/A.")] = False,
+) -> None:
+    """List the rating scales, or add one.
+
+    Example: lmreview ratings scales --add three-point --level 1=weak --level 2=fair --level 3=strong
+    """
+    st = state(ctx)
+    with st.session() as session:
+        if add is not None:
+            service.add_scale(session, add, level or [], actor=st.settings.actor, title=title, allows_na=not no_na)
+        found = [(s.name, s.title, s.levels, s.allows_na) for s in service.list_scales(session)]
+    table = Table("scale", "title", "levels", "N/A")
+    for name, scale_title, levels, allows_na in found:
+        table.add_row(
+            name, scale_title, ", ".join(f"{lv['score']} {lv['label']}" for lv in levels), "yes" if allows_na else "no"
+        )
     console.print(table)

@@ -17,6 +17,7 @@ source replaces the earlier one (and the audit log keeps it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -69,7 +70,8 @@ def scale(session: Session, name: str) -> RatingScale:
     if found is not None:
         return found
     if name not in SCALES:
-        raise NotFound(f"there is no rating scale {name!r}; scales: {', '.join(SCALES)}")
+        known = sorted({*SCALES, *session.scalars(select(RatingScale.name))})
+        raise NotFound(f"there is no rating scale {name!r}; scales: {', '.join(known)}")
     title, levels = SCALES[name]
     found = RatingScale(name=name, title=title, levels=[{"score": s, "label": lb} for s, lb in levels], allows_na=True)
     session.add(found)
@@ -77,10 +79,12 @@ def scale(session: Session, name: str) -> RatingScale:
     return found
 
 
-def parse_score(text: str, levels: list[dict[str, Any]]) -> Decimal | None:
+def parse_score(text: str, levels: list[dict[str, Any]], allows_na: bool = True) -> Decimal | None:
     """A score: a level's number or label (any case), or N/A (None); ValueError says what the scale accepts."""
     value = text.strip()
     if value.casefold() in NOT_APPLICABLE:
+        if not allows_na:
+            raise ValueError(f'"{text}": this scale has no N/A; give a score')
         return None
     for level in levels:
         if value.casefold() == str(level["label"]).casefold():
@@ -150,7 +154,7 @@ def import_ratings(
             elif len(values[column]) > (60 if column == "criterion" else 120):
                 problems.append(Problem(filename, number, header[column], f"the {column} is too long"))
         try:
-            row["score"] = parse_score(values["score"], chosen.levels)
+            row["score"] = parse_score(values["score"], chosen.levels, chosen.allows_na)
         except ValueError as exc:
             problems.append(Problem(filename, number, header["score"], str(exc)))
         if values.get("weight"):
@@ -273,3 +277,54 @@ def set_weights(session: Session, review: Review, weights: dict[str, str], *, ac
         summary="changed the weights of rating sources",
     )
     return {s.name: s.weight for s in sources.values()}
+
+
+def list_scales(session: Session) -> list[RatingScale]:
+    """The shipped scales and those a review team added, by name."""
+    for name in SCALES:
+        scale(session, name)
+    return list(session.scalars(select(RatingScale).order_by(RatingScale.name)))
+
+
+def add_scale(
+    session: Session, name: str, levels: list[str], *, actor: str, title: str | None = None, allows_na: bool = True
+) -> RatingScale:
+    """A new scale from levels written ``SCORE=label`` (``1=weak``), lowest first; refused if the name is taken."""
+    problems: list[Problem] = []
+    clean = name.strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,79}", clean):
+        problems.append(Problem(name, 0, "name", "a scale name is lower-case letters, digits, '-', '_' or '.'"))
+    elif clean in SCALES or session.scalar(select(RatingScale.id).where(RatingScale.name == clean)) is not None:
+        problems.append(Problem(name, 0, "name", f"there is already a scale {clean!r}"))
+    parsed: list[dict[str, Any]] = []
+    for text in levels:
+        score, sep, label = text.partition("=")
+        try:
+            number = Decimal(score.strip())
+        except InvalidOperation:
+            number = None
+        if not sep or number is None or not label.strip() or number != number.to_integral_value():
+            problems.append(Problem(text, 0, "level", "write each level as SCORE=label with a whole score: 1=weak"))
+            continue
+        parsed.append({"score": int(number), "label": " ".join(label.split())})
+    scores = [level["score"] for level in parsed]
+    labels = [str(level["label"]).casefold() for level in parsed]
+    if len(parsed) < 2:
+        problems.append(Problem(name, 0, "level", "a scale has at least two levels"))
+    elif scores != sorted(set(scores)) or len(set(labels)) != len(labels):
+        problems.append(Problem(name, 0, "level", "give the levels lowest first, each score and label once"))
+    if problems:
+        raise BadInput(problems)
+    created = RatingScale(name=clean, title=title or clean, levels=parsed, allows_na=allows_na)
+    session.add(created)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="rating_scale",
+        entity_id=created.id,
+        after={"name": clean, "levels": parsed, "allows_na": allows_na},
+        summary=f"added the rating scale {clean}",
+    )
+    return created

@@ -23,9 +23,14 @@ def ratings_page(request: Request, name: str) -> Response:
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         summary = ratings_summary(session, review)
-    return render(
-        request, "ratings/ratings.html", user=user, review=review, summary=summary, scales=list(service.SCALES)
-    )
+        return render(
+            request,
+            "ratings/ratings.html",
+            user=user,
+            review=review,
+            summary=summary,
+            scales=[s.name for s in service.list_scales(session)],
+        )
 
 
 @router.get("/api/reviews/{name}/ratings")
@@ -74,4 +79,25 @@ async def weights(request: Request, name: str) -> Response:
     with request.app.state.store.session() as session:
         service.set_weights(session, reviews.get_review(session, name), changes, actor=user.name)
     flash(request, "Saved the weights.")
+    return RedirectResponse(f"/reviews/{name}/ratings", status_code=303)
+
+
+@router.post("/reviews/{name}/ratings/scales")
+def add_scale(
+    request: Request,
+    name: str,
+    scale: Annotated[str, Form()],
+    levels: Annotated[str, Form()],
+    title: Annotated[str, Form()] = "",
+    allows_na: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    lines = [line.strip() for line in levels.splitlines() if line.strip()]
+    with request.app.state.store.session() as session:
+        service.add_scale(
+            session, scale, lines, actor=user.name, title=title.strip() or None, allows_na=bool(allows_na)
+        )
+    flash(request, f"Added the scale {scale.strip()}.")
     return RedirectResponse(f"/reviews/{name}/ratings", status_code=303)
