@@ -15,7 +15,7 @@ from lmreview.errors import BadInput, Conflict, StoreNeedsUpgrade
 from lmreview.portfolio.models import Portfolio, Project
 from lmreview.store import Store, open_store
 from lmreview.store.migrate import current_revision, head_revision
-from lmreview.store.models import AuditEvent
+from lmreview.store.models import AuditEvent, User
 from lmreview.store.registry import metadata
 from lmreview.store.users import add_user, authenticate, can
 from tests.conftest import SAMPLES, Cli
@@ -208,3 +208,21 @@ def test_an_unreachable_server_is_a_clear_error(cli_factory: type[Cli]) -> None:
     assert run.exit_code == 1
     assert run.stderr.startswith("error: cannot use the database")
     assert "Traceback" not in run.stderr
+
+
+def test_events_of_a_named_user_link_to_that_user(store: Store, cli: Cli) -> None:
+    """The web acts as its logged-in user and the CLI as --user: each event then links to the user account."""
+    with store.session() as session:
+        add_user(session, "ana", "reviewer", "long-enough-password", actor="test")
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv"), user="ana").exit_code == 0
+    assert cli("review", "create", "r", "--portfolio", "lm2016", user="ana").exit_code == 0
+    assert cli("portfolio", "categorise", "lm2016", "LM.0181", "-c", "Labour mobility", user="ana").exit_code == 0
+    assert cli("portfolio", "categorise", "lm2016", "LM.0183", "-c", "Labour mobility", user="nobody").exit_code == 0
+    with store.session() as session:
+        ana = session.scalar(select(User.id).where(User.name == "ana"))
+        events = session.execute(select(AuditEvent.actor, AuditEvent.entity, AuditEvent.user_id)).all()
+    assert {(entity, user) for actor, entity, user in events if actor == "ana"} == {
+        ("project", ana),
+        ("review", ana),
+    }
+    assert {user for actor, _entity, user in events if actor == "nobody"} == {None}

@@ -73,7 +73,6 @@ def set_category(session: Session, portfolio: str, code: str, category: str | No
         audit.record(
             session,
             actor=actor,
-            user_id=audit.actor_user_id(session, actor),
             action="update",
             entity="project",
             entity_id=project.id,

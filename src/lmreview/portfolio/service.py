@@ -264,7 +264,6 @@ def add_revision(
     audit.record(
         session,
         actor=actor,
-        user_id=audit.actor_user_id(session, actor),
         action="update",
         entity="project",
         entity_id=project.id,
@@ -293,7 +292,6 @@ def delete_project(session: Session, name: str, code: str, *, actor: str) -> Non
     audit.record(
         session,
         actor=actor,
-        user_id=audit.actor_user_id(session, actor),
         action="delete",
         entity="project",
         entity_id=project_id,

@@ -108,7 +108,6 @@ def add_form(session: Session, data: bytes, filename: str, *, actor: str, name: 
     audit.record(
         session,
         actor=actor,
-        user_id=audit.actor_user_id(session, actor),
         action="create" if outcome == "created" else "update",
         entity="form",
         entity_id=form.id,

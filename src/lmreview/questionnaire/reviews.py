@@ -109,7 +109,6 @@ def create_review(
     audit.record(
         session,
         actor=actor,
-        user_id=audit.actor_user_id(session, actor),
         action="create",
         entity="review",
         entity_id=review.id,

@@ -114,7 +114,6 @@ def save_section(
     audit.record(
         session,
         actor=actor,
-        user_id=audit.actor_user_id(session, actor),
         action="create" if version == 1 else "update",
         entity="report_section",
         entity_id=row.id,

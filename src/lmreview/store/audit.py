@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lmreview.store.models import AuditEvent, User
+
+
+class _Lookup(Enum):
+    USER = "look the user up by the actor's name"
+
+
+LOOKUP = _Lookup.USER
 
 
 def actor_user_id(session: Session, actor: str) -> int | None:
@@ -26,8 +34,12 @@ def record(
     after: dict[str, Any] | None = None,
     summary: str = "",
     import_batch_id: int | None = None,
-    user_id: int | None = None,
+    user_id: int | Literal[_Lookup.USER] | None = LOOKUP,
 ) -> AuditEvent:
+    """Add one event. The event links to the user named ``actor`` (a web user, or a CLI ``--user``); a caller
+    writing many events looks the user up once and passes ``user_id`` (None when there is no such user)."""
+    if user_id is LOOKUP:
+        user_id = actor_user_id(session, actor)
     event = AuditEvent(
         actor=actor,
         user_id=user_id,
