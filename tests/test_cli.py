@@ -122,3 +122,17 @@ def test_db_status_does_not_create_a_database(cli_factory: type[Cli], tmp_path: 
     assert cli_factory(str(path))("db", "upgrade").exit_code == 0
     head = head_revision()
     assert f"revision: {head} (lmreview needs {head})" in cli_factory(str(path))("db", "status").stdout
+
+
+def test_user_role_and_access_from_the_cli(cli: Cli) -> None:
+    assert cli("user", "add", "boss", "--role", "admin", "--password-stdin", input="long-enough-1\n").exit_code == 0
+    assert cli("user", "add", "ana", "--role", "reviewer", "--password-stdin", input="long-enough-2\n").exit_code == 0
+    run = cli("user", "set", "ana", "--role", "viewer", "--inactive")
+    assert run.exit_code == 0, run.stderr
+    assert "ana: viewer, inactive." in run.stdout
+    last = cli("user", "set", "boss", "--inactive")
+    assert last.exit_code == 2
+    assert "boss is the last active admin" in last.stderr
+    bad = cli("user", "set", "ana", "--role", "boss")
+    assert bad.exit_code == 2
+    assert '"boss" is not a role' in bad.stderr

@@ -263,3 +263,33 @@ def test_codes_with_slashes_and_hashes_have_working_links(app_client: TestClient
     response = app_client.post(str(form["action"]), data={"csrf_token": token, "type": "budget"})
     assert response.status_code == 200
     assert "Recorded a budget revision." in response.text
+
+
+def test_admin_changes_a_role_and_switches_an_account_off(app_client: TestClient) -> None:
+    login(app_client, "ada")
+    token = csrf(app_client, "/admin/users")
+    response = app_client.post("/admin/users/rev", data={"csrf_token": token, "role": "viewer"})
+    assert "rev: viewer, inactive." in soup(response.text).get_text()
+    response = app_client.post("/admin/users/ada", data={"csrf_token": token, "role": "viewer", "active": "1"})
+    assert response.status_code == 409
+    assert "last active admin" in response.text
+    app_client.post("/logout", data={"csrf_token": token})
+    refused = app_client.post(
+        "/login", data={"name": "rev", "password": PASSWORD, "csrf_token": csrf(app_client)}, follow_redirects=False
+    )
+    assert refused.status_code == 401  # an inactive account cannot log in
+
+
+def test_repeated_failed_logins_lock_the_name_for_a_while(app_client: TestClient) -> None:
+    for _ in range(5):
+        response = app_client.post(
+            "/login", data={"name": "vic", "password": "guess-123", "csrf_token": csrf(app_client)}
+        )
+        assert response.status_code == 401
+    locked = app_client.post("/login", data={"name": "vic", "password": PASSWORD, "csrf_token": csrf(app_client)})
+    assert locked.status_code == 429
+    assert "Too many failed attempts for this name: try again in 15 minutes." in locked.text
+    other = app_client.post(
+        "/login", data={"name": "ada", "password": PASSWORD, "csrf_token": csrf(app_client)}, follow_redirects=False
+    )
+    assert other.status_code == 303  # other names are not affected

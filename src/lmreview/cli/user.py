@@ -72,3 +72,22 @@ def list_(ctx: typer.Context) -> None:
         for u in users.list_users(session):
             table.add_row(u.name, u.role, u.email or "–", "yes" if u.active else "no")
         console.print(table)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str | None, typer.Option("--role", help="admin, reviewer or viewer.")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Switch the account on or off (it is kept).")
+    ] = None,
+) -> None:
+    """Change a user's role, or switch the account off or on (the last active admin stays).
+
+    Example: lmreview user set ana --role viewer --inactive
+    """
+    st = state(ctx)
+    with st.session() as session:
+        user = users.update_user(session, name, actor=st.settings.actor, role=role, active=active)
+        console.print(f"{user.name}: {user.role}, {'active' if user.active else 'inactive'}.")

@@ -68,6 +68,37 @@ def set_password(session: Session, name: str, password: str, *, actor: str) -> N
     audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, summary="password changed")
 
 
+def update_user(
+    session: Session, name: str, *, actor: str, role: str | None = None, active: bool | None = None
+) -> User:
+    """Change a user's role or switch the account off (or on); the last active admin cannot be removed."""
+    user = get_user(session, name)
+    if role is not None and role not in ROLES:
+        raise BadInput([Problem("role", 0, "-", f'"{role}" is not a role; use {", ".join(ROLES)}')])
+    before = _user_json(user)
+    new_role = role if role is not None else user.role
+    new_active = active if active is not None else user.active
+    if user.role == "admin" and user.active and (new_role != "admin" or not new_active):
+        admins = session.scalars(select(User).where(User.role == "admin", User.active.is_(True))).all()
+        if len(admins) <= 1:
+            raise Conflict(f"{name} is the last active admin: make another user admin first")
+    user.role, user.active = new_role, new_active
+    after = _user_json(user)
+    if after != before:
+        changes = ", ".join(f"{k} {before[k]} → {after[k]}" for k in after if after[k] != before[k])
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity="user",
+            entity_id=user.id,
+            before=before,
+            after=after,
+            summary=f"{name}: {changes}",
+        )
+    return user
+
+
 def get_user(session: Session, name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:

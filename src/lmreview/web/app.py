@@ -18,7 +18,7 @@ from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.figures import fmt_number, fmt_pct, fmt_quantity, plural
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
-from lmreview.web.security import LoginRequired, csrf_token, current_user, session_secret
+from lmreview.web.security import LoginRequired, LoginThrottle, csrf_token, current_user, session_secret
 
 HERE = Path(__file__).parent
 SESSION_DAYS = 14
@@ -75,6 +75,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.login_throttle = LoginThrottle()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["number"] = fmt_number
     templates.env.filters["pct"] = fmt_pct

@@ -68,3 +68,32 @@ def require(request: Request, role: str = "viewer") -> User:
     if not can(user, role):
         raise Forbidden(f"this needs the {role} role; you are a {user.role}")
     return user
+
+
+class LoginThrottle:
+    """At most ``limit`` failed logins per user name in ``window`` seconds; then the name is locked until the oldest
+    failure leaves the window, whatever password is tried. Kept in the memory of the web process (a restart or a
+    second process starts afresh): it stops password guessing at the pace of a script, not a patient attacker."""
+
+    def __init__(self, limit: int = 5, window: float = 15 * 60) -> None:
+        self.limit = limit
+        self.window = window
+        self.failures: dict[str, list[float]] = {}
+
+    def _recent(self, name: str, now: float) -> list[float]:
+        recent = [t for t in self.failures.get(name.casefold(), []) if now - t < self.window]
+        self.failures[name.casefold()] = recent
+        return recent
+
+    def wait(self, name: str, now: float) -> float:
+        """Seconds until ``name`` may try again (0 when it may)."""
+        recent = self._recent(name, now)
+        return max(0.0, recent[0] + self.window - now) if len(recent) >= self.limit else 0.0
+
+    def failed(self, name: str, now: float) -> None:
+        self._recent(name, now).append(now)
+        if len(self.failures) > 10_000:  # names that never log in do not fill the memory
+            self.failures = {k: v for k, v in self.failures.items() if v}
+
+    def succeeded(self, name: str) -> None:
+        self.failures.pop(name.casefold(), None)

@@ -38,3 +38,20 @@ def add_user(
         users.add_user(session, name.strip(), role, password, actor=user.name, email=email.strip() or None)
     flash(request, f"Added {role} {name}.")
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{name}")
+def update_user(
+    request: Request,
+    name: str,
+    role: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    active: Annotated[str | None, Form()] = None,
+) -> Response:
+    user = require(request, "admin")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        changed = users.update_user(session, name, actor=user.name, role=role, active=bool(active))
+        summary = f"{changed.name}: {changed.role}, {'active' if changed.active else 'inactive'}."
+    flash(request, summary)
+    return RedirectResponse("/admin/users", status_code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.store.users import authenticate
 from lmreview.web.app import render
-from lmreview.web.security import check_csrf
+from lmreview.web.security import LoginThrottle, check_csrf
 
 router = APIRouter()
 
@@ -35,10 +36,23 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf_token)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    wait = throttle.wait(name.strip(), time.monotonic())
+    if wait:
+        minutes = max(1, round(wait / 60))
+        return render(
+            request,
+            "auth/login.html",
+            status_code=429,
+            next=_safe_next(next),
+            error=f"Too many failed attempts for this name: try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            name=name,
+        )
     with request.app.state.store.session() as session:
         user = authenticate(session, name.strip(), password)
         user_id = user.id if user else None
     if user_id is None:
+        throttle.failed(name.strip(), time.monotonic())
         return render(
             request,
             "auth/login.html",
@@ -47,6 +61,7 @@ def login(
             error="Unknown user or wrong password.",
             name=name,
         )
+    throttle.succeeded(name.strip())
     request.session.clear()
     request.session["user_id"] = user_id
     return RedirectResponse(_safe_next(next), status_code=303)
