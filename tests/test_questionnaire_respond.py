@@ -284,3 +284,26 @@ def test_defaults_fill_a_new_questionnaire_and_each_new_repeat(cli: Cli, store: 
         assert soup.find("input", {"name": "asked"})["value"] == dt.date.today().isoformat()  # type: ignore[index]
         added = post(client, link, [("steps.count", "0")], "add:steps")
         assert page(added).find("input", {"name": "steps[1]/people"})["value"] == "10"  # type: ignore[index]
+
+
+def test_an_option_left_out_by_a_choice_filter_is_refused(cli: Cli, store: Store, tmp_path: Path) -> None:
+    from tests.test_browser import CASCADE_FORM
+
+    form = tmp_path / "cascade.md"
+    form.write_text(CASCADE_FORM, encoding="utf-8")
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    assert cli("form", "add", str(form)).exit_code == 0
+    assert cli("review", "create", "c", "--portfolio", "lm2016", "--form", "cascade").exit_code == 0
+    assert (
+        cli("respondents", "add", "Ana", "--review", "c", "--email", "a@example.org", "--project", "LM.0181").exit_code
+        == 0
+    )
+    assert cli("review", "invite", "c", "--dry-run", str(tmp_path / "out")).exit_code == 0
+    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", next((tmp_path / "out").glob("*.eml")).read_bytes())
+    assert token is not None
+    link = f"/r/{token[1].decode()}"
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        refused = post(client, link, [("country", "ke"), ("city", "kathmandu")], "submit")
+        assert refused.status_code == 422
+        assert '"kathmandu" does not apply with the answers given above' in page(refused).get_text()
+        assert post(client, link, [("country", "np"), ("city", "kathmandu")], "submit").status_code == 303

@@ -237,6 +237,11 @@ class _Evaluator:
         problem = type_error(self.definition, q, value)
         if problem:
             return problem
+        if q.choice_filter:  # an option the filter leaves out is not an answer, even if it is in the list
+            kept = {c.name for c in visible_choices(self.definition, q, scope, self.today)}
+            outside = [v for v in value.split() if v not in kept]
+            if outside:
+                return f'"{outside[0]}" does not apply with the answers given above; choose again.'
         if q.constraint and not self.truth(q.constraint, scope, current=value):
             return pick(q.constraint_messages, self.language) or MESSAGES["constraint"]
         return None

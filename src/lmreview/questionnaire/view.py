@@ -5,6 +5,7 @@ messages) in the respondent's language."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,9 +114,17 @@ class FormView:
         text = pick(q.hints, self.language) or ""
         return expressions.interpolate(text, self._values()) if "${" in text else text
 
-    def choices(self, q: Question, node: engine.Node) -> list[Choice]:
+    def choices(self, q: Question, node: engine.Node) -> list[tuple[Choice, bool]]:
+        """Every option of a select with whether its ``choice_filter`` keeps it now; the page hides the others and
+        its script shows them again when an answer changes (the server checks the answer either way)."""
         scope = node.field.scope if node.field is not None and node.field.scope is not None else {}
-        return engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())
+        kept = {c.name for c in engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())}
+        return [(c, c.name in kept) for c in engine.choices_for(self.definition, q)]
+
+    @staticmethod
+    def columns(choice: Choice) -> str:
+        """The columns a ``choice_filter`` reads, as JSON for the page's script."""
+        return json.dumps({**choice.filters, "name": choice.name}, ensure_ascii=False)
 
     def choice_label(self, choice: Choice) -> str:
         return pick(choice.labels, self.language) or choice.name

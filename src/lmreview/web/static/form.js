@@ -44,8 +44,33 @@
     return values;
   }
 
+  function filterChoices(today) {
+    var sets = form.querySelectorAll("[data-choice-filter]");
+    for (var i = 0; i < sets.length; i++) {
+      var text = sets[i].getAttribute("data-choice-filter");
+      try {
+        var key = "names:" + text;
+        if (!parsed[key]) parsed[key] = window.LmExpr.parse(text, { names: true });
+        var scope = scopeFor(sets[i]);
+        var options = sets[i].querySelectorAll("[data-columns]");
+        for (var j = 0; j < options.length; j++) {
+          var columns = JSON.parse(options[j].getAttribute("data-columns"));
+          var keep = window.LmExpr.truthy(window.LmExpr.evaluate(parsed[key], scope, null, today, columns));
+          options[j].hidden = !keep;
+          if (!keep) {
+            var input = options[j].querySelector("input");
+            if (input && input.checked) input.checked = false; // an option that no longer applies is not kept
+          }
+        }
+      } catch (e) {
+        // leave the options as the server rendered them
+      }
+    }
+  }
+
   function refresh() {
     var today = new Date().toISOString().slice(0, 10);
+    filterChoices(today);
     var nodes = form.querySelectorAll("[data-relevant]");
     for (var i = 0; i < nodes.length; i++) {
       var text = nodes[i].getAttribute("data-relevant");
