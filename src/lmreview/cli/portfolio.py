@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from lmreview.cli.common import console, err, print_json, state
+from lmreview.cli.common import console, err, print_json, progress_bar, state
 from lmreview.figures import fmt_number, fmt_quantity, plural
 from lmreview.portfolio import categories, importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
@@ -70,25 +69,9 @@ def import_(
     Example: lmreview portfolio import projects-2016.xlsx --portfolio lm2016
     """
     st = state(ctx)
-    with (
-        Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as progress,
-        st.session() as session,
-    ):
-        task = progress.add_task("import", total=None)
+    with progress_bar("importing") as progress, st.session() as session:
         report = importing.import_file(
-            session,
-            file,
-            portfolio=portfolio,
-            actor=st.settings.actor,
-            dry_run=dry_run,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            session, file, portfolio=portfolio, actor=st.settings.actor, dry_run=dry_run, progress=progress
         )
     print_import_report(report)
 

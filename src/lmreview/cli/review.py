@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lmreview.cli.common import console, err, print_json, state
+from lmreview.cli.common import console, err, print_json, progress_bar, state
 from lmreview.figures import fmt_pct, plural
 from lmreview.files import read_input, read_text
 from lmreview.questionnaire import invitations, respondents, reviews
@@ -70,10 +70,16 @@ def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
 
 def _send(ctx: typer.Context, name: str, reminders: bool, dry_run: Path | None) -> None:
     st = state(ctx)
-    with st.session() as session:
+    with progress_bar("writing" if dry_run else "sending") as progress, st.session() as session:
         review = reviews.get_review(session, name)
         sent = invitations.send_invitations(
-            session, review, st.settings, actor=st.settings.actor, reminders=reminders, dry_run=dry_run
+            session,
+            review,
+            st.settings,
+            actor=st.settings.actor,
+            reminders=reminders,
+            dry_run=dry_run,
+            progress=progress,
         )
     kind = "reminder" if reminders else "invitation"
     for s in sent:

@@ -17,6 +17,7 @@ import re
 import secrets
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -216,14 +217,18 @@ def send_invitations(
     reminders: bool = False,
     dry_run: Path | None = None,
     only: list[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Sent]:
     """Invite everyone with an e-mail who has no invitation yet; or remind those who have not answered."""
     submissions = submissions_by_respondent(session, review)
     titles = dict(session.execute(select(Project.id, Project.title)).all())
     results: list[Sent] = []
     query = select(Respondent).where(Respondent.review_id == review.id).order_by(Respondent.id)
+    everyone = list(session.scalars(query))
     with _Outbox(settings, dry_run) as outbox:
-        for respondent in session.scalars(query):
+        for done, respondent in enumerate(everyone, start=1):
+            if progress is not None:
+                progress(done, len(everyone))
             if only is not None and respondent.id not in only:
                 continue
             status = respondent_status(respondent, submissions.get(respondent.id, []))
