@@ -307,3 +307,12 @@ def test_an_option_left_out_by_a_choice_filter_is_refused(cli: Cli, store: Store
         assert refused.status_code == 422
         assert '"kathmandu" does not apply with the answers given above' in page(refused).get_text()
         assert post(client, link, [("country", "np"), ("city", "kathmandu")], "submit").status_code == 303
+
+
+def test_a_submitted_questionnaire_cannot_then_be_declined(client: TestClient, setup: dict[str, str], cli: Cli) -> None:
+    link = f"/r/{setup['LM.0181']}"
+    assert post(client, link, [("project/project_code", "LM.0181"), ("sustained", "yes")], "submit").status_code == 303
+    response = client.post(f"{link}/decline", data={"csrf_token": token_of(client.get("/login").text), "reason": "x"})
+    assert response.status_code == 409
+    assert "already submitted" in response.text
+    assert (status(cli)["submitted"], status(cli)["declined"]) == (1, 0)

@@ -2,8 +2,9 @@
 
 The response rate of a review counts projects, as the seed reviews do ("23 of 27 projects"): a project has
 answered when at least one submission for it has been submitted (on the web or imported). Respondents are counted
-by their furthest step, so the counts add up to the respondents of the review: declined and bounced first (they
-end the chase), then submitted, draft, opened, invited, and not yet invited.
+by their furthest step, so the counts add up to the respondents of the review: submitted first (an answer counts,
+even from an address that later bounced), then declined and bounced (they end the chase), draft, opened, invited,
+and not yet invited.
 """
 
 from __future__ import annotations
@@ -175,12 +176,12 @@ def submissions_by_respondent(session: Session, review: Review) -> dict[int, lis
 
 
 def respondent_status(respondent: Respondent, submissions: list[Submission]) -> str:
+    if any(s.status == "submitted" for s in submissions):  # an answer counts, whatever happened before
+        return "submitted"
     if respondent.declined_at is not None:
         return "declined"
     if respondent.bounced_at is not None:
         return "bounced"
-    if any(s.status == "submitted" for s in submissions):
-        return "submitted"
     if submissions:
         return "draft"
     invitation = respondent.invitations[-1] if respondent.invitations else None

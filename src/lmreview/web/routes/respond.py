@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lmreview.errors import BadInput, Problem
+from lmreview.errors import BadInput, Conflict, Problem
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire import engine, invitations, submissions
 from lmreview.questionnaire.view import FormView, choose_language
@@ -140,7 +140,9 @@ async def decline(request: Request, token: str) -> Response:
     check_csrf(request, form_data.get("csrf_token"))
     reason = str(form_data.get("reason") or "").strip()[:2000]
     with request.app.state.store.session() as session:
-        _invitation, respondent, _review = invitations.open_link(session, token)
+        _invitation, respondent, review = invitations.open_link(session, token)
+        if submissions.for_respondent(session, review, respondent, create=False).status == "submitted":
+            raise Conflict("this questionnaire was already submitted; write to the review team to withdraw it")
         respondent.declined_at = utcnow()
         audit.record(
             session,
