@@ -4,6 +4,7 @@ a CLI runner bound to it, and the seed documents."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -208,3 +209,41 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from lmreview.store import users
 
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+# A country → city questionnaire: the city options follow the country through a choice_filter.
+CASCADE_FORM = """| survey |
+| | type | name | label | choice_filter |
+| | text | project_code | Project code | |
+| | select_one country | country | Country | |
+| | select_one city | city | City | country=${country} |
+| choices |
+| | list_name | name | label | country |
+| | country | ke | Kenya | |
+| | country | np | Nepal | |
+| | city | nairobi | Nairobi | ke |
+| | city | mombasa | Mombasa | ke |
+| | city | kathmandu | Kathmandu | np |
+| settings |
+| | form_id | version |
+| | cascade | 1 |
+"""
+
+
+def personal_link(cli: Cli, form_text: str, folder: Path, review: str = "r") -> str:
+    """Add the form, a review of the lm2016 portfolio (imported by the caller) with one respondent, invite them
+    with --dry-run, and return the path of their personal link (``/r/TOKEN``) read from the .eml file."""
+    form = folder / f"{review}-form.md"
+    form.write_text(form_text, encoding="utf-8")
+    added = cli("form", "add", str(form))
+    assert added.exit_code == 0, added.stderr
+    name = re.search(r"Added form (\S+):", added.stdout)
+    assert name is not None
+    assert cli("review", "create", review, "--portfolio", "lm2016", "--form", name[1]).exit_code == 0
+    run = cli("respondents", "add", "Ana", "--review", review, "--email", "a@example.org", "--project", "LM.0181")
+    assert run.exit_code == 0, run.stderr
+    outbox = folder / f"{review}-outbox"
+    assert cli("review", "invite", review, "--dry-run", str(outbox)).exit_code == 0
+    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", next(outbox.glob("*.eml")).read_bytes())
+    assert token is not None
+    return f"/r/{token[1].decode()}"

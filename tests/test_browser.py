@@ -15,7 +15,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store, open_store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import CHROMIUM, SAMPLES, Cli, Mailbox
+from tests.conftest import CASCADE_FORM, CHROMIUM, SAMPLES, Cli, Mailbox, personal_link
 from tests.conftest import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
@@ -211,47 +211,16 @@ def test_a_review_from_template_to_a_submitted_questionnaire(
     expect(manager.locator("#rate").locator("xpath=..")).to_contain_text("1 of 14 projects")
 
 
-CASCADE_FORM = """| survey |
-| | type | name | label | choice_filter |
-| | text | project_code | Project code | |
-| | select_one country | country | Country | |
-| | select_one city | city | City | country=${country} |
-| choices |
-| | list_name | name | label | country |
-| | country | ke | Kenya | |
-| | country | np | Nepal | |
-| | city | nairobi | Nairobi | ke |
-| | city | mombasa | Mombasa | ke |
-| | city | kathmandu | Kathmandu | np |
-| settings |
-| | form_id | version |
-| | cascade | 1 |
-"""
-
-
 def test_a_choice_filter_follows_the_answer_live(
     review_server: str, browser: object, smtp_server: Mailbox, tmp_path: Path
 ) -> None:
-    import re
 
     from playwright.sync_api import Browser, expect
 
     assert isinstance(browser, Browser)
-    db = review_server_db(review_server)
-    form = tmp_path / "cascade.md"
-    form.write_text(CASCADE_FORM, encoding="utf-8")
-    cli = Cli(db)
-    assert cli("form", "add", str(form)).exit_code == 0
-    assert cli("review", "create", "c", "--portfolio", "lm2016", "--form", "cascade").exit_code == 0
-    assert (
-        cli("respondents", "add", "Ana", "--review", "c", "--email", "a@example.org", "--project", "LM.0181").exit_code
-        == 0
-    )
-    assert cli("review", "invite", "c", "--dry-run", str(tmp_path / "out")).exit_code == 0
-    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", next((tmp_path / "out").glob("*.eml")).read_bytes())
-    assert token is not None
+    link = personal_link(Cli(review_server_db(review_server)), CASCADE_FORM, tmp_path, review="c")
     page = browser.new_context().new_page()
-    page.goto(f"{review_server}/r/{token[1].decode()}")
+    page.goto(f"{review_server}{link}")
     expect(page.get_by_role("radio", name="Nairobi")).to_be_hidden()
     page.get_by_role("radio", name="Kenya").check()
     expect(page.get_by_role("radio", name="Nairobi")).to_be_visible()

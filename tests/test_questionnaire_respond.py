@@ -20,7 +20,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import SAMPLES, TEMPLATES, Cli
+from tests.conftest import CASCADE_FORM, SAMPLES, TEMPLATES, Cli, personal_link
 
 PASSWORD = "correct-horse"
 
@@ -264,20 +264,8 @@ DEFAULTS_FORM = """| survey |
 
 
 def test_defaults_fill_a_new_questionnaire_and_each_new_repeat(cli: Cli, store: Store, tmp_path: Path) -> None:
-    form = tmp_path / "defaults.md"
-    form.write_text(DEFAULTS_FORM, encoding="utf-8")
     assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
-    assert cli("form", "add", str(form)).exit_code == 0
-    assert cli("review", "create", "d", "--portfolio", "lm2016", "--form", "defaults").exit_code == 0
-    assert (
-        cli("respondents", "add", "Ana", "--review", "d", "--email", "a@example.org", "--project", "LM.0181").exit_code
-        == 0
-    )
-    assert cli("review", "invite", "d", "--dry-run", str(tmp_path / "out")).exit_code == 0
-    eml = next((tmp_path / "out").glob("*.eml")).read_bytes()
-    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", eml)
-    assert token is not None
-    link = f"/r/{token[1].decode()}"
+    link = personal_link(cli, DEFAULTS_FORM, tmp_path, review="d")
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
         soup = page(client.get(link))
         assert soup.find("input", {"name": "ongoing", "value": "yes"}).has_attr("checked")  # type: ignore[union-attr]
@@ -287,21 +275,8 @@ def test_defaults_fill_a_new_questionnaire_and_each_new_repeat(cli: Cli, store: 
 
 
 def test_an_option_left_out_by_a_choice_filter_is_refused(cli: Cli, store: Store, tmp_path: Path) -> None:
-    from tests.test_browser import CASCADE_FORM
-
-    form = tmp_path / "cascade.md"
-    form.write_text(CASCADE_FORM, encoding="utf-8")
     assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
-    assert cli("form", "add", str(form)).exit_code == 0
-    assert cli("review", "create", "c", "--portfolio", "lm2016", "--form", "cascade").exit_code == 0
-    assert (
-        cli("respondents", "add", "Ana", "--review", "c", "--email", "a@example.org", "--project", "LM.0181").exit_code
-        == 0
-    )
-    assert cli("review", "invite", "c", "--dry-run", str(tmp_path / "out")).exit_code == 0
-    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", next((tmp_path / "out").glob("*.eml")).read_bytes())
-    assert token is not None
-    link = f"/r/{token[1].decode()}"
+    link = personal_link(cli, CASCADE_FORM, tmp_path, review="c")
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
         refused = post(client, link, [("country", "ke"), ("city", "kathmandu")], "submit")
         assert refused.status_code == 422
