@@ -23,6 +23,9 @@ class User(Timestamped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised by logout, a password change, deactivation and a role change: a session cookie carries the version it
+    # was issued at and is refused once the account's version has moved on.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(Base):
