@@ -246,8 +246,8 @@ def render_brief_docx(brief: Brief) -> bytes:
     doc.styles["Normal"].font.size = Pt(10)
     doc.add_heading(brief.title.upper(), level=0)
     intro = doc.add_paragraph().add_run(
-        "This evaluation brief presents a summary of the key findings, conclusions and recommendations, as identified "
-        "by the evaluator(s), for use by key stakeholders. More details can be found in the full report."
+        "This brief sums up the main findings, conclusions and recommendations of the evaluation for the people who "
+        "will act on them; the full report gives the details."
     )
     intro.italic = True
     table = doc.add_table(rows=0, cols=2)
