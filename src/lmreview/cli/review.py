@@ -84,10 +84,25 @@ def _send(ctx: typer.Context, name: str, reminders: bool, dry_run: Path | None) 
     kind = "reminder" if reminders else "invitation"
     for s in sent:
         line = f"  {s.outcome}: {s.kind} to {s.respondent} <{s.email}>" + (f" ({s.detail})" if s.detail else "")
-        (err if s.outcome == "bounced" else console).print(line, markup=False, soft_wrap=True)
+        (err if s.outcome in ("bounced", "failed") else console).print(line, markup=False, soft_wrap=True)
     verb = "Wrote" if dry_run else "Sent"
-    done = sum(1 for s in sent if s.outcome != "bounced")
+    done = sum(1 for s in sent if s.outcome in ("sent", "written"))
     console.print(f"{verb} {plural(done, kind)}" + (f" to {dry_run}" if dry_run else "") + ".")
+    failed = sum(1 for s in sent if s.outcome == "failed")
+    if failed:
+        retry = (
+            "the next reminders include them"
+            if reminders
+            else f"`lmreview review invite {name}` again sends only what is still missing"
+        )
+        err.print(
+            f"{plural(failed, kind)} could not be sent ({'it was' if failed == 1 else 'they were'} not recorded); "
+            + retry
+            + ".",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
 
 
 @review_app.command("invite")

@@ -58,7 +58,7 @@ def password(
     new = _password(password_stdin)
     with st.session() as session:
         users.set_password(session, name, new, actor=st.settings.actor)
-    console.print(f"Changed the password of {name}.")
+    console.print(f"Changed the password of {name}; their web sessions have ended.")
 
 
 @app.command("list")

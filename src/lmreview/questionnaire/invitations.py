@@ -6,6 +6,11 @@ old token cannot be recovered from its hash. Reminders go only to respondents wh
 bounced.
 
 Mail goes over SMTP (``LMREVIEW_SMTP_*``) or, with ``dry_run``, into ``.eml`` files a person can open and check.
+
+A batch is checked whole before anything goes out: every name and address must make a well-formed header (a bad one
+refuses the batch, nothing is sent). Each message is then sent to exactly the one stored address (never to what a
+header says) and its invitation committed as soon as the server has accepted it, so a failure half way leaves the
+links already sent recorded and working, and a second run sends only the rest.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 from string import Template
 
@@ -30,6 +36,7 @@ from sqlalchemy.orm import Session
 from lmreview.errors import BadInput, Forbidden, LmreviewError, Problem
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Invitation, Respondent, Review
+from lmreview.questionnaire.respondents import email_problem, name_problem
 from lmreview.questionnaire.reviews import respondent_status, submissions_by_respondent
 from lmreview.settings import Settings
 from lmreview.store import audit
@@ -70,24 +77,36 @@ class Sent:
     respondent: str
     email: str
     kind: str  # invitation | reminder
-    outcome: str  # sent | written | bounced
+    outcome: str  # sent | written | bounced (refused for good) | failed (not sent, not recorded: run again)
     detail: str = ""
+
+
+@dataclass
+class _Outgoing:
+    """A message built and checked, waiting for its turn; its invitation is stored only once it has gone out."""
+
+    respondent: Respondent
+    token: str
+    expires_at: dt.datetime
+    message: EmailMessage
+    stem: str
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_link(session: Session, respondent: Respondent, days: int) -> tuple[Invitation, str]:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    invitation = Invitation(
-        respondent_id=respondent.id,
-        token_hash=token_hash(token),
-        expires_at=utcnow() + dt.timedelta(days=days),
-    )
-    respondent.invitations.append(invitation)
-    session.flush()
-    return invitation, token
+def sender(settings: Settings) -> Address:
+    """``LMREVIEW_MAIL_FROM`` as one address (``Name <address>`` or a plain address)."""
+    found = getaddresses([settings.mail_from])
+    if len(found) == 1 and "@" in found[0][1] and settings.mail_from.isprintable():
+        name, addr = found[0]
+        with contextlib.suppress(ValueError):  # the email package's header defects are ValueErrors
+            address = Address(display_name=name, addr_spec=addr)
+            if address.addr_spec == addr:
+                return address
+    message = f'"{settings.mail_from}" is not one e-mail address, e.g. "Review team <review@example.org>"'
+    raise BadInput([Problem("LMREVIEW_MAIL_FROM", 0, "-", message)])
 
 
 def check_template(text: str, what: str) -> str:
@@ -111,6 +130,7 @@ def link_for(settings: Settings, token: str) -> str:
 
 def _message(
     settings: Settings,
+    sender: Address,
     review: Review,
     respondent: Respondent,
     title: str | None,
@@ -134,8 +154,8 @@ def _message(
     )
     message = EmailMessage()
     message["Subject"] = " ".join(Template(subject).safe_substitute(values).split())
-    message["From"] = settings.mail_from
-    message["To"] = f"{respondent.name} <{respondent.email}>"
+    message["From"] = sender
+    message["To"] = Address(display_name=respondent.name, addr_spec=respondent.email or "")
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="lmreview")
     message.set_content(Template(body).safe_substitute(values))
@@ -193,7 +213,9 @@ class _Outbox:
             ) from None
         return smtp
 
-    def send(self, message: EmailMessage, stem: str) -> tuple[str, str]:
+    def send(self, message: EmailMessage, stem: str, to: str) -> tuple[str, str]:
+        """Send ``message`` to the one address ``to`` (whatever its headers say): sent, written, bounced (the
+        server refused the address for good, 5xx) or failed (anything else, including a temporary refusal)."""
         if self.folder is not None:
             path = self.folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', stem)}.eml"
             path.write_bytes(bytes(message))
@@ -201,11 +223,27 @@ class _Outbox:
         if self.smtp is None:
             self.smtp = self._connect()
         try:
-            self.smtp.send_message(message)
+            self.smtp.send_message(message, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (0, b""))
-            return "bounced", f"{code} {text.decode(errors='replace')}"
+            return ("bounced" if 500 <= code < 600 else "failed"), f"{code} {text.decode(errors='replace')}"
+        except smtplib.SMTPResponseException as exc:  # smtplib has reset the transaction (or closed on a 421)
+            error = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            if self.smtp.sock is None:
+                self.smtp = None
+            return "failed", f"{exc.smtp_code} {error}"
+        except (OSError, smtplib.SMTPException) as exc:
+            self._reset()
+            return "failed", str(exc) or type(exc).__name__
         return "sent", ""
+
+    def _reset(self) -> None:
+        """After an error the connection may be in any state: the next message opens a new one."""
+        if self.smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.smtp.rset()
+                self.smtp.quit()
+            self.smtp = None
 
 
 def send_invitations(
@@ -219,62 +257,117 @@ def send_invitations(
     only: list[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Sent]:
-    """Invite everyone with an e-mail who has no invitation yet; or remind those who have not answered."""
+    """Invite everyone with an e-mail who has no invitation yet; or remind those who have not answered.
+
+    Every message is built and checked first (a bad name or address refuses the batch: BadInput, nothing sent);
+    then each invitation is committed as its message goes out. A message that fails is reported as ``failed`` and
+    not recorded, so the next run sends it again."""
+    outgoing = _prepare(session, review, settings, reminders=reminders, only=only)
+    kind = "reminder" if reminders else "invitation"
+    results: list[Sent] = []
+    try:
+        with _Outbox(settings, dry_run) as outbox:
+            unreachable = ""
+            for done, item in enumerate(outgoing, start=1):
+                respondent, email = item.respondent, item.respondent.email or ""
+                try:
+                    outcome, detail = (
+                        ("failed", unreachable) if unreachable else outbox.send(item.message, item.stem, email)
+                    )
+                except LmreviewError as exc:  # the server cannot be reached (again): the rest waits for another run
+                    if not results:
+                        raise
+                    unreachable = exc.message
+                    outcome, detail = "failed", unreachable
+                if outcome in ("sent", "written"):
+                    _record(session, item, reminders)
+                elif outcome == "bounced":
+                    respondent.bounced_at = utcnow()
+                results.append(Sent(respondent.name, email, kind, outcome, detail))
+                session.commit()  # what went out stays recorded whatever happens to the next message
+                if progress is not None:
+                    progress(done, len(outgoing))
+    finally:
+        if results:
+            counts = {o: sum(1 for r in results if r.outcome == o) for o in ("sent", "written", "bounced", "failed")}
+            audit.record(
+                session,
+                actor=actor,
+                action="update",
+                entity="review",
+                entity_id=review.id,
+                after={
+                    "sent": len(results) - counts["failed"],
+                    "failed": counts["failed"],
+                    "kind": "reminders" if reminders else "invitations",
+                    "dry_run": dry_run is not None,
+                },
+                summary=f"{'reminded' if reminders else 'invited'} {len(results) - counts['failed']} respondents"
+                + (f"; {counts['failed']} failed" if counts["failed"] else ""),
+            )
+            session.commit()
+    return results
+
+
+def _prepare(
+    session: Session, review: Review, settings: Settings, *, reminders: bool, only: list[int] | None
+) -> list[_Outgoing]:
+    """The messages of a batch, every one checked; BadInput listing every respondent who cannot be mailed."""
     submissions = submissions_by_respondent(session, review)
     titles = dict(session.execute(select(Project.id, Project.title)).all())
-    results: list[Sent] = []
     query = select(Respondent).where(Respondent.review_id == review.id).order_by(Respondent.id)
-    everyone = list(session.scalars(query))
-    with _Outbox(settings, dry_run) as outbox:
-        for done, respondent in enumerate(everyone, start=1):
-            if progress is not None:
-                progress(done, len(everyone))
-            if only is not None and respondent.id not in only:
-                continue
-            status = respondent_status(respondent, submissions.get(respondent.id, []))
-            if not respondent.email:
-                continue
-            wanted = status in ("invited", "opened", "draft") if reminders else status == "not_invited"
-            if not wanted:
-                continue
-            invitation, token = new_link(session, respondent, settings.invitation_days)
-            message = _message(
-                settings,
-                review,
-                respondent,
-                titles.get(respondent.project_id) if respondent.project_id else None,
-                token,
-                invitation.expires_at,
-                reminders,
-            )
-            kind = "reminder" if reminders else "invitation"
-            stem = f"{respondent.project_code or 'none'}-{respondent.id}-{kind}-{len(respondent.invitations)}"
-            outcome, detail = outbox.send(message, stem)
-            now = utcnow()
-            if outcome == "bounced":
-                respondent.bounced_at = now
-            else:
-                invitation.sent_at = now
-                if reminders:
-                    invitation.reminders = len(respondent.invitations) - 1
-                    invitation.last_reminder_at = now
-            results.append(Sent(respondent.name, respondent.email, kind, outcome, detail))
-            session.flush()
-    if results:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity="review",
-            entity_id=review.id,
-            after={
-                "sent": len(results),
-                "kind": "reminders" if reminders else "invitations",
-                "dry_run": dry_run is not None,
-            },
-            summary=f"{'reminded' if reminders else 'invited'} {len(results)} respondents",
-        )
-    return results
+    kind = "reminder" if reminders else "invitation"
+    from_ = sender(settings)
+    problems: list[Problem] = []
+    outgoing: list[_Outgoing] = []
+    for respondent in session.scalars(query):
+        if only is not None and respondent.id not in only:
+            continue
+        if not respondent.email:
+            continue
+        status = respondent_status(respondent, submissions.get(respondent.id, []))
+        wanted = status in ("invited", "opened", "draft") if reminders else status == "not_invited"
+        if not wanted:
+            continue
+        found = [("name", name_problem(respondent.name)), ("email", email_problem(respondent.email))]
+        errors = [(column, problem) for column, problem in found if problem]
+        for column, problem in errors:
+            fix = "correct it in the roster and import the roster again"
+            problems.append(Problem(f"respondent {respondent.id}", 0, column, f"{problem}; {fix}"))
+        if errors:
+            continue
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        expires = utcnow() + dt.timedelta(days=settings.invitation_days)
+        title = titles.get(respondent.project_id) if respondent.project_id else None
+        try:
+            message = _message(settings, from_, review, respondent, title, token, expires, reminders)
+            bytes(message)  # the headers are checked when the message is written out
+        except (ValueError, TypeError) as exc:
+            problems.append(Problem(f"respondent {respondent.id}", 0, "-", f"the message cannot be built ({exc})"))
+            continue
+        number = len(respondent.invitations) + 1
+        stem = f"{respondent.project_code or 'none'}-{respondent.id}-{kind}-{number}"
+        outgoing.append(_Outgoing(respondent, token, expires, message, stem))
+    if problems:
+        who = len({p.file for p in problems})
+        raise BadInput(problems, f"{who} respondent{'s' if who != 1 else ''} cannot be mailed; nothing was sent")
+    return outgoing
+
+
+def _record(session: Session, item: _Outgoing, reminders: bool) -> None:
+    """The invitation of a message that went out."""
+    now = utcnow()
+    invitation = Invitation(
+        respondent_id=item.respondent.id,
+        token_hash=token_hash(item.token),
+        expires_at=item.expires_at,
+        sent_at=now,
+    )
+    item.respondent.invitations.append(invitation)
+    if reminders:
+        invitation.reminders = len(item.respondent.invitations) - 1
+        invitation.last_reminder_at = now
+    session.flush()
 
 
 def open_link(session: Session, token: str) -> tuple[Invitation, Respondent, Review]:

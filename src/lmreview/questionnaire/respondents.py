@@ -3,12 +3,18 @@
 
 A respondent is matched on re-import by e-mail and project code (or name and project code when there is no
 e-mail), so a corrected roster updates people instead of duplicating them.
+
+Names and e-mail addresses end up in the headers of invitations, so they are checked where they come in: a name is
+one line without ``<>,;"`` or control characters (a name such as ``Mallory <m@evil.example>, Ana`` could otherwise
+add a recipient), an e-mail is one plain address.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +28,10 @@ from lmreview.tables import normalise_header, read_table
 
 COLUMNS = ("project_code", "name", "email", "role", "office", "language")
 ALIASES = {"code": "project_code", "project": "project_code", "e_mail": "email", "mail": "email", "lang": "language"}
-EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+EMAIL = re.compile(r"^[^@\s<>,;\"()\[\]\\]+@[^@\s<>,;\"()\[\]\\]+\.[^@\s<>,;\"()\[\]\\]+$")
+NAME_FORBIDDEN = '<>,;"'
+LINE_BREAKS = ("Zl", "Zp")  # besides CR and LF: the Unicode line and paragraph separators
+CONTROLS = ("Cc", "Cs")
 LIMITS = {"name": 200, "email": 254, "role": 120, "office": 200, "language": 80, "project_code": 80}
 
 
@@ -129,13 +138,45 @@ def import_roster(session: Session, review: Review, data: bytes, filename: str, 
     return report
 
 
+def shown(text: str) -> str:
+    """``text`` with its invisible characters written out (``\\n``, ``\\x00``), for a message about it."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a respondent's name (it goes into the To header of their invitation), or None."""
+    if any(ch in "\r\n" or unicodedata.category(ch) in LINE_BREAKS for ch in name):
+        return f'"{shown(name)}" is not one line: a name cannot hold a line break'
+    if any(unicodedata.category(ch) in CONTROLS for ch in name):
+        return f'"{shown(name)}" holds a control character'
+    if any(ch in NAME_FORBIDDEN for ch in name):
+        return f'"{name}": a name cannot hold any of {" ".join(NAME_FORBIDDEN)} (it goes into the header of e-mails)'
+    return None
+
+
+def email_problem(email: str) -> str | None:
+    """Why ``email`` is not one plain e-mail address, or None."""
+    if not EMAIL.match(email):
+        return f'"{shown(email)}" is not an e-mail address'
+    try:
+        parsed = Address(addr_spec=email)
+    except ValueError:  # the email package's header defects are ValueErrors too
+        return f'"{shown(email)}" is not an e-mail address'
+    if parsed.addr_spec != email:
+        return f'"{shown(email)}" is not an e-mail address'
+    return None
+
+
 def _check(values: dict[str, str | None], projects: dict[str, Project], review: Review) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
-    if not values.get("name"):
+    name = values.get("name")
+    if not name:
         errors.append(("name", "the name is empty"))
+    elif problem := name_problem(name):
+        errors.append(("name", problem))
     email = values.get("email")
-    if email and not EMAIL.match(email):
-        errors.append(("email", f'"{email}" is not an e-mail address'))
+    if email and (problem := email_problem(email)):
+        errors.append(("email", problem))
     code = values.get("project_code")
     if code and review.portfolio_id is not None and code.casefold() not in projects:
         errors.append(("project_code", f'"{code}" is not a project of the review\'s portfolio'))

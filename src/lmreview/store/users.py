@@ -3,6 +3,10 @@
 * viewer: reads everything.
 * reviewer: also imports files and records revisions (later: codes, rates, writes).
 * admin: also manages users and deletes records.
+
+A web session is good only while the account's ``session_version`` is the one it was issued at: logging out, a new
+password, switching the account off and a new role raise the version, so every cookie issued before stops working
+(a copied cookie included), not only the one in the browser that logged out.
 """
 
 from __future__ import annotations
@@ -60,18 +64,34 @@ def add_user(session: Session, name: str, role: str, password: str, *, actor: st
     return user
 
 
-def set_password(session: Session, name: str, password: str, *, actor: str) -> None:
+def end_sessions(user: User) -> None:
+    """Every session issued to ``user`` so far stops working."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def log_out(session: Session, user_id: int) -> None:
+    """Logging out ends every session of the user, including copies of the cookie."""
+    user = session.get(User, user_id)
+    if user is not None:
+        end_sessions(user)
+
+
+def set_password(session: Session, name: str, password: str, *, actor: str) -> User:
+    """A new password; the sessions opened with the old one end."""
     if len(password) < MIN_PASSWORD:
         raise BadInput([Problem("password", 0, "-", f"a password has at least {MIN_PASSWORD} characters")])
     user = get_user(session, name)
     user.password_hash = _hasher.hash(password)
+    end_sessions(user)
     audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, summary="password changed")
+    return user
 
 
 def update_user(
     session: Session, name: str, *, actor: str, role: str | None = None, active: bool | None = None
 ) -> User:
-    """Change a user's role or switch the account off (or on); the last active admin cannot be removed."""
+    """Change a user's role or switch the account off (or on); the last active admin cannot be removed. Either
+    change ends the user's sessions, so the new role applies from their next login."""
     user = get_user(session, name)
     if role is not None and role not in ROLES:
         raise BadInput([Problem("role", 0, "-", f'"{role}" is not a role; use {", ".join(ROLES)}')])
@@ -85,6 +105,7 @@ def update_user(
     user.role, user.active = new_role, new_active
     after = _user_json(user)
     if after != before:
+        end_sessions(user)
         changes = ", ".join(f"{k} {before[k]} → {after[k]}" for k in after if after[k] != before[k])
         audit.record(
             session,

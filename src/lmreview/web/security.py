@@ -1,4 +1,8 @@
-"""Sessions, the current user, roles and CSRF tokens."""
+"""Sessions, the current user, roles and CSRF tokens.
+
+The session cookie is signed (Starlette's SessionMiddleware) and carries the user's id and the ``session_version``
+of the account when it was issued; a cookie whose version is no longer the account's is refused, so logging out,
+a new password, a new role or a switched-off account end every copy of it (see ``store/users.py``)."""
 
 from __future__ import annotations
 
@@ -49,15 +53,31 @@ def check_csrf(request: Request, submitted: object) -> None:
         raise Forbidden("the form has expired or did not come from lmreview; reload the page and try again")
 
 
+def start_session(request: Request, user: User) -> None:
+    """A fresh session for ``user`` (a new CSRF token too), valid until their session version moves on."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["session_version"] = user.session_version or 0
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def current_user(request: Request) -> User | None:
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
+    """The logged-in user, or None when the session has none, or one the account has since ended."""
+    user_id = _int(request.session.get("user_id"))
+    version = _int(request.session.get("session_version"))
+    if user_id is None:
         return None
     store: Store = request.app.state.store
     with store.session() as session:
         user = session.scalar(select(User).where(User.id == user_id, User.active.is_(True)))
-        if user is not None:
-            session.expunge(user)
+        if user is None or version is None or (user.session_version or 0) != version:
+            request.session.pop("user_id", None)
+            request.session.pop("session_version", None)
+            return None
+        session.expunge(user)
         return user
 
 

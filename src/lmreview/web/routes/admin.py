@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lmreview.store import users
 from lmreview.store.models import ROLES
 from lmreview.web.app import flash, render
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require, start_session
 
 router = APIRouter()
 
@@ -54,4 +54,22 @@ def update_user(
         changed = users.update_user(session, name, actor=user.name, role=role, active=bool(active))
         summary = f"{changed.name}: {changed.role}, {'active' if changed.active else 'inactive'}."
     flash(request, summary)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{name}/password")
+def set_password(
+    request: Request,
+    name: str,
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """A new password for a user: their sessions end (an admin setting their own keeps this browser's)."""
+    user = require(request, "admin")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        changed = users.set_password(session, name, password, actor=user.name)
+    if changed.id == user.id:
+        start_session(request, changed)
+    flash(request, f"Changed the password of {changed.name}; their sessions have ended.")
     return RedirectResponse("/admin/users", status_code=303)

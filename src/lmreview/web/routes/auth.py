@@ -1,4 +1,4 @@
-"""Logging in and out."""
+"""Logging in and out, and changing one's own password."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lmreview.store.users import authenticate
-from lmreview.web.app import render
-from lmreview.web.security import LoginThrottle, check_csrf
+from lmreview.errors import BadInput, Problem
+from lmreview.store import users
+from lmreview.web.app import flash, render
+from lmreview.web.security import LoginThrottle, check_csrf, current_user, require, start_session
 
 router = APIRouter()
 
@@ -49,9 +50,8 @@ def login(
             name=name,
         )
     with request.app.state.store.session() as session:
-        user = authenticate(session, name.strip(), password)
-        user_id = user.id if user else None
-    if user_id is None:
+        user = users.authenticate(session, name.strip(), password)
+    if user is None:
         throttle.failed(name.strip(), time.monotonic())
         return render(
             request,
@@ -62,13 +62,53 @@ def login(
             name=name,
         )
     throttle.succeeded(name.strip())
-    request.session.clear()
-    request.session["user_id"] = user_id
+    start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Ends every session of the user (a copied cookie too), not only this browser's."""
     check_csrf(request, csrf_token)
+    user = current_user(request)
+    if user is not None:
+        with request.app.state.store.session() as session:
+            users.log_out(session, user.id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(request: Request) -> Response:
+    user = require(request)
+    return render(request, "auth/password.html", user=user, error=None)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+    again: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """A new password ends the user's other sessions; this browser stays logged in with a fresh one."""
+    user = require(request)
+    check_csrf(request, csrf_token)
+    if new != again:
+        raise BadInput([Problem("password", 0, "-", "the two new passwords differ")])
+    throttle: LoginThrottle = request.app.state.login_throttle
+    if throttle.wait(user.name, time.monotonic()):
+        return render(
+            request, "auth/password.html", status_code=429, user=user, error="Too many wrong passwords: try later."
+        )
+    with request.app.state.store.session() as session:
+        if users.authenticate(session, user.name, current) is None:
+            throttle.failed(user.name, time.monotonic())
+            return render(
+                request, "auth/password.html", status_code=403, user=user, error="The current password is wrong."
+            )
+        changed = users.set_password(session, user.name, new, actor=user.name)
+    start_session(request, changed)
+    flash(request, "Changed your password; your other sessions have ended.")
+    return RedirectResponse("/", status_code=303)

@@ -226,10 +226,17 @@ def invite(
         )
     done = [s for s in sent if s.outcome == "sent"]
     bounced = [s for s in sent if s.outcome == "bounced"]
+    failed = [s for s in sent if s.outcome == "failed"]
     word = "reminders" if kind == "reminders" else "invitations"
     flash(
         request, f"Sent {len(done)} {word}" + (f"; {len(bounced)} refused by the mail server" if bounced else "") + "."
     )
+    for s in failed:
+        flash(
+            request,
+            f"Not sent to {s.respondent} <{s.email}> ({s.detail}); not recorded, so a new try sends it.",
+            "warn",
+        )
     return RedirectResponse(f"/reviews/{name}", status_code=303)
 
 
