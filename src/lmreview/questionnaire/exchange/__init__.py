@@ -30,7 +30,7 @@ from lmreview.questionnaire.exchange.layout import (
     review_state,
     sheet_name,
 )
-from lmreview.questionnaire.exchange.reading import read_responses
+from lmreview.questionnaire.exchange.reading import NoQuestionColumns, question_columns, read_responses
 from lmreview.questionnaire.exchange.writing import write_responses
 
 __all__ = [
@@ -40,6 +40,8 @@ __all__ = [
     "VALIDATION_STATUS",
     "ExportRow",
     "ImportedSubmission",
+    "NoQuestionColumns",
+    "question_columns",
     "read_responses",
     "review_state",
     "sheet_name",

@@ -8,6 +8,7 @@ import zipfile
 from dataclasses import dataclass
 
 from lmreview.errors import BadInput, Problem
+from lmreview.questionnaire.exchange.layout import unescape_formula
 from lmreview.tables import MAX_RATIO, MAX_UNCOMPRESSED, Table, read_sheets, read_table, read_workbook
 
 MAX_MEMBERS = 1000
@@ -42,7 +43,7 @@ def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
 def sheets_of(data: bytes, filename: str) -> tuple[str, list[Sheet]]:
     """The tables of the file: ("xlsx", sheets) for a workbook, ("zip", CSV members) or ("csv", [the table])."""
     if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip starts with a member or, empty, its end
-        return "csv", [Sheet(filename, filename, read_table(data, filename))]
+        return "csv", [Sheet(filename, filename, _csv_table(data, filename))]
     sheets = []
     with open_zip(data, filename) as archive:
         if "[Content_Types].xml" in archive.namelist():
@@ -63,10 +64,18 @@ def sheets_of(data: bytes, filename: str) -> tuple[str, list[Sheet]]:
                     content = member.read(MAX_UNCOMPRESSED + 1)
             except Exception as exc:  # zlib, CRC and truncation errors all mean a damaged member
                 raise BadInput([Problem(filename, 0, "-", f"{name} cannot be read ({type(exc).__name__})")]) from None
-            sheets.append(Sheet(name, f"{filename}:{name}", read_table(content, f"{filename}:{name}")))
+            sheets.append(Sheet(name, f"{filename}:{name}", _csv_table(content, f"{filename}:{name}")))
     if not sheets:
         raise BadInput([Problem(filename, 0, "-", "this zip file holds no CSV table")])
     return "zip", sheets
+
+
+def _csv_table(data: bytes, filename: str) -> Table:
+    """A CSV table, its cells without the quote lmreview's export puts before a would-be formula."""
+    table = read_table(data, filename)
+    for _, cells in table.rows:
+        cells[:] = [unescape_formula(cell) for cell in cells]
+    return table
 
 
 def detect(header: list[str]) -> str | None:

@@ -158,3 +158,23 @@ def timestamp(text: str) -> dt.datetime | None:
 
 def norm(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+# --- CSV cells that a spreadsheet would run ---------------------------------------------------------------------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(text: str) -> str:
+    """A CSV cell Excel or LibreOffice will not run as a formula (OWASP "CSV injection"): ``'`` before a cell that
+    starts with ``= + - @``, a tab or a carriage return, also after leading quotes, so that :func:`unescape_formula`
+    gives every cell back. A plain number (``-5``, ``+3.5``, ``1e-3``) runs nothing and stays as it is, so numeric
+    answers remain numbers in the spreadsheet."""
+    if text.lstrip("'").startswith(FORMULA_START) and not _DECIMAL.match(text):
+        return "'" + text
+    return text
+
+
+def unescape_formula(text: str) -> str:
+    """The cell :func:`escape_formula` was given."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START) else text

@@ -57,11 +57,24 @@ class _Record:
     links: dict[str, str] = field(default_factory=dict)
 
 
+ENCRYPTED = "missing encrypted form data"  # ODK Central's Status of a submission it could not decrypt
+
+
+class NoQuestionColumns(BadInput):
+    """No column of the export names a question of the form: the export of another form, most likely."""
+
+    def __init__(self, problem: Problem, headers: list[str]) -> None:
+        super().__init__([problem], "1 error; nothing was written")
+        self.headers = headers  # the export's columns that are neither questions nor the tool's own
+
+
 class _Reader:
     def __init__(self, definition: FormDefinition, filename: str) -> None:
         self.definition = definition
         self.filename = filename
         self.problems: list[Problem] = []
+        self.matched = 0  # columns, over every table, that name a question (not a note)
+        self.unknown: list[str] = []  # the root table's columns that name nothing
         fields = [q for q in definition.walk() if q.type not in ("group", "repeat")]
         counts = Counter(q.name for q in fields)
         self.unique = {q.name: q for q in fields if counts[q.name] == 1}
@@ -127,9 +140,16 @@ class _Reader:
             if column.kind == "inner":
                 message = f"this column belongs to the repeat {column.rel}{_NO_REPEATS}"
                 self.error(sheet.file, sheet.table.header_row, column.header, message, "warning")
-        for header in unknown:
-            message = f"unknown column {header}: no question of the form {self.definition.form_id} has this name"
-            self.error(sheet.file, sheet.table.header_row, header, message + "; its values are not imported", "warning")
+        self.matched += sum(1 for c in columns if c.kind in ("value", "option", "inner"))
+        if scope.question is None:
+            self.unknown = unknown
+        form, row = self.definition.form_id, sheet.table.header_row
+        if len(unknown) == 1:
+            message = f"unknown column {unknown[0]}: no question of the form {form} has this name"
+            self.error(sheet.file, row, unknown[0], message + "; its values are not imported", "warning")
+        elif unknown:
+            message = f"{len(unknown)} columns match no question of the form {form}: {', '.join(unknown)}"
+            self.error(sheet.file, row, "-", message + "; their values are not imported", "warning")
         return columns
 
     def record(self, sheet: Sheet, columns: list[_Column], number: int, cells: list[str]) -> _Record:
@@ -207,8 +227,12 @@ class _Reader:
         submissions: list[ImportedSubmission] = []
         seen: dict[str, int] = {}
         keyed: dict[str, dict[str, _Record]] = {"": {}}
+        encrypted = 0
         for number, cells in root.table.rows:
             record = self.record(root, columns, number, cells)
+            if source == "odk" and record.meta.get("Status") == ENCRYPTED:
+                encrypted += 1
+                continue
             instance_id, id_column = self.instance_id(record, source, code)
             keyed[""].setdefault(record.links.get("_index") or record.meta.get("KEY") or instance_id, record)
             if not instance_id:
@@ -226,18 +250,59 @@ class _Reader:
             submissions.append(
                 ImportedSubmission(instance_id, record.data, record.meta, source, number, submitted_at, version)
             )
-        used = self.read_repeats(others, source, keyed)
+        if encrypted:
+            verb = "row has" if encrypted == 1 else "rows have"
+            message = f"{encrypted} {verb} {ENCRYPTED} and {'was' if encrypted == 1 else 'were'} skipped"
+            self.error(root.file, 0, "Status", message, "warning")
+        used, missing = self.read_repeats(others, source, keyed)
+        missing = missing if container in ("csv", "zip") else []  # Kobo's XLSX has no sheet for a repeat never filled
         for sheet in (s for s in others if s not in used):
             self.error(sheet.file, 0, "-", "this table matches no repeat of the form; it is not imported", "warning")
+        if self.matched == 0:
+            raise NoQuestionColumns(self.no_match(root, source, missing), self.unknown)
+        if missing:
+            self.error(self.filename, 0, "-", self.missing_repeats(container, source, missing), "warning")
         return submissions
 
-    def read_repeats(self, sheets: list[Sheet], source: str, keyed: dict[str, dict[str, _Record]]) -> list[Sheet]:
-        """Attach each repeat table's rows to their parent record (the root's or an enclosing repeat's)."""
+    def no_match(self, root: Sheet, source: str, missing: list[Question]) -> Problem:
+        """Why nothing can be imported: the columns are another form's, or the repeats holding the questions are
+        in files that did not come."""
+        form = self.definition.form_id
+        if missing and not self.unknown:
+            message = f"no column of the main table is a question of the form {form}, and "
+            return Problem(self.filename, 0, "-", message + self.missing_repeats("", source, missing))
+        message = f"no column of this export is a question of the form {form}"
+        if self.unknown:
+            shown = ", ".join(self.unknown[:8]) + (", …" if len(self.unknown) > 8 else "")
+            message += f" (its columns: {shown}); it looks like the export of another form"
+        else:
+            message += "; it holds only the columns the tool adds itself"
+        return Problem(root.file, root.table.header_row, "-", message)
+
+    def missing_repeats(self, container: str, source: str, missing: list[Question]) -> str:
+        """The repeats whose table is not in the file, named as the tool names their file or sheet."""
+        repeats = ", ".join(r.name for r in missing)
+        if source == "kobo" and container == "csv":
+            message = "KoboToolbox's CSV export holds the main table only: the answers in the repeat "
+            return message + f"{repeats} are not in it and are not imported; export XLSX to import them"
+        odk = source == "odk"
+        files = [f"{self.definition.form_id}-{r.name}.csv" if odk else f"{sheet_name(r.name)}.csv" for r in missing]
+        verb = "is" if len(files) == 1 else "are"
+        message = f"{', '.join(files)} {verb} missing: the answers in the repeat {repeats} are not imported"
+        return message + ('; export ODK Central\'s "All data tables" (a zip) to import them' if odk else "")
+
+    def read_repeats(
+        self, sheets: list[Sheet], source: str, keyed: dict[str, dict[str, _Record]]
+    ) -> tuple[list[Sheet], list[Question]]:
+        """Attach each repeat table's rows to their parent record (the root's or an enclosing repeat's); return the
+        tables used and the repeats with no table."""
         used: list[Sheet] = []
+        missing: list[Question] = []
         link, key = ("_parent_index", "_index") if source == "kobo" else ("PARENT_KEY", "KEY")
         for repeat in all_repeats(self.definition):
             sheet = self.sheet_for(repeat, [s for s in sheets if s not in used])
             if sheet is None:
+                missing.append(repeat)
                 continue
             used.append(sheet)
             parent = repeat_around(self.definition, repeat)
@@ -257,7 +322,7 @@ class _Reader:
                 entries.append(record.data)
                 if record.links.get(key):
                     own.setdefault(record.links[key], record)
-        return used
+        return used, missing
 
     def sheet_for(self, repeat: Question, sheets: list[Sheet]) -> Sheet | None:
         """The sheet (Kobo) or CSV (ODK ``<form>-<repeat>.csv``, ours ``<repeat>.csv``) holding a repeat's rows."""
@@ -289,3 +354,13 @@ def read_responses(
     reader = _Reader(definition, filename)
     submissions = reader.read(container, sheets)
     return submissions, reader.problems
+
+
+def question_columns(definition: FormDefinition, headers: list[str]) -> int:
+    """How many of ``headers`` name a question of ``definition`` (or an option column of one): to tell which form
+    an export that matches none of another form's questions belongs to."""
+    reader = _Reader(definition, "")
+    fields = [q for q in definition.walk() if q.type not in ("group", "repeat", "note")]
+    names = reader.names(scope_of(definition, None), fields)
+    multiple = {key for key, q in names.items() if q.type == "select_multiple"}
+    return sum(1 for h in headers if h in names or h.rpartition("/")[0] in multiple)

@@ -18,6 +18,7 @@ from lmreview.questionnaire.exchange.layout import (
     ExportRow,
     Scope,
     all_repeats,
+    escape_formula,
     get_path,
     scope_of,
     sheet_name,
@@ -105,8 +106,9 @@ class _Writer:
 
 
 def _kobo_csv(out: _Out) -> bytes:
+    """Kobo's CSV dialect; a cell that would start a formula gets a leading ``'`` (see ``escape_formula``)."""
     table: list[Sequence[str | int]] = [out.header, *out.rows]
-    lines = ('"' + '";"'.join(str(c).replace('"', '""') for c in cells) + '"\r\n' for cells in table)
+    lines = ('"' + '";"'.join(escape_formula(str(c)).replace('"', '""') for c in cells) + '"\r\n' for cells in table)
     return "".join(lines).encode("utf-8")
 
 
