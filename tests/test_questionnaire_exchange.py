@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from lmreview.questionnaire.exchange import (
     write_responses,
 )
 from lmreview.questionnaire.xlsform import FormDefinition, parse_form
+from lmreview.store import Store
+from tests.conftest import Cli
 from tests.fixtures.responses import make_fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "responses"
@@ -595,3 +598,122 @@ def test_csv_export_escapes_formulas_and_reads_them_back(form: FormDefinition) -
     assert [s.data["not_sustained_why"] for s in subs] == payloads
     archive = zipfile.ZipFile(io.BytesIO(write_responses(form, rows, "csv")))
     assert "'=cmd|' /C calc'!A0" in archive.read("Bilingual test form.csv").decode()
+
+
+# --- through the CLI and the review page (issue 8) -------------------------------------------------------------------
+
+STAFF = FIXTURES / "kobo-staff-survey.csv"
+STAFF_UUIDS = [f"uuid:a1b2c3d4-000{n}-4e5f-8a9b-00000000000{n}" for n in (1, 2, 3, 4)]
+
+
+@pytest.fixture
+def two_forms(cli: Cli) -> Cli:
+    assert cli("form", "add", str(TEMPLATES / "bilingual-test.md")).exit_code == 0
+    assert cli("form", "add", str(FIXTURES / "staff-survey.md")).exit_code == 0
+    return cli
+
+
+def submissions_of(cli: Cli) -> dict[str, int]:
+    return {f["form"]: f["submissions"] for f in json.loads(cli("form", "list", "--json").stdout)}
+
+
+def test_cli_refuses_another_forms_export_and_names_that_form(two_forms: Cli) -> None:
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "bilingual_test")
+    assert run.exit_code == 2
+    assert (
+        "no column of this export is a question of the form bilingual_test (its columns: staff_unit, support_rating,"
+        in run.stderr
+    )
+    assert "7 of its columns belong to questions of the form staff_survey; import it there" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert submissions_of(two_forms) == {"bilingual_test": 0, "staff_survey": 0}
+
+
+def test_cli_form_alone_attaches_to_the_one_review_using_it(two_forms: Cli) -> None:
+    assert two_forms("review", "create", "staff-2024", "--form", "staff_survey").exit_code == 0
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey")
+    assert run.exit_code == 0, run.stderr
+    assert "4 submissions created" in run.stdout
+    assert "attached to review staff-2024" in run.stdout
+    result = json.loads(two_forms("tabulate", "--review", "staff-2024", "-q", "support_rating", "--json").stdout)
+    assert (result["review"], result["unit"], result["units"], result["answered"]) == ("staff-2024", "submission", 4, 3)
+
+
+def test_cli_form_alone_with_two_reviews_asks_which(two_forms: Cli) -> None:
+    for name in ("staff-a", "staff-b"):
+        assert two_forms("review", "create", name, "--form", "staff_survey").exit_code == 0
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey")
+    assert run.exit_code == 2
+    assert "2 reviews use form staff_survey (staff-a, staff-b): name the one these answers belong to" in run.stderr
+    assert submissions_of(two_forms)["staff_survey"] == 0
+
+
+def test_cli_form_no_review_uses_is_tabulated_by_respondent(two_forms: Cli) -> None:
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey")
+    assert run.exit_code == 0, run.stderr
+    assert "No review uses form staff_survey: the submissions stay with the form" in run.stdout
+    result = json.loads(two_forms("tabulate", "--form", "staff_survey", "-q", "support_rating", "--json").stdout)
+    assert (result["review"], result["form"], result["unit"]) == (None, "staff_survey", "respondent")
+    assert result["units_rule"] == "one respondent per submission of the form: no review uses form staff_survey"
+    assert (result["units"], result["responded"], result["skipped"], result["answered"]) == (4, 4, 1, 3)
+    assert result["rows"]["skipped"] == [STAFF_UUIDS[3]]
+    by_value = {c["value"]: c for c in result["counts"]}
+    assert (by_value["5"]["n"], by_value["5"]["rows"]) == (1, [STAFF_UUIDS[0]])
+    assert by_value["2"]["pct"] == pytest.approx(100 / 3)
+    assert by_value["2"]["pct_units"] == pytest.approx(25.0)
+    topics = json.loads(two_forms("tabulate", "--form", "staff_survey", "-q", "topics", "--json").stdout)
+    assert {c["value"]: c["n"] for c in topics["counts"]} == {"recruitment": 1, "skills": 2, "protection": 1}
+    text = two_forms("tabulate", "--form", "staff_survey", "-q", "support_rating").stdout
+    assert "Form staff_survey (no review) · question support_rating" in text
+    assert "Units: 4 respondents · responded 4" in text
+    assert "Units: one respondent per submission of the form: no review uses form staff_survey." in text
+    # a review that starts using the form later takes over: its own submissions, none yet
+    assert two_forms("review", "create", "later", "--form", "staff_survey").exit_code == 0
+    later = json.loads(two_forms("tabulate", "--form", "staff_survey", "-q", "support_rating", "--json").stdout)
+    assert (later["review"], later["responded"]) == ("later", 0)
+
+
+def test_cli_csv_export_escapes_the_payload_and_imports_back_unchanged(two_forms: Cli, tmp_path: Path) -> None:
+    assert two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey").exit_code == 0
+    out = tmp_path / "staff.csv"
+    assert two_forms("form", "export-responses", "--form", "staff_survey", "--format", "csv", "--out", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert "\"'=cmd|' /C calc'!A0\"" in text
+    assert '"=cmd' not in text
+    again = two_forms("form", "import-responses", str(out), "--form", "staff_survey")
+    assert again.exit_code == 0, again.stderr
+    assert "0 submissions created, 0 updated, 4 unchanged" in again.stdout
+
+
+def test_review_page_refuses_another_forms_export_and_escapes_its_csv(two_forms: Cli, store: Store) -> None:
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from lmreview.settings import Settings
+    from lmreview.store.users import add_user
+    from lmreview.web.app import create_app
+
+    assert two_forms("review", "create", "r", "--form", "bilingual_test").exit_code == 0
+    assert two_forms("review", "create", "staff", "--form", "staff_survey").exit_code == 0
+    with store.session() as session:
+        add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+
+        def token(path: str) -> str:
+            found = BeautifulSoup(client.get(path).text, "html.parser").find("input", {"name": "csrf_token"})
+            assert found is not None
+            return str(found["value"])
+
+        client.post("/login", data={"name": "rev", "password": "correct-horse", "csrf_token": token("/login")})
+        upload = {"file": ("staff.csv", STAFF.read_bytes(), "text/csv")}
+        refused = client.post("/reviews/r/responses", data={"csrf_token": token("/reviews/r")}, files=upload)
+        assert refused.status_code == 422
+        assert "no column of this export is a question of the form bilingual_test" in refused.text
+        assert "belong to questions of the form staff_survey" in refused.text
+        upload = {"file": ("staff.csv", STAFF.read_bytes(), "text/csv")}
+        done = client.post("/reviews/staff/responses", data={"csrf_token": token("/reviews/staff")}, files=upload)
+        assert done.status_code == 200
+        exported = client.get("/reviews/staff/responses.csv")
+        assert exported.status_code == 200
+        assert "\"'=cmd|' /C calc'!A0\"" in exported.text
+    assert submissions_of(two_forms) == {"bilingual_test": 0, "staff_survey": 4}

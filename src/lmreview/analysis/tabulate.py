@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lmreview.analysis.questions import (
@@ -47,7 +48,7 @@ from lmreview.analysis.tabulation import (
     Tabulation,
     TopBox,
 )
-from lmreview.analysis.units import Observer, Unit, load_units
+from lmreview.analysis.units import UNIT_RULES, Observer, Unit, load_form_units, load_units
 from lmreview.errors import NotFound
 from lmreview.portfolio.models import Project
 from lmreview.portfolio.stats import BREAKDOWNS
@@ -246,27 +247,41 @@ def tabulate(
     """Tabulate question ``path`` (or a unique name) of the review's questionnaire, optionally by ``by``: a project
     field (region, category, funding_year, fund_line) or another question.
 
-    ``review`` is a review or its name; with ``review=None``, ``form`` names the form of the one review to use.
+    ``review`` is a review or its name; with ``review=None``, ``form`` names the form of the one review to use,
+    or, when no review uses it, the form whose every submission is one respondent (a respondent-level survey).
     """
-    found = review if isinstance(review, Review) else reviews.review_for(session, review=review, form=form)
-    if found.form is None:
-        raise NotFound(f"review {found.name} has no questionnaire yet; choose one with `lmreview review create`")
-    version: FormVersion = forms.latest_version(found.form)
+    found: Review | None = review if isinstance(review, Review) else None
+    alone = None  # the form, when no review uses it
+    if found is None and review is None and form is not None:
+        alone = forms.get_form(session, form)
+        alone = None if session.scalar(select(Review.id).where(Review.form_id == alone.id).limit(1)) else alone
+    if found is None and alone is None:
+        found = reviews.review_for(session, review=review if isinstance(review, str) else None, form=form)
+    the_form = alone if alone is not None else found.form if found is not None else None
+    if the_form is None:
+        name = found.name if found is not None else ""
+        raise NotFound(f"review {name} has no questionnaire yet; choose one with `lmreview review create`")
+    version: FormVersion = forms.latest_version(the_form)
     definition = forms.definition_of(version)
     question = find_question(definition, path)
     check_tabulable(definition, question, "--question")
     by_what = by if by is None or by in PROJECT_FIELDS else _by_question(definition, by)
     chosen = pick_language(definition, language)
     repeat = enclosing_repeat(definition, question)
-    kind, units, set_aside, drafts = load_units(session, found, definition)
+    if found is not None:
+        kind, units, set_aside, drafts = load_units(session, found, definition)
+        rule = UNIT_RULES[kind]
+    else:
+        kind, units, set_aside, drafts = load_form_units(session, the_form)
+        rule = f"one respondent per submission of the form: no review uses form {the_form.name}"
     observer = Observer(units)
     in_repeat = repeat is not None
     observations = {key: observer.observe(key, question.path, in_repeat) for key in observer.evaluations}
     answers = [o for seen in observations.values() for o in seen if o.state == "answered"]
     spec = _Spec(definition, question, chosen, in_repeat, _kind(question, answers))
     result = Tabulation(
-        review=found.name,
-        form=found.form.name,
+        review=found.name if found is not None else None,
+        form=the_form.name,
         question=question.path,
         label=question.label(chosen),
         type=question.type,
@@ -276,6 +291,7 @@ def tabulate(
         whole=_block(spec, units, observations),
         set_aside=set_aside,
         drafts=drafts,
+        units_rule=rule,
     )
     if by_what is not None:
         result.by, result.by_label, groups = _groups(definition, by_what, units, observer, chosen)

@@ -208,7 +208,7 @@ class Group:
 
 @dataclass
 class Tabulation:
-    review: str
+    review: str | None  # None: no review uses the form, and every submission of the form is counted
     form: str
     question: str
     label: str
@@ -222,13 +222,14 @@ class Tabulation:
     by: str | None = None
     by_label: str | None = None
     groups: list[Group] = field(default_factory=list)
+    units_rule: str = ""  # what one unit is, in words
 
     def as_json(self) -> dict[str, Any]:
         whole = self.whole.as_json()
         head = ("units", "responded", "not_relevant", "skipped", "answered", "counts", "summary")
         data: dict[str, Any] = {"question": self.question, "type": self.type, **{k: whole.pop(k) for k in head}}
         data["by"] = [g.as_json() for g in self.groups] if self.by is not None else None
-        data |= {k: getattr(self, k) for k in ("label", "review", "form", "language", "unit", "repeat")}
+        data |= {k: getattr(self, k) for k in ("label", "review", "form", "language", "unit", "units_rule", "repeat")}
         data |= {"likert": self.whole.top_box is not None, **whole, "by_field": self.by, "by_label": self.by_label}
         data |= {"set_aside": [a.as_json() for a in self.set_aside], "drafts": self.drafts, "rules": RULES}
         return data

@@ -13,7 +13,7 @@ from lmreview.analysis.questions import enclosing_repeat
 from lmreview.analysis.tabulation import Observation, SetAside
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire import engine, forms, reviews
-from lmreview.questionnaire.models import Respondent, Review, Submission
+from lmreview.questionnaire.models import Form, FormVersion, Respondent, Review, Submission
 from lmreview.questionnaire.xlsform import FormDefinition
 
 
@@ -82,6 +82,27 @@ def load_units(
             set_aside.append(SetAside(s.instance_id, key, reason))
     set_aside.sort(key=lambda a: (a.unit or "", a.submission))
     return kind, units, set_aside, len(submissions) - len(submitted)
+
+
+UNIT_RULES = {
+    "project": "one unit per project of the review's portfolio",
+    "respondent": "one unit per respondent of the review's roster",
+    "submission": "one unit per submission of the review (it has no portfolio and no roster)",
+}
+
+
+def load_form_units(session: Session, form: Form) -> tuple[str, list[Unit], list[SetAside], int]:
+    """For a form no review uses (a respondent-level survey imported with ``--form`` alone): every submitted
+    submission of the form is one respondent, as :func:`load_units` returns them."""
+    query = select(Submission).join(FormVersion, Submission.form_version_id == FormVersion.id)
+    submissions = list(session.scalars(query.where(FormVersion.form_id == form.id).order_by(Submission.id)))
+    submitted = [s for s in submissions if s.status == "submitted"]
+    ids = [s.project_id for s in submitted if s.project_id is not None]
+    projects = {p.id: p for p in session.scalars(select(Project).where(Project.id.in_(ids)))} if ids else {}
+    units = [Unit(s.instance_id, projects.get(s.project_id or 0), s) for s in submitted if s.review_state != "rejected"]
+    rejected = [s for s in submitted if s.review_state == "rejected"]
+    set_aside = [SetAside(s.instance_id, s.instance_id, "rejected by a reviewer") for s in rejected]
+    return "respondent", units, set_aside, len(submissions) - len(submitted)
 
 
 # --- observing answers -----------------------------------------------------------------------------------------------

@@ -301,5 +301,7 @@ def _other_form(session: Session, form_name: str, exc: exchange.NoQuestionColumn
     if best is None:
         message = f"{problem.message}; no other form in lmreview has these questions either"
     else:
-        message = f"{problem.message}: {best_count} of its columns are questions of the form {best}; import it there"
+        message = (
+            f"{problem.message}: {best_count} of its columns belong to questions of the form {best}; import it there"
+        )
     return BadInput([Problem(problem.file, problem.row, problem.column, message)], exc.message)
