@@ -23,7 +23,7 @@ from lmreview.analysis.intervals import Z95, nonresponse_bounds, wilson
 from lmreview.analysis.tabulate import find_question
 from lmreview.errors import BadInput
 from lmreview.questionnaire import reviews, submissions
-from lmreview.questionnaire.models import Respondent
+from lmreview.questionnaire.models import Respondent, Submission
 from lmreview.questionnaire.xlsform import parse_form
 from lmreview.store import Store
 from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli
@@ -461,3 +461,20 @@ def test_the_analysis_page_links_each_count_to_its_projects(cli: Cli, review: st
         crossed = client.get("/reviews/r16/analysis?question=sustained&by=region")
         assert "region:" in crossed.text.lower()
         assert client.get("/api/reviews/r16/tabulate?question=sustained").json() == expected
+
+
+def test_a_form_no_review_uses_counts_each_submission_as_a_respondent(cli: Cli, store: Store) -> None:
+    staff = FIXTURES / "responses"
+    assert cli("form", "add", str(staff / "staff-survey.md")).exit_code == 0
+    run = cli("form", "import-responses", str(staff / "kobo-staff-survey.csv"), "--form", "staff_survey")
+    assert run.exit_code == 0, run.stderr
+    with store.session() as session:
+        found = session.scalars(select(Submission).order_by(Submission.id)).all()
+        assert [s.review_id for s in found] == [None] * 4
+        submissions.set_review_state(session, found[0], "rejected", actor="test", comment="a test row")
+        rejected = found[0].instance_id
+    result = tab(cli, "--form", "staff_survey", "--question", "staff_unit")
+    assert (result["review"], result["unit"], result["units"], result["responded"]) == (None, "respondent", 3, 3)
+    assert result["set_aside"] == [{"submission": rejected, "unit": rejected, "reason": "rejected by a reviewer"}]
+    assert [(c["value"], c["n"]) for c in result["counts"]] == [("hq", 1), ("field", 2)]
+    assert [c["pct"] for c in result["counts"]] == pytest.approx([100 / 3, 200 / 3])

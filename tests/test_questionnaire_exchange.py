@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from lmreview.questionnaire.exchange import (
     write_responses,
 )
 from lmreview.questionnaire.xlsform import FormDefinition, parse_form
+from lmreview.store import Store
+from tests.conftest import Cli
 from tests.fixtures.responses import make_fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "responses"
@@ -64,6 +67,14 @@ ODK_META = {
     "DeviceID": "collect:Xy12AbC3dE45fG6h",
     "FormVersion": "1",
 }
+
+
+def main_table_only(name: str) -> str:
+    """The warning on a Kobo CSV export of the bilingual form, whose repeat it cannot hold."""
+    return (
+        f"{name}:0:-: warning: KoboToolbox's CSV export holds the main table only: the answers in the repeat outcomes"
+        " are not in it and are not imported; export XLSX to import them"
+    )
 
 
 def utc(*args: int) -> dt.datetime:
@@ -136,7 +147,7 @@ def test_kobo_csv_without_group_names_and_without_repeats(form: FormDefinition) 
     assert data.startswith(b'"welcome";"project_code";')
     assert b"\r\n" in data
     subs, problems = read(data, "kobo.csv", form)
-    assert problems == []
+    assert problems == [main_table_only("kobo.csv")]
     assert summary(subs) == [
         (f"uuid:{S1}", "kobo", 2, utc(2024, 5, 2, 9, 15), VERSION),
         (f"uuid:{S2}", "kobo", 3, utc(2024, 5, 3, 14, 2, 37), VERSION),
@@ -151,7 +162,7 @@ def test_kobo_select_multiple_from_the_option_columns_alone(form: FormDefinition
     at = lines[0].index('"challenges"')
     lines = [cells[:at] + cells[at + 1 :] for cells in lines]  # "Separate columns" only
     subs, problems = read("\r\n".join(";".join(c) for c in lines).encode(), "details.csv", form)
-    assert problems == []
+    assert problems == [main_table_only("details.csv")]
     assert [s.data["challenges"] for s in subs] == ["funding other", "data_access covid19"]
 
 
@@ -168,13 +179,14 @@ def test_kobo_bad_values_are_located(form: FormDefinition) -> None:
         " covid19, other",
         'bad.csv:4:challenges: warning: the option columns challenges/… say "funding" but challenges says "covid19";'
         " challenges is kept",
+        main_table_only("bad.csv"),
     ]
     assert subs[1].data["beneficiaries"] == "about 100"  # kept as read; the caller refuses the import
 
 
 def test_kobo_duplicate_uuid(form: FormDefinition) -> None:
     subs, problems = read((FIXTURES / "kobo-duplicate-uuid.csv").read_bytes(), "dup.csv", form)
-    assert problems == [f"dup.csv:4:_uuid: uuid:{S1} is already on row 2"]
+    assert problems == [f"dup.csv:4:_uuid: uuid:{S1} is already on row 2", main_table_only("dup.csv")]
     assert [s.instance_id for s in subs] == [f"uuid:{S1}", f"uuid:{S2}"]
 
 
@@ -222,7 +234,10 @@ def test_odk_zip_with_repeat_table(form: FormDefinition) -> None:
 
 def test_odk_main_table_with_split_select_multiple_and_no_group_names(form: FormDefinition) -> None:
     subs, problems = read((FIXTURES / "odk-bilingual-main.csv").read_bytes(), "bilingual_test.csv", form)
-    assert problems == []
+    assert problems == [
+        "bilingual_test.csv:0:-: warning: bilingual_test-outcomes.csv is missing: the answers in the repeat outcomes"
+        ' are not imported; export ODK Central\'s "All data tables" (a zip) to import them'
+    ]
     assert summary(subs) == ODK_SUMMARY
     assert [s.data for s in subs] == [D3, D2, D1]
     assert key_order(subs[0].meta) == odk_meta(
@@ -442,3 +457,263 @@ def test_files_that_are_not_exports_give_bad_input(form: FormDefinition, data: b
     with pytest.raises(BadInput) as caught:
         read_responses(data, name, form)
     assert message in " ".join(caught.value.lines())
+
+
+# --- exports that do not fit the form (issue 8) ----------------------------------------------------------------------
+
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+needs_realworld = pytest.mark.skipif(
+    not (REALWORLD / "odk").is_dir(), reason="the real-world exports (../shared/realworld/odk) are not here"
+)
+
+
+def test_an_export_of_another_form_is_refused_naming_its_columns(form: FormDefinition) -> None:
+    with pytest.raises(BadInput) as caught:
+        read_responses((FIXTURES / "kobo-staff-survey.csv").read_bytes(), "staff.csv", form)
+    assert caught.value.lines() == [
+        "staff.csv:1:-: no column of this export is a question of the form bilingual_test (its columns:"
+        " staff_unit, support_rating, topics, topics/recruitment, topics/skills, topics/protection, comment); it"
+        " looks like the export of another form"
+    ]
+    assert caught.value.warnings == []
+
+
+def test_a_partial_match_imports_and_lists_the_columns_that_match_nothing(form: FormDefinition) -> None:
+    text = (FIXTURES / "kobo-bilingual.csv").read_text()
+    lines = [line.split(";") for line in text.splitlines()]
+    lines = [
+        [*cells[:2], *extra, *cells[2:]]
+        for cells, extra in zip(lines, [['"district"', '"ward"']] + [['"x"', '"y"']] * 2, strict=True)
+    ]
+    subs, problems = read("\r\n".join(";".join(c) for c in lines).encode(), "partial.csv", form)
+    assert [s.data for s in subs] == [D1, D2]
+    assert problems == [
+        "partial.csv:1:-: warning: 2 columns match no question of the form bilingual_test: district, ward; their"
+        " values are not imported",
+        main_table_only("partial.csv"),
+    ]
+
+
+def test_odk_rows_of_encrypted_submissions_are_skipped_with_one_warning(form: FormDefinition) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bilingual_test.csv", (FIXTURES / "odk-encrypted.csv").read_bytes())
+        archive.writestr(
+            "bilingual_test-outcomes.csv", (FIXTURES / "odk-bilingual" / "bilingual_test-outcomes.csv").read_bytes()
+        )
+    subs, problems = read(buffer.getvalue(), "bilingual_test.zip", form)
+    assert problems == [
+        "bilingual_test.zip:bilingual_test.csv:0:Status: warning: 2 rows have missing encrypted form data and were"
+        " skipped"
+    ]
+    assert [s.instance_id for s in subs] == [f"uuid:{S3}", f"uuid:{S2}", f"uuid:{S1}"]
+    assert [s.data for s in subs] == [D3, {**D2, "outcomes": OUTCOMES_2}, {**D1, "outcomes": OUTCOMES_1}]
+
+
+def test_an_odk_zip_without_a_repeat_table_names_the_missing_file(form: FormDefinition) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bilingual_test.csv", (FIXTURES / "odk-bilingual" / "bilingual_test.csv").read_bytes())
+    subs, problems = read(buffer.getvalue(), "odk.zip", form)
+    assert problems == [
+        "odk.zip:0:-: warning: bilingual_test-outcomes.csv is missing: the answers in the repeat outcomes are not"
+        ' imported; export ODK Central\'s "All data tables" (a zip) to import them'
+    ]
+    assert [s.data for s in subs] == [D3, D2, D1]
+
+
+def test_a_root_csv_of_a_form_whose_questions_are_all_in_repeats_is_refused() -> None:
+    source = (
+        "| survey |\n| | type | name | label |\n| | begin repeat | visits | Visit |\n| | text | place | Place |\n"
+        "| | integer | people | People met |\n| | end repeat | | |\n"
+        "| settings |\n| | form_id | version |\n| | visit_log | 1 |\n"
+    )
+    definition = parse_form(source.encode(), "visits.md").definition
+    root = b"SubmissionDate,meta-instanceID,KEY,Status\n2024-01-01T00:00:00.000Z,uuid:a,uuid:a,\n"
+    with pytest.raises(BadInput) as caught:
+        read_responses(root, "visit_log.csv", definition)
+    assert caught.value.lines() == [
+        "visit_log.csv:0:-: no column of the main table is a question of the form visit_log, and visit_log-visits.csv"
+        ' is missing: the answers in the repeat visits are not imported; export ODK Central\'s "All data tables" (a'
+        " zip) to import them"
+    ]
+
+
+@needs_realworld
+@pytest.mark.parametrize(
+    ("form_file", "export", "count", "warnings"),
+    [
+        ("simple-form.xlsx", "simple.csv", 3, []),
+        ("singlerepeat-form.xlsx", "singlerepeat.zip", 3, []),
+        ("multirepeat-form.xlsx", "multirepeat.zip", 3, []),
+        ("nested-repeats-form.xlsx", "nested-repeats.zip", 1, []),
+        ("singlerepeat-form.xlsx", "singlerepeat.csv", 3, ["singlerepeat-child.csv is missing"]),
+        ("mytestform-form.xlsx", "mytestform-reviewstate-encrypted.csv", 1, ["1 row has missing encrypted form data"]),
+        ("mytestform-form.xlsx", "mytestform-deviceid-encrypted.csv", 0, ["1 row has missing encrypted form data"]),
+    ],
+)
+def test_real_odk_central_exports(form_file: str, export: str, count: int, warnings: list[str]) -> None:
+    definition = parse_form((REALWORLD / "odk" / form_file).read_bytes(), form_file).definition
+    subs, problems = read_responses((REALWORLD / "odk" / export).read_bytes(), export, definition)
+    assert [p.severity for p in problems] == ["warning"] * len(warnings), [str(p) for p in problems]
+    for problem, expected in zip(problems, warnings, strict=True):
+        assert expected in problem.message
+    assert len(subs) == count
+    assert all(s.data for s in subs)  # no empty submission
+
+
+@needs_realworld
+def test_a_real_odk_export_read_as_another_form_is_refused(form: FormDefinition) -> None:
+    with pytest.raises(BadInput) as caught:
+        read_responses((REALWORLD / "odk" / "simple.csv").read_bytes(), "simple.csv", form)
+    assert (
+        "no column of this export is a question of the form bilingual_test (its columns: name, age)"
+        in (caught.value.lines()[0])
+    )
+
+
+# --- CSV exports a spreadsheet cannot run (issue 8) ------------------------------------------------------------------
+
+
+def test_csv_export_escapes_formulas_and_reads_them_back(form: FormDefinition) -> None:
+    flat = without_repeats(form)
+    rows = export_rows(read_responses(make_fixtures.kobo_xlsx(), "kobo.xlsx", form)[0])
+    rows = [dataclasses.replace(r, data={k: v for k, v in r.data.items() if k != "outcomes"}) for r in rows]
+    payloads = ["=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0"]
+    rows[0].data["not_sustained_why"] = payloads[0]
+    rows[1].data["not_sustained_why"] = payloads[1]
+    rows[2].data["not_sustained_why"] = payloads[2]
+    rows[0].data["challenges_other"] = "'=already quoted"
+    rows[1].data["beneficiaries"] = "-5"  # a number runs nothing: it stays a number
+    rows[2].data["budget"] = "+3.5"
+    data = write_responses(flat, rows, "csv")
+    cells = [line.split('";"') for line in data.decode().split("\r\n")[1:4]]
+    header = data.decode().split("\r\n")[0].strip('"').split('";"')
+    why, other = header.index("not_sustained_why"), header.index("challenges_other")
+    assert [c[why] for c in cells] == ["'=cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"]
+    assert cells[0][other] == "''=already quoted"
+    assert cells[1][header.index("beneficiaries")] == "-5"
+    assert cells[2][header.index("budget")] == "+3.5"
+    subs = round_trip(flat, rows, "csv", "export.csv")
+    assert [s.data["not_sustained_why"] for s in subs] == payloads
+    archive = zipfile.ZipFile(io.BytesIO(write_responses(form, rows, "csv")))
+    assert "'=cmd|' /C calc'!A0" in archive.read("Bilingual test form.csv").decode()
+
+
+# --- through the CLI and the review page (issue 8) -------------------------------------------------------------------
+
+STAFF = FIXTURES / "kobo-staff-survey.csv"
+STAFF_UUIDS = [f"uuid:a1b2c3d4-000{n}-4e5f-8a9b-00000000000{n}" for n in (1, 2, 3, 4)]
+
+
+@pytest.fixture
+def two_forms(cli: Cli) -> Cli:
+    assert cli("form", "add", str(TEMPLATES / "bilingual-test.md")).exit_code == 0
+    assert cli("form", "add", str(FIXTURES / "staff-survey.md")).exit_code == 0
+    return cli
+
+
+def submissions_of(cli: Cli) -> dict[str, int]:
+    return {f["form"]: f["submissions"] for f in json.loads(cli("form", "list", "--json").stdout)}
+
+
+def test_cli_refuses_another_forms_export_and_names_that_form(two_forms: Cli) -> None:
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "bilingual_test")
+    assert run.exit_code == 2
+    assert (
+        "no column of this export is a question of the form bilingual_test (its columns: staff_unit, support_rating,"
+        in run.stderr
+    )
+    assert "7 of its columns belong to questions of the form staff_survey; import it there" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert submissions_of(two_forms) == {"bilingual_test": 0, "staff_survey": 0}
+
+
+def test_cli_form_alone_attaches_to_the_one_review_using_it(two_forms: Cli) -> None:
+    assert two_forms("review", "create", "staff-2024", "--form", "staff_survey").exit_code == 0
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey")
+    assert run.exit_code == 0, run.stderr
+    assert "4 submissions created" in run.stdout
+    assert "attached to review staff-2024" in run.stdout
+    result = json.loads(two_forms("tabulate", "--review", "staff-2024", "-q", "support_rating", "--json").stdout)
+    assert (result["review"], result["unit"], result["units"], result["answered"]) == ("staff-2024", "submission", 4, 3)
+
+
+def test_cli_form_alone_with_two_reviews_asks_which(two_forms: Cli) -> None:
+    for name in ("staff-a", "staff-b"):
+        assert two_forms("review", "create", name, "--form", "staff_survey").exit_code == 0
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey")
+    assert run.exit_code == 2
+    assert "2 reviews use form staff_survey (staff-a, staff-b): name the one these answers belong to" in run.stderr
+    assert submissions_of(two_forms)["staff_survey"] == 0
+
+
+def test_cli_form_no_review_uses_is_tabulated_by_respondent(two_forms: Cli) -> None:
+    run = two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey")
+    assert run.exit_code == 0, run.stderr
+    assert "No review uses form staff_survey: the submissions stay with the form" in run.stdout
+    result = json.loads(two_forms("tabulate", "--form", "staff_survey", "-q", "support_rating", "--json").stdout)
+    assert (result["review"], result["form"], result["unit"]) == (None, "staff_survey", "respondent")
+    assert result["units_rule"] == "one respondent per submission of the form: no review uses form staff_survey"
+    assert (result["units"], result["responded"], result["skipped"], result["answered"]) == (4, 4, 1, 3)
+    assert result["rows"]["skipped"] == [STAFF_UUIDS[3]]
+    by_value = {c["value"]: c for c in result["counts"]}
+    assert (by_value["5"]["n"], by_value["5"]["rows"]) == (1, [STAFF_UUIDS[0]])
+    assert by_value["2"]["pct"] == pytest.approx(100 / 3)
+    assert by_value["2"]["pct_units"] == pytest.approx(25.0)
+    topics = json.loads(two_forms("tabulate", "--form", "staff_survey", "-q", "topics", "--json").stdout)
+    assert {c["value"]: c["n"] for c in topics["counts"]} == {"recruitment": 1, "skills": 2, "protection": 1}
+    text = two_forms("tabulate", "--form", "staff_survey", "-q", "support_rating").stdout
+    assert "Form staff_survey (no review) · question support_rating" in text
+    assert "Units: 4 respondents · responded 4" in text
+    assert "Units: one respondent per submission of the form: no review uses form staff_survey." in text
+    # a review that starts using the form later takes over: its own submissions, none yet
+    assert two_forms("review", "create", "later", "--form", "staff_survey").exit_code == 0
+    later = json.loads(two_forms("tabulate", "--form", "staff_survey", "-q", "support_rating", "--json").stdout)
+    assert (later["review"], later["responded"]) == ("later", 0)
+
+
+def test_cli_csv_export_escapes_the_payload_and_imports_back_unchanged(two_forms: Cli, tmp_path: Path) -> None:
+    assert two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey").exit_code == 0
+    out = tmp_path / "staff.csv"
+    assert two_forms("form", "export-responses", "--form", "staff_survey", "--format", "csv", "--out", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert "\"'=cmd|' /C calc'!A0\"" in text
+    assert '"=cmd' not in text
+    again = two_forms("form", "import-responses", str(out), "--form", "staff_survey")
+    assert again.exit_code == 0, again.stderr
+    assert "0 submissions created, 0 updated, 4 unchanged" in again.stdout
+
+
+def test_review_page_refuses_another_forms_export_and_escapes_its_csv(two_forms: Cli, store: Store) -> None:
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from lmreview.settings import Settings
+    from lmreview.store.users import add_user
+    from lmreview.web.app import create_app
+
+    assert two_forms("review", "create", "r", "--form", "bilingual_test").exit_code == 0
+    assert two_forms("review", "create", "staff", "--form", "staff_survey").exit_code == 0
+    with store.session() as session:
+        add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+
+        def token(path: str) -> str:
+            found = BeautifulSoup(client.get(path).text, "html.parser").find("input", {"name": "csrf_token"})
+            assert found is not None
+            return str(found["value"])
+
+        client.post("/login", data={"name": "rev", "password": "correct-horse", "csrf_token": token("/login")})
+        upload = {"file": ("staff.csv", STAFF.read_bytes(), "text/csv")}
+        refused = client.post("/reviews/r/responses", data={"csrf_token": token("/reviews/r")}, files=upload)
+        assert refused.status_code == 422
+        assert "no column of this export is a question of the form bilingual_test" in refused.text
+        assert "belong to questions of the form staff_survey" in refused.text
+        upload = {"file": ("staff.csv", STAFF.read_bytes(), "text/csv")}
+        done = client.post("/reviews/staff/responses", data={"csrf_token": token("/reviews/staff")}, files=upload)
+        assert done.status_code == 200
+        exported = client.get("/reviews/staff/responses.csv")
+        assert exported.status_code == 200
+        assert "\"'=cmd|' /C calc'!A0\"" in exported.text
+    assert submissions_of(two_forms) == {"bilingual_test": 0, "staff_survey": 4}

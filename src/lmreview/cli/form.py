@@ -11,7 +11,7 @@ from rich.table import Table
 from lmreview.cli.common import console, err, print_json, state
 from lmreview.figures import plural
 from lmreview.files import read_input
-from lmreview.questionnaire import forms, responses, reviews
+from lmreview.questionnaire import forms, responses, reviews, submissions
 
 app = typer.Typer(help="Questionnaires: add XLSForms, list them, start from a template.", no_args_is_help=True)
 
@@ -143,19 +143,31 @@ def import_responses(
 ) -> None:
     """Import existing responses; importing the same file again changes nothing.
 
+    Without --review, the answers go to the one review that uses the form; when no review uses it, they stay with
+    the form (respondent-level: lmreview tabulate --form NAME counts them).
+
     Example: lmreview form import-responses kobo-export.xlsx --form idf_lm_2022 --review lm2022-review
     """
     st = state(ctx)
     data = read_input(file)
     with st.session() as session:
-        found = reviews.get_review(session, review) if review else None
-        result = responses.import_responses(session, form, data, str(file), actor=st.settings.actor, review=found)
+        done = submissions.import_responses(session, form, data, str(file), actor=st.settings.actor, review=review)
+    result = done.result
     for warning in result.warnings:
         err.print(str(warning), markup=False, soft_wrap=True)
     console.print(
         f"Imported {file.name} into form {form}: {plural(len(result.created), 'submission')} created, "
-        f"{len(result.updated)} updated, {len(result.unchanged)} unchanged"
+        f"{len(result.updated)} updated, {len(result.unchanged)} unchanged",
+        markup=False,
     )
+    if done.attached:
+        console.print(f"The submissions are attached to review {done.review}, the one review that uses form {form}.")
+    elif done.review is None:
+        console.print(
+            f"No review uses form {form}: the submissions stay with the form; "
+            f"lmreview tabulate --form {form} counts each as one respondent.",
+            markup=False,
+        )
 
 
 @app.command("export-responses")

@@ -104,7 +104,10 @@ def tabulate_command(
     ctx: typer.Context,
     question: Annotated[str, typer.Option("--question", "-q", help="Question path (project/report_date) or name.")],
     review: Annotated[str | None, typer.Option("--review", "-r", help="Review name.")] = None,
-    form: Annotated[str | None, typer.Option("--form", help="Form name, for the one review that uses it.")] = None,
+    form: Annotated[
+        str | None,
+        typer.Option("--form", help="Form name: the one review that uses it, or, if none does, all its submissions."),
+    ] = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -116,6 +119,8 @@ def tabulate_command(
 ) -> None:
     """Counts, shares with 95% intervals, or a numeric summary of one question, with every denominator.
 
+    With --form and no review using the form, every submission of the form counts as one respondent.
+
     Example: lmreview tabulate --review lm2016-review --question sustained --by region
     """
     with state(ctx).session() as session:
@@ -124,11 +129,12 @@ def tabulate_command(
         print_json(result.as_json())
         return
     data = result.whole.as_json()
-    console.print(
-        f"Review {result.review} · form {result.form} · question {result.question} ({result.type})", markup=False
-    )
+    where = f"Review {result.review} · form {result.form}" if result.review else f"Form {result.form} (no review)"
+    console.print(f"{where} · question {result.question} ({result.type})", markup=False)
     console.print(result.label, markup=False)
     console.print(_denominators(result, result.whole), markup=False)
+    if result.review is None:
+        console.print(f"Units: {result.units_rule}.", markup=False)
     if result.set_aside or result.drafts:
         console.print(
             f"Not counted: {plural(len(result.set_aside), 'submission')} set aside (see --json), "

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, forms
+from lmreview.questionnaire import engine, exchange, forms, responses, reviews
 from lmreview.questionnaire.models import (
     REVIEW_STATES,
+    Form,
     Respondent,
     Review,
     Submission,
@@ -244,3 +245,63 @@ def current_or_original(submission: Submission, original: bool) -> dict[str, Any
 
 def submitted_on(submission: Submission) -> dt.date | None:
     return submission.submitted_at.date() if submission.submitted_at else None
+
+
+# --- importing exports -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportedResponses:
+    """An import and where its submissions went: ``attached`` when the review was found from the form alone."""
+
+    result: responses.ResponseImport
+    review: str | None
+    attached: bool
+
+
+def review_for_import(session: Session, form_name: str, review_name: str | None) -> tuple[Review | None, bool]:
+    """The review imported answers belong to: the one named, else the one review that uses the form (attached, True),
+    else none (the answers stay with the form: respondent-level). Several reviews and none named: an error."""
+    if review_name is not None:
+        return reviews.get_review(session, review_name), False
+    form = forms.get_form(session, form_name)
+    using = list(session.scalars(select(Review).where(Review.form_id == form.id).order_by(Review.name)))
+    if len(using) > 1:
+        names = ", ".join(r.name for r in using)
+        message = f"{len(using)} reviews use form {form.name} ({names}): name the one these answers belong to"
+        raise BadInput([Problem("--review", 0, "-", message)], "1 error; nothing was written")
+    return (using[0], True) if using else (None, False)
+
+
+def import_responses(
+    session: Session, form_name: str, data: bytes, filename: str, *, actor: str, review: str | Review | None = None
+) -> ImportedResponses:
+    """Import a KoboToolbox or ODK Central export into the form (see ``responses.import_responses``), into the review
+    named, or the one review that uses the form. An export that matches none of the form's questions is refused,
+    and the message names the form of lmreview whose questions its columns are, when there is one."""
+    found, attached = review if isinstance(review, Review) else None, False
+    if not isinstance(review, Review):
+        found, attached = review_for_import(session, form_name, review)
+    try:
+        result = responses.import_responses(session, form_name, data, filename, actor=actor, review=found)
+    except exchange.NoQuestionColumns as exc:
+        raise _other_form(session, form_name, exc) from None
+    return ImportedResponses(result, found.name if found else None, attached)
+
+
+def _other_form(session: Session, form_name: str, exc: exchange.NoQuestionColumns) -> BadInput:
+    if not exc.headers:  # nothing but the tool's own columns, or repeats whose files are missing: nothing to guess
+        return exc
+    best, best_count = None, 0
+    for other in session.scalars(select(Form).where(Form.name != form_name).order_by(Form.name)):
+        count = exchange.question_columns(forms.definition_of(forms.latest_version(other)), exc.headers)
+        if count > best_count:
+            best, best_count = other.name, count
+    problem = exc.problems[0]
+    if best is None:
+        message = f"{problem.message}; no other form in lmreview has these questions either"
+    else:
+        message = (
+            f"{problem.message}: {best_count} of its columns belong to questions of the form {best}; import it there"
+        )
+    return BadInput([Problem(problem.file, problem.row, problem.column, message)], exc.message)

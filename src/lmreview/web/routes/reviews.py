@@ -292,7 +292,8 @@ async def upload_responses(
             review = reviews.get_review(session, name)
             if review.form is None:
                 raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
-            return responses.import_responses(session, review.form.name, data, filename, actor=user.name, review=review)
+            form = review.form.name
+            return submissions.import_responses(session, form, data, filename, actor=user.name, review=review).result
 
     result = await run_in_threadpool(run)
     flash(

@@ -1,0 +1,87 @@
+"""Opening an export: a CSV, a zip of CSV files (ODK Central) or a workbook (KoboToolbox, a filled table), each
+table named so that problems can be located, and which tool wrote it."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from lmreview.errors import BadInput, Problem
+from lmreview.questionnaire.exchange.layout import unescape_formula
+from lmreview.tables import MAX_RATIO, MAX_UNCOMPRESSED, Table, read_sheets, read_table, read_workbook
+
+MAX_MEMBERS = 1000
+
+
+@dataclass
+class Sheet:
+    name: str  # sheet name, zip member name, or the file name
+    file: str  # how problems name it
+    table: Table
+
+
+def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
+    def refuse(message: str) -> BadInput:
+        return BadInput([Problem(filename, 0, "-", message)])
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise refuse("this zip file is damaged and cannot be opened") from None
+    if len(infos) > MAX_MEMBERS:
+        raise refuse(f"refused: the zip holds {len(infos)} files (limit {MAX_MEMBERS})")
+    if (total := sum(info.file_size for info in infos)) > MAX_UNCOMPRESSED:
+        raise refuse(f"refused: the zip expands to {total // 1024 // 1024} MiB")
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise refuse(f"refused: {info.filename} expands {info.file_size // max(info.compress_size, 1)} times")
+    return archive
+
+
+def sheets_of(data: bytes, filename: str) -> tuple[str, list[Sheet]]:
+    """The tables of the file: ("xlsx", sheets) for a workbook, ("zip", CSV members) or ("csv", [the table])."""
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip starts with a member or, empty, its end
+        return "csv", [Sheet(filename, filename, _csv_table(data, filename))]
+    sheets = []
+    with open_zip(data, filename) as archive:
+        if "[Content_Types].xml" in archive.namelist():
+            try:
+                tables = read_workbook(data, filename)
+            except BadInput:  # a later sheet may be free text (instructions): a filled workbook needs only the first
+                first, (name, _) = read_table(data, filename), read_sheets(data, filename, first_only=True)[0]
+                if detect(first.header) is not None:
+                    raise
+                tables = {name: first}
+            return "xlsx", [Sheet(name, f"{filename}:{name}", table) for name, table in tables.items()]
+        for info in archive.infolist():
+            name = info.filename
+            if not name.lower().endswith(".csv") or name.startswith(("media/", "files/")) or " - audit" in name:
+                continue
+            try:
+                with archive.open(info) as member:
+                    content = member.read(MAX_UNCOMPRESSED + 1)
+            except Exception as exc:  # zlib, CRC and truncation errors all mean a damaged member
+                raise BadInput([Problem(filename, 0, "-", f"{name} cannot be read ({type(exc).__name__})")]) from None
+            sheets.append(Sheet(name, f"{filename}:{name}", _csv_table(content, f"{filename}:{name}")))
+    if not sheets:
+        raise BadInput([Problem(filename, 0, "-", "this zip file holds no CSV table")])
+    return "zip", sheets
+
+
+def _csv_table(data: bytes, filename: str) -> Table:
+    """A CSV table, its cells without the quote lmreview's export puts before a would-be formula."""
+    table = read_table(data, filename)
+    for _, cells in table.rows:
+        cells[:] = [unescape_formula(cell) for cell in cells]
+    return table
+
+
+def detect(header: list[str]) -> str | None:
+    names = set(header)
+    if names & {"SubmissionDate", "KEY", "ReviewState", "SubmitterID", "FormVersion", "meta-instanceID"}:
+        return "odk"
+    if names & {"_uuid", "_id", "_submission_time", "_index", "__version__", "_validation_status", "meta/instanceID"}:
+        return "kobo"
+    return None
