@@ -382,7 +382,14 @@
 
   // --- regular expressions ----------------------------------------------------------------------------------------
 
-  /** Why `pattern` falls outside the dialect Python's re and JavaScript's RegExp read alike, or null. */
+  const MAX_REPETITION = 1000; // RE2's limit, which the server matches with
+
+  function tooMany(count) {
+    return count.length > String(MAX_REPETITION).length || Number(count) > MAX_REPETITION;
+  }
+
+  /** Why `pattern` falls outside the dialect Python's re, JavaScript's RegExp and RE2 read alike, or null. The
+   * server also refuses the rare pattern RE2 cannot run (nested repetitions above 1000 in all). */
   function regexProblem(pattern) {
     let i = 0;
     let inClass = false;
@@ -409,12 +416,22 @@
         i += after.slice(0, 1) === "^" ? 2 : 1;
         if (pattern.slice(i, i + 1) === "]") return 'a "]" right after "[" is not supported; write "\\]"';
         continue;
-      } else if (c === "(" && after.slice(0, 1) === "?" && ![":", "=", "!"].includes(after.slice(1, 2))) {
-        return 'groups may start "(?:", "(?=" or "(?!" but no other "(?"';
+      } else if (c === "(" && after.slice(0, 1) === "?" && after.slice(1, 2) !== ":") {
+        if (["=", "!"].includes(after.slice(1, 2))) {
+          return `look-ahead "(?${after[1]}" is not supported (it needs backtracking)`;
+        }
+        return 'groups may start "(?:" but no other "(?"';
       } else if ("*+?".includes(c) && after.slice(0, 1) === "+") {
         return `"${c}+" (a possessive quantifier) is not supported`;
       } else if (c === "{" && after.slice(0, 1) === ",") {
         return '"{," is not supported; write "{0,"';
+      } else if (c === "{") {
+        const m = /^\{([0-9]+)(?:,([0-9]*))?\}/.exec(pattern.slice(i));
+        const counts = m ? [m[1], m[2]].filter((n) => n) : [];
+        if (counts.some((n) => n.length > 1 && n.startsWith("0"))) {
+          return "a repetition count is written without leading zeros";
+        }
+        if (counts.some(tooMany)) return `a repetition count above ${MAX_REPETITION} is not supported`;
       }
       i += 1;
     }
