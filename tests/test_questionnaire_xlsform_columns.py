@@ -33,11 +33,12 @@ CASED = """| survey |
 | | cased | 1 |
 """
 
-BIND = """| survey |
-| | type | name | label | bind::relevant | bind::required | requiredMsg | bind::constraint | bind::jr:constraintMsg | readonly |
+BIND_COLUMNS = "bind::relevant | bind::required | requiredMsg | bind::constraint | bind::jr:constraintMsg | readonly"
+BIND = f"""| survey |
+| | type | name | label | {BIND_COLUMNS} |
 | | text | project_code | Project code | | | | | | yes |
 | | integer | staff | Staff | | true() | Say how many staff. | . < 100 | Fewer than 100, please. | |
-| | text | names | Names | ${staff} > 0 | | | | | |
+| | text | names | Names | ${{staff}} > 0 | | | | | |
 | settings |
 | | form_id | version |
 | | bind | 1 |
@@ -89,14 +90,16 @@ def test_bind_columns_and_their_messages_are_read(cli: Cli, tmp_path: Path, web:
     link = personal_link(cli, BIND, tmp_path)
     page = BeautifulSoup(web.get(link).text, "html.parser")
     names = page.find("div", {"data-name": "names"})
-    assert names is not None and names.has_attr("hidden")
+    assert names is not None
+    assert names.has_attr("hidden")
     assert page.find("input", {"name": "project_code"}).has_attr("readonly")
     empty = _post(web, link, {"project_code": "LM.0181"}, "submit")
     assert "Say how many staff." in empty.text
     over = _post(web, link, {"project_code": "LM.0181", "staff": "120"}, "submit")
     assert "Fewer than 100, please." in over.text
     shown = BeautifulSoup(over.text, "html.parser").find("div", {"data-name": "names"})
-    assert shown is not None and not shown.has_attr("hidden")
+    assert shown is not None
+    assert not shown.has_attr("hidden")
 
 
 @pytest.mark.parametrize(
@@ -132,8 +135,9 @@ def test_every_pyxform_alias_names_the_same_column(header: str, attribute: str, 
 
 
 def test_translated_messages_under_bind_keep_their_language() -> None:
-    text = """| survey |
-| | type | name | label::English (en) | label::Français (fr) | bind::jr:constraintMsg::Français (fr) | bind::constraint |
+    columns = "label::English (en) | label::Français (fr) | bind::jr:constraintMsg::Français (fr) | bind::constraint"
+    text = f"""| survey |
+| | type | name | {columns} |
 | | integer | n | N | N | Trop grand. | . < 10 |
 """
     definition = parse_form(text.encode(), "form.md").definition
