@@ -168,6 +168,10 @@ async def decline(request: Request, token: str) -> Response:
     form_data = await request.form()
     check_csrf(request, form_data.get("csrf_token"))
     reason = str(form_data.get("reason") or "").strip()[:2000]
+    return await run_in_threadpool(_decline, request, token, reason)
+
+
+def _decline(request: Request, token: str, reason: str) -> Response:
     with request.app.state.store.session() as session:
         _invitation, respondent, review = invitations.open_link(session, token)
         if submissions.for_respondent(session, review, respondent, create=False).status == "submitted":

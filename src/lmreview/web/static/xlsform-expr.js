@@ -2,6 +2,8 @@
  * semantics and the same error messages, so a form shows and hides questions live exactly as the server decides.
  * Both must pass tests/fixtures/expressions/cases.json: change one, change the other. The decisions on ODK
  * semantics (full-match regex(), ISO dates compare and subtract as days, ...) are listed in the Python module.
+ * regex() accepts only the dialect the server's RE2 runs too (no look-ahead, counts up to 1000): the server never
+ * backtracks; here RegExp does, but only in the respondent's own page.
  *
  * Plain ES2020, no dependencies:  const e = LmExpr.parse("${age} >= 18");
  *                                 LmExpr.truthy(LmExpr.evaluate(e, {age: "20"}));   // true
