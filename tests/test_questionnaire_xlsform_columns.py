@@ -171,3 +171,27 @@ def test_a_pattern_that_needs_backtracking_is_refused_with_the_question_named(cl
     assert result.exit_code == 2
     assert 'question "code"' in result.stderr
     assert 'look-ahead "(?=" is not supported' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("written", "kind", "other"),
+    [
+        ("select_one yesNo", "select_one", False),
+        ("select one yesNo", "select_one", False),
+        ("select1 yesNo", "select_one", False),
+        ("select one from yesNo", "select_one", False),
+        ("select all that apply yesNo", "select_multiple", False),
+        ("select_multiple yesNo or_other", "select_multiple", True),
+        ("select one yesNo or specify other", "select_one", True),
+    ],
+)
+def test_select_types_under_pyxforms_names_keep_the_list_name(written: str, kind: str, other: bool) -> None:
+    text = f"""| survey |
+| | type | name | label |
+| | {written} | q | Q |
+| choices |
+| | list_name | name | label |
+| | yesNo | Y | Yes |
+"""
+    question = _survey(text)["q"]
+    assert (question.type, question.list_name, question.or_other) == (kind, "yesNo", other)

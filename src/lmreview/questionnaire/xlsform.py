@@ -322,6 +322,20 @@ def _get(cells: dict[str, str], column: str) -> str | None:
     return (value.strip() or None) if value is not None else None
 
 
+def _select_type(kind: str) -> tuple[str, list[str]] | None:
+    """A select type under any of pyxform's names ("select one from yesNo", "select all that apply yesNo",
+    "select1 yesNo") as ("select_one" | "select_multiple", the words after it); None for other types. The names for
+    choices from a file are left out: those selects are refused."""
+    from pyxform import aliases, constants
+
+    ours = {constants.SELECT_ONE: "select_one", constants.SELECT_ALL_THAT_APPLY: "select_multiple"}
+    lowered = kind.lower()
+    for name in sorted(aliases.select, key=len, reverse=True):
+        if lowered.startswith(f"{name} ") and aliases.select[name] in ours and "file" not in name:
+            return ours[aliases.select[name]], kind[len(name) :].split()
+    return None
+
+
 def _flag(value: str | None) -> str | None:
     """``required``/``read_only`` cells: yes/true become "true()", no/empty become None, else an expression."""
     if value is None or value.strip().lower() in FALSE_WORDS:
@@ -405,6 +419,9 @@ class _Builder:
         words = kind.split()
         base = ALIASES.get(words[0].lower(), words[0].lower())
         list_name, or_other = None, False
+        select = _select_type(kind)
+        if select is not None:
+            base, words = select[0], [select[0], *select[1]]
         if kind.lower() in ("begin group", "begin repeat"):
             base = kind.lower().split()[1]
         elif base in ("select_one", "select_multiple"):
@@ -412,7 +429,7 @@ class _Builder:
                 self.problem("survey", row, "type", f'"{kind}" needs a choice list: {base} LIST_NAME')
                 return None
             list_name = words[1]
-            or_other = len(words) > 2 and words[2].lower() == "or_other"
+            or_other = " ".join(words[2:]).lower() in ("or_other", "or other", "or specify other")
             if or_other:
                 options = choices.setdefault(list_name, [])
                 if not any(c.name == "other" for c in options):
