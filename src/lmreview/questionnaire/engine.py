@@ -12,18 +12,20 @@ Instance paths number repeat instances from 1 as XPath and ODK do: ``outcomes[2]
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lmreview.questionnaire import expressions
 from lmreview.questionnaire.xlsform import Choice, FormDefinition, Question, pick
 
 Values = dict[str, "str | list[str]"]
-MAX_REPEATS = 200
+MAX_REPEATS = 200  # instances of one repeat; the web form posts at most as many
+MAX_ANSWER_LENGTH = 10_000  # characters in one answer
+INTEGER_RANGE = (-(2**31), 2**31 - 1)  # XForms int: 32 bits
 _INDEX = re.compile(r"^(?P<name>[^\[\]/]+)\[(?P<n>\d+)\]$")
 MESSAGES = {
     "required": "This question needs an answer.",
@@ -32,6 +34,10 @@ MESSAGES = {
     "decimal": "Enter a number, e.g. 12.5 (with a full stop for decimals).",
     "date": "Enter a date as YYYY-MM-DD.",
     "choice": "Choose one of the options.",
+    "integer_range": f"Enter a whole number from {INTEGER_RANGE[0]} to {INTEGER_RANGE[1]}.",
+    "decimal_range": "This number is too large; enter a number below 1e308.",
+    "too_long": f"This answer is too long: at most {MAX_ANSWER_LENGTH:,} characters.",
+    "repeats": f"An earlier answer asks for {{wanted}} of these; at most {MAX_REPEATS} are possible.",
 }
 
 
@@ -64,6 +70,7 @@ class Node:
     question: Question
     path: str
     relevant: bool
+    error: str | None = None  # repeats: more instances asked for than MAX_REPEATS
     field: Field | None = None  # questions
     children: list[Node] = _field(default_factory=list)  # groups
     instances: list[Instance] = _field(default_factory=list)  # repeats
@@ -74,10 +81,11 @@ class Evaluation:
     nodes: list[Node]
     fields: dict[str, Field]
     data: dict[str, Any]  # the document with calculations set and non-relevant answers removed
+    repeat_errors: dict[str, str] = _field(default_factory=dict)  # a repeat_count beyond MAX_REPEATS
 
     @property
     def errors(self) -> dict[str, str]:
-        return {path: f.error for path, f in self.fields.items() if f.error}
+        return {**self.repeat_errors, **{path: f.error for path, f in self.fields.items() if f.error}}
 
 
 def get_path(data: Mapping[str, Any], path: str) -> Any:
@@ -117,7 +125,13 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def choices_for(definition: FormDefinition, question: Question) -> list[Choice]:
-    return definition.choices.get(question.list_name or "", [])
+    """The options of a select. List names are case-sensitive; definitions stored before that was kept hold the
+    select's list name in lower case, so a list found only that way is still found when it is the only one."""
+    name = question.list_name or ""
+    if name in definition.choices:
+        return definition.choices[name]
+    alike = [options for key, options in definition.choices.items() if key.lower() == name.lower()]
+    return alike[0] if len(alike) == 1 else []
 
 
 class _Evaluator:
@@ -131,6 +145,7 @@ class _Evaluator:
         self.out: dict[str, Any] = {}
         self.parsed: dict[str, expressions.Expr] = {}
         self.globals: Values = {}
+        self.repeat_errors: dict[str, str] = {}
         self._collect(definition.survey, data, self.globals, inside_repeat=False)
 
     def _collect(self, questions: list[Question], data: Mapping[str, Any], into: Values, inside_repeat: bool) -> None:
@@ -154,6 +169,8 @@ class _Evaluator:
                             target.extend(value if isinstance(value, list) else [value])
             else:
                 value = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+                if q.type in ("integer", "decimal") and value.strip() and number_error(q, value):
+                    value = ""  # not a number the form accepts: no expression (nor repeat_count) sees it
                 into[q.name] = value
 
     def expr(self, text: str) -> expressions.Expr:
@@ -169,11 +186,12 @@ class _Evaluator:
         result = expressions.evaluate(self.expr(text), scope, current=current, today=self.today, position=self.position)
         return expressions.truthy(result)
 
-    def count(self, text: str, scope: Values) -> int:
+    def count(self, text: str, scope: Values) -> float:
+        """How many instances ``repeat_count`` asks for: NaN and negatives ask for none; may exceed MAX_REPEATS."""
         number = expressions.to_number(
             expressions.evaluate(self.expr(text), scope, today=self.today, position=self.position)
         )
-        return max(0, min(MAX_REPEATS, int(number))) if number == number else 0  # NaN: no instance
+        return 0.0 if math.isnan(number) or number < 1 else math.floor(number)
 
     def walk(
         self, questions: list[Question], data: Mapping[str, Any], prefix: str, scope: Values, parent_relevant: bool
@@ -191,10 +209,14 @@ class _Evaluator:
             elif q.type == "repeat":
                 listed = data.get(q.name)
                 items: list[Any] = listed if isinstance(listed, list) else []
+                node = Node(q, path, relevant)
                 if q.repeat_count and relevant:  # a fixed number of instances, e.g. one per outcome listed earlier
                     wanted = self.count(q.repeat_count, scope)
-                    items = [*items[:wanted], *([{}] * max(0, wanted - len(items)))]
-                node = Node(q, path, relevant)
+                    if wanted > MAX_REPEATS:
+                        shown = f"{wanted:.0f}" if wanted < 1e15 else "too many"
+                        node.error = self.repeat_errors[path] = MESSAGES["repeats"].format(wanted=shown)
+                    kept = int(min(wanted, MAX_REPEATS))
+                    items = [*items[:kept], *([{}] * max(0, kept - len(items)))]
                 for index, item in enumerate(items, start=1):
                     item = item if isinstance(item, Mapping) else {}
                     local: Values = dict(scope)
@@ -247,20 +269,39 @@ class _Evaluator:
         return None
 
 
+def limit_error(value: str) -> str | None:
+    """An answer too long to keep, whatever the question."""
+    return MESSAGES["too_long"] if len(value) > MAX_ANSWER_LENGTH else None
+
+
+def number_error(q: Question, value: str) -> str | None:
+    """What is wrong with ``value`` as the answer to an integer or decimal question: not a number, or outside
+    the range XForms gives the type (a 32-bit int; a finite double)."""
+    text = value.strip()
+    if q.type == "integer":
+        if not re.fullmatch(r"-?[0-9]+", text):
+            return MESSAGES["integer"]
+        digits = text.lstrip("-").lstrip("0") or "0"
+        if len(digits) > 10:  # beyond the range, and never read by int(), which refuses 4,300 digits
+            return MESSAGES["integer_range"]
+        if not INTEGER_RANGE[0] <= int(digits) * (-1 if text.startswith("-") else 1) <= INTEGER_RANGE[1]:
+            return MESSAGES["integer_range"]
+    elif q.type == "decimal":
+        if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+            return MESSAGES["decimal"]
+        if not math.isfinite(float(text)):
+            return MESSAGES["decimal_range"]
+    return None
+
+
 def type_error(definition: FormDefinition, q: Question, value: str) -> str | None:
     """What is wrong with ``value`` as an answer to ``q``, whatever its relevance; None when it is fine."""
     text = value.strip()
-    if q.type == "integer":
-        if not re.fullmatch(r"-?\d+", text):
-            return MESSAGES["integer"]
-    elif q.type == "decimal":
-        try:
-            Decimal(text)
-        except InvalidOperation:
-            return MESSAGES["decimal"]
-        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
-            return MESSAGES["decimal"]
-    elif q.type == "date":
+    if limit_error(value):
+        return limit_error(value)
+    if q.type in ("integer", "decimal"):
+        return number_error(q, value)
+    if q.type == "date":
         try:
             dt.date.fromisoformat(text)
         except ValueError:
@@ -274,13 +315,40 @@ def type_error(definition: FormDefinition, q: Question, value: str) -> str | Non
     return None
 
 
+def refused(definition: FormDefinition, data: Mapping[str, Any]) -> dict[str, str]:
+    """The answers in ``data`` no one may save, by instance path: too long, or a number outside its type's range.
+    Every answer counts, relevant or not (a draft keeps them all); a plain wrong answer ("12a") is only an error
+    for :func:`evaluate`, which the respondent may save and fix later."""
+    found: dict[str, str] = {}
+
+    def walk(questions: list[Question], node: Any, prefix: str) -> None:
+        for q in questions:
+            raw = node.get(q.name) if isinstance(node, Mapping) else None
+            path = f"{prefix}{q.name}"
+            if q.type == "group":
+                walk(q.children, raw, f"{path}/")
+            elif q.type == "repeat":
+                for index, item in enumerate(raw if isinstance(raw, list) else [], start=1):
+                    walk(q.children, item, f"{path}[{index}]/")
+            elif isinstance(raw, str) and raw.strip():
+                problem = limit_error(raw)
+                if problem is None and q.type in ("integer", "decimal"):
+                    problem = number_error(q, raw)
+                    problem = problem if problem in (MESSAGES["integer_range"], MESSAGES["decimal_range"]) else None
+                if problem:
+                    found[path] = problem
+
+    walk(definition.survey, data, "")
+    return found
+
+
 def evaluate(
     definition: FormDefinition, data: Mapping[str, Any], today: dt.date | None = None, language: str | None = None
 ) -> Evaluation:
     evaluator = _Evaluator(definition, data, today or dt.date.today(), language or definition.default_language)
     scope: Values = dict(evaluator.globals)
     nodes = evaluator.walk(definition.survey, data, "", scope, True)
-    return Evaluation(nodes, evaluator.fields, evaluator.out)
+    return Evaluation(nodes, evaluator.fields, evaluator.out, evaluator.repeat_errors)
 
 
 def iter_fields(nodes: list[Node]) -> Iterator[Field]:

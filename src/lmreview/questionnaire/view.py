@@ -20,6 +20,7 @@ UI = {
         "saved": "Your answers are saved. You can come back to this link to finish.",
         "submitted": "Thank you: this questionnaire was submitted on",
         "fix": "Please check these answers before you submit",
+        "not_saved": "Nothing was saved: please correct these answers first",
         "add": "Add",
         "remove": "Remove",
         "required": "required",
@@ -35,6 +36,7 @@ UI = {
         "saved": "Vos réponses sont enregistrées. Vous pouvez revenir à ce lien pour terminer.",
         "submitted": "Merci : ce questionnaire a été envoyé le",
         "fix": "Veuillez vérifier ces réponses avant d'envoyer",
+        "not_saved": "Rien n'a été enregistré : veuillez d'abord corriger ces réponses",
         "add": "Ajouter",
         "remove": "Supprimer",
         "required": "obligatoire",
@@ -50,6 +52,7 @@ UI = {
         "saved": "Sus respuestas están guardadas. Puede volver a este enlace para terminar.",
         "submitted": "Gracias: este cuestionario se envió el",
         "fix": "Revise estas respuestas antes de enviar",
+        "not_saved": "No se guardó nada: corrija primero estas respuestas",
         "add": "Añadir",
         "remove": "Quitar",
         "required": "obligatorio",
@@ -130,4 +133,13 @@ class FormView:
         return pick(choice.labels, self.language) or choice.name
 
     def labels_by_path(self) -> dict[str, str]:
-        return {path: self.label(f.question) for path, f in self.evaluation.fields.items()}
+        """Every question's label by instance path, and each repeat's (a repeat_count over the limit is its error)."""
+        labels = {path: self.label(f.question) for path, f in self.evaluation.fields.items()}
+        stack = list(self.evaluation.nodes)
+        while stack:
+            node = stack.pop()
+            if node.question.type == "repeat":
+                labels[node.path] = self.label(node.question)
+            stack.extend(node.children)
+            stack.extend(child for instance in node.instances for child in instance.children)
+        return labels

@@ -242,19 +242,97 @@ def _located(filename: str, message: str) -> Problem:
 # --- building the definition -----------------------------------------------------------------------------------------
 
 
+# pyxform's own alias tables say which headers name the same column (``relevance``, ``bind::relevant``,
+# ``requiredMsg``, ``list name`` ...). pyxform turns a header into a path such as ("bind", "relevant"); these are the
+# paths lmreview reads, under its own names. Columns it does not read (media, sms, guidance_hint) are left to pyxform.
+SURVEY_COLUMNS: dict[tuple[str, ...], str] = {
+    ("type",): "type",
+    ("name",): "name",
+    ("label",): "label",
+    ("hint",): "hint",
+    ("bind", "required"): "required",
+    ("bind", "jr:requiredMsg"): "required_message",
+    ("bind", "relevant"): "relevant",
+    ("bind", "constraint"): "constraint",
+    ("bind", "jr:constraintMsg"): "constraint_message",
+    ("bind", "calculate"): "calculation",
+    ("bind", "readonly"): "read_only",
+    ("default",): "default",
+    ("choice_filter",): "choice_filter",
+    ("control", "appearance"): "appearance",
+    ("control", "jr:count"): "repeat_count",
+}
+CHOICES_COLUMNS: dict[tuple[str, ...], str] = {("list name",): "list_name", ("name",): "name", ("label",): "label"}
+TRANSLATABLE = ("label", "hint", "required_message", "constraint_message")
+_SETTINGS = {"title": "form_title", "id_string": "form_id"}  # pyxform's settings names -> the ones read here
+
+
+def _snake(text: str) -> str:
+    return "_".join(text.split()).lower()
+
+
+def header_path(header: str, aliases: dict[str, Any], double_colon: bool) -> tuple[str, ...]:
+    """The column a header names, as pyxform reads it: split on "::" (on ":" in a sheet without any "::"), the first
+    part in snake_case and through pyxform's alias table, so ``bind::relevant``, ``relevance`` and ``relevant`` are
+    all ("bind", "relevant"), and ``constraint_message::French (fr)`` is ("bind", "jr:constraintMsg", "French (fr)")."""
+    if double_colon:
+        tokens = [t.strip() for t in header.split("::")]
+    else:
+        tokens = [t.strip() for t in header.split(":")]
+        if "jr" in tokens[:-1]:  # "jr:count", "bind:jr:constraintMsg"
+            at = tokens.index("jr")
+            tokens[at : at + 2] = [f"jr:{tokens[at + 1]}"]
+    first = _snake(tokens[0])
+    alias = aliases.get(first, first)
+    return (*(alias if isinstance(alias, tuple) else (alias,)), *tokens[1:])
+
+
+def canonical_rows(rows: Rows, aliases: dict[str, Any], columns: dict[tuple[str, ...], str]) -> Rows:
+    """Rows keyed by lmreview's column names (``relevant``, ``label::French (fr)``); a header naming no column
+    lmreview reads keeps its own text (the choices' extra columns that a ``choice_filter`` reads by name)."""
+    headers = dict.fromkeys(key for _row, cells in rows for key in cells)
+    double_colon = any("::" in header for header in headers)
+    names: dict[str, str | None] = {}
+    for header in headers:
+        path = header_path(header, aliases, double_colon)
+        if columns.get(path[:1]) in TRANSLATABLE or columns.get(path[:2]) in TRANSLATABLE:
+            size = 1 if path[:1] in columns else 2
+            column, language = columns[path[:size]], "::".join(path[size:])
+            names[header] = f"{column}::{language}" if language else column
+        elif path in columns:
+            names[header] = columns[path]
+        elif path[0] in {p[0] for p in columns} or path[0] in ("media", "sms_field", "guidance_hint", "list_name"):
+            names[header] = None  # a column pyxform knows and lmreview does not use (media, guidance ...)
+        else:
+            names[header] = header
+    return [(row, {name: value for key, value in cells.items() if (name := names[key])}) for row, cells in rows]
+
+
 def _translated(cells: dict[str, str], column: str) -> dict[str, str]:
     texts: dict[str, str] = {}
     for key, value in cells.items():
         base, _, language = key.partition("::")
-        if base.strip().lower().replace(" ", "_") == column:
+        if base == column:
             texts[language.strip() or DEFAULT_LANGUAGE] = value
     return texts
 
 
 def _get(cells: dict[str, str], column: str) -> str | None:
-    for key, value in cells.items():
-        if key.strip().lower().replace(" ", "_") == column and "::" not in key:
-            return value.strip() or None
+    value = cells.get(column)
+    return (value.strip() or None) if value is not None else None
+
+
+def _select_type(kind: str) -> tuple[str, list[str]] | None:
+    """A select type under any of pyxform's names ("select one from yesNo", "select all that apply yesNo",
+    "select1 yesNo") as ("select_one" | "select_multiple", the words after it); None for other types. The names for
+    choices from a file are left out: those selects are refused."""
+    from pyxform import aliases, constants
+
+    ours = {constants.SELECT_ONE: "select_one", constants.SELECT_ALL_THAT_APPLY: "select_multiple"}
+    lowered = kind.lower()
+    for name in sorted(aliases.select, key=len, reverse=True):
+        if lowered.startswith(f"{name} ") and aliases.select[name] in ours and "file" not in name:
+            return ours[aliases.select[name]], kind[len(name) :].split()
     return None
 
 
@@ -269,8 +347,13 @@ def _flag(value: str | None) -> str | None:
 
 class _Builder:
     def __init__(self, filename: str, sheets: dict[str, Rows]) -> None:
+        from pyxform import aliases
+
         self.filename = filename
-        self.sheets = sheets
+        self.sheets = {
+            "survey": canonical_rows(sheets.get("survey", []), aliases.survey_header, SURVEY_COLUMNS),
+            "choices": canonical_rows(sheets.get("choices", []), aliases.list_header, CHOICES_COLUMNS),
+        }
         self.problems: list[Problem] = []
         self.languages: list[str] = []
 
@@ -279,7 +362,7 @@ class _Builder:
 
     def note_languages(self, cells: dict[str, str]) -> None:
         for key in cells:
-            if "::" in key:
+            if "::" in key and key.partition("::")[0] in TRANSLATABLE:
                 language = key.partition("::")[2].strip()
                 if language and language not in self.languages:
                     self.languages.append(language)
@@ -291,8 +374,8 @@ class _Builder:
             list_name, name = _get(cells, "list_name"), _get(cells, "name")
             if not list_name or not name:
                 continue  # pyxform reports these
-            known = {"list_name", "name", "label", "image", "audio", "video", "media"}
-            filters = {k: v for k, v in cells.items() if "::" not in k and k.strip().lower() not in known and v.strip()}
+            known = set(CHOICES_COLUMNS.values())
+            filters = {k: v for k, v in cells.items() if "::" not in k and k not in known and v.strip()}
             lists.setdefault(list_name, []).append(Choice(name, _translated(cells, "label"), filters))
         return lists
 
@@ -304,16 +387,15 @@ class _Builder:
             raw = " ".join((_get(cells, "type") or "").split())
             if not raw:
                 continue
-            kind = ALIASES.get(raw.lower(), raw)
-            lowered = kind.lower()
-            if lowered in ("end group", "end repeat"):
+            kind = ALIASES.get(raw.lower(), raw)  # a list name keeps its case: XLSForm list names are case-sensitive
+            if kind.lower() in ("end group", "end repeat"):
                 if len(stack) > 1:
                     stack.pop()
                 continue
             parent = stack[-1][0]
             name = _get(cells, "name") or ""
             path = f"{parent.path}/{name}" if parent else name
-            question = self.question(row, cells, lowered, name, path, choices)
+            question = self.question(row, cells, kind, name, path, choices)
             if question is None:
                 continue
             stack[-1][1].append(question)
@@ -335,16 +417,19 @@ class _Builder:
         self, row: int, cells: dict[str, str], kind: str, name: str, path: str, choices: dict[str, list[Choice]]
     ) -> Question | None:
         words = kind.split()
-        base = ALIASES.get(words[0], words[0])
+        base = ALIASES.get(words[0].lower(), words[0].lower())
         list_name, or_other = None, False
-        if kind in ("begin group", "begin repeat"):
-            base = kind.split()[1]
+        select = _select_type(kind)
+        if select is not None:
+            base, words = select[0], [select[0], *select[1]]
+        if kind.lower() in ("begin group", "begin repeat"):
+            base = kind.lower().split()[1]
         elif base in ("select_one", "select_multiple"):
             if len(words) < 2:
                 self.problem("survey", row, "type", f'"{kind}" needs a choice list: {base} LIST_NAME')
                 return None
             list_name = words[1]
-            or_other = len(words) > 2 and words[2] == "or_other"
+            or_other = " ".join(words[2:]).lower() in ("or_other", "or other", "or specify other")
             if or_other:
                 options = choices.setdefault(list_name, [])
                 if not any(c.name == "other" for c in options):
@@ -380,19 +465,24 @@ class _Builder:
         for column in (*EXPRESSION_COLUMNS, "required"):
             text = getattr(question, column)
             if text and text != "true()":
-                self.check_expression(row, column, text)
+                self.check_expression(row, column, text, name)
         return question
 
-    def check_expression(self, row: int, column: str, text: str) -> None:
+    def check_expression(self, row: int, column: str, text: str, name: str) -> None:
         try:
             expressions.parse(text, names=column == "choice_filter")
         except expressions.ExpressionError as exc:
-            self.problem("survey", row, column, str(exc))
+            self.problem("survey", row, column, f'question "{name}": {exc}' if name else str(exc))
 
 
 def _settings(sheets: dict[str, Rows]) -> dict[str, str]:
+    """The settings row, under the names read here: pyxform's aliases (``set_form_title``) become ``form_title``."""
+    from pyxform import aliases
+
     rows = sheets.get("settings", [])
-    return {k.strip().lower(): v.strip() for k, v in rows[0][1].items()} if rows else {}
+    cells = rows[0][1].items() if rows else []
+    named = {aliases.settings_header.get(_snake(k), _snake(k)): v.strip() for k, v in cells}
+    return {_SETTINGS.get(k, k): v for k, v in named.items()}
 
 
 def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedForm:

@@ -3,6 +3,10 @@
 ``GET /r/{token}`` shows the form (pre-filled, in the respondent's language or ``?lang=``); ``POST`` saves a draft,
 adds or removes a repeat instance, or submits. Without JavaScript everything works: relevance is applied when the
 page comes back from the server; with it, questions appear and disappear as the respondent answers.
+
+The form engine and the database run in the thread pool (sync endpoints, or ``run_in_threadpool`` after the body is
+read), never on the event loop: one respondent's form cannot hold up the other requests. An answer the engine
+refuses to store (too long, or a number outside its type's range) comes back with its message and nothing is saved.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from lmreview.errors import BadInput, Conflict, Problem
 from lmreview.portfolio.models import Project
@@ -36,14 +41,20 @@ def _page(
     language: str | None = None,
     show_errors: bool = False,
     saved: bool = False,
+    refused: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The form page; with ``refused``, the answers that were not saved are the only errors shown."""
     _invitation, respondent, review = invitations.open_link(session, token)
     submission = submissions.for_respondent(session, review, respondent, create=False)
     form = submissions.definition(submission)
     language = choose_language(form, language or request.query_params.get("lang") or respondent.language)
     current = submission.data if data is None else data
     evaluation = engine.evaluate(form, current, language=language)
+    if refused:
+        for path, item in evaluation.fields.items():
+            item.error = refused.get(path)
+        evaluation.repeat_errors.clear()
     view = FormView(form, language, evaluation, editable=submission.status != "submitted", show_errors=show_errors)
     project = session.get(Project, submission.project_id) if submission.project_id else None
     return render(
@@ -61,6 +72,7 @@ def _page(
         submitted=submission.status == "submitted",
         submitted_on=submissions.submitted_on(submission),
         saved=saved,
+        not_saved=bool(refused),
         decline_url=f"/r/{token}/decline",
     )
 
@@ -79,6 +91,11 @@ async def post_form(request: Request, token: str) -> Response:
     for key, value in form_data.multi_items():
         if isinstance(value, str):
             fields.setdefault(key, []).append(value)
+    return await run_in_threadpool(_answer, request, token, fields)
+
+
+def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Response:
+    """Save, resize or submit from the posted fields: the database and the form engine, off the event loop."""
     action = (fields.get("action") or ["save"])[-1]
     language = fields["lang"][-1] if fields.get("lang") else None
     with request.app.state.store.session() as session:
@@ -90,6 +107,18 @@ async def post_form(request: Request, token: str) -> Response:
             _resize(data, action.removeprefix("add:"), add=True, form=form)
         elif action.startswith("remove:"):
             _resize(data, action.removeprefix("remove:"), add=False)
+        refused = engine.refused(form, data) if submission.status == "draft" else {}
+        if refused:
+            return _page(
+                request,
+                token,
+                session,
+                data=data,
+                language=language,
+                show_errors=True,
+                refused=refused,
+                status_code=422,
+            )
         saved = submissions.save(session, submission, data, submit=action == "submit", language=language)
         if saved.submitted:
             audit.record(
@@ -139,6 +168,10 @@ async def decline(request: Request, token: str) -> Response:
     form_data = await request.form()
     check_csrf(request, form_data.get("csrf_token"))
     reason = str(form_data.get("reason") or "").strip()[:2000]
+    return await run_in_threadpool(_decline, request, token, reason)
+
+
+def _decline(request: Request, token: str, reason: str) -> Response:
     with request.app.state.store.session() as session:
         _invitation, respondent, review = invitations.open_link(session, token)
         if submissions.for_respondent(session, review, respondent, create=False).status == "submitted":

@@ -2,6 +2,8 @@
  * semantics and the same error messages, so a form shows and hides questions live exactly as the server decides.
  * Both must pass tests/fixtures/expressions/cases.json: change one, change the other. The decisions on ODK
  * semantics (full-match regex(), ISO dates compare and subtract as days, ...) are listed in the Python module.
+ * regex() accepts only the dialect the server's RE2 runs too (no look-ahead, counts up to 1000): the server never
+ * backtracks; here RegExp does, but only in the respondent's own page.
  *
  * Plain ES2020, no dependencies:  const e = LmExpr.parse("${age} >= 18");
  *                                 LmExpr.truthy(LmExpr.evaluate(e, {age: "20"}));   // true
@@ -382,7 +384,14 @@
 
   // --- regular expressions ----------------------------------------------------------------------------------------
 
-  /** Why `pattern` falls outside the dialect Python's re and JavaScript's RegExp read alike, or null. */
+  const MAX_REPETITION = 1000; // RE2's limit, which the server matches with
+
+  function tooMany(count) {
+    return count.length > String(MAX_REPETITION).length || Number(count) > MAX_REPETITION;
+  }
+
+  /** Why `pattern` falls outside the dialect Python's re, JavaScript's RegExp and RE2 read alike, or null. The
+   * server also refuses the rare pattern RE2 cannot run (nested repetitions above 1000 in all). */
   function regexProblem(pattern) {
     let i = 0;
     let inClass = false;
@@ -409,12 +418,22 @@
         i += after.slice(0, 1) === "^" ? 2 : 1;
         if (pattern.slice(i, i + 1) === "]") return 'a "]" right after "[" is not supported; write "\\]"';
         continue;
-      } else if (c === "(" && after.slice(0, 1) === "?" && ![":", "=", "!"].includes(after.slice(1, 2))) {
-        return 'groups may start "(?:", "(?=" or "(?!" but no other "(?"';
+      } else if (c === "(" && after.slice(0, 1) === "?" && after.slice(1, 2) !== ":") {
+        if (["=", "!"].includes(after.slice(1, 2))) {
+          return `look-ahead "(?${after[1]}" is not supported (it needs backtracking)`;
+        }
+        return 'groups may start "(?:" but no other "(?"';
       } else if ("*+?".includes(c) && after.slice(0, 1) === "+") {
         return `"${c}+" (a possessive quantifier) is not supported`;
       } else if (c === "{" && after.slice(0, 1) === ",") {
         return '"{," is not supported; write "{0,"';
+      } else if (c === "{") {
+        const m = /^\{([0-9]+)(?:,([0-9]*))?\}/.exec(pattern.slice(i));
+        const counts = m ? [m[1], m[2]].filter((n) => n) : [];
+        if (counts.some((n) => n.length > 1 && n.startsWith("0"))) {
+          return "a repetition count is written without leading zeros";
+        }
+        if (counts.some(tooMany)) return `a repetition count above ${MAX_REPETITION} is not supported`;
       }
       i += 1;
     }
