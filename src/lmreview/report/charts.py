@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 LABEL_CHARS = 48
+LEGEND_CHARS = 30
 _LOCK = threading.Lock()  # rcParams are global; charts made from web requests run in threads
 
 
@@ -39,9 +40,9 @@ class Chart:
     rows: tuple[str, ...] = ()  # the rows (project codes) behind the chart
 
 
-def _short(label: str) -> str:
+def _short(label: str, chars: int = LABEL_CHARS) -> str:
     label = " ".join(label.split())
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+    return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
 
 
 def _figure(rows: int) -> Any:
@@ -132,14 +133,18 @@ def stacked_bar_chart(
 ) -> Chart:
     """Horizontal stacked bars: one bar per label, one segment per series (e.g. one per answer option)."""
     with _LOCK:
-        figure = _figure(len(labels))
+        chars = LABEL_CHARS if len(series) <= 4 else LEGEND_CHARS  # many long answer labels: shorter ones
+        longest = max((len(_short(name, chars)) for name, _ in series), default=0)
+        columns = max(1, min(len(series), 4 if longest <= 20 else 2))  # a legend no wider than the figure
+        legend_rows = -(-len(series) // columns)
+        figure = _figure(len(labels) + legend_rows // 2)  # room for the legend's rows below the bars
         axes = figure.subplots()
         positions = list(range(len(labels)))[::-1]
         left = [0.0] * len(labels)
         for index, (name, counts) in enumerate(series):
             numbers = [float(c) for c in counts]
             colour = OKABE_ITO[index % len(OKABE_ITO)]
-            bars = axes.barh(positions, numbers, left=left, color=colour, height=0.6, label=_short(name))
+            bars = axes.barh(positions, numbers, left=left, color=colour, height=0.6, label=_short(name, chars))
             dark = colour in ("#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7")
             axes.bar_label(
                 bars, labels=[str(c) if c else "" for c in counts], label_type="center", fontsize=7.5,
@@ -149,7 +154,7 @@ def stacked_bar_chart(
         axes.set_yticks(positions, [_short(label) for label in labels])
         axes.set_xlim(0, max(left, default=0.0) * 1.05 or 1)
         axes.set_xlabel(axis_label, fontsize=8.5)
-        axes.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(len(series), 4),
+        axes.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=columns,
                     frameon=False)  # fmt: skip
         _style(axes, title)
         svg, image = _export(key, figure, png)
@@ -234,10 +239,11 @@ def report_charts(report: ReviewReport, png: bool = True) -> dict[str, Chart]:
     return charts
 
 
-def section_charts(report: ReviewReport, png: bool = False) -> dict[str, Chart]:
-    """The report's chart of each findings section, by the section's key (its group in the questionnaire)."""
+def section_charts(sections: Sequence[FindingSection], png: bool = False) -> dict[str, Chart]:
+    """The report's chart of each findings section, by the section's key (its group in the questionnaire): the
+    analysis page draws them beside its tables."""
     charts: dict[str, Chart] = {}
-    for index, section in enumerate(report.findings, start=1):
+    for index, section in enumerate(sections, start=1):
         chart = _section_chart(index, section, png)
         if chart is not None:
             charts[section.key] = chart

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
-from lmreview.analysis.tabulate import NOT_TABULATED, PROJECT_FIELDS, tabulate
+from lmreview.analysis.tabulate import NOT_TABULATED, PROJECT_FIELDS, Tabulation, tabulate
 from lmreview.errors import NotFound
 from lmreview.questionnaire import forms, reviews
+from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.web.app import render
 from lmreview.web.security import require
 
@@ -38,7 +38,7 @@ def analysis_page(request: Request, name: str, question: str | None = None, by: 
         tables = [tabulate(session, review, path, by=by if question else None) for path in chosen]
         portfolio = reviews.portfolio_name(session, review)
         generated = reviews.response_status(session, review).generated
-        charts = _charts(session, name) if portfolio and not question else {}
+    charts = _charts(definition, tables) if not question else {}
     first: dict[str, str] = {}  # the report's chart of a section, drawn beside the section's first table
     for t in tables:
         key = t.question.split("/")[0] if "/" in t.question else ""
@@ -59,12 +59,23 @@ def analysis_page(request: Request, name: str, question: str | None = None, by: 
     )
 
 
-def _charts(session: Session, name: str) -> dict[str, Chart]:
-    """The report's charts of the findings sections, by section (SVG only)."""
-    from lmreview.analysis.review_report import review_report
+def _charts(definition: FormDefinition, tables: list[Tabulation]) -> dict[str, Chart]:
+    """The report's charts of the findings sections (SVG only), by section, drawn from the page's own tables."""
+    from lmreview.analysis.review_report import SELECTS, FindingSection, QuestionFinding, _finding
     from lmreview.report.charts import section_charts  # matplotlib: loaded when a page draws a chart
 
-    return section_charts(review_report(session, name))
+    questions = definition.by_path()
+    grouped: dict[str, list[QuestionFinding]] = {}
+    for t in tables:
+        if t.type in SELECTS and t.question in questions:
+            key = t.question.split("/")[0] if "/" in t.question else ""
+            grouped.setdefault(key, []).append(_finding(t, questions[t.question]))
+    language = definition.default_language
+    sections = [
+        FindingSection(key, questions[key].label(language) if key else "Other questions", found)
+        for key, found in grouped.items()
+    ]
+    return section_charts(sections)
 
 
 @router.get("/api/reviews/{name}/tabulate")
