@@ -271,3 +271,27 @@ def test_the_statistics_page_draws_its_charts_beside_the_tables(web: TestClient)
     assert region.find("svg") is not None
     assert region.find_previous_sibling("table") is not None  # beside its table
     assert "Projects by region (n = 27 projects)" in str(region)
+
+
+def test_entering_from_a_document_refuses_what_it_cannot_record(demo: Demo) -> None:
+    from lmreview.errors import BadInput
+    from lmreview.questionnaire import responses, reviews
+
+    store = Store(demo.url)
+    try:
+        with store.session() as session:
+            review = reviews.get_review(session, REVIEW)
+            data = {"project": {"project_code": "LM.0999"}}
+            with pytest.raises(BadInput) as unknown:
+                responses.enter_from_document(session, review, "LM.0999", data, document="report", actor="t")
+            assert unknown.value.problems[0].message == "LM.0999 is not a project of review idf-lm-2022"
+            with pytest.raises(BadInput) as nameless:
+                responses.enter_from_document(session, review, "LM.0301", data, document=" ", actor="t")
+            assert "name the document" in nameless.value.problems[0].message
+            bad = {"project": {"project_code": "not a code"}}
+            with pytest.raises(BadInput) as caught:
+                responses.enter_from_document(session, review, "LM.0301", bad, document="report", actor="t")
+            assert caught.value.problems[0].file == "project/project_code"
+            session.rollback()
+    finally:
+        store.dispose()
