@@ -38,9 +38,9 @@ REVIEWER = "Reviewer (demo)"
 CODING = [
     ("begin group", "review_coding", "REVIEWER'S CODING (added by lmreview demo)",
      "Filled in by the review team from the answers and the final report."),
-    ("select_one outcome_level", "outcomes_met", "Did the project meet all of its planned outcomes?"),
+    ("select_one outcome_level", "outcomes_met", "Were all the outcomes the project planned reached by its end?"),
     ("select_one yes_no", "gender_considered",
-     "Did the project include gender considerations in its design and implementation?"),
+     "Did gender considerations shape how the project was designed and delivered?"),
     ("end group",),
 ]  # fmt: skip
 SURVEY_COLUMNS = 12  # type, name, label, hint, appearance, required ... calculation
