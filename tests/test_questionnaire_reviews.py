@@ -61,6 +61,7 @@ def test_status_before_anything_is_sent(cli: Cli, review: str) -> None:
         "projects_total": 14,
         "projects_answered": 0,
         "response_rate": 0,
+        "projects_entered": 0,
     }
     # --form finds the one review that uses the form
     assert json.loads(cli("responses", "status", "--form", "bilingual_test", "--json").stdout) == result

@@ -8,6 +8,7 @@ export of the same survey updates the answers that changed, each change kept wit
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import exchange, forms, reviews
+from lmreview.questionnaire import engine, exchange, forms, reviews
 from lmreview.questionnaire.models import Form, FormVersion, Review, Submission, SubmissionChange
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
+from lmreview.store.base import utcnow
 
 
 @dataclass
@@ -207,3 +209,60 @@ def export_responses(
         for s in session.scalars(query)
     ]
     return exchange.write_responses(definition, rows, fmt, language=language)
+
+
+# --- answers entered from a document ---------------------------------------------------------------------------------
+
+DOCUMENT = reviews.DOCUMENT
+
+
+def enter_from_document(
+    session: Session,
+    review: Review,
+    project_code: str,
+    data: dict[str, Any],
+    *,
+    document: str,
+    actor: str,
+    meta: dict[str, Any] | None = None,
+) -> Submission:
+    """Answers a reviewer entered for a project from one of its documents (e.g. the final report) because no
+    questionnaire came back: a submitted submission with source ``document``. The analysis counts it; the response
+    rate does not (it is not a response), and says how many projects were entered this way."""
+    if review.form is None:
+        raise BadInput([Problem("--review", 0, "-", f"review {review.name} has no questionnaire yet")])
+    if not document.strip():
+        raise BadInput([Problem("--document", 0, "-", "name the document the answers were taken from")])
+    project = reviews.projects_by_code(session, review).get(project_code.casefold())
+    if project is None:
+        raise BadInput([Problem("--project", 0, "-", f"{project_code} is not a project of review {review.name}")])
+    version = forms.latest_version(review.form)
+    evaluation = engine.evaluate(forms.definition_of(version), data)
+    if evaluation.errors:
+        raise BadInput([Problem(path, 0, "-", message) for path, message in evaluation.errors.items()])
+    submission = Submission(
+        instance_id=f"uuid:{uuid.uuid4()}",
+        form_version_id=version.id,
+        form_version=version,
+        review_id=review.id,
+        project_id=project.id,
+        status="submitted",
+        review_state="received",
+        source=DOCUMENT,
+        data=evaluation.data,
+        original=copy.deepcopy(evaluation.data),
+        meta={**(meta or {}), "document": document.strip(), "entered_by": actor},
+        submitted_at=utcnow(),
+    )
+    session.add(submission)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="submission",
+        entity_id=submission.id,
+        after={"project": project.code, "source": DOCUMENT, "document": document.strip()},
+        summary=f"entered the answers of {project.code} from {document.strip()}",
+    )
+    return submission

@@ -1,7 +1,9 @@
 """Reviews: a portfolio of projects asked one questionnaire; and how far the asking has got.
 
 The response rate of a review counts projects, as the seed reviews do ("23 of 27 projects"): a project has
-answered when at least one submission for it has been submitted (on the web or imported). Respondents are counted
+answered when at least one submission for it has been submitted (on the web or imported). Answers a reviewer
+entered from a project's document (source ``document``) are not a response: they are counted apart ("4 entered
+from final reports") and the analysis uses them. Respondents are counted
 by their furthest step, so the counts add up to the respondents of the review: submitted first (an answer counts,
 even from an address that later bounced), then declined and bounced (they end the chase), draft, opened, invited,
 and not yet invited.
@@ -23,6 +25,7 @@ from lmreview.questionnaire.models import Form, Respondent, Review, Submission
 from lmreview.store import audit
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+DOCUMENT = "document"  # Submission.source of answers a reviewer entered from a project's document
 RESPONDENT_STATUSES = ("not_invited", "invited", "opened", "draft", "submitted", "declined", "bounced")
 
 
@@ -36,6 +39,17 @@ class ResponseStatus:
     projects_answered: int
     answered_codes: list[str] = field(default_factory=list)
     missing_codes: list[str] = field(default_factory=list)
+    entered_codes: list[str] = field(default_factory=list)  # no response, answers entered from a document
+    generated: int = 0  # submissions whose answers ``lmreview demo`` generated
+
+    @property
+    def projects_entered(self) -> int:
+        return len(self.entered_codes)
+
+    @property
+    def entered_text(self) -> str:
+        """'4 entered from final reports' (from documents), or '' when none was."""
+        return f"{self.projects_entered} entered from final reports" if self.entered_codes else ""
 
     @property
     def response_rate(self) -> Decimal | None:
@@ -53,6 +67,7 @@ class ResponseStatus:
             "projects_total": self.projects_total,
             "projects_answered": self.projects_answered,
             "response_rate": float(rate) if rate is not None else None,
+            "projects_entered": self.projects_entered,
         }
 
 
@@ -200,7 +215,9 @@ def response_status(session: Session, review: Review) -> ResponseStatus:
     for respondent in respondents:
         counts[respondent_status(respondent, by_respondent.get(respondent.id, []))] += 1
     projects = review_projects(session, review)
-    answered_ids = {s.project_id for s in submissions if s.status == "submitted" and s.project_id is not None}
+    done = [s for s in submissions if s.status == "submitted" and s.project_id is not None]
+    answered_ids = {s.project_id for s in done if s.source != DOCUMENT}  # a document is not a response
+    entered_ids = {s.project_id for s in done if s.source == DOCUMENT} - answered_ids
     answered = [p.code for p in projects if p.id in answered_ids]
     return ResponseStatus(
         review=review.name,
@@ -211,4 +228,6 @@ def response_status(session: Session, review: Review) -> ResponseStatus:
         projects_answered=len(answered),
         answered_codes=answered,
         missing_codes=[p.code for p in projects if p.id not in answered_ids],
+        entered_codes=[p.code for p in projects if p.id in entered_ids],
+        generated=sum(1 for s in submissions if (s.meta or {}).get("generated")),
     )

@@ -19,10 +19,12 @@ from lmreview.figures import fmt_number, fmt_quantity
 
 if TYPE_CHECKING:
     from lmreview.analysis.review_report import FindingSection, ReviewReport
+    from lmreview.portfolio.stats import PortfolioStats
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 LABEL_CHARS = 48
+LEGEND_CHARS = 30
 _LOCK = threading.Lock()  # rcParams are global; charts made from web requests run in threads
 
 
@@ -38,9 +40,9 @@ class Chart:
     rows: tuple[str, ...] = ()  # the rows (project codes) behind the chart
 
 
-def _short(label: str) -> str:
+def _short(label: str, chars: int = LABEL_CHARS) -> str:
     label = " ".join(label.split())
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+    return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
 
 
 def _figure(rows: int) -> Any:
@@ -50,13 +52,14 @@ def _figure(rows: int) -> Any:
     return figure
 
 
-def _export(key: str, figure: Any) -> tuple[str, bytes]:
+def _export(key: str, figure: Any, png: bool = True) -> tuple[str, bytes]:
     import matplotlib
 
     svg_buffer, png_buffer = io.StringIO(), io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": key}):
         figure.savefig(svg_buffer, format="svg", metadata={"Date": None})
-    figure.savefig(png_buffer, format="png", dpi=150, metadata={"Software": None})
+    if png:  # web pages show the SVG only: no PNG to pay for there
+        figure.savefig(png_buffer, format="png", dpi=150, metadata={"Software": None})
     svg = svg_buffer.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE: the element is inlined in HTML,
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # where the namespaces are implied
@@ -92,6 +95,7 @@ def bar_chart(
     axis_label: str,
     rows: tuple[str, ...] = (),
     x_max: float | None = None,
+    png: bool = True,
 ) -> Chart:
     """Horizontal bars, one per label, each with its value written at its end."""
     with _LOCK:
@@ -111,10 +115,10 @@ def bar_chart(
         if top >= 10_000:
             axes.xaxis.set_major_formatter("{x:,.0f}")
         _style(axes, title)
-        svg, png = _export(key, figure)
+        svg, image = _export(key, figure, png)
     listed = "; ".join(f"{label}: {_text(value)}" for label, value in zip(labels, values, strict=True))
     alt = f"Bar chart. {title}. {axis_label}: {listed}."
-    return Chart(key, title, alt, svg, png, tuple(labels), ((axis_label, tuple(values)),), rows)
+    return Chart(key, title, alt, svg, image, tuple(labels), ((axis_label, tuple(values)),), rows)
 
 
 def stacked_bar_chart(
@@ -125,17 +129,22 @@ def stacked_bar_chart(
     *,
     axis_label: str,
     rows: tuple[str, ...] = (),
+    png: bool = True,
 ) -> Chart:
     """Horizontal stacked bars: one bar per label, one segment per series (e.g. one per answer option)."""
     with _LOCK:
-        figure = _figure(len(labels))
+        chars = LABEL_CHARS if len(series) <= 4 else LEGEND_CHARS  # many long answer labels: shorter ones
+        longest = max((len(_short(name, chars)) for name, _ in series), default=0)
+        columns = max(1, min(len(series), 4 if longest <= 20 else 2))  # a legend no wider than the figure
+        legend_rows = -(-len(series) // columns)
+        figure = _figure(len(labels) + legend_rows // 2)  # room for the legend's rows below the bars
         axes = figure.subplots()
         positions = list(range(len(labels)))[::-1]
         left = [0.0] * len(labels)
         for index, (name, counts) in enumerate(series):
             numbers = [float(c) for c in counts]
             colour = OKABE_ITO[index % len(OKABE_ITO)]
-            bars = axes.barh(positions, numbers, left=left, color=colour, height=0.6, label=_short(name))
+            bars = axes.barh(positions, numbers, left=left, color=colour, height=0.6, label=_short(name, chars))
             dark = colour in ("#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7")
             axes.bar_label(
                 bars, labels=[str(c) if c else "" for c in counts], label_type="center", fontsize=7.5,
@@ -145,22 +154,22 @@ def stacked_bar_chart(
         axes.set_yticks(positions, [_short(label) for label in labels])
         axes.set_xlim(0, max(left, default=0.0) * 1.05 or 1)
         axes.set_xlabel(axis_label, fontsize=8.5)
-        axes.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(len(series), 4),
+        axes.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=columns,
                     frameon=False)  # fmt: skip
         _style(axes, title)
-        svg, png = _export(key, figure)
+        svg, image = _export(key, figure, png)
     parts = []
     for i, label in enumerate(labels):
         parts.append(f"{label}: " + ", ".join(f"{name} {counts[i]}" for name, counts in series))
     alt = f"Stacked bar chart. {title}. {'; '.join(parts)}."
     data = tuple((name, tuple(counts)) for name, counts in series)
-    return Chart(key, title, alt, svg, png, tuple(labels), data, rows)
+    return Chart(key, title, alt, svg, image, tuple(labels), data, rows)
 
 
 # --- the charts of a review report -----------------------------------------------------------------------------------
 
 
-def _section_chart(index: int, section: FindingSection) -> Chart | None:
+def _section_chart(index: int, section: FindingSection, png: bool = True) -> Chart | None:
     answered = [q for q in section.questions if q.answered]
     if not answered:
         return None
@@ -177,11 +186,13 @@ def _section_chart(index: int, section: FindingSection) -> Chart | None:
         series,
         axis_label="answers",
         rows=rows,
+        png=png,
     )
 
 
-def report_charts(report: ReviewReport) -> dict[str, Chart]:
-    """The charts the report shows, by key: regions, funding years, each findings section with answers, ratings."""
+def report_charts(report: ReviewReport, png: bool = True) -> dict[str, Chart]:
+    """The charts the report shows, by key: regions, funding years, each findings section with answers, ratings
+    (``png=False``: SVG only, for a web page)."""
     charts: dict[str, Chart] = {}
     o = report.overview
     breakdowns = {b.key: b for b in o.breakdowns}
@@ -194,6 +205,7 @@ def report_charts(report: ReviewReport) -> dict[str, Chart]:
             [s.projects for s in region],
             axis_label="projects",
             rows=tuple(r for s in region for r in s.rows),
+            png=png,
         )
     years = sorted(breakdowns["funding_year"].shares, key=lambda s: (s.value is None, s.value or ""))
     if years and o.budget_usd.n:
@@ -204,9 +216,10 @@ def report_charts(report: ReviewReport) -> dict[str, Chart]:
             [s.budget_usd or Decimal(0) for s in years],
             axis_label="USD",
             rows=o.budget_usd.rows,
+            png=png,
         )
     for index, section in enumerate(report.findings, start=1):
-        chart = _section_chart(index, section)
+        chart = _section_chart(index, section, png)
         if chart is not None:
             charts[chart.key] = chart
     subject = next((s for s in report.ratings.subjects if s.subject == "review"), None)
@@ -221,5 +234,49 @@ def report_charts(report: ReviewReport) -> dict[str, Chart]:
             [c.weighted or Decimal(0) for c in scored],
             axis_label=f"weighted score (1–{top})",
             x_max=top + 0.5,
+            png=png,
+        )
+    return charts
+
+
+def section_charts(sections: Sequence[FindingSection], png: bool = False) -> dict[str, Chart]:
+    """The report's chart of each findings section, by the section's key (its group in the questionnaire): the
+    analysis page draws them beside its tables."""
+    charts: dict[str, Chart] = {}
+    for index, section in enumerate(sections, start=1):
+        chart = _section_chart(index, section, png)
+        if chart is not None:
+            charts[section.key] = chart
+    return charts
+
+
+def portfolio_charts(stats: PortfolioStats, png: bool = False) -> dict[str, Chart]:
+    """The statistics page's charts, drawn as the report draws its own: projects per value of each breakdown that
+    has more than one value, and the budget by funding year when budgets are known."""
+    charts: dict[str, Chart] = {}
+    names = {"region": "region", "category": "category", "funding_year": "funding year", "fund_line": "fund line"}
+    for key, shares in stats.breakdowns.items():
+        if len([s for s in shares if s.value is not None]) < 2:
+            continue
+        ordered = sorted(shares, key=lambda s: (s.value is None, s.value or "")) if key == "funding_year" else shares
+        charts[key] = bar_chart(
+            f"stats-{key}",
+            f"Projects by {names.get(key, key)} (n = {stats.projects} projects)",
+            [s.value or "(none)" for s in ordered],
+            [s.projects for s in ordered],
+            axis_label="projects",
+            rows=tuple(r for s in ordered for r in s.rows),
+            png=png,
+        )
+    years = sorted(stats.breakdowns.get("funding_year", []), key=lambda s: (s.value is None, s.value or ""))
+    if years and stats.budget_usd.n:
+        charts["budget"] = bar_chart(
+            "stats-budget",
+            f"Budget by funding year, USD (n = {stats.budget_usd.n} of {stats.projects} projects with a budget)",
+            [s.value or "(none)" for s in years],
+            [s.budget_usd or Decimal(0) for s in years],
+            axis_label="USD",
+            rows=stats.budget_usd.rows,
+            png=png,
         )
     return charts

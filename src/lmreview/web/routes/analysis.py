@@ -3,16 +3,20 @@ projects behind it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lmreview.analysis.tabulate import NOT_TABULATED, PROJECT_FIELDS, tabulate
+from lmreview.analysis.tabulate import NOT_TABULATED, PROJECT_FIELDS, Tabulation, tabulate
 from lmreview.errors import NotFound
 from lmreview.questionnaire import forms, reviews
+from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.web.app import render
 from lmreview.web.security import require
+
+if TYPE_CHECKING:
+    from lmreview.report.charts import Chart
 
 router = APIRouter()
 OVERVIEW_TYPES = ("select_one", "select_multiple", "integer", "decimal")
@@ -33,6 +37,13 @@ def analysis_page(request: Request, name: str, question: str | None = None, by: 
             chosen = [q.path for q in definition.walk() if q.type in OVERVIEW_TYPES and q.type not in NOT_TABULATED]
         tables = [tabulate(session, review, path, by=by if question else None) for path in chosen]
         portfolio = reviews.portfolio_name(session, review)
+        generated = reviews.response_status(session, review).generated
+    charts = _charts(definition, tables) if not question else {}
+    first: dict[str, str] = {}  # the report's chart of a section, drawn beside the section's first table
+    for t in tables:
+        key = t.question.split("/")[0] if "/" in t.question else ""
+        if key in charts and key not in first.values():
+            first[t.question] = key
     return render(
         request,
         "analysis/review.html",
@@ -43,7 +54,28 @@ def analysis_page(request: Request, name: str, question: str | None = None, by: 
         single=question,
         by=by,
         fields=PROJECT_FIELDS,
+        generated=generated,
+        charts={path: charts[key] for path, key in first.items()},
     )
+
+
+def _charts(definition: FormDefinition, tables: list[Tabulation]) -> dict[str, Chart]:
+    """The report's charts of the findings sections (SVG only), by section, drawn from the page's own tables."""
+    from lmreview.analysis.review_report import SELECTS, FindingSection, QuestionFinding, _finding
+    from lmreview.report.charts import section_charts  # matplotlib: loaded when a page draws a chart
+
+    questions = definition.by_path()
+    grouped: dict[str, list[QuestionFinding]] = {}
+    for t in tables:
+        if t.type in SELECTS and t.question in questions:
+            key = t.question.split("/")[0] if "/" in t.question else ""
+            grouped.setdefault(key, []).append(_finding(t, questions[t.question]))
+    language = definition.default_language
+    sections = [
+        FindingSection(key, questions[key].label(language) if key else "Other questions", found)
+        for key, found in grouped.items()
+    ]
+    return section_charts(sections)
 
 
 @router.get("/api/reviews/{name}/tabulate")

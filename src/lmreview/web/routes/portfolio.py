@@ -137,7 +137,10 @@ def stats_page(request: Request, name: str) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
         result = portfolio_stats(session, name)
-    return render(request, "portfolio/stats.html", user=user, stats=result, labels=BREAKDOWN_LABELS)
+    from lmreview.report.charts import portfolio_charts  # matplotlib: loaded when a page draws a chart
+
+    charts = portfolio_charts(result)
+    return render(request, "portfolio/stats.html", user=user, stats=result, labels=BREAKDOWN_LABELS, charts=charts)
 
 
 @router.get("/portfolios/{name}/projects/{code:path}", response_class=HTMLResponse)
