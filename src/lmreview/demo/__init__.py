@@ -211,7 +211,7 @@ def _build(session: Session, actor: str) -> Review:
         respondent = respondents.add_respondent(
             session, review, name=name, email=email, project_code=code, role="Project manager", actor=actor
         )
-        invitation, _token = invitations.new_link(session, respondent, days=60)
+        invitation, _token = invitations.new_link(session, respondent, expires_at=now + dt.timedelta(days=60))
         invitation.sent_at = now - dt.timedelta(days=40)
         a = generated[code]
         meta = {"generated": answers.GENERATED}

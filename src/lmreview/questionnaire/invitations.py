@@ -354,16 +354,22 @@ def _prepare(
     return outgoing
 
 
+def new_link(
+    session: Session, respondent: Respondent, *, expires_at: dt.datetime, token: str | None = None
+) -> tuple[Invitation, str]:
+    """A personal link for ``respondent``: the stored invitation (only the token's hash) and the token itself."""
+    token = token or secrets.token_urlsafe(TOKEN_BYTES)
+    invitation = Invitation(respondent_id=respondent.id, token_hash=token_hash(token), expires_at=expires_at)
+    respondent.invitations.append(invitation)
+    session.flush()
+    return invitation, token
+
+
 def _record(session: Session, item: _Outgoing, reminders: bool) -> None:
     """The invitation of a message that went out."""
     now = utcnow()
-    invitation = Invitation(
-        respondent_id=item.respondent.id,
-        token_hash=token_hash(item.token),
-        expires_at=item.expires_at,
-        sent_at=now,
-    )
-    item.respondent.invitations.append(invitation)
+    invitation, _ = new_link(session, item.respondent, expires_at=item.expires_at, token=item.token)
+    invitation.sent_at = now
     if reminders:
         invitation.reminders = len(item.respondent.invitations) - 1
         invitation.last_reminder_at = now
