@@ -130,21 +130,33 @@ def test_roster_names_that_would_break_a_header_are_refused_with_their_place(
         "LM.0214,Chen\x07Li,chen2@example.org\n"
         'LM.0204,Dora "Dee" Diaz,dora@example.org\n'
         "LM.0204,Eve Amos,eve@example.org>\n"
-        "LM.0204,Fay Obi,fay@example.org\n",
+        "LM.0204,Fay Obi,fay@example.org\n"
+        "LM.0204,Gil Ray,gil@example.org.\n"
+        "LM.0204,Hal\u202eIbe,hal@example.org\n"
+        "LM.0204,José Ruiz,josé@example.org\n"
+        "LM.0204,王伟,wang@example.org\n"
+        "LM.0204,O'Brien زهرا\u200c,obrien@example.org\n",
         encoding="utf-8",
         newline="",
     )
     run = cli("respondents", "import", str(roster), "--review", review)
     assert run.exit_code == 2
     lines = [line.removeprefix(str(tmp_path) + "/") for line in run.stderr.splitlines()]
-    rule = 'a name cannot hold any of < > , ; " (it goes into the header of e-mails)'
+    rule = (
+        'a name cannot hold any of < > , ; " (it goes into the header of e-mails); '
+        'write it as "Ana Silva" rather than "Silva, Ana"'
+    )
     assert lines == [
         f'bad.csv:2:name: "{MALLORY}": {rule}',
         'bad.csv:3:name: "Bruno\\r\\nBcc: all@evil.example" is not one line: a name cannot hold a line break',
         'bad.csv:5:name: "Chen\\x07Li" holds a control character',
         f'bad.csv:6:name: "Dora "Dee" Diaz": {rule}',
         'bad.csv:7:email: "eve@example.org>" is not an e-mail address',
-        "error: 5 errors; nothing was written",
+        'bad.csv:9:email: "gil@example.org." is not an e-mail address',
+        'bad.csv:10:name: "Hal\\u202eIbe" holds an invisible or text-direction character; type the name again',
+        'bad.csv:11:email: "josé@example.org": lmreview sends mail over plain SMTP, which takes addresses in ASCII '
+        "letters only",
+        "error: 8 errors; nothing was written",
     ]
     assert len(people(cli)) == 4  # nothing was written
 

@@ -671,12 +671,19 @@ def test_cli_form_no_review_uses_is_tabulated_by_respondent(two_forms: Cli) -> N
     assert two_forms("review", "create", "later", "--form", "staff_survey").exit_code == 0
     later = json.loads(two_forms("tabulate", "--form", "staff_survey", "-q", "support_rating", "--json").stdout)
     assert (later["review"], later["responded"]) == ("later", 0)
+    # importing the same export again attaches the submissions stored without a review to it: counted, not lost
+    again = two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey")
+    assert again.exit_code == 0, again.stderr
+    assert "0 updated, 4 unchanged, 4 attached to review later" in again.stdout
+    attached = json.loads(two_forms("tabulate", "--review", "later", "-q", "support_rating", "--json").stdout)
+    assert attached["responded"] == 4
 
 
 def test_cli_csv_export_escapes_the_payload_and_imports_back_unchanged(two_forms: Cli, tmp_path: Path) -> None:
     assert two_forms("form", "import-responses", str(STAFF), "--form", "staff_survey").exit_code == 0
     out = tmp_path / "staff.csv"
-    assert two_forms("form", "export-responses", "--form", "staff_survey", "--format", "csv", "--out", str(out))
+    exported = two_forms("form", "export-responses", "--form", "staff_survey", "--format", "csv", "--out", str(out))
+    assert exported.exit_code == 0, exported.stderr
     text = out.read_text(encoding="utf-8")
     assert "\"'=cmd|' /C calc'!A0\"" in text
     assert '"=cmd' not in text

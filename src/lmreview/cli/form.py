@@ -157,7 +157,8 @@ def import_responses(
         err.print(str(warning), markup=False, soft_wrap=True)
     console.print(
         f"Imported {file.name} into form {form}: {plural(len(result.created), 'submission')} created, "
-        f"{len(result.updated)} updated, {len(result.unchanged)} unchanged",
+        f"{len(result.updated)} updated, {len(result.unchanged)} unchanged"
+        + (f", {len(result.attached)} attached to review {done.review}" if result.attached and done.review else ""),
         markup=False,
     )
     if done.attached:

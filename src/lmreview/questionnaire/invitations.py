@@ -24,6 +24,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
@@ -101,7 +102,7 @@ def sender(settings: Settings) -> Address:
     found = getaddresses([settings.mail_from])
     if len(found) == 1 and "@" in found[0][1] and settings.mail_from.isprintable():
         name, addr = found[0]
-        with contextlib.suppress(ValueError):  # the email package's header defects are ValueErrors
+        with contextlib.suppress(ValueError, HeaderParseError):  # the email package's header defects
             address = Address(display_name=name, addr_spec=addr)
             if address.addr_spec == addr:
                 return address

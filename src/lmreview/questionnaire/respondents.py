@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 
 from sqlalchemy import select
@@ -32,6 +33,13 @@ EMAIL = re.compile(r"^[^@\s<>,;\"()\[\]\\]+@[^@\s<>,;\"()\[\]\\]+\.[^@\s<>,;\"()
 NAME_FORBIDDEN = '<>,;"'
 LINE_BREAKS = ("Zl", "Zp")  # besides CR and LF: the Unicode line and paragraph separators
 CONTROLS = ("Cc", "Cs")
+# Direction overrides and invisible characters could make a name display as something else in a mail client. The
+# zero-width (non-)joiners U+200C and U+200D stay allowed: Persian and Indic names need them.
+INVISIBLE = (
+    frozenset("\u200b\u200e\u200f\u2060\ufeff")
+    | frozenset(map(chr, range(0x202A, 0x202F)))
+    | frozenset(map(chr, range(0x2066, 0x206A)))
+)
 LIMITS = {"name": 200, "email": 254, "role": 120, "office": 200, "language": 80, "project_code": 80}
 
 
@@ -149,8 +157,13 @@ def name_problem(name: str) -> str | None:
         return f'"{shown(name)}" is not one line: a name cannot hold a line break'
     if any(unicodedata.category(ch) in CONTROLS for ch in name):
         return f'"{shown(name)}" holds a control character'
+    if any(ch in INVISIBLE for ch in name):
+        return f'"{ascii(name)[1:-1]}" holds an invisible or text-direction character; type the name again'
     if any(ch in NAME_FORBIDDEN for ch in name):
-        return f'"{name}": a name cannot hold any of {" ".join(NAME_FORBIDDEN)} (it goes into the header of e-mails)'
+        return (
+            f'"{name}": a name cannot hold any of {" ".join(NAME_FORBIDDEN)} (it goes into the header of e-mails); '
+            'write it as "Ana Silva" rather than "Silva, Ana"'
+        )
     return None
 
 
@@ -158,9 +171,11 @@ def email_problem(email: str) -> str | None:
     """Why ``email`` is not one plain e-mail address, or None."""
     if not EMAIL.match(email):
         return f'"{shown(email)}" is not an e-mail address'
+    if not email.isascii():
+        return f'"{shown(email)}": lmreview sends mail over plain SMTP, which takes addresses in ASCII letters only'
     try:
         parsed = Address(addr_spec=email)
-    except ValueError:  # the email package's header defects are ValueErrors too
+    except (ValueError, HeaderParseError):  # the email package's header defects
         return f'"{shown(email)}" is not an e-mail address'
     if parsed.addr_spec != email:
         return f'"{shown(email)}" is not an e-mail address'

@@ -33,6 +33,8 @@ class ResponseImport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # submissions stored before (without a review or a project) that this import attached to the review / project
+    attached: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
 
@@ -96,7 +98,8 @@ def import_responses(
                     record.row,
                     "-",
                     f"form version {record.version!r} is not in lmreview (it has {', '.join(sorted(known))}); "
-                    "these submissions are read with the newest (Kobo's __version__ is its own deployment id)",
+                    "these submissions are read with the newest (the export's version column names a form version "
+                    "that was never added to lmreview: add it with lmreview form add to read them with it)",
                     severity="warning",
                 )
             )
@@ -135,6 +138,10 @@ def import_responses(
             session.add(submission)
             result.created.append(record.instance_id)
             continue
+        if (review is not None and found.review_id is None) or (project is not None and found.project_id is None):
+            found.review_id = found.review_id or (review.id if review else None)
+            found.project_id = found.project_id or (project.id if project else None)
+            result.attached.append(record.instance_id)
         before, after = dict(_leaves(found.data)), dict(_leaves(record.data))
         changed = sorted(p for p in set(before) | set(after) if before.get(p, "") != after.get(p, ""))
         if not changed:  # the source's own columns (Kobo _id, ODK SubmitterID…) are kept from the first import
@@ -152,8 +159,6 @@ def import_responses(
                 )
             )
         found.data = record.data
-        if review is not None and found.review_id is None:
-            found.review_id = review.id
         if project is not None:
             found.project_id = project.id
         result.updated.append(record.instance_id)
@@ -164,7 +169,12 @@ def import_responses(
         action="update",
         entity="form",
         entity_id=form.id,
-        after={"file": name, "created": len(result.created), "updated": len(result.updated)},
+        after={
+            "file": name,
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "attached": len(result.attached),
+        },
         summary=f"imported {len(result.created)} submissions and updated {len(result.updated)} from {name}",
     )
     return result
