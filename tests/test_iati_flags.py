@@ -217,3 +217,34 @@ def test_real_file_activities_that_ended_early_are_flagged() -> None:
     flagged = sorted(r.code for r in records if r.extra.get("duration_flag"))
     assert flagged == ["NL-1-PPR-27791", "NL-1-PPR-28373", "NL-1-PPR-28390", "NL-1-PPR-28393"]
     assert len([p for p in problems if "months early" in p.message]) == 4
+
+
+def test_the_stats_page_names_the_projects_left_out(cli: Cli, store: Store) -> None:
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from lmreview.settings import Settings
+    from lmreview.store.users import add_user
+    from lmreview.web.app import create_app
+
+    assert cli("portfolio", "import", str(IATI / FLAGGED), "--portfolio", "flags").exit_code == 0
+    with store.session() as session:
+        add_user(session, "vic", "viewer", "correct-horse", actor="test")
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
+        assert token is not None
+        client.post("/login", data={"name": "vic", "password": "correct-horse", "csrf_token": str(token["value"])})
+        page = BeautifulSoup(client.get("/portfolios/flags/stats").text, "html.parser")
+    excluded = page.find(id="excluded")
+    assert excluded is not None
+    assert " ".join(excluded.get_text(" ").split()) == (
+        "Left out of the length and NCE summaries, as their dates do not give how long they lasted: "
+        "XM-DAC-47066-LM-2014-021 (placeholder end date (planned end 2050-12-31)); "
+        "XM-DAC-47066-LM-2014-022 (placeholder end date (actual end 2099-12-31)); "
+        "XM-DAC-47066-LM-2014-023 (ended early (actual end 2015-03-31, planned end 2015-12-31))."
+    )
+    links = [a["href"] for a in excluded.find_all("a")]
+    assert links[0] == "/portfolios/flags/projects/XM-DAC-47066-LM-2014-021"
+    length = page.find("th", string="Length incl. NCE (months)")
+    assert length is not None
+    assert length.find_next("td").get_text(strip=True) == "2 of 5"
