@@ -91,13 +91,13 @@ RANGE = "out of the range an amount can have (-92,233,720,368,547,758.07 to 92,2
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("9" * 400, f'"99999999999999999999…99999999 (400 characters)" is {RANGE}'),
-        ("100000000000000000", f'"100000000000000000" is {RANGE}'),
-        ("-92233720368547758.08", f'"-92233720368547758.08" is {RANGE}'),
-        ("NaN", '"NaN" is not a finite number; write the amount in digits, e.g. 12000.50'),
-        ("-Infinity", '"-Infinity" is not a finite number; write the amount in digits, e.g. 12000.50'),
+        ("9" * 400, f'activity XM-1: "99999999999999999999…99999999 (400 characters)" is {RANGE}'),
+        ("100000000000000000", f'activity XM-1: "100000000000000000" is {RANGE}'),
+        ("-92233720368547758.08", f'activity XM-1: "-92233720368547758.08" is {RANGE}'),
+        ("NaN", 'activity XM-1: "NaN" is not a finite number; write the amount in digits, e.g. 12000.50'),
+        ("-Infinity", 'activity XM-1: "-Infinity" is not a finite number; write the amount in digits, e.g. 12000.50'),
         ("1e17", '"1e17" is not a number; write digits with a dot for decimals, e.g. 12000.50'),
-        ("12.345", '"12.345" has more than 2 decimals; amounts are kept to the cent'),
+        ("12.345", 'activity XM-1: "12.345" has more than 2 decimals; amounts are kept to the cent'),
     ],
 )
 def test_amounts_that_are_not_finite_or_do_not_fit_are_refused_where_they_are(value: str, message: str) -> None:
@@ -123,7 +123,7 @@ def test_cli_refuses_an_amount_out_of_range_and_writes_nothing(cli: Cli, tmp_pat
     path.write_bytes(activity(budget("100000000000000000")))
     run = cli("portfolio", "import", str(path))
     assert run.exit_code == 2
-    assert f'huge.xml:7:budget/value: "100000000000000000" is {RANGE}' in run.stderr
+    assert f'huge.xml:7:budget/value: activity XM-1: "100000000000000000" is {RANGE}' in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     assert cli("portfolio", "list").stdout.count("huge") == 0
 

@@ -18,12 +18,12 @@ Mapping of one ``<iati-activity>``:
   activity's ``last-updated-datetime``, else today) is a placeholder (2050-12-31, 2099-12-31...); an actual end at
   least EARLY_MONTHS months before the planned end means the activity ended early. Either is a warning and sets
   extra["duration_flag"], which keeps the activity out of the duration and NCE statistics (portfolio/stats.py).
-* budgets: each ``budget`` (type 1 original / 2 revised, status 1 indicative / 2 committed; no status means
-  indicative). budget_usd sums, per distinct period, the revised budget (the last one) else the original, and
-  only when all of those are in USD; otherwise it stays empty with a warning (no conversion is made). A negative
-  line is kept, counted as published and warned about; a negative total leaves budget_usd empty. An amount must
-  fit the store's amount column (at most 2 decimals, within +-MAX_AMOUNT). ``@budget-not-provided`` goes to
-  extra["budget_not_provided"].
+* budgets (:mod:`lmreview.portfolio.iati_budgets`): each ``budget`` (type 1 original / 2 revised, status 1
+  indicative / 2 committed; no status means indicative). budget_usd sums, per distinct period, the revised budget
+  (the last one) else the original, and only when all of those are in USD; otherwise it stays empty with a warning
+  (no conversion is made). A negative line is kept, counted as published and warned about; a negative total leaves
+  budget_usd empty. An amount must fit the store's amount column (at most 2 decimals, within +-MAX_AMOUNT).
+  ``@budget-not-provided`` goes to extra["budget_not_provided"].
 * countries: ``recipient-country`` (ISO alpha-2); ``recipient-region`` becomes a ``region:<vocabulary>`` tag, and
   the region when it is the only one; ``sector`` and ``policy-marker`` become tags too.
 * results: ``result`` (1 output, 2 outcome, 3 impact, 9 other) with indicators, baselines and periods (the first

@@ -80,20 +80,20 @@ def _range() -> str:
     return f"out of the range an amount can have (-{bound} to {bound})"
 
 
-def _amount(f: File, element: Element, column: str, text: str) -> Decimal | None:
+def _amount(f: File, element: Element, column: str, text: str, who: str) -> Decimal | None:
     """An amount as written in ``<value>``: a finite number, at most 2 decimals, that the store can hold."""
     shown = text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text)} characters)"
     if text.lower().lstrip("+-") in ("nan", "snan", "inf", "infinity"):
-        f.error(element, column, f'"{shown}" is not a finite number; write the amount in digits, e.g. 12000.50')
+        f.error(element, column, f'{who}: "{shown}" is not a finite number; write the amount in digits, e.g. 12000.50')
         return None
     value = decimal(text)
     if value is None:
         f.error(element, column, f'"{shown}" is not a number; write digits with a dot for decimals, e.g. 12000.50')
     elif abs(value) > MAX_AMOUNT:
-        f.error(element, column, f'"{shown}" is {_range()}')
+        f.error(element, column, f'{who}: "{shown}" is {_range()}')
         value = None
     elif value != value.quantize(Decimal("0.01")):
-        f.error(element, column, f'"{shown}" has more than 2 decimals; amounts are kept to the cent')
+        f.error(element, column, f'{who}: "{shown}" has more than 2 decimals; amounts are kept to the cent')
         value = None
     return value
 
@@ -127,7 +127,7 @@ def _budget(f: File, element: Element, default: str | None, who: str) -> BudgetR
             "budget/value/@currency",
             "the budget has no currency; set currency on <value> or default-currency on <iati-activity>",
         )
-    value = _amount(f, value_el, "budget/value", text)
+    value = _amount(f, value_el, "budget/value", text, who)
     if value is not None and value < 0:
         f.warn(
             value_el,
