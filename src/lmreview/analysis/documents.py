@@ -186,7 +186,7 @@ CELL = re.compile(
     FLAGS,
 )
 TAIL_CELL = rf"(?:{CUR}\s?)?(?:{DIGITS})(?:\s*(?:{PU}))?(?:\s*\(\s*(?:{DIGITS})\s*(?:{PU})\s*\))?"
-TAIL_ROW = re.compile(rf"(?P<label>\S.*?)\s+(?P<cells>{TAIL_CELL}(?:\s+{TAIL_CELL})*)\s*", FLAGS)
+TAIL_ROW = re.compile(rf"(?P<label>\S.{{0,59}}?)\s+(?P<cells>{TAIL_CELL}(?:\s+{TAIL_CELL})*)\s*", FLAGS)
 TOTAL = re.compile(r"(?:grand\s+)?total\b|all\b|sum\b", FLAGS)
 
 
