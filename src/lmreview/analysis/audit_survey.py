@@ -201,10 +201,13 @@ def _statement(text: str, a: int, b: int, linked: Printed | None, label: tuple[i
     return found
 
 
+_AFTER_NUMBER = re.compile(rf"\s*(?:{PU}|{_UNIT})?\s*\)?", FLAGS)
+
+
 def _end(text: str, number: Printed) -> int:
     """Where a printed number ends, with its "%", "per cent" or "projects" and a closing bracket."""
     end = number.pos + len(number.text)
-    return end + (len(u.group(0)) if (u := re.match(rf"\s*(?:{PU}|{_UNIT})?\s*\)?", text[end:], FLAGS)) else 0)
+    return end + (len(u.group(0)) if (u := _AFTER_NUMBER.match(text, end)) else 0)  # not text[end:]: a copy
 
 
 def _span(text: str, head: tuple[int, int], tail: tuple[int, int]) -> str:

@@ -290,10 +290,13 @@ def money_at(text: str, m: re.Match[str]) -> Printed | None:
     return None
 
 
+_UNIT_AFTER = re.compile(rf"\s*(?:{PU}|months?\b)\s*\)?", FLAGS)
+
+
 def said_between(text: str, start: int, label_end: int, number: Printed) -> str:
     """The printed claim, from the label or keyword to the number, shortened in the middle when long."""
     end = number.pos + len(number.text)
-    end += len(u.group(0)) if (u := re.match(rf"\s*(?:{PU}|months?\b)\s*\)?", text[end:], FLAGS)) else 0
+    end += len(u.group(0)) if (u := _UNIT_AFTER.match(text, end)) else 0  # not text[end:], a copy of the rest
     said = " ".join(text[start:end].split())
     if len(said) <= 60:
         return said + (")" if said.count("(") > said.count(")") and text[end : end + 1] == ")" else "")
