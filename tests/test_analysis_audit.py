@@ -19,7 +19,7 @@ import pytest
 from docx import Document as WordDocument
 
 from lmreview.analysis.audit import audit_text
-from lmreview.analysis.audit_data import SurveyFigures, survey_figures
+from lmreview.analysis.audit_survey import SurveyFigures, survey_figures
 from lmreview.analysis.documents import text_blocks
 from lmreview.portfolio.stats import PortfolioStats, portfolio_stats
 from lmreview.questionnaire.reviews import get_review
@@ -292,7 +292,7 @@ def test_pdf_pages_and_lines_are_located_and_tables_read_from_their_layout(plain
         ("report.csv", b"a,b\n", '"\\.csv" files cannot be audited; give a \\.txt, \\.docx or \\.pdf file'),
         ("missing.txt", None, "no such file"),
         ("report.docx", b"not a zip", "this is not a Word document"),
-        ("report.docx", b"PK\x03\x04broken", "this Word document cannot be read"),
+        ("report.docx", b"PK\x03\x04broken", "this is not a Word document \\(a damaged zip file\\)"),
         ("report.pdf", b"<html></html>", "this is not a PDF file"),
         ("report.pdf", b"%PDF-1.4\nbroken", "this PDF cannot be read"),
         ("scan.pdf", None, "this PDF has no text to read"),

@@ -357,7 +357,14 @@ def test_bad_budgets() -> None:
             "budget/value",
             '"12,000" is not a number; write digits with a dot for decimals, e.g. 12000.50',
         ),
-        Problem(name, line_of(name, "-500"), "budget/value", '"-500" is negative; a budget must be 0 or more'),
+        Problem(
+            name,
+            line_of(name, "-500"),
+            "budget/value",
+            "activity XM-DAC-47066-LM-2014-011: the original budget line for 2015-01-01 to 2015-12-31 is negative "
+            "(-500); IATI budgets should not be, but the line is kept and counted as published",
+            "warning",
+        ),
         Problem(
             name,
             line_of(name, "Dollars"),
@@ -370,8 +377,19 @@ def test_bad_budgets() -> None:
             "budget/value",
             "the budget has no value; write the amount in <value>",
         ),
+        Problem(
+            name,
+            3,
+            "budget/value",
+            "activity XM-DAC-47066-LM-2014-011: its budget lines add up to -500 USD, less than 0; the budget in USD "
+            "is left empty",
+            "warning",
+        ),
     ]
-    assert (records[0].budgets, records[0].budget_usd) == ([], None)
+    negative = BudgetRecord(
+        "original", Decimal(-500), "USD", D(2015, 1, 1), D(2015, 12, 31), D(2015, 1, 1), "indicative"
+    )
+    assert (records[0].budgets, records[0].budget_usd) == ([negative], None)
 
 
 def test_budget_without_any_currency_and_a_bad_value_date() -> None:

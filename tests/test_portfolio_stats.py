@@ -47,7 +47,9 @@ def test_json_has_exactly_the_contract_keys(cli: Cli) -> None:
         "by_fund_line",
         "by_funding_year",
         "by_category",
+        "excluded_from_duration",
     }
+    assert stats["excluded_from_duration"] == []
     for key in ("budget_usd", "duration_months", "nce_months"):
         assert set(stats[key]) == {"n", "total", "mean", "median", "min", "max"}
     for entry in stats["by_region"]:

@@ -139,15 +139,17 @@ def _read_csv(data: bytes, filename: str) -> Table:
     return _split_header(rows, filename, "csv")
 
 
-def _check_zip(data: bytes, filename: str) -> None:
+def check_zip(data: bytes, filename: str, kind: str = "an XLSX workbook", folder: str = "xl/") -> None:
+    """Refuse an Office file (``kind``, whose parts are in ``folder``) that is no zip, or that would expand too much
+    (a zip bomb): any member over 1 MiB more than MAX_RATIO times its packed size, or MAX_UNCOMPRESSED in all."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError):
-        raise BadInput([Problem(filename, 0, "-", "this is not an XLSX workbook (a damaged zip file)")]) from None
+        raise BadInput([Problem(filename, 0, "-", f"this is not {kind} (a damaged zip file)")]) from None
     with archive:
         names = set(archive.namelist())
-        if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-            raise BadInput([Problem(filename, 0, "-", "this zip file is not an XLSX workbook")])
+        if "[Content_Types].xml" not in names or not any(n.startswith(folder) for n in names):
+            raise BadInput([Problem(filename, 0, "-", f"this zip file is not {kind}")])
         total = 0
         for info in archive.infolist():
             total += info.file_size
@@ -171,7 +173,7 @@ def _check_zip(data: bytes, filename: str) -> None:
                         filename,
                         0,
                         "-",
-                        f"refused: the workbook expands to {total // 1024 // 1024} MiB "
+                        f"refused: the {kind.split()[-1]} expands to {total // 1024 // 1024} MiB "
                         f"(limit {MAX_UNCOMPRESSED // 1024 // 1024} MiB)",
                     )
                 ]
@@ -200,7 +202,7 @@ def read_sheets(
     data: bytes, filename: str, *, first_only: bool = False
 ) -> list[tuple[str, list[tuple[int, list[str]]]]]:
     """The sheets of an XLSX workbook, in order: each one's name and rows as text with their row numbers."""
-    _check_zip(data, filename)
+    check_zip(data, filename)
     from openpyxl import load_workbook
 
     try:

@@ -10,10 +10,11 @@
   pairs ("N (P%)", "(N projects, P per cent)", "P% of ... (N projects)") of a sentence or passage against a total that
   is evident: the sum of their counts when it is printed nearby or most pairs agree with it, or a printed number most
   of them agree with. A lone "N (P%)" with no such total is not checked.
-* **Against the data** (:mod:`lmreview.analysis.audit_data`): with ``figures``, shares, project counts and budgets
+* **Against the data**: with ``figures`` (:mod:`~lmreview.analysis.audit_data`), shares, project counts and budgets
   printed next to a region, category, funding year or fund line, and totals, means, medians, minima and maxima of
-  budget, duration and no-cost extensions; with ``survey``, shares, counts and denominators printed next to a choice
-  label of the review's questionnaire. Figures about other projects or other questions are not compared.
+  budget, duration and no-cost extensions; with ``survey`` (:mod:`~lmreview.analysis.audit_survey`), shares, counts
+  and denominators printed next to a choice label of the review's questionnaire. Figures about other projects or
+  other questions are not compared.
 
 A printed number agrees with an exact value when it is that value rounded half up, rounded half down or truncated to
 the printed decimals; only numbers that agree with no reading of any acceptable total are findings.
@@ -22,12 +23,15 @@ the printed decimals; only numbers that agree with no reading of any acceptable 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from lmreview.analysis.audit_data import SurveyFigures, check_portfolio, check_survey
+from lmreview.analysis.audit_data import check_portfolio
+from lmreview.analysis.audit_survey import SurveyFigures, check_survey, survey_figures
 from lmreview.analysis.documents import (
     FLAGS,
     GAP,
@@ -47,15 +51,20 @@ from lmreview.analysis.documents import (
     find_tables,
     is_count,
     printed,
-    sentence,
+    sentence_start,
     short,
     unit_of,
 )
+from lmreview.errors import BadInput, Problem
+from lmreview.portfolio.stats import portfolio_stats
+from lmreview.questionnaire import reviews
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from lmreview.portfolio.stats import PortfolioStats
 
-__all__ = ["AuditResult", "Finding", "audit_text"]
+__all__ = ["AuditResult", "Finding", "audit_figures", "audit_text"]
 
 _UNITS = r"(?:projects|projets|respondents|répondants)"  # "4 projects out of 7", "4 projets sur 7"
 _PAIRS = [  # "N of T (P%)", "N/T (P%)", "P% (N of T)", "(N projects, P%)", "N words (P%)", "P% of ... (N projects)"
@@ -197,17 +206,32 @@ def _passages(items: Sequence[_Pair], gap: int = GAP) -> list[list[_Pair]]:
     return groups
 
 
-def _stated_totals(text: str, group: list[_Pair]) -> set[Decimal]:
-    """Counts printed shortly before or among the pairs that could be their total ("Of the 39 projects, ...")."""
+_Seen = dict[tuple[int, int], tuple[Printed, bool | None]]
+_PERCENT_AFTER = re.compile(rf"\s*(?:{PU})", FLAGS)
+
+
+def _stated_totals(text: str, group: list[_Pair], seen: _Seen) -> set[Decimal]:
+    """Counts printed shortly before or among the pairs that could be their total ("Of the 39 projects, ...").
+
+    The windows of neighbouring groups overlap; ``seen`` keeps what each number found is (its value, and once asked
+    whether it is a count not followed by "%"), so that a line of many pairs reads each number once, not per window.
+    """
     taken = {x for pair in group for x in pair.spans}
     largest = max(pair.n.value for pair in group)
     start = max(0, group[0].start - GAP)
     totals = set()
     for m in NUMBER.finditer(text, start, group[-1].end):
-        number = printed(m.group(0), m.start())
-        if m.start() in taken or number.value < largest or not is_count(text, number):
+        known = seen.get(m.span())
+        if known is None:
+            number = printed(m.group(0), m.start())
+            known = seen[m.span()] = (number, None)
+        number, countable = known
+        if number.value < largest or m.start() in taken:
             continue
-        if not re.match(rf"\s*(?:{PU})", text[m.end() : m.end() + 10], FLAGS):
+        if countable is None:
+            countable = is_count(text, number) and not _PERCENT_AFTER.match(text[m.end() : m.end() + 10])
+            seen[m.span()] = (number, countable)
+        if countable:
             totals.add(number.value)
     return totals
 
@@ -216,8 +240,43 @@ def _agreeing(group: Sequence[_Pair], total: Decimal) -> int:
     return sum(1 for pair in group if total > 0 and pair.p.agrees(100 * pair.n.value / total))
 
 
-def _evident_total(text: str, group: list[_Pair]) -> tuple[Decimal, str] | None:
-    stated = _stated_totals(text, group)
+def _agreeing_each(group: Sequence[_Pair], totals: Iterable[Decimal]) -> dict[Decimal, int]:
+    """:func:`_agreeing` for many totals at once, in O((pairs + totals) log totals) rather than pairs x totals.
+
+    A share P printed with u = 10**-places agrees with x when x rounded half up, half down or truncated is P, that is
+    when P - u/2 <= x < P + u. With x = 100 N / T (N > 0) that is 100 N / (P + u) < T <= 100 N / (P - u/2), an
+    interval of totals: each pair adds 1 to the totals in its interval (a difference array over the sorted totals).
+    The bounds are compared in exact integers (the totals times 10**places). A count N of 0 gives x = 0 whatever the
+    total, which agrees with a share of 0 only.
+    """
+    ordered = sorted(t for t in set(totals) if t > 0)
+    if len(group) * len(ordered) <= 1024:  # few enough to compare one by one
+        return {total: _agreeing(group, total) for total in ordered}
+    scale = 10 ** max(0, *(-int(t.as_tuple().exponent) for t in ordered))
+    scaled = [num * scale // den for num, den in (t.as_integer_ratio() for t in ordered)]  # exact integers
+    steps = [0] * (len(ordered) + 1)
+    for pair in group:
+        nn, nd = pair.n.value.as_integer_ratio()
+        a, b = pair.p.value.as_integer_ratio()
+        ten = 10**pair.p.places
+        if nn == 0:
+            first, last = (0, len(ordered)) if a == 0 else (0, 0)
+        else:
+            # T > 100 N / (P + u), with P + u = (a ten + b) / (b ten); in units of 1/scale
+            first = bisect_right(scaled, 100 * nn * b * ten * scale // (nd * (a * ten + b)))
+            low = 2 * a * ten - b  # P - u/2 = low / (2 b ten)
+            last = bisect_right(scaled, 100 * nn * 2 * b * ten * scale // (nd * low)) if low > 0 else len(ordered)
+        if first < last:
+            steps[first] += 1
+            steps[last] -= 1
+    counts = list(accumulate(steps))
+    return {total: counts[i] for i, total in enumerate(ordered)}
+
+
+def _evident_total(text: str, group: list[_Pair], seen: _Seen) -> tuple[Decimal, str] | None:
+    if len(group) < 2:  # each rule below needs two pairs that agree
+        return None
+    stated = _stated_totals(text, group, seen)
     summed = sum((pair.n.value for pair in group), Decimal(0))
     size = len(group)
     if size >= 2 and summed in stated:
@@ -225,8 +284,9 @@ def _evident_total(text: str, group: list[_Pair]) -> tuple[Decimal, str] | None:
     agree = _agreeing(group, summed)
     if size >= 2 and (_near_100([pair.p for pair in group]) or (agree >= 2 and 2 * agree > size)):
         return summed, "percentage of evident total"
-    best = max(stated, key=lambda total: (_agreeing(group, total), -total), default=None)
-    if best is not None and (agree := _agreeing(group, best)) >= 2 and 2 * agree > size:
+    agreeing = _agreeing_each(group, stated)
+    best = max(stated, key=lambda total: (agreeing.get(total, 0), -total), default=None)
+    if best is not None and (agree := agreeing.get(best, 0)) >= 2 and 2 * agree > size:
         return best, "percentage of stated total"
     return None
 
@@ -247,8 +307,9 @@ def _check_prose(text: str, stream: Stream) -> tuple[list[tuple[int, Finding]], 
             findings.append((pair.p.pos, Finding(stream.where(pair.p.pos), claim, expected, rule)))
 
     rest = []
+    seen: _Seen = {}
     for pair in pairs:
-        linked = list(LINKED.finditer(text, sentence(text, pair.start)[0], pair.start))
+        linked = list(LINKED.finditer(text, sentence_start(text, pair.start), pair.start))
         if pair.t is not None:
             check(pair, pair.t.value, "percentage of stated total")
         elif (
@@ -263,10 +324,10 @@ def _check_prose(text: str, stream: Stream) -> tuple[list[tuple[int, Finding]], 
     for passage in _passages(rest):  # the total of each sentence's pairs, else of the passage's
         sentences: dict[int, list[_Pair]] = {}
         for pair in passage:
-            sentences.setdefault(sentence(text, pair.start)[0], []).append(pair)
-        whole = _evident_total(text, passage)
+            sentences.setdefault(sentence_start(text, pair.start), []).append(pair)
+        whole = _evident_total(text, passage, seen)
         for group in sentences.values():
-            if evident := _evident_total(text, group) or whole:
+            if evident := _evident_total(text, group, seen) or whole:
                 for pair in group:
                     check(pair, *evident)
     return findings, checked
@@ -279,7 +340,7 @@ def audit_text(
     blocks: Sequence[Block], figures: PortfolioStats | None = None, survey: SurveyFigures | None = None
 ) -> AuditResult:
     """Check the numbers of a document; with ``figures`` also against a portfolio's statistics, with ``survey``
-    against the tabulations of a review's select questions (see :mod:`lmreview.analysis.audit_data`).
+    against the tabulations of a review's select questions (see :mod:`lmreview.analysis.audit_survey`).
 
     Example: ``audit_text(text_blocks("Africa\\t6 (25%)\\nAsia\\t18 (75%)\\nTOTAL\\t24 (100%)"))`` has no finding.
     """
@@ -310,3 +371,21 @@ def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
     for start, end in [*spans, *(m.span() for m in re.finditer(r"\b(?:https?://|www\.)\S+", text))]:
         chars[start:end] = "\x00" * (end - start)
     return "".join(chars)
+
+
+def audit_figures(
+    session: Session, *, portfolio: str | None, review: str | None, form: str | None, what: str
+) -> tuple[PortfolioStats | None, SurveyFigures | None]:
+    """The data a report is compared with: a portfolio's statistics, a review's answers (and its portfolio)."""
+    figures: PortfolioStats | None = None
+    survey: SurveyFigures | None = None
+    if review is not None or form is not None:
+        found = reviews.review_for(session, review=review, form=form)
+        if review is not None and form is not None and (found.form is None or found.form.name != form):
+            message = f"review {found.name} does not use form {form}; give one of --review and --form"
+            raise BadInput([Problem("--form", 0, "-", message)], message=f"cannot audit {what}")
+        survey = survey_figures(session, found)
+        portfolio = portfolio or reviews.portfolio_name(session, found)
+    if portfolio is not None:
+        figures = portfolio_stats(session, portfolio)
+    return figures, survey

@@ -12,7 +12,8 @@
 * **Sentences and claims**: where a sentence starts and ends, numbers that are identifiers rather than counts, money
   as printed, the printed text of a claim, and the :class:`Finding` the checks report.
 
-:mod:`lmreview.analysis.audit` and :mod:`lmreview.analysis.audit_data` do the checking; this module only reads.
+:mod:`lmreview.analysis.audit`, :mod:`~lmreview.analysis.audit_data` and :mod:`~lmreview.analysis.audit_survey` do
+the checking; this module only reads.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input, read_text
+from lmreview.tables import check_zip
 
 KINDS = {".txt": "txt", ".docx": "docx", ".pdf": "pdf"}
 
@@ -98,6 +101,10 @@ def docx_blocks(data: bytes, path: Path) -> list[Block]:
 
     if not data.startswith(b"PK\x03\x04"):
         raise _refuse(path, "this is not a Word document (.docx is a zip file); save it again as .docx")
+    try:  # a .docx is a zip: the limits of XLSX workbooks keep a zip bomb from filling the memory
+        check_zip(data, str(path), "a Word document", "word/")
+    except BadInput as exc:
+        raise BadInput(exc.problems, message=f"cannot audit {path.name}") from None
     try:
         document = open_docx(io.BytesIO(data))
         blocks: list[Block] = []
@@ -179,7 +186,7 @@ CELL = re.compile(
     FLAGS,
 )
 TAIL_CELL = rf"(?:{CUR}\s?)?(?:{DIGITS})(?:\s*(?:{PU}))?(?:\s*\(\s*(?:{DIGITS})\s*(?:{PU})\s*\))?"
-TAIL_ROW = re.compile(rf"(?P<label>\S.*?)\s+(?P<cells>{TAIL_CELL}(?:\s+{TAIL_CELL})*)\s*", FLAGS)
+TAIL_ROW = re.compile(rf"(?P<label>\S.{{0,59}}?)\s+(?P<cells>{TAIL_CELL}(?:\s+{TAIL_CELL})*)\s*", FLAGS)
 TOTAL = re.compile(r"(?:grand\s+)?total\b|all\b|sum\b", FLAGS)
 
 
@@ -283,10 +290,13 @@ def money_at(text: str, m: re.Match[str]) -> Printed | None:
     return None
 
 
+_UNIT_AFTER = re.compile(rf"\s*(?:{PU}|months?\b)\s*\)?", FLAGS)
+
+
 def said_between(text: str, start: int, label_end: int, number: Printed) -> str:
     """The printed claim, from the label or keyword to the number, shortened in the middle when long."""
     end = number.pos + len(number.text)
-    end += len(u.group(0)) if (u := re.match(rf"\s*(?:{PU}|months?\b)\s*\)?", text[end:], FLAGS)) else 0
+    end += len(u.group(0)) if (u := _UNIT_AFTER.match(text, end)) else 0  # not text[end:], a copy of the rest
     said = " ".join(text[start:end].split())
     if len(said) <= 60:
         return said + (")" if said.count("(") > said.count(")") and text[end : end + 1] == ")" else "")
@@ -295,9 +305,30 @@ def said_between(text: str, start: int, label_end: int, number: Printed) -> str:
 
 def sentence(text: str, pos: int) -> tuple[int, int]:
     """Where the sentence around ``pos`` starts (at most 400 characters before) and ends."""
-    start = max((m.end() for m in SENTENCE_END.finditer(text, max(0, pos - 400), pos)), default=max(0, pos - 400))
-    end = SENTENCE_END.search(text, pos)
-    return start, end.start() if end else len(text)
+    return sentence_start(text, pos), _sentence_end(text, pos)
+
+
+def sentence_start(text: str, pos: int) -> int:
+    return max((m.end() for m in SENTENCE_END.finditer(text, max(0, pos - 400), pos)), default=max(0, pos - 400))
+
+
+_last_end = threading.local()  # (text, from, end found searching from there): the last sentence end of this thread
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    """Where the next sentence end at or after ``pos`` starts, else the end of the text.
+
+    A long text with no sentence end (a line of thousands of figures) would be read to its end for every number; but
+    whether an end starts at a place does not depend on where the search began, so the end found from an earlier
+    place is also the one from any later place up to it, and is reused (the audit asks in reading order).
+    """
+    last = getattr(_last_end, "value", None)
+    if last is not None and last[0] is text and last[1] <= pos <= last[2]:
+        return int(last[2])
+    found = SENTENCE_END.search(text, pos)
+    end = found.start() if found else len(text)
+    _last_end.value = (text, pos, end)
+    return end
 
 
 class Stream:

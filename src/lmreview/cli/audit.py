@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lmreview.analysis.audit import audit_text
-from lmreview.analysis.audit_data import audit_figures
+from lmreview.analysis.audit import audit_figures, audit_text
 from lmreview.analysis.documents import read_document
 from lmreview.cli.common import console, print_json, state
 from lmreview.figures import plural

@@ -51,6 +51,8 @@ def stats(
     table.add_row(*_summary_row("Duration incl. NCE (months)", result.duration_months, 1))
     table.add_row(*_summary_row("No-cost extensions (months)", result.nce_months, 1))
     console.print(table)
+    for left in result.excluded:
+        console.print(f"Left out of duration and NCE: {left.code}, {left.reason}", markup=False)
     for name, shares in result.breakdowns.items():
         table = Table(
             LABELS[name],

@@ -14,9 +14,16 @@ Mapping of one ``<iati-activity>``:
   end_date = actual (4) else planned end; planned_months from the planned dates; nce_months = months from the day
   after the planned end to the actual end (0 when the activity ended on time or early).
 * status: ``activity-status/@code`` as its IATI name.
-* budgets: each ``budget`` (type 1 original / 2 revised, status 1 indicative / 2 committed; no status means
-  indicative). budget_usd sums, per distinct period, the revised budget (the last one) else the original, and
-  only when all of those are in USD; otherwise it stays empty with a warning (no conversion is made).
+* flags: an end date more than PLACEHOLDER_YEARS years after the file's date (``generated-datetime``, else the
+  activity's ``last-updated-datetime``, else today) is a placeholder (2050-12-31, 2099-12-31...); an actual end at
+  least EARLY_MONTHS months before the planned end means the activity ended early. Either is a warning and sets
+  extra["duration_flag"], which keeps the activity out of the duration and NCE statistics (portfolio/stats.py).
+* budgets (:mod:`lmreview.portfolio.iati_budgets`): each ``budget`` (type 1 original / 2 revised, status 1
+  indicative / 2 committed; no status means indicative). budget_usd sums, per distinct period, the revised budget
+  (the last one) else the original, and only when all of those are in USD; otherwise it stays empty with a warning
+  (no conversion is made). A negative line is kept, counted as published and warned about; a negative total leaves
+  budget_usd empty. An amount must fit the store's amount column (at most 2 decimals, within +-MAX_AMOUNT).
+  ``@budget-not-provided`` goes to extra["budget_not_provided"].
 * countries: ``recipient-country`` (ISO alpha-2); ``recipient-region`` becomes a ``region:<vocabulary>`` tag, and
   the region when it is the only one; ``sector`` and ``policy-marker`` become tags too.
 * results: ``result`` (1 output, 2 outcome, 3 impact, 9 other) with indicators, baselines and periods (the first
@@ -28,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from xml.parsers import expat
 
@@ -37,9 +44,14 @@ import defusedxml.ElementTree as safe_et
 
 from lmreview.errors import Problem
 from lmreview.portfolio import countries
-from lmreview.portfolio.dates import whole_months
+from lmreview.portfolio.dates import add_months, whole_months
+from lmreview.portfolio.iati_budgets import read_budgets
+from lmreview.portfolio.iati_xml import File as _File
+from lmreview.portfolio.iati_xml import attr as _attr
+from lmreview.portfolio.iati_xml import day as _day
+from lmreview.portfolio.iati_xml import decimal as _decimal
+from lmreview.portfolio.iati_xml import read_date as _date
 from lmreview.portfolio.schemas import (
-    BudgetRecord,
     CountryRef,
     IndicatorPeriodRecord,
     IndicatorRecord,
@@ -62,8 +74,8 @@ DATE_TYPES = {"1": "planned start", "2": "actual start", "3": "planned end", "4"
 STATUSES = _codelist(
     "1 Pipeline/identification | 2 Implementation | 3 Finalisation | 4 Closed | 5 Cancelled | 6 Suspended"
 )
-BUDGET_KINDS = {"1": "original", "2": "revised"}
-BUDGET_STATUSES = {"1": "indicative", "2": "committed"}
+PLACEHOLDER_YEARS = 15  # an end date this far after the file's date is a placeholder, not a plan
+EARLY_MONTHS = 3  # an actual end this many months or more before the planned end: the activity ended early
 RESULT_LEVELS = {"1": "output", "2": "outcome", "3": "impact", "9": "other"}
 MEASURES = {"1": "unit", "2": "percentage", "3": "nominal", "4": "ordinal", "5": "qualitative"}
 ORG_ROLES = {"1": "Funding", "2": "Accountable", "3": "Extending", "4": "Implementing"}
@@ -91,28 +103,7 @@ POLICY_MARKERS = _codelist(
     "11 Disability | 12 Nutrition"
 )
 
-_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:\d{2})?$")
-_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _YEAR = re.compile(r"^\d{4}$")
-
-
-class _File:
-    """The problems found so far and the line of every element, so that each message says where to look."""
-
-    def __init__(self, filename: str, lines: dict[Element, int]) -> None:
-        self.filename = filename
-        self.lines = lines
-        self.problems: list[Problem] = []
-
-    def line(self, element: Element) -> int:
-        return self.lines.get(element, 0)
-
-    def error(self, at: Element, column: str, message: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.filename, self.line(at), column, message, severity))
-
-    def warn(self, at: Element, column: str, message: str) -> None:
-        self.error(at, column, message, "warning")
 
 
 def parse_iati(data: bytes, filename: str) -> tuple[list[ProjectRecord], list[Problem]]:
@@ -137,7 +128,7 @@ def parse_iati(data: bytes, filename: str) -> tuple[list[ProjectRecord], list[Pr
     except (expat.ExpatError, ValueError) as exc:
         return whole(f"this is not well-formed XML ({exc}); is it an IATI activity file?")
 
-    f = _File(filename, lines)
+    f = _File(filename, lines, _day(_attr(root, "generated-datetime")))
     if root.tag == "iati-organisations":
         return whole("this is an IATI organisation file; lmreview imports activity files (<iati-activities>)")
     if root.tag != "iati-activities":
@@ -224,37 +215,6 @@ def _text(element: Element | None, lang: str | None, *, block: bool = False) -> 
     return re.sub(r"\n{3,}", "\n\n", "\n".join(paragraphs)).strip()
 
 
-def _date(f: _File, parent: Element, child: str | None, column: str, attr: str = "iso-date") -> dt.date | None:
-    """The ``@iso-date`` (or ``attr``) of ``parent/child`` or of ``parent``; a datetime gives its date part."""
-    element = parent.find(child) if child else parent
-    if element is None:
-        f.error(parent, column, f'<{child}> is missing; add it with iso-date="YYYY-MM-DD"')
-        return None
-    text = _attr(element, attr)
-    if not text:
-        f.error(element, column, f'the date is missing; write it as {attr}="YYYY-MM-DD"')
-        return None
-    match = _DATE.match(text)
-    try:
-        if match:
-            return dt.date.fromisoformat(match[1])
-    except ValueError:
-        pass
-    f.error(element, column, f'"{text}" is not a date; write it as YYYY-MM-DD')
-    return None
-
-
-def _attr(element: Element | None, name: str, default: str = "") -> str:
-    return "" if element is None else (element.get(name) or default).strip()
-
-
-def _decimal(text: str) -> Decimal | None:
-    try:
-        return Decimal(text) if _DECIMAL.match(text) else None
-    except InvalidOperation:
-        return None
-
-
 def _percentage(f: _File, element: Element, column: str) -> Decimal | None:
     text = _attr(element, "percentage")
     if not text:
@@ -270,15 +230,6 @@ def _add(total: Decimal | None, percentage: Decimal | None) -> Decimal | None:
     if percentage is None:
         return total
     return percentage if total is None else total + percentage
-
-
-def _currency(f: _File, element: Element, column: str, text: str | None) -> str | None:
-    if text is None:
-        return None
-    if not _CURRENCY.match(text.strip()):
-        f.error(element, column, f'"{text}" is not a currency code; write three capital letters (ISO 4217), e.g. USD')
-        return None
-    return text.strip()
 
 
 def _activity(f: _File, activity: Element, default_lang: str | None) -> ProjectRecord | None:
@@ -311,7 +262,7 @@ def _activity(f: _File, activity: Element, default_lang: str | None) -> ProjectR
         record.status = STATUSES.get(status.get("code", ""))
         if record.status is None:
             f.warn(status, "activity-status/@code", f"{status.get('code')!r} is not an IATI activity status (1-6)")
-    _budgets(f, record, activity)
+    read_budgets(f, record, activity)
     _places(f, record, activity, lang)
     _tags(f, record, activity, lang)
     record.results = [_result(f, r, lang) for r in activity.findall("result")]
@@ -378,71 +329,53 @@ def _dates(f: _File, record: ProjectRecord, activity: Element) -> None:
             record.nce_months = Decimal(whole_months(extended, actual_end[0]))
         else:
             record.nce_months = Decimal(0)
+    _flag_dates(f, record, activity, planned_end, actual_end)
 
 
-def _budgets(f: _File, record: ProjectRecord, activity: Element) -> None:
-    default = _currency(f, activity, "@default-currency", activity.get("default-currency"))
-    read = [(b, el) for el in activity.findall("budget") if (b := _budget(f, el, default)) is not None]
-    record.budgets = [b for b, _ in read]
-    chosen: dict[tuple[dt.date | None, dt.date | None], tuple[BudgetRecord, Element]] = {}
-    for budget, element in read:  # per period: the revised budget, else the original; the later of equals
-        current = chosen.get((budget.period_start, budget.period_end))
-        if current is None or not (current[0].kind == "revised" and budget.kind == "original"):
-            chosen[(budget.period_start, budget.period_end)] = (budget, element)
-    currencies = sorted({b.currency for b, _ in chosen.values()})
-    if not chosen:
-        record.currency = default or "USD"
-    elif currencies == ["USD"]:
-        record.budget_usd = sum((b.value for b, _ in chosen.values()), Decimal(0))
-    else:
-        record.currency = next(c for c in currencies if c != "USD")
-        f.warn(
-            next(el for b, el in chosen.values() if b.currency == record.currency),
-            "budget/value/@currency",
-            f"the budget is in {' and '.join(currencies)} and is not converted; the budget in USD is left empty",
+def _flag_dates(
+    f: _File,
+    record: ProjectRecord,
+    activity: Element,
+    planned_end: tuple[dt.date, Element] | None,
+    actual_end: tuple[dt.date, Element] | None,
+) -> None:
+    """Warn about, and flag for the statistics, a placeholder end date and an activity that ended early."""
+    updated = _day(_attr(activity, "last-updated-datetime"))
+    reference, said = next(
+        (
+            (day, what)
+            for day, what in (
+                (f.generated, "the file's date"),
+                (updated, "the activity's last update"),
+                (dt.date.today(), "today"),
+            )
+            if day is not None
         )
-
-
-def _budget(f: _File, element: Element, default: str | None) -> BudgetRecord | None:
-    """One ``<budget>``, or None when it is unusable (the problem is reported)."""
-    kind = BUDGET_KINDS.get(_attr(element, "type", "1"))
-    if kind is None:
-        f.error(
-            element, "budget/@type", f"{element.get('type')!r} is not a budget type; use 1 (original) or 2 (revised)"
-        )
-    status = BUDGET_STATUSES.get(_attr(element, "status", "1"))
-    if status is None:
-        f.warn(element, "budget/@status", f"{element.get('status')!r} is not a budget status (1 or 2); ignored")
-    start = _date(f, element, "period-start", "budget/period-start/@iso-date")
-    end = _date(f, element, "period-end", "budget/period-end/@iso-date")
-    if start and end and end < start:
-        f.error(element, "budget/period-end/@iso-date", f"the period ends ({end}) before it starts ({start})")
-    value_el = element.find("value")
-    text = "" if value_el is None else (value_el.text or "").strip()
-    if value_el is None or not text:
-        f.error(element, "budget/value", "the budget has no value; write the amount in <value>")
-        return None
-    value_date = None
-    if value_el.get("value-date") is not None:
-        value_date = _date(f, value_el, None, "budget/value/@value-date", "value-date")
-    currency = _currency(f, value_el, "budget/value/@currency", value_el.get("currency"))
-    if value_el.get("currency") is None and default is None:
-        f.error(
-            value_el,
-            "budget/value/@currency",
-            "the budget has no currency; set currency on <value> or default-currency on <iati-activity>",
-        )
-    value = _decimal(text)
-    if value is None:
-        f.error(
-            value_el, "budget/value", f'"{text}" is not a number; write digits with a dot for decimals, e.g. 12000.50'
-        )
-    elif value < 0:
-        f.error(value_el, "budget/value", f'"{text}" is negative; a budget must be 0 or more')
-    currency = currency or (default if value_el.get("currency") is None else None)
-    if kind is None or value is None or value < 0 or currency is None:
-        return None
-    return BudgetRecord(kind, value, currency, start, end, value_date, status)
+    )
+    limit = add_months(reference, 12 * PLACEHOLDER_YEARS)
+    who = f"activity {record.code}" if record.code else "the activity"
+    for end in (planned_end, actual_end):
+        if end is not None and end[0] > limit:
+            kind = DATE_TYPES[end[1].get("type", "")]
+            years = (end[0] - reference).days // 365
+            record.extra["duration_flag"] = f"placeholder end date ({kind} {end[0]})"
+            f.warn(
+                end[1],
+                "activity-date/@iso-date",
+                f"{who}: the {kind} {end[0]} is {years} years after {said} ({reference}), a placeholder rather "
+                "than a date; its duration and NCE are left out of the duration statistics",
+            )
+            return
+    if planned_end and actual_end and actual_end[0] < planned_end[0]:
+        early = whole_months(actual_end[0] + dt.timedelta(days=1), planned_end[0])
+        if early >= EARLY_MONTHS:
+            record.extra["duration_flag"] = f"ended early (actual end {actual_end[0]}, planned end {planned_end[0]})"
+            f.warn(
+                actual_end[1],
+                "activity-date/@iso-date",
+                f"{who} ended {early} months early (actual end {actual_end[0]}, planned end {planned_end[0]}); "
+                "its planned duration is not what it lasted, so it is left out of the duration statistics",
+            )
 
 
 def _places(f: _File, record: ProjectRecord, activity: Element, lang: str | None) -> None:

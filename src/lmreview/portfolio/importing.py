@@ -151,6 +151,7 @@ def parse_file(data: bytes, filename: str) -> tuple[str, list[ProjectRecord], li
         # set per activity (see import_data) and one activity's region never erases another's.
         provided = set(IATI_FIELDS)
         provided |= {f"extra:{k}" for r in records for k in r.extra}
+        provided |= {"extra:duration_flag", "extra:budget_not_provided"}  # a flag the file no longer gives is cleared
         return "iati", records, problems, provided
     table = read_table(data, filename)
     records, problems, provided = parse_table(table)

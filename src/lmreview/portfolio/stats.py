@@ -2,6 +2,10 @@
 
 Each summary is over the projects that have a value (``n``) among all projects of the portfolio (``of``); each
 breakdown gives projects and budget per value, with the missing value as its own group (``value`` None).
+
+A project flagged in extra["duration_flag"] (a placeholder end date such as 2050-12-31, or an activity that ended
+well before its planned end: see portfolio/iati.py) has a duration that is not what it lasted: it is left out of the
+duration and NCE summaries, whose ``n`` does not count it, and ``excluded`` says which projects were left out and why.
 """
 
 from __future__ import annotations
@@ -26,6 +30,20 @@ BREAKDOWNS: dict[str, Callable[[Project], str | None]] = {
 }
 
 
+DURATION_FLAG = "duration_flag"  # the key of Project.extra that keeps a project out of the duration statistics
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """A project left out of the duration and NCE summaries, and why."""
+
+    code: str
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "reason": self.reason}
+
+
 @dataclass(frozen=True, slots=True)
 class PortfolioStats:
     portfolio: str
@@ -34,6 +52,7 @@ class PortfolioStats:
     duration_months: Summary
     nce_months: Summary
     breakdowns: dict[str, list[Share]]
+    excluded: tuple[Excluded, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -42,6 +61,7 @@ class PortfolioStats:
             "budget_usd": self.budget_usd.as_json(),
             "duration_months": self.duration_months.as_json(),
             "nce_months": self.nce_months.as_json(),
+            "excluded_from_duration": [e.as_json() for e in self.excluded],
         }
         for name, shares in self.breakdowns.items():
             data[f"by_{name}"] = [s.as_json() for s in shares]
@@ -74,9 +94,12 @@ def portfolio_stats(session: Session, name: str) -> PortfolioStats:
     portfolio = get_portfolio(session, name)
     projects = portfolio_projects(session, portfolio.id)
     of = len(projects)
+    excluded = tuple(Excluded(p.code, str(flag)) for p in projects if (flag := (p.extra or {}).get(DURATION_FLAG)))
+    left_out = {e.code for e in excluded}
+    note = f"; excludes {len(excluded)} flagged: " + ", ".join(e.code for e in excluded) if excluded else ""
 
-    def values(get: Callable[[Project], Decimal | None]) -> list[tuple[str, Decimal]]:
-        return [(p.code, v) for p in projects if (v := get(p)) is not None]
+    def values(get: Callable[[Project], Decimal | None], skip: set[str] | None = None) -> list[tuple[str, Decimal]]:
+        return [(p.code, v) for p in projects if (v := get(p)) is not None and p.code not in (skip or set())]
 
     return PortfolioStats(
         portfolio=portfolio.name,
@@ -85,9 +108,10 @@ def portfolio_stats(session: Session, name: str) -> PortfolioStats:
         duration_months=Summary.of_values(
             "duration_months",
             of,
-            values(lambda p: p.duration_months),
-            "planned_months + nce_months, else whole months from start_date to end_date",
+            values(lambda p: p.duration_months, left_out),
+            "planned_months + nce_months, else whole months from start_date to end_date" + note,
         ),
-        nce_months=Summary.of_values("nce_months", of, values(lambda p: p.nce_months), "nce_months"),
+        nce_months=Summary.of_values("nce_months", of, values(lambda p: p.nce_months, left_out), "nce_months" + note),
         breakdowns={name: breakdown(projects, key) for name, key in BREAKDOWNS.items()},
+        excluded=excluded,
     )

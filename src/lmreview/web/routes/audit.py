@@ -9,8 +9,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from lmreview.analysis.audit import AuditResult, audit_text
-from lmreview.analysis.audit_data import audit_figures
+from lmreview.analysis.audit import AuditResult, audit_figures, audit_text
 from lmreview.analysis.documents import document_from_bytes
 from lmreview.portfolio import service
 from lmreview.questionnaire import reviews
