@@ -207,7 +207,7 @@ class _HtmlReader(HTMLParser):
         "th": "table_cell",
     }
     BLOCKS: ClassVar[frozenset[str]] = frozenset(
-        "p div blockquote pre section article tr table ul ol dl dt dd header footer br nav aside main".split()
+        ["p", "div", "blockquote", "pre", "section", "article", "tr", "table", "ul", "ol", "dl", "dt", "dd", "header", "footer", "br", "nav", "aside", "main"]
     )
 
     def __init__(self) -> None:
