@@ -185,12 +185,12 @@ def _read_docx(data: bytes) -> ReadFile:
             else:
                 pages[-1].append(Block(text, "paragraph"))
         elif isinstance(item, Table):
-            seen: set[int] = set()
+            seen: dict[int, object] = {}  # holds the elements, so that their ids stay theirs
             for row in item.rows:
                 for cell in row.cells:
                     if id(cell._tc) in seen:  # a merged cell is returned once per grid column it spans
                         continue
-                    seen.add(id(cell._tc))
+                    seen[id(cell._tc)] = cell._tc
                     if cell.text.strip():
                         pages[-1].append(Block(" ".join(cell.text.split()), "table_cell"))
     if furniture:
@@ -207,7 +207,27 @@ class _HtmlReader(HTMLParser):
         "th": "table_cell",
     }
     BLOCKS: ClassVar[frozenset[str]] = frozenset(
-        ["p", "div", "blockquote", "pre", "section", "article", "tr", "table", "ul", "ol", "dl", "dt", "dd", "header", "footer", "br", "nav", "aside", "main"]
+        [
+            "p",
+            "div",
+            "blockquote",
+            "pre",
+            "section",
+            "article",
+            "tr",
+            "table",
+            "ul",
+            "ol",
+            "dl",
+            "dt",
+            "dd",
+            "header",
+            "footer",
+            "br",
+            "nav",
+            "aside",
+            "main",
+        ]
     )
 
     def __init__(self) -> None:

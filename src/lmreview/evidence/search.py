@@ -24,6 +24,7 @@ from lmreview.errors import LmreviewError
 MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦ ⟧ around a matched word in a snippet
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
+WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
 
 
 @dataclass(frozen=True)
@@ -190,21 +191,25 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
         )
         rows = session.execute(
             text(
-                f"SELECT {columns}, snippet(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}', '…', 24), "
+                f"SELECT {columns}, CASE WHEN length(p.text) <= {WHOLE} "
+                f"THEN highlight(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}') "
+                f"ELSE snippet(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}', '…', 24) END, "
                 f"-bm25(evidence_passage_fts) AS score {source} ORDER BY score DESC, p.id LIMIT :limit"
             ),
             params,
         ).all()
     else:
         params["q"] = to_tsquery(parsed)
-        params["options"] = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"
+        params["options"] = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=12"
+        params["whole"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
         source = (
             "FROM evidence_passage p JOIN evidence_document d ON d.id = p.document_id "
             "WHERE to_tsvector('english', p.text) @@ to_tsquery('english', :q)" + where
         )
         rows = session.execute(
             text(
-                f"SELECT {columns}, ts_headline('english', p.text, to_tsquery('english', :q), :options), "
+                f"SELECT {columns}, ts_headline('english', p.text, to_tsquery('english', :q), "
+                f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), "
                 f"ts_rank_cd(to_tsvector('english', p.text), to_tsquery('english', :q), 1) AS score "
                 f"{source} ORDER BY score DESC, p.id LIMIT :limit"
             ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,7 +267,7 @@ def outline(session: Session, document_id: int) -> list[Passage]:
     )
 
 
-def set_metadata(session: Session, document_id: int, changes: dict[str, str | None], *, actor: str) -> Document:
+def set_metadata(session: Session, document_id: int, changes: Mapping[str, str | None], *, actor: str) -> Document:
     """Change a document's metadata; ``project_codes`` is a comma-separated list. An empty value clears a field
     (a title cannot be cleared). One audit event records the fields before and after."""
     document = get_document(session, document_id)

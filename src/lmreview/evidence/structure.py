@@ -36,7 +36,8 @@ _PAGE_NUMBER = re.compile(
     r"^(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,7})(?:\s*(?:of|/)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?;:][\"'”’)\]]*$")
-_FIELD = re.compile(r"^[^:]{2,40}:\s*\S")
+_FIELD = re.compile(r"^([^:]{2,40}):\s*\S")
+_BARE_BULLET = re.compile(r"^[•●▪◦‣∙·○■□➢►❖✓\-–—*]$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 
 
@@ -110,8 +111,8 @@ def _furniture(lines: list[_Line], page_count: int) -> set[int]:
     return found
 
 
-def _heading(text: str, at_break: bool) -> tuple[int, str] | None:
-    """(level, rule) when the line is a heading."""
+def _heading(text: str, at_break: bool, following: str = "", width: float = 80) -> tuple[int, str] | None:
+    """(level, rule) when the line is a heading; ``following`` is the next line, ``width`` the usual line's."""
     if len(text) > 120 or (_SENTENCE_END.search(text) and not text.endswith(":")) or text.endswith(","):
         return None
     if "\t" in text or "...." in text:  # a line of a table of contents
@@ -128,7 +129,9 @@ def _heading(text: str, at_break: bool) -> tuple[int, str] | None:
         and not re.search(r"[.;]\s", numbered[2])
     ):
         return numbered[1].count(".") + 1, "numbered heading"
-    if not at_break or len(text) > 80 or len(text.split()) > 10 or not text[0].isupper():
+    if not at_break or len(text) > min(80, 0.7 * width) or len(text.split()) > 10 or not text[0].isupper():
+        return None
+    if following[:1].islower():  # the line goes on: the first line of a wrapped paragraph
         return None
     if text.endswith(":") or _FIELD.match(text) or "\t" in text or _BULLET.match(text):
         return None
@@ -237,9 +240,19 @@ def structure(read: ReadFile) -> Structured:
                     offset += len(cell) + 1
                 at_break = True
                 continue
-        heading = _heading(line.text, at_break or not current)
+        following = next((x.text for x in lines[i + 1 : i + 3] if x.text), "")
+        heading = _heading(line.text, at_break or not current, following, width)
         if heading is not None:
             add_heading(line, line.text, heading[1])
+            at_break = True
+            continue
+        if _BARE_BULLET.match(line.text):  # a bullet the PDF put apart from its text
+            continue
+        field_line = _FIELD.match(line.text)
+        if field_line and len(field_line[1].split()) <= 4 and len(line.text) < 0.8 * width:
+            close()
+            current, current_kind, current_rule = [line], "paragraph", "field: value"
+            close()
             at_break = True
             continue
         label = _LABEL.match(line.text)
