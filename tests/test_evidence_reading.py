@@ -16,7 +16,8 @@ import pytest
 
 from tests.conftest import Cli
 
-REPORT_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>Final evaluation of the Safe Corridors project</title>
+REPORT_HTML = """<!doctype html><html><head><meta charset="utf-8">
+<title>Final evaluation of the Safe Corridors project</title>
 <style>
 @page {{ size: A5; margin: 2cm 1.5cm; @top-center {{ content: "Safe Corridors final evaluation"; font-size: 8pt }}
         @bottom-center {{ content: "Page " counter(page); font-size: 8pt }} }}
