@@ -240,8 +240,8 @@ def structure(read: ReadFile) -> Structured:
                     offset += len(cell) + 1
                 at_break = True
                 continue
-        following = next((x.text for x in lines[i + 1 : i + 3] if x.text), "")
-        heading = _heading(line.text, at_break or not current, following, width)
+        next_text = next((x.text for x in lines[i + 1 : i + 3] if x.text), "")
+        heading = _heading(line.text, at_break or not current, next_text, width)
         if heading is not None:
             add_heading(line, line.text, heading[1])
             at_break = True
