@@ -24,6 +24,7 @@ from lmreview.errors import LmreviewError
 MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦ ⟧ around a matched word in a snippet
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
+_STOPWORDS = frozenset("a an and are as at be by for from in is it of on or that the to was were with".split())
 WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
 
 
@@ -242,6 +243,8 @@ def highlight_pattern(query: Query) -> re.Pattern[str] | None:
     """A pattern for the query's words in a passage (a word's ending may vary, as the engines' stemming allows)."""
     alternatives = []
     for word, prefix in query.words:
+        if word in _STOPWORDS and not prefix:
+            continue
         root = word if prefix or len(word) <= 4 else word[: max(4, len(word) - 3)]
         alternatives.append(re.escape(root) + r"\w*")
     if not alternatives:
