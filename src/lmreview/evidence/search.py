@@ -24,7 +24,10 @@ from lmreview.errors import LmreviewError
 MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦ ⟧ around a matched word in a snippet
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
-_STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "that", "the", "to", "was", "were", "with"])
+_STOPWORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "that"}
+    | {"the", "to", "was", "were", "with"}
+)
 WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
 
 
