@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -96,9 +96,13 @@ def show(ctx: typer.Context, document_id: Annotated[int, typer.Argument(help="Th
         document = service.get_document(session, document_id)
         data = service.document_json(document)
         headings = [(h.page, h.text) for h in service.outline(session, document_id)]
+        found = [service.item_json(i, d) for i, d in service.items(session, document_id=document_id)]
     for key, value in data.items():
         shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
         console.print(f"{key}: {shown}", markup=False, soft_wrap=True)
+    console.print("items:" if found else "items: (none found)")
+    for item in found:
+        _print_item(item, indent="  ")
     console.print("outline:" if headings else "outline: (no headings found)")
     for page, heading in headings:
         console.print(f"  p. {page}  {heading}", markup=False, soft_wrap=True)
@@ -138,6 +142,57 @@ def search_(
         where = f"p. {hit.page}" + (f", {hit.section}" if hit.section else "")
         console.print(f"[{hit.document_id}] {hit.title} — {where}", markup=False, soft_wrap=True)
         console.print(f"    {snippet}", soft_wrap=True)
+
+
+def _print_item(item: dict[str, Any], indent: str = "") -> None:
+    pages = ", ".join(str(p) for p in item["pages"])
+    number = f" {item['number']}" if item["number"] else ""
+    console.print(
+        f"{indent}{item['kind'].replace('_', ' ')}{number} (p. {pages}): {item['text']}", markup=False, soft_wrap=True
+    )
+    for name, value in item["fields"].items():
+        console.print(f"{indent}    {name.replace('_', ' ')}: {value}", markup=False, soft_wrap=True)
+    if item["response"]:
+        response = item["response"]
+        console.print(
+            f"{indent}    response ({response['stance'].replace('_', ' ')}): {response['text']}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@app.command("items")
+def items(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="recommendation, lesson, good_practice, key_finding or conclusion."),
+    ] = None,
+    document: Annotated[int | None, typer.Option("--document", help="Only this document's items.")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Only documents about this project code.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Recommendations (with their fields and the response to them), lessons, good practices, key findings and
+    conclusions found in the documents.
+
+    Example: lmreview evidence items --kind recommendation --project LM.0181 --json
+    """
+    with state(ctx).session() as session:
+        found = [
+            service.item_json(i, d) for i, d in service.items(session, kind=kind, document_id=document, project=project)
+        ]
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        console.print("No items found.")
+        return
+    last = None
+    for item in found:
+        if item["document"] != last:
+            console.print(f"[{item['document']}] {item['title']}", markup=False, soft_wrap=True)
+            last = item["document"]
+        _print_item(item, indent="  ")
 
 
 @app.command("set")

@@ -9,8 +9,9 @@ creates both (see :mod:`lmreview.evidence.index`).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lmreview.store.base import Base, utcnow
@@ -96,3 +97,26 @@ class Passage(Base):
     char_start: Mapped[int] = mapped_column(Integer)
     char_end: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+
+
+class Item(Base):
+    """A recommendation, lesson, good practice, key finding or conclusion found in a document (see
+    :mod:`lmreview.evidence.extract`), with the response to it when the document has one."""
+
+    __tablename__ = "evidence_item"
+    __table_args__ = (Index("ix_evidence_item_document_id_kind", "document_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("evidence_document.id", ondelete="CASCADE"))
+    passage_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_passage.id", ondelete="SET NULL"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str | None] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    pages: Mapped[list[int]] = mapped_column(JSON)
+    locations: Mapped[int] = mapped_column(Integer, default=1)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rule: Mapped[str] = mapped_column(String(40))
+    response_stance: Mapped[str | None] = mapped_column(String(20))
+    response_text: Mapped[str | None] = mapped_column(Text)
+    response_pages: Mapped[list[int] | None] = mapped_column(JSON)

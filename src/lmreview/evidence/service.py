@@ -21,8 +21,10 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, NotFound, Problem
+from lmreview.evidence.extract import KINDS, extract
+from lmreview.evidence.extract import Item as ExtractedItem
 from lmreview.evidence.metadata import Metadata, read_metadata
-from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Page, Passage
+from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Item, Page, Passage
 from lmreview.evidence.reading import FORMATS, Refused, read_bytes
 from lmreview.evidence.search import Filters, SearchResult, search
 from lmreview.evidence.structure import PassageData, structure
@@ -45,6 +47,7 @@ class Parsed:
     pages: list[str]
     passages: list[PassageData]
     metadata: Metadata
+    items: list[ExtractedItem]
 
 
 @dataclass
@@ -73,6 +76,7 @@ def parse(data: bytes, filename: str) -> Parsed | Problem:
         structured.pages,
         structured.passages,
         read_metadata(read, structured, Path(filename).name),
+        extract(list(structured.passages)),
     )
 
 
@@ -213,6 +217,29 @@ def _write(
                 for seq, p in enumerate(parsed.passages)
             ],
         )
+    if parsed.items:
+        ids = session.scalars(select(Passage.id).where(Passage.document_id == document.id).order_by(Passage.seq)).all()
+        session.execute(
+            insert(Item),
+            [
+                {
+                    "document_id": document.id,
+                    "passage_id": ids[item.first] if item.first < len(ids) else None,
+                    "seq": seq,
+                    "kind": item.kind,
+                    "number": item.number,
+                    "text": item.text,
+                    "pages": item.pages,
+                    "locations": item.locations,
+                    "fields": item.fields,
+                    "rule": item.rule,
+                    "response_stance": item.response.stance if item.response else None,
+                    "response_text": item.response.text if item.response else None,
+                    "response_pages": item.response.pages if item.response else None,
+                }
+                for seq, item in enumerate(parsed.items)
+            ],
+        )
     audit.record(
         session,
         actor=actor,
@@ -311,6 +338,43 @@ def set_metadata(session: Session, document_id: int, changes: Mapping[str, str |
             summary=f"changed {', '.join(audit.changed_fields(before, after))} of document {document.id}",
         )
     return document
+
+
+def items(
+    session: Session, *, kind: str | None = None, document_id: int | None = None, project: str | None = None
+) -> list[tuple[Item, Document]]:
+    """Extracted items with their documents, in document order."""
+    if kind is not None and kind not in KINDS:
+        raise BadInput([Problem("--kind", 0, "-", f"unknown kind {kind!r}: {', '.join(KINDS)}")])
+    query = select(Item, Document).join(Document, Document.id == Item.document_id)
+    if kind is not None:
+        query = query.where(Item.kind == kind)
+    if document_id is not None:
+        get_document(session, document_id)
+        query = query.where(Item.document_id == document_id)
+    if project:
+        query = query.where(
+            Document.id.in_(select(DocumentProject.document_id).where(DocumentProject.code == project.strip()))
+        )
+    return [(row[0], row[1]) for row in session.execute(query.order_by(Item.document_id, Item.seq))]
+
+
+def item_json(item: Item, document: Document) -> dict[str, Any]:
+    response = None
+    if item.response_stance is not None:
+        response = {"stance": item.response_stance, "text": item.response_text, "pages": item.response_pages}
+    return {
+        "kind": item.kind,
+        "number": item.number,
+        "text": item.text,
+        "document": document.id,
+        "title": document.title,
+        "pages": item.pages,
+        "fields": item.fields,
+        "response": response,
+        "rule": item.rule,
+        "passage": item.passage_id,
+    }
 
 
 def default_jobs() -> int:
