@@ -57,6 +57,9 @@ _FIELDS = {
     "resource implication": "resource_implication",
     "resource implications": "resource_implication",
 }
+_FIELD_LINE = re.compile(
+    r"^(responsible units?|priority|time implication|resource implications?)\s*[:–-]?\s+(\S.*)$", re.IGNORECASE
+)
 _PRIORITY = re.compile(r"^(?:very )?(?:high|medium|low)(?:[–-](?:high|medium|low))?$", re.IGNORECASE)
 _INLINE_UNIT = re.compile(r"\s+Responsible units?:?\s+(\S.*)$", re.DOTALL)
 _RESOURCE = re.compile(r"^(?:very |rather )?(?:high|medium|low|moderate|minimal|significant|none|no )", re.IGNORECASE)
@@ -160,7 +163,7 @@ def extract(passages: list[PassageLike]) -> list[Item]:
                 field_labels.insert(0, "responsible_unit")
                 field_values.insert(0, inline[1])
             if field_labels:
-                current.fields = _split_fields(field_labels, field_values)
+                current.fields = {**_split_fields(field_labels, field_values), **current.fields}
             current.text = " ".join(current.text.split())
             if current.text:
                 items.append(current)
@@ -182,9 +185,14 @@ def extract(passages: list[PassageLike]) -> list[Item]:
                 section_kind, in_response = section, False
                 list_counts[section] = 0
                 continue
-            if lowered in _FIELDS and current is not None and current.kind == "recommendation":
-                field_labels.append(_FIELDS[lowered])
-                continue
+        in_table = current is not None and current.kind == "recommendation" and passage.kind != "paragraph"
+        if lowered in _FIELDS and (in_table or field_labels):  # a label of the table under a recommendation
+            field_labels.append(_FIELDS[lowered])
+            continue
+        stated = _FIELD_LINE.match(text) if current is not None and current.kind == "recommendation" else None
+        if stated is not None and current is not None:  # "Priority: High" on one line
+            current.fields[_FIELDS[stated[1].lower()]] = " ".join(stated[2].split())
+            continue
         match = _ITEM.match(text)
         if match is not None:
             close()
