@@ -14,6 +14,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
+from tests.test_evidence_items import REPORT
 from tests.test_evidence_reading import make_docx, make_pdf
 from tests.test_evidence_search import BRIEF, ILO, IOM
 from tests.test_web import PASSWORD, csrf, login
@@ -161,3 +162,31 @@ def test_search_errors_and_json(client: TestClient) -> None:
     assert api["facets"]["organisation"] == [{"value": "IOM", "count": 2}]
     assert client.get("/api/evidence/search", params={"q": "*"}).json()["error"].startswith("the query")
     assert client.get("/evidence/424242").status_code == 404
+
+
+def test_items_across_the_library_and_on_the_document(client: TestClient) -> None:
+    login(client, "rev")
+    report = REPORT.format().encode()
+    upload(client, [("border-skills.html", report), *text_files()])
+    page = soup(client.get("/evidence/items", params={"kind": "recommendation"}).text)
+    items = page.select("ol.items > li")
+    assert [li.strong.text for li in items if li.strong] == ["Recommendation 1", "Recommendation 2"]
+    assert [s.text for s in page.select(".stance")] == ["Response: partially agrees", "Response: disagrees"]
+    fields = {dt.text: dt.find_next_sibling("dd").text for dt in items[0].select("dl.fields dt")}
+    assert fields == {
+        "Responsible unit": "IOM Nairobi",
+        "Priority": "High",
+        "Time implication": "Short-term",
+        "Resource implication": "Low",
+    }
+    link = items[0].select_one("small a")
+    assert link is not None
+    document = soup(client.get(str(link["href"])).text)
+    assert document.select_one(".items-found summary") is not None
+    assert "4 items found" in document.select_one(".items-found summary").text
+    api = client.get("/api/evidence/items", params={"organisation": "ilo"}).json()
+    assert api == []  # the ILO text has no items
+    lessons = client.get("/api/evidence/items", params={"kind": "lesson", "year_to": "2030"}).json()
+    assert lessons == []  # the report states no year
+    assert len(client.get("/api/evidence/items", params={"kind": "lesson"}).json()) == 2
+    assert client.get("/api/evidence/items", params={"kind": "anecdote"}).status_code == 422

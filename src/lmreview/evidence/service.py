@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, NotFound, Problem
@@ -341,7 +341,14 @@ def set_metadata(session: Session, document_id: int, changes: Mapping[str, str |
 
 
 def items(
-    session: Session, *, kind: str | None = None, document_id: int | None = None, project: str | None = None
+    session: Session,
+    *,
+    kind: str | None = None,
+    document_id: int | None = None,
+    project: str | None = None,
+    organisation: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
 ) -> list[tuple[Item, Document]]:
     """Extracted items with their documents, in document order."""
     if kind is not None and kind not in KINDS:
@@ -356,6 +363,12 @@ def items(
         query = query.where(
             Document.id.in_(select(DocumentProject.document_id).where(DocumentProject.code == project.strip()))
         )
+    if organisation:
+        query = query.where(func.lower(Document.organisation) == organisation.strip().lower())
+    if year_from is not None:
+        query = query.where(Document.year >= year_from)
+    if year_to is not None:
+        query = query.where(Document.year <= year_to)
     return [(row[0], row[1]) for row in session.execute(query.order_by(Item.document_id, Item.seq))]
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.evidence import service
+from lmreview.evidence.extract import KINDS
 from lmreview.evidence.models import DOCUMENT_TYPES, PASSAGE_KINDS
 from lmreview.evidence.search import Filters, SearchResult
 from lmreview.evidence.view import document_pages, split_marks
@@ -136,6 +137,35 @@ def api_search(request: Request, q: str, limit: int = 20) -> dict[str, Any]:
     }
 
 
+def _items(request: Request, document_id: int | None = None) -> list[dict[str, Any]]:
+    params = dict(request.query_params)
+    with request.app.state.store.session() as session:
+        found = service.items(
+            session,
+            kind=params.get("kind") or None,
+            document_id=document_id,
+            project=params.get("project") or None,
+            organisation=params.get("organisation") or None,
+            year_from=_year(params.get("year_from"), "year_from"),
+            year_to=_year(params.get("year_to"), "year_to"),
+        )
+        return [service.item_json(item, document) for item, document in found]
+
+
+@router.get("/evidence/items", response_class=HTMLResponse)
+def items_page(request: Request) -> Response:
+    user = require(request)
+    params = {k: v for k, v in request.query_params.items() if k in FILTERS}
+    return render(request, "evidence/items.html", user=user, items=_items(request), params=params, kinds=KINDS)
+
+
+@router.get("/api/evidence/items")
+def api_items(request: Request) -> list[dict[str, Any]]:
+    """The same list as `lmreview evidence items --json`."""
+    require(request)
+    return _items(request)
+
+
 @router.get("/evidence/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: int, q: str = "", passage: int | None = None) -> Response:
     user = require(request)
@@ -143,6 +173,7 @@ def document_page(request: Request, document_id: int, q: str = "", passage: int 
         document = service.document_json(service.get_document(session, document_id))
         outline = [(h.id, h.page, h.text) for h in service.outline(session, document_id)]
         pages = document_pages(session, document_id, q)
+        found = [service.item_json(i, d) for i, d in service.items(session, document_id=document_id)]
     return render(
         request,
         "evidence/document.html",
@@ -153,6 +184,7 @@ def document_page(request: Request, document_id: int, q: str = "", passage: int 
         q=q,
         hit=passage,
         types=DOCUMENT_TYPES,
+        items=found,
     )
 
 
