@@ -262,3 +262,25 @@ def test_too_many_pages_is_refused(cli: Cli, library_files: Path, monkeypatch: p
     assert run.exit_code == 2
     assert "safe-corridors.pdf: the PDF has 4 pages; lmreview reads at most 3" in run.stderr
     assert documents(cli) == []
+
+
+def test_a_folder_of_a_thousand_files_some_bad(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    for n in range(1000):
+        sub = folder / f"batch{n % 10}"
+        sub.mkdir(parents=True, exist_ok=True)
+        if n % 100 == 7:
+            (sub / f"report{n:04}.txt").write_bytes(b"\xff\xfe broken " * 5)
+        else:
+            (sub / f"report{n:04}.txt").write_text(f"Report {n}\n\nMigrant workers in district {n} were trained.\n")
+    (folder / "notes.xlsx").write_bytes(b"left out: not a document format")
+    (folder / ".hidden.txt").write_text("a hidden file is left out as well")
+    run = cli("evidence", "add", str(folder), "--jobs", "2")
+    assert run.exit_code == 2
+    assert "990 added, 0 already there, 10 refused" in run.stdout
+    refused = run.stderr.strip().splitlines()
+    assert len(refused) == 10
+    assert all(line.endswith("the text is not valid UTF-8 (byte 1); save the file as UTF-8") for line in refused)
+    assert len(documents(cli)) == 990
+    hits = json.loads(cli("evidence", "search", '"district 512"', "--json").stdout)
+    assert [h["title"] for h in hits] == ["Report 512"]
