@@ -103,12 +103,29 @@ def _furniture(lines: list[_Line], page_count: int) -> set[int]:
             if _PAGE_NUMBER.match(lines[i].text):
                 found.add(i)
     if page_count >= 3:
-        pages_of: dict[str, set[int]] = {}
+        threshold = max(3, page_count / 2)
+        groups: dict[str, list[int]] = {}
         for i, key in candidates.items():
-            pages_of.setdefault(key, set()).add(lines[i].page)
-        running = {k for k, pages in pages_of.items() if len(pages) >= max(3, page_count / 2)}
-        found |= {i for i, key in candidates.items() if key in running}
+            groups.setdefault(key, []).append(i)
+        for indices in groups.values():
+            if len({lines[i].page for i in indices}) >= threshold and _running(lines, indices, threshold):
+                found |= set(indices)
     return found
+
+
+def _running(lines: list[_Line], indices: list[int], threshold: float) -> bool:
+    """Lines alike but for their numbers are a running header or footer when one of them is the same on many
+    pages, or when their number follows the page number ("Chapter 2, page 14"); a sentence that happens to differ
+    only by a number on every page ("Returnees in district 12.") is text."""
+    exact = Counter(lines[i].text for i in indices)
+    if exact.most_common(1)[0][1] >= threshold:
+        return True
+    offsets: Counter[int] = Counter()
+    for i in indices:
+        numbers = re.findall(r"\d+", lines[i].text)
+        if numbers:
+            offsets[int(numbers[-1]) - lines[i].page] += 1
+    return bool(offsets) and offsets.most_common(1)[0][1] >= threshold
 
 
 def _heading(text: str, at_break: bool, following: str = "", width: float = 80) -> tuple[int, str] | None:
