@@ -265,7 +265,7 @@ def test_too_many_pages_is_refused(cli: Cli, library_files: Path, monkeypatch: p
 
 
 def test_a_folder_of_a_thousand_files_some_bad(cli: Cli, tmp_path: Path) -> None:
-    folder = tmp_path / "reports"
+    folder = tmp_path / ".cache" / "reports"  # a hidden folder named by the user is read; hidden files in it are not
     for n in range(1000):
         sub = folder / f"batch{n % 10}"
         sub.mkdir(parents=True, exist_ok=True)
@@ -325,3 +325,15 @@ def test_a_pdf_of_two_thousand_pages(cli: Cli, tmp_path: Path) -> None:
     ]
     # "Annual report, page N" follows the page number on every page: a running header, not a passage
     assert json.loads(cli("evidence", "search", "annual", "--json").stdout) == []
+
+
+def test_a_file_name_as_the_stated_title_is_not_the_title(cli: Cli, tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Microsoft Word - draft_v3.docx"
+    document.add_heading("Return and reintegration review", 0)
+    document.add_paragraph("Returnees received grants for small businesses in four regions.")
+    document.save(str(tmp_path / "draft.docx"))
+    assert cli("evidence", "add", str(tmp_path / "draft.docx")).exit_code == 0
+    assert documents(cli)[0]["title"] == "Return and reintegration review"

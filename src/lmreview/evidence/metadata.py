@@ -87,8 +87,10 @@ def _years(text: str) -> list[int]:
 
 def read_metadata(read: ReadFile, structured: Structured, filename: str) -> Metadata:
     head = "\n".join(structured.pages[:3])[:8000]
-    title = read.title
-    if not title or title.lower() in {"untitled", "microsoft word", "document"}:
+    title = re.sub(r"^Microsoft (?:Word|PowerPoint) - ", "", read.title or "").strip()
+    if re.search(r"\.(?:docx?|pdf|pptx?)$", title, re.IGNORECASE):  # a file name, not a title
+        title = ""
+    if not title or title.lower() in {"untitled", "microsoft word", "document", "title"}:
         first = next((p for p in structured.passages if p.page == 1 and len(p.text) >= 4), None)
         title = first.text if first is not None and len(first.text) <= 300 else None
     meta = Metadata(title=(title or filename)[:500])

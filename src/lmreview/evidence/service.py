@@ -97,7 +97,9 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
             files += sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in FORMATS and not any(part.startswith(".") for part in p.parts)
+                if p.is_file()
+                and p.suffix.lower() in FORMATS
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             files.append(path)
