@@ -123,7 +123,8 @@ def add_paths(
     names = [str(f) for f in files]
     if jobs > 1 and len(names) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-            results: Iterable[Parsed | Problem] = pool.map(_parse_path, names, chunksize=1)
+            chunk = max(1, min(16, len(names) // (jobs * 4)))  # several files per task: fewer round trips
+            results: Iterable[Parsed | Problem] = pool.map(_parse_path, names, chunksize=chunk)
             report = _write_all(session, results, len(names), actor, doc_type, project, progress)
     else:
         report = _write_all(session, map(_parse_path, names), len(names), actor, doc_type, project, progress)
