@@ -14,7 +14,10 @@ from lmreview.cli.common import console, err, print_json, progress_bar, state
 from lmreview.evidence import service
 from lmreview.evidence.search import MARK_END, MARK_START, Filters
 
-app = typer.Typer(help="The evidence library: add documents, search them, read them.", no_args_is_help=True)
+app = typer.Typer(
+    help="The evidence library: add documents, search them, list their recommendations, responses and lessons.",
+    no_args_is_help=True,
+)
 
 
 @app.command("add")
@@ -88,7 +91,7 @@ def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
 
 @app.command("show")
 def show(ctx: typer.Context, document_id: Annotated[int, typer.Argument(help="The document's id.")]) -> None:
-    """A document's metadata and outline.
+    """A document's metadata, the items found in it (recommendations, responses, lessons, findings) and its outline.
 
     Example: lmreview evidence show 3
     """
