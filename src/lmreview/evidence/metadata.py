@@ -92,7 +92,7 @@ def read_metadata(read: ReadFile, structured: Structured, filename: str) -> Meta
         title = ""
     if not title or title.lower() in {"untitled", "microsoft word", "document", "title"}:
         first = next((p for p in structured.passages if p.page == 1 and len(p.text) >= 4), None)
-        title = first.text if first is not None and len(first.text) <= 300 else None
+        title = first.text if first is not None and len(first.text) <= 300 else ""
     meta = Metadata(title=(title or filename)[:500])
     fields = {key: m[1] for key, pattern in _FIELD_LINE.items() if (m := pattern.search(head))}
     lower = head.lower()
