@@ -14,6 +14,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
+from tests.conftest import SAMPLES, Cli
 from tests.test_evidence_items import REPORT
 from tests.test_evidence_reading import make_docx, make_pdf
 from tests.test_evidence_search import BRIEF, ILO, IOM
@@ -190,3 +191,17 @@ def test_items_across_the_library_and_on_the_document(client: TestClient) -> Non
     assert lessons == []  # the report states no year
     assert len(client.get("/api/evidence/items", params={"kind": "lesson"}).json()) == 2
     assert client.get("/api/evidence/items", params={"kind": "anecdote"}).status_code == 422
+
+
+def test_project_codes_link_to_the_portfolio(client: TestClient, cli: Cli) -> None:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    login(client, "rev")
+    upload(client, text_files()[:2])
+    documents = {d["file"]: d["id"] for d in client.get("/api/evidence").json()}
+    page = soup(client.get(f"/evidence/{documents['iom.txt']}").text)
+    links = [(a.text, a["href"]) for a in page.select("dd.projects a")]
+    assert links == [("LM.0181", "/portfolios/lm2016/projects/LM.0181")]
+    page = soup(client.get(f"/evidence/{documents['ilo.txt']}").text)
+    projects = page.select_one("dd.projects")
+    assert projects is not None
+    assert " ".join(projects.text.split()) == "GLO/06/57/UKM (not in a portfolio)"

@@ -393,5 +393,22 @@ def item_json(item: Item, document: Document) -> dict[str, Any]:
     }
 
 
+def project_matches(session: Session, codes: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """The portfolio projects behind project codes: code → [(portfolio name, project title)]."""
+    from lmreview.portfolio.models import Portfolio, Project
+
+    found: dict[str, list[tuple[str, str]]] = {code: [] for code in codes}
+    if codes:
+        rows = session.execute(
+            select(Project.code, Portfolio.name, Project.title)
+            .join(Portfolio, Portfolio.id == Project.portfolio_id)
+            .where(Project.code.in_(list(codes)))
+            .order_by(Portfolio.name)
+        )
+        for code, portfolio, title in rows:
+            found[code].append((portfolio, title or ""))
+    return found
+
+
 def default_jobs() -> int:
     return os.cpu_count() or 1

@@ -174,6 +174,7 @@ def document_page(request: Request, document_id: int, q: str = "", passage: int 
         outline = [(h.id, h.page, h.text) for h in service.outline(session, document_id)]
         pages = document_pages(session, document_id, q)
         found = [service.item_json(i, d) for i, d in service.items(session, document_id=document_id)]
+        projects = service.project_matches(session, document["project_codes"])
     return render(
         request,
         "evidence/document.html",
@@ -185,6 +186,7 @@ def document_page(request: Request, document_id: int, q: str = "", passage: int 
         hit=passage,
         types=DOCUMENT_TYPES,
         items=found,
+        projects=projects,
     )
 
 
