@@ -337,3 +337,14 @@ def test_a_file_name_as_the_stated_title_is_not_the_title(cli: Cli, tmp_path: Pa
     document.save(str(tmp_path / "draft.docx"))
     assert cli("evidence", "add", str(tmp_path / "draft.docx")).exit_code == 0
     assert documents(cli)[0]["title"] == "Return and reintegration review"
+
+
+def test_a_docx_with_a_broken_part_is_refused_alone(cli: Cli, library_files: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document>not closed")
+    run = cli("evidence", "add", str(broken), str(library_files / "brief.html"))
+    assert run.exit_code == 2
+    assert run.stderr.strip() == f"{broken}: the DOCX document is damaged and cannot be read"
+    assert [d["file"] for d in documents(cli)] == ["brief.html"]

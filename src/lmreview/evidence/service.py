@@ -66,6 +66,8 @@ def parse(data: bytes, filename: str) -> Parsed | Problem:
         return Problem(filename, 0, "-", exc.reason)
     except RecursionError:
         return Problem(filename, 0, "-", "the document is nested too deeply to read")
+    except Exception as exc:  # a reader library's own error on a file it cannot handle: one file, not the batch
+        return Problem(filename, 0, "-", f"lmreview could not read this file ({type(exc).__name__}: {exc})")
     if not structured.passages:
         return Problem(filename, 0, "-", "the file holds no text")
     return Parsed(
