@@ -121,6 +121,7 @@ def add_paths(
     progress: Progress | None = None,
 ) -> AddReport:
     """Add files and folders; ``jobs`` > 1 reads them in that many processes."""
+    _check_type(doc_type)
     files, problems = expand(paths)
     names = [str(f) for f in files]
     if jobs > 1 and len(names) > 1:
