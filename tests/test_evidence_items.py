@@ -177,6 +177,9 @@ REPORT = """<!doctype html><html><head><meta charset="utf-8">
 h2 {{ break-before: page }} td {{ padding: 2pt 8pt }}</style></head><body>
 <h1>Final evaluation of the Border Skills project</h1>
 <p>Commissioned by: IOM</p>
+<h2>2. Evaluation questions</h2>
+<p>To what extent did the training change recruitment practices?</p>
+<ul style="list-style: none"><li>• Were the certificates recognised by employers?</li></ul>
 <h2>5. Lessons learned</h2>
 <ul style="list-style: none"><li>• Joint training of border officials and employers built trust between them.</li>
 <li>• Certificates issued in two languages were recognised faster.</li></ul>
@@ -207,6 +210,9 @@ def _report_files(folder: Path) -> list[Path]:
     HTML(string=REPORT.format()).write_pdf(pdf)
     document = docx.Document()
     document.add_heading("Final evaluation of the Border Skills project (DOCX)", 0)
+    document.add_heading("2. Evaluation questions", 1)
+    document.add_paragraph("To what extent did the training change recruitment practices?")
+    document.add_paragraph("Were the certificates recognised by employers?", "List Bullet")
     document.add_heading("5. Lessons learned", 1)
     document.add_paragraph("Joint training of border officials and employers built trust between them.", "List Bullet")
     document.add_paragraph("Certificates issued in two languages were recognised faster.", "List Bullet")
@@ -248,6 +254,8 @@ def test_extraction_is_the_same_in_every_format(cli: Cli, tmp_path: Path) -> Non
             for i in json.loads(run.stdout)
         ]
         assert items == [
+            ("evaluation_question", "1", "To what extent did the training change recruitment practices?", {}, None),
+            ("evaluation_question", "2", "Were the certificates recognised by employers?", {}, None),
             ("lesson", "1", "Joint training of border officials and employers built trust between them.", {}, None),
             ("lesson", "2", "Certificates issued in two languages were recognised faster.", {}, None),
             (

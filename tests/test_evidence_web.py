@@ -184,7 +184,7 @@ def test_items_across_the_library_and_on_the_document(client: TestClient) -> Non
     assert link is not None
     document = soup(client.get(str(link["href"])).text)
     assert document.select_one(".items-found summary") is not None
-    assert "4 items found" in document.select_one(".items-found summary").text
+    assert "6 items found" in document.select_one(".items-found summary").text
     api = client.get("/api/evidence/items", params={"organisation": "ilo"}).json()
     assert api == []  # the ILO text has no items
     lessons = client.get("/api/evidence/items", params={"kind": "lesson", "year_to": "2030"}).json()

@@ -169,7 +169,9 @@ def items(
     ctx: typer.Context,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="recommendation, lesson, good_practice, key_finding or conclusion."),
+        typer.Option(
+            "--kind", help="recommendation, lesson, good_practice, key_finding, conclusion or evaluation_question."
+        ),
     ] = None,
     document: Annotated[int | None, typer.Option("--document", help="Only this document's items.")] = None,
     project: Annotated[str | None, typer.Option("--project", help="Only documents about this project code.")] = None,

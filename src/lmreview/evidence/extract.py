@@ -7,7 +7,8 @@ Deterministic and explainable: each item names the rule that found it.
 * ``label`` — a passage that starts with "Recommendation 3", "Key finding 2", "Lesson 1", "Good practice 4" or
   "Conclusion 5"; its text runs to the next heading or item (a key finding is its own passage only);
 * ``list in section`` — a list item under a heading named "Recommendations", "Key recommendations",
-  "Lessons learned", "Good practices", "Key findings" or "Conclusions" (numbered in the order of the list);
+  "Lessons learned", "Good practices", "Key findings", "Conclusions" or "Evaluation questions" (numbered in the
+  order of the list); under "Evaluation questions", a paragraph that ends with a question mark too;
 * ``fields`` — after a recommendation, the labels "Responsible unit", "Priority", "Time implication" and
   "Resource implication" and their values (a flattened table: the priority is the value that reads high, medium
   or low, the time implication the one that ends in "-term", the unit what comes before them, the resources what
@@ -27,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-KINDS = ("recommendation", "lesson", "good_practice", "key_finding", "conclusion")
+KINDS = ("recommendation", "lesson", "good_practice", "key_finding", "conclusion", "evaluation_question")
 STANCES = ("agrees", "partially_agrees", "disagrees", "noted")
 _LABELS = (
     ("recommendation", r"recommendation"),
@@ -46,6 +47,7 @@ _SECTIONS = (
     ("good_practice", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:good|best) practices?\s*:?$", re.I)),
     ("key_finding", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?findings?\s*:?$", re.I)),
     ("conclusion", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:main )?conclusions?\s*:?$", re.I)),
+    ("evaluation_question", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?evaluation questions?\s*:?$", re.I)),
 )
 _RESPONSE_SECTION = re.compile(r"\b(?:office|management)(?:'s|’s)?\s+response\b", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
@@ -236,7 +238,8 @@ def extract(passages: list[PassageLike]) -> list[Item]:
                 close()
                 section_kind, in_response = None, False
             continue
-        if section_kind is not None and passage.kind == "list_item":
+        question = section_kind == "evaluation_question" and passage.kind == "paragraph" and text.endswith("?")
+        if section_kind is not None and (passage.kind == "list_item" or question):
             list_counts[section_kind] += 1
             body = _BULLET.sub("", text, count=1)
             items.append(
@@ -245,7 +248,7 @@ def extract(passages: list[PassageLike]) -> list[Item]:
                     str(list_counts[section_kind]),
                     " ".join(body.split()),
                     [passage.page],
-                    "list in section",
+                    "question in section" if question else "list in section",
                     index,
                 )
             )
