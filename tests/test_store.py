@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
 from lmreview.errors import BadInput, Conflict, StoreNeedsUpgrade
+from lmreview.evidence.index import include_name
 from lmreview.portfolio.models import Portfolio, Project
 from lmreview.store import Store, open_store
 from lmreview.store.migrate import current_revision, head_revision
@@ -24,7 +25,7 @@ from tests.conftest import SAMPLES, Cli
 def test_migrations_match_the_models(store: Store) -> None:
     """The newest migration creates exactly the tables the models describe (no forgotten migration)."""
     with store.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"include_name": include_name}), metadata)
     assert diff == []
     assert current_revision(store) == head_revision()
 

@@ -1,5 +1,6 @@
 """Imports every stage's tables so that ``Base.metadata`` (and Alembic) sees them all."""
 
+from lmreview.evidence import models as evidence_models
 from lmreview.portfolio import models as portfolio_models
 from lmreview.questionnaire import models as questionnaire_models
 from lmreview.ratings import models as ratings_models
@@ -9,4 +10,12 @@ from lmreview.store.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "portfolio_models", "questionnaire_models", "ratings_models", "report_models", "store_models"]
+__all__ = [
+    "evidence_models",
+    "metadata",
+    "portfolio_models",
+    "questionnaire_models",
+    "ratings_models",
+    "report_models",
+    "store_models",
+]

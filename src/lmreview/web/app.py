@@ -95,7 +95,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from lmreview.web.routes import admin, analysis, audit, auth, portfolio, ratings, report, respond, reviews
+    from lmreview.web.routes import admin, analysis, audit, auth, evidence, portfolio, ratings, report, respond, reviews
 
     app.include_router(auth.router)
     app.include_router(portfolio.router)
@@ -106,6 +106,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(respond.router)
     app.include_router(admin.router)
+    app.include_router(evidence.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
+from lmreview.evidence.index import include_name
 from lmreview.store.registry import metadata
 
 config = context.config
@@ -27,6 +28,7 @@ def run_migrations() -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,  # the full-text index is not a model
         )
         with context.begin_transaction():
             context.run_migrations()

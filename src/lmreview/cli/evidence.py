@@ -1,0 +1,241 @@
+"""``lmreview evidence``: the evidence library (evaluation reports, final reports, briefs) and its search."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lmreview.cli.common import console, err, print_json, progress_bar, state
+from lmreview.evidence import service
+from lmreview.evidence.search import MARK_END, MARK_START, Filters
+
+app = typer.Typer(
+    help="The evidence library: add documents, search them, list their recommendations, responses and lessons.",
+    no_args_is_help=True,
+)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (read recursively): PDF, DOCX, TXT, MD, HTML.")],
+    doc_type: Annotated[
+        str | None,
+        typer.Option("--type", help="Document type: evaluation_report, final_report, evaluation_brief, review, other."),
+    ] = None,
+    project: Annotated[str | None, typer.Option("--project", help="A project code the documents concern.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Files read at once (default: the cores).")] = 0,
+) -> None:
+    """Add documents; a file already in the library (same content) is skipped, an unreadable one is reported
+    (``FILE: reason``) and the others are added. Exit status 2 when any file was refused.
+
+    Example: lmreview evidence add reports/ --type evaluation_report --jobs 4
+    """
+    st = state(ctx)
+    with st.session() as session, progress_bar("Reading") as progress:
+        report = service.add_paths(
+            session,
+            paths,
+            actor=st.settings.actor,
+            doc_type=doc_type,
+            project=project,
+            jobs=jobs or service.default_jobs(),
+            progress=progress,
+        )
+        added = [(d.id, d.filename, d.title, d.page_count) for d in report.added]
+    for document_id, filename, title, pages in added:
+        console.print(f"added {document_id}: {filename} ({pages} p.) {title}", markup=False, soft_wrap=True)
+    for filename, existing in report.duplicates:
+        console.print(f"skipped {filename}: already in the library as document {existing}", markup=False)
+    for problem in report.refused:
+        err.print(f"{problem.file}: {problem.message}", markup=False, soft_wrap=True)
+    console.print(
+        f"{len(added)} added, {len(report.duplicates)} already there, {len(report.refused)} refused", markup=False
+    )
+    if report.refused:
+        sys.exit(2)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The documents of the library.
+
+    Example: lmreview evidence list --json
+    """
+    with state(ctx).session() as session:
+        documents = [service.document_json(d) for d in service.list_documents(session)]
+    if as_json:
+        print_json(documents)
+        return
+    if not documents:
+        console.print("The library is empty: lmreview evidence add FILE-OR-FOLDER")
+        return
+    table = Table("id", "title", "type", "organisation", "year", "projects", "pages")
+    for d in documents:
+        table.add_row(
+            str(d["id"]),
+            d["title"],
+            d["type"],
+            d["organisation"] or "",
+            str(d["year"] or ""),
+            ", ".join(d["project_codes"][:3]) + (" …" if len(d["project_codes"]) > 3 else ""),
+            str(d["pages"]),
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(ctx: typer.Context, document_id: Annotated[int, typer.Argument(help="The document's id.")]) -> None:
+    """A document's metadata, the items found in it (recommendations, responses, lessons, findings) and its outline.
+
+    Example: lmreview evidence show 3
+    """
+    with state(ctx).session() as session:
+        document = service.get_document(session, document_id)
+        data = service.document_json(document)
+        headings = [(h.page, h.text) for h in service.outline(session, document_id)]
+        found = [service.item_json(i, d) for i, d in service.items(session, document_id=document_id)]
+    for key, value in data.items():
+        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+        console.print(f"{key}: {shown}", markup=False, soft_wrap=True)
+    console.print("items:" if found else "items: (none found)")
+    for item in found:
+        _print_item(item, indent="  ")
+    console.print("outline:" if headings else "outline: (no headings found)")
+    for page, heading in headings:
+        console.print(f"  p. {page}  {heading}", markup=False, soft_wrap=True)
+
+
+@app.command("search")
+def search_(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Words, "a phrase", prefix*, AND, OR, NOT (or -word).')],
+    doc_type: Annotated[str | None, typer.Option("--type", help="Only documents of this type.")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation", help="Only this organisation's.")] = None,
+    year_from: Annotated[int | None, typer.Option("--year-from", help="Documents of this year or later.")] = None,
+    year_to: Annotated[int | None, typer.Option("--year-to", help="Documents of this year or earlier.")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Documents about this project code.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Passages of this kind: heading, paragraph, list_item, table_cell.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many hits.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Search the passages of the library, best first.
+
+    Example: lmreview evidence search '"fair recruitment" AND fee* NOT visa' --year-from 2018
+    """
+    filters = Filters(doc_type, organisation, year_from, year_to, project, kind)
+    with state(ctx).session() as session:
+        result = service.search(session, query, filters, limit)
+    if as_json:
+        print_json([hit.as_json() for hit in result.hits])
+        return
+    if not result.hits:
+        console.print(f"No passage matches {query}.", markup=False)
+        return
+    console.print(f"{result.total} passages match; the best {len(result.hits)}:", markup=False)
+    for hit in result.hits:
+        snippet = escape(hit.snippet).replace(MARK_START, "[bold]").replace(MARK_END, "[/bold]")
+        where = f"p. {hit.page}" + (f", {hit.section}" if hit.section else "")
+        console.print(f"[{hit.document_id}] {hit.title} — {where}", markup=False, soft_wrap=True)
+        console.print(f"    {snippet}", soft_wrap=True)
+
+
+def _print_item(item: dict[str, Any], indent: str = "") -> None:
+    pages = ", ".join(str(p) for p in item["pages"])
+    number = f" {item['number']}" if item["number"] else ""
+    console.print(
+        f"{indent}{item['kind'].replace('_', ' ')}{number} (p. {pages}): {item['text']}", markup=False, soft_wrap=True
+    )
+    for name, value in item["fields"].items():
+        console.print(f"{indent}    {name.replace('_', ' ')}: {value}", markup=False, soft_wrap=True)
+    if item["response"]:
+        response = item["response"]
+        console.print(
+            f"{indent}    response ({response['stance'].replace('_', ' ')}): {response['text']}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@app.command("items")
+def items(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind", help="recommendation, lesson, good_practice, key_finding, conclusion or evaluation_question."
+        ),
+    ] = None,
+    document: Annotated[int | None, typer.Option("--document", help="Only this document's items.")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Only documents about this project code.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Recommendations (with their fields and the response to them), lessons, good practices, key findings and
+    conclusions found in the documents.
+
+    Example: lmreview evidence items --kind recommendation --project LM.0181 --json
+    """
+    with state(ctx).session() as session:
+        found = [
+            service.item_json(i, d) for i, d in service.items(session, kind=kind, document_id=document, project=project)
+        ]
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        console.print("No items found.")
+        return
+    last = None
+    for item in found:
+        if item["document"] != last:
+            console.print(f"[{item['document']}] {item['title']}", markup=False, soft_wrap=True)
+            last = item["document"]
+        _print_item(item, indent="  ")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    document_id: Annotated[int, typer.Argument(help="The document's id.")],
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="evaluation_report, final_report, …")] = None,
+    evaluation_type: Annotated[str | None, typer.Option("--evaluation-type", help="final, mid-term, …")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation")] = None,
+    evaluators: Annotated[str | None, typer.Option("--evaluators")] = None,
+    period: Annotated[str | None, typer.Option("--period")] = None,
+    year: Annotated[str | None, typer.Option("--year")] = None,
+    language: Annotated[str | None, typer.Option("--language")] = None,
+    projects: Annotated[str | None, typer.Option("--projects", help="Project codes, comma-separated.")] = None,
+) -> None:
+    """Correct a document's metadata (an empty value clears a field); the change is audited.
+
+    Example: lmreview evidence set 3 --type evaluation_brief --year 2023 --projects LM.0181,LM.0200
+    """
+    given = {
+        "title": title,
+        "doc_type": doc_type,
+        "evaluation_type": evaluation_type,
+        "organisation": organisation,
+        "evaluators": evaluators,
+        "period": period,
+        "year": year,
+        "language": language,
+        "project_codes": projects,
+    }
+    changes: dict[str, str | None] = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        err.print("error: name a field to change, e.g. --title or --year", markup=False)
+        sys.exit(2)
+    st = state(ctx)
+    with st.session() as session:
+        data = service.document_json(service.set_metadata(session, document_id, changes, actor=st.settings.actor))
+    console.print(
+        f"Document {document_id}: {data['title']} ({data['type']}, {data['year'] or 'no year'})", markup=False
+    )

@@ -1,0 +1,282 @@
+"""Items extracted from a document's passages: recommendations (with the responsible unit, priority, time and
+resource implication where a table gives them), the management or office response to each, key findings,
+lessons learned, good practices and conclusions.
+
+Deterministic and explainable: each item names the rule that found it.
+
+* ``label`` — a passage that starts with "Recommendation 3", "Key finding 2", "Lesson 1", "Good practice 4" or
+  "Conclusion 5"; its text runs to the next heading or item (a key finding is its own passage only);
+* ``list in section`` — a list item under a heading named "Recommendations", "Key recommendations",
+  "Lessons learned", "Good practices", "Key findings", "Conclusions" or "Evaluation questions" (numbered in the
+  order of the list); under "Evaluation questions", a paragraph that ends with a question mark too;
+* ``fields`` — after a recommendation, the labels "Responsible unit", "Priority", "Time implication" and
+  "Resource implication" and their values (a flattened table: the priority is the value that reads high, medium
+  or low, the time implication the one that ends in "-term", the unit what comes before them, the resources what
+  comes after);
+* ``response`` — under a heading "Office response" or "Management response", "Recommendation N" starts the
+  response to recommendation N; its stance is read from its wording ("generally agrees" and "partially agrees"
+  are a partial agreement, "agrees" and "accepts" an agreement, "disagrees" and "does not accept" a
+  disagreement; anything else is "noted").
+
+An item found twice under the same number (in the executive summary and in the body) is one item with both
+locations; its text is the first one's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+KINDS = ("recommendation", "lesson", "good_practice", "key_finding", "conclusion", "evaluation_question")
+STANCES = ("agrees", "partially_agrees", "disagrees", "noted")
+_LABELS = (
+    ("recommendation", r"recommendation"),
+    ("key_finding", r"key finding"),
+    ("lesson", r"lesson(?: learned| learnt)?"),
+    ("good_practice", r"good practice"),
+    ("conclusion", r"conclusion"),
+)
+_ITEM = re.compile(
+    r"^(?P<label>" + "|".join(p for _, p in _LABELS) + r")\s+(?P<number>\d{1,3})\b\s*[.:–—-]?\s*(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_SECTIONS = (
+    ("recommendation", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?recommendations?\s*:?$", re.I)),
+    ("lesson", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?lessons?(?: learned| learnt)?\s*:?$", re.I)),
+    ("good_practice", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:good|best) practices?\s*:?$", re.I)),
+    ("key_finding", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?findings?\s*:?$", re.I)),
+    ("conclusion", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:main )?conclusions?\s*:?$", re.I)),
+    ("evaluation_question", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?evaluation questions?\s*:?$", re.I)),
+)
+_RESPONSE_SECTION = re.compile(r"\b(?:office|management)(?:'s|’s)?\s+response\b", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
+_FIELDS = {
+    "responsible unit": "responsible_unit",
+    "responsible units": "responsible_unit",
+    "priority": "priority",
+    "time implication": "time_implication",
+    "resource implication": "resource_implication",
+    "resource implications": "resource_implication",
+}
+_FIELD_LINE = re.compile(
+    r"^(responsible units?|priority|time implication|resource implications?)\s*[:–-]?\s+(\S.*)$", re.IGNORECASE
+)
+_PRIORITY = re.compile(r"^(?:very )?(?:high|medium|low)(?:[–-](?:high|medium|low))?$", re.IGNORECASE)
+_INLINE_UNIT = re.compile(r"\s+Responsible units?:?\s+(\S.*)$", re.DOTALL)
+_RESOURCE = re.compile(r"^(?:very |rather )?(?:high|medium|low|moderate|minimal|significant|none|no )", re.IGNORECASE)
+_TIME = re.compile(r"-term\b|–term\b|\bimmediate\b|\bongoing\b|\bshort term\b|\blong term\b", re.IGNORECASE)
+_STANCE = (
+    (
+        "partially_agrees",
+        re.compile(
+            r"\b(?:generally|partially|partly|broadly|largely) (?:agree|accept)|"
+            r"\bagrees? in part\b|\bpartially accepted\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "disagrees",
+        re.compile(
+            r"\b(?:disagrees?|does not agree|do not agree|not accepted|does not accept|rejects?)\b", re.IGNORECASE
+        ),
+    ),
+    ("agrees", re.compile(r"\b(?:agrees?|accepts?|accepted|endorses?|supports? the recommendation)\b", re.IGNORECASE)),
+)
+_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►❖✓\-–—*]|\(?[a-z]\)|\(\d{1,2}\)|\d{1,2}[.)]|[ivx]{1,4}\))\s+")
+
+
+class PassageLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def page(self) -> int: ...
+
+
+@dataclass
+class Response:
+    stance: str
+    text: str
+    pages: list[int]
+
+
+@dataclass
+class Item:
+    kind: str
+    number: str | None
+    text: str
+    pages: list[int]
+    rule: str
+    first: int  # index of the passage where it starts
+    fields: dict[str, str] = field(default_factory=dict)
+    response: Response | None = None
+    locations: int = 1
+
+
+def stance_of(text: str) -> str:
+    first = " ".join(text.split()[:60])
+    for stance, pattern in _STANCE:
+        if pattern.search(first):
+            return stance
+    return "noted"
+
+
+def _split_fields(labels: list[str], values: list[str]) -> dict[str, str]:
+    """The values of a flattened table of labels and values, by what each value looks like: the unit first, then
+    a run of priorities, a run of time implications, a run of resource implications (several rows join with "; ")."""
+    found: dict[str, str] = {}
+    index = 0
+    unit: list[str] = []
+    while index < len(values) and not _PRIORITY.match(values[index]) and not _TIME.search(values[index]):
+        unit.append(values[index])
+        index += 1
+    runs: dict[str, list[str]] = {"priority": [], "time_implication": [], "resource_implication": []}
+    for name, pattern in (("priority", _PRIORITY), ("time_implication", _TIME), ("resource_implication", _RESOURCE)):
+        while index < len(values) and pattern.search(values[index]):
+            runs[name].append(values[index].strip())
+            index += 1
+    if unit and "responsible_unit" in labels:
+        found["responsible_unit"] = " ".join(unit)
+    for name, run in runs.items():
+        if run and name in labels:
+            found[name] = "; ".join(run)
+    return found
+
+
+def extract(passages: list[PassageLike]) -> list[Item]:
+    items: list[Item] = []
+    responses: dict[str, Response] = {}
+    section_kind: str | None = None  # the kind of a list section we are in
+    in_response = False
+    list_counts: dict[str, int] = {}
+    current: Item | None = None
+    response_number: str | None = None
+    field_labels: list[str] = []
+    field_values: list[str] = []
+
+    def close() -> None:
+        nonlocal current, response_number, field_labels, field_values
+        if current is not None:
+            inline = _INLINE_UNIT.search(current.text) if current.kind == "recommendation" else None
+            if inline is not None:  # "… the ILO's work. Responsible unit MIGRANT, PARDEV" joined into one paragraph
+                current.text = current.text[: inline.start()]
+                field_labels.insert(0, "responsible_unit")
+                field_values.insert(0, inline[1])
+            if field_labels:
+                current.fields = {**_split_fields(field_labels, field_values), **current.fields}
+            current.text = " ".join(current.text.split())
+            if current.text:
+                items.append(current)
+        current = None
+        response_number = None
+        field_labels, field_values = [], []
+
+    for index, passage in enumerate(passages):
+        text = passage.text.strip()
+        lowered = text.lower().rstrip(":")
+        if passage.kind == "heading" and _RESPONSE_SECTION.search(text) and len(text) < 80:
+            close()
+            in_response, section_kind = True, None
+            continue
+        if passage.kind == "heading":
+            section = next((kind for kind, pattern in _SECTIONS if pattern.match(text)), None)
+            if section is not None:
+                close()
+                section_kind, in_response = section, False
+                list_counts[section] = 0
+                continue
+        in_table = current is not None and current.kind == "recommendation" and passage.kind != "paragraph"
+        if lowered in _FIELDS and (in_table or field_labels):  # a label of the table under a recommendation
+            field_labels.append(_FIELDS[lowered])
+            continue
+        stated = _FIELD_LINE.match(text) if current is not None and current.kind == "recommendation" else None
+        if stated is not None and current is not None:  # "Priority: High" on one line
+            current.fields[_FIELDS[stated[1].lower()]] = " ".join(stated[2].split())
+            continue
+        match = _ITEM.match(text)
+        if match is not None:
+            close()
+            kind = next(k for k, p in _LABELS if re.fullmatch(p, match["label"], re.IGNORECASE))
+            number = match["number"]
+            if in_response and kind == "recommendation":
+                response_number = number
+                responses[number] = Response("noted", match["rest"], [passage.page])
+                continue
+            current = Item(kind, number, match["rest"], [passage.page], "label", index)
+            if kind == "key_finding" and match["rest"]:
+                close()
+            continue
+        if response_number is not None:
+            if passage.kind == "heading" and _NUMBERED.match(text):
+                response_number, in_response = None, False
+            else:
+                answer = responses[response_number]
+                answer.text = f"{answer.text} {text}".strip()
+                if passage.page not in answer.pages:
+                    answer.pages.append(passage.page)
+                continue
+        if current is not None:
+            if field_labels:
+                if passage.kind == "heading" and _NUMBERED.match(text):
+                    close()
+                else:
+                    field_values.append(text)
+                    continue
+            elif passage.kind == "heading":
+                if len(text) <= 2:  # a check-box or bullet glyph the PDF kept as a line
+                    continue
+                close()
+            else:
+                current.text += " " + text
+                if passage.page not in current.pages:
+                    current.pages.append(passage.page)
+                continue
+        if passage.kind == "heading":
+            if _NUMBERED.match(text) or (text.isupper() and len(text) > 3):
+                close()
+                section_kind, in_response = None, False
+            continue
+        question = section_kind == "evaluation_question" and passage.kind == "paragraph" and text.endswith("?")
+        if section_kind is not None and (passage.kind == "list_item" or question):
+            list_counts[section_kind] += 1
+            body = _BULLET.sub("", text, count=1)
+            items.append(
+                Item(
+                    section_kind,
+                    str(list_counts[section_kind]),
+                    " ".join(body.split()),
+                    [passage.page],
+                    "question in section" if question else "list in section",
+                    index,
+                )
+            )
+    close()
+    merged = _merge(items)
+    for item in merged:
+        if item.kind == "recommendation" and item.number in responses:
+            answer = responses[item.number]
+            answer.text = " ".join(answer.text.split())
+            answer.stance = stance_of(answer.text)
+            item.response = answer
+    return merged
+
+
+def _merge(items: list[Item]) -> list[Item]:
+    """Items with the same kind and number from the ``label`` rule are one item, found in several places."""
+    kept: list[Item] = []
+    seen: dict[tuple[str, str], Item] = {}
+    for item in items:
+        key = (item.kind, item.number or "")
+        earlier = seen.get(key) if item.rule == "label" else None
+        if earlier is None:
+            kept.append(item)
+            if item.rule == "label":
+                seen[key] = item
+            continue
+        earlier.locations += 1
+        earlier.pages = sorted(set(earlier.pages) | set(item.pages))
+        for name, value in item.fields.items():
+            earlier.fields.setdefault(name, value)
+    return kept

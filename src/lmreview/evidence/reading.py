@@ -1,0 +1,281 @@
+"""Reading documents: PDF (pypdfium2), DOCX (python-docx), text and Markdown, HTML (the standard library's parser).
+
+Every reader turns bytes into pages of :class:`Block` s, or refuses the file with one :class:`Refused` reason a
+person can act on. A block is a line of a PDF or text page (``kind`` None: :mod:`lmreview.evidence.structure`
+decides what it is) or an element whose kind the format states (a DOCX heading style, an HTML ``<li>``, a table
+cell). The functions here never touch the database, so that a process pool can run them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import ClassVar
+
+from lmreview.tables import MAX_RATIO, MAX_UNCOMPRESSED
+
+FORMATS = {".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+FORMATS |= {".html": "html", ".htm": "html"}
+MAX_BYTES = 200 * 1024 * 1024
+MAX_PAGES = 5000
+MIN_TEXT_CHARS = 20  # fewer characters of text in the whole file: a scan without a text layer, or nothing
+
+
+class Refused(Exception):
+    """A file lmreview cannot read, with the reason (``FILE: reason``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Block:
+    text: str
+    kind: str | None = None  # heading, paragraph, list_item, table_cell, furniture; None: decide from the text
+    level: int = 0  # a heading's level, when the format states it
+
+
+@dataclass
+class ReadFile:
+    format: str
+    pages: list[list[Block]]
+    title: str | None = None  # a title the file's own metadata states
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def format_of(filename: str) -> str | None:
+    return FORMATS.get(Path(filename).suffix.lower())
+
+
+def read_bytes(data: bytes, filename: str) -> ReadFile:
+    """Read one file; raises :class:`Refused`."""
+    fmt = format_of(filename)
+    if fmt is None:
+        raise Refused("not a format lmreview reads (PDF, DOCX, TXT, Markdown, HTML)")
+    if not data:
+        raise Refused("the file is empty")
+    if len(data) > MAX_BYTES:
+        raise Refused(f"the file is larger than {MAX_BYTES // 1024 // 1024} MiB")
+    if fmt == "pdf":
+        read = _read_pdf(data)
+    elif fmt == "docx":
+        read = _read_docx(data)
+    elif fmt == "html":
+        read = _read_html(_decode(data))
+    else:
+        read = ReadFile(fmt, [[Block(line) for line in page.split("\n")] for page in _decode(data).split("\f")])
+    if len(read.pages) > MAX_PAGES:
+        raise Refused(f"the document has {len(read.pages)} pages; lmreview reads at most {MAX_PAGES}")
+    chars = sum(len(b.text.strip()) for page in read.pages for b in page if b.kind != "furniture")
+    if chars < MIN_TEXT_CHARS:
+        if fmt == "pdf":
+            raise Refused("the PDF has no text layer (a scan?); run OCR on it first, then add it again")
+        raise Refused("the file holds no text")
+    return read
+
+
+def _decode(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Refused(f"the text is not valid UTF-8 (byte {exc.start + 1}); save the file as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def _read_pdf(data: bytes) -> ReadFile:
+    import pypdfium2 as pdfium
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise Refused("this is not a PDF file (it does not start with %PDF)")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise Refused("the PDF is encrypted (it needs a password); save an unprotected copy") from None
+        raise Refused("the PDF is damaged and cannot be read") from None
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise Refused("the PDF has no pages")
+        if count > MAX_PAGES:
+            raise Refused(f"the PDF has {count} pages; lmreview reads at most {MAX_PAGES}")
+        title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
+        pages: list[list[Block]] = []
+        for index in range(count):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()
+            textpage.close()
+            page.close()
+            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").replace("\ufffe", "")
+            pages.append([Block(line) for line in text.split("\n")])
+    except pdfium.PdfiumError:
+        raise Refused("the PDF is damaged and cannot be read") from None
+    finally:
+        pdf.close()
+    return ReadFile("pdf", pages, title=title)
+
+
+def _check_zip(data: bytes) -> None:
+    """The zip limits of lmreview.tables: a DOCX is a zip file, and a small one can expand to gigabytes."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        raise Refused("this is not a DOCX document (not a zip file, or a damaged one)") from None
+    with archive:
+        if "word/document.xml" not in archive.namelist():
+            raise Refused("this zip file is not a DOCX document (it has no word/document.xml)")
+        total = 0
+        for info in archive.infolist():
+            total += info.file_size
+            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                ratio = info.file_size // max(info.compress_size, 1)
+                raise Refused(f"refused: {info.filename} expands {ratio} times (a zip bomb?)")
+        if total > MAX_UNCOMPRESSED:
+            raise Refused(
+                f"refused: the document expands to {total // 1024 // 1024} MiB "
+                f"(limit {MAX_UNCOMPRESSED // 1024 // 1024} MiB)"
+            )
+
+
+_HEADING_STYLE = re.compile(r"^(?:heading|titre|título)\s*(\d)", re.IGNORECASE)
+
+
+def _read_docx(data: bytes) -> ReadFile:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    _check_zip(data)
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception:  # python-docx raises KeyError, ValueError, lxml errors… for a damaged package
+        raise Refused("the DOCX document is damaged and cannot be read") from None
+    pages: list[list[Block]] = [[]]
+    furniture: list[Block] = []
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            try:
+                if part.is_linked_to_previous:
+                    continue
+                furniture += [Block(p.text, "furniture") for p in part.paragraphs if p.text.strip()]
+            except Exception:  # a header part python-docx cannot reach is left out, not fatal
+                continue
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            style = (item.style.name if item.style is not None else "") or ""
+            if item.contains_page_break and item._p.xpath(".//w:br[@w:type='page']") and pages[-1]:
+                pages.append([])
+            text = item.text.strip()
+            if not text:
+                continue
+            heading = _HEADING_STYLE.match(style)
+            if heading:
+                pages[-1].append(Block(text, "heading", int(heading[1])))
+            elif style == "Title":
+                pages[-1].append(Block(text, "heading", 1))
+            elif "List" in style or (item._p.pPr is not None and item._p.pPr.numPr is not None):
+                pages[-1].append(Block(text, "list_item"))
+            else:
+                pages[-1].append(Block(text, "paragraph"))
+        elif isinstance(item, Table):
+            seen: dict[int, object] = {}  # holds the elements, so that their ids stay theirs
+            for row in item.rows:
+                for cell in row.cells:
+                    if id(cell._tc) in seen:  # a merged cell is returned once per grid column it spans
+                        continue
+                    seen[id(cell._tc)] = cell._tc
+                    if cell.text.strip():
+                        pages[-1].append(Block(" ".join(cell.text.split()), "table_cell"))
+    if furniture:
+        pages[0] = furniture + pages[0]
+    title = (document.core_properties.title or "").strip() or None
+    return ReadFile("docx", pages, title=title)
+
+
+class _HtmlReader(HTMLParser):
+    SKIP: ClassVar[frozenset[str]] = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe"})
+    KINDS: ClassVar[dict[str, str]] = {f"h{n}": "heading" for n in range(1, 7)} | {
+        "li": "list_item",
+        "td": "table_cell",
+        "th": "table_cell",
+    }
+    BLOCKS: ClassVar[frozenset[str]] = frozenset(
+        [
+            "p",
+            "div",
+            "blockquote",
+            "pre",
+            "section",
+            "article",
+            "tr",
+            "table",
+            "ul",
+            "ol",
+            "dl",
+            "dt",
+            "dd",
+            "header",
+            "footer",
+            "br",
+            "nav",
+            "aside",
+            "main",
+        ]
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.kind = "paragraph"
+        self.level = 0
+        self.skip = 0
+        self.in_title = False
+        self.title = ""
+
+    def flush(self) -> None:
+        text = " ".join("".join(self.parts).split())
+        if text:
+            self.blocks.append(Block(text, self.kind, self.level))
+        self.parts = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self.in_title = True
+        if tag in self.SKIP:
+            self.skip += 1
+        elif (tag in self.KINDS or tag in self.BLOCKS) and not self.skip:
+            self.flush()
+            self.kind = self.KINDS.get(tag, "paragraph")
+            self.level = int(tag[1]) if self.kind == "heading" else 0
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if tag in self.SKIP:
+            self.skip = max(self.skip - 1, 0)
+        elif (tag in self.KINDS or tag in self.BLOCKS) and not self.skip:
+            self.flush()
+            self.kind, self.level = "paragraph", 0
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title += data
+        elif not self.skip:
+            self.parts.append(data)
+
+
+def _read_html(text: str) -> ReadFile:
+    reader = _HtmlReader()
+    reader.feed(text)
+    reader.close()
+    reader.flush()
+    title = " ".join(reader.title.split()) or None
+    return ReadFile("html", [reader.blocks], title=title)

@@ -1,0 +1,255 @@
+"""Full-text search of passages: one function, two engines.
+
+The user's query is parsed here, never handed to an engine as typed: words, "quoted phrases", prefixes
+(``migra*``), ``AND`` (also implied between words), ``OR``, ``NOT`` (or a leading ``-``). Anything else (stray
+quotes, brackets, an operator without a word) is dropped, so a query never makes the database raise; a query
+left without a word to look for is refused with a message. The parsed query is written out in FTS5's syntax on
+SQLite (ranked by ``bm25``, shown with ``snippet``) and in ``tsquery`` syntax on PostgreSQL (ranked by
+``ts_rank_cd`` normalised by length, shown with ``ts_headline``). Raw SQL is used here only: neither engine's
+full-text functions have an SQLAlchemy expression.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from lmreview.errors import LmreviewError
+
+MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦ ⟧ around a matched word in a snippet
+_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"[^\W_]+")
+_STOPWORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "that"}
+    | {"the", "to", "was", "were", "with"}
+)
+WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]
+    prefix: bool = False
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    """OR of clauses; a clause is an AND of terms, some negated."""
+
+    clauses: tuple[tuple[Term, ...], ...]
+
+    @property
+    def words(self) -> list[tuple[str, bool]]:
+        """The words to highlight: (word, prefix)."""
+        return [
+            (w, t.prefix and i == len(t.words) - 1)
+            for clause in self.clauses
+            for t in clause
+            if not t.negated
+            for i, w in enumerate(t.words)
+        ]
+
+
+def parse_query(query: str) -> Query:
+    clauses: list[list[Term]] = [[]]
+    negate = False
+    for match in _TOKEN.finditer(query):
+        phrase, bare = match[1], match[2]
+        if phrase is None and bare in ("AND", "&&"):
+            continue
+        if phrase is None and bare in ("OR", "||", "|"):
+            if clauses[-1]:
+                clauses.append([])
+            negate = False
+            continue
+        if phrase is None and bare == "NOT":
+            negate = True
+            continue
+        raw = phrase if phrase is not None else bare
+        if phrase is None and raw.startswith("-") and len(raw) > 1:
+            negate, raw = True, raw.lstrip("-")
+        words = tuple(w.lower() for w in _WORD.findall(raw))
+        if not words:
+            continue
+        prefix = phrase is None and raw.rstrip("\"')]}").endswith("*")
+        clauses[-1].append(Term(words, prefix, negate))
+        negate = False
+    kept = tuple(tuple(c) for c in clauses if any(not t.negated for t in c))
+    if not kept:
+        if any(clauses[0]) or len(clauses) > 1:
+            raise LmreviewError(
+                "NOT needs a word to search for beside the words it excludes, e.g. recruitment NOT fees"
+            )
+        raise LmreviewError(f"the query {query.strip()!r} has no word to search for")
+    return Query(kept)
+
+
+def to_fts5(query: Query) -> str:
+    def term(t: Term) -> str:
+        return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
+
+    parts = []
+    for clause in query.clauses:
+        positive = " AND ".join(term(t) for t in clause if not t.negated)
+        negative = "".join(f" NOT {term(t)}" for t in clause if t.negated)
+        parts.append(f"({positive}{negative})")
+    return " OR ".join(parts)
+
+
+def to_tsquery(query: Query) -> str:
+    def term(t: Term) -> str:
+        words = [f"'{w}'" for w in t.words]
+        if t.prefix:
+            words[-1] += ":*"
+        inner = " <-> ".join(words)
+        inner = f"({inner})" if len(words) > 1 else inner
+        return f"!{inner}" if t.negated else inner
+
+    return " | ".join("(" + " & ".join(term(t) for t in clause) + ")" for clause in query.clauses)
+
+
+@dataclass
+class Filters:
+    doc_type: str | None = None
+    organisation: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    project: str | None = None
+    kind: str | None = None
+
+
+@dataclass
+class Hit:
+    passage_id: int
+    document_id: int
+    title: str
+    page: int
+    section: str | None
+    kind: str
+    snippet: str  # matched words between MARK_START and MARK_END
+    score: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "document": self.document_id,
+            "title": self.title,
+            "page": self.page,
+            "section": self.section,
+            "snippet": self.snippet.replace(MARK_START, "**").replace(MARK_END, "**"),
+            "score": round(self.score, 6),
+            "passage": self.passage_id,
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def _where(filters: Filters, params: dict[str, Any]) -> str:
+    conditions = []
+    if filters.doc_type:
+        conditions.append("d.doc_type = :doc_type")
+        params["doc_type"] = filters.doc_type
+    if filters.organisation:
+        conditions.append("lower(d.organisation) = lower(:organisation)")
+        params["organisation"] = filters.organisation
+    if filters.year_from is not None:
+        conditions.append("d.year >= :year_from")
+        params["year_from"] = filters.year_from
+    if filters.year_to is not None:
+        conditions.append("d.year <= :year_to")
+        params["year_to"] = filters.year_to
+    if filters.project:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM evidence_document_project dp WHERE dp.document_id = d.id AND dp.code = :project)"
+        )
+        params["project"] = filters.project
+    if filters.kind:
+        conditions.append("p.kind = :kind")
+        params["kind"] = filters.kind
+    return "".join(f" AND {c}" for c in conditions)
+
+
+def search(session: Session, query: str, filters: Filters | None = None, limit: int = 20) -> SearchResult:
+    """Passages matching ``query`` best first (ties by passage order), with facet counts of the documents hit."""
+    parsed = parse_query(query)
+    filters = filters or Filters()
+    params: dict[str, Any] = {"limit": max(1, min(limit, 1000))}
+    where = _where(filters, params)
+    columns = "p.id, p.document_id, d.title, p.page, p.section, p.kind"
+    if session.get_bind().dialect.name == "sqlite":
+        params["q"] = to_fts5(parsed)
+        source = (
+            "FROM evidence_passage_fts f JOIN evidence_passage p ON p.id = f.rowid "
+            "JOIN evidence_document d ON d.id = p.document_id WHERE evidence_passage_fts MATCH :q" + where
+        )
+        rows = session.execute(
+            text(
+                f"SELECT {columns}, CASE WHEN length(p.text) <= {WHOLE} "
+                f"THEN highlight(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}') "
+                f"ELSE snippet(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}', '…', 24) END, "
+                f"-bm25(evidence_passage_fts) AS score {source} ORDER BY score DESC, p.id LIMIT :limit"
+            ),
+            params,
+        ).all()
+    else:
+        params["q"] = to_tsquery(parsed)
+        params["options"] = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=12"
+        params["whole"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
+        source = (
+            "FROM evidence_passage p JOIN evidence_document d ON d.id = p.document_id "
+            "WHERE to_tsvector('english', p.text) @@ to_tsquery('english', :q)" + where
+        )
+        rows = session.execute(
+            text(
+                f"SELECT {columns}, ts_headline('english', p.text, to_tsquery('english', :q), "
+                f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), "
+                f"ts_rank_cd(to_tsvector('english', p.text), to_tsquery('english', :q), 1) AS score "
+                f"{source} ORDER BY score DESC, p.id LIMIT :limit"
+            ),
+            params,
+        ).all()
+    hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
+    per_document = session.execute(
+        text(f"SELECT p.document_id, count(*) {source} GROUP BY p.document_id"), params
+    ).all()
+    return SearchResult(query, sum(n for _, n in per_document), hits, _facets(session, [d for d, _ in per_document]))
+
+
+def _facets(session: Session, document_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
+    from sqlalchemy import select
+
+    from lmreview.evidence.models import Document
+
+    counts: dict[str, Counter[str]] = {k: Counter() for k in ("type", "organisation", "year", "project")}
+    for start in range(0, len(document_ids), 500):
+        for doc in session.scalars(select(Document).where(Document.id.in_(document_ids[start : start + 500]))):
+            counts["type"][doc.doc_type] += 1
+            counts["organisation"][doc.organisation or "(none)"] += 1
+            counts["year"][str(doc.year) if doc.year else "(none)"] += 1
+            for code in doc.project_codes or ["(none)"]:
+                counts["project"][code] += 1
+    return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
+
+
+def highlight_pattern(query: Query) -> re.Pattern[str] | None:
+    """A pattern for the query's words in a passage (a word's ending may vary, as the engines' stemming allows)."""
+    alternatives = []
+    for word, prefix in query.words:
+        if word in _STOPWORDS and not prefix:
+            continue
+        root = word if prefix or len(word) <= 4 else word[: max(4, len(word) - 3)]
+        alternatives.append(re.escape(root) + r"\w*")
+    if not alternatives:
+        return None
+    return re.compile(r"\b(?:" + "|".join(sorted(set(alternatives), key=len, reverse=True)) + r")", re.IGNORECASE)

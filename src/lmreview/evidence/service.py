@@ -1,0 +1,417 @@
+"""The evidence library's services: add files (read in parallel, written in one transaction per file), list,
+show, edit the metadata (audited) and search.
+
+Example::
+
+    report = add_paths(session, [Path("reports/")], actor="ana", jobs=4)
+    result = search(session, '"fair recruitment" AND fee*', Filters(year_from=2018))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from lmreview.errors import BadInput, NotFound, Problem
+from lmreview.evidence.extract import KINDS, extract
+from lmreview.evidence.extract import Item as ExtractedItem
+from lmreview.evidence.metadata import Metadata, read_metadata
+from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Item, Page, Passage
+from lmreview.evidence.reading import FORMATS, Refused, read_bytes
+from lmreview.evidence.search import Filters, SearchResult, search
+from lmreview.evidence.structure import PassageData, structure
+from lmreview.store import audit
+
+Progress = Callable[[int, int], None]
+EDITABLE = ("title", "doc_type", "evaluation_type", "organisation", "evaluators", "period", "year", "language")
+
+__all__ = ["Filters", "SearchResult", "add_files", "add_paths", "get_document", "list_documents", "search"]
+
+
+@dataclass
+class Parsed:
+    """What reading one file gives, ready to write (picklable, so that worker processes can return it)."""
+
+    filename: str
+    sha256: str
+    format: str
+    size: int
+    pages: list[str]
+    passages: list[PassageData]
+    metadata: Metadata
+    items: list[ExtractedItem]
+
+
+@dataclass
+class AddReport:
+    added: list[Document] = field(default_factory=list)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (file, id of the document already there)
+    refused: list[Problem] = field(default_factory=list)
+
+
+def parse(data: bytes, filename: str) -> Parsed | Problem:
+    """Read, structure and describe one file; a file lmreview cannot read gives its one-line problem."""
+    try:
+        read = read_bytes(data, filename)
+        structured = structure(read)
+    except Refused as exc:
+        return Problem(filename, 0, "-", exc.reason)
+    except RecursionError:
+        return Problem(filename, 0, "-", "the document is nested too deeply to read")
+    except Exception as exc:  # a reader library's own error on a file it cannot handle: one file, not the batch
+        return Problem(filename, 0, "-", f"lmreview could not read this file ({type(exc).__name__}: {exc})")
+    if not structured.passages:
+        return Problem(filename, 0, "-", "the file holds no text")
+    return Parsed(
+        filename,
+        hashlib.sha256(data).hexdigest(),
+        read.format,
+        len(data),
+        structured.pages,
+        structured.passages,
+        read_metadata(read, structured, Path(filename).name),
+        extract(list(structured.passages)),
+    )
+
+
+def _parse_path(path: str) -> Parsed | Problem:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Problem(path, 0, "-", f"cannot read the file ({exc.strerror or exc})")
+    return parse(data, path)
+
+
+def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named, and the files of folders named (recursively; hidden files and other formats left out)."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in FORMATS
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), 0, "-", "no such file or folder"))
+    return files, problems
+
+
+def add_paths(
+    session: Session,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    doc_type: str | None = None,
+    project: str | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> AddReport:
+    """Add files and folders; ``jobs`` > 1 reads them in that many processes."""
+    _check_type(doc_type)
+    files, problems = expand(paths)
+    names = [str(f) for f in files]
+    if jobs > 1 and len(names) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+            chunk = max(1, min(16, len(names) // (jobs * 4)))  # several files per task: fewer round trips
+            results: Iterable[Parsed | Problem] = pool.map(_parse_path, names, chunksize=chunk)
+            report = _write_all(session, results, len(names), actor, doc_type, project, progress)
+    else:
+        report = _write_all(session, map(_parse_path, names), len(names), actor, doc_type, project, progress)
+    report.refused = problems + report.refused
+    return report
+
+
+def add_files(
+    session: Session,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    actor: str,
+    doc_type: str | None = None,
+    project: str | None = None,
+) -> AddReport:
+    """Add files given as (name, bytes), e.g. uploaded through the web UI."""
+    return _write_all(session, (parse(data, name) for name, data in files), len(files), actor, doc_type, project)
+
+
+def _check_type(doc_type: str | None) -> None:
+    if doc_type is not None and doc_type not in DOCUMENT_TYPES:
+        raise BadInput([Problem("--type", 0, "-", f"unknown document type {doc_type!r}: {', '.join(DOCUMENT_TYPES)}")])
+
+
+def _write_all(
+    session: Session,
+    results: Iterable[Parsed | Problem],
+    total: int,
+    actor: str,
+    doc_type: str | None,
+    project: str | None,
+    progress: Progress | None = None,
+) -> AddReport:
+    _check_type(doc_type)
+    report = AddReport()
+    user_id = audit.actor_user_id(session, actor)
+    for done, result in enumerate(results, start=1):
+        if isinstance(result, Problem):
+            report.refused.append(result)
+        else:
+            existing = session.scalar(select(Document.id).where(Document.sha256 == result.sha256))
+            if existing is not None:
+                report.duplicates.append((result.filename, existing))
+            else:
+                with session.begin_nested():
+                    report.added.append(_write(session, result, actor, user_id, doc_type, project))
+        if progress is not None:
+            progress(done, total)
+    return report
+
+
+def _write(
+    session: Session, parsed: Parsed, actor: str, user_id: int | None, doc_type: str | None, project: str | None
+) -> Document:
+    meta = parsed.metadata
+    document = Document(
+        sha256=parsed.sha256,
+        filename=Path(parsed.filename).name[:500],
+        format=parsed.format,
+        size_bytes=parsed.size,
+        title=meta.title,
+        doc_type=doc_type or meta.doc_type,
+        evaluation_type=meta.evaluation_type,
+        organisation=meta.organisation,
+        evaluators=meta.evaluators,
+        period=meta.period,
+        year=meta.year,
+        language=meta.language,
+        page_count=len(parsed.pages),
+        actor=actor,
+    )
+    codes = ([project.strip()] if project and project.strip() else []) + meta.project_codes
+    document.projects = [DocumentProject(code=c[:80]) for c in dict.fromkeys(codes)]
+    session.add(document)
+    session.flush()
+    session.execute(
+        insert(Page), [{"document_id": document.id, "number": n, "text": t} for n, t in enumerate(parsed.pages, 1)]
+    )
+    if parsed.passages:
+        session.execute(
+            insert(Passage),
+            [
+                {
+                    "document_id": document.id,
+                    "page": p.page,
+                    "seq": seq,
+                    "kind": p.kind,
+                    "section": p.section,
+                    "char_start": p.char_start,
+                    "char_end": p.char_end,
+                    "text": p.text,
+                }
+                for seq, p in enumerate(parsed.passages)
+            ],
+        )
+    if parsed.items:
+        ids = session.scalars(select(Passage.id).where(Passage.document_id == document.id).order_by(Passage.seq)).all()
+        session.execute(
+            insert(Item),
+            [
+                {
+                    "document_id": document.id,
+                    "passage_id": ids[item.first] if item.first < len(ids) else None,
+                    "seq": seq,
+                    "kind": item.kind,
+                    "number": item.number,
+                    "text": item.text,
+                    "pages": item.pages,
+                    "locations": item.locations,
+                    "fields": item.fields,
+                    "rule": item.rule,
+                    "response_stance": item.response.stance if item.response else None,
+                    "response_text": item.response.text if item.response else None,
+                    "response_pages": item.response.pages if item.response else None,
+                }
+                for seq, item in enumerate(parsed.items)
+            ],
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="evidence_document",
+        entity_id=document.id,
+        after=document_json(document),
+        summary=f"added {document.filename} to the evidence library",
+        user_id=user_id,
+    )
+    return document
+
+
+def document_json(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "title": document.title,
+        "type": document.doc_type,
+        "evaluation_type": document.evaluation_type,
+        "organisation": document.organisation,
+        "evaluators": document.evaluators,
+        "period": document.period,
+        "year": document.year,
+        "language": document.language,
+        "project_codes": document.project_codes,
+        "pages": document.page_count,
+        "file": document.filename,
+        "format": document.format,
+    }
+
+
+def list_documents(session: Session) -> list[Document]:
+    return list(session.scalars(select(Document).order_by(Document.id)))
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"there is no document {document_id} in the evidence library (see lmreview evidence list)")
+    return document
+
+
+def passages(session: Session, document_id: int) -> list[Passage]:
+    return list(session.scalars(select(Passage).where(Passage.document_id == document_id).order_by(Passage.seq)))
+
+
+def outline(session: Session, document_id: int) -> list[Passage]:
+    return list(
+        session.scalars(
+            select(Passage).where(Passage.document_id == document_id, Passage.kind == "heading").order_by(Passage.seq)
+        )
+    )
+
+
+def set_metadata(session: Session, document_id: int, changes: Mapping[str, str | None], *, actor: str) -> Document:
+    """Change a document's metadata; ``project_codes`` is a comma-separated list. An empty value clears a field
+    (a title cannot be cleared). One audit event records the fields before and after."""
+    document = get_document(session, document_id)
+    before = document_json(document)
+    problems: list[Problem] = []
+    for name, raw in changes.items():
+        value = raw.strip() if isinstance(raw, str) else None
+        if name == "project_codes":
+            codes = [c.strip() for c in (value or "").split(",") if c.strip()]
+            session.execute(delete(DocumentProject).where(DocumentProject.document_id == document.id))
+            session.expire(document, ["projects"])
+            document.projects = [DocumentProject(code=c[:80]) for c in dict.fromkeys(codes)]
+        elif name not in EDITABLE:
+            problems.append(Problem(name, 0, "-", f"not a field of a document: {', '.join(EDITABLE)}, project_codes"))
+        elif name == "title" and not value:
+            problems.append(Problem("title", 0, "-", "a document needs a title"))
+        elif name == "doc_type" and value not in DOCUMENT_TYPES:
+            problems.append(Problem("type", 0, "-", f"unknown document type {value!r}: {', '.join(DOCUMENT_TYPES)}"))
+        elif name == "year":
+            if not value:
+                document.year = None
+            elif not value.isdigit() or not 1900 <= int(value) <= 2100:
+                problems.append(Problem("year", 0, "-", f"{value!r} is not a year"))
+            else:
+                document.year = int(value)
+        else:
+            setattr(document, name, value or None)
+    if problems:
+        raise BadInput(problems)
+    session.flush()
+    after = document_json(document)
+    if after != before:
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity="evidence_document",
+            entity_id=document.id,
+            before=before,
+            after=after,
+            summary=f"changed {', '.join(audit.changed_fields(before, after))} of document {document.id}",
+        )
+    return document
+
+
+def items(
+    session: Session,
+    *,
+    kind: str | None = None,
+    document_id: int | None = None,
+    project: str | None = None,
+    organisation: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> list[tuple[Item, Document]]:
+    """Extracted items with their documents, in document order."""
+    if kind is not None and kind not in KINDS:
+        raise BadInput([Problem("--kind", 0, "-", f"unknown kind {kind!r}: {', '.join(KINDS)}")])
+    query = select(Item, Document).join(Document, Document.id == Item.document_id)
+    if kind is not None:
+        query = query.where(Item.kind == kind)
+    if document_id is not None:
+        get_document(session, document_id)
+        query = query.where(Item.document_id == document_id)
+    if project:
+        query = query.where(
+            Document.id.in_(select(DocumentProject.document_id).where(DocumentProject.code == project.strip()))
+        )
+    if organisation:
+        query = query.where(func.lower(Document.organisation) == organisation.strip().lower())
+    if year_from is not None:
+        query = query.where(Document.year >= year_from)
+    if year_to is not None:
+        query = query.where(Document.year <= year_to)
+    return [(row[0], row[1]) for row in session.execute(query.order_by(Item.document_id, Item.seq))]
+
+
+def item_json(item: Item, document: Document) -> dict[str, Any]:
+    response = None
+    if item.response_stance is not None:
+        response = {"stance": item.response_stance, "text": item.response_text, "pages": item.response_pages}
+    return {
+        "kind": item.kind,
+        "number": item.number,
+        "text": item.text,
+        "document": document.id,
+        "title": document.title,
+        "pages": item.pages,
+        "fields": item.fields,
+        "response": response,
+        "rule": item.rule,
+        "passage": item.passage_id,
+    }
+
+
+def project_matches(session: Session, codes: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """The portfolio projects behind project codes: code → [(portfolio name, project title)]."""
+    from lmreview.portfolio.models import Portfolio, Project
+
+    found: dict[str, list[tuple[str, str]]] = {code: [] for code in codes}
+    if codes:
+        rows = session.execute(
+            select(Project.code, Portfolio.name, Project.title)
+            .join(Portfolio, Portfolio.id == Project.portfolio_id)
+            .where(Project.code.in_(list(codes)))
+            .order_by(Portfolio.name)
+        )
+        for code, portfolio, title in rows:
+            found[code].append((portfolio, title or ""))
+    return found
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1

@@ -1,0 +1,186 @@
+"""Searching the evidence library through the CLI: ranking (the same order on SQLite and PostgreSQL), phrases,
+prefixes, AND/OR/NOT, filters, queries that are no queries, and editing a document's metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from lmreview.store import Store
+from lmreview.store.models import AuditEvent
+from tests.conftest import Cli
+
+ILO = """Fair recruitment in the Gulf corridor
+
+Commissioned by: ILO
+Evaluation type: final
+Final report date: June 2018
+
+Findings
+
+Recruitment fees charged to migrant workers remain high. Recruitment fees must be abolished, and recruitment
+agencies accepted the zero-fee principle.
+
+Project GLO/06/57/UKM financed the work of the corridor.
+"""
+IOM = """Labour mobility in West Africa
+
+Commissioned by: IOM
+Final report date: 2021
+
+Context
+
+The project worked with ministries of labour, employers, trade unions, training centres, municipal offices,
+diaspora associations, returnee networks, media houses and universities across four countries, and also looked at
+recruitment along the way, while most of the effort went to skills, certification, job matching and referrals.
+
+Project LM.0181 was the subject of this report. Visa fees were waived for seasonal workers.
+"""
+BRIEF = """Brief on migrant domestic workers
+
+Commissioned by: IOM
+Final report date: 2023
+
+A telephone hotline for migrant domestic workers answered questions on contracts and wages.
+"""
+
+
+@pytest.fixture
+def library(cli: Cli, tmp_path: Path) -> dict[str, int]:
+    """Three documents; returns their ids by file name."""
+    for name, text in (("ilo.txt", ILO), ("iom.txt", IOM), ("brief.md", BRIEF)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run = cli("evidence", "add", str(tmp_path), "--jobs", "1")
+    assert run.exit_code == 0, run.stderr
+    return {d["file"]: d["id"] for d in json.loads(cli("evidence", "list", "--json").stdout)}
+
+
+def hits(cli: Cli, *args: str) -> list[dict[str, object]]:
+    run = cli("evidence", "search", *args, "--json")
+    assert run.exit_code == 0, run.stderr
+    found: list[dict[str, object]] = json.loads(run.stdout)
+    return found
+
+
+def test_metadata_from_the_header_lines(cli: Cli, library: dict[str, int]) -> None:
+    documents = {d["file"]: d for d in json.loads(cli("evidence", "list", "--json").stdout)}
+    assert {k: (d["organisation"], d["year"], d["project_codes"]) for k, d in documents.items()} == {
+        "brief.md": ("IOM", 2023, []),
+        "ilo.txt": ("ILO", 2018, ["GLO/06/57/UKM"]),
+        "iom.txt": ("IOM", 2021, ["LM.0181"]),
+    }
+    assert documents["ilo.txt"]["title"] == "Fair recruitment in the Gulf corridor"
+
+
+def test_ranking_is_the_same_on_both_databases(cli: Cli, library: dict[str, int]) -> None:
+    found = hits(cli, "recruitment")
+    # three mentions in a short paragraph rank above the title's one, above one mention in a long paragraph
+    assert [(h["document"], str(h["snippet"]).split()[:3]) for h in found[:2]] == [
+        (library["ilo.txt"], ["**Recruitment**", "fees", "charged"]),
+        (library["ilo.txt"], ["Fair", "**recruitment**", "in"]),
+    ][:2]
+    assert found[2]["document"] == library["iom.txt"]
+    assert "**recruitment** along the way" in str(found[2]["snippet"])  # a long passage is shown as a snippet
+    assert [h["section"] for h in found] == ["Findings", "Fair recruitment in the Gulf corridor", "Context"]
+    scores = [float(str(h["score"])) for h in found]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[-1] > 0
+    assert set(found[0]) == {"document", "title", "page", "section", "snippet", "score", "passage"}
+
+
+def test_phrases_prefixes_and_operators(cli: Cli, library: dict[str, int]) -> None:
+    assert len(hits(cli, '"recruitment fees"')) == 1
+    assert len(hits(cli, '"fees recruitment"')) == 0
+    assert [h["document"] for h in hits(cli, "recruit*")] == [library["ilo.txt"]] * 2 + [library["iom.txt"]]
+    assert [h["document"] for h in hits(cli, "fees")] == [library["ilo.txt"], library["iom.txt"]]
+    assert [h["document"] for h in hits(cli, "fees NOT visa")] == [library["ilo.txt"]]
+    assert [h["document"] for h in hits(cli, "fees -visa")] == [library["ilo.txt"]]
+    assert {h["document"] for h in hits(cli, "hotline OR visa")} == {library["brief.md"], library["iom.txt"]}
+    assert len(hits(cli, "hotline AND visa")) == 0
+    assert len(hits(cli, "domestic hotline")) == 1  # words side by side mean AND
+
+
+ODD_QUERIES = [
+    "*",
+    '"',
+    "AND",
+    "OR OR",
+    "((",
+    "-",
+    ":",
+    "NEAR(",
+    "^",
+    "'",
+    '"unclosed phrase',
+    "a:b c*d",
+    "NOT",
+    "fee)",
+]
+
+
+def test_odd_queries_never_fail_the_database(cli: Cli, library: dict[str, int]) -> None:
+    for query in ODD_QUERIES:
+        run = cli("evidence", "search", query, "--json")
+        if run.exit_code == 0:
+            assert isinstance(json.loads(run.stdout), list), query
+        else:
+            assert run.exit_code == 2, query
+            assert run.stderr.startswith("error: "), query
+            assert len(run.stderr.strip().splitlines()) == 1, query
+    assert len(hits(cli, '"unclosed phrase')) == 0
+    assert len(hits(cli, "fee)")) == 2
+
+
+def test_only_negative_words_is_explained(cli: Cli, library: dict[str, int]) -> None:
+    run = cli("evidence", "search", "NOT visa")
+    assert run.exit_code == 2
+    assert "NOT needs a word to search for beside the words it excludes" in run.stderr
+
+
+def test_filters(cli: Cli, library: dict[str, int]) -> None:
+    assert {h["document"] for h in hits(cli, "workers", "--organisation", "iom")} == {
+        library["iom.txt"],
+        library["brief.md"],
+    }
+    assert {h["document"] for h in hits(cli, "workers", "--year-from", "2019", "--year-to", "2021")} == {
+        library["iom.txt"]
+    }
+    assert {h["document"] for h in hits(cli, "workers", "--project", "GLO/06/57/UKM")} == {library["ilo.txt"]}
+    assert hits(cli, "workers", "--kind", "list_item") == []
+    assert [h["section"] for h in hits(cli, "workers", "--kind", "heading")] == ["Brief on migrant domestic workers"]
+    assert len(hits(cli, "workers", "--limit", "1")) == 1
+    text = cli("evidence", "search", "hotline")
+    assert text.exit_code == 0
+    assert "1 passages match; the best 1:" in text.stdout
+    assert "Brief on migrant domestic workers — p. 1" in text.stdout
+
+
+def test_set_metadata_is_audited_and_checked(cli: Cli, store: Store, library: dict[str, int]) -> None:
+    document = str(library["brief.md"])
+    run = cli("evidence", "set", document, "--type", "evaluation_brief", "--year", "2022", "--projects", "LM.0200")
+    assert run.exit_code == 0, run.stderr
+    assert "(evaluation_brief, 2022)" in run.stdout
+    assert {h["document"] for h in hits(cli, "hotline", "--type", "evaluation_brief", "--project", "LM.0200")} == {
+        library["brief.md"]
+    }
+    with store.session() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "evidence_document", AuditEvent.action == "update")
+        ).one()
+        assert event.actor == "tester"
+        assert event.before is not None
+        assert event.after is not None
+        assert (event.before["year"], event.after["year"]) == (2023, 2022)
+        assert event.after["project_codes"] == ["LM.0200"]
+    bad = cli("evidence", "set", document, "--type", "novel", "--year", "twenty")
+    assert bad.exit_code == 2
+    assert "type:0:-: unknown document type 'novel'" in bad.stderr
+    assert "year:0:-: 'twenty' is not a year" in bad.stderr
+    assert cli("evidence", "set", "99999", "--year", "2020").stderr.startswith("error: there is no document 99999")
+    assert cli("evidence", "set", document).exit_code == 2
+    wrong_type = cli("evidence", "add", ".", "--type", "novel")
+    assert wrong_type.exit_code == 2
+    assert wrong_type.stderr.startswith("--type:0:-: unknown document type 'novel': evaluation_report, final_report")
