@@ -3,69 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from lmreview import __version__
-from lmreview.errors import BadInput, LmreviewError, Problem
+from lmreview.errors import BadInput, LmreviewError
 from lmreview.figures import fmt_number, fmt_pct, fmt_quantity, plural
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
-from lmreview.web.security import LoginRequired, LoginThrottle, csrf_token, current_user, session_secret
+from lmreview.web.pages import flash, read_upload, render, segment, url_with, wants_json
+from lmreview.web.security import LoginRequired, LoginThrottle, session_secret
+
+__all__ = ["create_app", "flash", "read_upload", "render", "segment", "url_with", "wants_json"]
 
 HERE = Path(__file__).parent
 SESSION_DAYS = 14
-
-
-def url_with(path: str, params: dict[str, str], **changes: str | None) -> str:
-    """``path`` with the query ``params`` and ``changes`` applied (a None or empty value removes a key)."""
-    merged = {**params, **changes}
-    query = urlencode({k: v for k, v in merged.items() if v not in (None, "")})
-    return f"{path}?{query}" if query else path
-
-
-def segment(value: object) -> str:
-    """One path segment of a URL: a project code may hold "/", "#", "?" or spaces."""
-    return quote(str(value), safe="")
-
-
-def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
-
-
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
-    user = context.pop("user", None) or current_user(request)
-    flashes = request.session.pop("flash", [])
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"user": user, "csrf_token": csrf_token(request), "flashes": flashes, "version": __version__, **context},
-        status_code=status_code,
-    )
-
-
-async def read_upload(request: Request, file: UploadFile) -> tuple[str, bytes]:
-    """The name and bytes of an uploaded file, refused (422) above LMREVIEW_MAX_UPLOAD_BYTES."""
-    filename = Path(file.filename or "upload").name
-    limit: int = request.app.state.settings.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise BadInput([Problem(filename, 0, "-", f"the file is larger than {limit // 1024 // 1024} MiB")])
-    if not data:
-        raise BadInput([Problem(filename, 0, "-", "the file is empty (or no file was chosen)")])
-    return filename, data
-
-
-def flash(request: Request, message: str, kind: str = "info") -> None:
-    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from lmreview.analysis.tabulate import NOT_TABULATED, PROJECT_FIELDS, tabulate
 from lmreview.errors import NotFound
 from lmreview.questionnaire import forms, reviews
-from lmreview.web.app import render
+from lmreview.web.pages import render
 from lmreview.web.security import require
 
 router = APIRouter()

@@ -14,7 +14,7 @@ from lmreview.analysis.audit_data import audit_figures
 from lmreview.analysis.documents import document_from_bytes
 from lmreview.portfolio import service
 from lmreview.questionnaire import reviews
-from lmreview.web.app import read_upload, render
+from lmreview.web.pages import read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.store.users import authenticate
-from lmreview.web.app import render
+from lmreview.web.pages import render
 from lmreview.web.security import LoginThrottle, check_csrf
 
 router = APIRouter()

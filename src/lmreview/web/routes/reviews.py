@@ -13,7 +13,7 @@ from lmreview.portfolio import service as portfolio_service
 from lmreview.questionnaire import engine, forms, invitations, respondents, responses, reviews, submissions
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
-from lmreview.web.app import flash, read_upload, render
+from lmreview.web.pages import attachment, flash, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -57,7 +57,7 @@ async def upload_form(
 def template_download(request: Request, name: str) -> Response:
     require(request)
     data = forms.template_xlsx(name)
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(data, media_type=XLSX, headers=attachment(f"{name}.xlsx"))
 
 
 @router.get("/forms/{name}.xlsx")
@@ -67,9 +67,7 @@ def form_download(request: Request, name: str, version: str | None = None) -> Re
         chosen = forms.get_version(forms.get_form(session, name), version)
         data = forms.form_xlsx(chosen)
         label = chosen.version
-    return Response(
-        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}-{label}.xlsx"'}
-    )
+    return Response(data, media_type=XLSX, headers=attachment(f"{name}-{label}.xlsx"))
 
 
 @router.get("/forms/{name}", response_class=HTMLResponse)
@@ -309,9 +307,7 @@ def download_responses(request: Request, name: str, fmt: str, original: bool = F
     suffix = "zip" if fmt == "csv" and data.startswith(b"PK") else fmt
     media = {"xlsx": XLSX, "zip": "application/zip"}.get(suffix, "text/csv; charset=utf-8")
     label = "original" if original else "current"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}-{label}.{suffix}"'}
-    )
+    return Response(data, media_type=media, headers=attachment(f"{name}-{label}.{suffix}"))
 
 
 # --- submissions -----------------------------------------------------------------------------------------------------
