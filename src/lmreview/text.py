@@ -28,11 +28,12 @@ class BadText(LmreviewError):
     status = 422
 
 
+_NAMES = {"\x00": "NUL", "\n": "line feed", "\r": "carriage return", "\t": "tab"}
+
+
 def _describe(char: str) -> str:
-    name = unicodedata.name(char, "") or {"\x00": "NUL", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\t": "TAB"}.get(
-        char, "a control character"
-    )
-    return f"U+{ord(char):04X} ({name})"
+    name = _NAMES.get(char) or unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
@@ -42,8 +43,10 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
         found = _LINE_BREAK.search(value)
     if found is None:
         return None
-    kind = "a control character" if _CONTROL.match(found.group()) else "a line break or tab"
-    where = "" if multiline else " (this is one-line text)"
+    if _CONTROL.match(found.group()):
+        kind, where = "a control character", ""
+    else:
+        kind, where = "a line break or tab", " (this is one-line text)"
     return f"contains {kind}, {_describe(found.group())}, at character {found.start() + 1}{where}; remove it"
 
 

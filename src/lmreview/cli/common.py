@@ -18,7 +18,11 @@ from typer.core import TyperGroup
 from lmreview.errors import BadInput, LmreviewError
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
+from lmreview.store.base import INT_MAX
 from lmreview.text import first_problem
+
+# The range of a row id on the command line (typer.Argument(**ROW_ID)): PostgreSQL's INTEGER, on SQLite too.
+ROW_ID: dict[str, Any] = {"min": 1, "max": INT_MAX}
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

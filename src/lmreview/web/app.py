@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -13,11 +14,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from lmreview import __version__
-from lmreview.errors import BadInput, LmreviewError
+from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.figures import fmt_number, fmt_pct, fmt_quantity, plural
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
-from lmreview.web.pages import flash, read_upload, render, segment, url_with, wants_json
+from lmreview.web.pages import (
+    flash,
+    read_upload,
+    refuse_control_characters,
+    render,
+    segment,
+    url_with,
+    wants_json,
+)
 from lmreview.web.security import LoginRequired, LoginThrottle, session_secret
 
 __all__ = ["create_app", "flash", "read_upload", "render", "segment", "url_with", "wants_json"]
@@ -29,7 +38,12 @@ SESSION_DAYS = 14
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or open_store(settings.database_url)
     app = FastAPI(
-        title="lmreview", version=__version__, docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json"
+        title="lmreview",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.settings = settings
     app.state.store = store
@@ -85,6 +99,20 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=exc.status_code)
         return render(request, "error.html", status_code=exc.status_code, message=message, problems=[])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        """A value FastAPI could not convert: a path id out of range is no page (404), anything else a 422."""
+        errors = exc.errors()
+        if any(error.get("loc", ("",))[0] == "path" for error in errors):
+            return await _http(request, StarletteHTTPException(404))
+        lines = [f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', 'invalid')}" for e in errors]
+        if wants_json(request):
+            return JSONResponse({"error": "the request has invalid values", "problems": lines}, status_code=422)
+        problems = [Problem("request", 0, line.split(":", 1)[0], line.split(": ", 1)[-1]) for line in lines]
+        return render(
+            request, "error.html", status_code=422, message="the request has invalid values", problems=problems
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

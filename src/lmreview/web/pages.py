@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+from fastapi import Path as PathParam
 from fastapi import Request, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from lmreview import __version__
 from lmreview.errors import BadInput, Problem
+from lmreview.store.base import INT_MAX
+from lmreview.text import BadText, text_problem
 from lmreview.web.security import csrf_token, current_user
+
+# A row id in a URL: PostgreSQL's INTEGER range, the same on SQLite; anything else answers 404 (see create_app).
+RowId = Annotated[int, PathParam(ge=1, le=INT_MAX)]
 
 
 def url_with(path: str, params: dict[str, str], **changes: str | None) -> str:
@@ -57,6 +63,26 @@ async def read_upload(request: Request, file: UploadFile) -> tuple[str, bytes]:
     if not data:
         raise BadInput([Problem(filename, 0, "-", "the file is empty (or no file was chosen)")])
     return filename, data
+
+
+async def refuse_control_characters(request: Request) -> None:
+    """Every route's first dependency: no control character in a path segment, a query value or a form field.
+
+    Path and query values are one line; form fields may hold line breaks and tabs (notes, narratives), and the
+    store refuses them where a column holds one line (names, codes, e-mail addresses).
+    """
+    for key, value in request.path_params.items():
+        if isinstance(value, str) and (problem := text_problem(value)):
+            raise BadText(f"the address ({key}) {problem}")
+    for key, value in request.query_params.multi_items():
+        if problem := text_problem(key) or text_problem(value):
+            raise BadText(f"the query parameter {key!r} {problem}")
+    content_type = request.headers.get("content-type", "")
+    if request.method == "POST" and content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
+        form = await request.form()
+        for key, item in form.multi_items():
+            if isinstance(item, str) and (problem := text_problem(key) or text_problem(item, multiline=True)):
+                raise BadText(f"the field {key!r} {problem}")
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -13,7 +13,7 @@ from lmreview.portfolio import service as portfolio_service
 from lmreview.questionnaire import engine, forms, invitations, respondents, responses, reviews, submissions
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
-from lmreview.web.pages import attachment, flash, read_upload, render
+from lmreview.web.pages import RowId, attachment, flash, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -259,7 +259,7 @@ def mail_texts(
 
 
 @router.post("/reviews/{name}/respondents/{respondent_id}/revoke")
-def revoke(request: Request, name: str, respondent_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+def revoke(request: Request, name: str, respondent_id: RowId, csrf_token: Annotated[str, Form()] = "") -> Response:
     user = require(request, "reviewer")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
@@ -334,7 +334,7 @@ def _submission_context(session: Any, name: str, submission_id: int) -> dict[str
 
 
 @router.get("/reviews/{name}/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_page(request: Request, name: str, submission_id: int) -> Response:
+def submission_page(request: Request, name: str, submission_id: RowId) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
         return render(
@@ -346,7 +346,7 @@ def submission_page(request: Request, name: str, submission_id: int) -> Response
 def change_answer(
     request: Request,
     name: str,
-    submission_id: int,
+    submission_id: RowId,
     path: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
     value: Annotated[str, Form()] = "",
@@ -365,7 +365,7 @@ def change_answer(
 def review_state(
     request: Request,
     name: str,
-    submission_id: int,
+    submission_id: RowId,
     state: Annotated[str, Form()],
     comment: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
