@@ -88,6 +88,11 @@ class ErrorHandlingGroup(TyperGroup):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             err.print(f"error: the database refused a value ({reason})", markup=False, soft_wrap=True)
             sys.exit(2)
+        except OSError as exc:  # a file or folder named on the command line that cannot be read or written
+            if exc.filename is None:
+                raise
+            err.print(f"error: {exc.filename}: {exc.strerror or exc}", markup=False, soft_wrap=True)
+            sys.exit(2)
         except StatementError as exc:  # a value a column type refused while binding (e.g. a Scaled amount)
             if not isinstance(exc.orig, ValueError | OverflowError):
                 raise
