@@ -76,7 +76,7 @@ def world(store: Store, cli: Cli, tmp_path: Path) -> dict[str, str]:
     with store.session() as session:
         add_user(session, "ada", "admin", PASSWORD, actor="test")
         add_user(session, "vic", "viewer", PASSWORD, actor="test")
-    return {"token": link.removeprefix("/r/"), "form": forms[0]["form"]}
+    return {"token": link.removeprefix("/r/"), "form": forms[0]["form"], "folder": str(tmp_path)}
 
 
 def _api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
@@ -322,3 +322,147 @@ def test_extreme_values_already_stored_break_no_page(store: Store, cli: Cli, wor
             p for p in (projects if isinstance(projects, list) else projects["projects"]) if p["code"] == "EDGE.1"
         )
         assert edge["end_date"] == "9999-12-31"
+
+
+# What the user reads for each class of hostile value, on both databases.
+
+
+def test_control_characters_are_refused_alike_at_every_door(store: Store, cli: Cli, world: dict[str, str]) -> None:
+    run = cli("respondents", "add", "Ana\x00", "--review", "r", "--email", "b@example.org")
+    assert run.exit_code == 2
+    assert run.stderr == (
+        "error: argument 7 ('Ana\\x00') contains a control character, U+0000 (NUL), at character 4; remove it\n"
+    )
+    # A line break is kept on the command line (a note may have several lines) but a name is one line: the store
+    # refuses it on SQLite as on PostgreSQL, and nothing is written.
+    run = cli("respondents", "add", "Ana\nBel", "--review", "r", "--email", "b@example.org")
+    assert run.exit_code == 2, run.stdout
+    assert "respondent.name contains a line break or tab, U+000A (line feed)" in run.stderr
+    assert "Bel" not in cli("respondents", "list", "--review", "r").stdout
+    app = create_app(Settings(database_url=store.url), store)
+    with TestClient(app) as client:
+        client.post("/login", data={"name": "ada", "password": PASSWORD, "csrf_token": _csrf(client)})
+        data = {"csrf_token": _csrf(client), "respondent": "Ana\x00", "email": "c@example.org"}
+        response = client.post("/reviews/r/respondents", data=data)
+        assert response.status_code == 422
+        assert "the field &#39;respondent&#39; contains a control character, U+0000 (NUL)" in response.text
+        assert client.get("/portfolios/lm%00").status_code == 422
+        refused = client.post("/login", data={"name": "x\x00", "password": "p", "csrf_token": _csrf(client)})
+        assert refused.status_code == 422
+    table = b"code,title\nLM.9,Ctrl\x0cTitle\n"
+    path = Path(world["folder"]) / "ctrl.csv"
+    path.write_bytes(table)
+    run = cli("portfolio", "import", str(path), "--portfolio", "lm2016")
+    assert run.exit_code == 2
+    assert f"{path}:2:title: the value contains a control character, U+000C" in run.stderr
+
+
+def test_numbers_past_every_limit_are_refused_with_the_limit(store: Store, cli: Cli, world: dict[str, str]) -> None:
+    folder = Path(world["folder"])
+    budgets = folder / "budgets.csv"
+    budgets.write_text(
+        "code,title,budget_usd,start_date,end_date\n"
+        f"LM.1,Thirty digits,{'1' * 30},2014-01-01,9999-12-31\n"
+        "LM.2,Not a number,NaN,1899-12-31,2014-01-01\n",
+        encoding="utf-8",
+    )
+    run = cli("portfolio", "import", str(budgets), "--portfolio", "lm2016")
+    assert run.exit_code == 2
+    assert f'{budgets}:2:budget_usd: "{"1" * 30}" is implausibly large for a project budget' in run.stderr
+    assert f'{budgets}:2:end_date: "9999-12-31" is outside 1900-2200' in run.stderr
+    assert f'{budgets}:3:budget_usd: "NaN" is not an amount' in run.stderr
+    assert f'{budgets}:3:start_date: "1899-12-31" is outside 1900-2200' in run.stderr
+
+    run = cli("ratings", "weights", "--review", "r", "desk=NaN")
+    assert run.exit_code == 2
+    assert '"NaN" is not a weight' in run.stderr
+    run = cli("ratings", "scales", "--add", "wide", "--level", "1=low", "--level", "inf=high")
+    assert run.exit_code == 2
+    assert "inf=high" in run.stderr
+    run = cli("respondents", "revoke", "99999999999999999999", "--review", "r")
+    assert run.exit_code == 2
+    assert "2147483647" in run.stderr
+    app = create_app(Settings(database_url=store.url), store)
+    with TestClient(app) as client:
+        client.post("/login", data={"name": "ada", "password": PASSWORD, "csrf_token": _csrf(client)})
+        for number in ("3000000000", "99999999999999999999", "0"):
+            response = client.get(f"/reviews/r/submissions/{number}")
+            assert response.status_code == 404, response.text[:300]
+            assert "there is no page at this address" in response.text
+        api = client.get("/reviews/r/submissions/3000000000", headers={"accept": "application/json"})
+        assert api.status_code == 404
+        assert api.json() == {"error": "there is no page at this address"}
+
+
+def test_an_amount_the_column_cannot_hold_is_refused_with_its_range(store: Store, world: dict[str, str]) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from lmreview.portfolio.models import Portfolio, Project
+    from lmreview.store.base import UnstorableValue
+
+    def store_budget(amount: Decimal) -> None:
+        with store.session() as session:
+            portfolio = session.scalars(select(Portfolio).where(Portfolio.name == "lm2016")).one()
+            session.add(Project(portfolio_id=portfolio.id, code="BIG", title="Big", budget_usd=amount))
+
+    limits = "(-92,233,720,368,547,758.07 to 92,233,720,368,547,758.07)"
+    for amount, says in (
+        (Decimal("1e17"), f"1E+17 is outside the range this column stores {limits}"),
+        (Decimal("9" * 400), limits),
+        (Decimal("NaN"), "NaN is not a finite number"),
+        (Decimal("0.001"), "0.001 has more than 2 decimals"),
+    ):
+        with pytest.raises(UnstorableValue) as refused:
+            store_budget(amount)
+        assert refused.value.message.startswith("project.budget_usd: ")
+        assert says in refused.value.message
+    with store.session() as session:
+        assert session.scalars(select(Project).where(Project.code == "BIG")).first() is None
+
+
+def test_download_names_outside_latin_1_use_rfc_6266(store: Store, cli: Cli, world: dict[str, str]) -> None:
+    form = Path(world["folder"]) / "cyrillic.md"
+    form.write_text((TEMPLATES / "idf-lm-2016.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli("form", "add", str(form), "--name", "Анкета").exit_code == 0
+    app = create_app(Settings(database_url=store.url), store)
+    with TestClient(app) as client:
+        client.post("/login", data={"name": "ada", "password": PASSWORD, "csrf_token": _csrf(client)})
+        response = client.get("/forms/%D0%90%D0%BD%D0%BA%D0%B5%D1%82%D0%B0.xlsx")
+        assert response.status_code == 200, response.text[:300]
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith('attachment; filename="Anketa-')
+        assert "filename*=UTF-8''%D0%90%D0%BD%D0%BA%D0%B5%D1%82%D0%B0-" in disposition
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("folder", "is a folder, not a file"),
+        ("text", "is not an SQLite database"),
+        ("foo://host/db", "lmreview cannot use databases of the kind 'foo'"),
+        ("mysql://user:secret@host/db", "the driver for 'mysql' is not installed"),
+    ],
+)
+def test_a_database_option_that_is_no_database_is_one_line(tmp_path: Path, target: str, says: str) -> None:
+    if target == "folder":
+        target = str(tmp_path)
+    elif target == "text":
+        (tmp_path / "notes.txt").write_text("not a database\n", encoding="utf-8")
+        target = str(tmp_path / "notes.txt")
+    result = CliRunner().invoke(cli_app, ["--db", target, "portfolio", "list"])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert says in lines[0]
+    assert "postgresql://user@host/dbname" in lines[0]
+    assert "secret" not in result.stderr
+
+
+def test_an_option_problem_reads_as_error_and_the_option(cli: Cli) -> None:
+    run = cli("responses", "status")
+    assert run.exit_code == 2
+    assert run.stderr.splitlines()[0] == "error: --review: name the review (--review NAME) or its form (--form NAME)"

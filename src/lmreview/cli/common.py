@@ -52,12 +52,19 @@ def state(ctx: typer.Context) -> State:
     return obj
 
 
+def _shown(value: str, width: int = 40) -> str:
+    """An argument as Python would write it (control characters escaped), cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class ErrorHandlingGroup(TyperGroup):
     """Turns a user's mistake into lines on stderr and exit status 2 (never a traceback)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if ctx.parent is None:  # the root command sees every argument first: one check for every command
-            problem = first_problem(((f"argument {n}", a) for n, a in enumerate(args, 1)), multiline=True)
+            named = ((f"argument {n} ({_shown(a)})", a) for n, a in enumerate(args, 1))
+            problem = first_problem(named, multiline=True)
             if problem is not None:
                 err.print(f"error: {problem}", markup=False, soft_wrap=True)
                 sys.exit(2)
