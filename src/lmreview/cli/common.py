@@ -76,7 +76,7 @@ class ErrorHandlingGroup(TyperGroup):
             return super().invoke(ctx)
         except BadInput as exc:
             for problem in exc.problems:
-                if problem.file.startswith("--") and problem.row == 0:  # a command-line option, not a file
+                if problem.file.startswith("--") and problem.row == 0:  # an option, not a file: "error: --review: …"
                     err.print(f"error: {problem.file}: {problem.message}", markup=False, soft_wrap=True)
                 else:
                     err.print(str(problem), markup=False, soft_wrap=True)

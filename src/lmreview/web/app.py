@@ -10,11 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from lmreview import __version__
-from lmreview.errors import BadInput, LmreviewError, Problem
+from lmreview.errors import BadInput, DatabaseUnavailable, LmreviewError, Problem
 from lmreview.figures import fmt_number, fmt_pct, fmt_quantity, plural
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
@@ -113,6 +114,21 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return render(
             request, "error.html", status_code=422, message="the request has invalid values", problems=problems
         )
+
+    @app.exception_handler(StatementError)
+    async def _database(request: Request, exc: StatementError) -> Response:
+        """A value the database or a column type refused (the store's guard catches them first), or a database
+        that cannot be reached: a 422 or a 503 page, not a traceback."""
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        if isinstance(exc, OperationalError):
+            error: LmreviewError = DatabaseUnavailable(f"the database cannot be used now ({reason})")
+        elif isinstance(exc, DataError) or (
+            not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError | OverflowError)
+        ):
+            error = BadInput([], message=f"the database refused a value ({reason})")
+        else:
+            raise exc
+        return await _error(request, error)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
