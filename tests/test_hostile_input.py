@@ -293,6 +293,13 @@ def test_extreme_values_already_stored_break_no_page(store: Store, cli: Cli, wor
                 ),
                 Project(
                     portfolio_id=portfolio.id,
+                    code="EDGE.3",
+                    title="Ends before it starts",
+                    start_date=dt.date(2015, 1, 1),
+                    end_date=dt.date(2014, 1, 1),
+                ),
+                Project(
+                    portfolio_id=portfolio.id,
                     code="EDGE.2",
                     title="Last day",
                     start_date=dt.date(9999, 12, 1),
