@@ -108,27 +108,14 @@ def _ascii(name: str) -> str:
     return "".join(c if " " <= c <= "~" else "_" for c in folded if not unicodedata.combining(c))
 
 
+# а-я with ё after е, letter by letter; "-" drops the hard and soft signs.
+_LATIN = "a b v g d e yo zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split()  # noqa: SIM905
 _CYRILLIC = str.maketrans(
     {
-        **dict(zip("абвгдезийклмнопрстуфхцыэ", "abvgdeziyklmnoprstufkhcye", strict=False)),
-        **dict(zip("АБВГДЕЗИЙКЛМНОПРСТУФХЦЫЭ", "ABVGDEZIYKLMNOPRSTUFKHCYE", strict=False)),
-        "ж": "zh",
-        "ч": "ch",
-        "ш": "sh",
-        "щ": "shch",
-        "ю": "yu",
-        "я": "ya",
-        "ё": "yo",
-        "ъ": "",
-        "ь": "",
-        "Ж": "Zh",
-        "Ч": "Ch",
-        "Ш": "Sh",
-        "Щ": "Shch",
-        "Ю": "Yu",
-        "Я": "Ya",
-        "Ё": "Yo",
-        "Ъ": "",
-        "Ь": "",
+        **{c: "" if t == "-" else t for c, t in zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _LATIN, strict=True)},
+        **{
+            c: "" if t == "-" else t.capitalize()
+            for c, t in zip("АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ", _LATIN, strict=True)
+        },
     }
 )
