@@ -441,6 +441,9 @@ def test_download_names_outside_latin_1_use_rfc_6266(store: Store, cli: Cli, wor
         disposition = response.headers["content-disposition"]
         assert disposition.startswith('attachment; filename="Anketa-')
         assert "filename*=UTF-8''%D0%90%D0%BD%D0%BA%D0%B5%D1%82%D0%B0-" in disposition
+        split = client.get("/forms/%D0%90%D0%BD%D0%BA%D0%B5%D1%82%D0%B0.xlsx?version=1%0D%0ASet-Cookie:%20x=1")
+        assert split.status_code == 422
+        assert "x=1" not in split.headers.get("set-cookie", "")
 
 
 @pytest.mark.parametrize(
