@@ -54,6 +54,7 @@ CLI_HOSTILE = ["a\x00b", "two\r\nlines", "9" * 400, "NaN", "1e308", "9999-12-31"
 ALL = os.environ.get("LMREVIEW_TEST_HOSTILE") == "all"
 CLI_PER_OPTION = len(CLI_HOSTILE) if ALL else 1
 WEB_PER_FIELD = len(HOSTILE) if ALL else 5
+PATH_PER_NAME = len(HOSTILE) if ALL else 8
 
 
 def _share(values: list[str], index: int, count: int) -> list[str]:
@@ -179,6 +180,7 @@ def _walk_web(app: FastAPI, world: dict[str, str]) -> list[str]:
                 continue
             method = sorted(route.methods)[0]
             names = [p.name for p in route.dependant.path_params]
+            numeric = {p.name for p in route.dependant.path_params if p.field_info.annotation is int}
             valid = {n: _valid(path, n, world) for n in names}
             queries = [p.alias for p in route.dependant.query_params]
             fields = [p.alias for p in route.dependant.body_params if p.alias not in ("csrf_token", "file")]
@@ -186,9 +188,11 @@ def _walk_web(app: FastAPI, world: dict[str, str]) -> list[str]:
             if path.startswith("/r/"):
                 fields = RESPOND_FIELDS
             base = {"csrf_token": token} if method == "POST" else None
-            for value in HOSTILE:
-                for name in names:
+            for name in names:  # an id gets every value; a name a share (for a name, "NaN" is just a word)
+                counter += 1
+                for value in HOSTILE if name in numeric else _share(HOSTILE, counter, PATH_PER_NAME):
                     call(method, _url(path, {**valid, name: value}), f"path {name}={value[:20]!r}", data=base)
+            for value in HOSTILE:
                 for query in queries:
                     call(method, _url(path, valid), f"query {query}={value[:20]!r}", params={query: value})
                 for field in files:
