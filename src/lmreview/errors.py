@@ -39,6 +39,12 @@ class StoreNeedsUpgrade(LmreviewError):
     status = 503
 
 
+class DatabaseUnavailable(LmreviewError):
+    """The database cannot be reached or used right now (not the user's input)."""
+
+    status = 503
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One problem found in an input file, located as ``FILE:ROW:COLUMN: message``.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lmreview.errors import BadInput, Problem
+from lmreview.text import text_problem
 
 MAX_UNCOMPRESSED = 200 * 1024 * 1024  # all members of an XLSX together
 MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
@@ -258,6 +259,8 @@ def _split_header(rows: list[tuple[int, list[str]]], filename: str, kind: str) -
         header.pop()
     problems = []
     for index, name in enumerate(header):
+        if problem := text_problem(name):
+            problems.append(Problem(filename, header_row, "-", f"the name of column {index + 1} {problem}"))
         if not name and any(index < len(cells) and cells[index] for _, cells in rows[1:]):
             column = column_letter(index) if kind == "xlsx" else str(index + 1)
             problems.append(Problem(filename, header_row, "-", f"column {column} has values but no name"))
@@ -277,6 +280,11 @@ def _split_header(rows: list[tuple[int, list[str]]], filename: str, kind: str) -
                 )
                 continue
             cells = cells[: len(header)]
+        bad = [(i, p) for i, cell in enumerate(cells) if (p := text_problem(cell, multiline=True))]
+        for index, problem in bad:
+            problems.append(Problem(filename, number, header[index] or column_letter(index), f"the value {problem}"))
+        if bad:
+            continue
         table.rows.append((number, cells + [""] * (len(header) - len(cells))))
     if problems:
         raise BadInput(problems)

@@ -11,13 +11,18 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from lmreview.errors import BadInput, LmreviewError
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
+from lmreview.store.base import INT_MAX
+from lmreview.text import first_problem
+
+# The range of a row id on the command line (typer.Argument(**ROW_ID)): PostgreSQL's INTEGER, on SQLite too.
+ROW_ID: dict[str, Any] = {"min": 1, "max": INT_MAX}
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -47,15 +52,34 @@ def state(ctx: typer.Context) -> State:
     return obj
 
 
+def _shown(value: str, width: int = 40) -> str:
+    """An argument as Python would write it (control characters escaped), cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class ErrorHandlingGroup(TyperGroup):
     """Turns a user's mistake into lines on stderr and exit status 2 (never a traceback)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the root command sees every argument first: one check for every command
+            named = ((f"argument {n} ({_shown(a)})", a) for n, a in enumerate(args, 1))
+            problem = first_problem(named, multiline=True)
+            if problem is not None:
+                err.print(f"error: {problem}", markup=False, soft_wrap=True)
+                sys.exit(2)
+        result: list[str] = super().parse_args(ctx, args)
+        return result
 
     def invoke(self, ctx: Any) -> Any:  # typer vendors its own click Context type
         try:
             return super().invoke(ctx)
         except BadInput as exc:
-            for line in exc.lines():
-                err.print(line, markup=False, soft_wrap=True)
+            for problem in exc.problems:
+                if problem.file.startswith("--") and problem.row == 0:  # an option, not a file: "error: --review: …"
+                    err.print(f"error: {problem.file}: {problem.message}", markup=False, soft_wrap=True)
+                else:
+                    err.print(str(problem), markup=False, soft_wrap=True)
             for warning in exc.warnings:
                 err.print(str(warning), markup=False, soft_wrap=True)
             err.print(f"error: {exc.message}", markup=False)
@@ -67,6 +91,20 @@ class ErrorHandlingGroup(TyperGroup):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             err.print(f"error: cannot use the database ({reason})", markup=False, soft_wrap=True)
             sys.exit(1)
+        except DataError as exc:  # a value the database refused; the store's guard should have caught it first
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            err.print(f"error: the database refused a value ({reason})", markup=False, soft_wrap=True)
+            sys.exit(2)
+        except OSError as exc:  # a file or folder named on the command line that cannot be read or written
+            if exc.filename is None:
+                raise
+            err.print(f"error: {exc.filename}: {exc.strerror or exc}", markup=False, soft_wrap=True)
+            sys.exit(2)
+        except StatementError as exc:  # a value a column type refused while binding (e.g. a Scaled amount)
+            if not isinstance(exc.orig, ValueError | OverflowError):
+                raise
+            err.print(f"error: {exc.orig}", markup=False, soft_wrap=True)
+            sys.exit(2)
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lmreview.cli.common import console, err, print_json, progress_bar, state
+from lmreview.cli.common import ROW_ID, console, err, print_json, progress_bar, state
 from lmreview.figures import fmt_pct, plural
 from lmreview.files import read_input, read_text
 from lmreview.questionnaire import invitations, respondents, reviews
@@ -223,7 +223,7 @@ def list_respondents(
 @respondents_app.command("revoke")
 def revoke(
     ctx: typer.Context,
-    respondent_id: Annotated[int, typer.Argument(help="Respondent id (see respondents list).")],
+    respondent_id: Annotated[int, typer.Argument(help="Respondent id (see respondents list).", **ROW_ID)],
     review: Annotated[str, typer.Option("--review", "-r", help="Review name.")],
 ) -> None:
     """Withdraw every personal link of a respondent.

@@ -138,10 +138,11 @@ class Project(Timestamped, Base):
 
     @property
     def duration_months(self) -> Decimal | None:
-        """planned + NCE months where both are given, else whole months between the dates."""
+        """planned + NCE months where both are given, else whole months between the dates (none when the stored
+        end date is before the start date: the importers refuse that, but no stored value may break a page)."""
         if self.planned_months is not None and self.nce_months is not None:
             return self.planned_months + self.nce_months
-        if self.start_date is not None and self.end_date is not None:
+        if self.start_date is not None and self.end_date is not None and self.start_date <= self.end_date:
             return Decimal(whole_months(self.start_date, self.end_date))
         return None
 
@@ -149,7 +150,7 @@ class Project(Timestamped, Base):
     def duration_rule(self) -> str | None:
         if self.planned_months is not None and self.nce_months is not None:
             return "planned_months + nce_months"
-        if self.start_date is not None and self.end_date is not None:
+        if self.start_date is not None and self.end_date is not None and self.start_date <= self.end_date:
             return "whole months from start_date to end_date"
         return None
 

@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 MIN_YEAR, MAX_YEAR = 1945, 2100
 MAX_MONTHS = Decimal(600)
 MAX_BUDGET = Decimal("1e13")
+# Dates outside these years are typing mistakes (9999-12-31 for "open-ended", 0214 for 2014), never project dates.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
 _CURRENCY = re.compile(r"^(?:(?P<pre>[A-Za-z]{3}|US\$|\$)\s*)?(?P<num>.*?)(?:\s*(?P<post>[A-Za-z]{3}))?$")
@@ -22,9 +24,30 @@ _SLASH_DATE = re.compile(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
 
 def _decimal(text: str) -> Decimal:
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
         raise ValueError(f'"{text}" is not a number') from None
+    if not value.is_finite():
+        raise ValueError(f'"{text}" is not a number')
+    return value
+
+
+def check_amount(value: Decimal, text: str | None = None) -> Decimal:
+    """``value`` if it can be a project budget in US dollars: finite, 0 or more, below MAX_BUDGET, at most two
+    decimals; otherwise ValueError quoting ``text`` (the value as written) and saying what is accepted.
+
+    For importers that parse numbers their own way (IATI ``<value>``): every amount passes here before storing.
+    """
+    shown = text if text is not None else str(value)
+    if not value.is_finite():
+        raise ValueError(f'"{shown}" is not an amount; write it like 70000 or 70000.00')
+    if value < 0:
+        raise ValueError(f'"{shown}" is negative; a budget must be 0 or more')
+    if value >= MAX_BUDGET:
+        raise ValueError(f'"{shown}" is implausibly large for a project budget (the limit is {MAX_BUDGET:,.0f} USD)')
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f'"{shown}" has more than 2 decimals; give the amount in dollars and cents')
+    return value
 
 
 def parse_money(text: str) -> Decimal:
@@ -51,14 +74,7 @@ def parse_money(text: str) -> Decimal:
         number = number.replace(",", "")
     if not _PLAIN.match(number):
         raise ValueError(f'"{text}" is not an amount; write it like 70000, 70,000.00 or USD 70,000')
-    value = _decimal(number)
-    if value < 0:
-        raise ValueError(f'"{text}" is negative; a budget must be 0 or more')
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError(f'"{text}" has more than 2 decimals; give the amount in dollars and cents')
-    if value >= MAX_BUDGET:
-        raise ValueError(f'"{text}" is implausibly large for a project budget')
-    return value
+    return check_amount(_decimal(number), text)
 
 
 def parse_year(text: str) -> int:
@@ -99,6 +115,18 @@ def parse_date(text: str) -> dt.date:
             raise ValueError(f'"{text}" is ambiguous (day/month or month/day?); write it as YYYY-MM-DD')
         raise ValueError(f'"{text}" is not a date; write it as YYYY-MM-DD, e.g. 2014-05-01')
     try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        day = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         raise ValueError(f'"{text}" is not a real calendar date') from None
+    return check_date(day, text)
+
+
+def check_date(day: dt.date, text: str | None = None) -> dt.date:
+    """``day`` if it lies between FIRST_DATE and LAST_DATE; otherwise ValueError saying so."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        shown = text if text is not None else day.isoformat()
+        raise ValueError(
+            f'"{shown}" is outside {FIRST_DATE.year}-{LAST_DATE.year}; give the real date '
+            "(leave an open end date empty)"
+        )
+    return day

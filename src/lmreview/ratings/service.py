@@ -53,6 +53,7 @@ NOT_APPLICABLE = {"n/a", "na", "not applicable", "-"}
 REVIEW_SUBJECTS = {"", "review", "overall", "portfolio"}
 COLUMNS = ("subject", "criterion", "source", "score", "rationale", "weight")
 MAX_WEIGHT = Decimal(1000)
+MAX_NUMBER = Decimal(10**6)  # scores and weights larger than this are typing mistakes (and overflow the sums)
 
 
 @dataclass
@@ -89,10 +90,7 @@ def parse_score(text: str, levels: list[dict[str, Any]], allows_na: bool = True)
     for level in levels:
         if value.casefold() == str(level["label"]).casefold():
             return Decimal(level["score"])
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        number = None
+    number = _finite(value)
     scores = [Decimal(level["score"]) for level in levels]
     if number is not None and number in scores:
         return number
@@ -100,11 +98,21 @@ def parse_score(text: str, levels: list[dict[str, Any]], allows_na: bool = True)
     raise ValueError(f'"{text}" is not on the scale; use one of {allowed}, or N/A')
 
 
-def _weight(text: str) -> Decimal:
+def _finite(text: str) -> Decimal | None:
+    """``text`` as a finite Decimal of modest size, or None ("NaN", "inf", "1e308" and words are not numbers here)."""
     try:
-        weight = Decimal(text.strip())
+        number = Decimal(text.strip())
     except InvalidOperation:
-        raise ValueError(f'"{text}" is not a weight; write a number such as 1 or 2.5') from None
+        return None
+    if not number.is_finite() or abs(number) > MAX_NUMBER:
+        return None
+    return number
+
+
+def _weight(text: str) -> Decimal:
+    weight = _finite(text)
+    if weight is None:
+        raise ValueError(f'"{text}" is not a weight; write a number from 0 to {MAX_WEIGHT} such as 1 or 2.5')
     if weight < 0 or weight > MAX_WEIGHT or weight != weight.quantize(Decimal("0.0001")):
         raise ValueError(f'"{text}" is not a weight: 0 to {MAX_WEIGHT}, at most 4 decimals')
     return weight
@@ -299,12 +307,13 @@ def add_scale(
     parsed: list[dict[str, Any]] = []
     for text in levels:
         score, sep, label = text.partition("=")
-        try:
-            number = Decimal(score.strip())
-        except InvalidOperation:
-            number = None
+        number = _finite(score)
         if not sep or number is None or not label.strip() or number != number.to_integral_value():
-            problems.append(Problem(text, 0, "level", "write each level as SCORE=label with a whole score: 1=weak"))
+            problems.append(
+                Problem(
+                    text, 0, "level", f"write each level as SCORE=label with a whole score up to {MAX_NUMBER}: 1=weak"
+                )
+            )
             continue
         parsed.append({"score": int(number), "label": " ".join(label.split())})
     scores = [level["score"] for level in parsed]

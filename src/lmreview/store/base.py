@@ -6,10 +6,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, MetaData, func
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, event, func, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from lmreview.errors import LmreviewError
+from lmreview.text import ONE_LINE_COLUMNS, BadText, stored_problem
+
+BIGINT_MAX = 2**63 - 1
+INT_MAX = 2**31 - 1  # PostgreSQL's INTEGER; SQLite stores more, but the two databases must agree
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,13 +45,32 @@ class Scaled(TypeDecorator[Decimal]):
         self.scale = scale
         self._unit = Decimal(10) ** scale
 
+    @property
+    def limit(self) -> Decimal:
+        """The largest magnitude the column stores: BIGINT's range divided by the scale."""
+        return Decimal(BIGINT_MAX).scaleb(-self.scale)
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` cannot be stored in this column, or None."""
+        try:
+            number = Decimal(value)
+        except (ArithmeticError, ValueError, TypeError):
+            return f"{value!r} is not a number"
+        if not number.is_finite():
+            return f"{value} is not a finite number"
+        if abs(number) > self.limit:
+            return f"{value} is outside the range this column stores (-{self.limit:,} to {self.limit:,})"
+        if number != number.quantize(Decimal(1).scaleb(-self.scale)):
+            return f"{value} has more than {self.scale} decimals"
+        return None
+
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        scaled = Decimal(value) * self._unit
-        if scaled != scaled.to_integral_value():
-            raise ValueError(f"{value} has more than {self.scale} decimals")
-        return int(scaled)
+        problem = self.problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return int(Decimal(value).scaleb(self.scale))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
@@ -62,3 +87,46 @@ class Timestamped:
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+class UnstorableValue(LmreviewError):
+    """A value no column of lmreview can hold (out of range, not finite); nothing was written."""
+
+    status = 422
+
+
+@event.listens_for(Session, "before_flush")
+def _last_guard(session: Session, _context: Any, _instances: Any) -> None:
+    """Nothing with a control character, and no amount a ``Scaled`` column cannot hold, reaches either database.
+
+    The doors (CLI, web, imports) refuse such values with a located message first; this guard makes the two
+    databases behave alike for any value that slipped past them.
+    """
+    for obj in (*session.new, *session.dirty):
+        mapper = inspect(obj).mapper
+        for attr in mapper.column_attrs:
+            column = attr.columns[0]
+            value = getattr(obj, attr.key, None)
+            if value is None:
+                continue
+            what = f"{mapper.local_table.name}.{column.name}"
+            if isinstance(column.type, Scaled):
+                problem = column.type.problem(value)
+                if problem is not None:
+                    raise UnstorableValue(f"{what}: {problem}")
+            elif isinstance(column.type, Integer) and not isinstance(value, bool) and isinstance(value, int):
+                top = BIGINT_MAX if isinstance(column.type, BigInteger) else INT_MAX
+                if not -top - 1 <= value <= top:
+                    raise UnstorableValue(
+                        f"{what}: {value} is outside the range this column stores ({-top - 1} to {top})"
+                    )
+            elif isinstance(column.type, String | JSON):
+                length = getattr(column.type, "length", None)
+                if isinstance(value, str) and length is not None and len(value) > length:
+                    raise UnstorableValue(
+                        f"{what}: the text is {len(value)} characters long; at most {length} fit here"
+                    )
+                multiline = not (isinstance(column.type, String) and column.name in ONE_LINE_COLUMNS)
+                problem = stored_problem(value, what, multiline=multiline)
+                if problem is not None:
+                    raise BadText(problem)

@@ -8,11 +8,46 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from lmreview.errors import LmreviewError
 from lmreview.settings import database_url
+
+URL_HINT = (
+    "give a file path such as reviews/idf.db (SQLite) or a URL such as sqlite:///reviews/idf.db or "
+    "postgresql://user@host/dbname"
+)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class BadDatabase(LmreviewError):
+    """``--db`` / LMREVIEW_DATABASE_URL names something lmreview cannot open as a database."""
+
+    status = 503
+
+
+def _shown(url: str | URL) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return str(url).split("@")[-1] if "@" in str(url) else str(url)
+
+
+def _check_sqlite_file(database: str) -> None:
+    path = Path(database)
+    if path.is_dir():
+        raise BadDatabase(f"the database {database} is a folder, not a file; {URL_HINT}")
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise BadDatabase(f"cannot read the database {database} ({exc.strerror}); {URL_HINT}") from None
+        if head and head != SQLITE_HEADER:
+            raise BadDatabase(f"{database} is not an SQLite database; {URL_HINT}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -25,20 +60,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """An engine for ``url``; :class:`BadDatabase` (one line saying what the URL should look like) when the URL,
+    its driver or the SQLite file is not usable."""
     url = database_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        in_memory = parsed.database in (None, "", ":memory:")
-        if not in_memory and parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False},
-            poolclass=StaticPool if in_memory else None,
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadDatabase(f"{_shown(url)!r} is not a database URL; {URL_HINT}") from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            in_memory = parsed.database in (None, "", ":memory:")
+            if not in_memory and parsed.database:
+                _check_sqlite_file(parsed.database)
+                try:
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise BadDatabase(f"cannot create the folder for {parsed.database} ({exc.strerror})") from None
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False},
+                poolclass=StaticPool if in_memory else None,
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except NoSuchModuleError:
+        raise BadDatabase(f"lmreview cannot use databases of the kind {parsed.drivername!r}; {URL_HINT}") from None
+    except ImportError as exc:
+        raise BadDatabase(
+            f"the driver for {parsed.drivername!r} is not installed ({exc.name or exc}); {URL_HINT}"
+        ) from None
+    except (ArgumentError, TypeError, ValueError) as exc:
+        raise BadDatabase(f"{_shown(parsed)} is not a usable database URL ({exc}); {URL_HINT}") from None
 
 
 class Store:

@@ -3,75 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from lmreview import __version__
-from lmreview.errors import BadInput, LmreviewError, Problem
+from lmreview.errors import BadInput, DatabaseUnavailable, LmreviewError, Problem
 from lmreview.figures import fmt_number, fmt_pct, fmt_quantity, plural
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
-from lmreview.web.security import LoginRequired, LoginThrottle, csrf_token, current_user, session_secret
+from lmreview.web.pages import refuse_control_characters, render, segment, url_with, wants_json
+from lmreview.web.security import LoginRequired, LoginThrottle, session_secret
 
 HERE = Path(__file__).parent
 SESSION_DAYS = 14
 
 
-def url_with(path: str, params: dict[str, str], **changes: str | None) -> str:
-    """``path`` with the query ``params`` and ``changes`` applied (a None or empty value removes a key)."""
-    merged = {**params, **changes}
-    query = urlencode({k: v for k, v in merged.items() if v not in (None, "")})
-    return f"{path}?{query}" if query else path
-
-
-def segment(value: object) -> str:
-    """One path segment of a URL: a project code may hold "/", "#", "?" or spaces."""
-    return quote(str(value), safe="")
-
-
-def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
-
-
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
-    user = context.pop("user", None) or current_user(request)
-    flashes = request.session.pop("flash", [])
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"user": user, "csrf_token": csrf_token(request), "flashes": flashes, "version": __version__, **context},
-        status_code=status_code,
-    )
-
-
-async def read_upload(request: Request, file: UploadFile) -> tuple[str, bytes]:
-    """The name and bytes of an uploaded file, refused (422) above LMREVIEW_MAX_UPLOAD_BYTES."""
-    filename = Path(file.filename or "upload").name
-    limit: int = request.app.state.settings.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise BadInput([Problem(filename, 0, "-", f"the file is larger than {limit // 1024 // 1024} MiB")])
-    if not data:
-        raise BadInput([Problem(filename, 0, "-", "the file is empty (or no file was chosen)")])
-    return filename, data
-
-
-def flash(request: Request, message: str, kind: str = "info") -> None:
-    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
-
-
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or open_store(settings.database_url)
     app = FastAPI(
-        title="lmreview", version=__version__, docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json"
+        title="lmreview",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.settings = settings
     app.state.store = store
@@ -128,6 +91,35 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=exc.status_code)
         return render(request, "error.html", status_code=exc.status_code, message=message, problems=[])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        """A value FastAPI could not convert: a path id out of range is no page (404), anything else a 422."""
+        errors = exc.errors()
+        if any(error.get("loc", ("",))[0] == "path" for error in errors):
+            return await _http(request, StarletteHTTPException(404))
+        lines = [f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', 'invalid')}" for e in errors]
+        if wants_json(request):
+            return JSONResponse({"error": "the request has invalid values", "problems": lines}, status_code=422)
+        problems = [Problem("request", 0, line.split(":", 1)[0], line.split(": ", 1)[-1]) for line in lines]
+        return render(
+            request, "error.html", status_code=422, message="the request has invalid values", problems=problems
+        )
+
+    @app.exception_handler(StatementError)
+    async def _database(request: Request, exc: StatementError) -> Response:
+        """A value the database or a column type refused (the store's guard catches them first), or a database
+        that cannot be reached: a 422 or a 503 page, not a traceback."""
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        if isinstance(exc, OperationalError):
+            error: LmreviewError = DatabaseUnavailable(f"the database cannot be used now ({reason})")
+        elif isinstance(exc, DataError) or (
+            not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError | OverflowError)
+        ):
+            error = BadInput([], message=f"the database refused a value ({reason})")
+        else:
+            raise exc
+        return await _error(request, error)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

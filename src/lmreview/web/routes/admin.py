@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.store import users
 from lmreview.store.models import ROLES
-from lmreview.web.app import flash, render
+from lmreview.web.pages import flash, render
 from lmreview.web.security import check_csrf, require, start_session
 
 router = APIRouter()

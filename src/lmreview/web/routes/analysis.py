@@ -12,7 +12,7 @@ from lmreview.analysis.tabulate import NOT_TABULATED, PROJECT_FIELDS, Tabulation
 from lmreview.errors import NotFound
 from lmreview.questionnaire import forms, reviews
 from lmreview.questionnaire.xlsform import FormDefinition
-from lmreview.web.app import render
+from lmreview.web.pages import render
 from lmreview.web.security import require
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from lmreview.analysis.audit import AuditResult, audit_figures, audit_text
 from lmreview.analysis.documents import document_from_bytes
 from lmreview.portfolio import service
 from lmreview.questionnaire import reviews
-from lmreview.web.app import read_upload, render
+from lmreview.web.pages import read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()

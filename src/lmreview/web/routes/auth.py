@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.errors import BadInput, Problem
 from lmreview.store import users
-from lmreview.web.app import flash, render
+from lmreview.web.pages import flash, render
 from lmreview.web.security import LoginThrottle, check_csrf, current_user, require, start_session
 
 router = APIRouter()

@@ -14,7 +14,7 @@ from lmreview.evidence.extract import KINDS
 from lmreview.evidence.models import DOCUMENT_TYPES, PASSAGE_KINDS
 from lmreview.evidence.search import Filters, SearchResult
 from lmreview.evidence.view import document_pages, split_marks
-from lmreview.web.app import flash, read_upload, render
+from lmreview.web.pages import flash, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()

@@ -15,7 +15,7 @@ from lmreview.portfolio import categories, importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.portfolio.stats import portfolio_stats
 from lmreview.portfolio.values import parse_date
-from lmreview.web.app import flash, read_upload, render, segment
+from lmreview.web.pages import flash, read_upload, render, segment
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()

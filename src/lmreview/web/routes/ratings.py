@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lmreview.analysis.ratings import ratings_summary
 from lmreview.questionnaire import reviews
 from lmreview.ratings import service
-from lmreview.web.app import flash, read_upload, render
+from lmreview.web.pages import flash, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()

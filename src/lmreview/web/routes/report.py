@@ -15,7 +15,7 @@ from lmreview.analysis.review_report import evaluation_brief, review_report
 from lmreview.errors import NotFound
 from lmreview.questionnaire import reviews
 from lmreview.report import narrative
-from lmreview.web.app import flash, render, segment
+from lmreview.web.pages import attachment, flash, render, segment
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -87,8 +87,7 @@ def download_report(request: Request, name: str, fmt: str) -> Response:
         data = docx.render_docx(report, drawn)
     else:
         data = xlsx.render_xlsx(report, drawn)
-    disposition = f'attachment; filename="{report.review}-report.{fmt}"'
-    return Response(data, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})
+    return Response(data, media_type=MEDIA[fmt], headers=attachment(f"{report.review}-report.{fmt}"))
 
 
 @router.get("/reviews/{name}/brief.{fmt}")
@@ -104,5 +103,4 @@ def download_brief(request: Request, name: str, fmt: str) -> Response:
     if fmt == "html":
         return HTMLResponse(html.render_brief_html(brief))
     data = docx.render_brief_docx(brief) if fmt == "docx" else pdf.render_pdf(html.render_brief_html(brief))
-    disposition = f'attachment; filename="{brief.review}-brief.{fmt}"'
-    return Response(data, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})
+    return Response(data, media_type=MEDIA[fmt], headers=attachment(f"{brief.review}-brief.{fmt}"))

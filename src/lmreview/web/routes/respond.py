@@ -25,7 +25,7 @@ from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
 from lmreview.store.base import utcnow
-from lmreview.web.app import render
+from lmreview.web.pages import render
 from lmreview.web.security import check_csrf
 
 router = APIRouter()

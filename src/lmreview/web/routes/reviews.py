@@ -13,7 +13,7 @@ from lmreview.portfolio import service as portfolio_service
 from lmreview.questionnaire import engine, forms, invitations, respondents, responses, reviews, submissions
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
-from lmreview.web.app import flash, read_upload, render
+from lmreview.web.pages import RowId, attachment, flash, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -57,7 +57,7 @@ async def upload_form(
 def template_download(request: Request, name: str) -> Response:
     require(request)
     data = forms.template_xlsx(name)
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(data, media_type=XLSX, headers=attachment(f"{name}.xlsx"))
 
 
 @router.get("/forms/{name}.xlsx")
@@ -67,9 +67,7 @@ def form_download(request: Request, name: str, version: str | None = None) -> Re
         chosen = forms.get_version(forms.get_form(session, name), version)
         data = forms.form_xlsx(chosen)
         label = chosen.version
-    return Response(
-        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}-{label}.xlsx"'}
-    )
+    return Response(data, media_type=XLSX, headers=attachment(f"{name}-{label}.xlsx"))
 
 
 @router.get("/forms/{name}", response_class=HTMLResponse)
@@ -268,7 +266,7 @@ def mail_texts(
 
 
 @router.post("/reviews/{name}/respondents/{respondent_id}/revoke")
-def revoke(request: Request, name: str, respondent_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+def revoke(request: Request, name: str, respondent_id: RowId, csrf_token: Annotated[str, Form()] = "") -> Response:
     user = require(request, "reviewer")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
@@ -317,9 +315,7 @@ def download_responses(request: Request, name: str, fmt: str, original: bool = F
     suffix = "zip" if fmt == "csv" and data.startswith(b"PK") else fmt
     media = {"xlsx": XLSX, "zip": "application/zip"}.get(suffix, "text/csv; charset=utf-8")
     label = "original" if original else "current"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}-{label}.{suffix}"'}
-    )
+    return Response(data, media_type=media, headers=attachment(f"{name}-{label}.{suffix}"))
 
 
 # --- submissions -----------------------------------------------------------------------------------------------------
@@ -346,7 +342,7 @@ def _submission_context(session: Any, name: str, submission_id: int) -> dict[str
 
 
 @router.get("/reviews/{name}/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_page(request: Request, name: str, submission_id: int) -> Response:
+def submission_page(request: Request, name: str, submission_id: RowId) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
         return render(
@@ -358,7 +354,7 @@ def submission_page(request: Request, name: str, submission_id: int) -> Response
 def change_answer(
     request: Request,
     name: str,
-    submission_id: int,
+    submission_id: RowId,
     path: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
     value: Annotated[str, Form()] = "",
@@ -377,7 +373,7 @@ def change_answer(
 def review_state(
     request: Request,
     name: str,
-    submission_id: int,
+    submission_id: RowId,
     state: Annotated[str, Form()],
     comment: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
