@@ -248,3 +248,10 @@ def test_the_stats_page_names_the_projects_left_out(cli: Cli, store: Store) -> N
     length = page.find("th", string="Length incl. NCE (months)")
     assert length is not None
     assert length.find_next("td").get_text(strip=True) == "2 of 5"
+
+
+def test_dates_outside_the_plausible_range_are_refused_where_they_are() -> None:
+    dates = '<activity-date type="1" iso-date="2015-01-01"/>\n<activity-date type="3" iso-date="9999-12-31"/>\n'
+    _, problems = parse_iati(activity(dates), "edge.xml")
+    assert [(p.column, p.severity) for p in problems] == [("activity-date/@iso-date", "error")]
+    assert '"9999-12-31" is outside 1900-2200' in problems[0].message

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element
 
 from lmreview.errors import Problem
+from lmreview.portfolio.values import check_date
 
 DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:\d{2})?$")
 DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
@@ -49,12 +50,17 @@ def read_date(f: File, parent: Element, child: str | None, column: str, name: st
         return None
     match = DATE.match(text)
     try:
-        if match:
-            return dt.date.fromisoformat(match[1])
+        parsed = dt.date.fromisoformat(match[1]) if match else None
     except ValueError:
-        pass
-    f.error(element, column, f'"{text}" is not a date; write it as YYYY-MM-DD')
-    return None
+        parsed = None
+    if parsed is None:
+        f.error(element, column, f'"{text}" is not a date; write it as YYYY-MM-DD')
+        return None
+    try:
+        return check_date(parsed, text)
+    except ValueError as exc:
+        f.error(element, column, str(exc))
+        return None
 
 
 def day(text: str) -> dt.date | None:
