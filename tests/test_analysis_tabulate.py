@@ -397,7 +397,7 @@ def test_a_name_shared_by_two_questions_needs_its_path() -> None:
     with pytest.raises(BadInput) as caught:
         find_question(definition, "staff")
     message = '"staff" names 2 questions (before/staff, after/staff); give the path'
-    assert caught.value.lines() == [f"--question:0:-: {message}"]
+    assert caught.value.lines() == [f"--question: {message}"]
 
 
 # --- errors ----------------------------------------------------------------------------------------------------------

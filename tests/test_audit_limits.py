@@ -49,7 +49,7 @@ def test_a_docx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> Non
     run = plain(tmp_path)("audit", str(path))
     assert run.exit_code == 2
     assert re.search(
-        rf"{re.escape(str(path))}:0:-: refused: word/padding\.xml expands \d+ times \(a zip bomb\?\)", run.stderr
+        rf"{re.escape(str(path))}: refused: word/padding\.xml expands \d+ times \(a zip bomb\?\)", run.stderr
     )
     assert run.stderr.splitlines()[-1] == "error: cannot audit bomb.docx"
     assert "Traceback" not in run.stderr
@@ -72,7 +72,7 @@ def test_a_zip_that_is_not_a_word_document_is_refused(tmp_path: Path) -> None:
     path.write_bytes(buffer.getvalue())
     run = plain(tmp_path)("audit", str(path))
     assert run.exit_code == 2
-    assert f"{path}:0:-: this zip file is not a Word document" in run.stderr
+    assert f"{path}: this zip file is not a Word document" in run.stderr
 
 
 def test_the_audit_page_refuses_a_docx_zip_bomb(store: Store, cli: Cli) -> None:

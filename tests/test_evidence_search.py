@@ -177,10 +177,10 @@ def test_set_metadata_is_audited_and_checked(cli: Cli, store: Store, library: di
         assert event.after["project_codes"] == ["LM.0200"]
     bad = cli("evidence", "set", document, "--type", "novel", "--year", "twenty")
     assert bad.exit_code == 2
-    assert "type:0:-: unknown document type 'novel'" in bad.stderr
-    assert "year:0:-: 'twenty' is not a year" in bad.stderr
+    assert "type: unknown document type 'novel'" in bad.stderr
+    assert "year: 'twenty' is not a year" in bad.stderr
     assert cli("evidence", "set", "99999", "--year", "2020").stderr.startswith("error: there is no document 99999")
     assert cli("evidence", "set", document).exit_code == 2
     wrong_type = cli("evidence", "add", ".", "--type", "novel")
     assert wrong_type.exit_code == 2
-    assert wrong_type.stderr.startswith("--type:0:-: unknown document type 'novel': evaluation_report, final_report")
+    assert wrong_type.stderr.startswith("error: --type: unknown document type 'novel': evaluation_report, final_report")

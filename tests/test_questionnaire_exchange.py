@@ -72,7 +72,7 @@ ODK_META = {
 def main_table_only(name: str) -> str:
     """The warning on a Kobo CSV export of the bilingual form, whose repeat it cannot hold."""
     return (
-        f"{name}:0:-: warning: KoboToolbox's CSV export holds the main table only: the answers in the repeat outcomes"
+        f"{name}: warning: KoboToolbox's CSV export holds the main table only: the answers in the repeat outcomes"
         " are not in it and are not imported; export XLSX to import them"
     )
 
@@ -235,7 +235,7 @@ def test_odk_zip_with_repeat_table(form: FormDefinition) -> None:
 def test_odk_main_table_with_split_select_multiple_and_no_group_names(form: FormDefinition) -> None:
     subs, problems = read((FIXTURES / "odk-bilingual-main.csv").read_bytes(), "bilingual_test.csv", form)
     assert problems == [
-        "bilingual_test.csv:0:-: warning: bilingual_test-outcomes.csv is missing: the answers in the repeat outcomes"
+        "bilingual_test.csv: warning: bilingual_test-outcomes.csv is missing: the answers in the repeat outcomes"
         ' are not imported; export ODK Central\'s "All data tables" (a zip) to import them'
     ]
     assert summary(subs) == ODK_SUMMARY
@@ -503,7 +503,7 @@ def test_odk_rows_of_encrypted_submissions_are_skipped_with_one_warning(form: Fo
         )
     subs, problems = read(buffer.getvalue(), "bilingual_test.zip", form)
     assert problems == [
-        "bilingual_test.zip:bilingual_test.csv:0:Status: warning: 2 rows have missing encrypted form data and were"
+        "bilingual_test.zip:bilingual_test.csv: Status: warning: 2 rows have missing encrypted form data and were"
         " skipped"
     ]
     assert [s.instance_id for s in subs] == [f"uuid:{S3}", f"uuid:{S2}", f"uuid:{S1}"]
@@ -516,7 +516,7 @@ def test_an_odk_zip_without_a_repeat_table_names_the_missing_file(form: FormDefi
         archive.writestr("bilingual_test.csv", (FIXTURES / "odk-bilingual" / "bilingual_test.csv").read_bytes())
     subs, problems = read(buffer.getvalue(), "odk.zip", form)
     assert problems == [
-        "odk.zip:0:-: warning: bilingual_test-outcomes.csv is missing: the answers in the repeat outcomes are not"
+        "odk.zip: warning: bilingual_test-outcomes.csv is missing: the answers in the repeat outcomes are not"
         ' imported; export ODK Central\'s "All data tables" (a zip) to import them'
     ]
     assert [s.data for s in subs] == [D3, D2, D1]
@@ -533,7 +533,7 @@ def test_a_root_csv_of_a_form_whose_questions_are_all_in_repeats_is_refused() ->
     with pytest.raises(BadInput) as caught:
         read_responses(root, "visit_log.csv", definition)
     assert caught.value.lines() == [
-        "visit_log.csv:0:-: no column of the main table is a question of the form visit_log, and visit_log-visits.csv"
+        "visit_log.csv: no column of the main table is a question of the form visit_log, and visit_log-visits.csv"
         ' is missing: the answers in the repeat visits are not imported; export ODK Central\'s "All data tables" (a'
         " zip) to import them"
     ]

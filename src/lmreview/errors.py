@@ -50,7 +50,9 @@ class Problem:
     """One problem found in an input file, located as ``FILE:ROW:COLUMN: message``.
 
     ``row`` is the line of a CSV file or the row of a sheet (1 = header); 0 when the problem concerns the whole
-    file. ``column`` is the header name, or ``-`` when no single column is at fault.
+    file, or when ``file`` names an option (``--review``), a setting or a form field: then it reads
+    ``FILE: message`` (``FILE: COLUMN: message``). ``column`` is the header name, or ``-`` when no single column is
+    at fault.
     """
 
     file: str
@@ -61,6 +63,9 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
+        if self.row == 0:  # the whole file, an option or a setting: "bad.csv: …", "--review: …", "roster: name: …"
+            column = "" if self.column == "-" else f"{self.column}: "
+            return f"{self.file}: {column}{prefix}{self.message}"
         return f"{self.file}:{self.row}:{self.column}: {prefix}{self.message}"
 
 

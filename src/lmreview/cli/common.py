@@ -75,11 +75,9 @@ class ErrorHandlingGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except BadInput as exc:
-            for problem in exc.problems:
-                if problem.file.startswith("--") and problem.row == 0:  # an option, not a file: "error: --review: …"
-                    err.print(f"error: {problem.file}: {problem.message}", markup=False, soft_wrap=True)
-                else:
-                    err.print(str(problem), markup=False, soft_wrap=True)
+            for problem in exc.problems:  # an option, a setting or a whole file: "error: --review: …"
+                prefix = "error: " if problem.row == 0 else ""
+                err.print(f"{prefix}{problem}", markup=False, soft_wrap=True)
             for warning in exc.warnings:
                 err.print(str(warning), markup=False, soft_wrap=True)
             err.print(f"error: {exc.message}", markup=False)

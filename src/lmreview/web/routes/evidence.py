@@ -14,7 +14,7 @@ from lmreview.evidence.extract import KINDS
 from lmreview.evidence.models import DOCUMENT_TYPES, PASSAGE_KINDS
 from lmreview.evidence.search import Filters, SearchResult
 from lmreview.evidence.view import document_pages, split_marks
-from lmreview.web.pages import flash, read_upload, render
+from lmreview.web.pages import RowId, flash, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -167,7 +167,7 @@ def api_items(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/evidence/{document_id}", response_class=HTMLResponse)
-def document_page(request: Request, document_id: int, q: str = "", passage: int | None = None) -> Response:
+def document_page(request: Request, document_id: RowId, q: str = "", passage: int | None = None) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
         document = service.document_json(service.get_document(session, document_id))
@@ -191,7 +191,7 @@ def document_page(request: Request, document_id: int, q: str = "", passage: int 
 
 
 @router.post("/evidence/{document_id}")
-async def edit_document(request: Request, document_id: int) -> Response:
+async def edit_document(request: Request, document_id: RowId) -> Response:
     user = require(request, "reviewer")
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
