@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from lmreview.cli.common import console, print_json, state
-from lmreview.coding import codebooks
+from lmreview.coding import codebooks, matrix, segments, units
+from lmreview.errors import LmreviewError
 
 app = typer.Typer(help="Qualitative coding: codebooks, codings, code matrices, agreement.", no_args_is_help=True)
 codebook_app = typer.Typer(help="Codebooks: create, add codes and groups, import, export.", no_args_is_help=True)
@@ -17,8 +18,6 @@ app.add_typer(codebook_app, name="codebook")
 
 
 def _read(path: Path) -> bytes:
-    from lmreview.errors import LmreviewError
-
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -194,3 +193,164 @@ def codebook_starter(
         book = codebooks.install_starter(session, which, actor=st.settings.actor, name=name)
         summary = book.name, len(book.codes)
     console.print(f"Installed codebook {summary[0]}: {summary[1]} codes", markup=False)
+
+
+@app.command("add")
+def coding_add(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="A document's id or file name, or an answer's UUID/path.")],
+    start: Annotated[int, typer.Argument(help="First character, 0-based.")],
+    end: Annotated[int, typer.Argument(help="End character, exclusive.")],
+    code: Annotated[str, typer.Argument(help="The code (name or path).")],
+    codebook: Annotated[str, typer.Option("--codebook", help="The code's codebook.")],
+    coder: Annotated[str | None, typer.Option("--coder", help="Default: the --user acting.")] = None,
+    memo: Annotated[str | None, typer.Option("--memo")] = None,
+) -> None:
+    """Code a span of a document or an answer.
+
+    Example: lmreview coding add 3f1c2a9e-8b7d-4e2f-9a61-5c0d7e4b2a10/not_sustained_why 0 12 "Lack of funding"
+    --codebook challenges-2022
+    """
+    st = state(ctx)
+    with st.session() as session:
+        found = segments.resolve_source(session, source)
+        if isinstance(found, str):
+            raise LmreviewError(found)
+        code_ = codebooks.find_code(codebooks.get_codebook(session, codebook), code)
+        coding = segments.apply_code(
+            session, found, code_, start, end, coder=coder or st.settings.actor, actor=st.settings.actor, memo=memo
+        )
+        shown = coding.id, coding.text
+    console.print(f'Coding {shown[0]}: "{shown[1]}" as {code}', markup=False, soft_wrap=True)
+
+
+@app.command("remove")
+def coding_remove(ctx: typer.Context, coding_id: Annotated[int, typer.Argument(help="The coding's id.")]) -> None:
+    """Remove a coding (audited).
+
+    Example: lmreview coding remove 42
+    """
+    st = state(ctx)
+    with st.session() as session:
+        segments.remove_coding(session, coding_id, actor=st.settings.actor)
+    console.print(f"Removed coding {coding_id}", markup=False)
+
+
+@app.command("list")
+def coding_list(
+    ctx: typer.Context,
+    codebook: Annotated[str | None, typer.Option("--codebook")] = None,
+    coders: Annotated[str | None, typer.Option("--coders", help="Only these coders, comma-separated.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The codings, source by source.
+
+    Example: lmreview coding list --codebook challenges-2022 --coders ana
+    """
+    names = [c.strip() for c in coders.split(",")] if coders else None
+    with state(ctx).session() as session:
+        rows = segments.list_codings(session, codebook=codebook, coders=names)
+    if as_json:
+        print_json([r.as_json() for r in rows])
+        return
+    if not rows:
+        console.print("No coding yet.")
+        return
+    for r in rows:
+        console.print(
+            f'{r.id}  {r.source} {r.start}-{r.end}  {r.code_path} ({r.coder})  "{r.text}"', markup=False, soft_wrap=True
+        )
+
+
+@app.command("sources")
+def coding_sources(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review", help="The review whose answers to list.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The free-text answers of a review's submissions that can be coded, with their references.
+
+    Example: lmreview coding sources --review r22 --json
+    """
+    with state(ctx).session() as session:
+        answers = [a.as_json() for a in units.review_answers(session, review)]
+    if as_json:
+        print_json(answers)
+        return
+    for a in answers:
+        console.print(f"{a['reference']}  [{a['project'] or '-'}]  {a['text'][:80]}", markup=False, soft_wrap=True)
+
+
+@app.command("import")
+def coding_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: source, start, end, code, coder[, memo].")],
+    codebook: Annotated[str | None, typer.Option("--codebook", help="The codebook the codes belong to.")] = None,
+) -> None:
+    """Import codings; every problem is reported as FILE:ROW:COLUMN and nothing is written unless all rows are right.
+
+    Example: lmreview coding import codings.csv --codebook challenges-2022
+    """
+    st = state(ctx)
+    data = _read(file)
+    with st.session() as session:
+        result = segments.import_csv(session, data, file.name, actor=st.settings.actor, codebook=codebook)
+    console.print(f"Imported {result.created} codings by {', '.join(result.coders) or 'nobody'}", markup=False)
+
+
+@app.command("export")
+def coding_export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv or xlsx (default: from --out).")] = None,
+    codebook: Annotated[str | None, typer.Option("--codebook")] = None,
+    coders: Annotated[str | None, typer.Option("--coders", help="Only these coders, comma-separated.")] = None,
+) -> None:
+    """Export codings (the CSV imports again as it is).
+
+    Example: lmreview coding export --format xlsx --out codings.xlsx
+    """
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    names = [c.strip() for c in coders.split(",")] if coders else None
+    with state(ctx).session() as session:
+        rows = segments.list_codings(session, codebook=codebook, coders=names)
+        data = segments.export_table(rows, fmt)
+    out.write_bytes(data)
+    console.print(f"Wrote {len(rows)} codings to {out}", markup=False)
+
+
+@app.command("matrix")
+def coding_matrix(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review", help="The review.")],
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Default: the only codebook.")] = None,
+    by: Annotated[str, typer.Option("--by", help="project, document, region or category.")] = "project",
+    coders: Annotated[str | None, typer.Option("--coders", help="Only these coders' codings, comma-separated.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (unrounded shares, coding ids per cell).")
+    ] = False,
+) -> None:
+    """How many of the review's projects (or documents) have each code, with denominators; and co-occurrence.
+
+    Example: lmreview coding matrix --review r22 --codebook challenges-2022 --by region
+    """
+    names = [c.strip() for c in coders.split(",")] if coders else None
+    with state(ctx).session() as session:
+        result = matrix.code_matrix(session, review, codebook=codebook, by=by, coders=names)
+    if as_json:
+        print_json(result.as_json())
+        return
+    console.print(f"Review {result.review}, codebook {result.codebook}, by {result.by}", markup=False)
+    for figure in result.codes:
+        console.print(f"{figure.text()} ({figure.segments} segments)", markup=False, soft_wrap=True)
+    if by != "project" and result.columns:
+        table = Table("code", *(f"{label} (n={n})" for _, label, n in result.columns))
+        for figure in result.codes:
+            table.add_row(
+                figure.code, *(str(c.units) if by != "document" else str(len(c.segments)) for c in figure.cells)
+            )
+        console.print(table)
+    if result.co_occurrence:
+        console.print("Codes found together:")
+        for a, b, n in result.co_occurrence:
+            console.print(f"  {a} + {b}: {n} {matrix.UNIT_WORD[by]}", markup=False, soft_wrap=True)
