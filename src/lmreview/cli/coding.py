@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lmreview.cli.common import console, print_json, state
-from lmreview.coding import codebooks, matrix, segments, units
+from lmreview.coding import agreement, codebooks, matrix, segments, units
 from lmreview.errors import LmreviewError
 
 app = typer.Typer(help="Qualitative coding: codebooks, codings, code matrices, agreement.", no_args_is_help=True)
@@ -354,3 +354,113 @@ def coding_matrix(
         console.print("Codes found together:")
         for a, b, n in result.co_occurrence:
             console.print(f"  {a} + {b}: {n} {matrix.UNIT_WORD[by]}", markup=False, soft_wrap=True)
+
+
+def _names(coders: str | None) -> list[str] | None:
+    return [c.strip() for c in coders.split(",") if c.strip()] if coders else None
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+@app.command("compare")
+def coding_compare(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review")],
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Default: the only codebook.")] = None,
+) -> None:
+    """Open the comparison (review manager): the coders' codings of the codebook become visible to one another,
+    and agreement, disagreements and consensus become available. Audited.
+
+    Example: lmreview coding compare --review r22 --codebook challenges-2022
+    """
+    st = state(ctx)
+    with st.session() as session:
+        name = matrix.pick_codebook(session, codebook).name
+        opened = agreement.open_comparison(session, review, name, actor=st.settings.actor)
+    console.print(
+        f"{'Opened' if opened else 'Already open:'} the comparison of {name} in review {review}", markup=False
+    )
+
+
+@app.command("agreement")
+def coding_agreement(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review")],
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Default: the only codebook.")] = None,
+    coders: Annotated[
+        str | None, typer.Option("--coders", help="Coders to compare, comma-separated (default: all).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (unrounded, null where undefined).")] = False,
+) -> None:
+    """Inter-coder agreement per code and overall: units, percent agreement, Cohen's kappa, Krippendorff's alpha.
+
+    Example: lmreview coding agreement --review r22 --codebook challenges-2022 --coders ana,ben
+    """
+    with state(ctx).session() as session:
+        name = matrix.pick_codebook(session, codebook).name
+        result = agreement.agreement(session, review, codebook=name, coders=_names(coders))
+    if as_json:
+        print_json(result.as_json())
+        return
+    console.print(
+        f"Agreement of {', '.join(result.coders)} on {result.codebook}, {result.overall.units} units", markup=False
+    )
+    table = Table("code", "units", "agreement", "kappa", "alpha")
+    for label, m in [*result.codes, *((f"{g} (group)", m) for g, m in result.groups), ("overall", result.overall)]:
+        table.add_row(label, str(m.units), _pct(m.percent_agreement), _num(m.kappa), _num(m.alpha))
+    console.print(table)
+
+
+@app.command("disagreements")
+def coding_disagreements(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review")],
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Default: the only codebook.")] = None,
+    coders: Annotated[str | None, typer.Option("--coders", help="Coders to compare, comma-separated.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The units where the coders' codes differ, side by side (units with a consensus are left out).
+
+    Example: lmreview coding disagreements --review r22 --codebook challenges-2022
+    """
+    with state(ctx).session() as session:
+        name = matrix.pick_codebook(session, codebook).name
+        rows = agreement.disagreements(session, review, codebook=name, coders=_names(coders))
+    if as_json:
+        print_json([r.__dict__ for r in rows])
+        return
+    if not rows:
+        console.print("The coders agree on every unit.")
+        return
+    for row in rows:
+        console.print(f'{row.unit}  "{row.text}"', markup=False, soft_wrap=True)
+        for coder, names in row.codes.items():
+            console.print(f"    {coder}: {', '.join(names) or '(no code)'}", markup=False, soft_wrap=True)
+
+
+@app.command("consensus")
+def coding_consensus(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review")],
+    unit: Annotated[str, typer.Option("--unit", help="The unit, as disagreements prints it.")],
+    codes: Annotated[list[str] | None, typer.Option("--code", help="A code to keep (repeat; none: no code).")] = None,
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Default: the only codebook.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the audit log.")] = None,
+) -> None:
+    """Record the consensus on a unit as the coder "consensus" (audited).
+
+    Example: lmreview coding consensus --review r22 --unit passage:12 --code Covid-19 --reason "both read it so"
+    """
+    st = state(ctx)
+    with st.session() as session:
+        name = matrix.pick_codebook(session, codebook).name
+        made = agreement.consensus(
+            session, review, codebook=name, unit=unit, codes=codes or [], actor=st.settings.actor, reason=reason
+        )
+    console.print(f"Consensus on {unit}: {made} coding{'s' if made != 1 else ''}", markup=False)

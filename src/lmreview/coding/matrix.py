@@ -146,7 +146,7 @@ def code_matrix(
     if by not in DIMENSIONS:
         raise LmreviewError(f'cannot make a matrix by "{by}"; use {", ".join(DIMENSIONS)}')
     found = get_review(session, review)
-    book = _codebook(session, codebook)
+    book = pick_codebook(session, codebook)
     rows = [r for r in code_rows(book) if r.code.codable]
     code_ids = select(Code.id).where(Code.codebook_id == book.id)
     coded = _coded(found, code_ids, coders)
@@ -263,7 +263,8 @@ def _co_occurrence(session: Session, coded: Any, unit_col: Any, in_units: Any) -
     return [(x, y, int(n)) for x, y, n in found]
 
 
-def _codebook(session: Session, name: str | None) -> Codebook:
+def pick_codebook(session: Session, name: str | None) -> Codebook:
+    """The codebook named, or the only one there is."""
     if name:
         return get_codebook(session, name)
     books = list(session.scalars(select(Codebook).order_by(Codebook.name)))
