@@ -437,3 +437,10 @@ def install_starter(session: Session, which: str, *, actor: str, name: str | Non
     for code in starter.codes:
         add_code(session, codebook, code.name, actor=actor, description=code.description, colour=code.colour)
     return codebook
+
+
+def code_by_id(session: Session, code_id: int) -> Code:
+    code = session.get(Code, code_id)
+    if code is None:
+        raise NotFound(f"no code {code_id}")
+    return code
