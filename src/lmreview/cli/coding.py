@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lmreview.cli.common import console, print_json, state
-from lmreview.coding import agreement, codebooks, matrix, segments, units
+from lmreview.cli.common import console, err, print_json, state
+from lmreview.coding import agreement, codebooks, interchange, matrix, segments, units
 from lmreview.errors import LmreviewError
 
 app = typer.Typer(help="Qualitative coding: codebooks, codings, code matrices, agreement.", no_args_is_help=True)
@@ -284,16 +284,33 @@ def coding_sources(
 @app.command("import")
 def coding_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX: source, start, end, code, coder[, memo].")],
-    codebook: Annotated[str | None, typer.Option("--codebook", help="The codebook the codes belong to.")] = None,
+    file: Annotated[
+        Path, typer.Argument(help="A REFI-QDA project (.qdpx), or CSV/XLSX: source, start, end, code, coder[, memo].")
+    ],
+    codebook: Annotated[
+        str | None,
+        typer.Option("--codebook", help="CSV: the codes' codebook. QDPX: the codebook to create or to add to."),
+    ] = None,
 ) -> None:
-    """Import codings; every problem is reported as FILE:ROW:COLUMN and nothing is written unless all rows are right.
+    """Import codings; every problem is reported with its place and nothing is written unless all is right.
 
     Example: lmreview coding import codings.csv --codebook challenges-2022
+    Example: lmreview coding import nvivo-project.qdpx --codebook themes
     """
     st = state(ctx)
     data = _read(file)
     with st.session() as session:
+        if file.suffix.lower() == ".qdpx" or (data[:4] == b"PK\x03\x04" and b"project.qde" in data.lower()):
+            project = interchange.import_qdpx(session, data, file.name, actor=st.settings.actor, codebook=codebook)
+            for line in project.skipped:
+                err.print(f"skipped {line}", markup=False, soft_wrap=True)
+            console.print(
+                f"Imported {project.codings} codings by {', '.join(project.coders) or 'nobody'} on "
+                f"{project.sources} sources into codebook {project.codebook} ({project.codes} codes)",
+                markup=False,
+                soft_wrap=True,
+            )
+            return
         result = segments.import_csv(session, data, file.name, actor=st.settings.actor, codebook=codebook)
     console.print(f"Imported {result.created} codings by {', '.join(result.coders) or 'nobody'}", markup=False)
 
@@ -302,21 +319,28 @@ def coding_import(
 def coding_export(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="The file to write.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv or xlsx (default: from --out).")] = None,
-    codebook: Annotated[str | None, typer.Option("--codebook")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, xlsx or qdpx (default: from --out).")] = None,
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Needed for qdpx when there are several.")] = None,
     coders: Annotated[str | None, typer.Option("--coders", help="Only these coders, comma-separated.")] = None,
 ) -> None:
-    """Export codings (the CSV imports again as it is).
+    """Export codings: CSV or XLSX (the CSV imports again as it is), or a REFI-QDA project (.qdpx) with the
+    codebook, the coders and each coded text.
 
-    Example: lmreview coding export --format xlsx --out codings.xlsx
+    Example: lmreview coding export --format qdpx --codebook challenges-2022 --out review.qdpx
     """
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     names = [c.strip() for c in coders.split(",")] if coders else None
     with state(ctx).session() as session:
-        rows = segments.list_codings(session, codebook=codebook, coders=names)
-        data = segments.export_table(rows, fmt)
+        if fmt == "qdpx":
+            name = matrix.pick_codebook(session, codebook).name
+            data = interchange.export_qdpx(session, name, names)
+            count = len(segments.list_codings(session, codebook=name, coders=names))
+        else:
+            rows = segments.list_codings(session, codebook=codebook, coders=names)
+            data = segments.export_table(rows, fmt)
+            count = len(rows)
     out.write_bytes(data)
-    console.print(f"Wrote {len(rows)} codings to {out}", markup=False)
+    console.print(f"Wrote {count} codings to {out}", markup=False)
 
 
 @app.command("matrix")
