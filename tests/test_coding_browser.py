@@ -146,7 +146,8 @@ def test_two_coders_code_and_the_manager_compares(server: str, browser: Any) -> 
 
     # a second coder codes the same answer, and does not see ana's codings
     ben = _page(browser, server, "ben")
-    ben.goto(f"{server}/coding/reviews/r/answers/1?codebook=challenges-2022")
+    ben.goto(f"{server}/coding/reviews/r?codebook=challenges-2022")
+    ben.get_by_role("link", name="LM.0181").click()
     expect(ben.locator("body[data-coding-ready='1']")).to_have_count(1)
     expect(ben.locator(".codable").nth(1).locator("mark")).to_have_count(0)
     ben.evaluate(SELECT, [1, 0, 7])

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, Text, and_, func, literal, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lmreview.coding.codebooks import code_rows, get_codebook
 from lmreview.coding.models import Code, Codebook, Coding
@@ -35,7 +35,8 @@ class Cell:
     key: str
     units: int  # units of this column with the code (projects of a region; 1 or 0 for a project or document)
     of: int  # units of this column
-    segments: list[int] = field(default_factory=list)  # coding ids
+    segments: list[int] = field(default_factory=list)  # coding ids (when asked for)
+    count: int = 0  # codings in the cell
 
     @property
     def pct(self) -> Decimal | None:
@@ -142,7 +143,9 @@ def code_matrix(
     codebook: str | None = None,
     by: str = "project",
     coders: Sequence[str] | None = None,
+    segment_ids: bool = True,
 ) -> Matrix:
+    """The matrix; ``segment_ids`` False leaves out the coding ids of each cell (counts only), for speed."""
     if by not in DIMENSIONS:
         raise LmreviewError(f'cannot make a matrix by "{by}"; use {", ".join(DIMENSIONS)}')
     found = get_review(session, review)
@@ -192,36 +195,46 @@ def code_matrix(
     size = {k: n for k, _, n in columns}
 
     # per code and unit: the coding ids (one SQL query, grouped by code and unit)
-    agg = func.string_agg if session.bind is not None and session.bind.dialect.name == "postgresql" else None
-    ids = agg(func.cast(coded.c.coding_id, Text()), ",") if agg else func.group_concat(coded.c.coding_id, ",")
-    per_unit = session.execute(
-        select(coded.c.code_id, unit_col, ids).where(in_units).group_by(coded.c.code_id, unit_col)
-    ).all()
+    columns_sql = [coded.c.code_id, unit_col, func.count()]  # a coding is in a cell once
+    if segment_ids:
+        if session.get_bind().dialect.name == "postgresql":
+            columns_sql.append(func.string_agg(func.cast(coded.c.coding_id, Text()), ","))
+        else:
+            columns_sql.append(func.group_concat(coded.c.coding_id, ","))
+    per_unit = session.execute(select(*columns_sql).where(in_units).group_by(coded.c.code_id, unit_col)).all()
+    per_code = _codings_per_code(session, found, code_ids, coders, by, units)
     label_of = (
         dict(session.execute(select(Project.id, Project.code).where(Project.portfolio_id == found.portfolio_id)).all())
         if by != "document"
         else {}
     )
-    by_code: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    by_code: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     units_of_code: dict[int, set[str]] = defaultdict(set)
     unit_cols: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for code_id, unit, joined in per_unit:
+    codes_of_unit: dict[str, set[int]] = defaultdict(set)
+    for code_id, unit, count, *joined in per_unit:
         if unit not in column_of:
             continue
-        coding_ids = sorted({int(x) for x in str(joined).split(",") if x})
+        codes_of_unit[str(unit)].add(code_id)
         column = column_of[unit]
-        by_code[code_id][column].extend(coding_ids)
+        counts[code_id][column] += count
+        if joined:
+            by_code[code_id][column].update(int(x) for x in str(joined[0]).split(",") if x)
         unit_cols[code_id][column].add(unit)
         units_of_code[code_id].add(label_of.get(unit, str(unit)))
     figures = []
     for row in rows:
         cells = [
             Cell(
-                key, len(unit_cols[row.code.id].get(key, ())), size[key], sorted(set(by_code[row.code.id].get(key, [])))
+                key,
+                len(unit_cols[row.code.id].get(key, ())),
+                size[key],
+                sorted(by_code[row.code.id].get(key, ())),
+                counts[row.code.id].get(key, 0),
             )
             for key, _, _ in columns
         ]
-        segment_ids = {i for cell in cells for i in cell.segments}
         figures.append(
             CodeFigure(
                 row.code.name,
@@ -230,7 +243,7 @@ def code_matrix(
                 len(units_of_code[row.code.id]),
                 of,
                 UNIT_WORD[by],
-                len(segment_ids),
+                per_code.get(row.code.id, 0),
                 sorted(units_of_code[row.code.id]),
                 cells,
             )
@@ -242,25 +255,52 @@ def code_matrix(
         columns,
         of,
         figures,
-        _co_occurrence(session, coded, unit_col, in_units),
+        _co_occurrence(codes_of_unit, {r.code.id: r.code.name for r in rows}),
         rule=_rule(by, coders),
     )
 
 
-def _co_occurrence(session: Session, coded: Any, unit_col: Any, in_units: Any) -> list[tuple[str, str, int]]:
-    pairs_sub = select(coded.c.code_id, unit_col.label("unit")).where(in_units).distinct().subquery("pairs")
-    a, b = aliased(pairs_sub), aliased(pairs_sub)
-    ca, cb = aliased(Code), aliased(Code)
-    found = session.execute(
-        select(ca.name, cb.name, func.count())
-        .select_from(a)
-        .join(b, and_(a.c.unit == b.c.unit, a.c.code_id < b.c.code_id))
-        .join(ca, ca.id == a.c.code_id)
-        .join(cb, cb.id == b.c.code_id)
-        .group_by(ca.name, cb.name)
-        .order_by(func.count().desc(), ca.name, cb.name)
-    ).all()
-    return [(x, y, int(n)) for x, y, n in found]
+def _codings_per_code(
+    session: Session, review: Review, code_ids: Select[Any], coders: Sequence[str] | None, by: str, units: Any
+) -> dict[int, int]:
+    """The codings of each code in the matrix's units (a document's coding counted once, whatever its projects)."""
+    documents = select(DocumentProject.document_id).join(
+        Project, and_(Project.code == DocumentProject.code, Project.portfolio_id == review.portfolio_id)
+    )
+    if by != "document":
+        documents = documents.where(Project.id.in_(select(units.c.id)))
+    queries = [
+        select(Coding.code_id, func.count()).where(Coding.document_id.in_(documents), Coding.code_id.in_(code_ids))
+    ]
+    if by != "document":
+        queries.append(
+            select(Coding.code_id, func.count())
+            .join(Submission, Submission.id == Coding.submission_id)
+            .where(
+                Submission.review_id == review.id,
+                Submission.project_id.in_(select(units.c.id)),
+                Coding.code_id.in_(code_ids),
+            )
+        )
+    counts: dict[int, int] = defaultdict(int)
+    for query in queries:
+        if coders:
+            query = query.where(Coding.coder.in_(list(coders)))
+        for code_id, n in session.execute(query.group_by(Coding.code_id)).all():
+            counts[code_id] += n
+    return counts
+
+
+def _co_occurrence(pairs: dict[str, set[int]], names: dict[int, str]) -> list[tuple[str, str, int]]:
+    """How many units carry both codes, from the distinct (code, unit) pairs the database returned."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for codes in pairs.values():
+        ordered = sorted(codes)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                counts[(a, b)] += 1
+    found = [(names[a], names[b], n) for (a, b), n in counts.items() if a in names and b in names]
+    return sorted(found, key=lambda x: (-x[2], x[0], x[1]))
 
 
 def pick_codebook(session: Session, name: str | None) -> Codebook:
