@@ -360,7 +360,7 @@ def coding_matrix(
     """
     names = [c.strip() for c in coders.split(",")] if coders else None
     with state(ctx).session() as session:
-        result = matrix.code_matrix(session, review, codebook=codebook, by=by, coders=names)
+        result = matrix.code_matrix(session, review, codebook=codebook, by=by, coders=names, segment_ids=as_json)
     if as_json:
         print_json(result.as_json())
         return

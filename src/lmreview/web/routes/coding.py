@@ -97,7 +97,11 @@ def material_page(request: Request, review: str, codebook: str = "") -> Response
     with request.app.state.store.session() as session:
         data = view.material(session, review)
         books = [b.name for b in codebooks.list_codebooks(session)]
-        table = code_matrix(session, review, codebook=codebook or None) if codebook or len(books) == 1 else None
+        table = (
+            code_matrix(session, review, codebook=codebook or None, segment_ids=False)
+            if codebook or len(books) == 1
+            else None
+        )
     chosen = codebook or (books[0] if len(books) == 1 else "")
     return render(request, "coding/material.html", user=user, data=data, books=books, codebook=chosen, matrix=table)
 
