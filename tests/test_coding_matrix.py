@@ -99,3 +99,21 @@ def test_matrix_refusals(cli: Cli, coded: dict[str, int]) -> None:
     assert "name the codebook with --codebook" in unnamed.stderr
     unknown = cli("coding", "matrix", "--review", "nope", "--codebook", "dac-criteria")
     assert unknown.exit_code == 2
+
+
+def test_matrix_workbook_lists_the_segments_behind_each_cell(cli: Cli, coded: dict[str, int], tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "matrix.xlsx"
+    run = cli("coding", "matrix", "--review", "r", "--codebook", "challenges-2022", "--xlsx", str(out))
+    assert run.exit_code == 0, run.stderr
+    assert "Covid-19: 2 of 4 projects, 50%" in run.stdout
+    workbook = load_workbook(out)
+    counts = {row[0]: row for row in workbook["matrix"].iter_rows(min_row=4, values_only=True)}
+    assert counts["Covid-19"][1:5] == (2, 4, 50.0, 3)
+    segments = [row for row in workbook["segments"].iter_rows(min_row=2, values_only=True) if row[0] == "Covid-19"]
+    assert sorted((row[1], row[6]) for row in segments) == [
+        ("LM.0181", "Borders closed"),
+        ("LM.0181", "The pandemic"),
+        ("LM.0220", "lockdown"),
+    ]

@@ -353,6 +353,10 @@ def coding_matrix(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON (unrounded shares, coding ids per cell).")
     ] = False,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option("--xlsx", help="Also write a workbook: the counts, and the segments behind each cell."),
+    ] = None,
 ) -> None:
     """How many of the review's projects (or documents) have each code, with denominators; and co-occurrence.
 
@@ -360,7 +364,12 @@ def coding_matrix(
     """
     names = [c.strip() for c in coders.split(",")] if coders else None
     with state(ctx).session() as session:
-        result = matrix.code_matrix(session, review, codebook=codebook, by=by, coders=names, segment_ids=as_json)
+        result = matrix.code_matrix(
+            session, review, codebook=codebook, by=by, coders=names, segment_ids=as_json or xlsx is not None
+        )
+        if xlsx is not None:
+            xlsx.write_bytes(matrix.matrix_xlsx(session, result))
+            err.print(f"Wrote {xlsx}", markup=False)
     if as_json:
         print_json(result.as_json())
         return

@@ -322,3 +322,66 @@ def _rule(by: str, coders: Sequence[str] | None) -> str:
         else ("project of the review with a submitted questionnaire or a document in the library")
     )
     return f"a unit has a code when one of the {who} lies in its material; denominator: each {unit}"
+
+
+def matrix_xlsx(session: Session, result: Matrix) -> bytes:
+    """The matrix as a workbook: a sheet of counts with their denominators, and a sheet listing the segments behind
+    each cell (the matrix must have been made with ``segment_ids``)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from lmreview.coding.segments import list_codings
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "matrix"
+    sheet.append([f"Review {result.review}, codebook {result.codebook}, by {result.by}"])
+    sheet.append([result.rule])
+    sheet.append(
+        [
+            "code",
+            result.by + "s with the code" if result.by != "document" else "documents with the code",
+            "of",
+            "share (%)",
+            "codings",
+            *(f"{label} (n={n})" for _, label, n in result.columns),
+        ]
+    )
+    for figure in result.codes:
+        sheet.append(
+            [
+                figure.code,
+                figure.units,
+                figure.of,
+                float(figure.pct) if figure.pct is not None else None,
+                figure.segments,
+                *(c.units if result.by != "document" else c.count for c in figure.cells),
+            ]
+        )
+    rows = {r.id: r for r in list_codings(session, codebook=result.codebook)}
+    segments = workbook.create_sheet("segments")
+    segments.append(["code", result.by, "source", "start", "end", "coder", "text", "memo"])
+    for figure in result.codes:
+        for cell in figure.cells:
+            for coding_id in cell.segments:
+                row = rows.get(coding_id)
+                if row is None:
+                    continue
+                segments.append(
+                    [
+                        figure.code,
+                        cell.key,
+                        row.source,
+                        row.start,
+                        row.end,
+                        row.coder,
+                        ILLEGAL_CHARACTERS_RE.sub("", row.text),
+                        ILLEGAL_CHARACTERS_RE.sub("", row.memo or ""),
+                    ]
+                )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
