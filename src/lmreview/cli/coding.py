@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lmreview.cli.common import console, err, print_json, state
-from lmreview.coding import agreement, codebooks, interchange, matrix, segments, units
+from lmreview.coding import agreement, codebooks, interchange, matrix, segments, suggest, units
 from lmreview.errors import LmreviewError
 
 app = typer.Typer(help="Qualitative coding: codebooks, codings, code matrices, agreement.", no_args_is_help=True)
@@ -497,3 +497,37 @@ def coding_consensus(
             session, review, codebook=name, unit=unit, codes=codes or [], actor=st.settings.actor, reason=reason
         )
     console.print(f"Consensus on {unit}: {made} coding{'s' if made != 1 else ''}", markup=False)
+
+
+@app.command("suggest")
+def coding_suggest(
+    ctx: typer.Context,
+    review: Annotated[str, typer.Option("--review")],
+    code: Annotated[str, typer.Option("--code", help="The code to propose.")],
+    rule: Annotated[str, typer.Option("--words", help="Keywords, comma-separated (or a pattern with --regex).")],
+    codebook: Annotated[str | None, typer.Option("--codebook", help="Default: the only codebook.")] = None,
+    regex: Annotated[bool, typer.Option("--regex", help="--words is a regular expression.")] = False,
+    coder: Annotated[str | None, typer.Option("--coder", help="Default: the --user acting.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the suggestions as a codings CSV.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Propose codings where the words occur; nothing is coded. Delete the rows you reject from the --out file,
+    then accept the rest with ``lmreview coding import FILE``.
+
+    Example: lmreview coding suggest --review r22 --code Covid-19 --words "covid,pandemic,lockdown" --out s.csv
+    """
+    st = state(ctx)
+    with st.session() as session:
+        name = matrix.pick_codebook(session, codebook).name
+        rows = suggest.suggest(
+            session, review, codebook=name, code=code, rule=rule, coder=coder or st.settings.actor, regex=regex
+        )
+    if out is not None:
+        out.write_bytes(suggest.suggestions_csv(rows))
+    if as_json:
+        print_json([r.__dict__ for r in rows])
+        return
+    for r in rows:
+        console.print(f'{r.source} {r.start}-{r.end}  "{r.text}"  …{r.context}…', markup=False, soft_wrap=True)
+    tail = f"; written to {out}: delete the rows you reject, then lmreview coding import {out}" if out else ""
+    console.print(f"{len(rows)} suggestion{'s' if len(rows) != 1 else ''} for {code}{tail}", markup=False)
