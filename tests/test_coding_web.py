@@ -92,7 +92,7 @@ def test_code_in_the_browser_pages(app: Any) -> None:
     first = str(material.find("a", string="LM.0181")["href"])
     page, data = sheet(rev, first)
     assert [t["path"] for t in data["texts"]] == ["project_code", "actions", "steps[1]/step"]
-    assert page.find("div", {"class": "codable", "data-index": "1"}).get_text() == data["texts"][1]["text"]
+    assert page.find("div", {"class": "codable", "data-index": "1"}).get_text() == data["texts"][1]["text"]  # noscript
     assert len(page.select("button.apply-code")) == 20
     made = code(rev, data, 1, 0, 14, "Covid-19")
     assert made.status_code == 201, made.text
