@@ -208,3 +208,17 @@ def test_roles_and_bad_requests(app: Any) -> None:
     assert missing.json()["error"] == "give source, start, end and code_id"
     assert rev.get("/coding/reviews/r/answers/999?codebook=x").status_code == 404
     assert rev.get("/coding/codebooks/none").status_code == 404
+
+
+def test_a_text_with_markup_stays_text(app: Any, cli: Cli, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_text("A report that quotes </script><!--<script>alert(1)</script> in its findings.\n", "utf-8")
+    assert cli("evidence", "add", str(hostile), "--project", "LM.0181").exit_code == 0
+    document = next(d["id"] for d in json.loads(cli("evidence", "list", "--json").stdout) if d["file"] == "hostile.txt")
+    rev = client_for(app, "rev")
+    rev.post("/coding/codebooks", data={"csrf_token": token(rev), "name": "", "starter": "dac-criteria"})
+    page, data = sheet(rev, f"/coding/reviews/r/documents/{document}?codebook=dac-criteria")
+    assert "</script><!--<script>alert(1)</script>" in data["texts"][0]["text"]
+    assert len(page.find_all("script")) == 2  # the page's data and coding.js, nothing from the text
+    raw = rev.get(f"/coding/reviews/r/documents/{document}?codebook=dac-criteria").text
+    assert "<script>alert(1)" not in raw

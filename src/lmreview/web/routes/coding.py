@@ -113,7 +113,7 @@ def _sheet(request: Request, data: dict[str, Any], user: User, title: str) -> Re
         user=user,
         data=data,
         title=title,
-        data_json=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
+        data_json=json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"),
     )
 
 
