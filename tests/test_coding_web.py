@@ -222,3 +222,22 @@ def test_a_text_with_markup_stays_text(app: Any, cli: Cli, tmp_path: Path) -> No
     assert len(page.find_all("script")) == 2  # the page's data and coding.js, nothing from the text
     raw = rev.get(f"/coding/reviews/r/documents/{document}?codebook=dac-criteria").text
     assert "<script>alert(1)" not in raw
+
+
+def test_codebook_pages_add_codes_and_an_exclusive_group(app: Any) -> None:
+    rev = client_for(app, "rev")
+    made = rev.post("/coding/codebooks", data={"csrf_token": token(rev), "name": "reached", "starter": ""})
+    assert made.status_code == 200
+    for name in ("Fully", "Partly", "Not"):
+        page = rev.post("/coding/codebooks/reached", data={"csrf_token": token(rev), "code": name, "colour": "#2ca02c"})
+        assert page.status_code == 200
+    page = rev.post(
+        "/coding/codebooks/reached/groups",
+        data={"csrf_token": token(rev), "group": "outcome", "code": ["Fully", "Partly", "Not"], "exclusive": "yes"},
+    )
+    assert page.status_code == 200
+    assert "Group outcome" in soup(page.text).get_text()
+    assert "mutually exclusive: one code per passage or answer" in page.text
+    twice = rev.post("/coding/codebooks/reached", data={"csrf_token": token(rev), "code": "Fully"})
+    assert twice.status_code == 409
+    assert "already" in twice.text

@@ -91,6 +91,28 @@ def add_code(
     return RedirectResponse(f"/coding/codebooks/{segment(name)}", status_code=303)
 
 
+@router.post("/coding/codebooks/{name}/groups")
+async def add_group(request: Request, name: str) -> Response:
+    user = require(request, "reviewer")
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    group = str(form.get("group") or "").strip()
+    if not group:
+        raise LmreviewError("a group needs a name")
+    with request.app.state.store.session() as session:
+        book = codebooks.get_codebook(session, name)
+        codebooks.add_group(
+            session,
+            book,
+            group,
+            exclusive=form.get("exclusive") == "yes",
+            actor=user.name,
+            codes=[str(c) for c in form.getlist("code")],
+        )
+    flash(request, f"Added group {group}.")
+    return RedirectResponse(f"/coding/codebooks/{segment(name)}", status_code=303)
+
+
 @router.get("/coding/reviews/{review}", response_class=HTMLResponse)
 def material_page(request: Request, review: str, codebook: str = "") -> Response:
     user = require(request, "reviewer")
