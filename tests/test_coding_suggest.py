@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import Cli
-from tests.fixtures.coding.material import answer, make_review
+from tests.fixtures.coding.material import REPORTS, answer, make_review
 
 
 def test_suggestions_are_proposals_until_accepted(cli: Cli, tmp_path: Path) -> None:
@@ -79,3 +79,38 @@ def test_suggestions_are_proposals_until_accepted(cli: Cli, tmp_path: Path) -> N
     bad = cli("coding", "suggest", "--review", "r", "--code", "Covid-19", "--words", "(", "--regex")
     assert bad.exit_code == 2
     assert "is not a regular expression" in bad.stderr
+
+
+def test_codes_given_earlier_to_the_same_passage_are_proposed(cli: Cli, tmp_path: Path) -> None:
+    make_review(cli, tmp_path)
+    assert cli("coding", "codebook", "starter", "challenges-2022").exit_code == 0
+    brief = tmp_path / "brief-0181.txt"
+    brief.write_text(
+        "Evaluation brief of the resource centre\n\nThe centre served migrants for three years.\n\n"
+        "The ministry did not provide the promised co-funding.\n",
+        encoding="utf-8",
+    )
+    assert cli("evidence", "add", str(brief), "--project", "LM.0181").exit_code == 0
+    report = REPORTS["report-0181.txt"][1]
+    at = report.index("promised co-funding")
+    run = cli(
+        "coding",
+        "add",
+        "report-0181.txt",
+        str(at),
+        str(at + len("promised co-funding")),
+        "Lack of funding",
+        "--codebook",
+        "challenges-2022",
+        "--coder",
+        "ana",
+    )
+    assert run.exit_code == 0, run.stderr
+    found = json.loads(cli("coding", "suggest", "--review", "r", "--from-earlier", "--coder", "ana", "--json").stdout)
+    assert [(s["text"], s["code"]) for s in found] == [("promised co-funding", "Lack of funding")]
+    text = brief.read_text(encoding="utf-8")
+    assert (found[0]["start"], found[0]["end"]) == (text.index("promised"), text.index("promised") + 19)
+    assert (
+        json.loads(cli("coding", "suggest", "--review", "r", "--from-earlier", "--coder", "ben", "--json").stdout) == []
+    )
+    assert cli("coding", "suggest", "--review", "r").exit_code == 2

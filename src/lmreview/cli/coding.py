@@ -503,8 +503,13 @@ def coding_consensus(
 def coding_suggest(
     ctx: typer.Context,
     review: Annotated[str, typer.Option("--review")],
-    code: Annotated[str, typer.Option("--code", help="The code to propose.")],
-    rule: Annotated[str, typer.Option("--words", help="Keywords, comma-separated (or a pattern with --regex).")],
+    code: Annotated[str | None, typer.Option("--code", help="The code to propose.")] = None,
+    rule: Annotated[
+        str | None, typer.Option("--words", help="Keywords, comma-separated (or a pattern with --regex).")
+    ] = None,
+    earlier: Annotated[
+        bool, typer.Option("--from-earlier", help="Propose the codes the coder gave the same passage text before.")
+    ] = False,
     codebook: Annotated[str | None, typer.Option("--codebook", help="Default: the only codebook.")] = None,
     regex: Annotated[bool, typer.Option("--regex", help="--words is a regular expression.")] = False,
     coder: Annotated[str | None, typer.Option("--coder", help="Default: the --user acting.")] = None,
@@ -515,13 +520,18 @@ def coding_suggest(
     then accept the rest with ``lmreview coding import FILE``.
 
     Example: lmreview coding suggest --review r22 --code Covid-19 --words "covid,pandemic,lockdown" --out s.csv
+    Example: lmreview coding suggest --review r22 --from-earlier --coder ana --out s.csv
     """
     st = state(ctx)
     with st.session() as session:
         name = matrix.pick_codebook(session, codebook).name
-        rows = suggest.suggest(
-            session, review, codebook=name, code=code, rule=rule, coder=coder or st.settings.actor, regex=regex
-        )
+        who = coder or st.settings.actor
+        if earlier:
+            rows = suggest.from_earlier(session, review, codebook=name, coder=who)
+        elif code and rule:
+            rows = suggest.suggest(session, review, codebook=name, code=code, rule=rule, coder=who, regex=regex)
+        else:
+            raise LmreviewError("give --code and --words, or --from-earlier")
     if out is not None:
         out.write_bytes(suggest.suggestions_csv(rows))
     if as_json:
@@ -530,4 +540,5 @@ def coding_suggest(
     for r in rows:
         console.print(f'{r.source} {r.start}-{r.end}  "{r.text}"  …{r.context}…', markup=False, soft_wrap=True)
     tail = f"; written to {out}: delete the rows you reject, then lmreview coding import {out}" if out else ""
-    console.print(f"{len(rows)} suggestion{'s' if len(rows) != 1 else ''} for {code}{tail}", markup=False)
+    what = f" for {code}" if code and not earlier else ""
+    console.print(f"{len(rows)} suggestion{'s' if len(rows) != 1 else ''}{what}{tail}", markup=False)

@@ -99,3 +99,56 @@ def suggestions_csv(rows: list[Suggestion]) -> bytes:
     for s in rows:
         writer.writerow([s.source, s.start, s.end, s.code, s.coder, "suggested", s.text])
     return buffer.getvalue().encode("utf-8")
+
+
+def from_earlier(session: Session, review: str, *, codebook: str, coder: str) -> list[Suggestion]:
+    """Codes the coder gave a passage earlier, proposed for every passage of the review's documents with the same
+    text (a paragraph a brief repeats from its report, a report added twice in two versions), at the same place."""
+    from lmreview.coding.models import Code
+    from lmreview.evidence.models import Page, Passage
+
+    found_review, book = get_review(session, review), get_codebook(session, codebook)
+    cache: dict[int, tuple[str, dict[int, int]]] = {}
+
+    def text_of(document_id: int) -> tuple[str, dict[int, int]]:
+        if document_id not in cache:
+            text, starts = document_text(session, document_id)
+            numbers = list(
+                session.scalars(select(Page.number).where(Page.document_id == document_id).order_by(Page.number))
+            )
+            cache[document_id] = (text, dict(zip(numbers, starts, strict=True)))
+        return cache[document_id]
+
+    def span(passage: Passage) -> tuple[int, int, str]:
+        text, bases = text_of(passage.document_id)
+        start = bases.get(passage.page, 0) + passage.char_start
+        end = bases.get(passage.page, 0) + passage.char_end
+        return start, end, text[start:end]
+
+    earlier: dict[str, list[tuple[str, int, int]]] = {}
+    coded = session.execute(
+        select(Coding, Passage, Code.name)
+        .join(Passage, Passage.id == Coding.passage_id)
+        .join(Code, Code.id == Coding.code_id)
+        .where(Coding.coder == coder, Code.codebook_id == book.id)
+    ).all()
+    have: set[tuple[int, str]] = set()
+    for coding, passage, name in coded:
+        start, end, text = span(passage)
+        if start <= coding.start and coding.end <= end and text.strip():
+            earlier.setdefault(text, []).append((name, coding.start - start, coding.end - start))
+        have.add((passage.id, name))
+    out: list[Suggestion] = []
+    for document in review_documents(session, found_review):
+        for passage in session.scalars(select(Passage).where(Passage.document_id == document.id).order_by(Passage.seq)):
+            start, end, text = span(passage)
+            for name, a, b in earlier.get(text, []):
+                if (passage.id, name) in have:
+                    continue
+                have.add((passage.id, name))
+                out.append(
+                    Suggestion(
+                        str(document.id), start + a, start + b, name, coder, text[a:b], text[:80].replace("\n", " ")
+                    )
+                )
+    return out
