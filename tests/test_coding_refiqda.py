@@ -251,3 +251,36 @@ def test_a_good_small_project_lands(cli: Cli, tmp_path: Path) -> None:
     assert [(r["text"], r["coder"], r["code"], r["source"]) for r in rows] == [
         ("The pandemic", "zoe", "Covid-19", "notes.txt")
     ]
+
+
+def test_two_coders_files_of_one_codebook_come_together(
+    coded: Path, cli: Cli, cli_factory: type[Cli], tmp_path: Path
+) -> None:
+    for coder in ("ana", "ben"):
+        out = tmp_path / f"{coder}.qdpx"
+        run = cli(
+            "coding",
+            "export",
+            "--format",
+            "qdpx",
+            "--codebook",
+            "challenges-2022",
+            "--coders",
+            coder,
+            "--out",
+            str(out),
+        )
+        assert run.exit_code == 0, run.stderr
+    merged = cli_factory(str(tmp_path / "merged.db"))
+    first = merged("coding", "import", str(tmp_path / "ana.qdpx"), "--codebook", "shared")
+    assert first.exit_code == 0, first.stderr
+    second = merged("coding", "import", str(tmp_path / "ben.qdpx"), "--codebook", "shared")
+    assert second.exit_code == 0, second.stderr
+    listed = json.loads(merged("coding", "codebook", "list", "--json").stdout)
+    assert [(b["name"], b["codes"], b["codings"]) for b in listed] == [("shared", 20, 4)]
+    rows = codings(merged)
+    assert sorted({r["coder"] for r in rows}) == ["ana", "ben"]
+    # the report both coded is one document: the same passage, a unit the two coders share
+    report = [r for r in rows if r["source"] == "report-0181.txt"]
+    assert len(report) == 2
+    assert report[0]["unit"] == report[1]["unit"]
