@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+import lmreview.cli.coding as coding_cli
 from lmreview import __version__
 from lmreview.cli import audit, db, evidence, form, portfolio, ratings, report, review, serve, stats, tabulate, user
 from lmreview.cli.common import ErrorHandlingGroup, State
@@ -65,6 +66,7 @@ app.add_typer(ratings.app, name="ratings")
 app.add_typer(report.app, name="report")
 app.add_typer(user.app, name="user")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(coding_cli.app, name="coding")
 app.command("stats")(stats.stats)
 app.command("tabulate")(tabulate.tabulate_command)
 app.command("audit")(audit.audit)

@@ -1,5 +1,6 @@
 """Imports every stage's tables so that ``Base.metadata`` (and Alembic) sees them all."""
 
+from lmreview.coding import models as coding_models
 from lmreview.evidence import models as evidence_models
 from lmreview.portfolio import models as portfolio_models
 from lmreview.questionnaire import models as questionnaire_models
@@ -11,6 +12,7 @@ from lmreview.store.base import Base
 metadata = Base.metadata
 
 __all__ = [
+    "coding_models",
     "evidence_models",
     "metadata",
     "portfolio_models",

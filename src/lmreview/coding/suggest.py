@@ -1,0 +1,154 @@
+"""Auto-coding as suggestions only: a keyword or regular-expression rule proposes spans of a review's answers and
+documents for a code; nothing is coded until a coder accepts the proposals (by importing the file of suggestions,
+after deleting the rows they reject)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lmreview.coding.codebooks import find_code, get_codebook
+from lmreview.coding.models import Coding
+from lmreview.coding.sources import document_text
+from lmreview.coding.units import review_answers, review_documents
+from lmreview.errors import LmreviewError
+from lmreview.questionnaire.reviews import get_review
+
+MAX_SUGGESTIONS = 5000
+
+
+@dataclass
+class Suggestion:
+    source: str
+    start: int
+    end: int
+    code: str
+    coder: str
+    text: str
+    context: str
+
+
+def _pattern(rule: str, regex: bool) -> re.Pattern[str]:
+    if not rule.strip():
+        raise LmreviewError("give a keyword or a pattern to look for")
+    if regex:
+        try:
+            return re.compile(rule, re.IGNORECASE)
+        except re.error as exc:
+            raise LmreviewError(f"the pattern {rule!r} is not a regular expression: {exc}") from None
+    words = [re.escape(w.strip()).replace(r"\ ", r"\s+") for w in rule.split(",") if w.strip()]
+    return re.compile(r"\b(?:" + "|".join(words) + r")\w*", re.IGNORECASE)
+
+
+def suggest(
+    session: Session, review: str, *, codebook: str, code: str, rule: str, coder: str, regex: bool = False
+) -> list[Suggestion]:
+    """Spans of the review's answers and documents that the rule finds and that ``coder`` has not coded with the
+    code already. ``rule`` is keywords separated by commas (matched at word starts, any ending), or a regular
+    expression with ``regex``."""
+    found_review, book = get_review(session, review), get_codebook(session, codebook)
+    target = find_code(book, code)
+    pattern = _pattern(rule, regex)
+    done = {
+        (u, s, e)
+        for u, s, e in session.execute(
+            select(Coding.unit, Coding.start, Coding.end).where(Coding.code_id == target.id, Coding.coder == coder)
+        ).all()
+    }
+    coded_answers = {u.split(":", 2)[1] + ":" + u.split(":", 2)[2] for u, _, _ in done if u.startswith("answer:")}
+    out: list[Suggestion] = []
+
+    def add(reference: str, text: str, key: str | None) -> None:
+        for match in pattern.finditer(text):
+            if match.end() <= match.start():
+                continue
+            if key is not None and key in coded_answers:
+                return
+            context = text[max(0, match.start() - 40) : match.end() + 40].replace("\n", " ")
+            out.append(Suggestion(reference, match.start(), match.end(), target.name, coder, match[0], context))
+            if len(out) >= MAX_SUGGESTIONS:
+                raise LmreviewError(f"the rule finds more than {MAX_SUGGESTIONS} spans; make it narrower")
+
+    for answer in review_answers(session, found_review):
+        add(answer.reference, answer.text, f"{answer.submission_id}:{answer.path}")
+    coded_spans = {
+        (d, s, e)
+        for d, s, e in session.execute(
+            select(Coding.document_id, Coding.start, Coding.end).where(
+                Coding.code_id == target.id, Coding.coder == coder, Coding.document_id.is_not(None)
+            )
+        ).all()
+    }
+    for document in review_documents(session, found_review):
+        before = len(out)
+        add(str(document.id), document_text(session, document.id)[0], None)
+        out[before:] = [s for s in out[before:] if (document.id, s.start, s.end) not in coded_spans]
+    return out
+
+
+def suggestions_csv(rows: list[Suggestion]) -> bytes:
+    """The suggestions as a codings file that ``lmreview coding import`` reads once the rejected rows are deleted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["source", "start", "end", "code", "coder", "memo", "text"])
+    for s in rows:
+        writer.writerow([s.source, s.start, s.end, s.code, s.coder, "suggested", s.text])
+    return buffer.getvalue().encode("utf-8")
+
+
+def from_earlier(session: Session, review: str, *, codebook: str, coder: str) -> list[Suggestion]:
+    """Codes the coder gave a passage earlier, proposed for every passage of the review's documents with the same
+    text (a paragraph a brief repeats from its report, a report added twice in two versions), at the same place."""
+    from lmreview.coding.models import Code
+    from lmreview.evidence.models import Page, Passage
+
+    found_review, book = get_review(session, review), get_codebook(session, codebook)
+    cache: dict[int, tuple[str, dict[int, int]]] = {}
+
+    def text_of(document_id: int) -> tuple[str, dict[int, int]]:
+        if document_id not in cache:
+            text, starts = document_text(session, document_id)
+            numbers = list(
+                session.scalars(select(Page.number).where(Page.document_id == document_id).order_by(Page.number))
+            )
+            cache[document_id] = (text, dict(zip(numbers, starts, strict=True)))
+        return cache[document_id]
+
+    def span(passage: Passage) -> tuple[int, int, str]:
+        text, bases = text_of(passage.document_id)
+        start = bases.get(passage.page, 0) + passage.char_start
+        end = bases.get(passage.page, 0) + passage.char_end
+        return start, end, text[start:end]
+
+    earlier: dict[str, list[tuple[str, int, int]]] = {}
+    coded = session.execute(
+        select(Coding, Passage, Code.name)
+        .join(Passage, Passage.id == Coding.passage_id)
+        .join(Code, Code.id == Coding.code_id)
+        .where(Coding.coder == coder, Code.codebook_id == book.id)
+    ).all()
+    have: set[tuple[int, str]] = set()
+    for coding, passage, name in coded:
+        start, end, text = span(passage)
+        if start <= coding.start and coding.end <= end and text.strip():
+            earlier.setdefault(text, []).append((name, coding.start - start, coding.end - start))
+        have.add((passage.id, name))
+    out: list[Suggestion] = []
+    for document in review_documents(session, found_review):
+        for passage in session.scalars(select(Passage).where(Passage.document_id == document.id).order_by(Passage.seq)):
+            start, end, text = span(passage)
+            for name, a, b in earlier.get(text, []):
+                if (passage.id, name) in have:
+                    continue
+                have.add((passage.id, name))
+                out.append(
+                    Suggestion(
+                        str(document.id), start + a, start + b, name, coder, text[a:b], text[:80].replace("\n", " ")
+                    )
+                )
+    return out

@@ -1,0 +1,192 @@
+"""What the coding pages need: a review's material, an answer sheet or a document with the codings the viewer may
+see, a code's segments with their context. A coder sees their own codings; the review manager (an admin) sees
+everyone's, and so does everyone once the comparison of the codebook in the review is open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lmreview.coding.agreement import is_open
+from lmreview.coding.codebooks import code_rows, get_codebook
+from lmreview.coding.models import Codebook, Coding
+from lmreview.coding.segments import CodingRow, list_codings
+from lmreview.coding.sources import document_text, text_answers
+from lmreview.coding.units import review_answers, review_documents
+from lmreview.errors import NotFound
+from lmreview.evidence.models import Document
+from lmreview.portfolio.models import Project
+from lmreview.questionnaire.models import Review, Submission
+from lmreview.questionnaire.reviews import get_review
+
+CONTEXT = 80
+
+
+@dataclass
+class Viewer:
+    name: str
+    manager: bool
+
+
+def sees_all(session: Session, review: Review, book: Codebook, viewer: Viewer) -> bool:
+    return viewer.manager or is_open(session, review, book)
+
+
+def _coders(session: Session, review: Review, book: Codebook, viewer: Viewer) -> list[str] | None:
+    return None if sees_all(session, review, book, viewer) else [viewer.name]
+
+
+def codes_json(book: Codebook) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.code.id,
+            "name": r.code.name,
+            "path": r.path,
+            "depth": r.depth,
+            "colour": r.code.colour,
+            "description": r.code.description,
+            "codable": r.code.codable,
+        }
+        for r in code_rows(book)
+    ]
+
+
+def _coding_json(row: CodingRow, code_ids: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "start": row.start,
+        "end": row.end,
+        "code": row.code,
+        "code_id": code_ids.get(row.code_path),
+        "colour": row.colour,
+        "coder": row.coder,
+        "memo": row.memo,
+        "source": row.source,
+    }
+
+
+def material(session: Session, review_name: str) -> dict[str, Any]:
+    review = get_review(session, review_name)
+    submissions: dict[int, dict[str, Any]] = {}
+    for answer in review_answers(session, review):
+        entry = submissions.setdefault(
+            answer.submission_id, {"id": answer.submission_id, "project": answer.project, "answers": 0}
+        )
+        entry["answers"] += 1
+    documents = [
+        {"id": d.id, "title": d.title, "file": d.filename, "projects": d.project_codes}
+        for d in review_documents(session, review)
+    ]
+    return {"review": review.name, "submissions": list(submissions.values()), "documents": documents}
+
+
+def answers_sheet(
+    session: Session, review_name: str, submission_id: int, codebook: str, viewer: Viewer
+) -> dict[str, Any]:
+    review, book = get_review(session, review_name), get_codebook(session, codebook)
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.review_id != review.id or submission.status != "submitted":
+        raise NotFound(f"no submitted questionnaire {submission_id} in review {review.name}")
+    codes = codes_json(book)
+    ids = {c["path"]: c["id"] for c in codes}
+    rows = list_codings(
+        session, codebook=book.name, coders=_coders(session, review, book, viewer), submission_id=submission_id
+    )
+    project = (
+        session.scalar(select(Project.code).where(Project.id == submission.project_id))
+        if submission.project_id
+        else None
+    )
+    texts = []
+    for question, path, text in text_answers(submission):
+        texts.append(
+            {
+                "reference": f"{submission.instance_id.removeprefix('uuid:')}/{path}",
+                "path": path,
+                "question": question.label(submission.form_version.definition.get("default_language", "")),
+                "text": text,
+                "codings": [_coding_json(r, ids) for r in rows if r.path == path],
+            }
+        )
+    return {
+        "review": review.name,
+        "codebook": book.name,
+        "submission": submission.id,
+        "project": project,
+        "codes": codes,
+        "texts": texts,
+        "sees_all": sees_all(session, review, book, viewer),
+    }
+
+
+def document_sheet(
+    session: Session, review_name: str, document_id: int, codebook: str, viewer: Viewer
+) -> dict[str, Any]:
+    review, book = get_review(session, review_name), get_codebook(session, codebook)
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"no document {document_id}")
+    text, _ = document_text(session, document_id)
+    codes = codes_json(book)
+    ids = {c["path"]: c["id"] for c in codes}
+    rows = list_codings(
+        session, codebook=book.name, coders=_coders(session, review, book, viewer), document_id=document_id
+    )
+    return {
+        "review": review.name,
+        "codebook": book.name,
+        "document": {"id": document.id, "title": document.title, "file": document.filename},
+        "codes": codes,
+        "texts": [
+            {
+                "reference": str(document.id),
+                "path": None,
+                "question": document.title,
+                "text": text,
+                "codings": [_coding_json(r, ids) for r in rows],
+            }
+        ],
+        "sees_all": sees_all(session, review, book, viewer),
+    }
+
+
+def code_segments(session: Session, review_name: str, codebook: str, code_id: int, viewer: Viewer) -> dict[str, Any]:
+    review, book = get_review(session, review_name), get_codebook(session, codebook)
+    code = next((c for c in book.codes if c.id == code_id), None)
+    if code is None:
+        raise NotFound(f"no code {code_id} in codebook {book.name}")
+    rows = list_codings(session, codebook=book.name, coders=_coders(session, review, book, viewer), code_id=code_id)
+    documents: dict[int, str] = {}
+    segments = []
+    for row in rows:
+        if row.document_id is not None:
+            if row.document_id not in documents:
+                documents[row.document_id] = document_text(session, row.document_id)[0]
+            text = documents[row.document_id]
+            link = f"/coding/reviews/{review.name}/documents/{row.document_id}?codebook={book.name}#c{row.id}"
+        else:
+            coding = session.get_one(Coding, row.id)
+            submission = session.get_one(Submission, coding.submission_id)
+            text = next((t for _, p, t in text_answers(submission) if p == row.path), row.text)
+            link = f"/coding/reviews/{review.name}/answers/{row.submission_id}?codebook={book.name}#c{row.id}"
+        segments.append(
+            {
+                "id": row.id,
+                "source": row.source,
+                "coder": row.coder,
+                "memo": row.memo,
+                "link": link,
+                "before": text[max(0, row.start - CONTEXT) : row.start],
+                "text": text[row.start : row.end],
+                "after": text[row.end : row.end + CONTEXT],
+            }
+        )
+    return {
+        "review": review.name,
+        "codebook": book.name,
+        "code": {"id": code.id, "name": code.name, "colour": code.colour, "description": code.description},
+        "segments": segments,
+    }

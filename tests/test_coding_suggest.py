@@ -1,0 +1,116 @@
+"""`lmreview coding suggest`: keyword and pattern rules propose codings, nothing is coded until the coder imports
+the rows they keep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Cli
+from tests.fixtures.coding.material import REPORTS, answer, make_review
+
+
+def test_suggestions_are_proposals_until_accepted(cli: Cli, tmp_path: Path) -> None:
+    docs = make_review(cli, tmp_path)
+    assert cli("coding", "codebook", "starter", "challenges-2022").exit_code == 0
+    out = tmp_path / "suggested.csv"
+    run = cli(
+        "coding",
+        "suggest",
+        "--review",
+        "r",
+        "--code",
+        "Covid-19",
+        "--words",
+        "pandemic, lockdown, borders",
+        "--coder",
+        "ana",
+        "--out",
+        str(out),
+    )
+    assert run.exit_code == 0, run.stderr
+    assert "4 suggestions for Covid-19" in run.stdout
+    assert json.loads(cli("coding", "list", "--json").stdout) == []  # nothing coded
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "source,start,end,code,coder,memo,text"
+    found = sorted(line.split(",")[-1] for line in lines[1:])
+    assert found == ["Borders", "borders", "lockdown", "pandemic"]
+    sources = {line.split(",")[0] for line in lines[1:]}
+    assert answer("LM.0181") in sources
+    assert str(docs["report-0181.txt"]) in sources
+
+    # the coder rejects one row and accepts the others
+    kept = [lines[0], *lines[2:]]
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    run = cli("coding", "import", str(out))
+    assert run.exit_code == 0, run.stderr
+    assert f"Imported {len(kept) - 1} codings by ana" in run.stdout
+    again = cli(
+        "coding",
+        "suggest",
+        "--review",
+        "r",
+        "--code",
+        "Covid-19",
+        "--words",
+        "pandemic, lockdown, borders",
+        "--coder",
+        "ana",
+        "--json",
+    )
+    assert len(json.loads(again.stdout)) == 1  # what ana coded is not proposed again: only the rejected row
+
+    pattern = cli(
+        "coding",
+        "suggest",
+        "--review",
+        "r",
+        "--code",
+        "Lack of funding",
+        "--words",
+        r"fund\w*|budget",
+        "--regex",
+        "--coder",
+        "ben",
+        "--json",
+    )
+    assert pattern.exit_code == 0, pattern.stderr
+    assert {s["text"].lower() for s in json.loads(pattern.stdout)} >= {"funding", "budget"}
+    bad = cli("coding", "suggest", "--review", "r", "--code", "Covid-19", "--words", "(", "--regex")
+    assert bad.exit_code == 2
+    assert "is not a regular expression" in bad.stderr
+
+
+def test_codes_given_earlier_to_the_same_passage_are_proposed(cli: Cli, tmp_path: Path) -> None:
+    make_review(cli, tmp_path)
+    assert cli("coding", "codebook", "starter", "challenges-2022").exit_code == 0
+    brief = tmp_path / "brief-0181.txt"
+    brief.write_text(
+        "Evaluation brief of the resource centre\n\nThe centre served migrants for three years.\n\n"
+        "The ministry did not provide the promised co-funding.\n",
+        encoding="utf-8",
+    )
+    assert cli("evidence", "add", str(brief), "--project", "LM.0181").exit_code == 0
+    report = REPORTS["report-0181.txt"][1]
+    at = report.index("promised co-funding")
+    run = cli(
+        "coding",
+        "add",
+        "report-0181.txt",
+        str(at),
+        str(at + len("promised co-funding")),
+        "Lack of funding",
+        "--codebook",
+        "challenges-2022",
+        "--coder",
+        "ana",
+    )
+    assert run.exit_code == 0, run.stderr
+    found = json.loads(cli("coding", "suggest", "--review", "r", "--from-earlier", "--coder", "ana", "--json").stdout)
+    assert [(s["text"], s["code"]) for s in found] == [("promised co-funding", "Lack of funding")]
+    text = brief.read_text(encoding="utf-8")
+    assert (found[0]["start"], found[0]["end"]) == (text.index("promised"), text.index("promised") + 19)
+    assert (
+        json.loads(cli("coding", "suggest", "--review", "r", "--from-earlier", "--coder", "ben", "--json").stdout) == []
+    )
+    assert cli("coding", "suggest", "--review", "r").exit_code == 2
