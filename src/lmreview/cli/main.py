@@ -7,7 +7,21 @@ from typing import Annotated
 import typer
 
 from lmreview import __version__
-from lmreview.cli import audit, db, evidence, form, portfolio, ratings, report, review, serve, stats, tabulate, user
+from lmreview.cli import (
+    audit,
+    db,
+    evidence,
+    form,
+    portfolio,
+    ratings,
+    report,
+    review,
+    serve,
+    stats,
+    tabulate,
+    tracking,
+    user,
+)
 from lmreview.cli.common import ErrorHandlingGroup, State
 from lmreview.errors import LmreviewError
 from lmreview.settings import get_settings
@@ -65,6 +79,7 @@ app.add_typer(ratings.app, name="ratings")
 app.add_typer(report.app, name="report")
 app.add_typer(user.app, name="user")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(tracking.app, name="tracking")
 app.command("stats")(stats.stats)
 app.command("tabulate")(tabulate.tabulate_command)
 app.command("audit")(audit.audit)

@@ -7,6 +7,7 @@ from lmreview.ratings import models as ratings_models
 from lmreview.report import models as report_models
 from lmreview.store import models as store_models
 from lmreview.store.base import Base
+from lmreview.tracking import models as tracking_models
 
 metadata = Base.metadata
 
@@ -18,4 +19,5 @@ __all__ = [
     "ratings_models",
     "report_models",
     "store_models",
+    "tracking_models",
 ]
