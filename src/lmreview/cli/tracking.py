@@ -12,7 +12,8 @@ from rich.table import Table
 from lmreview.cli.common import console, print_json, state
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input
-from lmreview.tracking import service, values
+from lmreview.tracking import matrix, service, values
+from lmreview.tracking import report as tracking_report
 from lmreview.tracking.status import tracking_status
 
 app = typer.Typer(help="Follow-up: recommendations, management responses, key actions.", no_args_is_help=True)
@@ -326,3 +327,76 @@ def status(
             markup=False,
             soft_wrap=True,
         )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A management-response matrix (XLSX) filled in by a unit.")],
+) -> None:
+    """Read a filled matrix: responses, new and changed key actions, progress comments. Every problem is listed as
+    FILE:ROW:COLUMN and then nothing is written.
+
+    Example: lmreview tracking import pardev-matrix.xlsx
+    """
+    st = state(ctx)
+    data = read_input(file)
+    with st.session() as session:
+        report = matrix.import_matrix(session, data, file.name, actor=st.settings.actor)
+    for line in report.lines:
+        console.print(f"  {line}", markup=False, soft_wrap=True)
+    console.print(
+        f"{report.rows} rows: {report.responses} responses, {report.actions_added} key actions added, "
+        f"{report.actions_changed} changed, {report.comments} progress comments",
+        markup=False,
+    )
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (.xlsx or .docx).")],
+    review: ReviewOption = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Only the recommendations addressed to this unit.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="xlsx or docx (default: from the file name).")] = None,
+) -> None:
+    """Write the management-response matrix: XLSX (one row per key action, to fill in and import) or DOCX (the
+    table a unit fills in and signs).
+
+    Example: lmreview tracking export --review r16 --unit PARDEV -o pardev-matrix.xlsx
+    """
+    kind = (fmt or output.suffix.lstrip(".")).lower()
+    if kind not in ("xlsx", "docx"):
+        raise BadInput([Problem(str(output), 0, "-", "the matrix is written as .xlsx or .docx")])
+    with state(ctx).session() as session:
+        recs = service.list_recommendations(session, service.RecFilters(review=review, unit=unit))
+        if kind == "xlsx":
+            data = matrix.export_xlsx(session, recs)
+        else:
+            data = matrix.export_docx(session, recs, review or "all reviews")
+    output.write_bytes(data)
+    console.print(f"Wrote {output} ({len(recs)} recommendations).", markup=False)
+
+
+@app.command("report")
+def report_(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (.html or .pdf).")],
+    review: ReviewOption = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Only this unit's key actions.")] = None,
+    year: Annotated[int | None, typer.Option("--year")] = None,
+    theme: Annotated[str | None, typer.Option("--theme")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="html or pdf (default: from the file name).")] = None,
+) -> None:
+    """Write the status report for a board: the figures, each recommendation with its response and key actions,
+    the overdue actions by age.
+
+    Example: lmreview tracking report --review r16 -o follow-up.pdf
+    """
+    kind = (fmt or output.suffix.lstrip(".")).lower()
+    if kind not in ("html", "pdf"):
+        raise BadInput([Problem(str(output), 0, "-", "the status report is written as .html or .pdf")])
+    with state(ctx).session() as session:
+        data = tracking_report.render(session, service.RecFilters(review, None, unit, year, theme), kind)
+    output.write_bytes(data)
+    console.print(f"Wrote {output}.", markup=False)
