@@ -19,7 +19,7 @@ from lmreview.questionnaire.reviews import get_review
 from lmreview.store import audit
 from lmreview.store.models import AuditEvent
 from lmreview.tracking import values
-from lmreview.tracking.models import Action, Comment, Recommendation, Unit
+from lmreview.tracking.models import Action, Comment, Recommendation, ResponseLink, Unit
 
 MAX_ATTACHMENT = 20 * 1024 * 1024
 REC_FIELDS = (
@@ -418,3 +418,9 @@ def history(session: Session, rec: Recommendation) -> list[AuditEvent]:
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )
     )
+
+
+def response_links(session: Session, rec_id: int) -> list[ResponseLink]:
+    """The personal links sent for a recommendation, oldest first."""
+    query = select(ResponseLink).where(ResponseLink.recommendation_id == rec_id).order_by(ResponseLink.id)
+    return list(session.scalars(query))

@@ -43,6 +43,7 @@ class Status:
     stances: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     total: int = 0
+    actions: list[int] = field(default_factory=list)
     due: list[int] = field(default_factory=list)
     completed_due: list[int] = field(default_factory=list)
     late: list[Late] = field(default_factory=list)
@@ -78,6 +79,7 @@ def compute(session: Session, recs: list[Recommendation], today: dt.date, unit: 
             if unit is not None and action.unit != unit:
                 continue
             status.total += 1
+            status.actions.append(action.id)
             status.statuses[action.status] += 1
             if is_due(action, today):
                 status.due.append(action.id)
@@ -109,3 +111,18 @@ def tracking_status(session: Session, filters: RecFilters | None = None, today: 
     f = filters or RecFilters()
     day = today or dt.date.today()
     return compute(session, list_recommendations(session, f), day, f.unit)
+
+
+WHICH = {
+    "all": "all key actions",
+    "due": "key actions due",
+    "completed_due": "key actions due and completed",
+    "overdue": "overdue key actions",
+}
+
+
+def actions_behind(status: Status, which: str) -> list[int]:
+    """The ids of the actions behind a figure: ``all``, ``due``, ``completed_due`` or ``overdue``."""
+    if which == "overdue":
+        return [late.action_id for late in status.late]
+    return list({"all": status.actions, "due": status.due, "completed_due": status.completed_due}.get(which, []))

@@ -96,6 +96,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from lmreview.web.routes import admin, analysis, audit, auth, evidence, portfolio, ratings, report, respond, reviews
+    from lmreview.web.routes import tracking as tracking_routes
 
     app.include_router(auth.router)
     app.include_router(portfolio.router)
@@ -107,6 +108,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(respond.router)
     app.include_router(admin.router)
     app.include_router(evidence.router)
+    app.include_router(tracking_routes.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
