@@ -12,7 +12,7 @@ from rich.table import Table
 from lmreview.cli.common import console, print_json, state
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input
-from lmreview.tracking import matrix, service, values
+from lmreview.tracking import mail, matrix, service, values
 from lmreview.tracking import report as tracking_report
 from lmreview.tracking.status import tracking_status
 
@@ -400,3 +400,51 @@ def report_(
         data = tracking_report.render(session, service.RecFilters(review, None, unit, year, theme), kind)
     output.write_bytes(data)
     console.print(f"Wrote {output}.", markup=False)
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    rec_id: Annotated[int | None, typer.Argument(help="One recommendation's id (or use --review).")] = None,
+    review: Annotated[str | None, typer.Option("--review", "-r", help="Every recommendation of this review.")] = None,
+    dry_run: Annotated[Path | None, typer.Option("--dry-run", help="Write .eml files into DIR instead.")] = None,
+) -> None:
+    """E-mail each responsible unit a personal link to answer a recommendation (stance, reason, key actions).
+
+    Example: lmreview tracking send --review r16 --dry-run outbox/
+    """
+    if (rec_id is None) == (review is None):
+        raise BadInput([Problem("send", 0, "-", "name one recommendation id or --review NAME")])
+    st = state(ctx)
+    with st.session() as session:
+        if rec_id is not None:
+            recs = [service.get_recommendation(session, rec_id)]
+        else:
+            recs = service.list_recommendations(session, service.RecFilters(review=review))
+        results = mail.send_links(session, st.settings, recs, actor=st.settings.actor, dry_run=dry_run)
+    for r in results:
+        where = f" <{r.email}>" if r.email else ""
+        console.print(f"{r.outcome}: {r.unit}{where}" + (f" ({r.detail})" if r.detail else ""), markup=False)
+    console.print(f"{sum(r.outcome in ('sent', 'written') for r in results)} links sent.", markup=False)
+
+
+@app.command("remind")
+def remind(
+    ctx: typer.Context,
+    due_within: Annotated[int, typer.Option("--due-within", help="Also actions due within DAYS days.")] = 30,
+    dry_run: Annotated[Path | None, typer.Option("--dry-run", help="Write .eml files into DIR instead.")] = None,
+) -> None:
+    """E-mail each responsible unit its overdue key actions and those due soon (one message a unit).
+
+    Example: lmreview tracking remind --due-within 14 --dry-run outbox/
+    """
+    st = state(ctx)
+    with st.session() as session:
+        results = mail.remind(session, st.settings, actor=st.settings.actor, due_within=due_within, dry_run=dry_run)
+    if not results:
+        console.print("No key action is overdue or due soon.")
+        return
+    for r in results:
+        where = f" <{r.email}>" if r.email else ""
+        detail = f" ({r.detail})" if r.detail else ""
+        console.print(f"{r.outcome}: {r.unit}{where}: {r.overdue} overdue, {r.upcoming} due soon{detail}", markup=False)

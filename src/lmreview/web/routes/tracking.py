@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile as FormFile
 
 from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.reviews import get_review, list_reviews
-from lmreview.tracking import matrix, service, values
+from lmreview.tracking import mail, matrix, service, values
 from lmreview.tracking import report as tracking_report
 from lmreview.tracking.models import ACTION_STATUSES, STANCES
 from lmreview.tracking.status import WHICH, actions_behind, tracking_status
@@ -345,3 +345,48 @@ async def import_matrix(request: Request, file: UploadFile, csrf_token: Annotate
         f"{report.actions_changed} changed, {report.comments} progress comments.",
     )
     return RedirectResponse("/tracking", status_code=303)
+
+
+def _unit_page(request: Request, token: str, session: Any, saved: bool = False) -> Response:
+    link, rec = mail.open_link(session, token)
+    return render(
+        request,
+        "tracking/respond.html",
+        rec=service.recommendation_json(session, rec, dt.date.today()),
+        unit=link.unit,
+        token=token,
+        saved=saved,
+        stances=STANCES,
+        stance_labels=values.STANCE_LABELS,
+        status_labels=values.STATUS_LABELS,
+    )
+
+
+@router.get("/t/{token}", response_class=HTMLResponse)
+def unit_response_page(request: Request, token: str, saved: int = 0) -> Response:
+    """A responsible unit's page, opened from its personal link (no account)."""
+    with request.app.state.store.session() as session:
+        return _unit_page(request, token, session, saved=bool(saved))
+
+
+@router.post("/t/{token}", response_class=HTMLResponse)
+async def unit_response(request: Request, token: str) -> Response:
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    descriptions = [v for v in form.getlist("action_description") if isinstance(v, str)]
+    dues = [v for v in form.getlist("action_due") if isinstance(v, str)]
+    with request.app.state.store.session() as session:
+        mail.answer(
+            session,
+            token,
+            stance=text("stance"),
+            text=text("text"),
+            by=text("by"),
+            actions=list(zip(descriptions, dues + [""] * (len(descriptions) - len(dues)), strict=False)),
+        )
+    return RedirectResponse(f"/t/{token}?saved=1", status_code=303)
