@@ -238,6 +238,24 @@ def respond(
     return RedirectResponse(f"/tracking/recs/{rec_id}", status_code=303)
 
 
+@router.post("/tracking/recs/{rec_id}/send")
+def send_links(request: Request, rec_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """E-mail each responsible unit of the recommendation its personal link."""
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        rec = service.get_recommendation(session, rec_id)
+        results = mail.send_links(session, request.app.state.settings, [rec], actor=user.name)
+    for r in results:
+        if r.outcome == "skipped":
+            flash(request, f"Not sent to {r.unit}: {r.detail}.", "error")
+        elif r.outcome == "bounced":
+            flash(request, f"The mail to {r.unit} <{r.email}> was refused: {r.detail}.", "error")
+        else:
+            flash(request, f"Sent the link to {r.unit} <{r.email}>.")
+    return RedirectResponse(f"/tracking/recs/{rec_id}", status_code=303)
+
+
 @router.post("/tracking/recs/{rec_id}/actions")
 def add_action(
     request: Request,
