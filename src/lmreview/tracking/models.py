@@ -109,3 +109,35 @@ class ResponseLink(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+LESSON_KINDS = ("lesson", "good_practice")
+
+
+class Lesson(Timestamped, Base):
+    """A lesson learned or a good practice, in the fields of the ILO templates, linked to its source (a review, or a
+    page of an evidence document) and to the projects and themes it concerns."""
+
+    __tablename__ = "tracking_lesson"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # lesson | good_practice
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    # a lesson: the context, the challenge or causal factor, the users it is meant for, its relevance
+    context: Mapped[str | None] = mapped_column(Text)
+    challenge: Mapped[str | None] = mapped_column(Text)
+    targeted_users: Mapped[str | None] = mapped_column(Text)
+    relevance: Mapped[str | None] = mapped_column(Text)
+    # a good practice: what made it work, whether it can be replicated, its link to objectives, measurable impact
+    success_elements: Mapped[str | None] = mapped_column(Text)
+    replicability: Mapped[str | None] = mapped_column(Text)
+    objectives_link: Mapped[str | None] = mapped_column(Text)
+    impact: Mapped[str | None] = mapped_column(Text)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_document.id", ondelete="SET NULL"), index=True)
+    page: Mapped[int | None] = mapped_column(Integer)
+    projects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    year: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(120))

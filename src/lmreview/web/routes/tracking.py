@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile as FormFile
 
 from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.reviews import get_review, list_reviews
-from lmreview.tracking import mail, matrix, service, values
+from lmreview.tracking import lessons, mail, matrix, service, values
 from lmreview.tracking import report as tracking_report
 from lmreview.tracking.models import ACTION_STATUSES, STANCES
 from lmreview.tracking.status import WHICH, actions_behind, tracking_status
@@ -408,3 +408,85 @@ async def unit_response(request: Request, token: str) -> Response:
             actions=list(zip(descriptions, dues + [""] * (len(descriptions) - len(dues)), strict=False)),
         )
     return RedirectResponse(f"/t/{token}?saved=1", status_code=303)
+
+
+@router.get("/tracking/lessons", response_class=HTMLResponse)
+def lessons_page(request: Request) -> Response:
+    """The library of lessons and good practices: search, filters, and (for reviewers) a form to add one."""
+    user = require(request)
+    p = request.query_params
+    year = (p.get("year") or "").strip()
+    if year and not year.isdigit():
+        raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
+    filters = lessons.LessonFilters(
+        query=p.get("q") or None,
+        kind=p.get("kind") or None,
+        project=p.get("project") or None,
+        theme=p.get("theme") or None,
+        year=int(year) if year else None,
+        review=p.get("review") or None,
+    )
+    with request.app.state.store.session() as session:
+        found = [lessons.lesson_json(session, x) for x in lessons.list_lessons(session, filters)]
+        reviews = [r.name for r in list_reviews(session)]
+    return render(
+        request,
+        "tracking/lessons.html",
+        user=user,
+        lessons=found,
+        params={k: v for k, v in p.items() if v},
+        reviews=reviews,
+        kind_labels=lessons.KIND_LABELS,
+        lesson_fields=lessons.LESSON_FIELDS,
+        practice_fields=lessons.PRACTICE_FIELDS,
+    )
+
+
+@router.post("/tracking/lessons")
+async def add_lesson(request: Request) -> Response:
+    user = require(request, "reviewer")
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def number(name: str) -> int | None:
+        value = text(name)
+        if value and not value.isdigit():
+            raise BadInput([Problem(name, 0, "-", f"{value!r} is not a number")], message=f"{name}: not a number")
+        return int(value) if value else None
+
+    kind = text("kind")
+    names = lessons.LESSON_FIELDS if kind == "lesson" else lessons.PRACTICE_FIELDS
+    with request.app.state.store.session() as session:
+        lesson = lessons.add_lesson(
+            session,
+            kind=kind,
+            title=text("title"),
+            text=text("text"),
+            actor=user.name,
+            fields={k: text(k) for k in names},
+            review=text("review") or None,
+            document_id=number("document"),
+            page=number("page"),
+            projects=text("projects").split(";"),
+            themes=text("themes").split(";"),
+            year=number("year"),
+        )
+        lesson_id = lesson.id
+    flash(request, "Added to the library.")
+    return RedirectResponse(f"/tracking/lessons/{lesson_id}", status_code=303)
+
+
+@router.get("/tracking/lessons/{lesson_id}", response_class=HTMLResponse)
+def lesson_profile(request: Request, lesson_id: int) -> Response:
+    """A lesson's or good practice's profile, laid out to be printed."""
+    user = require(request)
+    with request.app.state.store.session() as session:
+        data = lessons.lesson_json(session, lessons.get_lesson(session, lesson_id))
+    labels = lessons.LESSON_FIELDS if data["kind"] == "lesson" else lessons.PRACTICE_FIELDS
+    return render(
+        request, "tracking/lesson.html", user=user, lesson=data, labels=labels, kind_labels=lessons.KIND_LABELS
+    )
