@@ -8,6 +8,8 @@ import json
 import re
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from tests.conftest import Cli, Run
 
 TODAY = dt.date.today()
@@ -165,3 +167,45 @@ def test_units_and_filters(cli: Cli) -> None:
     assert data["actions"]["total"] == 2
     assert data["implementation_rate"] == 0.5
     assert json.loads(cli("tracking", "status", "--year", "2019", "--json").stdout)["recommendations"] == 0
+
+
+def test_a_recommendation_found_in_an_evidence_document(cli: Cli, tmp_path: Path) -> None:
+    report = tmp_path / "evaluation.txt"
+    report.write_text("Evaluation of project LM.0181\n\nRecommendation 1: Publish the fees.\n", encoding="utf-8")
+    added = cli("evidence", "add", str(report))
+    found = re.search(r"added (\d+):", added.stdout)
+    assert found is not None, added.stderr
+    document = found[1]
+    rec = added_id(
+        cli("tracking", "recs", "add", "--document", document, "--page", "1", "-n", "1", "--text", "Publish the fees")
+    )
+    second = cli("tracking", "recs", "add", "--document", document, "-n", "2", "--text", "Audit the agencies")
+    assert f"Added recommendation 2 of document {document} (id " in second.stdout
+    listed = json.loads(cli("tracking", "recs", "list", "--json").stdout)
+    assert [(r["review"], r["document_id"], r["page"], r["source"]) for r in listed] == [
+        (None, int(document), 1, f"document {document}"),
+        (None, int(document), None, f"document {document}"),
+    ]
+    assert f"Recommendation 1 of document {document}, page 1" in cli("tracking", "recs", "show", rec).stdout
+    for args, message in (
+        (("-n", "3", "--text", "x"), "a recommendation comes from a review or from an evidence document"),
+        (("--document", document, "-n", "1", "--text", "x"), f"document {document} already has a recommendation 1"),
+        (("--document", document, "--page", "9", "-n", "3", "--text", "x"), f"document {document} has pages 1 to 1"),
+        (("--document", "999999", "-n", "3", "--text", "x"), "there is no document 999999"),
+    ):
+        run = cli("tracking", "recs", "add", *args)
+        assert run.exit_code == 2, args
+        assert message in run.stderr, (args, run.stderr)
+
+    # the matrix carries it as "document N" and reads it back
+    matrix = tmp_path / "matrix.xlsx"
+    assert cli("tracking", "export", "-o", str(matrix)).exit_code == 0
+    book = load_workbook(matrix)
+    sheet = book["Matrix"]
+    assert sheet["A2"].value == f"document {document}"
+    sheet["F2"] = "Agrees"
+    sheet["J2"], sheet["L2"] = "Publish the fee schedule", days(30)
+    book.save(matrix)
+    run = cli("tracking", "import", str(matrix))
+    assert run.exit_code == 0, run.stderr
+    assert "1 responses, 1 key actions added" in run.stdout

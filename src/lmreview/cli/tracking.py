@@ -46,9 +46,13 @@ def _split(items: list[str] | None) -> list[str]:
 @recs_app.command("add")
 def recs_add(
     ctx: typer.Context,
-    review: Annotated[str, typer.Option("--review", "-r", help="The review the recommendation belongs to.")],
     number: Annotated[str, typer.Option("--number", "-n", help="Its number in the report, such as 3.")],
     text: Annotated[str, typer.Option("--text", help="The recommendation.")],
+    review: Annotated[str | None, typer.Option("--review", "-r", help="The review it belongs to.")] = None,
+    document: Annotated[
+        int | None, typer.Option("--document", help="Or: the evidence document it was found in.")
+    ] = None,
+    page: Annotated[int | None, typer.Option("--page", help="The page of that document.")] = None,
     rationale: Annotated[str | None, typer.Option("--rationale", help="Why (the finding it rests on).")] = None,
     unit: Annotated[list[str] | None, typer.Option("--unit", help="A responsible unit (repeat for several).")] = None,
     priority: Annotated[str | None, typer.Option("--priority", help="high, medium or low.")] = None,
@@ -58,7 +62,7 @@ def recs_add(
     theme: Annotated[list[str] | None, typer.Option("--theme", help="A theme (code) it concerns.")] = None,
     year: Annotated[int | None, typer.Option("--year", help="The year it was made.")] = None,
 ) -> None:
-    """Add a recommendation of a review to the register.
+    """Add a recommendation of a review (or one found in an evidence document) to the register.
 
     Example: lmreview tracking recs add -r r16 -n 1 --text "Publish a results framework" --unit PARDEV --priority high
     """
@@ -70,6 +74,8 @@ def recs_add(
             number=number,
             text=text,
             actor=st.settings.actor,
+            document_id=document,
+            page=page,
             rationale=rationale,
             units=_split(unit),
             priority=priority,
@@ -79,8 +85,8 @@ def recs_add(
             themes=_split(theme),
             year=year,
         )
-        rec_id = rec.id
-    console.print(f"Added recommendation {number} of {review} (id {rec_id}).", markup=False)
+        rec_id, source = rec.id, service.source_name(session, rec)
+    console.print(f"Added recommendation {number} of {source} (id {rec_id}).", markup=False)
 
 
 @recs_app.command("list")
@@ -109,12 +115,12 @@ def recs_list(
     if not rows:
         console.print("No recommendations: lmreview tracking recs add --review NAME --number N --text TEXT")
         return
-    table = Table("id", "review", "no.", "recommendation", "units", "priority", "response", "actions", "overdue")
+    table = Table("id", "source", "no.", "recommendation", "units", "priority", "response", "actions", "overdue")
     for row in rows:
         text = row["text"] if len(row["text"]) <= 70 else row["text"][:69] + "…"
         table.add_row(
             str(row["id"]),
-            row["review"],
+            row["source"],
             row["number"],
             text,
             ", ".join(row["units"]),
@@ -138,7 +144,8 @@ def recs_show(ctx: typer.Context, rec_id: Annotated[int, typer.Argument(help="Th
         data = service.recommendation_json(session, rec, today)
         events = [(e.at, e.actor, e.summary) for e in service.history(session, rec)]
     out = console.print
-    out(f"Recommendation {data['number']} of {data['review']} (id {data['id']})", markup=False)
+    page = f", page {data['page']}" if data["page"] else ""
+    out(f"Recommendation {data['number']} of {data['source']}{page} (id {data['id']})", markup=False)
     out(data["text"], markup=False, soft_wrap=True)
     for label, key in (("rationale", "rationale"), ("priority", "priority"), ("time", "time_implication")):
         if data[key]:

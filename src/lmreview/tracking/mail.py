@@ -69,7 +69,7 @@ def send_links(
     results: list[Mailed] = []
     with Outbox(settings, dry_run) as outbox:
         for rec in recs:
-            review = service.review_name(session, rec)
+            review = service.source_name(session, rec)
             for name in rec.units:
                 unit = _unit(session, name)
                 if unit is None or not unit.email:
@@ -90,7 +90,8 @@ def send_links(
                 url = f"{settings.base_url.rstrip('/')}/t/{token}"
                 body = (
                     f"Dear colleagues of {unit.name},\n\n"
-                    f"Recommendation {rec.number} of the {review} review is addressed to your unit:\n\n"
+                    f"Recommendation {rec.number} of {'the review ' if rec.review_id else ''}{review} is addressed "
+                    "to your unit:\n\n"
                     f"    {rec.text}\n\n"
                     "Please tell us whether management agrees, partially agrees or disagrees with it, and which key "
                     "actions your unit will take, by when. This link opens the recommendation; no account is "
@@ -223,7 +224,7 @@ def remind(
                     assert a.due_date is not None
                     age = f", {(day - a.due_date).days} days overdue" if a in late else ""
                     lines.append(
-                        f"  - {a.description} (recommendation {rec.number} of {service.review_name(session, rec)}; "
+                        f"  - {a.description} (recommendation {rec.number} of {service.source_name(session, rec)}; "
                         f"due {a.due_date.isoformat()}{age}; {values.STATUS_LABELS[a.status].lower()})"
                     )
                 lines.append("")

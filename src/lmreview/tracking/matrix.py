@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
@@ -40,6 +42,7 @@ COLUMNS = (
     "Progress comment",
 )
 REQUIRED = ("review", "no.")
+DOCUMENT = re.compile(r"^document (\d+)$")
 
 
 def matrix_rows(session: Session, recs: list[Recommendation]) -> list[list[Any]]:
@@ -47,7 +50,7 @@ def matrix_rows(session: Session, recs: list[Recommendation]) -> list[list[Any]]
     rows: list[list[Any]] = []
     for rec in recs:
         head = [
-            service.review_name(session, rec),
+            service.source_name(session, rec),
             rec.number,
             rec.text,
             "; ".join(rec.units),
@@ -208,15 +211,19 @@ def _read(session: Session, data: bytes, filename: str) -> list[_Row]:
             problems.append(Problem(filename, number, column, message))
 
         review_name, rec_number = cell("Review"), cell("No.")
-        if review_name not in reviews:
-            reviews[review_name] = session.query(Review).filter(Review.name == review_name).one_or_none()
-        review = reviews[review_name]
-        if review is None:
-            problem("Review", f"there is no review {review_name!r}" if review_name else "the review is empty")
-            continue
-        rec = service.find_recommendation(session, review, rec_number)
+        from_document = DOCUMENT.match(review_name)
+        if from_document:  # a recommendation found in an evidence document, exported as "document N"
+            rec = service.find_recommendation(session, None, rec_number, int(from_document[1]))
+        else:
+            if review_name not in reviews:
+                reviews[review_name] = session.scalar(select(Review).where(Review.name == review_name))
+            review = reviews[review_name]
+            if review is None:
+                problem("Review", f"there is no review {review_name!r}" if review_name else "the review is empty")
+                continue
+            rec = service.find_recommendation(session, review, rec_number)
         if rec is None:
-            problem("No.", f"review {review_name} has no recommendation {rec_number!r}")
+            problem("No.", f"{'' if from_document else 'review '}{review_name} has no recommendation {rec_number!r}")
             continue
         stance = values.stance(cell("Response")) if cell("Response") else None
         if cell("Response") and stance is None:

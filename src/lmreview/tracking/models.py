@@ -30,13 +30,16 @@ class Unit(Base):
 
 
 class Recommendation(Timestamped, Base):
-    """One recommendation of a review (written by its team) with the management response to it."""
+    """One recommendation with the management response to it: written by a review team for its review, or found on
+    a page of an evidence document (``review_id`` or ``document_id`` is set, never both)."""
 
     __tablename__ = "tracking_recommendation"
-    __table_args__ = (UniqueConstraint("review_id", "number"),)
+    __table_args__ = (UniqueConstraint("review_id", "number"), UniqueConstraint("document_id", "number"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_document.id", ondelete="CASCADE"), index=True)
+    page: Mapped[int | None] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     rationale: Mapped[str | None] = mapped_column(Text)

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, NotFound, Problem
+from lmreview.evidence.models import Document
 from lmreview.questionnaire.models import Review
 from lmreview.questionnaire.reviews import get_review
 from lmreview.store import audit
@@ -74,11 +75,13 @@ def _names(items: list[str] | None) -> list[str]:
 
 def add_recommendation(
     session: Session,
-    review: str,
+    review: str | None,
     *,
     number: str,
     text: str,
     actor: str,
+    document_id: int | None = None,
+    page: int | None = None,
     rationale: str | None = None,
     units: list[str] | None = None,
     priority: str | None = None,
@@ -88,19 +91,32 @@ def add_recommendation(
     themes: list[str] | None = None,
     year: int | None = None,
 ) -> Recommendation:
-    """Add a recommendation to a review's register; its number is unique within the review."""
-    target = get_review(session, review)
+    """Add a recommendation of a review, or one found on a page of an evidence document; its number is unique
+    within its review or document."""
+    if (review is None) == (document_id is None):
+        raise _bad("source", "a recommendation comes from a review or from an evidence document: name one")
+    target = get_review(session, review) if review is not None else None
+    if page is not None and document_id is None:
+        raise _bad("page", "a page belongs to a document: give the document too")
+    if document_id is not None:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"there is no document {document_id} in the evidence library")
+        if page is not None and not 1 <= page <= document.page_count:
+            raise _bad("page", f"document {document_id} has pages 1 to {document.page_count}")
     number = number.strip()
     if not number:
         raise _bad("number", "a recommendation needs a number, such as 1 or 3.2")
     if not text.strip():
         raise _bad("text", "a recommendation needs its text")
-    if session.scalar(
-        select(Recommendation.id).where(Recommendation.review_id == target.id, Recommendation.number == number)
-    ):
-        raise _bad("number", f"review {review} already has a recommendation {number}")
+    same = Recommendation.review_id == target.id if target is not None else Recommendation.document_id == document_id
+    if session.scalar(select(Recommendation.id).where(same, Recommendation.number == number)):
+        where = f"review {review}" if review is not None else f"document {document_id}"
+        raise _bad("number", f"{where} already has a recommendation {number}")
     rec = Recommendation(
-        review_id=target.id,
+        review_id=target.id if target is not None else None,
+        document_id=document_id,
+        page=page,
         number=number,
         text=text.strip(),
         rationale=rationale or None,
@@ -123,7 +139,7 @@ def add_recommendation(
         entity="recommendation",
         entity_id=rec.id,
         after=rec_snapshot(rec),
-        summary=f"added recommendation {number} of {review}",
+        summary=f"added recommendation {number} of {source_name(session, rec)}",
     )
     return rec
 
@@ -177,10 +193,12 @@ def get_recommendation(session: Session, rec_id: int) -> Recommendation:
     return rec
 
 
-def find_recommendation(session: Session, review: Review, number: str) -> Recommendation | None:
-    return session.scalar(
-        select(Recommendation).where(Recommendation.review_id == review.id, Recommendation.number == number.strip())
-    )
+def find_recommendation(
+    session: Session, review: Review | None, number: str, document_id: int | None = None
+) -> Recommendation | None:
+    """The recommendation ``number`` of a review (or, with ``review`` None, of document ``document_id``)."""
+    same = Recommendation.review_id == review.id if review is not None else Recommendation.document_id == document_id
+    return session.scalar(select(Recommendation).where(same, Recommendation.number == number.strip()))
 
 
 @dataclass(frozen=True)
@@ -190,12 +208,15 @@ class RecFilters:
     unit: str | None = None
     year: int | None = None
     theme: str | None = None
+    document: int | None = None
 
 
 def list_recommendations(session: Session, filters: RecFilters | None = None) -> list[Recommendation]:
     """Recommendations in review order and by number (3 before 10), filtered."""
     f = filters or RecFilters()
-    query = select(Recommendation).join(Review, Review.id == Recommendation.review_id)
+    query = select(Recommendation)
+    if f.document is not None:
+        query = query.where(Recommendation.document_id == f.document)
     if f.review:
         query = query.where(Recommendation.review_id == get_review(session, f.review).id)
     if f.stance:
@@ -205,19 +226,23 @@ def list_recommendations(session: Session, filters: RecFilters | None = None) ->
         query = query.where(Recommendation.stance == name)
     if f.year is not None:
         query = query.where(Recommendation.year == f.year)
-    recs = list(session.scalars(query.order_by(Review.name)))
+    recs = list(session.scalars(query))
     if f.unit:
         recs = [r for r in recs if f.unit in r.units or any(a.unit == f.unit for a in r.actions)]
     if f.theme:
         recs = [r for r in recs if f.theme in r.themes]
-    return sorted(recs, key=lambda r: (r.review_id, _number_key(r.number)))
+    names: dict[int, str] = {row.id: row.name for row in session.execute(select(Review.id, Review.name))}
+    return sorted(recs, key=lambda r: (names.get(r.review_id or 0, ""), r.document_id or 0, _number_key(r.number)))
 
 
 def _number_key(number: str) -> tuple[tuple[int, str], ...]:
     return tuple((int(p), "") if p.isdigit() else (1 << 30, p) for p in number.replace(".", " ").split())
 
 
-def review_name(session: Session, rec: Recommendation) -> str:
+def source_name(session: Session, rec: Recommendation) -> str:
+    """The review's name, or "document N" for a recommendation found in an evidence document."""
+    if rec.review_id is None:
+        return f"document {rec.document_id}"
     review = session.get(Review, rec.review_id)
     return review.name if review else ""
 
@@ -225,7 +250,10 @@ def review_name(session: Session, rec: Recommendation) -> str:
 def recommendation_json(session: Session, rec: Recommendation, today: dt.date) -> dict[str, Any]:
     return {
         "id": rec.id,
-        "review": review_name(session, rec),
+        "review": source_name(session, rec) if rec.review_id is not None else None,
+        "document_id": rec.document_id,
+        "page": rec.page,
+        "source": source_name(session, rec),
         **{name: getattr(rec, name) for name in REC_FIELDS},
         "response": {
             "stance": rec.stance,

@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lmreview.tracking.models import ACTION_STATUSES, STANCES, Action, Recommendation
-from lmreview.tracking.service import RecFilters, list_recommendations, overdue, review_name
+from lmreview.tracking.service import RecFilters, list_recommendations, overdue, source_name
 
 
 @dataclass(frozen=True)
 class Late:
     action_id: int
     recommendation_id: int
-    review: str
+    review: str  # the review's name, or "document N"
     number: str
     description: str
     unit: str | None
@@ -86,13 +86,13 @@ def compute(session: Session, recs: list[Recommendation], today: dt.date, unit: 
                 if action.status == "completed":
                     status.completed_due.append(action.id)
             if overdue(action, today) and action.due_date is not None:
-                if rec.review_id not in names:
-                    names[rec.review_id] = review_name(session, rec)
+                if rec.id not in names:
+                    names[rec.id] = source_name(session, rec)
                 status.late.append(
                     Late(
                         action.id,
                         rec.id,
-                        names[rec.review_id],
+                        names[rec.id],
                         rec.number,
                         action.description,
                         action.unit,

@@ -115,7 +115,7 @@ def actions_page(request: Request, which: str = "all") -> Response:
         for action_id in actions_behind(figures, which):
             action = service.get_action(session, action_id)
             rec = action.recommendation
-            rows.append((service.review_name(session, rec), rec, service.action_json(action, today)))
+            rows.append((service.source_name(session, rec), rec, service.action_json(action, today)))
     params = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     return render(
         request,

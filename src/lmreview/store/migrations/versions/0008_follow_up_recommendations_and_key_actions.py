@@ -32,7 +32,9 @@ def upgrade() -> None:
     op.create_table(
         "tracking_recommendation",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=True),
+        sa.Column("document_id", sa.Integer(), nullable=True),
+        sa.Column("page", sa.Integer(), nullable=True),
         sa.Column("number", sa.String(length=20), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("rationale", sa.Text(), nullable=True),
@@ -54,12 +56,20 @@ def upgrade() -> None:
             "updated_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
         ),
         sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["evidence_document.id"],
+            name=op.f("fk_tracking_recommendation_document_id_evidence_document"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
             ["review_id"], ["review.id"], name=op.f("fk_tracking_recommendation_review_id_review"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_recommendation")),
+        sa.UniqueConstraint("document_id", "number", name=op.f("uq_tracking_recommendation_document_id")),
         sa.UniqueConstraint("review_id", "number", name=op.f("uq_tracking_recommendation_review_id")),
     )
     with op.batch_alter_table("tracking_recommendation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tracking_recommendation_document_id"), ["document_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tracking_recommendation_review_id"), ["review_id"], unique=False)
 
     op.create_table(
@@ -198,6 +208,7 @@ def downgrade() -> None:
     op.drop_table("tracking_action")
     with op.batch_alter_table("tracking_recommendation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tracking_recommendation_review_id"))
+        batch_op.drop_index(batch_op.f("ix_tracking_recommendation_document_id"))
 
     op.drop_table("tracking_recommendation")
     op.drop_table("tracking_unit")
