@@ -209,3 +209,22 @@ def test_a_recommendation_found_in_an_evidence_document(cli: Cli, tmp_path: Path
     run = cli("tracking", "import", str(matrix))
     assert run.exit_code == 0, run.stderr
     assert "1 responses, 1 key actions added" in run.stdout
+
+
+def test_correcting_a_recommendation_is_audited(cli: Cli) -> None:
+    recs, _actions = register(cli)
+    run = cli("tracking", "recs", "set", recs["2"], "--units", "MIGRANT; RO Dakar", "--priority", "", "--year", "2017")
+    assert run.exit_code == 0, run.stderr
+    rec = next(r for r in json.loads(cli("tracking", "recs", "list", "--json").stdout) if r["id"] == int(recs["2"]))
+    assert (rec["units"], rec["priority"], rec["year"]) == (["MIGRANT", "RO Dakar"], None, 2017)
+    assert "RO Dakar" in cli("tracking", "unit", "list").stdout
+    history = cli("tracking", "recs", "show", recs["2"]).stdout.split("history:")[1].splitlines()
+    assert history[1].endswith("tester: recommendation 2: units, year")
+    for args, message in (
+        ((), "name a field to change"),
+        (("--text", " "), "a recommendation needs its text"),
+        (("--year", "2017"), "nothing to change"),
+    ):
+        run = cli("tracking", "recs", "set", recs["2"], *args)
+        assert run.exit_code == 2, args
+        assert message in run.stderr, (args, run.stderr)

@@ -93,6 +93,13 @@ def test_manager_writes_a_recommendation_and_follows_it_up(client: TestClient, c
     assert history[0].endswith("comment, status")
     assert history[-1].endswith("rev: added recommendation 1 of r22")
 
+    # a correction through the form is saved and audited
+    edit = {"csrf_token": token, "text": form["text"], "units": "PARDEV", "priority": "medium", "year": "2022"}
+    page = soup(client.post(rec_url, data=edit).text)
+    assert "priority" in page.select("#history li")[0].text
+    assert "units" in page.select("#history li")[0].text
+    assert client.post(rec_url, data={**edit, "year": "later"}).status_code == 422
+
     # the register and the dashboard
     register_page = soup(client.get("/tracking/reviews/r22").text)
     assert text_of(register_page, "#register tbody tr", " ").startswith("1 Give every project a results framework")

@@ -177,6 +177,37 @@ def recs_show(ctx: typer.Context, rec_id: Annotated[int, typer.Argument(help="Th
         out(f"  {at:%Y-%m-%d %H:%M} {actor}: {summary}", markup=False, soft_wrap=True)
 
 
+@recs_app.command("set")
+def recs_set(
+    ctx: typer.Context,
+    rec_id: Annotated[int, typer.Argument(help="The recommendation's id.")],
+    text: Annotated[str | None, typer.Option("--text")] = None,
+    rationale: Annotated[str | None, typer.Option("--rationale")] = None,
+    units: Annotated[str | None, typer.Option("--units", help="Responsible units, separated by ;.")] = None,
+    priority: Annotated[str | None, typer.Option("--priority")] = None,
+    time: Annotated[str | None, typer.Option("--time", help="Time implication.")] = None,
+    resources: Annotated[str | None, typer.Option("--resources", help="Resource implication.")] = None,
+    projects: Annotated[str | None, typer.Option("--projects", help="Project codes, separated by ;.")] = None,
+    themes: Annotated[str | None, typer.Option("--themes", help="Themes, separated by ;.")] = None,
+    year: Annotated[int | None, typer.Option("--year")] = None,
+) -> None:
+    """Correct a recommendation's fields (an empty value clears an optional one); the change is audited.
+
+    Example: lmreview tracking recs set 4 --units "PARDEV; RO Bangkok" --priority medium
+    """
+    given: dict[str, str | int | None] = {"text": text, "rationale": rationale, "units": units, "priority": priority}
+    given |= {"time_implication": time, "resource_implication": resources, "projects": projects, "themes": themes}
+    given["year"] = year
+    changes: dict[str, str | list[str] | int | None] = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise BadInput([Problem("recs set", 0, "-", "name a field to change, e.g. --text or --units")])
+    st = state(ctx)
+    with st.session() as session:
+        rec = service.update_recommendation(session, rec_id, changes, actor=st.settings.actor)
+        number = rec.number
+    console.print(f"Recommendation {number}: saved.", markup=False)
+
+
 @app.command("respond")
 def respond(
     ctx: typer.Context,

@@ -144,6 +144,47 @@ def add_recommendation(
     return rec
 
 
+EDITABLE = ("text", "rationale", "units", "priority", "time_implication", "resource_implication", "projects", "themes")
+
+
+def update_recommendation(
+    session: Session, rec_id: int, changes: dict[str, str | list[str] | int | None], *, actor: str
+) -> Recommendation:
+    """Correct a recommendation's fields (an empty text clears an optional field); the change is audited."""
+    rec = get_recommendation(session, rec_id)
+    before = rec_snapshot(rec)
+    for key, value in changes.items():
+        if key not in (*EDITABLE, "year"):
+            raise _bad(key, f"{key} cannot be changed; change {', '.join(EDITABLE)} or year")
+        if key in ("units", "projects", "themes"):
+            setattr(rec, key, _names(value if isinstance(value, list) else str(value or "").split(";")))
+        elif key == "year":
+            setattr(rec, key, value if isinstance(value, int) else None)
+        elif key == "text":
+            if not str(value or "").strip():
+                raise _bad("text", "a recommendation needs its text")
+            rec.text = str(value).strip()
+        else:
+            setattr(rec, key, str(value or "").strip() or None)
+    after = rec_snapshot(rec)
+    changed = audit.changed_fields(before, after)
+    if not changed:
+        raise _bad("recommendation", "nothing to change")
+    for unit in rec.units:
+        _ensure_unit(session, unit)
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="recommendation",
+        entity_id=rec.id,
+        before=before,
+        after=after,
+        summary=f"recommendation {rec.number}: " + ", ".join(changed),
+    )
+    return rec
+
+
 def _ensure_unit(session: Session, name: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.name == name))
     if unit is None:

@@ -221,6 +221,24 @@ def recommendation_page(request: Request, rec_id: int) -> Response:
     )
 
 
+@router.post("/tracking/recs/{rec_id}")
+async def edit_recommendation(request: Request, rec_id: int) -> Response:
+    user = require(request, "reviewer")
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    changes: dict[str, str | list[str] | int | None] = {
+        k: str(form[k]) for k in service.EDITABLE if isinstance(form.get(k), str)
+    }
+    year = str(form.get("year") or "").strip()
+    if year and not year.isdigit():
+        raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
+    changes["year"] = int(year) if year else None
+    with request.app.state.store.session() as session:
+        service.update_recommendation(session, rec_id, changes, actor=user.name)
+    flash(request, "Saved the recommendation.")
+    return RedirectResponse(f"/tracking/recs/{rec_id}", status_code=303)
+
+
 @router.post("/tracking/recs/{rec_id}/response")
 def respond(
     request: Request,
