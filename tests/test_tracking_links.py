@@ -59,6 +59,10 @@ def test_a_unit_answers_through_its_link(client: TestClient, cli: Cli, tmp_path:
     assert str(message["To"]) == "PARDEV <pardev@example.org>"
     assert "Publish a results framework for the Fund" in message.get_content()
 
+    history = cli("tracking", "recs", "show", recs["1"]).stdout.split("history:")[1]
+    assert "tester: sent a response link for recommendation 1 to PARDEV" in history
+    assert "for recommendation 2" not in cli("tracking", "recs", "show", recs["2"]).stdout
+
     path = links(cli, tmp_path)["PARDEV"]
     page = client.get(path)
     assert page.status_code == 200

@@ -70,6 +70,7 @@ def send_links(
     with Outbox(settings, dry_run) as outbox:
         for rec in recs:
             review = service.source_name(session, rec)
+            first = len(results)
             for name in rec.units:
                 unit = _unit(session, name)
                 if unit is None or not unit.email:
@@ -104,15 +105,17 @@ def send_links(
                 if outcome != "bounced":
                     link.sent_at = utcnow()
                 results.append(Mailed(unit.name, unit.email, outcome, detail))
-            audit.record(
-                session,
-                actor=actor,
-                action="update",
-                entity="recommendation",
-                entity_id=rec.id,
-                after={"links": [r.unit for r in results if r.outcome in ("sent", "written")]},
-                summary=f"sent response links for recommendation {rec.number}",
-            )
+            sent = [r.unit for r in results[first:] if r.outcome in ("sent", "written")]
+            if sent:
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="update",
+                    entity="recommendation",
+                    entity_id=rec.id,
+                    after={"links": sent, "dry_run": dry_run is not None},
+                    summary=f"sent a response link for recommendation {rec.number} to {', '.join(sent)}",
+                )
     return results
 
 
