@@ -147,6 +147,7 @@ def test_mistakes_are_refused_and_change_nothing(cli: Cli) -> None:
         (("tracking", "action", "update", action), "nothing to change"),
         (("tracking", "action", "update", "999999", "--status", "completed"), "there is no key action 999999"),
         (("tracking", "unit", "set", "PARDEV", "--email", "not-an-address"), "is not an e-mail address"),
+        (("tracking", "recs", "add", "-r", "r16", "-n", "4", "--text", "x", "--unit", "U" * 121), "longer than 120"),
     ]
     for args, message in cases:
         run = cli(*args)

@@ -12,7 +12,7 @@ from rich.table import Table
 from lmreview.cli.common import console, print_json, state
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input
-from lmreview.tracking import lessons, mail, matrix, service, values
+from lmreview.tracking import from_evidence, lessons, mail, matrix, service, values
 from lmreview.tracking import report as tracking_report
 from lmreview.tracking.status import tracking_status
 
@@ -175,6 +175,26 @@ def recs_show(ctx: typer.Context, rec_id: Annotated[int, typer.Argument(help="Th
     out("history:")
     for at, actor, summary in events:
         out(f"  {at:%Y-%m-%d %H:%M} {actor}: {summary}", markup=False, soft_wrap=True)
+
+
+@recs_app.command("import-evidence")
+def recs_import_evidence(
+    ctx: typer.Context,
+    document: Annotated[int | None, typer.Option("--document", help="Only this document's.")] = None,
+) -> None:
+    """Add the recommendations (and the responses to them) that the evidence library found in its documents, each
+    linked to its page; those already in the register are left alone.
+
+    Example: lmreview tracking recs import-evidence --document 3
+    """
+    st = state(ctx)
+    with st.session() as session:
+        report = from_evidence.import_evidence(session, actor=st.settings.actor, document_id=document)
+    for rec_id, source, number in report.added:
+        console.print(f"added {rec_id}: recommendation {number} of {source}", markup=False)
+    for source, number, why in report.skipped:
+        console.print(f"skipped recommendation {number} of {source}: {why}", markup=False)
+    console.print(f"{len(report.added)} added, {len(report.skipped)} skipped", markup=False)
 
 
 @recs_app.command("set")

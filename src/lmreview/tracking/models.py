@@ -40,6 +40,7 @@ class Recommendation(Timestamped, Base):
     review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_document.id", ondelete="CASCADE"), index=True)
     page: Mapped[int | None] = mapped_column(Integer)
+    passage_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_passage.id", ondelete="SET NULL"))
     number: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     rationale: Mapped[str | None] = mapped_column(Text)

@@ -23,6 +23,7 @@ from lmreview.tracking import values
 from lmreview.tracking.models import Action, Comment, Recommendation, ResponseLink, Unit
 
 MAX_ATTACHMENT = 20 * 1024 * 1024
+UNIT_NAME_MAX = 120  # tracking_unit.name
 REC_FIELDS = (
     "number",
     "text",
@@ -69,8 +70,13 @@ def overdue(action: Action, today: dt.date) -> bool:
     )
 
 
-def _names(items: list[str] | None) -> list[str]:
-    return sorted({i.strip() for i in items or [] if i.strip()}, key=str.casefold)
+def _names(items: list[str] | None, what: str = "name") -> list[str]:
+    """The names given, stripped, each once, in the order given; a name over 120 characters is refused."""
+    names = list(dict.fromkeys(i.strip() for i in items or [] if i.strip()))
+    for name in names:
+        if len(name) > UNIT_NAME_MAX:
+            raise _bad(what, f"{name[:40]}… is longer than {UNIT_NAME_MAX} characters; separate several with ;")
+    return names
 
 
 def add_recommendation(
@@ -120,7 +126,7 @@ def add_recommendation(
         number=number,
         text=text.strip(),
         rationale=rationale or None,
-        units=_names(units),
+        units=_names(units, "unit"),
         priority=priority or None,
         time_implication=time_implication or None,
         resource_implication=resource_implication or None,
@@ -294,6 +300,7 @@ def recommendation_json(session: Session, rec: Recommendation, today: dt.date) -
         "review": source_name(session, rec) if rec.review_id is not None else None,
         "document_id": rec.document_id,
         "page": rec.page,
+        "passage_id": rec.passage_id,
         "source": source_name(session, rec),
         **{name: getattr(rec, name) for name in REC_FIELDS},
         "response": {
@@ -379,7 +386,7 @@ def add_action(
     action = Action(
         recommendation_id=rec.id,
         description=description.strip(),
-        unit=(unit or "").strip() or None,
+        unit=next(iter(_names([unit or ""], "unit")), None),
         due_date=due,
         status=_status(status),
     )
@@ -430,7 +437,7 @@ def update_action(
     if description is not None and description.strip():
         action.description = description.strip()
     if unit is not None:
-        action.unit = unit.strip() or None
+        action.unit = next(iter(_names([unit], "unit")), None)
         if action.unit:
             _ensure_unit(session, action.unit)
     if attachment is not None and len(attachment[1]) > MAX_ATTACHMENT:

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("review_id", sa.Integer(), nullable=True),
         sa.Column("document_id", sa.Integer(), nullable=True),
         sa.Column("page", sa.Integer(), nullable=True),
+        sa.Column("passage_id", sa.Integer(), nullable=True),
         sa.Column("number", sa.String(length=20), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("rationale", sa.Text(), nullable=True),
@@ -60,6 +61,12 @@ def upgrade() -> None:
             ["evidence_document.id"],
             name=op.f("fk_tracking_recommendation_document_id_evidence_document"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["passage_id"],
+            ["evidence_passage.id"],
+            name=op.f("fk_tracking_recommendation_passage_id_evidence_passage"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["review_id"], ["review.id"], name=op.f("fk_tracking_recommendation_review_id_review"), ondelete="CASCADE"

@@ -1,0 +1,112 @@
+"""Recommendations found by the evidence library, brought into the register with a link back to their page.
+
+The evidence library extracts, from an evaluation report, each recommendation with its responsible unit, priority,
+time and resource implication (where a table gives them) and the management or office response printed in the
+report, with its stance. Importing them makes each a recommendation of its document (``document N``), its response
+taken over: "agrees", "partially agrees" and "disagrees" as they are, a response that only takes note as *No
+response yet* with the office's text kept. A recommendation already in the register (same document and number) is
+left as it is, so an import can be repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lmreview.errors import LmreviewError
+from lmreview.evidence import service as evidence
+from lmreview.store import audit
+from lmreview.tracking import service
+from lmreview.tracking.models import STANCES
+
+
+def split_units(text: str) -> list[str]:
+    """ "Labour Migration (MIGRANT), regional offices; DCOMM" → its units: split at commas and semicolons that are not
+    inside brackets."""
+    units, depth, current = [], 0, ""
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char in ",;" and depth <= 0:
+            units.append(current)
+            current = ""
+        else:
+            current += char
+    return [u.strip() for u in [*units, current] if u.strip()]
+
+
+@dataclass
+class EvidenceImport:
+    added: list[tuple[int, str, str]] = field(default_factory=list)  # (id, source, number)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (source, number, why)
+
+
+def _extracted(session: Session, document_id: int | None) -> list[tuple[dict[str, Any], Any]]:
+    # Looked up by name: the extraction of items arrives with the evidence library's own branch.
+    items = getattr(evidence, "items", None)
+    item_json = getattr(evidence, "item_json", None)
+    if items is None or item_json is None:
+        raise LmreviewError(
+            "this lmreview's evidence library does not extract recommendations from documents; "
+            "add them with lmreview tracking recs add --document ID --page N"
+        )
+    return [
+        (item_json(item, document), document)
+        for item, document in items(session, kind="recommendation", document_id=document_id)
+    ]
+
+
+def import_evidence(session: Session, *, actor: str, document_id: int | None = None) -> EvidenceImport:
+    """Add the recommendations the evidence library found (in one document, or in all) to the register."""
+    if document_id is not None:
+        evidence.get_document(session, document_id)
+    report = EvidenceImport()
+    for item, document in _extracted(session, document_id):
+        source = f"document {document.id}"
+        number = str(item["number"] or "").strip()
+        if not number:
+            report.skipped.append((source, "-", "it has no number"))
+            continue
+        existing = service.find_recommendation(session, None, number, document.id)
+        if existing is not None:
+            report.skipped.append((source, number, f"already in the register (id {existing.id})"))
+            continue
+        fields: dict[str, str] = item["fields"] or {}
+        pages: list[int] = item["pages"] or []
+        rec = service.add_recommendation(
+            session,
+            None,
+            document_id=document.id,
+            page=pages[0] if pages else None,
+            number=number,
+            text=item["text"],
+            actor=actor,
+            units=split_units(fields.get("responsible_unit", "")),
+            priority=fields.get("priority"),
+            time_implication=fields.get("time_implication"),
+            resource_implication=fields.get("resource_implication"),
+            projects=list(document.project_codes),
+            year=document.year,
+        )
+        rec.passage_id = item.get("passage")
+        response = item.get("response")
+        if response:
+            stance = response["stance"] if response["stance"] in STANCES else "no_response"
+            before = service.rec_snapshot(rec)
+            rec.stance = stance
+            rec.response_text = (response.get("text") or "").strip() or None
+            rec.responded_by = document.organisation or f"the response printed in {source}"
+            where = f", p. {response['pages'][0]}" if response.get("pages") else ""
+            audit.record(
+                session,
+                actor=actor,
+                action="update",
+                entity="recommendation",
+                entity_id=rec.id,
+                before=before,
+                after=service.rec_snapshot(rec),
+                summary=f"response to recommendation {number} taken from {source}{where}",
+            )
+        report.added.append((rec.id, source, number))
+    return report

@@ -1,0 +1,60 @@
+"""The recommendations of 003 (an ILO high-level evaluation) and the Office's responses to them, brought into the
+register from the evidence library, each linked back to its page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lmreview.evidence import service as evidence_service
+from tests.conftest import Cli
+
+EXTRACTS = hasattr(evidence_service, "items")
+# 003 §7-8: priority, time implication and the stance of the Office response of each recommendation
+EXPECTED_003 = {
+    "1": ("High", "Long-term", "partially_agrees"),
+    "2": ("Medium", "Long-term", "agrees"),
+    "3": ("High", "Long-term", "agrees"),
+    "4": ("High", "Medium-term", "agrees"),
+    "5": ("High", "Long-term", "agrees"),
+    "6": ("High; Medium", "Short-term; Medium-term", "agrees"),
+}
+
+
+@pytest.mark.skipif(not EXTRACTS, reason="the evidence library of this version does not extract items yet")
+def test_the_six_recommendations_of_003_with_the_office_responses(cli: Cli, seeds: Path) -> None:
+    [seed] = sorted(seeds.glob("003_*.txt"))
+    added = cli("evidence", "add", str(seed))
+    assert added.exit_code == 0, added.stderr
+    run = cli("tracking", "recs", "import-evidence")
+    assert run.exit_code == 0, run.stderr
+    assert "6 added, 0 skipped" in run.stdout
+    recs = json.loads(cli("tracking", "recs", "list", "--json").stdout)
+    found = {r["number"]: (r["priority"], r["time_implication"], r["response"]["stance"]) for r in recs}
+    assert found == EXPECTED_003
+    first = recs[0]
+    assert first["units"][:2] == [
+        "Labour Migration (MIGRANT)",
+        "Department of Communication and Public Information (DCOMM)",
+    ]
+    assert first["review"] is None
+    assert first["page"] is not None
+    assert first["passage_id"] is not None
+    assert first["response"]["text"]
+    status = json.loads(cli("tracking", "status", "--json").stdout)
+    assert status["responses"] == {"agrees": 5, "partially_agrees": 1, "disagrees": 0, "no_response": 0}
+    again = cli("tracking", "recs", "import-evidence", "--document", str(first["document_id"]))
+    assert "0 added, 6 skipped" in again.stdout
+    shown = cli("tracking", "recs", "show", str(first["id"])).stdout
+    assert f"response to recommendation 1 taken from document {first['document_id']}" in shown
+
+
+@pytest.mark.skipif(EXTRACTS, reason="the evidence library of this version extracts items")
+def test_without_extraction_the_import_says_what_to_do(cli: Cli) -> None:
+    run = cli("tracking", "recs", "import-evidence")
+    assert run.exit_code == 2
+    assert "add them with lmreview tracking recs add --document ID --page N" in run.stderr
+    run = cli("tracking", "recs", "import-evidence", "--document", "999999")
+    assert run.exit_code == 2
