@@ -1,5 +1,5 @@
 """The recommendations of 003 (an ILO high-level evaluation) and the Office's responses to them, brought into the
-register from the evidence library, each linked back to its page."""
+register from the evidence library, each linked back to its page; the lessons of 000 brought into the library."""
 
 from __future__ import annotations
 
@@ -55,6 +55,24 @@ def test_the_six_recommendations_of_003_with_the_office_responses(cli: Cli, seed
 def test_without_extraction_the_import_says_what_to_do(cli: Cli) -> None:
     run = cli("tracking", "recs", "import-evidence")
     assert run.exit_code == 2
-    assert "add them with lmreview tracking recs add --document ID --page N" in run.stderr
+    assert "add them with lmreview tracking recs add (or lessons add) --document ID --page N" in run.stderr
     run = cli("tracking", "recs", "import-evidence", "--document", "999999")
     assert run.exit_code == 2
+    run = cli("tracking", "lessons", "import-evidence")
+    assert run.exit_code == 2
+    assert "does not extract" in run.stderr
+
+
+@pytest.mark.skipif(not EXTRACTS, reason="the evidence library of this version does not extract items yet")
+def test_the_lessons_of_000_come_into_the_library(cli: Cli, seeds: Path) -> None:
+    [seed] = sorted(seeds.glob("000_*.txt"))
+    assert cli("evidence", "add", str(seed)).exit_code == 0
+    run = cli("tracking", "lessons", "import-evidence")
+    assert run.exit_code == 0, run.stderr
+    assert "11 added, 0 skipped" in run.stdout
+    found = json.loads(cli("tracking", "lessons", "list", "--search", "ensured government ownership", "--json").stdout)
+    [lesson] = [x for x in found if x["title"].startswith("Projects that ensured government ownership")]
+    assert lesson["kind"] == "lesson"
+    assert lesson["text"].endswith("achieved better sustainability of the project’s results.")
+    assert lesson["source"]["page"] is not None
+    assert "0 added, 11 skipped" in cli("tracking", "lessons", "import-evidence").stdout

@@ -5,7 +5,8 @@ time and resource implication (where a table gives them) and the management or o
 report, with its stance. Importing them makes each a recommendation of its document (``document N``), its response
 taken over: "agrees", "partially agrees" and "disagrees" as they are, a response that only takes note as *No
 response yet* with the office's text kept. A recommendation already in the register (same document and number) is
-left as it is, so an import can be repeated.
+left as it is, so an import can be repeated. Lessons learned and good practices come into the library the same way,
+titled by their opening words.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import LmreviewError
 from lmreview.evidence import service as evidence
 from lmreview.store import audit
-from lmreview.tracking import service
-from lmreview.tracking.models import STANCES
+from lmreview.tracking import lessons, service
+from lmreview.tracking.models import STANCES, Lesson
 
 
 def split_units(text: str) -> list[str]:
@@ -42,25 +44,28 @@ class EvidenceImport:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (source, number, why)
 
 
-def _extracted(session: Session, document_id: int | None) -> list[tuple[dict[str, Any], Any]]:
+def _extracted(
+    session: Session, document_id: int | None, kinds: tuple[str, ...] = ("recommendation",)
+) -> list[tuple[dict[str, Any], Any]]:
     # Looked up by name: the extraction of items arrives with the evidence library's own branch.
     items = getattr(evidence, "items", None)
     item_json = getattr(evidence, "item_json", None)
     if items is None or item_json is None:
         raise LmreviewError(
-            "this lmreview's evidence library does not extract recommendations from documents; "
-            "add them with lmreview tracking recs add --document ID --page N"
+            "this lmreview's evidence library does not extract recommendations or lessons from documents; "
+            "add them with lmreview tracking recs add (or lessons add) --document ID --page N"
         )
+    if document_id is not None:
+        evidence.get_document(session, document_id)
     return [
         (item_json(item, document), document)
-        for item, document in items(session, kind="recommendation", document_id=document_id)
+        for kind in kinds
+        for item, document in items(session, kind=kind, document_id=document_id)
     ]
 
 
 def import_evidence(session: Session, *, actor: str, document_id: int | None = None) -> EvidenceImport:
     """Add the recommendations the evidence library found (in one document, or in all) to the register."""
-    if document_id is not None:
-        evidence.get_document(session, document_id)
     report = EvidenceImport()
     for item, document in _extracted(session, document_id):
         source = f"document {document.id}"
@@ -109,4 +114,38 @@ def import_evidence(session: Session, *, actor: str, document_id: int | None = N
                 summary=f"response to recommendation {number} taken from {source}{where}",
             )
         report.added.append((rec.id, source, number))
+    return report
+
+
+def _title(text: str, words: int = 12) -> str:
+    """The opening words of a lesson as its title."""
+    parts = text.split()
+    return " ".join(parts[:words]).rstrip(".,;:") + ("…" if len(parts) > words else "")
+
+
+def import_lessons(session: Session, *, actor: str, document_id: int | None = None) -> EvidenceImport:
+    """Add the lessons and good practices the evidence library found to the library (once each)."""
+    report = EvidenceImport()
+    for item, document in _extracted(session, document_id, ("lesson", "good_practice")):
+        source, number = f"document {document.id}", str(item["number"] or "-")
+        text = " ".join(str(item["text"]).split())
+        known = session.scalar(
+            select(Lesson.id).where(Lesson.document_id == document.id, Lesson.kind == item["kind"], Lesson.text == text)
+        )
+        if known is not None:
+            report.skipped.append((source, number, f"already in the library (id {known})"))
+            continue
+        pages: list[int] = item["pages"] or []
+        lesson = lessons.add_lesson(
+            session,
+            kind=item["kind"],
+            title=_title(text),
+            text=text,
+            actor=actor,
+            document_id=document.id,
+            page=pages[0] if pages else None,
+            projects=list(document.project_codes),
+            year=document.year,
+        )
+        report.added.append((lesson.id, source, number))
     return report
