@@ -30,6 +30,7 @@ from lmreview.questionnaire.models import Review
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 from lmreview.ratings.models import DAC_CRITERIA
 from lmreview.report.narrative import Section, current_sections
+from lmreview.tracking.section import register_section
 
 BREAKDOWN_LABELS = {
     "region": "Region",
@@ -229,6 +230,13 @@ class ReviewReport:
 # --- assembling ------------------------------------------------------------------------------------------------------
 
 
+def _with_register(session: Session, review: Review) -> dict[str, Section]:
+    """The narrative sections; Recommendations comes from the follow-up register once it holds any."""
+    sections = current_sections(session, review)
+    register = register_section(session, review.id, review.name)
+    return sections if register is None else sections | {"recommendations": register}
+
+
 def review_report(session: Session, name: str, today: dt.date | None = None) -> ReviewReport:
     """Everything the report of review ``name`` prints, computed now from the store."""
     review = reviews.get_review(session, name)
@@ -288,7 +296,7 @@ def review_report(session: Session, name: str, today: dt.date | None = None) -> 
         findings=findings,
         findings_note=findings_note,
         ratings=ratings,
-        sections=current_sections(session, review),
+        sections=_with_register(session, review),
         projects=[
             ProjectRow(
                 code=p.code,

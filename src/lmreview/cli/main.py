@@ -8,7 +8,21 @@ import typer
 
 import lmreview.cli.coding as coding_cli
 from lmreview import __version__
-from lmreview.cli import audit, db, evidence, form, portfolio, ratings, report, review, serve, stats, tabulate, user
+from lmreview.cli import (
+    audit,
+    db,
+    evidence,
+    form,
+    portfolio,
+    ratings,
+    report,
+    review,
+    serve,
+    stats,
+    tabulate,
+    tracking,
+    user,
+)
 from lmreview.cli.common import ErrorHandlingGroup, State
 from lmreview.errors import LmreviewError
 from lmreview.settings import get_settings
@@ -67,6 +81,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(user.app, name="user")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(coding_cli.app, name="coding")
+app.add_typer(tracking.app, name="tracking")
 app.command("stats")(stats.stats)
 app.command("tabulate")(tabulate.tabulate_command)
 app.command("audit")(audit.audit)

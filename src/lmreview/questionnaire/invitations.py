@@ -163,7 +163,7 @@ def _message(
     return message
 
 
-class _Outbox:
+class Outbox:
     """SMTP, or .eml files in a folder (dry run)."""
 
     def __init__(self, settings: Settings, dry_run: Path | None) -> None:
@@ -185,7 +185,7 @@ class _Outbox:
                 ]
             )
 
-    def __enter__(self) -> _Outbox:
+    def __enter__(self) -> Outbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -267,7 +267,7 @@ def send_invitations(
     kind = "reminder" if reminders else "invitation"
     results: list[Sent] = []
     try:
-        with _Outbox(settings, dry_run) as outbox:
+        with Outbox(settings, dry_run) as outbox:
             unreachable = ""
             for done, item in enumerate(outgoing, start=1):
                 respondent, email = item.respondent, item.respondent.email or ""

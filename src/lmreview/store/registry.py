@@ -8,6 +8,7 @@ from lmreview.ratings import models as ratings_models
 from lmreview.report import models as report_models
 from lmreview.store import models as store_models
 from lmreview.store.base import Base
+from lmreview.tracking import models as tracking_models
 
 metadata = Base.metadata
 
@@ -20,4 +21,5 @@ __all__ = [
     "ratings_models",
     "report_models",
     "store_models",
+    "tracking_models",
 ]

@@ -60,6 +60,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     from lmreview.web.routes import admin, analysis, audit, auth, evidence, portfolio, ratings, report, respond, reviews
     from lmreview.web.routes import coding as coding_routes
+    from lmreview.web.routes import tracking as tracking_routes
 
     app.include_router(auth.router)
     app.include_router(portfolio.router)
@@ -72,6 +73,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(evidence.router)
     app.include_router(coding_routes.router)
+    app.include_router(tracking_routes.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

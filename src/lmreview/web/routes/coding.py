@@ -14,7 +14,7 @@ from lmreview.coding.matrix import code_matrix
 from lmreview.errors import LmreviewError
 from lmreview.questionnaire.reviews import list_reviews
 from lmreview.store.models import User
-from lmreview.web.app import flash, render, segment
+from lmreview.web.pages import flash, render, segment
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()

@@ -1,0 +1,1 @@
+"""Follow-up: recommendations, management responses, key actions and their implementation."""

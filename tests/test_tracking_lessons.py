@@ -1,0 +1,152 @@
+"""The library of lessons learned and good practices: added from the CLI and the web with their ILO fields and their
+source (a review, or a page of an evidence document), searched and filtered, a good practice's printable profile."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from lmreview.settings import Settings
+from lmreview.store import Store
+from lmreview.store.users import add_user
+from lmreview.web.app import create_app
+from tests.conftest import Cli
+from tests.test_web import PASSWORD, csrf, login
+
+
+def library(cli: Cli, tmp_path: Path) -> str:
+    """A review, an evidence document of one page, a lesson from the review and a good practice from the document;
+    returns the document's id."""
+    assert cli("review", "create", "r16").exit_code == 0
+    report = tmp_path / "final-report.txt"
+    report.write_text("Final report of project LM.0181\n\nJoint inspections of recruitment agencies.\n", "utf-8")
+    added = cli("evidence", "add", str(report))
+    assert added.exit_code == 0, added.stderr
+    document = re.search(r"added (\d+):", added.stdout)
+    assert document is not None
+    run = cli(
+        "tracking", "lessons", "add", "--kind", "lesson", "--title", "Plan extensions early",
+        "--text", "Projects that planned for delays asked for fewer no-cost extensions.",
+        "--context", "Two-year projects with government partners", "--challenge", "Elections delayed approvals",
+        "--users", "Project managers", "--review", "r16", "--theme", "management", "--year", "2016",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    run = cli(
+        "tracking", "lessons", "add", "--kind", "good-practice", "--title", "Joint inspections of recruitment agencies",
+        "--text", "Labour inspectors and the recruitment regulator visited agencies together.",
+        "--elements", "A shared checklist", "--replicability", "Where a regulator licenses agencies",
+        "--impact", "Fees charged to workers fell", "--document", document[1], "--page", "1",
+        "--project", "LM.0181", "--theme", "fair recruitment", "--year", "2019",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    return document[1]
+
+
+def test_add_search_and_filter_from_the_cli(cli: Cli, tmp_path: Path) -> None:
+    document = library(cli, tmp_path)
+    found = json.loads(cli("tracking", "lessons", "list", "--search", "recruitment FEES", "--json").stdout)
+    assert [x["title"] for x in found] == ["Joint inspections of recruitment agencies"]
+    practice = found[0]
+    assert practice["kind"] == "good_practice"
+    assert practice["fields"] == {
+        "success_elements": "A shared checklist",
+        "replicability": "Where a regulator licenses agencies",
+        "objectives_link": None,
+        "impact": "Fees charged to workers fell",
+    }
+    assert practice["source"] == {
+        "review": None,
+        "document_id": int(document),
+        "document": practice["source"]["document"],
+        "page": 1,
+    }
+    assert practice["projects"] == ["LM.0181"]
+    lesson = json.loads(cli("tracking", "lessons", "list", "--kind", "lesson", "--json").stdout)
+    assert [x["source"]["review"] for x in lesson] == ["r16"]
+    assert lesson[0]["fields"]["challenge"] == "Elections delayed approvals"
+    for args, titles in (
+        (("--project", "LM.0181"), ["Joint inspections of recruitment agencies"]),
+        (("--theme", "management"), ["Plan extensions early"]),
+        (("--year", "2016"), ["Plan extensions early"]),
+        (("--review", "r16"), ["Plan extensions early"]),
+        (("--search", "delays extensions"), ["Plan extensions early"]),
+        (("--search", "nowhere"), []),
+    ):
+        listed = json.loads(cli("tracking", "lessons", "list", *args, "--json").stdout)
+        assert [x["title"] for x in listed] == titles, args
+    assert "document" in cli("tracking", "lessons", "list").stdout
+
+
+def test_mistakes_are_refused(cli: Cli, tmp_path: Path) -> None:
+    document = library(cli, tmp_path)
+    base = ("tracking", "lessons", "add", "--title", "t", "--text", "x")
+    cases = [
+        ((*base, "--kind", "anecdote"), "'anecdote' is not a kind; use lesson or good-practice"),
+        ((*base, "--kind", "lesson", "--impact", "big"), "a lesson learned has the fields context"),
+        ((*base, "--kind", "lesson", "--document", "999999"), "there is no document 999999"),
+        ((*base, "--kind", "lesson", "--document", document, "--page", "7"), f"document {document} has pages 1 to 1"),
+        ((*base, "--kind", "lesson", "--page", "2"), "a page belongs to a document"),
+        ((*base, "--kind", "lesson", "--review", "nope"), "nope"),
+    ]
+    for args, message in cases:
+        run = cli(*args)
+        assert run.exit_code == 2, args
+        assert message in run.stderr, (args, run.stderr)
+    assert len(json.loads(cli("tracking", "lessons", "list", "--json").stdout)) == 2
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[TestClient]:
+    with store.session() as session:
+        for name, role in (("rev", "reviewer"), ("vic", "viewer")):
+            add_user(session, name, role, PASSWORD, actor="test")
+    with TestClient(create_app(Settings(database_url=store.url), store)) as c:
+        yield c
+
+
+def test_library_and_printable_profile_in_the_web(client: TestClient, cli: Cli, tmp_path: Path) -> None:
+    document = library(cli, tmp_path)
+    login(client, "rev")
+    page = BeautifulSoup(client.get("/tracking/lessons?q=inspections").text, "html.parser")
+    links = page.select("#lesson-list a")
+    assert [a.text for a in links] == ["Joint inspections of recruitment agencies"]
+    profile = BeautifulSoup(client.get(str(links[0]["href"])).text, "html.parser")
+    rows = {tr.th.get_text(strip=True): " ".join(tr.td.get_text().split()) for tr in profile.select("#profile tr")}
+    assert rows["What made it work"] == "A shared checklist"
+    assert rows["Link to objectives"] == "–"
+    assert rows["Source"].endswith(", page 1 (2019)")
+    source = profile.select_one("#profile a")
+    assert source is not None
+    assert source["href"] == f"/evidence/{document}"
+    button = profile.select_one(".no-print button")
+    assert button is not None
+    assert button.text == "Print this profile"
+
+    token = csrf(client, "/tracking/lessons")
+    form = {
+        "csrf_token": token,
+        "kind": "lesson",
+        "title": "Ask for outcome data at the start",
+        "text": "Outcome data were missing where no baseline was agreed.",
+        "context": "Final reports",
+        "review": "r16",
+        "year": "2016",
+    }
+    response = client.post("/tracking/lessons", data=form)
+    assert response.status_code == 200
+    assert BeautifulSoup(response.text, "html.parser").select_one("#profile-title").text == form["title"]  # type: ignore[union-attr]
+    bad = client.post("/tracking/lessons", data={**form, "page": "3"}, headers={"accept": "application/json"})
+    assert bad.status_code == 422
+    assert bad.json()["error"] == "page: a page belongs to a document: give the document too"
+    login(client, "vic")
+    assert (
+        client.post("/tracking/lessons", data={**form, "csrf_token": csrf(client, "/tracking/lessons")}).status_code
+        == 403
+    )
+    assert client.get("/tracking/lessons/999999").status_code == 404
