@@ -93,10 +93,16 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    from lmreview.web.middleware import RequestLog, SecurityHeaders, configure_logging
+
+    configure_logging(settings)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(RequestLog)  # outermost: it sees every answer, errors included
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from lmreview.web.routes import admin, analysis, audit, auth, portfolio, ratings, report, respond, reviews
+    from lmreview.web.routes import admin, analysis, audit, auth, health, portfolio, ratings, report, respond, reviews
 
+    app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(portfolio.router)
     app.include_router(reviews.router)
