@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lmreview import __version__
-from lmreview.cli import audit, db, form, portfolio, ratings, report, review, serve, stats, tabulate, user
+from lmreview.cli import audit, db, form, portfolio, ratings, report, review, secret, serve, stats, tabulate, user
 from lmreview.cli.common import ErrorHandlingGroup, State
 from lmreview.errors import LmreviewError
 from lmreview.settings import get_settings
@@ -64,6 +64,7 @@ app.add_typer(review.responses_app, name="responses")
 app.add_typer(ratings.app, name="ratings")
 app.add_typer(report.app, name="report")
 app.add_typer(user.app, name="user")
+app.add_typer(secret.app, name="secret")
 app.command("stats")(stats.stats)
 app.command("tabulate")(tabulate.tabulate_command)
 app.command("audit")(audit.audit)

@@ -75,7 +75,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["number"] = fmt_number
     templates.env.filters["pct"] = fmt_pct
