@@ -142,3 +142,40 @@ def test_two_workers_share_sessions_and_the_login_lock(
     with httpx.Client(base_url=url, headers={"Connection": "close"}) as guesser:
         assert [_login(guesser, "vic", "guess-123") for _ in range(5)] == [401] * 5
         assert [_login(guesser, "vic", PASSWORD) for _ in range(6)] == [429] * 6
+
+
+def _docker_works() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def test_the_image_builds_and_answers_health() -> None:
+    if not _docker_works():
+        pytest.skip("no Docker daemon answers here (docs/deploy.md says how the image was checked without one)")
+    tag = "lmreview:test"
+    built = subprocess.run(["docker", "build", "-t", tag, str(ROOT)], capture_output=True, timeout=1800)
+    assert built.returncode == 0, built.stderr.decode()[-3000:]
+    port = _free_port()
+    run = subprocess.run(
+        ["docker", "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:8000", tag], capture_output=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    container = run.stdout.decode().strip()
+    try:
+        user = subprocess.run(["docker", "exec", container, "id", "-u"], capture_output=True, timeout=30)
+        assert user.stdout.decode().strip() == "10001"  # not root
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+        assert health.json()["status"] == "ok"
+        assert httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).json()["status"] == "ready"
+    finally:
+        subprocess.run(["docker", "stop", container], capture_output=True, timeout=60)
