@@ -211,3 +211,27 @@ def test_zip_bombs_and_strangers_are_refused(archive: Path, cli: Cli, tmp_path: 
     missing = cli("db", "restore", str(tmp_path / "nowhere.zip"))
     assert missing.exit_code == 2
     assert "does not exist" in missing.stderr
+
+
+def test_postgresql_is_dumped_with_pg_dump_when_the_versions_match(
+    archive: Path, db_url: str, cli: Cli, tmp_path: Path, demo_db: Path
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("pg_dump concerns PostgreSQL")
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    assert cli("db", "restore", str(archive)).exit_code == 0
+    dump = tmp_path / "reviews.dump"
+    run = cli("db", "backup", str(dump))
+    assert run.exit_code == 0, run.stderr
+    assert f"Wrote a pg_dump archive of the database (revision {head_revision()})" in run.stdout
+    assert dump.read_bytes().startswith(b"PGDMP")
+    assert cli("user", "add", "ana", "--password-stdin", input="a-long-enough-password\n").exit_code == 0
+    refused = cli("db", "restore", str(dump))
+    assert refused.exit_code == 2
+    assert "holds data" in refused.stderr
+    restored = cli("db", "restore", "--replace", str(dump))
+    assert restored.exit_code == 0, restored.stderr
+    assert "with pg_restore" in restored.stdout
+    assert content(db_url) == content(str(demo_db))
+    assert cli("user", "add", "bo", "--password-stdin", input="a-long-enough-password\n").exit_code == 0

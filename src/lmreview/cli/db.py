@@ -49,8 +49,9 @@ BackupFormat = Annotated[
     str,
     typer.Option(
         "--format",
-        help="sqlite (a copy of an SQLite database), archive (a portable .zip for either database), "
-        "or auto: an SQLite copy of an SQLite database unless FILE ends in .zip.",
+        help="sqlite (a copy of an SQLite database), pg_dump (PostgreSQL's own format), archive (a portable .zip "
+        "for either database), or auto: archive when FILE ends in .zip, else an SQLite copy of SQLite and a "
+        "pg_dump of PostgreSQL (an archive when pg_dump is missing or of another version than the server).",
     ),
 ]
 
@@ -76,8 +77,9 @@ def db_backup(
     with progress_bar("Backing up") as progress:
         result = backup.backup(store, file, fmt=fmt, progress=progress)
     store.dispose()
-    if result.format == "sqlite":
-        console.print(f"Wrote an SQLite copy of the database (revision {result.revision}) to {file}.", markup=False)
+    if result.format in ("sqlite", "pg_dump"):
+        kind = "an SQLite copy" if result.format == "sqlite" else "a pg_dump archive"
+        console.print(f"Wrote {kind} of the database (revision {result.revision}) to {file}.", markup=False)
         return
     console.print(
         f"Wrote {file}: {result.rows} rows of {result.tables} tables, revision {result.revision}.", markup=False
@@ -88,7 +90,9 @@ def db_backup(
 @app.command("restore")
 def db_restore(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A backup: an archive (.zip) or an SQLite copy.", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(help="A backup: an archive (.zip), an SQLite copy or a pg_dump.", show_default=False)
+    ],
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace what the database holds (refused otherwise).")
     ] = False,
@@ -102,6 +106,9 @@ def db_restore(
         result = backup.restore(store, file, replace=replace, progress=progress)
     store.dispose()
     upgraded = f", upgraded from revision {result.upgraded_from}" if result.upgraded_from else ""
+    if result.format == "pg_dump":
+        console.print(f"Restored {file} with pg_restore (revision {result.revision}{upgraded}).", markup=False)
+        return
     console.print(
         f"Restored {result.rows} rows of {result.tables} tables from {file} (revision {result.revision}{upgraded}).",
         markup=False,

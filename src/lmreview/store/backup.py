@@ -3,6 +3,7 @@
 Two formats:
 
 * an **SQLite copy**, made with SQLite's online backup API (the web UI may keep writing meanwhile);
+* on PostgreSQL, ``pg_dump``'s custom format when the tools match the server (``store/pgdump.py``);
 * a **portable archive**: a zip holding ``manifest.json`` (lmreview version, Alembic revision, the tables in
   dependency order with their columns) and one JSON Lines file per table. Values are kept exact: scaled decimals
   as the stored integers, dates and UTC datetimes in ISO 8601, bytes in base64, JSON columns as their JSON text.
@@ -61,9 +62,10 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from lmreview import __version__
 from lmreview.errors import BadInput, LmreviewError, Problem, StoreNeedsUpgrade
+from lmreview.store import pgdump
 from lmreview.store.base import Scaled
 from lmreview.store.engine import Store
-from lmreview.store.migrate import MIGRATIONS, alembic_config, current_revision, head_revision
+from lmreview.store.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
 from lmreview.store.registry import metadata
 from lmreview.tables import MAX_RATIO
 
@@ -96,7 +98,7 @@ class Result:
     """What a backup wrote or a restore loaded."""
 
     path: Path
-    format: str  # "sqlite" | "archive"
+    format: str  # "sqlite" | "archive" | "pg_dump"
     revision: str
     tables: int = 0
     rows: int = 0
@@ -280,13 +282,21 @@ def backup(store: Store, path: Path, *, fmt: str = "auto", progress: Progress | 
     """Back the database up into ``path``: an SQLite copy (``fmt="sqlite"``; SQLite only) or a portable archive
     (``fmt="archive"``). ``auto`` writes an SQLite copy of an SQLite database unless ``path`` ends in ``.zip``."""
     revision = check_at_head(store)
-    if fmt == "auto":
-        fmt = "sqlite" if store.sqlite_path and path.suffix.lower() != ".zip" else "archive"
-    if fmt not in ("sqlite", "archive"):
-        raise LmreviewError(f"unknown backup format {fmt!r}; use sqlite or archive")
+    zipped = path.suffix.lower() == ".zip"
+    if fmt == "auto" and store.sqlite_path:
+        fmt = "archive" if zipped else "sqlite"
+    elif fmt == "auto":  # PostgreSQL: its own pg_dump when it can, else the portable archive
+        fmt = "archive" if zipped or pgdump.usable(store) else "pg_dump"
+    if fmt not in ("sqlite", "archive", "pg_dump"):
+        raise LmreviewError(f"unknown backup format {fmt!r}; use sqlite, archive or pg_dump")
     if path.exists() and path.is_dir():
         raise LmreviewError(f"{path} is a folder; name the backup file")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "pg_dump":
+        if why := pgdump.usable(store):
+            raise LmreviewError(f"cannot use pg_dump: {why}; back up as an archive (.zip)")
+        pgdump.dump(store, path)
+        return Result(path, "pg_dump", revision)
     if fmt == "sqlite":
         source = store.sqlite_path
         if source is None:
@@ -432,6 +442,8 @@ def sniff(path: Path) -> str:
         return "sqlite"
     if head.startswith(ZIP_MAGIC):
         return "archive"
+    if head.startswith(pgdump.MAGIC):
+        return "pg_dump"
     raise BadInput(
         [Problem(path.name, 0, "-", "neither an lmreview archive (.zip) nor an SQLite database")],
         message="this is not an lmreview backup",
@@ -539,10 +551,32 @@ def _restore_into(store: Store, archive: Archive, replace: bool, progress: Progr
         reset_sequences(connection)
 
 
+def _refuse_data(store: Store, replace: bool) -> None:
+    with store.engine.connect() as connection:
+        if has_data(connection) and not replace:
+            raise LmreviewError("the target database holds data; restore into an empty one, or add --replace")
+
+
+def _pg_restore(store: Store, path: Path, replace: bool, head: str) -> Result:
+    if why := pgdump.usable(store):
+        raise LmreviewError(f"this is a pg_dump archive, which pg_restore cannot restore here: {why}")
+    revision = pgdump.revision_in(path)
+    if revision is None or not _known_revision(revision):
+        raise LmreviewError(f"the dump is at revision {revision or 'unknown'}, which this lmreview does not know")
+    _refuse_data(store, replace)
+    store.dispose()
+    pgdump.restore(store, path)
+    if revision != head:
+        upgrade(store)
+    return Result(path, "pg_dump", head, upgraded_from=revision if revision != head else None)
+
+
 def restore(store: Store, path: Path, *, replace: bool = False, progress: Progress | None = None) -> Result:
     """Restore the backup ``path`` (archive or SQLite copy) into ``store``; see the module's docstring."""
     kind = sniff(path)
     head = head_revision()
+    if kind == "pg_dump":
+        return _pg_restore(store, path, replace, head)
     if kind == "sqlite":
         # An SQLite copy is read through an archive, so that it can land on PostgreSQL as well.
         with tempfile.TemporaryDirectory(prefix="lmreview-restore-") as folder:
@@ -579,13 +613,7 @@ def restore(store: Store, path: Path, *, replace: bool = False, progress: Progre
                 raise LmreviewError("cannot restore into an in-memory database")
             _restore_into(store, archive, replace, progress, result)
             return result
-        live = Store(store.url)
-        try:
-            with live.engine.connect() as connection:
-                if has_data(connection) and not replace:
-                    raise LmreviewError("the target database holds data; restore into an empty one, or add --replace")
-        finally:
-            live.dispose()
+        _refuse_data(store, replace)
         with tempfile.TemporaryDirectory(prefix="lmreview-restore-", dir=Path(target).parent) as folder:
             built = Store(str(Path(folder) / "restored.db"))
             try:
