@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import inspect, select
 
-from lmreview.store import Store
+from lmreview.store import Store, backup
 from lmreview.store.base import Scaled
-from lmreview.store.migrate import head_revision
+from lmreview.store.migrate import alembic_config, head_revision
 from lmreview.store.registry import metadata
 from tests.conftest import Cli
 
@@ -147,17 +148,32 @@ def test_an_archive_of_a_newer_lmreview_is_refused(archive: Path, cli: Cli, tmp_
     assert "demo" not in cli("user", "list").stdout
 
 
-def test_an_older_archive_is_upgraded_through_the_migrations(archive: Path, cli: Cli, tmp_path: Path) -> None:
+def schema_at(revision: str, folder: Path) -> dict[str, set[str]]:
+    """The tables and columns of lmreview's database at ``revision``."""
+    store = Store(str(folder / f"at-{revision}.db"))
+    try:
+        command.upgrade(alembic_config(store), revision)
+        found = inspect(store.engine)
+        return {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
+    finally:
+        store.dispose()
+
+
+def test_an_older_archive_is_upgraded_through_the_migrations(
+    archive: Path, demo_db: Path, cli: Cli, tmp_path: Path
+) -> None:
+    old = schema_at("0004", tmp_path)
+    assert "session_version" not in old["user_account"]  # 0005 added it
+
     def to_0004(manifest: dict[str, Any], members: dict[str, str]) -> None:
-        # revision 0005 added user_account.session_version: take it out as an archive of 0004 would have it
-        # (and the login failures kept since)
+        # the archive as lmreview at revision 0004 wrote it: the tables and columns that existed then
         manifest["revision"] = "0004"
-        entry = next(t for t in manifest["tables"] if t["name"] == "user_account")
-        drop = [c["name"] for c in entry["columns"]].index("session_version")
-        del entry["columns"][drop]
-        lines = [json.loads(line) for line in members[entry["file"]].splitlines()]
-        manifest["tables"] = [t for t in manifest["tables"] if t["name"] != "login_failure"]
-        members[entry["file"]] = "".join(json.dumps(r[:drop] + r[drop + 1 :]) + "\n" for r in lines)
+        manifest["tables"] = [t for t in manifest["tables"] if t["name"] in old]
+        for entry in manifest["tables"]:
+            keep = [n for n, c in enumerate(entry["columns"]) if c["name"] in old[entry["name"]]]
+            entry["columns"] = [entry["columns"][n] for n in keep]
+            rows = [json.loads(line) for line in members[entry["file"]].splitlines()]
+            members[entry["file"]] = "".join(json.dumps([r[n] for n in keep]) + "\n" for r in rows)
 
     older = tmp_path / "older.zip"
     rewrite(archive, older, to_0004)
@@ -166,6 +182,9 @@ def test_an_older_archive_is_upgraded_through_the_migrations(archive: Path, cli:
     assert "upgraded from revision 0004" in run.stdout
     assert f"revision: {head_revision()} (lmreview needs {head_revision()})" in cli("db", "status").stdout
     assert "demo" in cli("user", "list").stdout
+    restored, original = content(cli.url), content(str(demo_db))
+    assert restored["audit_event"] == original["audit_event"]
+    assert restored["submission_change"] == original["submission_change"]
 
 
 def test_a_damaged_row_restores_nothing(archive: Path, cli: Cli, tmp_path: Path) -> None:
@@ -235,3 +254,24 @@ def test_postgresql_is_dumped_with_pg_dump_when_the_versions_match(
     assert "with pg_restore" in restored.stdout
     assert content(db_url) == content(str(demo_db))
     assert cli("user", "add", "bo", "--password-stdin", input="a-long-enough-password\n").exit_code == 0
+
+
+def test_rows_stream_in_batches_and_report_progress(
+    demo_db: Path, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backup, "BATCH", 50)
+    written: list[tuple[int, int]] = []
+    source = Store(str(demo_db))
+    try:
+        result = backup.backup(source, tmp_path / "a.zip", progress=lambda done, total: written.append((done, total)))
+    finally:
+        source.dispose()
+    assert result.rows > 400
+    assert written[-1] == (result.rows, result.rows)
+    assert len(written) == result.rows // 50 + 1
+    loaded: list[tuple[int, int]] = []
+    back = backup.restore(store, tmp_path / "a.zip", progress=lambda done, total: loaded.append((done, total)))
+    assert back.rows == result.rows
+    assert loaded[-1] == (result.rows, result.rows)
+    assert [done for done, _ in loaded] == sorted(done for done, _ in loaded)
+    assert len(loaded) == sum(-(-rows // 50) for rows in back.table_rows.values()) + 1  # one per batch of 50 rows

@@ -504,6 +504,8 @@ def _load(connection: Connection, archive: Archive, progress: Progress | None, r
         if batch:
             connection.execute(statement, batch)
             count, done = count + len(batch), done + len(batch)
+            if progress:
+                progress(done, total)
         result.table_rows[info.name] = count
         result.rows += count
     result.tables = len(archive.tables)
