@@ -240,11 +240,12 @@ def check_at_head(store: Store) -> str:
 
 
 @contextmanager
-def _snapshot(store: Store) -> Iterator[Connection]:
+def _snapshot(store: Store, beside: Path) -> Iterator[Connection]:
     """A connection that sees one consistent state of the database while others keep writing."""
     path = store.sqlite_path
     if path is not None:
-        with tempfile.TemporaryDirectory(prefix="lmreview-backup-") as folder:
+        # the snapshot is as large as the database: keep it beside the backup, not in a small /tmp
+        with tempfile.TemporaryDirectory(prefix=".lmreview-backup-", dir=beside) as folder:
             copy = Path(folder) / "snapshot.db"
             sqlite_copy(path, copy)
             snap = Store(str(copy))
@@ -313,7 +314,7 @@ def backup(store: Store, path: Path, *, fmt: str = "auto", progress: Progress | 
 def _write_archive(store: Store, path: Path, revision: str, progress: Progress | None) -> Result:
     result = Result(path, "archive", revision)
     partial = path.with_name(path.name + ".partial")
-    with _snapshot(store) as connection:
+    with _snapshot(store, path.parent) as connection:
         tables = lmreview_tables(connection)
         counts = {t.name: connection.scalar(select(func.count()).select_from(t)) or 0 for t in tables}
         total, done = sum(counts.values()), 0
