@@ -53,6 +53,7 @@ from sqlalchemy import (
     cast,
     func,
     inspect,
+    literal,
     select,
     text,
     type_coerce,
@@ -465,7 +466,7 @@ def _known_revision(revision: str) -> bool:
 
 
 def has_data(connection: Connection) -> bool:
-    return any(connection.scalar(select(t).limit(1)) is not None for t in lmreview_tables(connection))
+    return any(connection.scalar(select(literal(1)).select_from(t).limit(1)) for t in lmreview_tables(connection))
 
 
 def _migrate(store: Store, connection: Connection, revision: str) -> None:
