@@ -18,37 +18,24 @@ aside and copied in with the backup API on SQLite.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import sqlite3
 import tempfile
-import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from alembic import command
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
     Connection,
-    Date,
-    DateTime,
-    Float,
     Integer,
-    LargeBinary,
     MetaData,
-    Numeric,
     Table,
     Text,
-    Time,
-    Uuid,
     bindparam,
     cast,
     func,
@@ -59,12 +46,11 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from lmreview import __version__
 from lmreview.errors import BadInput, LmreviewError, Problem, StoreNeedsUpgrade
 from lmreview.store import pgdump
-from lmreview.store.base import Scaled
+from lmreview.store.archive_values import RAW_TYPES, Column, column_kind, decode, encode
 from lmreview.store.engine import Store
 from lmreview.store.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
 from lmreview.store.registry import metadata
@@ -79,12 +65,6 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGIC = b"PK\x03\x04"
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-    kind: str  # int | scaled | bool | text | date | datetime | time | bytes | json | decimal | float | uuid
 
 
 @dataclass(slots=True)
@@ -107,99 +87,6 @@ class Result:
     table_rows: dict[str, int] = field(default_factory=dict)
 
 
-def column_kind(column: Any) -> str:
-    """How a column's values are written to an archive (see the module's docstring)."""
-    kind = column.type
-    if isinstance(kind, Scaled):
-        return "scaled"
-    if isinstance(kind, TypeDecorator):
-        kind = kind.impl_instance
-    for cls, name in (
-        (JSON, "json"),
-        (LargeBinary, "bytes"),
-        (Boolean, "bool"),
-        (DateTime, "datetime"),
-        (Date, "date"),
-        (Time, "time"),
-        (Integer, "int"),
-        (Float, "float"),
-        (Numeric, "decimal"),
-        (Uuid, "uuid"),
-    ):
-        if isinstance(kind, cls):
-            return name
-    return "text"
-
-
-_RAW_TYPES: dict[str, TypeEngine[Any]] = {
-    "int": Integer(),
-    "scaled": BigInteger(),
-    "bool": Boolean(),
-    "date": Date(),
-    "datetime": DateTime(timezone=True),
-    "time": Time(),
-    "bytes": LargeBinary(),
-    "float": Float(),
-    "decimal": Numeric(asdecimal=True),
-    "text": Text(),
-    "json": Text(),
-    "uuid": Text(),
-}
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite keeps lmreview's UTC datetimes without their offset; PostgreSQL answers in the session's time zone.
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def encode(kind: str, value: Any) -> Any:
-    """A database value as a JSON value."""
-    if value is None:
-        return None
-    if kind == "datetime":
-        return _utc(value).isoformat()
-    if kind in ("date", "time"):
-        return value.isoformat()
-    if kind == "bytes":
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if kind in ("decimal", "uuid"):
-        return str(value)
-    return value
-
-
-def decode(kind: str, value: Any) -> Any:
-    """The inverse of :func:`encode`; raises ValueError or TypeError on a value of the wrong shape."""
-    if value is None:
-        return None
-    if kind in ("int", "scaled"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"expected an integer, found {value!r:.40}")
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise TypeError(f"expected true or false, found {value!r:.40}")
-        return value
-    if kind == "datetime":
-        return _utc(dt.datetime.fromisoformat(value))
-    if kind == "date":
-        return dt.date.fromisoformat(value)
-    if kind == "time":
-        return dt.time.fromisoformat(value)
-    if kind == "bytes":
-        return base64.b64decode(value, validate=True)
-    if kind == "decimal":
-        return Decimal(value)
-    if kind == "uuid":
-        return str(uuid.UUID(value))
-    if kind == "float":
-        return float(value)
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, found {value!r:.40}")
-    if kind == "json":
-        json.loads(value)
-    return value
-
-
 # --- reading a database --------------------------------------------------------------------------------------------
 
 
@@ -213,7 +100,7 @@ def _read_expr(table: Table, col: Column) -> ColumnElement[Any]:
     source = table.c[col.name]
     if col.kind == "json":
         return cast(source, Text).label(col.name)
-    return type_coerce(source, _RAW_TYPES[col.kind]).label(col.name)
+    return type_coerce(source, RAW_TYPES[col.kind]).label(col.name)
 
 
 def table_info(table: Table) -> TableInfo:
@@ -418,7 +305,7 @@ def open_archive(path: Path) -> Archive:
         tables: list[tuple[TableInfo, str]] = []
         for entry in manifest.get("tables", []):
             columns = [Column(str(c["name"]), str(c["kind"])) for c in entry["columns"]]
-            unknown = [c.kind for c in columns if c.kind not in _RAW_TYPES]
+            unknown = [c.kind for c in columns if c.kind not in RAW_TYPES]
             if unknown or entry["file"] not in names:
                 raise _bad(path, f"table {entry['name']}: unknown column kind or missing file")
             tables.append((TableInfo(str(entry["name"]), columns, int(entry["rows"])), str(entry["file"])))
@@ -488,7 +375,7 @@ def _load(connection: Connection, archive: Archive, progress: Progress | None, r
         for n, col in enumerate(info.columns):
             if col.name not in table.c:
                 raise _bad(archive.path, f"column {info.name}.{col.name} is not in revision {archive.revision}")
-            param = bindparam(f"p{n}", type_=_RAW_TYPES[col.kind])
+            param = bindparam(f"p{n}", type_=RAW_TYPES[col.kind])
             values[col.name] = (
                 cast(param, table.c[col.name].type) if postgres and col.kind in ("json", "uuid") else param
             )
