@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "lmreview <lmreview@localhost>"
     invitation_days: int = 60
+    # Serving on a network (see docs/deploy.md): HSTS and the Content-Security-Policy go out over HTTPS ("auto"),
+    # on every response ("always") or never; one JSON line per request with log_format "json".
+    security_headers: Literal["auto", "always", "never"] = "auto"
+    hsts_seconds: int = 365 * 24 * 3600
+    log_format: Literal["text", "json"] = "text"
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-Proto/-For uvicorn believes
 
     @field_validator("database_url")
     @classmethod

@@ -17,6 +17,7 @@ from lmreview.cli import (
     ratings,
     report,
     review,
+    secret,
     serve,
     stats,
     tabulate,
@@ -82,6 +83,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(coding_cli.app, name="coding")
 app.add_typer(tracking.app, name="tracking")
+app.add_typer(secret.app, name="secret")
 app.command("stats")(stats.stats)
 app.command("tabulate")(tabulate.tabulate_command)
 app.command("audit")(audit.audit)

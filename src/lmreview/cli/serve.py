@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from decimal import Decimal
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,22 +25,51 @@ Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 Port = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 
 
-def _serve(st: State, host: str, port: int) -> None:
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, help="Web processes to run (several for a team; see docs/deploy.md).")
+]
+
+
+def _serve(st: State, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from lmreview.web.app import create_app
+    from lmreview.web.middleware import configure_logging
+    from lmreview.web.security import session_secret
 
-    app = create_app(st.settings, st.store())
-    console.print(f"lmreview is serving http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    settings = st.settings
+    store = st.store()  # creates or upgrades an SQLite file once, before any worker starts
+    session_secret(store, settings.secret_key)  # likewise the stored session secret the workers share
+    configure_logging(settings)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if settings.log_format == "json":  # lmreview writes the request lines itself, as JSON
+        options |= {"log_config": None, "access_log": False, "log_level": "info"}
+    else:
+        options["log_level"] = "warning"
+    processes = f" with {workers} worker processes" if workers > 1 else ""
+    console.print(f"lmreview is serving http://{host}:{port}/{processes}  (Ctrl+C to stop)")
+    if workers == 1:
+        uvicorn.run(create_app(settings, store), **options)
+        return
+    # Worker processes import the application by name and build it from the environment.
+    os.environ["LMREVIEW_DATABASE_URL"] = settings.database_url
+    if settings.user:
+        os.environ["LMREVIEW_USER"] = settings.user
+    store.dispose()
+    uvicorn.run("lmreview.web.server:app_from_environment", factory=True, workers=workers, **options)
 
 
-def serve(ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Serve the web UI.
+def serve(ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+    """Serve the web UI (behind a reverse proxy for HTTPS; see docs/deploy.md).
 
-    Example: lmreview --db reviews.db serve --port 8080
+    Example: lmreview --db postgresql://lmreview@db/lmreview serve --host 0.0.0.0 --workers 4
     """
-    _serve(state(ctx), host, port)
+    _serve(state(ctx), host, port, workers)
 
 
 def load_samples(st: State) -> bool:

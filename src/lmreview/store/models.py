@@ -53,3 +53,14 @@ class AppSetting(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """A failed login, kept in the database so that the lock on a name holds across web processes
+    (web/security.py). The name is stored as a hash: people type passwords into the name field too."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -38,7 +38,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["number"] = fmt_number
     templates.env.filters["pct"] = fmt_pct
@@ -56,12 +56,30 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    from lmreview.web.middleware import RequestLog, SecurityHeaders, configure_logging
+
+    configure_logging(settings)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(RequestLog)  # outermost: it sees every answer, errors included
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from lmreview.web.routes import admin, analysis, audit, auth, evidence, portfolio, ratings, report, respond, reviews
+    from lmreview.web.routes import (
+        admin,
+        analysis,
+        audit,
+        auth,
+        evidence,
+        health,
+        portfolio,
+        ratings,
+        report,
+        respond,
+        reviews,
+    )
     from lmreview.web.routes import coding as coding_routes
     from lmreview.web.routes import tracking as tracking_routes
 
+    app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(portfolio.router)
     app.include_router(reviews.router)

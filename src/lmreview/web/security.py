@@ -6,16 +6,18 @@ a new password, a new role or a switched-off account end every copy of it (see `
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import hmac
 import secrets
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from lmreview.errors import Forbidden
 from lmreview.settings import check_secret_key
 from lmreview.store import Store
-from lmreview.store.models import AppSetting, User
+from lmreview.store.models import AppSetting, LoginFailure, User
 from lmreview.store.users import can
 
 SESSION_SECRET_KEY = "session_secret"
@@ -35,6 +37,17 @@ def session_secret(store: Store, configured: str | None) -> str:
             row = AppSetting(key=SESSION_SECRET_KEY, value=secrets.token_urlsafe(48))
             session.add(row)
         return row.value
+
+
+def rotate_session_secret(store: Store) -> None:
+    """A new stored session secret: every session cookie signed with the old one stops working once the web
+    processes restart (each reads the secret when it starts)."""
+    with store.session() as session:
+        row = session.get(AppSetting, SESSION_SECRET_KEY)
+        if row is None:
+            session.add(AppSetting(key=SESSION_SECRET_KEY, value=secrets.token_urlsafe(48)))
+        else:
+            row.value = secrets.token_urlsafe(48)
 
 
 def csrf_token(request: Request) -> str:
@@ -92,28 +105,42 @@ def require(request: Request, role: str = "viewer") -> User:
 
 class LoginThrottle:
     """At most ``limit`` failed logins per user name in ``window`` seconds; then the name is locked until the oldest
-    failure leaves the window, whatever password is tried. Kept in the memory of the web process (a restart or a
-    second process starts afresh): it stops password guessing at the pace of a script, not a patient attacker."""
+    failure leaves the window, whatever password is tried. The failures live in the database (``login_failure``),
+    so the lock holds across every web process and a restart. ``now`` is wall-clock time (``time.time()``)."""
 
-    def __init__(self, limit: int = 5, window: float = 15 * 60) -> None:
+    def __init__(self, store: Store, limit: int = 5, window: float = 15 * 60) -> None:
+        self.store = store
         self.limit = limit
         self.window = window
-        self.failures: dict[str, list[float]] = {}
 
-    def _recent(self, name: str, now: float) -> list[float]:
-        recent = [t for t in self.failures.get(name.casefold(), []) if now - t < self.window]
-        self.failures[name.casefold()] = recent
-        return recent
+    @staticmethod
+    def _key(name: str) -> str:
+        return hashlib.sha256(name.strip().casefold().encode()).hexdigest()
+
+    @staticmethod
+    def _at(now: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(now, dt.UTC)
 
     def wait(self, name: str, now: float) -> float:
         """Seconds until ``name`` may try again (0 when it may)."""
-        recent = self._recent(name, now)
-        return max(0.0, recent[0] + self.window - now) if len(recent) >= self.limit else 0.0
+        with self.store.session() as session:
+            recent = session.scalars(
+                select(LoginFailure.at)
+                .where(LoginFailure.name_hash == self._key(name), LoginFailure.at > self._at(now - self.window))
+                .order_by(LoginFailure.at)
+                .limit(self.limit)
+            ).all()
+        if len(recent) < self.limit:
+            return 0.0
+        oldest = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=dt.UTC)  # SQLite drops the zone
+        return max(0.0, oldest.timestamp() + self.window - now)
 
     def failed(self, name: str, now: float) -> None:
-        self._recent(name, now).append(now)
-        if len(self.failures) > 10_000:  # names that never log in do not fill the memory
-            self.failures = {k: v for k, v in self.failures.items() if v}
+        with self.store.session() as session:
+            session.add(LoginFailure(name_hash=self._key(name), at=self._at(now)))
+            # failures that left the window count no more: the table stays small
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= self._at(now - self.window)))
 
     def succeeded(self, name: str) -> None:
-        self.failures.pop(name.casefold(), None)
+        with self.store.session() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.name_hash == self._key(name)))

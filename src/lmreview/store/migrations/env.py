@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 
 from lmreview.evidence.index import include_name
 from lmreview.store.registry import metadata
@@ -21,6 +21,17 @@ def _engine() -> Engine:
 
 
 def run_migrations() -> None:
+    shared = config.attributes.get("connection")
+    if isinstance(shared, Connection):  # a caller's transaction (store/backup.py restores atomically)
+        context.configure(
+            connection=shared,
+            target_metadata=metadata,
+            render_as_batch=shared.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
     engine = _engine()
     with engine.begin() as connection:
         context.configure(

@@ -38,7 +38,7 @@ def login(
 ) -> Response:
     check_csrf(request, csrf_token)
     throttle: LoginThrottle = request.app.state.login_throttle
-    wait = throttle.wait(name.strip(), time.monotonic())
+    wait = throttle.wait(name.strip(), time.time())
     if wait:
         minutes = max(1, round(wait / 60))
         return render(
@@ -52,7 +52,7 @@ def login(
     with request.app.state.store.session() as session:
         user = users.authenticate(session, name.strip(), password)
     if user is None:
-        throttle.failed(name.strip(), time.monotonic())
+        throttle.failed(name.strip(), time.time())
         return render(
             request,
             "auth/login.html",
@@ -98,13 +98,13 @@ def change_password(
     if new != again:
         raise BadInput([Problem("password", 0, "-", "the two new passwords differ")])
     throttle: LoginThrottle = request.app.state.login_throttle
-    if throttle.wait(user.name, time.monotonic()):
+    if throttle.wait(user.name, time.time()):
         return render(
             request, "auth/password.html", status_code=429, user=user, error="Too many wrong passwords: try later."
         )
     with request.app.state.store.session() as session:
         if users.authenticate(session, user.name, current) is None:
-            throttle.failed(user.name, time.monotonic())
+            throttle.failed(user.name, time.time())
             return render(
                 request, "auth/password.html", status_code=403, user=user, error="The current password is wrong."
             )
