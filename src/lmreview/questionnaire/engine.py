@@ -125,13 +125,9 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def choices_for(definition: FormDefinition, question: Question) -> list[Choice]:
-    """The options of a select. List names are case-sensitive; definitions stored before that was kept hold the
-    select's list name in lower case, so a list found only that way is still found when it is the only one."""
-    name = question.list_name or ""
-    if name in definition.choices:
-        return definition.choices[name]
-    alike = [options for key, options in definition.choices.items() if key.lower() == name.lower()]
-    return alike[0] if len(alike) == 1 else []
+    """The options of a select (:meth:`FormDefinition.options`: case-sensitive, with the fallback for forms
+    stored when list names were lower-cased)."""
+    return definition.options(question.list_name)
 
 
 class _Evaluator:

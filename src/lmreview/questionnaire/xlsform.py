@@ -111,8 +111,18 @@ class FormDefinition:
     def by_path(self) -> dict[str, Question]:
         return {q.path: q for q in self.walk()}
 
+    def options(self, list_name: str | None) -> list[Choice]:
+        """The choices of a list. List names are case-sensitive; definitions stored before that was kept hold a
+        select's list name in lower case, so a list found only case-insensitively is found when it is the only one.
+        Every lookup of a list (the engine, imports and exports, tabulation) goes through here."""
+        name = list_name or ""
+        if name in self.choices:
+            return self.choices[name]
+        alike = [options for key, options in self.choices.items() if key.lower() == name.lower()]
+        return alike[0] if len(alike) == 1 else []
+
     def choice_label(self, list_name: str, name: str, language: str) -> str:
-        for choice in self.choices.get(list_name, []):
+        for choice in self.options(list_name):
             if choice.name == name:
                 return pick(choice.labels, language) or name
         return name

@@ -59,7 +59,7 @@ class _Writer:
         return [header, *(f"{header}/{self.choice(question, c.name)}" for c in self.choices(question))]
 
     def choices(self, question: Question) -> list[Any]:
-        return self.definition.choices.get(question.list_name or "", [])
+        return self.definition.options(question.list_name)
 
     def choice(self, question: Question, name: str) -> str:
         label = self.definition.choice_label(question.list_name or "", name, self.language) if self.language else None
