@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from lmreview.questionnaire import engine, expressions
+from lmreview.questionnaire import engine, expressions, form_types
 from lmreview.questionnaire.xlsform import DEFAULT_LANGUAGE, Choice, FormDefinition, Question, language_code, pick
 
 UI = {
@@ -28,6 +29,7 @@ UI = {
         "language": "Language",
         "decline": "We cannot answer this questionnaire",
         "decline_reason": "Tell the review team why (optional)",
+        "locate": "Use my location",
     },
     "fr": {
         "save": "Enregistrer le brouillon",
@@ -44,6 +46,7 @@ UI = {
         "language": "Langue",
         "decline": "Nous ne pouvons pas répondre à ce questionnaire",
         "decline_reason": "Dites à l'équipe d'évaluation pourquoi (facultatif)",
+        "locate": "Utiliser ma position",
     },
     "es": {
         "save": "Guardar borrador",
@@ -60,6 +63,7 @@ UI = {
         "language": "Idioma",
         "decline": "No podemos responder a este cuestionario",
         "decline_reason": "Explique al equipo de evaluación por qué (opcional)",
+        "locate": "Usar mi ubicación",
     },
 }
 
@@ -121,8 +125,35 @@ class FormView:
         """Every option of a select with whether its ``choice_filter`` keeps it now; the page hides the others and
         its script shows them again when an answer changes (the server checks the answer either way)."""
         scope = node.field.scope if node.field is not None and node.field.scope is not None else {}
-        kept = {c.name for c in engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())}
+        visible = engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())
+        if q.answers_of:  # the options are earlier answers: the page shows them as they were when it was made
+            return [(c, True) for c in visible]
+        kept = {c.name for c in visible}
         return [(c, c.name in kept) for c in engine.choices_for(self.definition, q)]
+
+    @staticmethod
+    def input_type(q: Question, value: str) -> str:
+        """The browser's time or datetime-local input when it can show the stored value (it drops any other, and
+        the answer would be lost on the next save); plain text for a value with seconds' fractions or a zone."""
+        if q.type == "time":
+            return "time" if not value or re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", value) else "text"
+        return (
+            "datetime-local" if not value or re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value) else "text"
+        )
+
+    @staticmethod
+    def placeholder(q: Question) -> str:
+        return {
+            "time": "14:30",
+            "datetime": "2024-05-01T14:30",
+            "geopoint": "12.3714 -1.5197",
+            "geotrace": "12.3714 -1.5197; 12.3720 -1.5190",
+            "geoshape": "12.37 -1.52; 12.38 -1.52; 12.38 -1.51; 12.37 -1.52",
+        }.get(q.type, "")
+
+    @staticmethod
+    def range(q: Question) -> form_types.RangeParameters:
+        return form_types.range_parameters(q.parameters)
 
     @staticmethod
     def columns(choice: Choice) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmreview.questionnaire import engine
+from lmreview.questionnaire import engine, form_types
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 
 KOBO_COPY_FIELDS = (
@@ -134,12 +134,14 @@ def value_problem(definition: FormDefinition, question: Question, value: str) ->
         if not math.isfinite(float(value)):
             shown = value if len(value) <= 40 else value[:37] + "…"
             return f'"{shown}" is too large for a decimal (a finite number below 1e308 in size)'
+    if (problem := _special(question, value)) is not None:
+        return problem
     if question.type == "date":
         try:
             dt.date.fromisoformat(value if _DATE.match(value) else "")
         except ValueError:
             return f'"{value}" is not a date (YYYY-MM-DD)'
-    if question.type in ("select_one", "select_multiple"):
+    if question.type in ("select_one", "select_multiple") and question.answers_of is None:
         allowed = [c.name for c in definition.options(question.list_name)]
         allowed += ["other"] if question.or_other and "other" not in allowed else []
         bad = [t for t in ([value] if question.type == "select_one" else value.split()) if t not in allowed]
@@ -148,6 +150,14 @@ def value_problem(definition: FormDefinition, question: Question, value: str) ->
             names = ", ".join(f'"{b}"' for b in bad)
             return f"{names} {verb} of the list {question.list_name}; allowed: {', '.join(allowed)}"
     return None
+
+
+def _special(question: Question, value: str) -> str | None:
+    """Times, dates and times, locations, ranges and triggers, judged as the web form judges them."""
+    if question.type not in ("time", "datetime", "geopoint", "geotrace", "geoshape", "range", "trigger"):
+        return None
+    problem = form_types.value_error(question.type, value, question.parameters)
+    return f'"{value}" is not a {question.type} answer: {problem}' if problem else None
 
 
 def put(data: dict[str, Any], path: str, value: Any) -> None:
