@@ -258,7 +258,8 @@ class _Evaluator:
             return problem
         if q.choice_filter or q.answers_of:  # an option left out is not an answer, even if it is in the list
             kept = {c.name for c in visible_choices(self.definition, q, scope, self.today)}
-            outside = [v for v in value.split() if v not in kept]
+            picked = value.split() if q.type == "select_multiple" else [value.strip()]
+            outside = [v for v in picked if v not in kept]
             if outside:
                 return f'"{outside[0]}" does not apply with the answers given above; choose again.'
         if q.constraint and not self.truth(q.constraint, scope, current=value):

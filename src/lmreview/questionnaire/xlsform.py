@@ -424,7 +424,8 @@ class _Builder:
             self.unsupported(row, "loops (begin loop)")
             return None
         else:
-            found = form_types.classify(kind)
+            words = kind.split()  # "phone number", "add date prompt"; "rank LIST" has its list after the type
+            found = next((k for n in range(len(words), 0, -1) if (k := form_types.classify(" ".join(words[:n])))), None)
             if found is None:
                 supported = ", ".join((*QUESTION_TYPES, "begin group", "begin repeat"))
                 self.problem("survey", row, "type", f'"{kind}" questions are not supported; use one of {supported}')
@@ -459,6 +460,8 @@ class _Builder:
             text = getattr(question, column)
             if text and text != "true()":
                 self.check_expression(row, column, text, name)
+        if question.default and "${last-saved#" in question.default:
+            self.unsupported(row, "${last-saved#…} references")
         return question
 
     def check_expression(self, row: int, column: str, text: str, name: str) -> None:
