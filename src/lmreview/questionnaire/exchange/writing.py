@@ -95,7 +95,10 @@ class _Writer:
         return label or name
 
     def offered(self, question: Question, version: FormDefinition) -> set[str] | None:
-        """The options the version a row was answered with offered for a select_multiple (None: all of them)."""
+        """The options an older version a row was answered with offered for a select_multiple (None: all of them).
+        As Kobo does, the newest version's select holds every option of every version."""
+        if version is self.definition:
+            return None
         same = version.by_path().get(question.path)
         return {c.name for c in version.options(same.list_name)} if same is not None else None
 
@@ -133,12 +136,14 @@ class _Writer:
             row.meta.get("_status", "") if kobo else ("submitted_via_web" if row.status == "submitted" else row.status)
         )
         copies: list[str | int] = [
-            *(row_id, row.instance_id.removeprefix("uuid:"), when, status, row.meta.get("_notes", "")),
+            *(row_id, row.instance_id.removeprefix("uuid:"), row.meta.get("_submission_time", when) if kobo else when),
+            *(status, row.meta.get("_notes", "")),
             state,
             row.meta.get("_submitted_by") or row.meta.get("SubmitterName", ""),
             *(row.meta.get("__version__", "") if kobo else row.version, row.meta.get("_tags", ""), row.instance_id),
         ]
         version = next((d for d in reversed(self.versions) if d.version == row.version), self.definition)
+        version = self.definition if version.version == self.definition.version else version
         self.add_rows(self.outs[""], row.data, None, copies, version)
 
     def add_rows(
