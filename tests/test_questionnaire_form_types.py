@@ -341,3 +341,37 @@ def test_files_that_are_not_readable_workbooks_are_explained(
     assert run.exit_code == 2
     assert message in run.stderr
     assert "Traceback" not in run.stderr
+
+
+MARKDOWN = _form(
+    """| | type | name | label | hint |
+| | text | project_code | Project | |
+| | note | intro | # Before you start | Take *ten minutes*. |
+| | note | whole | Read the **whole** form. | |
+| | begin_group | block | | |
+| | text | city | _bold_ <script>alert(1)</script> | [list](https://example.org/c) [x](javascript:alert(1)) |
+| | end_group | | | |""",
+    settings="| | form_id | version |\n| | markdown | 1 |",
+)
+
+
+def test_labels_and_hints_render_odk_markdown_safely(cli: Cli, tmp_path: Path, web: TestClient) -> None:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    link = personal_link(cli, MARKDOWN, tmp_path)
+    html = web.get(link).text
+    page = BeautifulSoup(html, "html.parser")
+    intro, whole = page.find_all("div", class_="note")
+    assert intro.find("h1").get_text() == "Before you start"
+    assert intro.find("p", class_="hint").find("em").get_text() == "ten minutes"  # a note's hint is shown
+    assert whole.find("strong").get_text() == "whole"
+    label = page.find("label", {"for": "q-block-city"})
+    assert label.find("em").get_text() == "bold"
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    hint = page.find("p", id="q-block-city-hint")
+    links = hint.find_all("a")
+    assert [(a["href"], a["rel"]) for a in links] == [("https://example.org/c", ["noopener", "noreferrer"])]
+    assert "javascript:" not in str(links)
+    group = page.find("fieldset", class_="group")
+    assert group.find("legend") is None  # an unlabeled group shows no name
+    assert "block" not in group.get_text()

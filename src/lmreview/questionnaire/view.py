@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
 from lmreview.questionnaire import engine, expressions, form_types
 from lmreview.questionnaire.xlsform import DEFAULT_LANGUAGE, Choice, FormDefinition, Question, language_code, pick
 
@@ -66,6 +69,26 @@ UI = {
         "locate": "Usar mi ubicación",
     },
 }
+
+
+# The Markdown ODK Collect and Enketo render in labels and hints: emphasis, headings, links, line breaks. Raw HTML
+# (ODK allows <span style=…>) is shown as text, never passed through; links go to http(s) or mailto only.
+_MARKDOWN = MarkdownIt("zero", {"html": False, "breaks": True}).enable(
+    ["emphasis", "link", "heading", "newline", "escape", "backticks"]
+)
+_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+def rich(text: str, block: bool = False) -> Markup:
+    """A label or hint as safe HTML: ``block`` for a note (headings as headings, paragraphs), else one line fit
+    for a ``<label>`` (a heading becomes bold)."""
+    if block:
+        html = _MARKDOWN.render(text)
+    else:
+        heading = _HEADING.match(text)
+        html = _MARKDOWN.renderInline(text[heading.end() :] if heading else text)
+        html = f"<strong>{html}</strong>" if heading else html
+    return Markup(html.replace("<a href=", '<a target="_blank" rel="noopener noreferrer" href='))
 
 
 def choose_language(definition: FormDefinition, wanted: str | None) -> str:
@@ -130,6 +153,10 @@ class FormView:
             return [(c, True) for c in visible]
         kept = {c.name for c in visible}
         return [(c, c.name in kept) for c in engine.choices_for(self.definition, q)]
+
+    @staticmethod
+    def rich(text: str, block: bool = False) -> Markup:
+        return rich(text, block)
 
     @staticmethod
     def input_type(q: Question, value: str) -> str:
