@@ -375,3 +375,10 @@ def test_labels_and_hints_render_odk_markdown_safely(cli: Cli, tmp_path: Path, w
     group = page.find("fieldset", class_="group")
     assert group.find("legend") is None  # an unlabeled group shows no name
     assert "block" not in group.get_text()
+
+
+def test_a_question_named_data_is_refused_with_why() -> None:
+    text = _form("| | type | name | label | relevant |\n| | text | data | Data | |\n| | text | b | B | ${data} != '' |")
+    (problem,) = _refusal(text)
+    assert "multiple survey elements named 'data'" in problem
+    assert "pyxform names the form's XML root 'data'" in problem

@@ -184,7 +184,10 @@ def _pyxform(data: bytes, file_format: str, filename: str) -> tuple[str, list[st
     try:
         result = convert(xlsform=data, file_type=f".{file_format}", warnings=warnings, pretty_print=True)
     except PyXFormError as exc:
-        raise BadInput([_located(filename, str(exc))]) from None
+        message = str(exc)
+        if "multiple survey elements named 'data'" in message:
+            message += " pyxform names the form's XML root 'data', so no question, group or repeat may be called data"
+        raise BadInput([_located(filename, message)]) from None
     except Exception as exc:  # pyxform can fail with other errors on odd sheets; the user still gets a line
         message = f"pyxform cannot read this form ({type(exc).__name__}: {exc})"
         raise BadInput([Problem(filename, 0, "-", message)]) from None
