@@ -6,6 +6,7 @@ quotes, and the one line that names what lmreview does not support."""
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
 from collections.abc import Iterator
@@ -382,3 +383,34 @@ def test_a_question_named_data_is_refused_with_why() -> None:
     (problem,) = _refusal(text)
     assert "multiple survey elements named 'data'" in problem
     assert "pyxform names the form's XML root 'data'" in problem
+
+
+GEO = _form(
+    "| | type | name | label |\n| | geopoint | site | Site |\n| | geotrace | road | Road |",
+    settings="| | form_id | version |\n| | places | 1 |",
+)
+
+
+def test_a_geopoint_is_tabulated_as_a_count_and_a_bounding_box(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "places.md").write_text(GEO, encoding="utf-8")
+    assert cli("form", "add", str(tmp_path / "places.md")).exit_code == 0
+    export = tmp_path / "places.csv"
+    export.write_text(
+        "site;_site_latitude;_site_longitude;_site_altitude;_site_precision;road;_uuid;_submission_time\n"
+        '12.5 -1.5 300 5;12.5;-1.5;300;5;"12 -1; 12.2 -1.1";u-1;2024-05-01T10:00:00\n'
+        "13.25 -2.75;13.25;-2.75;;;;u-2;2024-05-01T11:00:00\n"
+        ";;;;;;u-3;2024-05-01T12:00:00\n",
+        encoding="utf-8",
+    )
+    run = cli("form", "import-responses", str(export), "--form", "places")
+    assert run.exit_code == 0, run.stderr
+    assert "match no question" not in run.stderr
+    table = cli("tabulate", "--form", "places", "--question", "site")
+    assert table.exit_code == 0, table.stderr
+    assert "Locations: 2 of 2 answered · latitude 12.5 to 13.25 · longitude -2.75 to -1.5" in table.stdout
+    data = cli("tabulate", "--form", "places", "--question", "site", "--json")
+    summary = json.loads(data.stdout)["summary"]
+    assert summary["bbox"] == {"south": 12.5, "west": -2.75, "north": 13.25, "east": -1.5}
+    assert (summary["n"], summary["of"], len(summary["rows"])) == (2, 2, 2)
+    road = cli("tabulate", "--form", "places", "--question", "road")
+    assert "Locations: 1 of 1 answered · latitude 12.0 to 12.2 · longitude -1.1 to -1.0" in road.stdout
