@@ -308,8 +308,7 @@ _FROM_FILE = (
 ODK_FUNCTIONS = {
     *("pulldata", "instance", "random", "uuid", "digest", "base64-decode", "area", "distance", "geofence"),
     *("format-date", "format-date-time", "now", "decimal-time", "jr:choice-name", "choice-name", "randomize"),
-    *("pow", "log", "log10", "exp", "exp10", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "pi"),
-    *("floor", "ceiling", "checklist", "weighted-checklist", "current", "sort", "extract-signed", "version"),
+    *("checklist", "weighted-checklist", "current", "sort", "extract-signed", "version"),
 }
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
