@@ -33,6 +33,9 @@ UI = {
         "decline": "We cannot answer this questionnaire",
         "decline_reason": "Tell the review team why (optional)",
         "locate": "Use my location",
+        "page": "Page",
+        "previous": "Previous",
+        "next": "Next",
     },
     "fr": {
         "save": "Enregistrer le brouillon",
@@ -50,6 +53,9 @@ UI = {
         "decline": "Nous ne pouvons pas répondre à ce questionnaire",
         "decline_reason": "Dites à l'équipe d'évaluation pourquoi (facultatif)",
         "locate": "Utiliser ma position",
+        "page": "Page",
+        "previous": "Précédent",
+        "next": "Suivant",
     },
     "es": {
         "save": "Guardar borrador",
@@ -67,6 +73,9 @@ UI = {
         "decline": "No podemos responder a este cuestionario",
         "decline_reason": "Explique al equipo de evaluación por qué (opcional)",
         "locate": "Usar mi ubicación",
+        "page": "Página",
+        "previous": "Anterior",
+        "next": "Siguiente",
     },
 }
 
@@ -153,6 +162,49 @@ class FormView:
             return [(c, True) for c in visible]
         kept = {c.name for c in visible}
         return [(c, c.name in kept) for c in engine.choices_for(self.definition, q)]
+
+    def pages(self) -> list[list[engine.Node]]:
+        """The pages of a form with ``style: pages``: each top-level question, group (a ``field-list`` group keeps
+        its questions together) or repeat is a page; calculations and metadata ride along unseen. One page when the
+        form does not ask for pages."""
+        nodes = self.evaluation.nodes
+        if not self.definition.paged:
+            return [nodes]
+        pages: list[list[engine.Node]] = []
+        for node in nodes:
+            if (node.question.type == "calculate" or node.question.is_meta) and pages:
+                pages[-1].append(node)
+            else:
+                pages.append([node])
+        return pages or [nodes]
+
+    def page_of(self, path: str) -> int:
+        """The page (from 0) showing an instance path, for links to an error on another page."""
+        top = path.split("/", 1)[0].split("[", 1)[0]
+        for number, page in enumerate(self.pages()):
+            if any(node.question.name == top for node in page):
+                return number
+        return 0
+
+    def shown_pages(self) -> list[int]:
+        """The pages with something relevant on them: the ones the Previous and Next buttons go to."""
+        pages = self.pages()
+        return [n for n, page in enumerate(pages) if any(node.relevant for node in page)] or [0]
+
+    def outside_values(self, page: int) -> dict[str, Any]:
+        """The answers of the questions on the other pages, by name (lists inside repeats), for the page's script:
+        relevance and filters on this page may read them."""
+        shown = {node.question.name for node in self.pages()[page]}
+        values: dict[str, Any] = {}
+        for path, item in self.evaluation.fields.items():
+            if path.split("/", 1)[0].split("[", 1)[0] in shown:
+                continue
+            name = item.question.name
+            if "[" in path:
+                values.setdefault(name, []).append(item.value)
+            else:
+                values[name] = item.value
+        return values
 
     @staticmethod
     def rich(text: str, block: bool = False) -> Markup:

@@ -107,6 +107,11 @@ class FormDefinition:
     languages: list[str]
     survey: list[Question]
     choices: dict[str, list[Choice]]
+    style: str = ""  # settings/style: "pages" shows one page at a time, as Enketo does
+
+    @property
+    def paged(self) -> bool:
+        return "pages" in self.style.split()
 
     def walk(self) -> Iterator[Question]:
         for question in self.survey:
@@ -150,6 +155,7 @@ class FormDefinition:
             languages=list(data["languages"]),
             survey=[question(q) for q in data["survey"]],
             choices={k: [Choice(**c) for c in v] for k, v in data["choices"].items()},
+            style=data.get("style", ""),
         )
 
 
@@ -532,5 +538,6 @@ def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedFor
         languages=languages,
         survey=survey,
         choices=choices,
+        style=settings.get("style", ""),
     )
     return ParsedForm(definition, xform, warnings, file_format)

@@ -33,6 +33,11 @@
       }
       values[name] = list;
     });
+    var outside = document.getElementById("lm-outside");  // a paged form: the answers on the other pages
+    if (outside) {
+      var others = JSON.parse(outside.textContent);
+      Object.keys(others).forEach(function (name) { if (!(name in values)) values[name] = others[name]; });
+    }
     var instance = element.closest(".instance");
     if (instance) {
       var own = instance.querySelectorAll("[data-name]");
