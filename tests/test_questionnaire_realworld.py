@@ -151,7 +151,8 @@ def test_a_kobo_export_imports_cell_by_cell_and_exports_the_same_cells(
 
     with store.session() as session:
         definition = forms.definition_of(forms.latest_version(forms.get_form(session, form)))
-    assert _check_root_cells(definition, original[0][1], stored, "kobo") > 0
+    compared = _check_root_cells(definition, original[0][1], stored, "kobo")
+    assert compared > 0 or all(q.type == "repeat" for q in definition.survey)  # else every question is in a repeat
     fmt = "xlsx" if suffix.endswith(".xlsx") else "csv"
     out = tmp_path / f"export.{'zip' if fmt == 'csv' and any(q.type == 'repeat' for q in definition.walk()) else fmt}"
     assert cli("form", "export-responses", "--form", form, "--format", fmt, "--out", str(out)).exit_code == 0
