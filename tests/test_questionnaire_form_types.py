@@ -414,3 +414,48 @@ def test_a_geopoint_is_tabulated_as_a_count_and_a_bounding_box(cli: Cli, tmp_pat
     assert (summary["n"], summary["of"], len(summary["rows"])) == (2, 2, 2)
     road = cli("tabulate", "--form", "places", "--question", "road")
     assert "Locations: 1 of 1 answered · latitude 12.0 to 12.2 · longitude -1.1 to -1.0" in road.stdout
+
+
+EXTERNAL = """| survey |
+| | type | name | label | choice_filter |
+| | text | project_code | Project | |
+| | select_one provinces | prov_id | Province | |
+| | select_one_external districts | dist_id | District | prov_id=${prov_id} |
+| choices |
+| | list_name | name | label |
+| | provinces | P10 | Maputo |
+| | provinces | P09 | Gaza |
+| external_choices |
+| | list_name | name | label | prov_id |
+| | districts | D1001 | Matola | P10 |
+| | districts | D1002 | Boane | P10 |
+| | districts | D0901 | Xai-Xai | P09 |
+| settings |
+| | form_id | version |
+| | external | 1 |
+"""
+
+
+def test_select_one_external_takes_its_options_from_the_external_choices_sheet(
+    cli: Cli, tmp_path: Path, web: TestClient
+) -> None:
+    question = parse_form(EXTERNAL.encode(), "external.md").definition.by_name()["dist_id"]
+    assert (question.type, question.list_name, question.choice_filter) == (
+        "select_one",
+        "districts",
+        "prov_id=${prov_id}",
+    )
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    link = personal_link(cli, EXTERNAL, tmp_path)
+    _post(web, link, {"project_code": "LM.0181", "prov_id": "P10"}, "save")
+    page = BeautifulSoup(web.get(link).text, "html.parser")
+    shown = [
+        str(i["value"])
+        for i in page.find_all("input", {"name": "dist_id"})
+        if not i.find_parent("label").has_attr("hidden")
+    ]
+    assert shown == ["D1001", "D1002", ""]
+    wrong = _post(web, link, {"project_code": "LM.0181", "prov_id": "P10", "dist_id": "D0901"}, "submit")
+    assert wrong.status_code == 422
+    done = _post(web, link, {"project_code": "LM.0181", "prov_id": "P10", "dist_id": "D1002"}, "submit")
+    assert done.status_code == 303

@@ -342,6 +342,11 @@ class _Builder:
         self.sheets = {
             "survey": canonical_rows(sheets.get("survey", []), aliases.survey_header, SURVEY_COLUMNS),
             "choices": canonical_rows(sheets.get("choices", []), aliases.list_header, CHOICES_COLUMNS),
+            # select_one_external's options: pyxform writes them to itemsets.csv for ODK Collect; lmreview reads
+            # them here as it reads the choices sheet
+            "external_choices": canonical_rows(
+                sheets.get("external_choices", []), aliases.list_header, CHOICES_COLUMNS
+            ),
         }
         self.problems: list[Problem] = []
         self.languages: list[str] = []
@@ -359,7 +364,7 @@ class _Builder:
 
     def choices(self) -> dict[str, list[Choice]]:
         lists: dict[str, list[Choice]] = {}
-        for _row, cells in self.sheets.get("choices", []):
+        for _row, cells in [*self.sheets.get("choices", []), *self.sheets.get("external_choices", [])]:
             self.note_languages(cells)
             list_name, name = _get(cells, "list_name"), _get(cells, "name")
             if not list_name or not name:
@@ -425,6 +430,11 @@ class _Builder:
                 options = choices.setdefault(list_name, [])
                 if not any(c.name == "other" for c in options):
                     options.append(Choice("other", dict.fromkeys(self.languages, "Other") or {}))
+        elif lowered.startswith(("select_one_external ", "select one external ")) and len(kind.split()) >= 2:
+            base, list_name = "select_one", kind.split()[-1]
+            if list_name not in choices:
+                self.problem("survey", row, "type", f'"{kind}": the external_choices sheet has no list {list_name}')
+                return None
         elif lowered.startswith(_FROM_FILE):
             self.unsupported(row, f"choices from a file ({kind.split()[0]})")
             return None
