@@ -136,6 +136,8 @@ class _Reader:
 
     def columns(self, sheet: Sheet, scope: Scope, source: str) -> list[_Column]:
         names = self.names(scope, scope.fields)
+        for key, dropped in self.older_names(scope).items():
+            names.setdefault(key, dropped)
         inner = self.names(scope, [q for r in scope.repeats for q in r.walk() if q.type not in ("group", "repeat")])
         columns: list[_Column] = []
         unknown: list[str] = []
@@ -179,6 +181,25 @@ class _Reader:
             message = f"{len(unknown)} columns match no question of the form {form}: {', '.join(unknown)}"
             self.error(sheet.file, row, "-", message + "; their values are not imported", "warning")
         return columns
+
+    def older_names(self, scope: Scope) -> dict[str, Question]:
+        """The headers naming a question that only older versions of the form have (a question since dropped):
+        its answers are still answers, in the rows of those versions."""
+        found: dict[str, Question] = {}
+        current = {q.name for q in scope.fields}
+        for version in self.versions.values():
+            if version.version == self.definition.version:
+                continue
+            repeat = None
+            if scope.question is not None:
+                repeat = next((r for r in all_repeats(version) if r.name == scope.question.name), None)
+                if repeat is None:
+                    continue
+            same = scope_of(version, repeat)
+            dropped = [q for q in same.fields if q.name not in current]
+            for key, question in self.names(same, dropped).items():
+                found.setdefault(key, question)
+        return found
 
     def is_choice(self, question: Question, name: str) -> bool:
         """Whether ``name`` is an option of the select in some version of the form (an option column), rather than

@@ -63,12 +63,25 @@ class _Writer:
         self.outs: dict[str, _Out] = {}
         taken: list[str] = []
         for question in [None, *all_repeats(definition)]:
-            scope = scope_of(definition, question)
+            scope = self.with_dropped(scope_of(definition, question))
             section = question.name if question else (definition.title or definition.form_id)
             taken.append(sheet_name(section, taken))
             header = [h for q in scope.fields for h in self.headers(q)]
             header += [*KOBO_COPY_FIELDS, "_index"] if question is None else list(KOBO_REPEAT_COLUMNS)
             self.outs[scope.path] = _Out(scope, section, taken[-1], header)
+
+    def with_dropped(self, scope: Scope) -> Scope:
+        """The table's fields and, after them, those only older versions have (newest first), as Kobo lists them."""
+        fields = list(scope.fields)
+        for version in reversed(self.versions[:-1]):
+            repeat = None
+            if scope.question is not None:
+                repeat = next((r for r in all_repeats(version) if r.name == scope.question.name), None)
+                if repeat is None:
+                    continue
+            names = {q.name for q in fields}
+            fields += [q for q in scope_of(version, repeat).fields if q.name not in names]
+        return Scope(scope.question, fields, scope.repeats)
 
     def headers(self, question: Question) -> list[str]:
         header, parts = question.path, question.path.split("/")
