@@ -104,7 +104,6 @@ def test_typographic_quotes_in_expressions_are_plain_quotes() -> None:
         ("| | select_one_from_file places.csv | place | Place |", "choices from a file (select_one_from_file) (row 3)"),
         ("| | calculate | fruit | | pulldata('fruits', 'name', 'key', 'mango') |", "the function pulldata() (row 3)"),
         ("| | text | again | Again | ${last-saved#phone} |", "${last-saved#…} references (row 3)"),
-        ("| | rank yesno | order | Order |", "rank questions (row 3)"),
     ],
 )
 def test_what_lmreview_does_not_support_is_named_in_one_line(row: str, feature: str) -> None:
@@ -459,3 +458,33 @@ def test_select_one_external_takes_its_options_from_the_external_choices_sheet(
     assert wrong.status_code == 422
     done = _post(web, link, {"project_code": "LM.0181", "prov_id": "P10", "dist_id": "D1002"}, "submit")
     assert done.status_code == 303
+
+
+RANK = _form(
+    "| | type | name | label |\n| | text | project_code | Project |\n| | rank priorities | order | Rank them |",
+    "| | list_name | name | label |\n| | priorities | jobs | Jobs |\n| | priorities | rights | Rights |"
+    "\n| | priorities | skills | Skills |",
+    settings="| | form_id | version |\n| | ranked | 1 |",
+)
+
+
+def test_a_rank_question_puts_every_option_in_order(cli: Cli, tmp_path: Path, web: TestClient) -> None:
+    definition = _parse(RANK)
+    question = definition.by_name()["order"]
+    assert (question.type, question.list_name) == ("rank", "priorities")
+    assert engine.type_error(definition, question, "skills jobs rights") is None
+    assert engine.type_error(definition, question, "skills jobs") == "Put every option in order: jobs, rights, skills."
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    link = personal_link(cli, RANK, tmp_path)
+    ranks = {"order.present": "1", "order.rank.jobs": "2", "order.rank.rights": "3", "order.rank.skills": "1"}
+    missing = _post(web, link, {"project_code": "LM.0181", **ranks, "order.rank.rights": ""}, "submit")
+    assert missing.status_code == 422
+    assert "Put every option in order" in missing.text
+    done = _post(web, link, {"project_code": "LM.0181", **ranks}, "submit")
+    assert done.status_code == 303
+    page = BeautifulSoup(web.get(link).text, "html.parser")
+    chosen = {str(s["name"]): s.find("option", selected=True).get_text() for s in page.find_all("select")}
+    assert chosen == {"order.rank.jobs": "2", "order.rank.rights": "3", "order.rank.skills": "1"}
+    out = tmp_path / "out.csv"
+    assert cli("form", "export-responses", "--form", "ranked", "--format", "csv", "--out", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith('"LM.0181";"skills jobs rights";')

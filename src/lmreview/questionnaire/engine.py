@@ -306,6 +306,10 @@ def type_error(definition: FormDefinition, q: Question, value: str) -> str | Non
             return MESSAGES["date"]
     elif q.type in _OWN_CHECKS:
         return form_types.value_error(q.type, text, q.parameters)
+    elif q.type == "rank":  # every option once, in the respondent's order
+        options = [c.name for c in choices_for(definition, q)]
+        if sorted(text.split()) != sorted(options):
+            return f"Put every option in order: {', '.join(options)}."
     elif q.type in ("select_one", "select_multiple") and q.answers_of is None:
         allowed = {c.name for c in choices_for(definition, q)}
         picked = text.split() if q.type == "select_multiple" else [text]

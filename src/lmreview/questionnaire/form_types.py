@@ -20,7 +20,7 @@ from dataclasses import dataclass
 # lmreview's own types: the ones the web form renders and the engine checks.
 SERVED = (
     *("text", "integer", "decimal", "date", "time", "datetime", "select_one", "select_multiple", "note"),
-    *("calculate", "trigger", "range", "geopoint", "geotrace", "geoshape"),
+    *("calculate", "trigger", "range", "geopoint", "geotrace", "geoshape", "rank"),
 )
 # Filled by the device in ODK/Kobo: lmreview keeps them from imports and does not ask them.
 META = (

@@ -430,6 +430,8 @@ class _Builder:
                 options = choices.setdefault(list_name, [])
                 if not any(c.name == "other" for c in options):
                     options.append(Choice("other", dict.fromkeys(self.languages, "Other") or {}))
+        elif lowered.startswith("rank ") and len(kind.split()) == 2:  # rank LIST: every option, in order
+            base, list_name = "rank", kind.split()[1]
         elif lowered.startswith(("select_one_external ", "select one external ")) and len(kind.split()) >= 2:
             base, list_name = "select_one", kind.split()[-1]
             if list_name not in choices:

@@ -136,6 +136,8 @@ def value_problem(definition: FormDefinition, question: Question, value: str) ->
             return f'"{shown}" is too large for a decimal (a finite number below 1e308 in size)'
     if (problem := _special(question, value)) is not None:
         return problem
+    if question.type == "rank" and (problem := engine.type_error(definition, question, value)):
+        return f'"{value}" is not a ranking of the list {question.list_name}: {problem}'
     if question.type == "date":
         try:
             dt.date.fromisoformat(value if _DATE.match(value) else "")
