@@ -488,3 +488,17 @@ def test_a_rank_question_puts_every_option_in_order(cli: Cli, tmp_path: Path, we
     out = tmp_path / "out.csv"
     assert cli("form", "export-responses", "--form", "ranked", "--format", "csv", "--out", str(out)).exit_code == 0
     assert out.read_text(encoding="utf-8").splitlines()[1].startswith('"LM.0181";"skills jobs rights";')
+
+
+def test_once_random_draws_once_and_keeps_the_draw() -> None:
+    text = _form(
+        "| | type | name | label | calculation |\n| | calculate | draw | | once(random()) |\n"
+        "| | calculate | sq | | pow(${draw}, 2) |"
+    )
+    definition = _parse(text)
+    first = engine.evaluate(definition, {}).data
+    drawn = float(first["draw"])
+    assert 0 <= drawn < 1
+    assert float(first["sq"]) == pytest.approx(drawn**2)
+    again = engine.evaluate(definition, first).data
+    assert again["draw"] == first["draw"]  # a submitted or re-evaluated form keeps its draw

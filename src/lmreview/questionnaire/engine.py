@@ -236,7 +236,9 @@ class _Evaluator:
         raw = data.get(q.name)
         value = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
         if q.type == "calculate" and q.calculation:
-            result = expressions.evaluate(self.expr(q.calculation), scope, today=self.today, position=self.position)
+            result = expressions.evaluate(  # the stored value is "." (current), so once(random()) keeps its draw
+                self.expr(q.calculation), scope, current=value or None, today=self.today, position=self.position
+            )
             value = expressions.to_string(result)
             scope[q.name] = value
         required = relevant and self.truth(q.required, scope, default=False)

@@ -153,7 +153,7 @@ _ARITY: dict[str, tuple[int, int]] = {
     "min": (1, -1), "abs": (1, 1), "round": (1, 2), "today": (0, 0), "date": (1, 1), "decimal-date-time": (1, 1),
     "position": (1, 1), "indexed-repeat": (3, -1), "pow": (2, 2), "log": (1, 1), "log10": (1, 1), "exp": (1, 1),
     "exp10": (1, 1), "sqrt": (1, 1), "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "asin": (1, 1), "acos": (1, 1),
-    "atan": (1, 1), "atan2": (2, 2), "pi": (0, 0), "floor": (1, 1), "ceiling": (1, 1),
+    "atan": (1, 1), "atan2": (2, 2), "pi": (0, 0), "floor": (1, 1), "ceiling": (1, 1), "random": (0, 0),
 }  # fmt: skip
 _NODESET_ARG = {"count", "count-non-empty", "sum"}
 _POSITION_HINT = "write position(..) for the number of the current repeat instance"

@@ -44,6 +44,7 @@ import functools
 import math
 import operator
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -393,6 +394,9 @@ def _math(function: Callable[..., float]) -> Callable[[list[Value]], Value]:
     return run
 
 
+_RANDOM = secrets.SystemRandom()  # random(): a number from 0 to 1; once(random()) keeps the first one drawn
+
+
 def _pow(x: float, y: float) -> float:
     if math.isnan(x) or math.isnan(y):
         return math.nan
@@ -427,7 +431,7 @@ _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "pow": _math(_pow), "log": _math(math.log), "log10": _math(math.log10), "exp": _math(math.exp),
     "exp10": _math(lambda x: 10.0**x), "sqrt": _math(math.sqrt), "sin": _math(math.sin), "cos": _math(math.cos),
     "tan": _math(math.tan), "asin": _math(math.asin), "acos": _math(math.acos), "atan": _math(math.atan),
-    "atan2": _math(math.atan2), "pi": lambda a: math.pi,
+    "atan2": _math(math.atan2), "pi": lambda a: math.pi, "random": lambda a: _RANDOM.random(),
     "floor": _math(lambda x: float(math.floor(x)) if math.isfinite(x) else x),
     "ceiling": _math(lambda x: float(math.ceil(x)) if math.isfinite(x) else x),
 }  # fmt: skip

@@ -312,7 +312,7 @@ _FROM_FILE = (
 )
 # Functions of ODK's XPath that lmreview does not evaluate: a form using one is refused with the function named.
 ODK_FUNCTIONS = {
-    *("pulldata", "instance", "random", "uuid", "digest", "base64-decode", "area", "distance", "geofence"),
+    *("pulldata", "instance", "uuid", "digest", "base64-decode", "area", "distance", "geofence"),
     *("format-date", "format-date-time", "now", "decimal-time", "jr:choice-name", "choice-name", "randomize"),
     *("checklist", "weighted-checklist", "current", "sort", "extract-signed", "version"),
 }

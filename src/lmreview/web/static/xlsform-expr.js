@@ -99,6 +99,7 @@
     date: [1, 1], "decimal-date-time": [1, 1], position: [1, 1], "indexed-repeat": [3, -1], pow: [2, 2],
     log: [1, 1], log10: [1, 1], exp: [1, 1], exp10: [1, 1], sqrt: [1, 1], sin: [1, 1], cos: [1, 1], tan: [1, 1],
     asin: [1, 1], acos: [1, 1], atan: [1, 1], atan2: [2, 2], pi: [0, 0], floor: [1, 1], ceiling: [1, 1],
+    random: [0, 0],
   };
   const NODESET_ARG = ["count", "count-non-empty", "sum"];
   const POSITION_HINT = "write position(..) for the number of the current repeat instance";
@@ -721,6 +722,7 @@
     atan: (a) => Math.atan(toNumber(a[0])),
     atan2: (a) => Math.atan2(toNumber(a[0]), toNumber(a[1])),
     pi: () => Math.PI,
+    random: () => Math.random(),
     floor: (a) => Math.floor(toNumber(a[0])) + 0,
     ceiling: (a) => Math.ceil(toNumber(a[0])) + 0,
   };
