@@ -335,7 +335,7 @@ def test_round_trip_with_repeats(form: FormDefinition, fmt: str, name: str) -> N
     rows = export_rows(read_responses(make_fixtures.kobo_xlsx(), "kobo.xlsx", form)[0])
     subs = round_trip(form, rows, fmt, name)
     assert [review_state(s) for s in subs] == ["approved", "received", "has_issues"]
-    assert [s.meta["_id"] for s in subs] == ["100", "101", "102"]
+    assert [s.meta["_id"] for s in subs] == ["101", "102", "103"]  # Kobo's own _id, kept from the import
     assert subs[0].submitted_at == utc(2024, 5, 2, 9, 15)
 
 
@@ -360,7 +360,7 @@ def test_csv_export_is_kobos_dialect(form: FormDefinition) -> None:
                            '"_submission_time";"_validation_status";"_notes";"_status";"_submitted_by";"__version__";'
                            '"_tags";"meta/rootUuid";"_index"')  # fmt: skip
     assert first.endswith(
-        f'"100";"{S1}";"2024-05-02T09:15:00";"validation_status_approved";"";"submitted_via_web";"enum1";'
+        f'"101";"{S1}";"2024-05-02T09:15:00";"validation_status_approved";"";"submitted_via_web";"enum1";'
         f'"{VERSION}";"";"uuid:{S1}";"1"'
     )
     archive = zipfile.ZipFile(io.BytesIO(write_responses(form, rows, "csv")))

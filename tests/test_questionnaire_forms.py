@@ -119,9 +119,10 @@ def test_a_form_without_version_gets_one_by_date(cli: Cli, tmp_path: Path) -> No
             "bad.xlsx:survey:2:constraint: ",
         ),
         (
-            [["type", "name", "label"], ["geopoint", "where", "Where?"]],
+            [["type", "name", "label"], ["text", "a", "A"], ["image", "photo", "Photo"], ["image", "more", "More"]],
             None,
-            'bad.xlsx:survey:2:type: "geopoint" questions are not supported',
+            "bad.xlsx:survey:3:type: lmreview cannot serve this form: it uses image questions (files sent with the "
+            "answers) (rows 3, 4), which lmreview does not support",
         ),
         (
             [["type", "name", "label"], ["select_one nolist", "b", "B"]],
@@ -153,7 +154,7 @@ def test_bad_xlsforms_are_refused_with_located_errors(
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("form.csv", b"type,name,label\ntext,a,A\n", "a questionnaire is an XLSForm"),
+        ("form.csv", b"type,name,label\ntext,a,A\n", "a CSV file holds one sheet"),
         ("form.xlsx", b"PK\x03\x04 not really", "not an XLSX workbook"),
         ("form.md", b"| choices |\n| | list_name | name | label |\n| | x | a | A |\n", "sheet named survey"),
     ],

@@ -52,7 +52,7 @@ from lmreview.analysis.units import UNIT_RULES, Observer, Unit, load_form_units,
 from lmreview.errors import NotFound
 from lmreview.portfolio.models import Project
 from lmreview.portfolio.stats import BREAKDOWNS
-from lmreview.questionnaire import engine, forms, reviews
+from lmreview.questionnaire import engine, form_types, forms, reviews
 from lmreview.questionnaire.models import FormVersion, Review
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 
@@ -90,7 +90,7 @@ class _Spec:
     question: Question
     language: str
     in_repeat: bool
-    kind: str  # choices | numbers | dates | text
+    kind: str  # choices | numbers | dates | places | text
 
 
 def _counts(spec: _Spec, answers: list[Observation], units: int) -> list[Count]:
@@ -150,6 +150,20 @@ def _dates(answers: list[Observation]) -> tuple[int, str | None, str | None, tup
     return len(days), days[0][0].isoformat(), days[-1][0].isoformat(), tuple(r for _, r in days)
 
 
+def _places(answers: list[Observation]) -> tuple[int, tuple[float, float, float, float] | None, tuple[str, ...]]:
+    """How many answers are places, and the box around every point of them (a trace's or shape's points too)."""
+    points, rows = [], []
+    for o in answers:
+        found = form_types.points(o.value)
+        if found:
+            points += found
+            rows.append(o.ref)
+    if not points:
+        return 0, None, ()
+    latitudes, longitudes = [p[0] for p in points], [p[1] for p in points]
+    return len(rows), (min(latitudes), min(longitudes), max(latitudes), max(longitudes)), tuple(rows)
+
+
 def _block(spec: _Spec, units: list[Unit], observations: dict[str, list[Observation]]) -> Block:
     responded = [u for u in units if u.submission is not None]
     seen = [o for u in responded for o in observations.get(u.key, [])]
@@ -169,6 +183,8 @@ def _block(spec: _Spec, units: list[Unit], observations: dict[str, list[Observat
         block.numbers = _numbers(answers)
     elif spec.kind == "dates":
         block.dates = _dates(answers)
+    elif spec.kind == "places":
+        block.places = _places(answers)
     else:
         block.texts = answers
     return block
@@ -181,6 +197,8 @@ def _kind(question: Question, answers: list[Observation]) -> str:
         return "numbers"
     if question.type in ("date", "today"):
         return "dates"
+    if question.type in ("geopoint", "geotrace", "geoshape", "start-geopoint"):
+        return "places"
     if question.type == "calculate" and answers and all(_NUMBER.match(o.value) for o in answers):
         return "numbers"  # a calculation that always gives a number is summarised as one
     return "text"

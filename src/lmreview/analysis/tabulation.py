@@ -137,6 +137,8 @@ class Block:
     dates: tuple[int, str | None, str | None, tuple[str, ...]] | None = None  # n, min, max, rows
     top_box: TopBox | None = None
     texts: list[Observation] | None = None
+    # geopoint, geotrace, geoshape: the answers that are places, their bounding box (south, west, north, east), rows
+    places: tuple[int, tuple[float, float, float, float] | None, tuple[str, ...]] | None = None
 
     def refs(self, state: str) -> list[str]:
         return [o.ref for o in self.observations if o.state == state]
@@ -158,6 +160,10 @@ class Block:
         if self.dates is not None:
             n, low, high, rows = self.dates
             return {"n": n, "of": self.answered, "min": low, "max": high, "rows": list(rows)}
+        if self.places is not None:
+            n, box, rows = self.places
+            bbox = dict(zip(("south", "west", "north", "east"), box, strict=True)) if box else None
+            return {"n": n, "of": self.answered, "bbox": bbox, "rows": list(rows)}
         return None
 
     def as_json(self) -> dict[str, Any]:

@@ -33,7 +33,9 @@ def _print_added(added: forms.AddedForm) -> None:
 @app.command("add")
 def add(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="XLSForm: .xlsx (survey, choices, settings sheets) or pyxform .md.")],
+    file: Annotated[
+        Path, typer.Argument(help="XLSForm: .xlsx or .xls (survey, choices, settings sheets) or pyxform .md.")
+    ],
     name: Annotated[str | None, typer.Option("--name", help="Form name (default: the form_id setting).")] = None,
 ) -> None:
     """Add a questionnaire, or a new version of it when the form already exists.

@@ -62,6 +62,14 @@ def _number(value: float | None, places: int = 2) -> str:
 def _summary_lines(result: Tabulation, summary: dict[str, Any], answered: int) -> list[str]:
     if "min" in summary and result.type in ("date", "today"):
         return [f"Dates: {summary['n']} of {answered} answered · earliest {summary['min']} · latest {summary['max']}"]
+    if "bbox" in summary:  # geopoints, traces, shapes: how many, and the box around them
+        box = summary["bbox"]
+        where = (
+            "no valid location"
+            if box is None
+            else (f"latitude {box['south']} to {box['north']} · longitude {box['west']} to {box['east']}")
+        )
+        return [f"Locations: {summary['n']} of {answered} answered · {where}"]
     if "top_box" in summary:
         box = summary["top_box"]
         mean = _number(summary["mean"])

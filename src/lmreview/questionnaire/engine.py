@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
 
-from lmreview.questionnaire import expressions
+from lmreview.questionnaire import expressions, form_types
 from lmreview.questionnaire.xlsform import Choice, FormDefinition, Question, pick
 
 Values = dict[str, "str | list[str]"]
@@ -27,6 +27,7 @@ MAX_REPEATS = 200  # instances of one repeat; the web form posts at most as many
 MAX_ANSWER_LENGTH = 10_000  # characters in one answer
 INTEGER_RANGE = (-(2**31), 2**31 - 1)  # XForms int: 32 bits
 _INDEX = re.compile(r"^(?P<name>[^\[\]/]+)\[(?P<n>\d+)\]$")
+_OWN_CHECKS = ("time", "datetime", "geopoint", "geotrace", "geoshape", "trigger", "range")
 MESSAGES = {
     "required": "This question needs an answer.",
     "constraint": "This answer is not accepted.",
@@ -125,13 +126,9 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def choices_for(definition: FormDefinition, question: Question) -> list[Choice]:
-    """The options of a select. List names are case-sensitive; definitions stored before that was kept hold the
-    select's list name in lower case, so a list found only that way is still found when it is the only one."""
-    name = question.list_name or ""
-    if name in definition.choices:
-        return definition.choices[name]
-    alike = [options for key, options in definition.choices.items() if key.lower() == name.lower()]
-    return alike[0] if len(alike) == 1 else []
+    """The options of a select (:meth:`FormDefinition.options`: case-sensitive, with the fallback for forms
+    stored when list names were lower-cased)."""
+    return definition.options(question.list_name)
 
 
 class _Evaluator:
@@ -239,12 +236,14 @@ class _Evaluator:
         raw = data.get(q.name)
         value = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
         if q.type == "calculate" and q.calculation:
-            result = expressions.evaluate(self.expr(q.calculation), scope, today=self.today, position=self.position)
+            result = expressions.evaluate(  # the stored value is "." (current), so once(random()) keeps its draw
+                self.expr(q.calculation), scope, current=value or None, today=self.today, position=self.position
+            )
             value = expressions.to_string(result)
             scope[q.name] = value
         required = relevant and self.truth(q.required, scope, default=False)
         item = Field(q, path, value if relevant else "", relevant, required)
-        if q.choice_filter:
+        if q.choice_filter or q.answers_of:
             item.scope = dict(scope)
         if relevant and q.type not in ("note", "calculate") and not q.is_meta:
             item.error = self.check(q, value, scope, required)
@@ -259,9 +258,10 @@ class _Evaluator:
         problem = type_error(self.definition, q, value)
         if problem:
             return problem
-        if q.choice_filter:  # an option the filter leaves out is not an answer, even if it is in the list
+        if q.choice_filter or q.answers_of:  # an option left out is not an answer, even if it is in the list
             kept = {c.name for c in visible_choices(self.definition, q, scope, self.today)}
-            outside = [v for v in value.split() if v not in kept]
+            picked = value.split() if q.type == "select_multiple" else [value.strip()]
+            outside = [v for v in picked if v not in kept]
             if outside:
                 return f'"{outside[0]}" does not apply with the answers given above; choose again.'
         if q.constraint and not self.truth(q.constraint, scope, current=value):
@@ -306,7 +306,13 @@ def type_error(definition: FormDefinition, q: Question, value: str) -> str | Non
             dt.date.fromisoformat(text)
         except ValueError:
             return MESSAGES["date"]
-    elif q.type in ("select_one", "select_multiple"):
+    elif q.type in _OWN_CHECKS:
+        return form_types.value_error(q.type, text, q.parameters)
+    elif q.type == "rank":  # every option once, in the respondent's order
+        options = [c.name for c in choices_for(definition, q)]
+        if sorted(text.split()) != sorted(options):
+            return f"Put every option in order: {', '.join(options)}."
+    elif q.type in ("select_one", "select_multiple") and q.answers_of is None:
         allowed = {c.name for c in choices_for(definition, q)}
         picked = text.split() if q.type == "select_multiple" else [text]
         unknown = [p for p in picked if p not in allowed]
@@ -361,7 +367,10 @@ def iter_fields(nodes: list[Node]) -> Iterator[Field]:
 
 
 def visible_choices(definition: FormDefinition, q: Question, scope: Values, today: dt.date) -> list[Choice]:
-    """The options of a select after its ``choice_filter`` (evaluated with each option's columns as ``name``)."""
+    """The options of a select after its ``choice_filter`` (evaluated with each option's columns as ``name``); for
+    ``select_one ${name}``, the answers given to ``name`` in an earlier repeat."""
+    if q.answers_of:
+        return answer_choices(q, scope, today)
     options = choices_for(definition, q)
     if not q.choice_filter:
         return options
@@ -372,6 +381,27 @@ def visible_choices(definition: FormDefinition, q: Question, scope: Values, toda
         if expressions.truthy(expressions.evaluate(parsed, scope, today=today, columns=columns)):
             kept.append(choice)
     return kept
+
+
+def answer_choices(q: Question, scope: Values, today: dt.date) -> list[Choice]:
+    """``select_one ${name}``: one option per answer to ``name`` (a question of an earlier repeat), in order, each
+    once; a ``choice_filter`` is evaluated in the repeat instance the answer comes from (``${age} < 18``)."""
+    answers = scope.get(q.answers_of or "")
+    values = answers if isinstance(answers, list) else ([answers] if answers else [])
+    parsed = expressions.parse(q.choice_filter) if q.choice_filter else None
+    kept: dict[str, Choice] = {}
+    for index, value in enumerate(values):
+        if not value.strip() or value in kept:
+            continue
+        if parsed is not None:
+            local: Values = dict(scope)
+            for name, items in scope.items():  # the other answers of the same repeat instance
+                if isinstance(items, list) and len(items) == len(values):
+                    local[name] = items[index]
+            if not expressions.truthy(expressions.evaluate(parsed, local, current=value, today=today)):
+                continue
+        kept[value] = Choice(value, {})
+    return list(kept.values())
 
 
 def default_value(question: Question, today: dt.date | None = None) -> str | None:

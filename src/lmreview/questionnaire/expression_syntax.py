@@ -151,7 +151,9 @@ _ARITY: dict[str, tuple[int, int]] = {
     "substring-after": (2, 2), "translate": (3, 3), "normalize-space": (0, 1), "regex": (2, 2), "if": (3, 3),
     "coalesce": (2, 2), "once": (1, 1), "count": (1, 1), "count-non-empty": (1, 1), "sum": (1, 1), "max": (1, -1),
     "min": (1, -1), "abs": (1, 1), "round": (1, 2), "today": (0, 0), "date": (1, 1), "decimal-date-time": (1, 1),
-    "position": (1, 1), "indexed-repeat": (3, -1),
+    "position": (1, 1), "indexed-repeat": (3, -1), "pow": (2, 2), "log": (1, 1), "log10": (1, 1), "exp": (1, 1),
+    "exp10": (1, 1), "sqrt": (1, 1), "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "asin": (1, 1), "acos": (1, 1),
+    "atan": (1, 1), "atan2": (2, 2), "pi": (0, 0), "floor": (1, 1), "ceiling": (1, 1), "random": (0, 0),
 }  # fmt: skip
 _NODESET_ARG = {"count", "count-non-empty", "sum"}
 _POSITION_HINT = "write position(..) for the number of the current repeat instance"

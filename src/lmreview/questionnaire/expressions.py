@@ -44,6 +44,7 @@ import functools
 import math
 import operator
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -373,6 +374,38 @@ def _date(args: Sequence[Value]) -> str:
 
 
 _OF_CURRENT = {"number", "string", "string-length", "normalize-space"}
+
+
+def _math(function: Callable[..., float]) -> Callable[[list[Value]], Value]:
+    """A math function of ODK's XPath, with JavaScript's answers where Python's math raises: NaN outside the
+    domain (``sqrt(-1)``), infinity on overflow (``exp(1000)``), minus infinity for ``log(0)``."""
+
+    def run(args: list[Value]) -> Value:
+        numbers = [to_number(a) for a in args]
+        try:
+            return float(function(*numbers))
+        except OverflowError:
+            return math.inf
+        except (ValueError, ZeroDivisionError):
+            if function in (math.log, math.log10) and numbers[0] == 0:
+                return -math.inf
+            return math.nan
+
+    return run
+
+
+_RANDOM = secrets.SystemRandom()  # random(): a number from 0 to 1; once(random()) keeps the first one drawn
+
+
+def _pow(x: float, y: float) -> float:
+    if math.isnan(x) or math.isnan(y):
+        return math.nan
+    if x == 0 and y < 0:
+        return math.inf
+    result = x**y
+    return result if isinstance(result, float) else math.nan  # a negative number to a fractional power
+
+
 _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "selected": lambda a: to_string(a[1]).strip(_WS) in _items(a[0]),
     "count-selected": lambda a: float(len(_items(a[0]))), "selected-at": _selected_at,
@@ -395,4 +428,10 @@ _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "sum": lambda a: functools.reduce(operator.add, _numbers(a), 0.0),  # left to right, as JavaScript adds
     "max": lambda a: functools.reduce(max, numbers) if (numbers := _numbers(a)) else math.nan,
     "min": lambda a: functools.reduce(min, numbers) if (numbers := _numbers(a)) else math.nan,
+    "pow": _math(_pow), "log": _math(math.log), "log10": _math(math.log10), "exp": _math(math.exp),
+    "exp10": _math(lambda x: 10.0**x), "sqrt": _math(math.sqrt), "sin": _math(math.sin), "cos": _math(math.cos),
+    "tan": _math(math.tan), "asin": _math(math.asin), "acos": _math(math.acos), "atan": _math(math.atan),
+    "atan2": _math(math.atan2), "pi": lambda a: math.pi, "random": lambda a: _RANDOM.random(),
+    "floor": _math(lambda x: float(math.floor(x)) if math.isfinite(x) else x),
+    "ceiling": _math(lambda x: float(math.ceil(x)) if math.isfinite(x) else x),
 }  # fmt: skip

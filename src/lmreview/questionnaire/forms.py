@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.questionnaire.models import Form, FormVersion, Submission
-from lmreview.questionnaire.xlsform import FormDefinition, read_markdown
+from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.questionnaire.xlsform import parse_form as parse_xlsform
+from lmreview.questionnaire.xlsform_sheets import read_markdown
 from lmreview.store import audit
 
 FORM_NAME_CHARS = "letters, digits, '_', '-' or '.'"

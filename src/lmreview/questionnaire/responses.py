@@ -73,7 +73,8 @@ def import_responses(
 ) -> ResponseImport:
     form = forms.get_form(session, form_name)
     definition = forms.definition_of(forms.latest_version(form))
-    records, problems = exchange.read_responses(data, filename, definition)
+    versions = {v.version: forms.definition_of(v) for v in form.versions}
+    records, problems = exchange.read_responses(data, filename, definition, versions)
     projects: dict[str, Project] = reviews.projects_by_code(session, review) if review is not None else {}
     name = Path(filename).name
     existing = {
@@ -218,7 +219,8 @@ def export_responses(
         )
         for s in session.scalars(query)
     ]
-    return exchange.write_responses(definition, rows, fmt, language=language)
+    older = [forms.definition_of(v) for v in form.versions[:-1]]
+    return exchange.write_responses(definition, rows, fmt, language=language, versions=older)
 
 
 # --- answers entered from a document ---------------------------------------------------------------------------------

@@ -147,6 +147,8 @@ def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: M
                     fill(q.children, f"{path}[{index}]/")
             elif q.type in ("note", "calculate") or q.is_meta:
                 continue
+            elif q.type == "rank" and f"{path}.present" in fields:  # a position posted for each option
+                engine.set_path(data, path, _ranked(form, q, path, fields))
             elif path in fields or (q.type == "select_multiple" and f"{path}.present" in fields):
                 values = [v.strip() for v in fields.get(path, []) if v.strip()]
                 text = " ".join(values) if q.type == "select_multiple" else (values[-1] if values else "")
@@ -154,6 +156,18 @@ def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: M
 
     fill(form.survey, "")
     return data
+
+
+def _ranked(form: FormDefinition, q: Any, path: str, fields: Mapping[str, list[str]]) -> str | None:
+    """A rank answer from the positions posted as ``PATH.rank.OPTION``: the options in order of their positions (an
+    option without one goes last, so the engine asks for it); None when no position was given."""
+    positions: list[tuple[int, int, str]] = []
+    for index, choice in enumerate(engine.choices_for(form, q)):
+        given = (fields.get(f"{path}.rank.{choice.name}") or [""])[-1].strip()
+        positions.append((int(given) if given.isdigit() and len(given) < 5 else 10_000, index, choice.name))
+    if all(position == 10_000 for position, _, _ in positions):
+        return None
+    return " ".join(name for position, _, name in sorted(positions) if position != 10_000)
 
 
 def change_answer(

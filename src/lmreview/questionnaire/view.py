@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from lmreview.questionnaire import engine, expressions
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from lmreview.questionnaire import engine, expressions, form_types
 from lmreview.questionnaire.xlsform import DEFAULT_LANGUAGE, Choice, FormDefinition, Question, language_code, pick
 
 UI = {
@@ -28,6 +32,10 @@ UI = {
         "language": "Language",
         "decline": "We cannot answer this questionnaire",
         "decline_reason": "Tell the review team why (optional)",
+        "locate": "Use my location",
+        "page": "Page",
+        "previous": "Previous",
+        "next": "Next",
     },
     "fr": {
         "save": "Enregistrer le brouillon",
@@ -44,6 +52,10 @@ UI = {
         "language": "Langue",
         "decline": "Nous ne pouvons pas répondre à ce questionnaire",
         "decline_reason": "Dites à l'équipe d'évaluation pourquoi (facultatif)",
+        "locate": "Utiliser ma position",
+        "page": "Page",
+        "previous": "Précédent",
+        "next": "Suivant",
     },
     "es": {
         "save": "Guardar borrador",
@@ -60,8 +72,32 @@ UI = {
         "language": "Idioma",
         "decline": "No podemos responder a este cuestionario",
         "decline_reason": "Explique al equipo de evaluación por qué (opcional)",
+        "locate": "Usar mi ubicación",
+        "page": "Página",
+        "previous": "Anterior",
+        "next": "Siguiente",
     },
 }
+
+
+# The Markdown ODK Collect and Enketo render in labels and hints: emphasis, headings, links, line breaks. Raw HTML
+# (ODK allows <span style=…>) is shown as text, never passed through; links go to http(s) or mailto only.
+_MARKDOWN = MarkdownIt("zero", {"html": False, "breaks": True}).enable(
+    ["emphasis", "link", "heading", "newline", "escape", "backticks"]
+)
+_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+def rich(text: str, block: bool = False) -> Markup:
+    """A label or hint as safe HTML: ``block`` for a note (headings as headings, paragraphs), else one line fit
+    for a ``<label>`` (a heading becomes bold)."""
+    if block:
+        html = _MARKDOWN.render(text)
+    else:
+        heading = _HEADING.match(text)
+        html = _MARKDOWN.renderInline(text[heading.end() :] if heading else text)
+        html = f"<strong>{html}</strong>" if heading else html
+    return Markup(html.replace("<a href=", '<a target="_blank" rel="noopener noreferrer" href='))
 
 
 def choose_language(definition: FormDefinition, wanted: str | None) -> str:
@@ -121,8 +157,82 @@ class FormView:
         """Every option of a select with whether its ``choice_filter`` keeps it now; the page hides the others and
         its script shows them again when an answer changes (the server checks the answer either way)."""
         scope = node.field.scope if node.field is not None and node.field.scope is not None else {}
-        kept = {c.name for c in engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())}
+        visible = engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())
+        if q.answers_of:  # the options are earlier answers: the page shows them as they were when it was made
+            return [(c, True) for c in visible]
+        kept = {c.name for c in visible}
         return [(c, c.name in kept) for c in engine.choices_for(self.definition, q)]
+
+    def pages(self) -> list[list[engine.Node]]:
+        """The pages of a form with ``style: pages``: each top-level question, group (a ``field-list`` group keeps
+        its questions together) or repeat is a page; calculations and metadata ride along unseen. One page when the
+        form does not ask for pages."""
+        nodes = self.evaluation.nodes
+        if not self.definition.paged:
+            return [nodes]
+        pages: list[list[engine.Node]] = []
+        for node in nodes:
+            if (node.question.type == "calculate" or node.question.is_meta) and pages:
+                pages[-1].append(node)
+            else:
+                pages.append([node])
+        return pages or [nodes]
+
+    def page_of(self, path: str) -> int:
+        """The page (from 0) showing an instance path, for links to an error on another page."""
+        top = path.split("/", 1)[0].split("[", 1)[0]
+        for number, page in enumerate(self.pages()):
+            if any(node.question.name == top for node in page):
+                return number
+        return 0
+
+    def shown_pages(self) -> list[int]:
+        """The pages with something relevant on them: the ones the Previous and Next buttons go to."""
+        pages = self.pages()
+        return [n for n, page in enumerate(pages) if any(node.relevant for node in page)] or [0]
+
+    def outside_values(self, page: int) -> dict[str, Any]:
+        """The answers of the questions on the other pages, by name (lists inside repeats), for the page's script:
+        relevance and filters on this page may read them."""
+        shown = {node.question.name for node in self.pages()[page]}
+        values: dict[str, Any] = {}
+        for path, item in self.evaluation.fields.items():
+            if path.split("/", 1)[0].split("[", 1)[0] in shown:
+                continue
+            name = item.question.name
+            if "[" in path:
+                values.setdefault(name, []).append(item.value)
+            else:
+                values[name] = item.value
+        return values
+
+    @staticmethod
+    def rich(text: str, block: bool = False) -> Markup:
+        return rich(text, block)
+
+    @staticmethod
+    def input_type(q: Question, value: str) -> str:
+        """The browser's time or datetime-local input when it can show the stored value (it drops any other, and
+        the answer would be lost on the next save); plain text for a value with seconds' fractions or a zone."""
+        if q.type == "time":
+            return "time" if not value or re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", value) else "text"
+        return (
+            "datetime-local" if not value or re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value) else "text"
+        )
+
+    @staticmethod
+    def placeholder(q: Question) -> str:
+        return {
+            "time": "14:30",
+            "datetime": "2024-05-01T14:30",
+            "geopoint": "12.3714 -1.5197",
+            "geotrace": "12.3714 -1.5197; 12.3720 -1.5190",
+            "geoshape": "12.37 -1.52; 12.38 -1.52; 12.38 -1.51; 12.37 -1.52",
+        }.get(q.type, "")
+
+    @staticmethod
+    def range(q: Question) -> form_types.RangeParameters:
+        return form_types.range_parameters(q.parameters)
 
     @staticmethod
     def columns(choice: Choice) -> str:

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from lmreview.errors import BadInput, Problem
-from lmreview.questionnaire import expressions
-from lmreview.tables import read_sheets
+from lmreview.questionnaire import expressions, form_types
+from lmreview.questionnaire.xlsform_sheets import Rows, read_source
 
 DEFAULT_LANGUAGE = "default"
-QUESTION_TYPES = ("text", "integer", "decimal", "date", "select_one", "select_multiple", "note", "calculate")
+QUESTION_TYPES = form_types.SERVED
 STRUCTURE_TYPES = ("group", "repeat")
 # Filled by the device in ODK/Kobo; lmreview records start/end/today itself and keeps the others from imports.
-META_TYPES = ("start", "end", "today", "deviceid", "username", "email", "audit", "phonenumber", "simserial")
+META_TYPES = form_types.META
 ALIASES = {
     "string": "text",
     "int": "integer",
@@ -76,11 +76,18 @@ class Question:
     list_name: str | None = None
     or_other: bool = False
     repeat_count: str | None = None
+    parameters: str | None = None  # a range's "start=1 end=10 step=1"
     children: list[Question] = field(default_factory=list)
 
     @property
     def is_meta(self) -> bool:
         return self.type in META_TYPES
+
+    @property
+    def answers_of(self) -> str | None:
+        """For ``select_one ${name}``: the question (inside an earlier repeat) whose answers are the options."""
+        name = self.list_name or ""
+        return name[2:-1] if name.startswith("${") and name.endswith("}") else None
 
     def label(self, language: str) -> str:
         return pick(self.labels, language) or self.name
@@ -100,6 +107,11 @@ class FormDefinition:
     languages: list[str]
     survey: list[Question]
     choices: dict[str, list[Choice]]
+    style: str = ""  # settings/style: "pages" shows one page at a time, as Enketo does
+
+    @property
+    def paged(self) -> bool:
+        return "pages" in self.style.split()
 
     def walk(self) -> Iterator[Question]:
         for question in self.survey:
@@ -111,8 +123,18 @@ class FormDefinition:
     def by_path(self) -> dict[str, Question]:
         return {q.path: q for q in self.walk()}
 
+    def options(self, list_name: str | None) -> list[Choice]:
+        """The choices of a list. List names are case-sensitive; definitions stored before that was kept hold a
+        select's list name in lower case, so a list found only case-insensitively is found when it is the only one.
+        Every lookup of a list (the engine, imports and exports, tabulation) goes through here."""
+        name = list_name or ""
+        if name in self.choices:
+            return self.choices[name]
+        alike = [options for key, options in self.choices.items() if key.lower() == name.lower()]
+        return alike[0] if len(alike) == 1 else []
+
     def choice_label(self, list_name: str, name: str, language: str) -> str:
-        for choice in self.choices.get(list_name, []):
+        for choice in self.options(list_name):
             if choice.name == name:
                 return pick(choice.labels, language) or name
         return name
@@ -133,6 +155,7 @@ class FormDefinition:
             languages=list(data["languages"]),
             survey=[question(q) for q in data["survey"]],
             choices={k: [Choice(**c) for c in v] for k, v in data["choices"].items()},
+            style=data.get("style", ""),
         )
 
 
@@ -154,77 +177,23 @@ def pick(texts: dict[str, str], language: str) -> str | None:
     return texts.get(language) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), None)
 
 
-# --- reading the sheets ----------------------------------------------------------------------------------------------
-
-Rows = list[tuple[int, dict[str, str]]]
-
-
-def read_markdown(text: str, filename: str) -> dict[str, Rows]:
-    """pyxform's Markdown tables: ``| survey |`` opens a sheet, ``| | col | col |`` rows follow (first = header)."""
-    sheets: dict[str, Rows] = {}
-    header: list[str] | None = None
-    current: str | None = None
-    row = 0
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped.startswith("|"):
-            continue
-        cells = [c.strip() for c in stripped.strip("|").split("|")]
-        if cells and cells[0]:
-            current, header, row = cells[0].lower(), None, 0
-            sheets.setdefault(current, [])
-            continue
-        if current is None:
-            raise BadInput([Problem(filename, 0, "-", "a Markdown XLSForm starts with a sheet name: | survey |")])
-        cells = cells[1:]
-        row += 1
-        if header is None:
-            header = cells
-            continue
-        sheets[current].append((row, {h: c for h, c in zip(header, cells, strict=False) if h and c}))
-    return sheets
-
-
-def _read_xlsx(data: bytes, filename: str) -> dict[str, Rows]:
-    sheets: dict[str, Rows] = {}
-    for name, rows in read_sheets(data, filename):
-        filled = [(n, cells) for n, cells in rows if any(cells)]
-        if not filled:
-            continue
-        (_, header), body = filled[0], filled[1:]
-        sheets[name.strip().lower()] = [
-            (n, {h.strip(): c for h, c in zip(header, cells, strict=False) if h.strip() and c}) for n, cells in body
-        ]
-    return sheets
-
-
-def read_source(data: bytes, filename: str) -> tuple[str, dict[str, Rows]]:
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx", _read_xlsx(data, filename)
-    if Path(filename).suffix.lower() in (".md", ".txt", ".markdown"):
-        try:
-            return "md", read_markdown(data.decode("utf-8-sig"), filename)
-        except UnicodeDecodeError:
-            raise BadInput([Problem(filename, 0, "-", "the Markdown form is not UTF-8")]) from None
-    raise BadInput(
-        [Problem(filename, 0, "-", "a questionnaire is an XLSForm: an .xlsx workbook (or pyxform's .md tables)")]
-    )
-
-
 # --- validation with pyxform -----------------------------------------------------------------------------------------
 
 
-def _pyxform(data: bytes, file_format: str, filename: str, form_name: str) -> tuple[str, list[str]]:
+def _pyxform(data: bytes, file_format: str, filename: str) -> tuple[str, list[str]]:
+    """pyxform's judgement of the form, as ``xls2xform`` gives it: the XML root keeps pyxform's default name (or the
+    settings' ``name``); lmreview's ``form_id`` is not an XML name and is never handed over as one."""
     from pyxform.errors import PyXFormError
     from pyxform.xls2xform import convert
 
     warnings: list[str] = []
     try:
-        result = convert(
-            xlsform=data, file_type=f".{file_format}", warnings=warnings, form_name=form_name, pretty_print=True
-        )
+        result = convert(xlsform=data, file_type=f".{file_format}", warnings=warnings, pretty_print=True)
     except PyXFormError as exc:
-        raise BadInput([_located(filename, str(exc))]) from None
+        message = str(exc)
+        if "multiple survey elements named 'data'" in message:
+            message += " pyxform names the form's XML root 'data', so no question, group or repeat may be called data"
+        raise BadInput([_located(filename, message)]) from None
     except Exception as exc:  # pyxform can fail with other errors on odd sheets; the user still gets a line
         message = f"pyxform cannot read this form ({type(exc).__name__}: {exc})"
         raise BadInput([Problem(filename, 0, "-", message)]) from None
@@ -261,6 +230,7 @@ SURVEY_COLUMNS: dict[tuple[str, ...], str] = {
     ("choice_filter",): "choice_filter",
     ("control", "appearance"): "appearance",
     ("control", "jr:count"): "repeat_count",
+    ("parameters",): "parameters",
 }
 CHOICES_COLUMNS: dict[tuple[str, ...], str] = {("list name",): "list_name", ("name",): "name", ("label",): "label"}
 TRANSLATABLE = ("label", "hint", "required_message", "constraint_message")
@@ -336,6 +306,25 @@ def _select_type(kind: str) -> tuple[str, list[str]] | None:
     return None
 
 
+_FROM_FILE = (
+    *("select_one_external", "select one external", "select_one_from_file", "select_multiple_from_file"),
+    *("select one from file", "select multiple from file"),
+)
+# Functions of ODK's XPath that lmreview does not evaluate: a form using one is refused with the function named.
+ODK_FUNCTIONS = {
+    *("pulldata", "instance", "uuid", "digest", "base64-decode", "area", "distance", "geofence"),
+    *("format-date", "format-date-time", "now", "decimal-time", "jr:choice-name", "choice-name", "randomize"),
+    *("checklist", "weighted-checklist", "current", "sort", "extract-signed", "version"),
+}
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _quotes(text: str | None) -> str | None:
+    """An expression with typographic quotes (‘other’, “yes”, which a spreadsheet puts in as one types) as the
+    plain quotes XPath reads."""
+    return text.translate(_QUOTES) if text else text
+
+
 def _flag(value: str | None) -> str | None:
     """``required``/``read_only`` cells: yes/true become "true()", no/empty become None, else an expression."""
     if value is None or value.strip().lower() in FALSE_WORDS:
@@ -353,9 +342,15 @@ class _Builder:
         self.sheets = {
             "survey": canonical_rows(sheets.get("survey", []), aliases.survey_header, SURVEY_COLUMNS),
             "choices": canonical_rows(sheets.get("choices", []), aliases.list_header, CHOICES_COLUMNS),
+            # select_one_external's options: pyxform writes them to itemsets.csv for ODK Collect; lmreview reads
+            # them here as it reads the choices sheet
+            "external_choices": canonical_rows(
+                sheets.get("external_choices", []), aliases.list_header, CHOICES_COLUMNS
+            ),
         }
         self.problems: list[Problem] = []
         self.languages: list[str] = []
+        self.features: dict[str, list[int]] = {}  # an unsupported feature -> the rows that use it
 
     def problem(self, sheet: str, row: int, column: str, message: str) -> None:
         self.problems.append(Problem(f"{self.filename}:{sheet}", row, column, message))
@@ -369,7 +364,7 @@ class _Builder:
 
     def choices(self) -> dict[str, list[Choice]]:
         lists: dict[str, list[Choice]] = {}
-        for _row, cells in self.sheets.get("choices", []):
+        for _row, cells in [*self.sheets.get("choices", []), *self.sheets.get("external_choices", [])]:
             self.note_languages(cells)
             list_name, name = _get(cells, "list_name"), _get(cells, "name")
             if not list_name or not name:
@@ -388,7 +383,7 @@ class _Builder:
             if not raw:
                 continue
             kind = ALIASES.get(raw.lower(), raw)  # a list name keeps its case: XLSForm list names are case-sensitive
-            if kind.lower() in ("end group", "end repeat"):
+            if kind.lower() in ("end group", "end repeat", "end loop", "end_loop"):
                 if len(stack) > 1:
                     stack.pop()
                 continue
@@ -413,34 +408,52 @@ class _Builder:
                 stack[-1][1].append(other)
         return root
 
+    def unsupported(self, row: int, feature: str) -> None:
+        self.features.setdefault(feature, []).append(row)
+
     def question(
         self, row: int, cells: dict[str, str], kind: str, name: str, path: str, choices: dict[str, list[Choice]]
     ) -> Question | None:
-        words = kind.split()
-        base = ALIASES.get(words[0].lower(), words[0].lower())
         list_name, or_other = None, False
+        lowered = kind.lower()
         select = _select_type(kind)
-        if select is not None:
-            base, words = select[0], [select[0], *select[1]]
-        if kind.lower() in ("begin group", "begin repeat"):
-            base = kind.lower().split()[1]
-        elif base in ("select_one", "select_multiple"):
-            if len(words) < 2:
+        if lowered in ("begin group", "begin repeat"):
+            base = lowered.split()[1]
+        elif select is not None:
+            base, words = select
+            if not words:
                 self.problem("survey", row, "type", f'"{kind}" needs a choice list: {base} LIST_NAME')
                 return None
-            list_name = words[1]
-            or_other = " ".join(words[2:]).lower() in ("or_other", "or other", "or specify other")
+            list_name = words[0]
+            or_other = " ".join(words[1:]).lower() in ("or_other", "or other", "or specify other")
             if or_other:
                 options = choices.setdefault(list_name, [])
                 if not any(c.name == "other" for c in options):
                     options.append(Choice("other", dict.fromkeys(self.languages, "Other") or {}))
-        elif base.startswith(("select_one_", "select_multiple_")):
-            self.problem("survey", row, "type", f'"{kind}": choices from a file are not supported; list them')
+        elif lowered.startswith("rank ") and len(kind.split()) == 2:  # rank LIST: every option, in order
+            base, list_name = "rank", kind.split()[1]
+        elif lowered.startswith(("select_one_external ", "select one external ")) and len(kind.split()) >= 2:
+            base, list_name = "select_one", kind.split()[-1]
+            if list_name not in choices:
+                self.problem("survey", row, "type", f'"{kind}": the external_choices sheet has no list {list_name}')
+                return None
+        elif lowered.startswith(_FROM_FILE):
+            self.unsupported(row, f"choices from a file ({kind.split()[0]})")
             return None
-        if base not in (*QUESTION_TYPES, *STRUCTURE_TYPES, *META_TYPES):
-            supported = ", ".join((*QUESTION_TYPES, "begin group", "begin repeat"))
-            self.problem("survey", row, "type", f'"{kind}" questions are not supported; use one of {supported}')
+        elif lowered.startswith(("begin loop", "begin_loop")):
+            self.unsupported(row, "loops (begin loop)")
             return None
+        else:
+            words = kind.split()  # "phone number", "add date prompt"; "rank LIST" has its list after the type
+            found = next((k for n in range(len(words), 0, -1) if (k := form_types.classify(" ".join(words[:n])))), None)
+            if found is None:
+                supported = ", ".join((*QUESTION_TYPES, "begin group", "begin repeat"))
+                self.problem("survey", row, "type", f'"{kind}" questions are not supported; use one of {supported}')
+                return None
+            if found.unsupported:
+                self.unsupported(row, found.unsupported)
+                return None
+            base = found.type or "text"
         question = Question(
             type=base,
             name=name,
@@ -448,30 +461,40 @@ class _Builder:
             row=row,
             labels=_translated(cells, "label"),
             hints=_translated(cells, "hint"),
-            required=_flag(_get(cells, "required")),
+            required=_flag(_quotes(_get(cells, "required"))),
             required_messages=_translated(cells, "required_message"),
-            relevant=_get(cells, "relevant"),
-            constraint=_get(cells, "constraint"),
+            relevant=_quotes(_get(cells, "relevant")),
+            constraint=_quotes(_get(cells, "constraint")),
             constraint_messages=_translated(cells, "constraint_message"),
-            calculation=_get(cells, "calculation"),
-            default=_get(cells, "default"),
+            calculation=_quotes(_get(cells, "calculation")),
+            default=_quotes(_get(cells, "default")),
             read_only=_flag(_get(cells, "read_only")) is not None,
-            choice_filter=_get(cells, "choice_filter"),
+            choice_filter=_quotes(_get(cells, "choice_filter")),
             appearance=_get(cells, "appearance"),
             list_name=list_name,
             or_other=or_other,
-            repeat_count=_get(cells, "repeat_count"),
+            repeat_count=_quotes(_get(cells, "repeat_count")),
+            parameters=_get(cells, "parameters") if base == "range" else None,
         )
         for column in (*EXPRESSION_COLUMNS, "required"):
             text = getattr(question, column)
             if text and text != "true()":
                 self.check_expression(row, column, text, name)
+        if question.default and "${last-saved#" in question.default:
+            self.unsupported(row, "${last-saved#…} references")
         return question
 
     def check_expression(self, row: int, column: str, text: str, name: str) -> None:
+        if "${last-saved#" in text:
+            self.unsupported(row, "${last-saved#…} references")
+            return
         try:
             expressions.parse(text, names=column == "choice_filter")
         except expressions.ExpressionError as exc:
+            unknown = re.match(r'unknown function "([\w:.-]+)\(\)"', str(exc))
+            if unknown and unknown[1] in ODK_FUNCTIONS:
+                self.unsupported(row, f"the function {unknown[1]}()")
+                return
             self.problem("survey", row, column, f'question "{name}": {exc}' if name else str(exc))
 
 
@@ -485,6 +508,20 @@ def _settings(sheets: dict[str, Rows]) -> dict[str, str]:
     return {_SETTINGS.get(k, k): v for k, v in named.items()}
 
 
+def _unsupported(filename: str, features: dict[str, list[int]]) -> Problem:
+    """One reason a form cannot be served: the features lmreview lacks, each with the rows that use it."""
+
+    def rows(numbers: list[int]) -> str:
+        shown = ", ".join(str(n) for n in numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+        return f"row{'s' if len(numbers) > 1 else ''} {shown}"
+
+    (first, first_rows), *others = features.items()
+    message = f"lmreview cannot serve this form: it uses {first} ({rows(first_rows)}), which lmreview does not support"
+    if others:
+        message += "; it also uses " + "; ".join(f"{name} ({rows(numbers)})" for name, numbers in others)
+    return Problem(f"{filename}:survey", first_rows[0], "type", message)
+
+
 def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedForm:
     """Validate an XLSForm and describe it; raises BadInput with every problem found."""
     file_format, sheets = read_source(data, filename)
@@ -492,10 +529,12 @@ def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedFor
         raise BadInput([Problem(filename, 0, "-", "an XLSForm has a sheet named survey (and usually choices)")])
     settings = _settings(sheets)
     form_id = name or settings.get("form_id") or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).stem)
-    xform, warnings = _pyxform(data, file_format, filename, form_id)
+    xform, warnings = _pyxform(data, file_format, filename)
     builder = _Builder(filename, sheets)
     choices = builder.choices()
     survey = builder.survey(choices)
+    if builder.features:
+        raise BadInput([_unsupported(filename, builder.features)], "1 error; the form was not added")
     if builder.problems:
         raise BadInput(builder.problems)
     # Plain "label" columns are in the default language: a form without translations has that one language.
@@ -511,5 +550,6 @@ def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedFor
         languages=languages,
         survey=survey,
         choices=choices,
+        style=settings.get("style", ""),
     )
     return ParsedForm(definition, xform, warnings, file_format)

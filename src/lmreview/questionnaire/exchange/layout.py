@@ -5,11 +5,13 @@ write, and the form seen as tables (the root and one table per repeat).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmreview.questionnaire import engine, form_types
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 
 KOBO_COPY_FIELDS = (
@@ -114,17 +116,35 @@ def sheet_name(name: str, taken: Sequence[str] = ()) -> str:
 
 
 def value_problem(definition: FormDefinition, question: Question, value: str) -> str | None:
-    if question.type == "integer" and not _INTEGER.match(value):
-        return f'"{value}" is not a whole number'
-    if question.type == "decimal" and not _DECIMAL.match(value):
-        return f'"{value}" is not a number'
+    """What is wrong with an imported value, in the words of an import; the limits are the engine's (an answer of at
+    most 10,000 characters, a 32-bit integer, a finite decimal), so nothing is imported that the web form refuses."""
+    if engine.limit_error(value):
+        return f"this answer has {len(value):,} characters; at most {engine.MAX_ANSWER_LENGTH:,} can be kept"
+    if question.type == "integer":
+        if not _INTEGER.match(value):
+            return f'"{value}" is not a whole number'
+        digits = value.lstrip("+-").lstrip("0") or "0"
+        low, high = engine.INTEGER_RANGE
+        if len(digits) > 10 or not low <= int(value) <= high:
+            shown = value if len(value) <= 40 else value[:37] + "…"
+            return f'"{shown}" is outside the range of a whole number ({low} to {high})'
+    if question.type == "decimal":
+        if not _DECIMAL.match(value):
+            return f'"{value}" is not a number'
+        if not math.isfinite(float(value)):
+            shown = value if len(value) <= 40 else value[:37] + "…"
+            return f'"{shown}" is too large for a decimal (a finite number below 1e308 in size)'
+    if (problem := _special(question, value)) is not None:
+        return problem
+    if question.type == "rank" and (problem := engine.type_error(definition, question, value)):
+        return f'"{value}" is not a ranking of the list {question.list_name}: {problem}'
     if question.type == "date":
         try:
             dt.date.fromisoformat(value if _DATE.match(value) else "")
         except ValueError:
             return f'"{value}" is not a date (YYYY-MM-DD)'
-    if question.type in ("select_one", "select_multiple"):
-        allowed = [c.name for c in definition.choices.get(question.list_name or "", [])]
+    if question.type in ("select_one", "select_multiple") and question.answers_of is None:
+        allowed = [c.name for c in definition.options(question.list_name)]
         allowed += ["other"] if question.or_other and "other" not in allowed else []
         bad = [t for t in ([value] if question.type == "select_one" else value.split()) if t not in allowed]
         if bad:
@@ -132,6 +152,14 @@ def value_problem(definition: FormDefinition, question: Question, value: str) ->
             names = ", ".join(f'"{b}"' for b in bad)
             return f"{names} {verb} of the list {question.list_name}; allowed: {', '.join(allowed)}"
     return None
+
+
+def _special(question: Question, value: str) -> str | None:
+    """Times, dates and times, locations, ranges and triggers, judged as the web form judges them."""
+    if question.type not in ("time", "datetime", "geopoint", "geotrace", "geoshape", "range", "trigger"):
+        return None
+    problem = form_types.value_error(question.type, value, question.parameters)
+    return f'"{value}" is not a {question.type} answer: {problem}' if problem else None
 
 
 def put(data: dict[str, Any], path: str, value: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,8 @@ _NO_REPEATS = ", which a table of one row per submission cannot hold; it is not 
 class _Column:
     index: int
     header: str
-    kind: str  # value | note | option | meta | link | inner (a field of a repeat in a table that cannot hold it)
+    kind: str  # value | note | option | meta | link | geo (ODK's parts of a geopoint) | derived (Kobo's copies of
+    # them) | inner (a field of a repeat in a table that cannot hold it)
     question: Question | None = None
     rel: str = ""  # the question's path in the table's record; for "inner", the repeat's name
     choice: str = ""
@@ -60,6 +62,26 @@ class _Record:
 ENCRYPTED = "missing encrypted form data"  # ODK Central's Status of a submission it could not decrypt
 
 
+_GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
+_KOBO_GEO = {"latitude": "Latitude", "longitude": "Longitude", "altitude": "Altitude", "precision": "Accuracy"}
+
+
+def _geo_part(header: str, names: dict[str, Question]) -> tuple[Question, str] | None:
+    """A column holding one part of a geopoint: ODK ``where-Latitude`` (its parts are the answer), Kobo
+    ``_where_latitude`` (beside the answer, which is in ``where``)."""
+    base, dash, part = header.rpartition("-")
+    if dash and part in _GEO_PARTS and base in names and names[base].type == "geopoint":
+        return names[base], part
+    group, slash, last = header.rpartition("/")
+    for suffix, part in _KOBO_GEO.items():
+        name = last.removeprefix("_").removesuffix(f"_{suffix}")
+        if last.startswith("_") and last.endswith(f"_{suffix}"):
+            key = f"{group}{slash}{name}"
+            if key in names and names[key].type == "geopoint":
+                return names[key], part
+    return None
+
+
 class NoQuestionColumns(BadInput):
     """No column of the export names a question of the form: the export of another form, most likely."""
 
@@ -69,9 +91,12 @@ class NoQuestionColumns(BadInput):
 
 
 class _Reader:
-    def __init__(self, definition: FormDefinition, filename: str) -> None:
+    def __init__(
+        self, definition: FormDefinition, filename: str, versions: Mapping[str, FormDefinition] | None = None
+    ) -> None:
         self.definition = definition
         self.filename = filename
+        self.versions = dict(versions or {})  # every version of the form: a row is checked with the one that asked
         self.problems: list[Problem] = []
         self.matched = 0  # columns, over every table, that name a question (not a note)
         self.unknown: list[str] = []  # the root table's columns that name nothing
@@ -111,6 +136,8 @@ class _Reader:
 
     def columns(self, sheet: Sheet, scope: Scope, source: str) -> list[_Column]:
         names = self.names(scope, scope.fields)
+        for key, dropped in self.older_names(scope).items():
+            names.setdefault(key, dropped)
         inner = self.names(scope, [q for r in scope.repeats for q in r.walk() if q.type not in ("group", "repeat")])
         columns: list[_Column] = []
         unknown: list[str] = []
@@ -121,8 +148,11 @@ class _Reader:
             if question is not None:
                 kind = "note" if question.type == "note" else "value"
                 columns.append(_Column(index, header, kind, question, scope.rel(question)))
-            elif base in names and names[base].type == "select_multiple":
+            elif base in names and names[base].type == "select_multiple" and self.is_choice(names[base], choice):
                 columns.append(_Column(index, header, "option", names[base], scope.rel(names[base]), choice))
+            elif (geo := _geo_part(header, names)) is not None:
+                part_kind = "derived" if source == "kobo" else "geo"
+                columns.append(_Column(index, header, part_kind, geo[0], scope.rel(geo[0]), geo[1]))
             elif kind is not None:
                 columns.append(_Column(index, header, kind))
             elif header in inner:
@@ -152,8 +182,55 @@ class _Reader:
             self.error(sheet.file, row, "-", message + "; their values are not imported", "warning")
         return columns
 
+    def older_names(self, scope: Scope) -> dict[str, Question]:
+        """The headers naming a question that only older versions of the form have (a question since dropped):
+        its answers are still answers, in the rows of those versions."""
+        found: dict[str, Question] = {}
+        current = {q.name for q in scope.fields}
+        for version in self.versions.values():
+            if version.version == self.definition.version:
+                continue
+            repeat = None
+            if scope.question is not None:
+                repeat = next((r for r in all_repeats(version) if r.name == scope.question.name), None)
+                if repeat is None:
+                    continue
+            same = scope_of(version, repeat)
+            dropped = [q for q in same.fields if q.name not in current]
+            for key, question in self.names(same, dropped).items():
+                found.setdefault(key, question)
+        return found
+
+    def is_choice(self, question: Question, name: str) -> bool:
+        """Whether ``name`` is an option of the select in some version of the form (an option column), rather than
+        a column Kobo adds for an appearance (the ``literacy`` widget's ``q/Word at flash``)."""
+        if question.answers_of:
+            return True
+        definitions = [self.definition, *self.versions.values()]
+        return (
+            any(
+                c.name == name
+                for d in definitions
+                if (q := d.by_path().get(question.path)) is not None
+                for c in d.options(q.list_name)
+            )
+            or name == "other"
+        )
+
+    def version_of(self, columns: list[_Column], cells: list[str]) -> FormDefinition:
+        """The form version a row was answered with (Kobo ``__version__``, ODK ``FormVersion``, or the copy of it on
+        a repeat row), when lmreview has it; else the newest."""
+        for column in columns:
+            if column.header in ("__version__", "FormVersion", "_submission___version__"):
+                found = self.versions.get(cells[column.index])
+                if found is not None:
+                    return found
+        return self.definition
+
     def record(self, sheet: Sheet, columns: list[_Column], number: int, cells: list[str]) -> _Record:
         record = _Record(number)
+        asked = self.version_of(columns, cells)
+        geo: dict[str, tuple[_Column, dict[str, str]]] = {}
         summaries = {c.question.path: c for c in columns if c.kind == "value" and c.question is not None}
         options: dict[str, tuple[_Column, list[str], set[str]]] = {}
         for column in columns:
@@ -163,7 +240,7 @@ class _Reader:
             elif column.kind == "link":
                 record.links[column.header] = value
             elif column.kind == "value" and value and question is not None:
-                if problem := value_problem(self.definition, question, value):
+                if problem := value_problem(asked, asked.by_path().get(question.path, question), value):
                     self.error(sheet.file, number, column.header, problem)
                 put(record.data, column.rel, value)
             elif column.kind == "option" and question is not None:
@@ -171,24 +248,35 @@ class _Reader:
                 covered.add(column.choice)
                 if value in _TRUE:
                     selected.append(column.choice)
-                    problem = value_problem(self.definition, question, column.choice)
+                    problem = value_problem(asked, asked.by_path().get(question.path, question), column.choice)
                     if question.path not in summaries and problem:
                         self.error(sheet.file, number, column.header, f"{problem}; this column is not imported")
                 elif value not in _FALSE:
                     self.error(sheet.file, number, column.header, f'"{value}" is neither 1 (selected) nor 0')
+            elif column.kind == "geo" and question is not None:
+                geo.setdefault(question.path, (column, {}))[1][column.choice] = value
             elif column.kind == "inner" and value:
                 message = f'"{value}" is an answer in the repeat {column.rel}{_NO_REPEATS}'
                 self.error(sheet.file, number, column.header, message)
         for path, (first, selected, covered) in options.items():
             summary, question = summaries.get(path), first.question
             if summary is None and question is not None:  # "Separate columns" only: the value is the 1s
-                chosen = [c for c in selected if not value_problem(self.definition, question, c)]
+                chosen = [c for c in selected if not value_problem(asked, question, c)]
                 if chosen:
                     put(record.data, first.rel, " ".join(chosen))
             elif summary and set((said := cells[summary.index]).split()) & covered != set(selected):
                 message = f'the option columns {summary.header}/… say "{" ".join(selected)}" but {summary.header}'
                 message += f' says "{said}"; {summary.header} is kept'
                 self.error(sheet.file, number, summary.header, message, "warning")
+        for path, (column, parts) in geo.items():  # ODK's geopoint columns: one answer "lat lon altitude accuracy"
+            if path in summaries or not (parts.get("Latitude") or parts.get("Longitude")) or column.question is None:
+                continue
+            value = " ".join(parts.get(p, "") for p in _GEO_PARTS[:2]) + "".join(
+                f" {parts[p]}" for p in _GEO_PARTS[2:] if parts.get(p)
+            )
+            if problem := value_problem(asked, column.question, value):
+                self.error(sheet.file, number, column.header, problem)
+            put(record.data, column.rel, value)
         return record
 
     def instance_id(self, record: _Record, source: str, code: Question | None) -> tuple[str, str]:
@@ -342,16 +430,18 @@ class _Reader:
 
 
 def read_responses(
-    data: bytes, filename: str, definition: FormDefinition
+    data: bytes, filename: str, definition: FormDefinition, versions: Mapping[str, FormDefinition] | None = None
 ) -> tuple[list[ImportedSubmission], list[Problem]]:
     """Submissions from a KoboToolbox or ODK Central export, or a filled one-row-per-project workbook.
 
     Raises BadInput when the file as a whole cannot be read; returns the row-level problems (errors and warnings)
     with the submissions, so the caller can refuse the whole import when any of them is an error. A workbook row
     without ids is identified by ``xlsx:`` and the SHA-256 of ``<form_id>:<project code>``, so re-imports match.
+    ``versions`` (version string -> definition) are the form's versions: each row is checked against the version
+    named in its ``__version__`` / ``FormVersion``, the newest (``definition``) when it names none lmreview has.
     """
     container, sheets = sheets_of(data, filename)
-    reader = _Reader(definition, filename)
+    reader = _Reader(definition, filename, versions)
     submissions = reader.read(container, sheets)
     return submissions, reader.problems
 

@@ -43,8 +43,11 @@ def _page(
     saved: bool = False,
     refused: dict[str, str] | None = None,
     status_code: int = 200,
+    page: int | None = None,
+    step: int = 0,
 ) -> Response:
-    """The form page; with ``refused``, the answers that were not saved are the only errors shown."""
+    """The form page; with ``refused``, the answers that were not saved are the only errors shown. A form with
+    ``style: pages`` shows one page: ``page``, else ``?page=``, else the page of the first error shown."""
     _invitation, respondent, review = invitations.open_link(session, token)
     submission = submissions.for_respondent(session, review, respondent, create=False)
     form = submissions.definition(submission)
@@ -56,6 +59,16 @@ def _page(
             item.error = refused.get(path)
         evaluation.repeat_errors.clear()
     view = FormView(form, language, evaluation, editable=submission.status != "submitted", show_errors=show_errors)
+    pages = view.pages()
+    if page is None:
+        asked = request.query_params.get("page", "")
+        errors = evaluation.errors if show_errors else {}
+        page = int(asked) if asked.isdigit() else (view.page_of(next(iter(errors))) if errors else 0)
+    page = min(max(page, 0), len(pages) - 1) if submission.status != "submitted" else 0
+    shown = view.shown_pages()
+    if step:  # Next and Previous go to the nearest page with something relevant, judged with the answers just saved
+        ahead = [n for n in shown if n > page] if step > 0 else [n for n in reversed(shown) if n < page]
+        page = ahead[0] if ahead else page
     project = session.get(Project, submission.project_id) if submission.project_id else None
     return render(
         request,
@@ -63,7 +76,12 @@ def _page(
         status_code=status_code,
         page_lang=view.language_code(language) if view.language_code(language) != language else "en",
         f=view,
-        nodes=evaluation.nodes,
+        nodes=evaluation.nodes if submission.status == "submitted" else pages[page],
+        page=page,
+        pages=len(pages),
+        previous_page=max((n for n in shown if n < page), default=None),
+        next_page=min((n for n in shown if n > page), default=None),
+        outside=view.outside_values(page) if len(pages) > 1 else {},
         errors=evaluation.errors,
         labels=view.labels_by_path(),
         review_title=review.title or review.name,
@@ -98,6 +116,8 @@ def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Respo
     """Save, resize or submit from the posted fields: the database and the form engine, off the event loop."""
     action = (fields.get("action") or ["save"])[-1]
     language = fields["lang"][-1] if fields.get("lang") else None
+    posted = (fields.get("page") or [""])[-1]
+    posted_page = int(posted) if posted.isdigit() and len(posted) < 5 else None
     with request.app.state.store.session() as session:
         _invitation, respondent, review = invitations.open_link(session, token)
         submission = submissions.for_respondent(session, review, respondent)
@@ -118,7 +138,9 @@ def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Respo
                 show_errors=True,
                 refused=refused,
                 status_code=422,
+                page=posted_page,
             )
+        turn = action in ("next", "previous")  # a paged form: the draft is saved on every page turn
         saved = submissions.save(session, submission, data, submit=action == "submit", language=language)
         if saved.submitted:
             audit.record(
@@ -138,8 +160,10 @@ def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Respo
             data=data,
             language=language,
             show_errors=action == "submit",
-            saved=action == "save",
+            saved=action == "save" or turn,
             status_code=422 if action == "submit" else 200,
+            page=None if action == "submit" else posted_page,
+            step={"next": 1, "previous": -1}.get(action, 0),
         )
 
 

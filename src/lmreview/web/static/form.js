@@ -33,6 +33,11 @@
       }
       values[name] = list;
     });
+    var outside = document.getElementById("lm-outside");  // a paged form: the answers on the other pages
+    if (outside) {
+      var others = JSON.parse(outside.textContent);
+      Object.keys(others).forEach(function (name) { if (!(name in values)) values[name] = others[name]; });
+    }
     var instance = element.closest(".instance");
     if (instance) {
       var own = instance.querySelectorAll("[data-name]");
@@ -124,4 +129,27 @@
   form.addEventListener("input", refresh);
   form.addEventListener("change", refresh);
   refresh();
+})();
+
+// A geopoint from the browser's location: "latitude longitude altitude accuracy", as ODK writes it. No map and no
+// tile server: the respondent can always type the coordinates instead.
+(function () {
+  "use strict";
+  if (!navigator.geolocation) return;
+  var buttons = document.querySelectorAll("button.locate");
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].hidden = false;
+    buttons[i].addEventListener("click", function (event) {
+      var target = document.getElementById(event.currentTarget.getAttribute("data-target"));
+      navigator.geolocation.getCurrentPosition(function (position) {
+        var c = position.coords;
+        target.value = [c.latitude, c.longitude, c.altitude || 0, c.accuracy || 0].join(" ");
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+        target.dispatchEvent(new Event("change", { bubbles: true }));
+      }, function (error) {
+        target.setCustomValidity("");
+        target.title = error.message;
+      }, { enableHighAccuracy: true, timeout: 20000 });
+    });
+  }
 })();

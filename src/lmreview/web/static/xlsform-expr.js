@@ -96,7 +96,10 @@
     "ends-with": [2, 2], substr: [2, 3], "substring-before": [2, 2], "substring-after": [2, 2], translate: [3, 3],
     "normalize-space": [0, 1], regex: [2, 2], if: [3, 3], coalesce: [2, 2], once: [1, 1], count: [1, 1],
     "count-non-empty": [1, 1], sum: [1, 1], max: [1, -1], min: [1, -1], abs: [1, 1], round: [1, 2], today: [0, 0],
-    date: [1, 1], "decimal-date-time": [1, 1], position: [1, 1], "indexed-repeat": [3, -1],
+    date: [1, 1], "decimal-date-time": [1, 1], position: [1, 1], "indexed-repeat": [3, -1], pow: [2, 2],
+    log: [1, 1], log10: [1, 1], exp: [1, 1], exp10: [1, 1], sqrt: [1, 1], sin: [1, 1], cos: [1, 1], tan: [1, 1],
+    asin: [1, 1], acos: [1, 1], atan: [1, 1], atan2: [2, 2], pi: [0, 0], floor: [1, 1], ceiling: [1, 1],
+    random: [0, 0],
   };
   const NODESET_ARG = ["count", "count-non-empty", "sum"];
   const POSITION_HINT = "write position(..) for the number of the current repeat instance";
@@ -705,6 +708,23 @@
     round,
     date,
     "decimal-date-time": (a) => toNumber(a[0]),
+    pow: (a) => Math.pow(toNumber(a[0]), toNumber(a[1])),
+    log: (a) => Math.log(toNumber(a[0])),
+    log10: (a) => Math.log10(toNumber(a[0])),
+    exp: (a) => Math.exp(toNumber(a[0])),
+    exp10: (a) => Math.pow(10, toNumber(a[0])),
+    sqrt: (a) => Math.sqrt(toNumber(a[0])),
+    sin: (a) => Math.sin(toNumber(a[0])),
+    cos: (a) => Math.cos(toNumber(a[0])),
+    tan: (a) => Math.tan(toNumber(a[0])),
+    asin: (a) => Math.asin(toNumber(a[0])),
+    acos: (a) => Math.acos(toNumber(a[0])),
+    atan: (a) => Math.atan(toNumber(a[0])),
+    atan2: (a) => Math.atan2(toNumber(a[0]), toNumber(a[1])),
+    pi: () => Math.PI,
+    random: () => Math.random(),
+    floor: (a) => Math.floor(toNumber(a[0])) + 0,
+    ceiling: (a) => Math.ceil(toNumber(a[0])) + 0,
   };
 
   const api = {
