@@ -8,6 +8,7 @@ Quality is measured, not assumed: precision and recall per kind and document mus
 
 from __future__ import annotations
 
+# own-words: gold annotations (the items each seed holds, quoted as the extraction must find them)
 import json
 from pathlib import Path
 

@@ -3,6 +3,7 @@ text states it, their structure, and search across them, the same on SQLite and 
 
 from __future__ import annotations
 
+# own-words: gold annotations (the items each seed holds, quoted as the extraction must find them)
 import json
 from pathlib import Path
 
