@@ -1,0 +1,63 @@
+"""`lmreview --help` lists every command without importing them; each command still loads with its own help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from lmreview.cli.main import COMMANDS, LazyGroup, app, load_command
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_listed_help_is_the_command_help(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    first_paragraph = (command.help or "").split("\n\n")[0].strip()
+    assert " ".join(first_paragraph.split()) == COMMANDS[name].help
+
+
+def test_help_lists_every_command_in_order() -> None:
+    root = typer_root()
+    ctx = root.make_context("lmreview", [], resilient_parsing=True)
+    assert root.list_commands(ctx) == list(COMMANDS)
+    assert root.get_command(ctx, "no-such-command") is None
+
+
+def typer_root() -> LazyGroup:
+    group = get_command(app)
+    assert isinstance(group, LazyGroup)
+    return group
+
+
+def test_help_imports_neither_the_orm_nor_the_commands() -> None:
+    script = (
+        "import sys\n"
+        "from lmreview.cli.main import main\n"
+        "sys.argv = ['lmreview', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in ('sqlalchemy', 'alembic', 'pydantic_settings', 'lmreview.cli.portfolio',"
+        " 'lmreview.analysis.audit') if m in sys.modules]\n"
+        "print('LOADED', loaded)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert "Commands:" in out
+    assert "evidence" in out
+    assert "LOADED []" in out
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["no-such-command"])
+    assert result.exit_code == 2
+    assert "No such command" in result.output
