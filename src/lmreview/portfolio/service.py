@@ -85,12 +85,8 @@ def list_portfolios(session: Session) -> list[PortfolioSummary]:
             select(ImportBatch.portfolio_id, func.max(ImportBatch.at)).group_by(ImportBatch.portfolio_id)
         ).all()
     )
-    budgets: dict[int, Decimal] = {}
-    for pid, budget in session.execute(
-        select(Project.portfolio_id, Project.budget_usd).where(Project.budget_usd.is_not(None))
-    ):
-        if budget is not None:
-            budgets[pid] = budgets.get(pid, Decimal(0)) + budget
+    sums = select(Project.portfolio_id, func.sum(Project.budget_usd)).group_by(Project.portfolio_id)
+    budgets: dict[int, Decimal | None] = {row[0]: row[1] for row in session.execute(sums)}
     return [
         PortfolioSummary(p.name, p.title, counts.get(p.id, 0), budgets.get(p.id), imported.get(p.id))
         for p in session.scalars(select(Portfolio).order_by(Portfolio.name))

@@ -218,7 +218,7 @@ def api_stats(request: Request, name: str) -> dict[str, Any]:
     """The same object as `lmreview stats --json`."""
     require(request)
     with request.app.state.store.session() as session:
-        return portfolio_stats(session, name).as_json()
+        return portfolio_stats(session, name, rows=False).as_json()
 
 
 @router.get("/api/portfolios/{name}/projects")
