@@ -111,4 +111,7 @@ def test_bulk_rows_meet_the_flush_guard() -> None:
     with pytest.raises(UnstorableValue, match=r"project\.budget_usd"):
         _guarded(table, [{"budget_usd": Decimal("1.125")}])  # type: ignore[arg-type]
     with pytest.raises(BadText):
-        _guarded(table, [{"title": "bell\x07"}])  # type: ignore[arg-type]
+        _guarded(table, [{"title": "fine"}, {"title": "bell\x07"}])  # type: ignore[arg-type]
+    _guarded(table, [{"title": "two\nlines"}])  # type: ignore[arg-type]
+    with pytest.raises(BadText, match="one-line"):
+        _guarded(table, [{"code": "A.1"}, {"code": "A\tB"}])  # type: ignore[arg-type]

@@ -10,19 +10,21 @@ go through the ORM, one by one, as before; the import stays one transaction eith
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, insert, select
 from sqlalchemy.orm import Session
 
 from lmreview.portfolio import snapshot
 from lmreview.portfolio.models import Category, Project, ProjectCountry, Region
 from lmreview.portfolio.schemas import ProjectRecord
 from lmreview.portfolio.snapshot import SCALARS, Snapshot
-from lmreview.store.base import check_value
+from lmreview.store.base import BIGINT_MAX, INT_MAX, Scaled, check_value
 from lmreview.store.models import AuditEvent
+from lmreview.text import _CONTROL, _LINE_BREAK, ONE_LINE_COLUMNS
 
 BATCH = 1000  # rows per INSERT statement (SQLite binds at most 32,766 parameters per statement)
 
@@ -109,10 +111,40 @@ def _chunks(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
         yield rows[start : start + size]
 
 
-def _guarded(table: Table, rows: Iterable[dict[str, Any]]) -> None:
-    for row in rows:
-        for key, value in row.items():
-            check_value(table.name, table.c[key], value)
+def _guarded(table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """The checks of :func:`store.base.check_value` for every value of ``rows``, column by column: the text of a
+    column is searched once (joined by spaces), and only a column with a finding is checked value by value, so the
+    error is exactly the one an ORM flush would raise."""
+    if not rows:
+        return
+    for key in rows[0]:
+        column = table.c[key]
+        values = [row[key] for row in rows if row[key] is not None]
+        if not _fine(column, values):
+            for value in values:
+                check_value(table.name, column, value)
+
+
+def _fine(column: Any, values: list[Any]) -> bool:
+    kind = column.type
+    if isinstance(kind, Scaled):
+        limit, places = kind.limit, -kind.scale
+        return all(
+            isinstance(v, Decimal) and v.is_finite() and v.as_tuple().exponent >= places and abs(v) <= limit  # type: ignore[operator]
+            for v in values
+        )
+    if isinstance(kind, Integer):
+        top = BIGINT_MAX if isinstance(kind, BigInteger) else INT_MAX
+        return all(isinstance(v, int) and -top - 1 <= v <= top for v in values)
+    if isinstance(kind, String) and not isinstance(kind, JSON) and all(isinstance(v, str) for v in values):
+        length = getattr(kind, "length", None)
+        if length is not None and any(len(v) > length for v in values):
+            return False
+        text = " ".join(values)
+        if _CONTROL.search(text):
+            return False
+        return column.name not in ONE_LINE_COLUMNS or not _LINE_BREAK.search(text)
+    return not isinstance(kind, String | JSON)  # JSON value by value; dates and the rest have nothing to check
 
 
 def insert_projects(
