@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.main import get_command
@@ -61,3 +62,19 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+def test_a_command_in_a_fresh_process_sees_every_table(tmp_path: Path) -> None:
+    """`user add` imports no portfolio module, yet its audit event refers to import_batch: the store loads every
+    stage's tables itself now that the command modules are imported one at a time."""
+    lmreview = [sys.executable, "-c", "from lmreview.cli.main import main; main()", "--db", str(tmp_path / "u.db")]
+    out = subprocess.run(
+        [*lmreview, "user", "add", "ana", "--role", "admin", "--password-stdin"],
+        input="a-long-enough-password\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Added admin ana" in out.stdout

@@ -39,6 +39,8 @@ class State:
 
     def store(self) -> Store:
         if self._store is None:
+            # Every stage's tables, so that foreign keys resolve whichever command module was imported.
+            import lmreview.store.registry  # noqa: F401
             from lmreview.store import open_store
 
             self._store = open_store(self.settings.database_url)

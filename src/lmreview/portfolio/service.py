@@ -79,14 +79,18 @@ def get_portfolio(session: Session, name: str) -> Portfolio:
 
 
 def list_portfolios(session: Session) -> list[PortfolioSummary]:
-    counts = dict(session.execute(select(Project.portfolio_id, func.count()).group_by(Project.portfolio_id)).all())
+    """Every portfolio with its count of projects, total budget and last import: three aggregate queries, whatever
+    the number of projects (the home page calls this on every request)."""
+    totals = select(Project.portfolio_id, func.count(), func.sum(Project.budget_usd)).group_by(Project.portfolio_id)
+    counts: dict[int, int] = {}
+    budgets: dict[int, Decimal | None] = {}
+    for pid, count, budget in session.execute(totals):
+        counts[pid], budgets[pid] = count, budget
     imported = dict(
         session.execute(
             select(ImportBatch.portfolio_id, func.max(ImportBatch.at)).group_by(ImportBatch.portfolio_id)
         ).all()
     )
-    sums = select(Project.portfolio_id, func.sum(Project.budget_usd)).group_by(Project.portfolio_id)
-    budgets: dict[int, Decimal | None] = {row[0]: row[1] for row in session.execute(sums)}
     return [
         PortfolioSummary(p.name, p.title, counts.get(p.id, 0), budgets.get(p.id), imported.get(p.id))
         for p in session.scalars(select(Portfolio).order_by(Portfolio.name))
