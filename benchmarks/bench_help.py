@@ -15,6 +15,7 @@ from _portfolio_data import env, machine, median, row, timed
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--scale", action="store_true", help="no effect: --help does not depend on the data")
     args = parser.parse_args()
 
     def run(*argv: str) -> None:

@@ -94,9 +94,12 @@ async def load(url: str, connections: int, seconds: float, login: bool) -> float
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--projects", type=int, default=10_000)
+    parser.add_argument("--scale", action="store_true", help="100,000 projects")
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
+    if args.scale:
+        args.projects = 100_000
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "portfolio.csv"
         path.write_bytes(portfolio_csv(args.projects))
