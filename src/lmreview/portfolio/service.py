@@ -101,6 +101,10 @@ def portfolio_projects(session: Session, portfolio_id: int) -> list[Project]:
     return list(session.scalars(select(Project).where(Project.portfolio_id == portfolio_id).order_by(Project.code)))
 
 
+def count_projects(session: Session, portfolio_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Project).where(Project.portfolio_id == portfolio_id)) or 0
+
+
 def project_summary(p: Project) -> dict[str, Any]:
     """The JSON form of a project in a list (CLI `portfolio list --json`, web `/api/.../projects`)."""
     return {
