@@ -175,9 +175,17 @@ def insert_projects(
             for p in chunk
         ]
         _guarded(project_table, rows)
-        ids = list(
-            session.scalars(insert(project_table).returning(project_table.c.id, sort_by_parameter_order=True), rows)
+        # A plain executemany, then the ids by code (unique in a portfolio): RETURNING in parameter order makes
+        # SQLite insert row by row.
+        session.execute(insert(project_table), rows)
+        by_code = dict(
+            session.execute(
+                select(project_table.c.code, project_table.c.id).where(
+                    project_table.c.portfolio_id == portfolio_id, project_table.c.code.in_([r["code"] for r in rows])
+                )
+            ).all()
         )
+        ids = [by_code[r["code"]] for r in rows]
         countries = [
             {"project_id": pid, "position": i, "name": c.name, "iso3": c.iso3, "percentage": c.percentage}
             for pid, p in zip(ids, chunk, strict=True)
