@@ -88,18 +88,20 @@ def new_project(
     """What the ORM path would store and snapshot for a created project (see importing._Writer._apply)."""
     row: dict[str, Any] = {"code": record.code}
     after: Snapshot = {"code": record.code}
-    for name in SCALARS:
-        value = getattr(record, name) if name in target else None
-        if name == "currency" and (value is None):
-            row[name] = "USD"  # the column's default, and what an import sets for an empty currency
-            after[name] = "USD" if name in target else None
+    for name in SCALARS:  # the target holds the snapshot values of the fields the file provides
+        if name in target:
+            row[name] = getattr(record, name)
+            after[name] = target[name]
         else:
-            row[name] = value
-            after[name] = snapshot.plain(value)
+            row[name] = after[name] = None
+    if row["currency"] is None:
+        row["currency"] = "USD"  # the column's default, and what an import sets for an empty currency
+        if "currency" in target:
+            after["currency"] = "USD"
     row["extra"] = target["extra"]
     after["region"] = region.name if region is not None else None
     after["category"] = category.name if category is not None else None
-    after["countries"] = [snapshot._country(c) for c in record.countries] if "countries" in target else []
+    after["countries"] = target.get("countries", [])
     after["extra"] = dict(target["extra"])
     after["budgets"], after["results"], after["tags"] = [], [], []
     countries = list(record.countries) if "countries" in target else []
