@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from lmreview.portfolio import importing, snapshot
+from lmreview.portfolio import bulk, importing, snapshot
 from lmreview.portfolio.models import Portfolio, Project
 from lmreview.store import Store
 from lmreview.store.models import AuditEvent
@@ -70,6 +70,7 @@ def changed_copy(data: bytes) -> bytes:
 
 @pytest.mark.parametrize("sample", ["lm2016.csv", "lm2022.csv"])
 def test_bulk_import_equals_the_orm_path(store: Store, sample: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "BATCH", 7)  # batches written during the file and in several statements each
     data = (SAMPLES / sample).read_bytes()
     second = changed_copy(data)
     reports = {}

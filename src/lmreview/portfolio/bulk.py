@@ -108,7 +108,8 @@ def new_project(
     return NewProject(record, row, countries, region, category, after)
 
 
-def _chunks(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    size = BATCH
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 

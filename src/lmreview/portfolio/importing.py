@@ -207,7 +207,7 @@ def import_data(
         writer.write(record, fields, batch.id, report)
         if progress is not None:
             progress(done, len(records))
-    writer.write_audit(batch.id, f"created by importing {Path(report.filename).name}")
+    writer.write_audit(batch.id, report.filename)
     report.not_in_file = sorted(code for k, code in writer.codes.items() if k not in seen)
     batch.created, batch.updated, batch.unchanged = (
         len(report.created),
@@ -289,6 +289,8 @@ class _Writer:
             self.created.append(bulk.new_project(record, target, region, category))
             report.created.append(record.code)
             self.codes[key] = record.code
+            if len(self.created) >= bulk.BATCH:  # written as they come: memory stays bounded by the batch
+                self._insert_created(batch_id, report.filename)
             return
         project = self.existing.get(key)
         before = snapshot.of_project(project) if project is not None else None
@@ -332,8 +334,7 @@ class _Writer:
             if target.get(name) and target[name].casefold() in known:
                 target[name] = known[target[name].casefold()].name
 
-    def write_audit(self, batch_id: int, summary: str) -> None:
-        """One audit event per created or updated project, once their ids are known."""
+    def _insert_created(self, batch_id: int, filename: str) -> None:
         bulk.insert_projects(
             self.session,
             self.portfolio.id,
@@ -341,9 +342,13 @@ class _Writer:
             actor=self.actor,
             user_id=self.user_id,
             batch_id=batch_id,
-            summary=summary,
+            summary=f"created by importing {Path(filename).name}",
         )
         self.created.clear()
+
+    def write_audit(self, batch_id: int, filename: str) -> None:
+        """One audit event per created or updated project, once their ids are known."""
+        self._insert_created(batch_id, filename)
         self.session.flush()
         for project, action, before, after, summary in self.pending:
             audit.record(
