@@ -27,6 +27,8 @@ def test_help_lists_every_command_in_order() -> None:
     ctx = root.make_context("lmreview", [], resilient_parsing=True)
     assert root.list_commands(ctx) == list(COMMANDS)
     assert root.get_command(ctx, "no-such-command") is None
+    # Walking the mapping, as tools that list every command do, builds each command.
+    assert [(name, command.name) for name, command in root.commands.items()] == [(n, n) for n in COMMANDS]
 
 
 def typer_root() -> LazyGroup:

@@ -9,6 +9,7 @@ checks that it matches the command's own help.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any, NamedTuple
 
 import typer
@@ -90,22 +91,44 @@ def load_command(name: str) -> Any:  # typer's (vendored) click Command
     )
 
 
+class LazyCommands(MutableMapping[str, Any]):
+    """The root group's ``commands``: a command is built when it is looked up (or when the mapping is walked)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._loaded[name] = load_command(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*COMMANDS, *(n for n in self._loaded if n not in COMMANDS)])
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._loaded))
+
+
 class LazyGroup(ErrorHandlingGroup):
     """The root group: commands are built on first use."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._loaded: dict[str, Any] = {}
+        self.commands: MutableMapping[str, Any] = LazyCommands()
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(COMMANDS)
+        return list(self.commands)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in COMMANDS:
-            return None
-        if cmd_name not in self._loaded:
-            self._loaded[cmd_name] = load_command(cmd_name)
-        return self._loaded[cmd_name]
+        return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """Click's listing, from the one-line helps of COMMANDS instead of importing every command."""
