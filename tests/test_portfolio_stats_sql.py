@@ -139,3 +139,23 @@ def test_list_portfolios_sums_budgets_in_the_database(cli: Cli, store: Store) ->
             assert summary.projects == len(projects)
             assert summary.budget_usd == (sum(budgets, Decimal(0)) if budgets else None)
     assert summaries["lm2016"].budget_usd == reference(store, "lm2016").budget_usd.total
+
+
+def test_totals_beyond_64_bits_stay_exact(cli: Cli, store: Store, tmp_path: Path) -> None:
+    """Amounts at the edge of the column add up past what SQLite sums in 64 bits: the totals stay exact."""
+    path = tmp_path / "edge.csv"
+    path.write_text("code,title,budget_usd,region\nE.1,One,10.50,Asia\n")
+    cli("portfolio", "import", str(path))
+    top = Decimal("92233720368547758.07")
+    with store.session() as session:
+        portfolio_id = session.scalar(select(Portfolio.id).where(Portfolio.name == "edge"))
+        for code in ("E.2", "E.3"):
+            session.add(Project(portfolio_id=portfolio_id, code=code, title="Edge", budget_usd=top))
+        session.commit()
+    stats = computed(store, "edge")
+    assert stats.budget_usd.total == 2 * top + Decimal("10.50")
+    assert stats.budget_usd.mean == (2 * top + Decimal("10.50")) / 3
+    same(stats, reference(store, "edge"))
+    with store.session() as session:
+        (summary,) = [s for s in list_portfolios(session) if s.name == "edge"]
+    assert summary.budget_usd == 2 * top + Decimal("10.50")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from lmreview.errors import BadInput, NotFound, Problem
@@ -78,14 +78,32 @@ def get_portfolio(session: Session, name: str) -> Portfolio:
     return portfolio
 
 
+SPLIT = 10**9  # see exact_sum
+
+
+def exact_sum(value: Any) -> tuple[Any, Any]:
+    """Two SQL sums whose combination (:func:`exact_total`) is the exact sum of a ``Scaled`` column: SQLite sums
+    integers in 64 bits and stops at an overflow, which a few amounts at the edge of the column reach; the parts
+    (whole billions of units, and the rest) stay far from it. The values are never negative (check constraints)."""
+    raw = type_coerce(value, BigInteger)
+    return func.sum(raw // SPLIT), func.sum(raw % SPLIT)
+
+
+def exact_total(high: Any, low: Any, scale: int = 2) -> Decimal | None:
+    if high is None:
+        return None
+    units = Decimal(1).scaleb(-scale)
+    return (Decimal(int(high) * SPLIT + int(low)) * units).quantize(units)
+
+
 def list_portfolios(session: Session) -> list[PortfolioSummary]:
     """Every portfolio with its count of projects, total budget and last import: three aggregate queries, whatever
     the number of projects (the home page calls this on every request)."""
-    totals = select(Project.portfolio_id, func.count(), func.sum(Project.budget_usd)).group_by(Project.portfolio_id)
+    totals = select(Project.portfolio_id, func.count(), *exact_sum(Project.budget_usd)).group_by(Project.portfolio_id)
     counts: dict[int, int] = {}
     budgets: dict[int, Decimal | None] = {}
-    for pid, count, budget in session.execute(totals):
-        counts[pid], budgets[pid] = count, budget
+    for pid, count, high, low in session.execute(totals):
+        counts[pid], budgets[pid] = count, exact_total(high, low)
     imported = dict(
         session.execute(
             select(ImportBatch.portfolio_id, func.max(ImportBatch.at)).group_by(ImportBatch.portfolio_id)

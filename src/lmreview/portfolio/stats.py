@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from lmreview.figures import Share, Summary
 from lmreview.portfolio.dates import whole_months
 from lmreview.portfolio.models import Category, Project, Region
-from lmreview.portfolio.service import get_portfolio
+from lmreview.portfolio.service import exact_sum, exact_total, get_portfolio
 from lmreview.store.base import Scaled
 
 BREAKDOWNS: dict[str, Callable[[Project], str | None]] = {  # a loaded project's value (the analysis groups by these)
@@ -116,15 +116,19 @@ def _summary(
 ) -> Summary:
     """n, total, mean, median, min and max of ``value`` as SQL aggregates over the projects that have one."""
     conditions = [value.is_not(None), *where]
-    n, total, low, high = session.execute(
-        _projects(portfolio_id, func.count(value), func.sum(value), func.min(value), func.max(value)).where(*conditions)
+    n, big, small, low, high = session.execute(
+        _projects(portfolio_id, func.count(value), *exact_sum(value), func.min(value), func.max(value)).where(
+            *conditions
+        )
     ).one()
+    total = exact_total(big, small)
     if not n:
         return Summary(field, of, 0, None, None, None, None, None, (), rule)
     median = _median(session, _projects(portfolio_id, value).where(*conditions), value, n)
     codes: tuple[str, ...] = ()
     if rows:
         codes = tuple(session.scalars(_projects(portfolio_id, Project.code).where(*conditions).order_by(Project.code)))
+    assert total is not None, "n > 0 values have a sum"
     return Summary(field, of, n, total, total / n, median, low, high, codes, rule)
 
 
@@ -154,7 +158,7 @@ def _breakdown(
 ) -> list[Share]:
     groups = session.execute(
         _projects(
-            portfolio_id, key, func.count(), func.count(Project.budget_usd), func.sum(Project.budget_usd)
+            portfolio_id, key, func.count(), func.count(Project.budget_usd), *exact_sum(Project.budget_usd)
         ).group_by(key)
     ).all()
     members: dict[str | None, list[str]] = defaultdict(list)
@@ -166,11 +170,11 @@ def _breakdown(
             value=value,
             projects=count,
             of=of,
-            budget_usd=budget if budgeted else None,
+            budget_usd=exact_total(big, small) if budgeted else None,
             budget_of=budget_of,
             rows=tuple(members.get(value, ())),
         )
-        for value, count, budgeted, budget in groups
+        for value, count, budgeted, big, small in groups
     ]
     shares.sort(key=lambda s: (-s.projects, s.value is None, s.value or ""))
     return shares
