@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 DEMO_DB ?= workspace/demo.db
 
-.PHONY: demo demo-data test lint typecheck browser-deps clean
+.PHONY: demo demo-data test lint typecheck browser-deps clean bench
 
 $(BIN)/lmreview: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test: $(BIN)/lmreview browser-deps lint typecheck  ## the whole suite: SQLite al
 	  echo "no PostgreSQL server answers at $(PG_URL): the store tests run on SQLite only"; \
 	  $(BIN)/pytest; \
 	fi
+
+BENCH_ARGS ?=
+bench: $(BIN)/lmreview  ## every benchmarks/bench_*.py at its default size (minutes); BENCH_ARGS=--scale for 100,000 projects
+	@for script in benchmarks/bench_*.py; do \
+	  echo "== $$script $(BENCH_ARGS)"; \
+	  PYTHONPATH=src $(BIN)/python $$script $(BENCH_ARGS) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

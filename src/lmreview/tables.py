@@ -280,7 +280,12 @@ def _split_header(rows: list[tuple[int, list[str]]], filename: str, kind: str) -
                 )
                 continue
             cells = cells[: len(header)]
-        bad = [(i, p) for i, cell in enumerate(cells) if (p := text_problem(cell, multiline=True))]
+        # One search over the row (joined by spaces, which are no problem); cell by cell only when it finds one.
+        bad = (
+            [(i, p) for i, cell in enumerate(cells) if (p := text_problem(cell, multiline=True))]
+            if text_problem(" ".join(cells), multiline=True)
+            else []
+        )
         for index, problem in bad:
             problems.append(Problem(filename, number, header[index] or column_letter(index), f"the value {problem}"))
         if bad:

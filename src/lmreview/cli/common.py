@@ -7,22 +7,24 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import DataError, OperationalError, StatementError
-from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from lmreview.errors import BadInput, LmreviewError
-from lmreview.settings import Settings
-from lmreview.store import Store, open_store
-from lmreview.store.base import INT_MAX
 from lmreview.text import first_problem
 
-# The range of a row id on the command line (typer.Argument(**ROW_ID)): PostgreSQL's INTEGER, on SQLite too.
-ROW_ID: dict[str, Any] = {"min": 1, "max": INT_MAX}
+if TYPE_CHECKING:  # imported when used: `lmreview --help` needs neither SQLAlchemy nor the settings
+    from sqlalchemy.orm import Session
+
+    from lmreview.settings import Settings
+    from lmreview.store import Store
+
+# The range of a row id on the command line (typer.Argument(**ROW_ID)): PostgreSQL's INTEGER (store.base.INT_MAX),
+# on SQLite too.
+ROW_ID: dict[str, Any] = {"min": 1, "max": 2**31 - 1}
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -37,6 +39,10 @@ class State:
 
     def store(self) -> Store:
         if self._store is None:
+            # Every stage's tables, so that foreign keys resolve whichever command module was imported.
+            import lmreview.store.registry  # noqa: F401
+            from lmreview.store import open_store
+
             self._store = open_store(self.settings.database_url)
         return self._store
 
@@ -72,6 +78,8 @@ class ErrorHandlingGroup(TyperGroup):
         return result
 
     def invoke(self, ctx: Any) -> Any:  # typer vendors its own click Context type
+        from sqlalchemy.exc import DataError, OperationalError, StatementError
+
         try:
             return super().invoke(ctx)
         except BadInput as exc:

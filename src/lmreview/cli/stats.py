@@ -41,7 +41,7 @@ def stats(
     Example: lmreview stats --portfolio lm2016 --json
     """
     with state(ctx).session() as session:
-        result = portfolio_stats(session, portfolio)
+        result = portfolio_stats(session, portfolio, rows=False)
     if as_json:
         print_json(result.as_json())
         return

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input
+from lmreview.portfolio import bulk, snapshot
 from lmreview.portfolio import countries as country_codes
-from lmreview.portfolio import snapshot
 from lmreview.portfolio.iati import parse_iati
 from lmreview.portfolio.models import (
     Budget,
@@ -66,6 +66,9 @@ IATI_FIELDS = {
     "results",
     "tags",
 }
+
+CHILDREN = {"budgets", "results", "tags"}  # fields only IATI files provide
+BULK = True  # tabular files in bulk (tests set False to compare with the ORM path)
 
 Progress = Callable[[int, int], None]
 
@@ -184,7 +187,9 @@ def import_data(
         dry_run=dry_run,
     )
     savepoint = session.begin_nested()
-    writer = _Writer(session, portfolio, actor)
+    # A tabular file provides no budgets, results or tags: its projects are compared as plain rows and the new ones
+    # inserted in bulk. An IATI file (with results frameworks) goes through the ORM, project by project.
+    writer = _Writer(session, portfolio, actor, in_bulk=BULK and not provided & CHILDREN)
     batch = ImportBatch(
         portfolio_id=writer.portfolio.id,
         filename=Path(filename).name,
@@ -202,8 +207,8 @@ def import_data(
         writer.write(record, fields, batch.id, report)
         if progress is not None:
             progress(done, len(records))
-    writer.write_audit(batch.id)
-    report.not_in_file = sorted(p.code for k, p in writer.existing.items() if k not in seen)
+    writer.write_audit(batch.id, report.filename)
+    report.not_in_file = sorted(code for k, code in writer.codes.items() if k not in seen)
     batch.created, batch.updated, batch.unchanged = (
         len(report.created),
         len(report.updated),
@@ -222,9 +227,10 @@ def import_data(
 class _Writer:
     """Creates and updates the projects of one portfolio, with lookup caches for one import."""
 
-    def __init__(self, session: Session, portfolio: str, actor: str) -> None:
+    def __init__(self, session: Session, portfolio: str, actor: str, *, in_bulk: bool = False) -> None:
         self.session = session
         self.actor = actor
+        self.in_bulk = in_bulk
         self.user_id = audit.actor_user_id(session, actor)
         found = session.scalar(select(Portfolio).where(Portfolio.name == portfolio))
         if found is None:
@@ -232,18 +238,16 @@ class _Writer:
             session.add(found)
             session.flush()
         self.portfolio = found
-        self.existing = {
-            p.code.casefold(): p
-            for p in session.scalars(
-                select(Project)
-                .where(Project.portfolio_id == found.id)
-                .options(
-                    selectinload(Project.budgets),
-                    selectinload(Project.tags),
-                    selectinload(Project.results).selectinload(Result.indicators).selectinload(Indicator.periods),
-                )
-            )
-        }
+        self.known: dict[str, bulk.Known] = {}
+        self.existing: dict[str, Project] = {}
+        if in_bulk:  # plain rows; an ORM object only for a project that changes
+            self.known = bulk.known_projects(session, found.id)
+        else:
+            self.existing = {
+                p.code.casefold(): p
+                for p in session.scalars(self._with_children().where(Project.portfolio_id == found.id))
+            }
+        self.codes = {k: p.code for k, p in self.existing.items()} | {k: p.code for k, p in self.known.items()}
         self.regions = {r.name.casefold(): r for r in session.scalars(select(Region))}
         self.categories = {
             c.name.casefold(): c for c in session.scalars(select(Category).where(Category.portfolio_id == found.id))
@@ -251,18 +255,47 @@ class _Writer:
         self.countries = set(session.scalars(select(Country.iso3)))
         self.tags = {(t.scheme, t.code): t for t in session.scalars(select(Tag))}
         self.pending: list[tuple[Project, str, Snapshot | None, Snapshot, str]] = []
+        self.created: list[bulk.NewProject] = []
+
+    @staticmethod
+    def _with_children() -> Select[Project]:
+        return select(Project).options(
+            selectinload(Project.budgets),
+            selectinload(Project.tags),
+            selectinload(Project.results).selectinload(Result.indicators).selectinload(Indicator.periods),
+        )
 
     def write(self, record: ProjectRecord, provided: set[str], batch_id: int, report: ImportReport) -> None:
-        project = self.existing.get(record.code.casefold())
+        key = record.code.casefold()
+        known = self.known.get(key)
+        if known is not None:  # in bulk: compare with the stored row; load the project only if it changes
+            stored = known.snapshot
+            target = snapshot.of_record(record, provided, stored["extra"])
+            self._canonical(target, stored)
+            if not any(stored.get(k) != target[k] for k in target):
+                report.unchanged.append(known.code)
+                return
+            del self.known[key]
+            loaded = self.session.scalar(self._with_children().where(Project.id == known.id))
+            assert loaded is not None, "a project read at the start of the import"
+            self.existing[key] = loaded
+        if self.in_bulk and key not in self.existing:  # a new project, inserted with the others at the end
+            target = snapshot.of_record(record, provided, {})
+            self._canonical(target, None)
+            if "countries" in target:
+                self._ensure_countries([c.iso3 for c in record.countries if c.iso3])
+            region = self._region(record.region) if "region" in target else None
+            category = self._category(record.category) if "category" in target else None
+            self.created.append(bulk.new_project(record, target, region, category))
+            report.created.append(record.code)
+            self.codes[key] = record.code
+            if len(self.created) >= bulk.BATCH:  # written as they come: memory stays bounded by the batch
+                self._insert_created(batch_id, report.filename)
+            return
+        project = self.existing.get(key)
         before = snapshot.of_project(project) if project is not None else None
         target = snapshot.of_record(record, provided, before["extra"] if before else {})
-        # Codes, regions and categories match whatever their case: "lm.0181" updates LM.0181, and a region
-        # written "asia" is the stored "Asia", not a change.
-        if before is not None:
-            target["code"] = before["code"]
-        for name, known in (("region", self.regions), ("category", self.categories)):
-            if target.get(name) and target[name].casefold() in known:
-                target[name] = known[target[name].casefold()].name
+        self._canonical(target, before)
         changed = [k for k in target if before is None or before.get(k) != target[k]]
         if before is not None and not changed:
             report.unchanged.append(project.code if project else record.code)
@@ -292,8 +325,30 @@ class _Writer:
             summary = f"changed {', '.join(c.field for c in diff)} by importing {Path(report.filename).name}"
         self.pending.append((project, action, before, after, summary))
 
-    def write_audit(self, batch_id: int) -> None:
+    def _canonical(self, target: Snapshot, before: Snapshot | None) -> None:
+        """Codes, regions and categories match whatever their case: "lm.0181" updates LM.0181, and a region
+        written "asia" is the stored "Asia", not a change."""
+        if before is not None:
+            target["code"] = before["code"]
+        for name, known in (("region", self.regions), ("category", self.categories)):
+            if target.get(name) and target[name].casefold() in known:
+                target[name] = known[target[name].casefold()].name
+
+    def _insert_created(self, batch_id: int, filename: str) -> None:
+        bulk.insert_projects(
+            self.session,
+            self.portfolio.id,
+            self.created,
+            actor=self.actor,
+            user_id=self.user_id,
+            batch_id=batch_id,
+            summary=f"created by importing {Path(filename).name}",
+        )
+        self.created.clear()
+
+    def write_audit(self, batch_id: int, filename: str) -> None:
         """One audit event per created or updated project, once their ids are known."""
+        self._insert_created(batch_id, filename)
         self.session.flush()
         for project, action, before, after, summary in self.pending:
             audit.record(

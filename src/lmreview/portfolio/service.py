@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from lmreview.errors import BadInput, NotFound, Problem
@@ -78,19 +78,37 @@ def get_portfolio(session: Session, name: str) -> Portfolio:
     return portfolio
 
 
+SPLIT = 10**9  # see exact_sum
+
+
+def exact_sum(value: Any) -> tuple[Any, Any]:
+    """Two SQL sums whose combination (:func:`exact_total`) is the exact sum of a ``Scaled`` column: SQLite sums
+    integers in 64 bits and stops at an overflow, which a few amounts at the edge of the column reach; the parts
+    (whole billions of units, and the rest) stay far from it. The values are never negative (check constraints)."""
+    raw = type_coerce(value, BigInteger)
+    return func.sum(raw // SPLIT), func.sum(raw % SPLIT)
+
+
+def exact_total(high: Any, low: Any, scale: int = 2) -> Decimal | None:
+    if high is None:
+        return None
+    units = Decimal(1).scaleb(-scale)
+    return (Decimal(int(high) * SPLIT + int(low)) * units).quantize(units)
+
+
 def list_portfolios(session: Session) -> list[PortfolioSummary]:
-    counts = dict(session.execute(select(Project.portfolio_id, func.count()).group_by(Project.portfolio_id)).all())
+    """Every portfolio with its count of projects, total budget and last import: three aggregate queries, whatever
+    the number of projects (the home page calls this on every request)."""
+    totals = select(Project.portfolio_id, func.count(), *exact_sum(Project.budget_usd)).group_by(Project.portfolio_id)
+    counts: dict[int, int] = {}
+    budgets: dict[int, Decimal | None] = {}
+    for pid, count, high, low in session.execute(totals):
+        counts[pid], budgets[pid] = count, exact_total(high, low)
     imported = dict(
         session.execute(
             select(ImportBatch.portfolio_id, func.max(ImportBatch.at)).group_by(ImportBatch.portfolio_id)
         ).all()
     )
-    budgets: dict[int, Decimal] = {}
-    for pid, budget in session.execute(
-        select(Project.portfolio_id, Project.budget_usd).where(Project.budget_usd.is_not(None))
-    ):
-        if budget is not None:
-            budgets[pid] = budgets.get(pid, Decimal(0)) + budget
     return [
         PortfolioSummary(p.name, p.title, counts.get(p.id, 0), budgets.get(p.id), imported.get(p.id))
         for p in session.scalars(select(Portfolio).order_by(Portfolio.name))
@@ -99,6 +117,10 @@ def list_portfolios(session: Session) -> list[PortfolioSummary]:
 
 def portfolio_projects(session: Session, portfolio_id: int) -> list[Project]:
     return list(session.scalars(select(Project).where(Project.portfolio_id == portfolio_id).order_by(Project.code)))
+
+
+def count_projects(session: Session, portfolio_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Project).where(Project.portfolio_id == portfolio_id)) or 0
 
 
 def project_summary(p: Project) -> dict[str, Any]:

@@ -11,23 +11,34 @@ duration and NCE summaries, whose ``n`` does not count it, and ``excluded`` says
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lmreview.figures import Share, Summary
-from lmreview.portfolio.models import Project
-from lmreview.portfolio.service import get_portfolio, portfolio_projects
+from lmreview.portfolio.dates import whole_months
+from lmreview.portfolio.models import Category, Project, Region
+from lmreview.portfolio.service import exact_sum, exact_total, get_portfolio
+from lmreview.store.base import Scaled
 
-BREAKDOWNS: dict[str, Callable[[Project], str | None]] = {
+BREAKDOWNS: dict[str, Callable[[Project], str | None]] = {  # a loaded project's value (the analysis groups by these)
     "region": lambda p: p.region.name if p.region else None,
     "fund_line": lambda p: p.fund_line,
     "funding_year": lambda p: str(p.funding_year) if p.funding_year is not None else None,
     "category": lambda p: p.category.name if p.category else None,
 }
+# The same values as SQL, the group keys of the statistics (None is the missing value's group).
+BREAKDOWN_COLUMNS: dict[str, Callable[[], Any]] = {  # columns or expressions
+    "region": lambda: Region.name,
+    "fund_line": lambda: Project.fund_line,
+    "funding_year": lambda: cast(Project.funding_year, String),
+    "category": lambda: Category.name,
+}
+DURATION_RULE = "planned_months + nce_months, else whole months from start_date to end_date"
 
 
 DURATION_FLAG = "duration_flag"  # the key of Project.extra that keeps a project out of the duration statistics
@@ -68,50 +79,133 @@ class PortfolioStats:
         return data
 
 
-def breakdown(projects: list[Project], key: Callable[[Project], str | None]) -> list[Share]:
-    budget_of = sum((p.budget_usd for p in projects if p.budget_usd is not None), Decimal(0))
-    groups: dict[str | None, list[Project]] = defaultdict(list)
-    for project in projects:
-        groups[key(project)].append(project)
-    shares = []
-    for value, members in groups.items():
-        budgets = [p.budget_usd for p in members if p.budget_usd is not None]
-        shares.append(
-            Share(
-                value=value,
-                projects=len(members),
-                of=len(projects),
-                budget_usd=sum(budgets, Decimal(0)) if budgets else None,
-                budget_of=budget_of if budget_of else None,
-                rows=tuple(p.code for p in members),
-            )
+def _projects(portfolio_id: int, *columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(Project)
+        .outerjoin(Region, Project.region_id == Region.id)
+        .outerjoin(Category, Project.category_id == Category.id)
+        .where(Project.portfolio_id == portfolio_id)
+    )
+
+
+def _flag() -> ColumnElement[str]:
+    flag: ColumnElement[str] = Project.extra[DURATION_FLAG].as_string()
+    return flag
+
+
+def _not_flagged() -> ColumnElement[bool]:
+    return or_(_flag().is_(None), _flag() == "")
+
+
+def _median(session: Session, query: Select[Any], value: ColumnElement[Any], n: int) -> Decimal:
+    """The middle value (or the mean of the two middle values) in SQL order: exact, as statistics.median."""
+    middle: list[Decimal] = list(session.scalars(query.order_by(value).limit(2 - n % 2).offset((n - 1) // 2)))
+    return middle[0] if n % 2 else (middle[0] + middle[1]) / 2
+
+
+def _summary(
+    session: Session,
+    portfolio_id: int,
+    field: str,
+    value: Any,  # a column or an expression
+    of: int,
+    rule: str,
+    rows: bool,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Summary:
+    """n, total, mean, median, min and max of ``value`` as SQL aggregates over the projects that have one."""
+    conditions = [value.is_not(None), *where]
+    n, big, small, low, high = session.execute(
+        _projects(portfolio_id, func.count(value), *exact_sum(value), func.min(value), func.max(value)).where(
+            *conditions
         )
+    ).one()
+    total = exact_total(big, small)
+    if not n:
+        return Summary(field, of, 0, None, None, None, None, None, (), rule)
+    median = _median(session, _projects(portfolio_id, value).where(*conditions), value, n)
+    codes: tuple[str, ...] = ()
+    if rows:
+        codes = tuple(session.scalars(_projects(portfolio_id, Project.code).where(*conditions).order_by(Project.code)))
+    assert total is not None, "n > 0 values have a sum"
+    return Summary(field, of, n, total, total / n, median, low, high, codes, rule)
+
+
+def _duration(session: Session, portfolio_id: int, of: int, rule: str, rows: bool) -> Summary:
+    """planned + NCE months in SQL; projects without both but with dates count their whole months (computed here,
+    the rule lives in portfolio/dates.py), and then the summary is made from the values."""
+    both = and_(Project.planned_months.is_not(None), Project.nce_months.is_not(None))
+    added = type_coerce(Project.planned_months + Project.nce_months, Scaled(2))
+    dated = session.execute(
+        _projects(portfolio_id, Project.code, Project.start_date, Project.end_date)
+        .where(~both, Project.start_date.is_not(None), Project.end_date.is_not(None))
+        .where(Project.start_date <= Project.end_date, _not_flagged())
+    ).all()
+    if not dated:
+        return _summary(session, portfolio_id, "duration_months", added, of, rule, rows, [both, _not_flagged()])
+    values = [(code, Decimal(whole_months(start, end))) for code, start, end in dated]
+    values += [
+        (code, value)
+        for code, value in session.execute(_projects(portfolio_id, Project.code, added).where(both, _not_flagged()))
+    ]
+    values.sort(key=lambda v: v[0])  # the order of the rows behind the figure: by code, as the other summaries
+    return Summary.of_values("duration_months", of, values, rule)
+
+
+def _breakdown(
+    session: Session, portfolio_id: int, key: Any, of: int, budget_of: Decimal | None, rows: bool
+) -> list[Share]:
+    groups = session.execute(
+        _projects(
+            portfolio_id, key, func.count(), func.count(Project.budget_usd), *exact_sum(Project.budget_usd)
+        ).group_by(key)
+    ).all()
+    members: dict[str | None, list[str]] = defaultdict(list)
+    if rows:
+        for value, code in session.execute(_projects(portfolio_id, key, Project.code).order_by(Project.code)):
+            members[value].append(code)
+    shares = [
+        Share(
+            value=value,
+            projects=count,
+            of=of,
+            budget_usd=exact_total(big, small) if budgeted else None,
+            budget_of=budget_of,
+            rows=tuple(members.get(value, ())),
+        )
+        for value, count, budgeted, big, small in groups
+    ]
     shares.sort(key=lambda s: (-s.projects, s.value is None, s.value or ""))
     return shares
 
 
-def portfolio_stats(session: Session, name: str) -> PortfolioStats:
+def portfolio_stats(session: Session, name: str, *, rows: bool = True) -> PortfolioStats:
+    """The statistics of portfolio ``name``, computed by the database (SQLite or PostgreSQL, the same numbers).
+
+    ``rows=False`` leaves out the codes of the projects behind each figure (``Summary.rows``, ``Share.rows``),
+    which the CLI's --json and the JSON API do not print: only the aggregates are then read.
+    """
     portfolio = get_portfolio(session, name)
-    projects = portfolio_projects(session, portfolio.id)
-    of = len(projects)
-    excluded = tuple(Excluded(p.code, str(flag)) for p in projects if (flag := (p.extra or {}).get(DURATION_FLAG)))
-    left_out = {e.code for e in excluded}
+    pid = portfolio.id
+    of = session.scalar(select(func.count()).select_from(Project).where(Project.portfolio_id == pid)) or 0
+    flagged = session.execute(
+        _projects(pid, Project.code, _flag()).where(_flag().is_not(None), _flag() != "").order_by(Project.code)
+    ).all()
+    excluded = tuple(Excluded(code, str(flag)) for code, flag in flagged)
     note = f"; excludes {len(excluded)} flagged: " + ", ".join(e.code for e in excluded) if excluded else ""
-
-    def values(get: Callable[[Project], Decimal | None], skip: set[str] | None = None) -> list[tuple[str, Decimal]]:
-        return [(p.code, v) for p in projects if (v := get(p)) is not None and p.code not in (skip or set())]
-
+    budget = _summary(session, pid, "budget_usd", Project.budget_usd, of, "budget_usd", rows)
     return PortfolioStats(
         portfolio=portfolio.name,
         projects=of,
-        budget_usd=Summary.of_values("budget_usd", of, values(lambda p: p.budget_usd), "budget_usd"),
-        duration_months=Summary.of_values(
-            "duration_months",
-            of,
-            values(lambda p: p.duration_months, left_out),
-            "planned_months + nce_months, else whole months from start_date to end_date" + note,
+        budget_usd=budget,
+        duration_months=_duration(session, pid, of, DURATION_RULE + note, rows),
+        nce_months=_summary(
+            session, pid, "nce_months", Project.nce_months, of, "nce_months" + note, rows, [_not_flagged()]
         ),
-        nce_months=Summary.of_values("nce_months", of, values(lambda p: p.nce_months, left_out), "nce_months" + note),
-        breakdowns={name: breakdown(projects, key) for name, key in BREAKDOWNS.items()},
+        breakdowns={
+            name: _breakdown(session, pid, key(), of, budget.total if budget.total else None, rows)
+            for name, key in BREAKDOWN_COLUMNS.items()
+        },
         excluded=excluded,
     )

@@ -7,6 +7,7 @@ problems found, every one of them at once: a user fixes the whole file in one pa
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from lmreview.errors import Problem
@@ -55,6 +56,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "planned_months": values.parse_months,
     "nce_months": values.parse_months,
 }
+
+
+_resolve = lru_cache(maxsize=4096)(countries.resolve)  # a portfolio names the same few countries on every row
 
 
 def parse_table(table: Table) -> tuple[list[ProjectRecord], list[Problem], set[str]]:
@@ -196,7 +200,7 @@ def _parse_row(
                 Problem(name, number, header_of("countries"), f'"{part[:40]}…" is longer than {MAX_COUNTRY} characters')
             )
             continue
-        country = countries.resolve(part)
+        country = _resolve(part)
         if country is None:
             problems.append(
                 Problem(

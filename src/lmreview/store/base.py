@@ -105,28 +105,27 @@ def _last_guard(session: Session, _context: Any, _instances: Any) -> None:
     for obj in (*session.new, *session.dirty):
         mapper = inspect(obj).mapper
         for attr in mapper.column_attrs:
-            column = attr.columns[0]
-            value = getattr(obj, attr.key, None)
-            if value is None:
-                continue
-            what = f"{mapper.local_table.name}.{column.name}"
-            if isinstance(column.type, Scaled):
-                problem = column.type.problem(value)
-                if problem is not None:
-                    raise UnstorableValue(f"{what}: {problem}")
-            elif isinstance(column.type, Integer) and not isinstance(value, bool) and isinstance(value, int):
-                top = BIGINT_MAX if isinstance(column.type, BigInteger) else INT_MAX
-                if not -top - 1 <= value <= top:
-                    raise UnstorableValue(
-                        f"{what}: {value} is outside the range this column stores ({-top - 1} to {top})"
-                    )
-            elif isinstance(column.type, String | JSON):
-                length = getattr(column.type, "length", None)
-                if isinstance(value, str) and length is not None and len(value) > length:
-                    raise UnstorableValue(
-                        f"{what}: the text is {len(value)} characters long; at most {length} fit here"
-                    )
-                multiline = not (isinstance(column.type, String) and column.name in ONE_LINE_COLUMNS)
-                problem = stored_problem(value, what, multiline=multiline)
-                if problem is not None:
-                    raise BadText(problem)
+            check_value(mapper.local_table.name, attr.columns[0], getattr(obj, attr.key, None))
+
+
+def check_value(table: str, column: Any, value: Any) -> None:
+    """Raise what :func:`_last_guard` raises for ``value`` in ``column`` (also for rows written in bulk by Core)."""
+    if value is None:
+        return
+    what = f"{table}.{column.name}"
+    if isinstance(column.type, Scaled):
+        problem = column.type.problem(value)
+        if problem is not None:
+            raise UnstorableValue(f"{what}: {problem}")
+    elif isinstance(column.type, Integer) and not isinstance(value, bool) and isinstance(value, int):
+        top = BIGINT_MAX if isinstance(column.type, BigInteger) else INT_MAX
+        if not -top - 1 <= value <= top:
+            raise UnstorableValue(f"{what}: {value} is outside the range this column stores ({-top - 1} to {top})")
+    elif isinstance(column.type, String | JSON):
+        length = getattr(column.type, "length", None)
+        if isinstance(value, str) and length is not None and len(value) > length:
+            raise UnstorableValue(f"{what}: the text is {len(value)} characters long; at most {length} fit here")
+        multiline = not (isinstance(column.type, String) and column.name in ONE_LINE_COLUMNS)
+        problem = stored_problem(value, what, multiline=multiline)
+        if problem is not None:
+            raise BadText(problem)

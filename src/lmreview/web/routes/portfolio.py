@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -107,14 +107,20 @@ async def import_upload(
     )
 
 
+PAGE_SIZE = 200  # projects per page of the project list
+
+
 @router.get("/portfolios/{name}", response_class=HTMLResponse)
-def projects(request: Request, name: str) -> Response:
+def projects(request: Request, name: str, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
     user = require(request)
     query = _query(request)
     with request.app.state.store.session() as session:
         portfolio = service.get_portfolio(session, name)
         rows = service.list_projects(session, name, query)
-        all_count = len(service.portfolio_projects(session, portfolio.id))
+        all_count = service.count_projects(session, portfolio.id)
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        page = min(page, pages)
+        params = {k: v for k, v in request.query_params.items() if k != "page"}
         facets = service.facets(session, name)
         batches = service.import_batches(session, name)[:10]
         return render(
@@ -122,11 +128,15 @@ def projects(request: Request, name: str) -> Response:
             "portfolio/projects.html",
             user=user,
             portfolio=portfolio,
-            projects=rows,
+            projects=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            matched=len(rows),
+            page=page,
+            pages=pages,
+            first=(page - 1) * PAGE_SIZE + 1,
             total=all_count,
             facets=facets,
             query=query,
-            params=dict(request.query_params),
+            params=params,
             sort_labels=SORT_LABELS,
             batches=batches,
         )
@@ -218,7 +228,7 @@ def api_stats(request: Request, name: str) -> dict[str, Any]:
     """The same object as `lmreview stats --json`."""
     require(request)
     with request.app.state.store.session() as session:
-        return portfolio_stats(session, name).as_json()
+        return portfolio_stats(session, name, rows=False).as_json()
 
 
 @router.get("/api/portfolios/{name}/projects")

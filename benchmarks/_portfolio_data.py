@@ -1,0 +1,165 @@
+"""Shared by the portfolio benchmarks: a seeded portfolio file, timing, and child processes that measure one run.
+
+Each measured run happens in a fresh Python process so that its peak memory (ru_maxrss) is its own:
+
+    python benchmarks/_portfolio_data.py lmreview-import DB CSV   # prints {"seconds": ..., "peak_mb": ...}
+    python benchmarks/_portfolio_data.py pandas-import DB CSV
+    python benchmarks/_portfolio_data.py pandas-compare DB CSV
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"
+REGIONS = ["Africa", "Asia and Oceania", "Europe", "Middle East", "Latin America and the Caribbean", "Global"]
+COUNTRIES = ["Kenya", "Viet Nam", "Nepal", "Morocco", "Georgia", "Jamaica", "Botswana", "Tonga"]
+HEADER = [
+    "code",
+    "title",
+    "funding_year",
+    "fund_line",
+    "budget_usd",
+    "countries",
+    "region",
+    "category",
+    "start_date",
+    "end_date",
+    "planned_months",
+    "nce_months",
+    "status",
+]
+
+
+def portfolio_csv(n: int, seed: int = 7, budget_bump: int = 0) -> bytes:
+    """``n`` projects with two countries each, drawn from a seeded generator (the same file for the same n)."""
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    for i in range(n):
+        year = rng.randint(2011, 2022)
+        writer.writerow(
+            [
+                f"LM.{i:06d}",
+                f"Project {i} on labour mobility",
+                year,
+                rng.choice("12"),
+                f"USD {rng.randint(3, 40) * 10_000 + budget_bump:,}",
+                "; ".join(rng.sample(COUNTRIES, 2)),
+                rng.choice(REGIONS),
+                f"Category {rng.randint(1, 5)}",
+                f"{year}-0{rng.randint(1, 9)}-01",
+                f"{year + 2}-0{rng.randint(1, 9)}-28",
+                rng.choice([6, 12, 18, 24]),
+                rng.randint(0, 12),
+                "Completed",
+            ]
+        )
+    return out.getvalue().encode()
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(SRC)}
+
+
+def child(*args: str) -> dict[str, float]:
+    """Run one measured step in a fresh process; its JSON line."""
+    out = subprocess.run(
+        [sys.executable, str(HERE / "_portfolio_data.py"), *args], capture_output=True, text=True, env=env()
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{args[0]} failed:\n{out.stderr}")
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def machine() -> str:
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work), Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
+    )
+
+
+def row(label: str, ours: float, anchor: float, unit: str = "s") -> str:
+    return f"{label:46} {ours:9.3f} {unit}  anchor {anchor:9.3f} {unit}  ratio {ours / anchor:6.2f} x"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _lmreview_import(db: str, path: str) -> None:
+    from lmreview.portfolio.importing import import_file
+    from lmreview.store import open_store
+
+    store = open_store(db)
+    start = time.perf_counter()
+    with store.session() as session:
+        import_file(session, Path(path), portfolio="bench", actor="bench")
+        session.commit()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_mb": _peak_mb()}))
+
+
+def _pandas_import(db: str, path: str) -> None:
+    import sqlite3
+
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(path)
+    with sqlite3.connect(db) as connection:
+        frame.to_sql("project", connection, if_exists="replace", index=False)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_mb": _peak_mb()}))
+
+
+def _pandas_compare(db: str, path: str) -> None:
+    """The anchor of an unchanged re-import: read the file and the stored table, and find the rows that differ."""
+    import sqlite3
+
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(path)
+    with sqlite3.connect(db) as connection:
+        stored = pd.read_sql("SELECT * FROM project", connection)
+    merged = frame.merge(stored, on="code", how="left", suffixes=("", "_stored"), indicator=True)
+    differ = merged["_merge"] != "both"
+    for column in frame.columns:
+        if column != "code":
+            differ |= merged[column].astype(str) != merged[f"{column}_stored"].astype(str)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_mb": _peak_mb(), "changed": int(differ.sum())}))
+
+
+if __name__ == "__main__":
+    steps = {"lmreview-import": _lmreview_import, "pandas-import": _pandas_import, "pandas-compare": _pandas_compare}
+    steps[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -1,0 +1,216 @@
+"""Bulk reading and writing for imports of tabular files (CSV, XLSX), which give no budgets, results or tags.
+
+Change detection reads the stored projects as plain rows (one query for the projects with their region and
+category names, one for their countries) and builds the same snapshots as :func:`snapshot.of_project`, without an
+ORM object per project. New projects, their countries and their audit events are written with Core inserts in
+batches, checked first by the same guard as every ORM flush (:func:`store.base.check_value`). Changed projects still
+go through the ORM, one by one, as before; the import stays one transaction either way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, insert, select
+from sqlalchemy.orm import Session
+
+from lmreview.portfolio import snapshot
+from lmreview.portfolio.models import Category, Project, ProjectCountry, Region
+from lmreview.portfolio.schemas import ProjectRecord
+from lmreview.portfolio.snapshot import SCALARS, Snapshot
+from lmreview.store.base import BIGINT_MAX, INT_MAX, Scaled, check_value
+from lmreview.store.models import AuditEvent
+from lmreview.text import _CONTROL, _LINE_BREAK, ONE_LINE_COLUMNS
+
+BATCH = 1000  # rows per INSERT statement (SQLite binds at most 32,766 parameters per statement)
+
+
+@dataclass(slots=True)
+class Known:
+    """A stored project as change detection needs it."""
+
+    id: int
+    code: str
+    snapshot: Snapshot
+
+
+def known_projects(session: Session, portfolio_id: int) -> dict[str, Known]:
+    """The projects of a portfolio by case-folded code, with the snapshot :func:`snapshot.of_project` gives
+    (without budgets, results and tags, which a tabular file never provides)."""
+    countries: dict[int, list[Snapshot]] = defaultdict(list)
+    rows = session.execute(
+        select(ProjectCountry.project_id, ProjectCountry.name, ProjectCountry.iso3, ProjectCountry.percentage)
+        .join(Project, Project.id == ProjectCountry.project_id)
+        .where(Project.portfolio_id == portfolio_id)
+        .order_by(ProjectCountry.project_id, ProjectCountry.position, ProjectCountry.id)
+    )
+    for project_id, name, iso3, percentage in rows:
+        countries[project_id].append({"name": name, "iso3": iso3, "percentage": snapshot.plain(percentage, 4)})
+    columns = [getattr(Project, name) for name in SCALARS]
+    known: dict[str, Known] = {}
+    for row in session.execute(
+        select(Project.id, Project.code, Project.extra, Region.name, Category.name, *columns)
+        .outerjoin(Region, Project.region_id == Region.id)
+        .outerjoin(Category, Project.category_id == Category.id)
+        .where(Project.portfolio_id == portfolio_id)
+    ):
+        project_id, code, extra, region, category, *values = row
+        snap: Snapshot = {"code": code}
+        for name, value in zip(SCALARS, values, strict=True):
+            snap[name] = snapshot.plain(value)
+        snap["region"] = region
+        snap["category"] = category
+        snap["countries"] = countries.pop(project_id, [])
+        snap["extra"] = dict(extra or {})
+        known[code.casefold()] = Known(project_id, code, snap)
+    return known
+
+
+@dataclass(slots=True)
+class NewProject:
+    """A project to create: its row (without ids), its countries and the snapshot its audit event keeps."""
+
+    record: ProjectRecord
+    row: dict[str, Any]
+    countries: list[Any]  # CountryRecord; empty when the file has no countries column
+    region: Region | None
+    category: Category | None
+    after: Snapshot
+
+
+def new_project(
+    record: ProjectRecord, target: Snapshot, region: Region | None, category: Category | None
+) -> NewProject:
+    """What the ORM path would store and snapshot for a created project (see importing._Writer._apply)."""
+    row: dict[str, Any] = {"code": record.code}
+    after: Snapshot = {"code": record.code}
+    for name in SCALARS:  # the target holds the snapshot values of the fields the file provides
+        if name in target:
+            row[name] = getattr(record, name)
+            after[name] = target[name]
+        else:
+            row[name] = after[name] = None
+    if row["currency"] is None:
+        row["currency"] = "USD"  # the column's default, and what an import sets for an empty currency
+        if "currency" in target:
+            after["currency"] = "USD"
+    row["extra"] = target["extra"]
+    after["region"] = region.name if region is not None else None
+    after["category"] = category.name if category is not None else None
+    after["countries"] = target.get("countries", [])
+    after["extra"] = dict(target["extra"])
+    after["budgets"], after["results"], after["tags"] = [], [], []
+    countries = list(record.countries) if "countries" in target else []
+    return NewProject(record, row, countries, region, category, after)
+
+
+def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    size = BATCH
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _guarded(table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """The checks of :func:`store.base.check_value` for every value of ``rows``, column by column: the text of a
+    column is searched once (joined by spaces), and only a column with a finding is checked value by value, so the
+    error is exactly the one an ORM flush would raise."""
+    if not rows:
+        return
+    for key in rows[0]:
+        column = table.c[key]
+        values = [row[key] for row in rows if row[key] is not None]
+        if not _fine(column, values):
+            for value in values:
+                check_value(table.name, column, value)
+
+
+def _fine(column: Any, values: list[Any]) -> bool:
+    kind = column.type
+    if isinstance(kind, Scaled):
+        limit, places = kind.limit, -kind.scale
+        return all(
+            isinstance(v, Decimal) and v.is_finite() and v.as_tuple().exponent >= places and abs(v) <= limit  # type: ignore[operator]
+            for v in values
+        )
+    if isinstance(kind, Integer):
+        top = BIGINT_MAX if isinstance(kind, BigInteger) else INT_MAX
+        return all(isinstance(v, int) and -top - 1 <= v <= top for v in values)
+    if isinstance(kind, String) and not isinstance(kind, JSON) and all(isinstance(v, str) for v in values):
+        length = getattr(kind, "length", None)
+        if length is not None and any(len(v) > length for v in values):
+            return False
+        text = " ".join(values)
+        if _CONTROL.search(text):
+            return False
+        return column.name not in ONE_LINE_COLUMNS or not _LINE_BREAK.search(text)
+    return not isinstance(kind, String | JSON)  # JSON value by value; dates and the rest have nothing to check
+
+
+def insert_projects(
+    session: Session,
+    portfolio_id: int,
+    created: list[NewProject],
+    *,
+    actor: str,
+    user_id: int | None,
+    batch_id: int,
+    summary: str,
+) -> None:
+    """Insert the new projects, their countries and one audit event each, in batches."""
+    if not created:
+        return
+    session.flush()  # regions, categories and countries the new projects refer to get their ids
+    project_table: Table = Project.__table__  # type: ignore[assignment]
+    country_table: Table = ProjectCountry.__table__  # type: ignore[assignment]
+    audit_table: Table = AuditEvent.__table__  # type: ignore[assignment]
+    for chunk in _chunks(created):
+        rows = [
+            {
+                **p.row,
+                "portfolio_id": portfolio_id,
+                "region_id": p.region.id if p.region is not None else None,
+                "category_id": p.category.id if p.category is not None else None,
+            }
+            for p in chunk
+        ]
+        _guarded(project_table, rows)
+        # A plain executemany, then the ids by code (unique in a portfolio): RETURNING in parameter order makes
+        # SQLite insert row by row.
+        session.execute(insert(project_table), rows)
+        by_code = dict(
+            session.execute(
+                select(project_table.c.code, project_table.c.id).where(
+                    project_table.c.portfolio_id == portfolio_id, project_table.c.code.in_([r["code"] for r in rows])
+                )
+            ).all()
+        )
+        ids = [by_code[r["code"]] for r in rows]
+        countries = [
+            {"project_id": pid, "position": i, "name": c.name, "iso3": c.iso3, "percentage": c.percentage}
+            for pid, p in zip(ids, chunk, strict=True)
+            for i, c in enumerate(p.countries)
+        ]
+        _guarded(country_table, countries)
+        if countries:
+            session.execute(insert(country_table), countries)
+        events = [
+            {
+                "actor": actor,
+                "user_id": user_id,
+                "action": "create",
+                "entity": "project",
+                "entity_id": pid,
+                "before": None,
+                "after": p.after,
+                "summary": summary,
+                "import_batch_id": batch_id,
+            }
+            for pid, p in zip(ids, chunk, strict=True)
+        ]
+        # The snapshots repeat the values of the rows checked above; the other fields are the same in every event.
+        _guarded(audit_table, [{k: v for k, v in events[0].items() if k != "after"}])
+        session.execute(insert(audit_table), events)
