@@ -54,6 +54,7 @@ def test_status_before_anything_is_sent(cli: Cli, review: str) -> None:
         "opened": 0,
         "draft": 0,
         "submitted": 0,
+        "entered": 0,
         "declined": 0,
         "bounced": 0,
         "not_invited": 4,

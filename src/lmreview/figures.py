@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +99,25 @@ def _num(value: Decimal | None) -> float | int | None:
     return float(value)
 
 
-def fmt_number(value: Decimal | None, places: int = 0) -> str:
-    """For display only: thousands separators and ``places`` decimals; "–" for no value."""
+def half_up(value: Decimal | float | int, places: int = 0) -> Decimal:
+    """``value`` rounded half up (away from zero) to ``places`` decimals, as a reader rounds: 3.25 → 3.3,
+    5.125 → 5.13. A float is taken as the decimal it prints as (0.125, not its binary neighbour)."""
+    exact = (
+        value if isinstance(value, Decimal) else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    )
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def fmt_number(value: Decimal | float | int | None, places: int = 0) -> str:
+    """For display only: thousands separators and ``places`` decimals rounded half up; "–" for no value."""
     if value is None:
         return "–"
-    return f"{value:,.{places}f}"
+    return f"{half_up(value, places):,.{places}f}"
 
 
-def fmt_pct(value: Decimal | None, places: int = 1) -> str:
-    return "–" if value is None else f"{value:.{places}f}%"
+def fmt_pct(value: Decimal | float | int | None, places: int = 1) -> str:
+    """A percentage rounded half up to ``places`` decimals: 12.5 → "13%" with ``places=0``."""
+    return "–" if value is None else f"{half_up(value, places):.{places}f}%"
 
 
 def fmt_quantity(value: Decimal | int | None) -> str:

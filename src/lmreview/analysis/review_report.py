@@ -131,6 +131,7 @@ class QuestionFinding:
     answered_rows: tuple[str, ...]
     mean: Decimal | None = None  # a rating scale (1-6...): its mean
     top_box: tuple[str, int, int] | None = None  # ("5 or 6", n, of)
+    from_documents: int = 0  # units whose answers were entered from a document (not in ``responded``)
 
     @property
     def unit_word(self) -> str:
@@ -285,7 +286,8 @@ def review_report(session: Session, name: str, today: dt.date | None = None) -> 
     )
     findings, findings_note = _findings(session, review, definition)
     if findings:
-        methodology = replace(methodology, used=findings[0].questions[0].responded)
+        first = findings[0].questions[0]
+        methodology = replace(methodology, used=first.responded + first.from_documents)
     return ReviewReport(
         review=review.name,
         title=review.title or review.name,
@@ -391,7 +393,8 @@ def _finding(t: Tabulation, question: Question) -> QuestionFinding:
         unit=t.unit,
         repeat=t.repeat,
         units=len(units),
-        responded=len(block.responded),
+        responded=len(block.responses),
+        from_documents=len(block.from_documents),
         not_relevant=len(block.refs("not_relevant")),
         skipped=len(block.refs("skipped")),
         answered=block.answered,
@@ -549,8 +552,12 @@ def evaluation_brief(report: ReviewReport, fields: dict[str, str] | None = None)
         "Evaluation criteria": ", ".join(c.capitalize() for c in rated),
         "Evaluation methodology": methodology,
         "Geographical coverage": ", ".join(regions),
-        "Portfolio": f"{m.projects} projects, USD {fmt_number(o.budget_usd.total)} (budget known for "
-        f"{o.budget_usd.n} of {o.budget_usd.of})",
+        "Portfolio": f"{m.projects} projects"
+        + (
+            f", USD {fmt_number(o.budget_usd.total)} (budget known for {o.budget_usd.n} of {o.budget_usd.of})"
+            if o.budget_usd.n
+            else ""
+        ),
     }
     header |= parse_header(report.section("brief_header").markdown)
     header |= {field_name(k): v for k, v in (fields or {}).items() if v}

@@ -3,7 +3,9 @@
 The units are the projects of the review's portfolio (a form that asks ``project_code``), else the respondents of
 the review's roster, else the submissions themselves. Each unit counts once in ``responded`` when it has a submitted
 submission (not a draft, not one a reviewer rejected); when a unit has several, the newest is used and the others are
-listed in ``set_aside``. Each responded unit's answer is then judged by the form engine, as the web form judges it:
+listed in ``set_aside``. Units whose answers a reviewer entered from a document are shown apart from the responses
+(``from_documents``: "23 responded + 4 entered from documents"), yet counted as the others. Each responded unit's
+answer is then judged by the form engine, as the web form judges it:
 
 * ``not_relevant``: the question (or a group or repeat around it) was not relevant for that submission;
 * ``skipped``: relevant, but left empty;
@@ -173,6 +175,9 @@ def _block(spec: _Spec, units: list[Unit], observations: dict[str, list[Observat
         observations=seen,
         submissions={u.key: u.submission.instance_id for u in responded if u.submission is not None},
         in_repeat=spec.in_repeat,
+        from_documents=tuple(
+            u.key for u in responded if u.submission is not None and u.submission.source == reviews.DOCUMENT
+        ),
     )
     answers = [o for o in seen if o.state == "answered"]
     if spec.kind == "choices":

@@ -139,6 +139,15 @@ class Block:
     texts: list[Observation] | None = None
     # geopoint, geotrace, geoshape: the answers that are places, their bounding box (south, west, north, east), rows
     places: tuple[int, tuple[float, float, float, float] | None, tuple[str, ...]] | None = None
+    from_documents: tuple[str, ...] = ()  # responded units whose answers a reviewer entered from a document
+
+    @property
+    def responses(self) -> tuple[str, ...]:
+        """The responded units that answered the questionnaire themselves (not entered from a document)."""
+        if not self.from_documents:
+            return self.responded
+        entered = set(self.from_documents)
+        return tuple(u for u in self.responded if u not in entered)
 
     def refs(self, state: str) -> list[str]:
         return [o.ref for o in self.observations if o.state == state]
@@ -170,7 +179,8 @@ class Block:
         states = {s: self.refs(s) for s in ("not_relevant", "skipped", "answered")}
         data: dict[str, Any] = {
             "units": len(self.units),
-            "responded": len(self.responded),
+            "responded": len(self.responses),
+            **({"from_documents": len(self.from_documents)} if self.from_documents else {}),
             **{s: len(refs) for s, refs in states.items()},
         }
         if self.in_repeat:
@@ -182,7 +192,9 @@ class Block:
             data["texts"] = [
                 {"unit": o.unit, **({"instance": o.path} if o.in_repeat else {}), "value": o.value} for o in self.texts
             ]
-        rows: dict[str, Any] = {"units": list(self.units), "responded": list(self.responded), **states}
+        rows: dict[str, Any] = {"units": list(self.units), "responded": list(self.responses), **states}
+        if self.from_documents:
+            rows["from_documents"] = list(self.from_documents)
         if self.in_repeat:
             rows["units_with_answer"] = self.units_with_answer
         rows["submissions"] = {u: self.submissions[u] for u in self.responded}

@@ -28,6 +28,8 @@ def _denominators(result: Tabulation, block: Block) -> str:
     data = block.as_json()
     words = UNIT_WORDS[result.unit]
     line = f"Units: {data['units']} {words} · responded {data['responded']}"
+    if data.get("from_documents"):
+        line += f" + {data['from_documents']} entered from documents"
     if result.repeat:
         line += f" · {plural(data['instances'], 'instance')} of {result.repeat}"
     line += f" · not relevant {data['not_relevant']} · skipped {data['skipped']} · answered {data['answered']}"

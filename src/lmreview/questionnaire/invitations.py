@@ -38,7 +38,7 @@ from lmreview.errors import BadInput, Forbidden, LmreviewError, Problem
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Invitation, Respondent, Review
 from lmreview.questionnaire.respondents import email_problem, name_problem
-from lmreview.questionnaire.reviews import respondent_status, submissions_by_respondent
+from lmreview.questionnaire.reviews import entered_projects, respondent_status, submissions_by_respondent
 from lmreview.settings import Settings
 from lmreview.store import audit
 from lmreview.store.base import utcnow
@@ -315,6 +315,7 @@ def _prepare(
 ) -> list[_Outgoing]:
     """The messages of a batch, every one checked; BadInput listing every respondent who cannot be mailed."""
     submissions = submissions_by_respondent(session, review)
+    entered = entered_projects(session, review)  # their answers came from a document: no invitation, no reminder
     titles = dict(session.execute(select(Project.id, Project.title)).all())
     query = select(Respondent).where(Respondent.review_id == review.id).order_by(Respondent.id)
     kind = "reminder" if reminders else "invitation"
@@ -326,7 +327,7 @@ def _prepare(
             continue
         if not respondent.email:
             continue
-        status = respondent_status(respondent, submissions.get(respondent.id, []))
+        status = respondent_status(respondent, submissions.get(respondent.id, []), entered)
         wanted = status in ("invited", "opened", "draft") if reminders else status == "not_invited"
         if not wanted:
             continue

@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Respondent, Review
-from lmreview.questionnaire.reviews import projects_by_code, respondent_status, submissions_by_respondent
+from lmreview.questionnaire.reviews import (
+    entered_projects,
+    projects_by_code,
+    respondent_status,
+    submissions_by_respondent,
+)
 from lmreview.store import audit
 from lmreview.tables import normalise_header, read_table
 
@@ -254,12 +259,15 @@ def add_respondent(
 
 def list_respondents(session: Session, review: Review) -> list[RespondentRow]:
     submissions = submissions_by_respondent(session, review)
+    entered = entered_projects(session, review)
     titles = dict(
         session.execute(select(Project.id, Project.title).where(Project.portfolio_id == review.portfolio_id)).all()
     )
     return [
         RespondentRow(
-            r, respondent_status(r, submissions.get(r.id, [])), titles.get(r.project_id) if r.project_id else None
+            r,
+            respondent_status(r, submissions.get(r.id, []), entered),
+            titles.get(r.project_id) if r.project_id else None,
         )
         for r in session.scalars(
             select(Respondent)

@@ -3,10 +3,11 @@
 The response rate of a review counts projects, as the seed reviews do ("23 of 27 projects"): a project has
 answered when at least one submission for it has been submitted (on the web or imported). Answers a reviewer
 entered from a project's document (source ``document``) are not a response: they are counted apart ("4 entered
-from final reports") and the analysis uses them. Respondents are counted
-by their furthest step, so the counts add up to the respondents of the review: submitted first (an answer counts,
-even from an address that later bounced), then declined and bounced (they end the chase), draft, opened, invited,
-and not yet invited.
+from final reports") and the analysis uses them; such a project is not missing, and its respondents are counted as
+``entered``, neither invited nor reminded. Respondents are counted by their furthest step, so the counts add up to
+the respondents of the review: submitted first (an answer counts, even from an address that later bounced), then
+declined and bounced (they end the chase), entered (their project's answers came from a document), draft, opened,
+invited, and not yet invited.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from lmreview.store import audit
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 DOCUMENT = "document"  # Submission.source of answers a reviewer entered from a project's document
-RESPONDENT_STATUSES = ("not_invited", "invited", "opened", "draft", "submitted", "declined", "bounced")
+RESPONDENT_STATUSES = ("not_invited", "invited", "opened", "draft", "submitted", "entered", "declined", "bounced")
 
 
 @dataclass
@@ -60,7 +61,7 @@ class ResponseStatus:
         return {
             "review": self.review,
             "form": self.form,
-            **{k: self.counts[k] for k in ("invited", "opened", "draft", "submitted", "declined")},
+            **{k: self.counts[k] for k in ("invited", "opened", "draft", "submitted", "entered", "declined")},
             "bounced": self.counts["bounced"],
             "not_invited": self.counts["not_invited"],
             "respondents": self.respondents,
@@ -190,13 +191,25 @@ def submissions_by_respondent(session: Session, review: Review) -> dict[int, lis
     return found
 
 
-def respondent_status(respondent: Respondent, submissions: list[Submission]) -> str:
+def entered_projects(session: Session, review: Review) -> set[int]:
+    """The ids of the projects of ``review`` whose answers a reviewer entered from a document (submitted)."""
+    query = select(Submission.project_id).where(
+        Submission.review_id == review.id, Submission.source == DOCUMENT, Submission.status == "submitted"
+    )
+    return {i for i in session.scalars(query) if i is not None}
+
+
+def respondent_status(respondent: Respondent, submissions: list[Submission], entered: set[int] | None = None) -> str:
+    """The furthest step of ``respondent``; "entered" when the answers of their project were entered from a document
+    (``entered``: the ids of such projects) and they did not answer themselves: nobody chases them any more."""
     if any(s.status == "submitted" for s in submissions):  # an answer counts, whatever happened before
         return "submitted"
     if respondent.declined_at is not None:
         return "declined"
     if respondent.bounced_at is not None:
         return "bounced"
+    if entered and respondent.project_id in entered:
+        return "entered"
     if submissions:
         return "draft"
     invitation = respondent.invitations[-1] if respondent.invitations else None
@@ -211,13 +224,14 @@ def response_status(session: Session, review: Review) -> ResponseStatus:
     submissions = list(session.scalars(select(Submission).where(Submission.review_id == review.id)))
     by_respondent = submissions_by_respondent(session, review)
     respondents = list(session.scalars(select(Respondent).where(Respondent.review_id == review.id)))
-    counts = dict.fromkeys(RESPONDENT_STATUSES, 0)
-    for respondent in respondents:
-        counts[respondent_status(respondent, by_respondent.get(respondent.id, []))] += 1
     projects = review_projects(session, review)
     done = [s for s in submissions if s.status == "submitted" and s.project_id is not None]
     answered_ids = {s.project_id for s in done if s.source != DOCUMENT}  # a document is not a response
     entered_ids = {s.project_id for s in done if s.source == DOCUMENT} - answered_ids
+    counts = dict.fromkeys(RESPONDENT_STATUSES, 0)
+    for respondent in respondents:
+        status = respondent_status(respondent, by_respondent.get(respondent.id, []), {i for i in entered_ids if i})
+        counts[status] += 1
     answered = [p.code for p in projects if p.id in answered_ids]
     return ResponseStatus(
         review=review.name,
@@ -227,7 +241,7 @@ def response_status(session: Session, review: Review) -> ResponseStatus:
         projects_total=len(projects),
         projects_answered=len(answered),
         answered_codes=answered,
-        missing_codes=[p.code for p in projects if p.id not in answered_ids],
+        missing_codes=[p.code for p in projects if p.id not in answered_ids | entered_ids],
         entered_codes=[p.code for p in projects if p.id in entered_ids],
         generated=sum(1 for s in submissions if (s.meta or {}).get("generated")),
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from lmreview.figures import fmt_number, fmt_quantity
+from lmreview.figures import fmt_number, fmt_quantity, half_up
 
 if TYPE_CHECKING:
     from lmreview.analysis.review_report import FindingSection, ReviewReport
@@ -82,7 +82,7 @@ def _style(axes: Any, title: str) -> None:
 
 def _text(value: Decimal | int | float) -> str:
     if isinstance(value, Decimal):
-        return fmt_number(value) if value >= 1000 else fmt_quantity(value.quantize(Decimal("0.01")))
+        return fmt_number(value) if value >= 1000 else fmt_quantity(half_up(value, 2))
     return fmt_number(Decimal(str(value))) if value >= 1000 else fmt_quantity(Decimal(str(value)))
 
 

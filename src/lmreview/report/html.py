@@ -143,7 +143,9 @@ def _share_rows(shares: list[Share], budget: bool = True) -> list[list[Cell]]:
 def _denominators(q: QuestionFinding) -> str:
     where = f" ({q.repeat} instances)" if q.repeat else ""
     return (
-        f"{q.label}: units {q.units} {q.unit_word}, responded {q.responded}, not relevant {q.not_relevant}, "
+        f"{q.label}: units {q.units} {q.unit_word}, responded {q.responded}"
+        + (f" + {q.from_documents} entered from documents" if q.from_documents else "")
+        + f", not relevant {q.not_relevant}, "
         f"skipped {q.skipped}, answered {q.answered}{where}."
     )
 
