@@ -49,24 +49,28 @@ def portfolio_csv(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def build(store: Store, submissions: int) -> None:
-    """A portfolio of ``submissions`` projects, a review with the demo's questionnaire, one submission each."""
+def build(store: Store, submissions: int, projects: int | None = None, review_name: str = REVIEW) -> None:
+    """A portfolio of ``projects`` projects (default: as many as submissions; imported once), a review with the
+    demo's questionnaire, and one submission for each of the first ``submissions`` projects."""
     from lmreview.demo import answers, form_source
     from lmreview.portfolio.importing import import_data
     from lmreview.questionnaire import engine, forms, reviews
     from lmreview.store import users
 
     with store.session() as session:
-        import_data(session, portfolio_csv(submissions), filename="bench.csv", portfolio="bench", actor="bench")
-        users.add_user(session, USER, "admin", PASSWORD, actor="bench")
+        first = not users.list_users(session)
+        if first:
+            register = portfolio_csv(projects if projects is not None else submissions)
+            import_data(session, register, filename="bench.csv", portfolio="bench", actor="bench")
+            users.add_user(session, USER, "admin", PASSWORD, actor="bench")
         added = forms.add_form(session, form_source(), "bench-form.md", actor="bench")
-        review = reviews.create_review(session, REVIEW, actor="bench", portfolio="bench", form=added.form)
-        projects = reviews.review_projects(session, review)
+        review = reviews.create_review(session, review_name, actor="bench", portfolio="bench", form=added.form)
+        answering = reviews.review_projects(session, review)[:submissions]
         # The demo's generator answers for its 27 projects; project i gets the answers of sample i % 27.
         samples = [(f"LM.S{i:02d}", f"Sample {i}") for i in range(27)]
         made = answers.generate(samples, {code: f"Respondent {code}" for code, _ in samples})
         generated = {}
-        for i, p in enumerate(projects):
+        for i, p in enumerate(answering):
             data = copy.deepcopy(made[samples[i % len(samples)][0]].data)
             engine.set_path(data, "project/project_code", p.code)
             generated[p.code] = data
@@ -88,9 +92,10 @@ def build(store: Store, submissions: int) -> None:
                 "created_at": now,
                 "updated_at": now,
             }
-            for i, p in enumerate(projects)
+            for i, p in enumerate(answering)
         ]
-        session.execute(insert(Submission), rows)
+        if rows:
+            session.execute(insert(Submission), rows)
 
 
 def flat_csv(store: Store) -> bytes:

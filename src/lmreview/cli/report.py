@@ -48,7 +48,7 @@ def render(report: ReviewReport, fmt: str, charts: dict[str, Chart], link_base: 
     if fmt == "html":
         return html.render_html(report, charts, link_base=link_base).encode("utf-8")
     if fmt == "pdf":
-        return pdf.render_pdf(html.render_html(report, charts))
+        return pdf.render_pdf(html.render_print_html(report, charts))
     if fmt == "docx":
         return docx.render_docx(report, charts)
     return xlsx.render_xlsx(report, charts)

@@ -82,7 +82,7 @@ def download_report(request: Request, name: str, fmt: str) -> Response:
     if fmt == "html":
         return HTMLResponse(html.render_html(report, drawn, link_base=""))
     if fmt == "pdf":
-        data = pdf.render_pdf(html.render_html(report, drawn))
+        data = pdf.render_pdf(html.render_print_html(report, drawn))
     elif fmt == "docx":
         data = docx.render_docx(report, drawn)
     else:
