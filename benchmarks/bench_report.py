@@ -35,7 +35,7 @@ def report_build(store: Store, review: str, formats: tuple[str, ...]) -> dict[st
 
     with store.session() as session:
         report = review_report(session, review)
-    drawn = report_charts(report)
+    drawn = report_charts(report, png=False)  # HTML, XLSX and PDF draw the SVG; only DOCX needs PNG
     sizes = {}
     for fmt in formats:
         if fmt == "html":

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, defer, lazyload
 from lmreview.analysis.questions import enclosing_repeat
 from lmreview.analysis.tabulation import Observation, SetAside
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, reviews
+from lmreview.questionnaire import engine
 from lmreview.questionnaire.models import Form, FormVersion, Respondent, Review, Submission
 from lmreview.questionnaire.xlsform import FormDefinition
 
@@ -47,6 +47,15 @@ def _submissions() -> Select[Submission]:
     )
 
 
+def _projects(session: Session, review: Review) -> list[Project]:
+    """The projects of the review's portfolio as :func:`reviews.review_projects` gives them, without their countries
+    and extra fields, which counting never reads (they load when asked)."""
+    if review.portfolio_id is None:
+        return []
+    query = select(Project).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code)
+    return list(session.scalars(query.options(lazyload(Project.countries), defer(Project.extra))))
+
+
 def load_units(
     session: Session, review: Review, definition: FormDefinition
 ) -> tuple[str, list[Unit], list[SetAside], int]:
@@ -56,7 +65,7 @@ def load_units(
     submitted = [s for s in submissions if s.status == "submitted"]
     kept = [s for s in submitted if s.review_state != "rejected"]
     asks = [q for q in definition.walk() if q.name == "project_code" and enclosing_repeat(definition, q) is None]
-    projects = {p.id: p for p in reviews.review_projects(session, review)}
+    projects = {p.id: p for p in _projects(session, review)}
 
     def typed(s: Submission) -> str | None:  # the project code written in a submission, to say what it was
         code = engine.get_path(s.data, asks[0].path) if asks else None

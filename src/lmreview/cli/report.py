@@ -66,7 +66,7 @@ def write_report(
         raise BadInput([Problem(str(out), 0, "-", f"cannot create the folder ({exc.strerror})")]) from None
     if step:
         step("charts")
-    charts = report_charts(report)
+    charts = report_charts(report, png="docx" in formats)  # only Word needs the pictures
     written = []
     for fmt in formats:
         if step:
