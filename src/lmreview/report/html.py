@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 NOT_WRITTEN = "This section has not been written yet."
 PAGE_ROWS = 100  # rows of a table a browser shows at a time
 PDF_ANNEX_ROWS = 500  # rows of an annex a PDF prints; longer annexes are in the XLSX file
+PDF_LIST_CODES = 50  # project codes a PDF lists in one sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +257,9 @@ def outline(report: ReviewReport, charts: dict[str, Chart], annex_rows: int | No
     o.chapter_heading("Methodology")
     form = f"{m.form_title or m.form} ({m.form}, version {m.form_version}; {m.questions} questions)" if m.form else "–"
     missing = ", ".join(m.missing) if m.missing else "none"
+    if annex_rows is not None and len(m.missing) > PDF_LIST_CODES:  # a PDF: a list of thousands of codes in one cell
+        shown = ", ".join(m.missing[:PDF_LIST_CODES])  # took WeasyPrint minutes to lay out
+        missing = f"{len(m.missing):,} projects: {shown}, … (all of them in the HTML version of this report)"
     facts = [
         ("Scope", Cell(f"the {m.projects} projects of portfolio {m.portfolio}", m.projects,
                        tuple(p.code for p in report.projects))),
