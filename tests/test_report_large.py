@@ -63,3 +63,16 @@ def test_a_pdf_leaves_a_long_annex_to_the_xlsx_file_with_a_note(
     book = load_workbook(io.BytesIO(xlsx.render_xlsx(report, {})))
     codes = [row[0] for row in book[sheet].iter_rows(values_only=True)]  # the sheet the note names
     assert len([c for c in codes if str(c).startswith("LM.")]) == 14
+
+
+def test_a_pdf_lists_the_first_projects_without_a_questionnaire_and_the_html_all(
+    report: html.ReviewReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(html, "PDF_LIST_CODES", 3)
+    missing = report.methodology.missing
+    assert len(missing) == 14  # no questionnaire came back
+    printed = BeautifulSoup(html.render_print_html(report, {}), "html.parser").get_text(" ")
+    first = ", ".join(missing[:3])
+    assert f"14 projects: {first}, … (all of them in the HTML version of this report)" in printed
+    assert missing[3] not in printed.split("Projects without a submitted questionnaire", 1)[1].split("Questionnaire")[0]
+    assert ", ".join(missing) in BeautifulSoup(html.render_html(report, {}), "html.parser").get_text(" ")
