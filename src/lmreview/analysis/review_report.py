@@ -367,19 +367,26 @@ def _findings(
     return sections, None
 
 
-def _unit_of(ref: str, units: tuple[str, ...]) -> str:
-    """The unit of a row reference: the unit itself, or "UNIT/instance path" inside a repeat."""
+def _unit_of(ref: str, units: set[str] | frozenset[str]) -> str:
+    """The unit of a row reference: the unit itself, or "UNIT/instance path" inside a repeat (a set: a report of
+    10,000 projects looks up every row of every count)."""
     if ref in units:
         return ref
-    return next((u for u in units if ref.startswith(u + "/")), ref)
+    slash = ref.find("/")
+    while slash != -1:
+        if ref[:slash] in units:
+            return ref[:slash]
+        slash = ref.find("/", slash + 1)
+    return ref
 
 
 def _finding(t: Tabulation, question: Question) -> QuestionFinding:
     block: Block = t.whole
     units = block.units
+    keys = frozenset(units)
     counts = []
     for c in block.counts or []:
-        rows = tuple(dict.fromkeys(_unit_of(r, units) for r in c.rows))
+        rows = tuple(dict.fromkeys(_unit_of(r, keys) for r in c.rows))
         submissions = tuple(block.submissions.get(u, "") for u in rows)  # aligned with rows
         counts.append(ChoiceCount(c.value, c.label, c.listed, c.n, c.answered, rows, submissions))
     top_box = None

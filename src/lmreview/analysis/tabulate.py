@@ -50,7 +50,7 @@ from lmreview.analysis.tabulation import (
     Tabulation,
     TopBox,
 )
-from lmreview.analysis.units import UNIT_RULES, Observer, Unit, load_form_units, load_units
+from lmreview.analysis.units import UNIT_RULES, Observer, Unit, load_units, survey_of
 from lmreview.errors import NotFound
 from lmreview.portfolio.models import Project
 from lmreview.portfolio.stats import BREAKDOWNS
@@ -291,13 +291,18 @@ def tabulate(
     by_what = by if by is None or by in PROJECT_FIELDS else _by_question(definition, by)
     chosen = pick_language(definition, language)
     repeat = enclosing_repeat(definition, question)
+    survey = survey_of(session, found, the_form, definition)
+    kind, units, set_aside, drafts, observer = (
+        survey.kind,
+        survey.units,
+        survey.set_aside,
+        survey.drafts,
+        survey.observer,
+    )
     if found is not None:
-        kind, units, set_aside, drafts = load_units(session, found, definition)
         rule = UNIT_RULES[kind]
     else:
-        kind, units, set_aside, drafts = load_form_units(session, the_form)
         rule = f"one respondent per submission of the form: no review uses form {the_form.name}"
-    observer = Observer(units)
     in_repeat = repeat is not None
     observations = {key: observer.observe(key, question.path, in_repeat) for key in observer.evaluations}
     answers = [o for seen in observations.values() for o in seen if o.state == "answered"]

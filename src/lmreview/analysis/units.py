@@ -1,18 +1,27 @@
 """Who a tabulation counts: the units (projects, respondents or submissions) and the one submission each is counted
-with; the submissions set aside and why; and each used submission evaluated once by the form engine."""
+with; the submissions set aside and why; and each used submission evaluated once by the form engine.
+
+:func:`survey_of` keeps that work for the rest of the session (one web request, one report build): the analysis
+page and the report's findings tabulate some thirty questions over the same submissions, and each submission is
+loaded and evaluated once for all of them. A flush, commit or rollback of the session drops what it kept, so a
+tabulation never sees answers older than the session's own changes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, event, select
+from sqlalchemy.orm import Session, defer, lazyload
 
 from lmreview.analysis.questions import enclosing_repeat
 from lmreview.analysis.tabulation import Observation, SetAside
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, forms, reviews
+from lmreview.questionnaire import engine
 from lmreview.questionnaire.models import Form, FormVersion, Respondent, Review, Submission
 from lmreview.questionnaire.xlsform import FormDefinition
 
@@ -29,16 +38,34 @@ def _moment(submission: Submission) -> tuple[dt.datetime, int]:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)), submission.id
 
 
+def _submissions() -> Select[Submission]:
+    """Submissions without what tabulation never reads: the form version's big columns (its source, XForm and
+    definition, which the joined relationship would load and decode once per row), the original answers and the
+    source's own columns. The definitions are read once per version by :class:`Observer`."""
+    return select(Submission).options(
+        lazyload(Submission.form_version), defer(Submission.original), defer(Submission.meta)
+    )
+
+
+def _projects(session: Session, review: Review) -> list[Project]:
+    """The projects of the review's portfolio as :func:`reviews.review_projects` gives them, without their countries
+    and extra fields, which counting never reads (they load when asked)."""
+    if review.portfolio_id is None:
+        return []
+    query = select(Project).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code)
+    return list(session.scalars(query.options(lazyload(Project.countries), defer(Project.extra))))
+
+
 def load_units(
     session: Session, review: Review, definition: FormDefinition
 ) -> tuple[str, list[Unit], list[SetAside], int]:
     """The unit kind, the units (with the submission each one is counted with), the set-aside submissions and the
     number of drafts."""
-    submissions = list(session.scalars(select(Submission).where(Submission.review_id == review.id)))
+    submissions = list(session.scalars(_submissions().where(Submission.review_id == review.id)))
     submitted = [s for s in submissions if s.status == "submitted"]
     kept = [s for s in submitted if s.review_state != "rejected"]
     asks = [q for q in definition.walk() if q.name == "project_code" and enclosing_repeat(definition, q) is None]
-    projects = {p.id: p for p in reviews.review_projects(session, review)}
+    projects = {p.id: p for p in _projects(session, review)}
 
     def typed(s: Submission) -> str | None:  # the project code written in a submission, to say what it was
         code = engine.get_path(s.data, asks[0].path) if asks else None
@@ -94,7 +121,7 @@ UNIT_RULES = {
 def load_form_units(session: Session, form: Form) -> tuple[str, list[Unit], list[SetAside], int]:
     """For a form no review uses (a respondent-level survey imported with ``--form`` alone): every submitted
     submission of the form is one respondent, as :func:`load_units` returns them."""
-    query = select(Submission).join(FormVersion, Submission.form_version_id == FormVersion.id)
+    query = _submissions().join(FormVersion, Submission.form_version_id == FormVersion.id)
     submissions = list(session.scalars(query.where(FormVersion.form_id == form.id).order_by(Submission.id)))
     submitted = [s for s in submissions if s.status == "submitted"]
     ids = [s.project_id for s in submitted if s.project_id is not None]
@@ -108,30 +135,106 @@ def load_form_units(session: Session, form: Form) -> tuple[str, list[Unit], list
 # --- observing answers -----------------------------------------------------------------------------------------------
 
 
-class Observer:
-    """Evaluates each used submission once, with the form version it was made with, and reads questions from it."""
+Decisions = dict[str, tuple[tuple[str, str, str], ...]]  # question path -> (instance path, state, value), form order
+_DECIDED: OrderedDict[tuple[str, int, str, int, dt.date], Decisions] = OrderedDict()
+_DECIDED_MAX = 50_000  # submissions; a few kilobytes each
+_DECIDED_LOCK = threading.Lock()
 
-    def __init__(self, units: list[Unit]) -> None:
-        self.evaluations: dict[str, tuple[FormDefinition, engine.Evaluation]] = {}
+
+def decisions(definition: FormDefinition, data: dict[str, Any], today: dt.date) -> Decisions:
+    """What the form engine decides for every question of one submission, in the few strings tabulation reads."""
+    evaluation = engine.evaluate(definition, data, today=today)
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for f in evaluation.fields.values():
+        value = f.value.strip()
+        state = "not_relevant" if not f.relevant else ("answered" if value else "skipped")
+        found.setdefault(f.question.path, []).append((f.path, state, value if state == "answered" else ""))
+    return {path: tuple(items) for path, items in found.items()}
+
+
+class Observer:
+    """Evaluates each used submission once, with the form version it was made with, and reads questions from it.
+
+    The engine's decisions are kept for the process, by database, submission, its last change and its form version
+    (and the day, which ``today()`` in a form may read): a page or a report computed again after a change
+    evaluates only the submissions that changed."""
+
+    def __init__(self, session: Session, units: list[Unit]) -> None:
+        self.evaluations: dict[str, Decisions] = {}  # unit -> the decisions of the submission it is counted with
+        self._paths: dict[int, set[str]] = {}  # the question paths of each version
+        self._versions: dict[str, int] = {}
+        used = [(u.key, u.submission) for u in units if u.submission is not None]
+        today = dt.date.today()
         definitions: dict[int, FormDefinition] = {}
-        for unit in units:
-            s = unit.submission
-            if s is None:
-                continue
-            if s.form_version_id not in definitions:
-                definitions[s.form_version_id] = forms.definition_of(s.form_version)
-            definition = definitions[s.form_version_id]
-            self.evaluations[unit.key] = (definition, engine.evaluate(definition, s.data))
+        missing = []
+        bind = session.get_bind()
+        database = (bind.engine if isinstance(bind, Connection) else bind).url.render_as_string(hide_password=True)
+        for key, s in used:
+            stamp = (database, s.id, str(s.updated_at), s.form_version_id, today)
+            with _DECIDED_LOCK:
+                kept = _DECIDED.get(stamp)
+                if kept is not None:
+                    _DECIDED.move_to_end(stamp)
+            if kept is None:
+                missing.append((key, s, stamp))
+            else:
+                self.evaluations[key] = kept
+            self._versions[key] = s.form_version_id
+        ids = sorted(set(self._versions.values()))
+        if ids:
+            query = select(FormVersion.id, FormVersion.definition).where(FormVersion.id.in_(ids))
+            definitions = {id_: FormDefinition.from_json(data) for id_, data in session.execute(query).all()}
+        self._paths = {id_: set(definition.by_path()) for id_, definition in definitions.items()}
+        for key, s, stamp in missing:
+            decided = decisions(definitions[s.form_version_id], s.data, today)
+            self.evaluations[key] = decided
+            with _DECIDED_LOCK:
+                _DECIDED[stamp] = decided
+                while len(_DECIDED) > _DECIDED_MAX:
+                    _DECIDED.popitem(last=False)
 
     def observe(self, unit: str, path: str, in_repeat: bool) -> list[Observation]:
-        definition, evaluation = self.evaluations[unit]
-        if path not in definition.by_path():  # not in the version this unit answered: it was not asked
+        if path not in self._paths[self._versions[unit]]:  # not in the version this unit answered: it was not asked
             return [] if in_repeat else [Observation(unit, path, "not_relevant", "", False)]
-        found = []
-        for f in evaluation.fields.values():
-            if f.question.path != path:
-                continue
-            value = f.value.strip()
-            state = "not_relevant" if not f.relevant else ("answered" if value else "skipped")
-            found.append(Observation(unit, f.path, state, value if state == "answered" else "", in_repeat))
-        return found
+        return [Observation(unit, *item, in_repeat) for item in self.evaluations[unit].get(path, ())]
+
+
+# --- one survey per session ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Survey:
+    """The units of a review (or of a form no review uses) with their submissions, evaluated."""
+
+    kind: str
+    units: list[Unit]
+    set_aside: list[SetAside]
+    drafts: int
+    observer: Observer
+
+
+_KEY = "lmreview.analysis.surveys"
+
+
+def survey_of(session: Session, review: Review | None, form: Form, definition: FormDefinition) -> Survey:
+    """The units and evaluated submissions of ``review`` (or, with ``review=None``, of ``form``), computed once per
+    session until it next flushes, commits or rolls back."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # pending changes first: the flush drops what was kept before them
+    kept: dict[tuple[str, int], Survey] = session.info.setdefault(_KEY, {})
+    key = ("review", review.id) if review is not None else ("form", form.id)
+    if key not in kept:
+        if review is not None:
+            kind, units, set_aside, drafts = load_units(session, review, definition)
+        else:
+            kind, units, set_aside, drafts = load_form_units(session, form)
+        kept[key] = Survey(kind, units, set_aside, drafts, Observer(session, units))
+    return kept[key]
+
+
+def _forget(session: Session, *_: object) -> None:
+    session.info.pop(_KEY, None)
+
+
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget)

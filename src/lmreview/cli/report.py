@@ -48,7 +48,7 @@ def render(report: ReviewReport, fmt: str, charts: dict[str, Chart], link_base: 
     if fmt == "html":
         return html.render_html(report, charts, link_base=link_base).encode("utf-8")
     if fmt == "pdf":
-        return pdf.render_pdf(html.render_html(report, charts))
+        return pdf.render_pdf(html.render_print_html(report, charts))
     if fmt == "docx":
         return docx.render_docx(report, charts)
     return xlsx.render_xlsx(report, charts)
@@ -66,7 +66,7 @@ def write_report(
         raise BadInput([Problem(str(out), 0, "-", f"cannot create the folder ({exc.strerror})")]) from None
     if step:
         step("charts")
-    charts = report_charts(report)
+    charts = report_charts(report, png="docx" in formats)  # only Word needs the pictures
     written = []
     for fmt in formats:
         if step:

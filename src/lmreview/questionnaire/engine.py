@@ -12,6 +12,7 @@ Instance paths number repeat instances from 1 as XPath and ODK do: ``outcomes[2]
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -131,6 +132,13 @@ def choices_for(definition: FormDefinition, question: Question) -> list[Choice]:
     return definition.options(question.list_name)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> expressions.Expr:
+    """An expression parsed once for every submission evaluated with it (the trees are immutable); a form's
+    expressions are the same text for every submission of the version, so parsing was most of an evaluation."""
+    return expressions.parse(text)
+
+
 class _Evaluator:
     def __init__(self, definition: FormDefinition, data: Mapping[str, Any], today: dt.date, language: str) -> None:
         self.definition = definition
@@ -172,7 +180,7 @@ class _Evaluator:
 
     def expr(self, text: str) -> expressions.Expr:
         if text not in self.parsed:
-            self.parsed[text] = expressions.parse(text)
+            self.parsed[text] = _parse(text)
         return self.parsed[text]
 
     def truth(self, text: str | None, scope: Values, current: str | None = None, default: bool = True) -> bool:
@@ -269,6 +277,20 @@ class _Evaluator:
         return None
 
 
+_NAMES: dict[int, tuple[list[Choice], frozenset[str]]] = {}  # by id of a definition's list of options
+
+
+def _choice_names(options: list[Choice]) -> frozenset[str]:
+    """The names of a list of options, memoised per list: every answer to a select of every submission checks
+    against the same list of its form version."""
+    kept = _NAMES.get(id(options))
+    if kept is None or kept[0] is not options:  # the list itself is kept, so its id is not reused meanwhile
+        if len(_NAMES) > 4096:
+            _NAMES.clear()
+        kept = _NAMES[id(options)] = (options, frozenset(c.name for c in options))
+    return kept[1]
+
+
 def limit_error(value: str) -> str | None:
     """An answer too long to keep, whatever the question."""
     return MESSAGES["too_long"] if len(value) > MAX_ANSWER_LENGTH else None
@@ -313,7 +335,7 @@ def type_error(definition: FormDefinition, q: Question, value: str) -> str | Non
         if sorted(text.split()) != sorted(options):
             return f"Put every option in order: {', '.join(options)}."
     elif q.type in ("select_one", "select_multiple") and q.answers_of is None:
-        allowed = {c.name for c in choices_for(definition, q)}
+        allowed = _choice_names(choices_for(definition, q))
         picked = text.split() if q.type == "select_multiple" else [text]
         unknown = [p for p in picked if p not in allowed]
         if unknown:

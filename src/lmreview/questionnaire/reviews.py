@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Portfolio, Project
@@ -221,8 +221,14 @@ def respondent_status(respondent: Respondent, submissions: list[Submission], ent
 
 
 def response_status(session: Session, review: Review) -> ResponseStatus:
-    submissions = list(session.scalars(select(Submission).where(Submission.review_id == review.id)))
-    by_respondent = submissions_by_respondent(session, review)
+    # Without the answers and the form version (whose definition would be decoded once per submission): the
+    # status reads the state of each submission only.
+    light = (lazyload(Submission.form_version), defer(Submission.data), defer(Submission.original))
+    submissions = list(session.scalars(select(Submission).where(Submission.review_id == review.id).options(*light)))
+    by_respondent: dict[int, list[Submission]] = {}
+    for submission in submissions:
+        if submission.respondent_id is not None:
+            by_respondent.setdefault(submission.respondent_id, []).append(submission)
     respondents = list(session.scalars(select(Respondent).where(Respondent.review_id == review.id)))
     projects = review_projects(session, review)
     done = [s for s in submissions if s.status == "submitted" and s.project_id is not None]

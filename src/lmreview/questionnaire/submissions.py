@@ -13,13 +13,15 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
@@ -27,6 +29,7 @@ from lmreview.questionnaire import engine, exchange, forms, responses, reviews
 from lmreview.questionnaire.models import (
     REVIEW_STATES,
     Form,
+    FormVersion,
     Respondent,
     Review,
     Submission,
@@ -38,6 +41,11 @@ from lmreview.store import audit
 from lmreview.store.base import utcnow
 
 PREFILL = {"project_code": "code", "project_title": "title"}
+# The form version of a submission without its big columns (the source file, the XForm, the definition JSON, which
+# the joined relationship would otherwise read and decode on every save); :func:`definition` reads it once.
+_LIGHT_VERSION = joinedload(Submission.form_version).load_only(
+    FormVersion.id, FormVersion.form_id, FormVersion.version, FormVersion.sha256, FormVersion.filename
+)
 
 
 @dataclass
@@ -47,8 +55,25 @@ class Saved:
     submitted: bool
 
 
+_DEFINITIONS: OrderedDict[tuple[int, str, str], FormDefinition] = OrderedDict()
+_DEFINITIONS_MAX = 64
+_LOCK = threading.Lock()
+
+
 def definition(submission: Submission) -> FormDefinition:
-    return forms.definition_of(submission.form_version)
+    """The definition of the submission's form version, read once per version for the process: a stored version
+    never changes (a new file is a new version), and a respondent's every save reads it (treat it as read-only)."""
+    version = submission.form_version
+    key = (version.id, version.sha256, version.version)
+    with _LOCK:
+        found = _DEFINITIONS.get(key)
+    if found is None:
+        found = forms.definition_of(version)
+        with _LOCK:
+            _DEFINITIONS[key] = found
+            while len(_DEFINITIONS) > _DEFINITIONS_MAX:
+                _DEFINITIONS.popitem(last=False)
+    return found
 
 
 def _prefill(definition: FormDefinition, project: Project | None, respondent: Respondent) -> dict[str, Any]:
@@ -68,9 +93,8 @@ def _prefill(definition: FormDefinition, project: Project | None, respondent: Re
 def for_respondent(session: Session, review: Review, respondent: Respondent, *, create: bool = True) -> Submission:
     """The respondent's submission for the review. Before they first save, a new draft (pre-filled, on the
     review's newest form version) that is stored only with ``create``: opening a link is not answering."""
-    found = session.scalar(
-        select(Submission).where(Submission.respondent_id == respondent.id, Submission.review_id == review.id)
-    )
+    mine = select(Submission).where(Submission.respondent_id == respondent.id, Submission.review_id == review.id)
+    found = session.scalar(mine.options(_LIGHT_VERSION))
     if found is not None:
         return found
     if review.form is None:

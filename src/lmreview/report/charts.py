@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,8 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 LABEL_CHARS = 48
 LEGEND_CHARS = 30
 _LOCK = threading.Lock()  # rcParams are global; charts made from web requests run in threads
+_DRAWN: OrderedDict[tuple[Any, ...], Chart] = OrderedDict()  # the charts last drawn, by everything that shaped them
+_DRAWN_MAX = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,25 @@ class Chart:
     labels: tuple[str, ...] = ()  # the data drawn: one value per label in each series
     series: tuple[tuple[str, tuple[Decimal | int, ...]], ...] = ()
     rows: tuple[str, ...] = ()  # the rows (project codes) behind the chart
+
+
+def _kept(what: tuple[Any, ...], png: bool) -> Chart | None:
+    """A chart drawn before from the same data (matplotlib takes a good part of a second a chart): the analysis
+    page drawn again, or the report built in several formats, reuses it. A chart with its PNG serves both."""
+    with _LOCK:
+        for key in ((*what, True), (*what, False)) if not png else ((*what, True),):
+            if key in _DRAWN:
+                _DRAWN.move_to_end(key)
+                return _DRAWN[key]
+    return None
+
+
+def _keep(what: tuple[Any, ...], png: bool, chart: Chart) -> Chart:
+    with _LOCK:
+        _DRAWN[(*what, png)] = chart
+        while len(_DRAWN) > _DRAWN_MAX:
+            _DRAWN.popitem(last=False)
+    return chart
 
 
 def _short(label: str, chars: int = LABEL_CHARS) -> str:
@@ -98,6 +120,9 @@ def bar_chart(
     png: bool = True,
 ) -> Chart:
     """Horizontal bars, one per label, each with its value written at its end."""
+    what = ("bar", key, title, tuple(labels), tuple(values), axis_label, rows, x_max)
+    if (found := _kept(what, png)) is not None:
+        return found
     with _LOCK:
         figure = _figure(len(labels))
         axes = figure.subplots()
@@ -118,7 +143,7 @@ def bar_chart(
         svg, image = _export(key, figure, png)
     listed = "; ".join(f"{label}: {_text(value)}" for label, value in zip(labels, values, strict=True))
     alt = f"Bar chart. {title}. {axis_label}: {listed}."
-    return Chart(key, title, alt, svg, image, tuple(labels), ((axis_label, tuple(values)),), rows)
+    return _keep(what, png, Chart(key, title, alt, svg, image, tuple(labels), ((axis_label, tuple(values)),), rows))
 
 
 def stacked_bar_chart(
@@ -132,6 +157,9 @@ def stacked_bar_chart(
     png: bool = True,
 ) -> Chart:
     """Horizontal stacked bars: one bar per label, one segment per series (e.g. one per answer option)."""
+    what = ("stacked", key, title, tuple(labels), tuple((n, tuple(c)) for n, c in series), axis_label, rows)
+    if (found := _kept(what, png)) is not None:
+        return found
     with _LOCK:
         chars = LABEL_CHARS if len(series) <= 4 else LEGEND_CHARS  # many long answer labels: shorter ones
         longest = max((len(_short(name, chars)) for name, _ in series), default=0)
@@ -163,7 +191,7 @@ def stacked_bar_chart(
         parts.append(f"{label}: " + ", ".join(f"{name} {counts[i]}" for name, counts in series))
     alt = f"Stacked bar chart. {title}. {'; '.join(parts)}."
     data = tuple((name, tuple(counts)) for name, counts in series)
-    return Chart(key, title, alt, svg, image, tuple(labels), data, rows)
+    return _keep(what, png, Chart(key, title, alt, svg, image, tuple(labels), data, rows))
 
 
 # --- the charts of a review report -----------------------------------------------------------------------------------

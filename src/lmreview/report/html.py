@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from lmreview.report.charts import Chart
 
 NOT_WRITTEN = "This section has not been written yet."
+PAGE_ROWS = 100  # rows of a table a browser shows at a time
+PDF_ANNEX_ROWS = 500  # rows of an annex a PDF prints; longer annexes are in the XLSX file
+PDF_LIST_CODES = 50  # project codes a PDF lists in one sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +247,9 @@ def _ratings(o: _Outline, report: ReviewReport, charts: dict[str, Chart]) -> Non
     o.figure(charts.get("ratings"))
 
 
-def outline(report: ReviewReport, charts: dict[str, Chart]) -> list[Block]:
-    """The report as numbered blocks, in order; every renderer walks these."""
+def outline(report: ReviewReport, charts: dict[str, Chart], annex_rows: int | None = None) -> list[Block]:
+    """The report as numbered blocks, in order; every renderer walks these. With ``annex_rows`` (a PDF), an annex
+    longer than that is replaced by a note sending the reader to the XLSX file, which lists it whole."""
     o = _Outline()
     m, ov, s = report.methodology, report.overview, report.sections
     for key in ("summary", "introduction"):
@@ -255,6 +259,9 @@ def outline(report: ReviewReport, charts: dict[str, Chart]) -> list[Block]:
     o.chapter_heading("Methodology")
     form = f"{m.form_title or m.form} ({m.form}, version {m.form_version}; {m.questions} questions)" if m.form else "–"
     missing = ", ".join(m.missing) if m.missing else "none"
+    if annex_rows is not None and len(m.missing) > PDF_LIST_CODES:  # a PDF: a list of thousands of codes in one cell
+        shown = ", ".join(m.missing[:PDF_LIST_CODES])  # took WeasyPrint minutes to lay out
+        missing = f"{len(m.missing):,} projects: {shown}, … (all of them in the HTML version of this report)"
     facts = [
         ("Scope", Cell(f"the {m.projects} projects of portfolio {m.portfolio}", m.projects,
                        tuple(p.code for p in report.projects))),
@@ -318,6 +325,36 @@ def outline(report: ReviewReport, charts: dict[str, Chart]) -> list[Block]:
         o.markdown(s[key].markdown)
 
     o.chapter_heading("Projects", annex=True)
+    if annex_rows is not None and len(report.projects) > annex_rows:
+        what = f"The {len(report.projects):,} projects of portfolio {m.portfolio}"
+        o.paragraph(_too_long(o, what, "projects", annex_rows))
+    else:
+        _projects_annex(o, report)
+    if report.questionnaire:
+        o.chapter_heading("Questionnaire", annex=True)
+        if annex_rows is not None and len(report.questionnaire) > annex_rows:
+            o.paragraph(_too_long(o, f"The {len(report.questionnaire):,} questions", "questionnaire", annex_rows))
+        else:
+            o.table(
+                f"{report.questionnaire_title or m.form}: the questions in order (n = {m.questions} questions)",
+                ["Question", "Type", "Name"],
+                [[Cell(("\u2003" * q.depth) + q.label), Cell(q.type), Cell(q.path)] for q in report.questionnaire],
+                "questionnaire",
+            )
+    return o.blocks
+
+
+def _too_long(o: _Outline, what: str, sheet: str, limit: int) -> str:
+    """The note standing for a table left out; the table keeps its number (the XLSX file's sheets are named by it)."""
+    o.tables += 1
+    return (
+        f'{what} are listed in the XLSX version of this report (sheet "Table {o.tables} {sheet}") and in its HTML '
+        f"version: a PDF prints an annex only up to {limit:,} rows."
+    )
+
+
+def _projects_annex(o: _Outline, report: ReviewReport) -> None:
+    m = report.methodology
     o.table(
         f"The projects of portfolio {m.portfolio} (n = {len(report.projects)})",
         ["Code", "Year", "Line", "Budget (USD)", "Region", "Category", "Months", "Title"],
@@ -336,15 +373,6 @@ def outline(report: ReviewReport, charts: dict[str, Chart]) -> list[Block]:
         ],
         "projects",
     )
-    if report.questionnaire:
-        o.chapter_heading("Questionnaire", annex=True)
-        o.table(
-            f"{report.questionnaire_title or m.form}: the questions in order (n = {m.questions} questions)",
-            ["Question", "Type", "Name"],
-            [[Cell(("\u2003" * q.depth) + q.label), Cell(q.type), Cell(q.path)] for q in report.questionnaire],
-            "questionnaire",
-        )
-    return o.blocks
 
 
 # --- HTML ------------------------------------------------------------------------------------------------------------
@@ -388,12 +416,23 @@ def _linker(report_projects: set[str], portfolio: str, link_base: str | None) ->
     return link
 
 
-def render_html(report: ReviewReport, charts: dict[str, Chart], *, link_base: str | None = None) -> str:
-    """The report as one self-contained HTML file (also the source of the PDF)."""
-    blocks = outline(report, charts)
+def render_html(
+    report: ReviewReport, charts: dict[str, Chart], *, link_base: str | None = None, annex_rows: int | None = None
+) -> str:
+    """The report as one self-contained HTML file. Tables longer than PAGE_ROWS show a page of rows at a time in
+    a browser (a few lines of inline script, in those reports only; without it, every row shows)."""
+    blocks = outline(report, charts, annex_rows)
     link = _linker({p.code for p in report.projects}, report.portfolio, link_base)
     template = _environment().get_template("report.html")
-    return template.render(report=report, blocks=blocks, link=link, toc=[b for b in blocks if b.kind == "heading"])
+    toc = [b for b in blocks if b.kind == "heading"]
+    paged = any(b.kind == "table" and len(b.body) > PAGE_ROWS for b in blocks)  # the script only when it is needed
+    return template.render(report=report, blocks=blocks, link=link, toc=toc, page_rows=PAGE_ROWS, paged=paged)
+
+
+def render_print_html(report: ReviewReport, charts: dict[str, Chart]) -> str:
+    """The HTML the PDF is made from: an annex longer than PDF_ANNEX_ROWS rows is left to the XLSX file, with a
+    note, so WeasyPrint's work stays bounded whatever the size of the portfolio."""
+    return render_html(report, charts, annex_rows=PDF_ANNEX_ROWS)
 
 
 def render_brief_html(brief: Brief) -> str:

@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from lmreview.report.html import outline
@@ -43,30 +44,45 @@ def _value(value: Decimal | int | str | None) -> Any:
     return value
 
 
+def _styled(sheet: Any, value: Any, *, font: Font | None = None, number_format: str | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font = font
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
 def _write(
-    sheet: Any, title: str, header: list[str], rows: list[list[Any]], widths: dict[int, int] | None = None
+    sheet: Any,
+    title: str,
+    header: list[str],
+    rows: list[list[Any]],
+    widths: dict[int, int] | None = None,
+    after: list[str] | None = None,
 ) -> None:
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=12)
-    sheet.append([])
-    sheet.append(header)
-    for cell in sheet[3]:
-        cell.font = BOLD
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A4"
+    """A sheet in write-only mode (streamed: a report of 10,000 projects has sheets of 100,000 lines): widths and
+    frozen panes are set first, then the title, the header and the rows, then ``after`` (notes, one a line)."""
     for index, column in enumerate(header, start=1):
         longest = max([len(str(column)), *(len(str(r[index - 1])) for r in rows if index - 1 < len(r))], default=8)
         width = (widths or {}).get(index, min(max(longest + 2, 8), 60))
         sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A4"
+    sheet.append([_styled(sheet, title, font=Font(bold=True, size=12))])
+    sheet.append([])
+    sheet.append([_styled(sheet, h, font=BOLD) for h in header])
+    for row in rows:
+        sheet.append(row)
+    for line in after or []:
+        sheet.append([])
+        sheet.append([line])
 
 
 def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
     """The report's tables and figures as a workbook, with the rows behind every figure."""
-    workbook = Workbook()
-    about = workbook.active
+    workbook = Workbook(write_only=True)
+    about = workbook.create_sheet("about")
     taken = {"about"}
-    about.title = "about"
     m = report.methodology
     facts = [
         ("Report", report.title),
@@ -80,30 +96,23 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
         ("Response rate", float(m.response.projects / m.response.of) if m.response.of else None),
         ("Sheets", "one per table and figure of the report, values unrounded; 'sources' lists the rows behind each"),
     ]
-    for name, value in facts:
-        about.append([name, value])
-        about.cell(about.max_row, 1).font = BOLD
-    about.cell(9, 2).number_format = "0.0%"
     about.column_dimensions["A"].width = 20
     about.column_dimensions["B"].width = 70
+    for name, value in facts:
+        shown = _styled(about, value, number_format="0.0%") if name == "Response rate" else value
+        about.append([_styled(about, name, font=BOLD), shown])
 
     for block in outline(report, charts):
         if block.kind == "table":
             sheet = workbook.create_sheet(_sheet_name(f"{block.number} {block.sheet}", taken))
             rows = [[_value(c.value) if c.value is not None else c.text for c in row] for row in block.body]
-            _write(sheet, f"{block.number}. {block.text}", block.header, rows)
-            if block.note:
-                sheet.append([])
-                sheet.append([block.note])
+            _write(sheet, f"{block.number}. {block.text}", block.header, rows, after=[block.note] if block.note else [])
         elif block.kind == "figure" and block.chart is not None:
             chart = block.chart
             sheet = workbook.create_sheet(_sheet_name(f"{block.number} {chart.key}", taken))
             names = [name for name, _ in chart.series]
             rows = [[label, *(_value(values[i]) for _, values in chart.series)] for i, label in enumerate(chart.labels)]
-            _write(sheet, f"{block.number}. {chart.title}", ["", *names], rows)
-            sheet.append([])
-            sheet.append([chart.alt])
-            sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=False)
+            _write(sheet, f"{block.number}. {chart.title}", ["", *names], rows, after=[chart.alt])
 
     sources = workbook.create_sheet(_sheet_name("sources", taken))
     lines: list[list[Any]] = []
@@ -113,6 +122,7 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
             lines.append([source.figure, source.n, source.of, None, None, source.rule])
         for row in source.rows:
             lines.append([source.figure, source.n, source.of, row, submissions.get(row) or None, source.rule])
+    sources.auto_filter.ref = f"A3:F{len(lines) + 3}"
     _write(
         sources,
         "The rows behind each figure: one line per row (project code) and figure; n of 'of' is the figure",
@@ -120,7 +130,6 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
         lines,
         {1: 48, 4: 14, 5: 44, 6: 60},
     )
-    sources.auto_filter.ref = f"A3:F{sources.max_row}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -78,11 +78,11 @@ def download_report(request: Request, name: str, fmt: str) -> Response:
         raise NotFound(f"there is no report format {fmt!r}; choose {', '.join(MEDIA)}")
     with request.app.state.store.session() as session:
         report = review_report(session, name)
-    drawn = charts.report_charts(report)
+    drawn = charts.report_charts(report, png=fmt == "docx")  # only Word needs the pictures
     if fmt == "html":
         return HTMLResponse(html.render_html(report, drawn, link_base=""))
     if fmt == "pdf":
-        data = pdf.render_pdf(html.render_html(report, drawn))
+        data = pdf.render_pdf(html.render_print_html(report, drawn))
     elif fmt == "docx":
         data = docx.render_docx(report, drawn)
     else:

@@ -12,7 +12,7 @@ refuses to store (too long, or a number outside its type's range) comes back wit
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +27,11 @@ from lmreview.store import audit
 from lmreview.store.base import utcnow
 from lmreview.web.pages import render
 from lmreview.web.security import check_csrf
+
+if TYPE_CHECKING:
+    from lmreview.questionnaire.models import Respondent, Review, Submission
+
+    _Loaded = tuple[Respondent, Review, Submission, FormDefinition]  # what a save read, for the page after it
 
 router = APIRouter()
 MAX_FORM_FIELDS = 5000
@@ -45,15 +50,23 @@ def _page(
     status_code: int = 200,
     page: int | None = None,
     step: int = 0,
+    loaded: _Loaded | None = None,
+    evaluation: engine.Evaluation | None = None,
 ) -> Response:
     """The form page; with ``refused``, the answers that were not saved are the only errors shown. A form with
-    ``style: pages`` shows one page: ``page``, else ``?page=``, else the page of the first error shown."""
-    _invitation, respondent, review = invitations.open_link(session, token)
-    submission = submissions.for_respondent(session, review, respondent, create=False)
-    form = submissions.definition(submission)
-    language = choose_language(form, language or request.query_params.get("lang") or respondent.language)
+    ``style: pages`` shows one page: ``page``, else ``?page=``, else the page of the first error shown. ``loaded``
+    and ``evaluation`` are what a save has just read and decided (in the page's language), so the page after a
+    save does not do it again."""
+    if loaded is None:
+        _invitation, respondent, review = invitations.open_link(session, token)
+        submission = submissions.for_respondent(session, review, respondent, create=False)
+        form = submissions.definition(submission)
+    else:
+        respondent, review, submission, form = loaded
+    language = _language(request, form, language, respondent)
     current = submission.data if data is None else data
-    evaluation = engine.evaluate(form, current, language=language)
+    if evaluation is None:
+        evaluation = engine.evaluate(form, current, language=language)
     if refused:
         for path, item in evaluation.fields.items():
             item.error = refused.get(path)
@@ -141,7 +154,8 @@ def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Respo
                 page=posted_page,
             )
         turn = action in ("next", "previous")  # a paged form: the draft is saved on every page turn
-        saved = submissions.save(session, submission, data, submit=action == "submit", language=language)
+        chosen = _language(request, form, language, respondent)
+        saved = submissions.save(session, submission, data, submit=action == "submit", language=chosen)
         if saved.submitted:
             audit.record(
                 session,
@@ -164,7 +178,14 @@ def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Respo
             status_code=422 if action == "submit" else 200,
             page=None if action == "submit" else posted_page,
             step={"next": 1, "previous": -1}.get(action, 0),
+            loaded=(respondent, review, submission, form),
+            evaluation=saved.evaluation,
         )
+
+
+def _language(request: Request, form: FormDefinition, asked: str | None, respondent: Respondent) -> str:
+    """The page's language: the one asked for (the form's ``lang`` field or ``?lang=``), else the respondent's."""
+    return choose_language(form, asked or request.query_params.get("lang") or respondent.language)
 
 
 def _resize(data: dict[str, Any], path: str, *, add: bool, form: FormDefinition | None = None) -> None:

@@ -1,0 +1,189 @@
+"""Tabulating one question, and the web analysis page, on a review with 2,000 submissions (``--scale`` multiplies).
+
+Data (seeded, the same on every run): a generated portfolio of as many projects as submissions, the demo's 2022
+questionnaire, and one submitted answer set per project made by the demo's answer generator. Measured, each a median
+of ``--repeat`` runs in the same process:
+
+* ``tabulate``: ``lmreview tabulate`` of one question in a fresh session (load, evaluate, count);
+  anchor: pandas reading the same answers exported flat (one column per question) and counting that column;
+* the analysis page: ``GET /reviews/NAME/analysis``, first in a fresh app (nothing cached), then again (the page
+  revalidated with its ETag: 304), through the web TestClient.
+
+    .venv/bin/python benchmarks/bench_analysis.py [--scale 1] [--repeat 3] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import io
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from lmreview.questionnaire.models import Submission
+from lmreview.store import Store, open_store
+
+REVIEW = "bench-review"
+QUESTION = "challenges/ch_covid19"
+USER, PASSWORD = "bench", "bench-password-1"
+
+
+def portfolio_csv(n: int) -> bytes:
+    regions = ["Africa", "Asia and Oceania", "Europe", "Middle East", "Latin America and the Caribbean"]
+    lines = ["code,title,funding_year,fund_line,budget_usd,countries,region,category,start_date,end_date"]
+    for i in range(n):
+        year = 2011 + i % 12
+        lines.append(
+            f"LM.{i:05d},Project {i} on labour mobility,{year},{1 + i % 2},{(3 + i % 37) * 10_000},Kenya,"
+            f"{regions[i % len(regions)]},Category {1 + i % 5},{year}-01-01,{year + 2}-06-30"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def build(store: Store, submissions: int, projects: int | None = None, review_name: str = REVIEW) -> None:
+    """A portfolio of ``projects`` projects (default: as many as submissions; imported once), a review with the
+    demo's questionnaire, and one submission for each of the first ``submissions`` projects."""
+    from lmreview.demo import answers, form_source
+    from lmreview.portfolio.importing import import_data
+    from lmreview.questionnaire import engine, forms, reviews
+    from lmreview.store import users
+
+    with store.session() as session:
+        first = not users.list_users(session)
+        if first:
+            register = portfolio_csv(projects if projects is not None else submissions)
+            import_data(session, register, filename="bench.csv", portfolio="bench", actor="bench")
+            users.add_user(session, USER, "admin", PASSWORD, actor="bench")
+        added = forms.add_form(session, form_source(), "bench-form.md", actor="bench")
+        review = reviews.create_review(session, review_name, actor="bench", portfolio="bench", form=added.form)
+        answering = reviews.review_projects(session, review)[:submissions]
+        # The demo's generator answers for its 27 projects; project i gets the answers of sample i % 27.
+        samples = [(f"LM.S{i:02d}", f"Sample {i}") for i in range(27)]
+        made = answers.generate(samples, {code: f"Respondent {code}" for code, _ in samples})
+        generated = {}
+        for i, p in enumerate(answering):
+            data = copy.deepcopy(made[samples[i % len(samples)][0]].data)
+            engine.set_path(data, "project/project_code", p.code)
+            generated[p.code] = data
+        version = forms.latest_version(forms.get_form(session, added.form)).id
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        rows = [
+            {
+                "instance_id": f"uuid:{uuid.UUID(int=i)}",
+                "form_version_id": version,
+                "review_id": review.id,
+                "project_id": p.id,
+                "status": "submitted",
+                "review_state": "received",
+                "source": "web",
+                "data": generated[p.code],
+                "original": generated[p.code],
+                "meta": {},
+                "submitted_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i, p in enumerate(answering)
+        ]
+        if rows:
+            session.execute(insert(Submission), rows)
+
+
+def flat_csv(store: Store) -> bytes:
+    """The review's answers exported flat, as a survey tool's CSV export: one row per submission."""
+    from sqlalchemy import select
+
+    from lmreview.questionnaire.engine import get_path
+    from lmreview.questionnaire.models import Submission
+
+    with store.session() as session:
+        datas = list(session.scalars(select(Submission.data)))
+    out = io.StringIO()
+    out.write("instance,covid19\n")
+    for i, data in enumerate(datas):
+        out.write(f"{i},{get_path(data, QUESTION) or ''}\n")
+    return out.getvalue().encode()
+
+
+def median(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the 2,000 submissions")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    n = int(2000 * args.scale)
+    import pandas as pd
+    from fastapi.testclient import TestClient
+
+    from lmreview.analysis.tabulate import tabulate
+    from lmreview.settings import Settings
+    from lmreview.web.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(args.db or str(Path(tmp) / "bench.db"))
+        start = time.perf_counter()
+        build(store, n)
+        print(f"built {n} projects and submissions in {time.perf_counter() - start:.1f} s")
+        flat = flat_csv(store)
+
+        def lmreview_tabulate() -> dict[str, int]:
+            with store.session() as session:
+                table = tabulate(session, REVIEW, QUESTION)
+            return {c.value: c.n for c in table.whole.counts or []}
+
+        def pandas_count() -> dict[str, int]:
+            frame = pd.read_csv(io.BytesIO(flat), dtype=str)
+            counts = frame["covid19"].dropna().value_counts()
+            return {str(k): int(v) for k, v in counts.items()}
+
+        anchor, expected = median(pandas_count, args.repeat)
+        took, got = median(lmreview_tabulate, args.repeat)
+        assert got == {k: expected.get(k, 0) for k in got}, (got, expected)
+
+        def page(again: bool) -> int:
+            app = create_app(Settings(database_url=store.url), store)
+            with TestClient(app) as client:
+                form = client.get("/login").text
+                token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+                client.post("/login", data={"name": USER, "password": PASSWORD, "csrf_token": token})
+                first = client.get(f"/reviews/{REVIEW}/analysis")
+                if not again:
+                    return first.status_code
+                start = time.perf_counter()
+                second = client.get(f"/reviews/{REVIEW}/analysis", headers={"If-None-Match": first.headers["etag"]})
+                page.again = time.perf_counter() - start  # type: ignore[attr-defined]
+                return second.status_code
+
+        page_first, status = median(lambda: page(False), args.repeat)
+        page(True)
+        again: float = page.again  # type: ignore[attr-defined]
+        store.dispose()
+    database = "SQLite" if not args.db else args.db.split(":")[0]
+    print(f"{n} submissions, {platform.machine()}, Python {platform.python_version()}, {database}")
+    print(f"{'pandas read_csv + value_counts (anchor)':44} {anchor * 1000:9.1f} ms    1.0x")
+    print(f"{'tabulate one question':44} {took * 1000:9.1f} ms {took / anchor:6.1f}x")
+    print(f"{'analysis page, first view (HTTP ' + str(status) + ')':44} {page_first * 1000:9.1f} ms")
+    print(f"{'analysis page, again with its ETag (304)':44} {again * 1000:9.1f} ms")
+    print(f"counts of {QUESTION}: {got}")
+
+
+if __name__ == "__main__":
+    main()

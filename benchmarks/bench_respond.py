@@ -1,0 +1,139 @@
+"""A respondent saving a draft (``POST /r/TOKEN``), as requests per second, against a bare FastAPI app that inserts
+one row per POST into the same database: the least a web form save costs.
+
+Data (seeded): the lm2022 sample portfolio, the demo's 2022 questionnaire, ``--respondents`` respondents of a review
+(200 by default; ``--scale`` multiplies), each with a personal link; every respondent but the one measured has a
+saved draft, so the submission table is not empty. Each POST saves the demo's answers of one project as a draft and
+gets the form page back, as a browser does. Both apps run in one process through the TestClient, one request after
+another; the median of ``--repeat`` rounds of ``--requests`` requests is printed.
+
+    .venv/bin/python benchmarks/bench_respond.py [--scale 1] [--requests 100] [--repeat 3] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.testclient import TestClient
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, insert
+
+from lmreview.store import Store, open_store
+
+REVIEW = "bench-respond"
+
+
+def build(store: Store, respondents: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """The review and its respondents; the tokens of their links and the posted fields of one draft."""
+    from importlib import resources
+
+    from lmreview.demo import answers, form_source
+    from lmreview.portfolio.importing import import_data
+    from lmreview.questionnaire import forms, invitations, reviews, submissions
+    from lmreview.questionnaire import respondents as people
+
+    data = (resources.files("lmreview.portfolio") / "samples" / "lm2022.csv").read_bytes()
+    tokens: list[str] = []
+    with store.session() as session:
+        import_data(session, data, filename="lm2022.csv", portfolio="lm2022", actor="bench")
+        added = forms.add_form(session, form_source(), "bench-form.md", actor="bench")
+        review = reviews.create_review(session, REVIEW, actor="bench", portfolio="lm2022", form=added.form)
+        projects = reviews.review_projects(session, review)
+        generated = answers.generate([(p.code, p.title) for p in projects], {p.code: "Ana" for p in projects})
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+        for i in range(respondents):
+            project = projects[i % len(projects)]
+            person = people.add_respondent(
+                session, review, name=f"Respondent {i}", email=f"r{i}@example.org", project_code=project.code,
+                actor="bench",
+            )  # fmt: skip
+            _invitation, token = invitations.new_link(session, person, expires_at=expires)
+            tokens.append(token)
+            if i:
+                draft = submissions.for_respondent(session, review, person)
+                submissions.save(session, draft, generated[project.code].data, submit=False)
+        first = projects[0].code
+    fields = [(path, value) for path, value in _flat(generated[first].data)]
+    return tokens, fields
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """The posted fields of an instance document: one per instance path (repeats are left out)."""
+    out: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out += _flat(value, f"{prefix}{key}/")
+        elif isinstance(value, str):
+            out += [(f"{prefix}{key}", v) for v in (value.split() if " " in value else [value])]
+    return out
+
+
+def bare_app(engine: Engine) -> FastAPI:
+    """One route, one insert: over the store's own engine (the same database file, the same SQLite pragmas)."""
+    table = Table("bench_draft", MetaData(), Column("id", Integer, primary_key=True), Column("data", Text))
+    table.create(engine, checkfirst=True)
+    app = FastAPI()
+
+    @app.post("/save", response_class=HTMLResponse)
+    async def save(request: Request) -> str:
+        form = await request.form()
+        with engine.begin() as connection:
+            connection.execute(insert(table), {"data": repr(list(form.multi_items()))})
+        return "<p>saved</p>"
+
+    return app
+
+
+def rate(client: TestClient, path: str, fields: list[tuple[str, str]], requests: int) -> float:
+    start = time.perf_counter()
+    for _ in range(requests):
+        response = client.post(path, data=_body(fields))
+        assert response.status_code == 200, response.text[:500]
+    return requests / (time.perf_counter() - start)
+
+
+def _body(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
+    body: dict[str, list[str]] = {}
+    for key, value in fields:
+        body.setdefault(key, []).append(value)
+    return body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the 200 respondents")
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    from lmreview.settings import Settings
+    from lmreview.web.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or str(Path(tmp) / "bench.db")
+        store = open_store(url)
+        tokens, fields = build(store, max(2, int(200 * args.scale)))
+        with TestClient(bare_app(store.engine)) as bare:
+            anchor = statistics.median(rate(bare, "/save", fields, args.requests) for _ in range(args.repeat))
+        with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+            page = client.get(f"/r/{tokens[0]}").text
+            token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            posted = [*fields, ("csrf_token", token), ("action", "save")]
+            ours = statistics.median(rate(client, f"/r/{tokens[0]}", posted, args.requests) for _ in range(args.repeat))
+        store.dispose()
+    database = "SQLite" if not args.db else args.db.split(":")[0]
+    print(f"{len(tokens)} respondents, {platform.machine()}, Python {platform.python_version()}, {database}")
+    print(f"{'bare FastAPI insert (anchor)':36} {anchor:8.1f} req/s   1.00x")
+    print(f"{'respondent draft save (POST /r/TOKEN)':36} {ours:8.1f} req/s {ours / anchor:6.2f}x")
+
+
+if __name__ == "__main__":
+    main()

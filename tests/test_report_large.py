@@ -1,0 +1,78 @@
+"""Reports of large portfolios: long tables page in a browser, and a PDF leaves an annex longer than its limit to
+the XLSX file, with a note saying so (the limits are lowered here so that lm2016's 14 projects exceed them)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from bs4 import BeautifulSoup
+from openpyxl import load_workbook
+
+from lmreview.analysis.review_report import review_report
+from lmreview.report import html, xlsx
+from lmreview.store import Store
+from tests.conftest import SAMPLES, Cli
+
+
+@pytest.fixture
+def report(cli: Cli, store: Store) -> html.ReviewReport:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    run = cli("review", "create", "r16", "--portfolio", "lm2016", "--template", "idf-lm-2016", "--title", "IDF 2016")
+    assert run.exit_code == 0, run.stderr
+    with store.session() as session:
+        return review_report(session, "r16")
+
+
+def _annex(soup: BeautifulSoup) -> BeautifulSoup:
+    heading = next(h for h in soup.find_all("h2") if "Projects" in h.get_text() and "Annex" in h.get_text())
+    return heading
+
+
+def test_a_long_table_pages_in_the_browser_and_a_short_report_has_no_script(
+    report: html.ReviewReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short = BeautifulSoup(html.render_html(report, {}), "html.parser")
+    assert short.find("script") is None
+    assert short.find("table", attrs={"data-page-rows": True}) is None
+    monkeypatch.setattr(html, "PAGE_ROWS", 10)
+    soup = BeautifulSoup(html.render_html(report, {}), "html.parser")
+    table = _annex(soup).find_next("table")
+    assert table["data-page-rows"] == "10"
+    assert len(table.select("tbody tr")) == 14  # every row is in the file; the script shows ten at a time
+    script = soup.find("script")
+    assert script is not None
+    assert "data-page-rows" in script.get_text()
+
+
+def test_a_pdf_leaves_a_long_annex_to_the_xlsx_file_with_a_note(
+    report: html.ReviewReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = BeautifulSoup(html.render_print_html(report, {}), "html.parser")
+    assert "LM.0153" in _annex(full).find_next("table").get_text()
+    monkeypatch.setattr(html, "PDF_ANNEX_ROWS", 10)
+    soup = BeautifulSoup(html.render_print_html(report, {}), "html.parser")
+    after = _annex(soup).find_next(["p", "table", "h2"])
+    assert after.name == "p"
+    sheet = after.get_text().split('sheet "', 1)[1].split('"', 1)[0]
+    assert after.get_text() == (
+        f'The 14 projects of portfolio lm2016 are listed in the XLSX version of this report (sheet "{sheet}") and in '
+        "its HTML version: a PDF prints an annex only up to 10 rows."
+    )
+    assert "LM.0153" in BeautifulSoup(html.render_html(report, {}), "html.parser").get_text()
+    book = load_workbook(io.BytesIO(xlsx.render_xlsx(report, {})))
+    codes = [row[0] for row in book[sheet].iter_rows(values_only=True)]  # the sheet the note names
+    assert len([c for c in codes if str(c).startswith("LM.")]) == 14
+
+
+def test_a_pdf_lists_the_first_projects_without_a_questionnaire_and_the_html_all(
+    report: html.ReviewReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(html, "PDF_LIST_CODES", 3)
+    missing = report.methodology.missing
+    assert len(missing) == 14  # no questionnaire came back
+    printed = BeautifulSoup(html.render_print_html(report, {}), "html.parser").get_text(" ")
+    first = ", ".join(missing[:3])
+    assert f"14 projects: {first}, … (all of them in the HTML version of this report)" in printed
+    assert missing[3] not in printed.split("Projects without a submitted questionnaire", 1)[1].split("Questionnaire")[0]
+    assert ", ".join(missing) in BeautifulSoup(html.render_html(report, {}), "html.parser").get_text(" ")
