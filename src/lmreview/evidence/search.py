@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import LmreviewError
 
-MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦ ⟧ around a matched word in a snippet
+# Around a matched word in a snippet: control characters, which stored text never holds (lmreview.text refuses
+# them), so that no character of a passage can be taken for a marker.
+MARK_START, MARK_END = "\x02", "\x03"
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset(
@@ -29,6 +31,23 @@ _STOPWORDS = frozenset(
     | {"the", "to", "was", "were", "with"}
 )
 WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
+YEARS = (1900, 2200)  # the years a filter accepts
+MAX_TERMS, MAX_CHARS, MAX_LIMIT = 32, 500, 1000
+
+
+def check_year(value: int | None, name: str) -> int | None:
+    """``value`` if it is a plausible year (or None); otherwise the user's mistake, named after the option."""
+    if value is not None and not YEARS[0] <= value <= YEARS[1]:
+        message = f"{value} is not a year between {YEARS[0]} and {YEARS[1]}"
+        raise LmreviewError(f"{name}: {message}")
+    return value
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        message = f"{limit} is not a number of hits between 1 and {MAX_LIMIT}"
+        raise LmreviewError(f"limit: {message}")
+    return limit
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,13 @@ class Query:
 
 
 def parse_query(query: str) -> Query:
+    """The query's clauses, in one pass over it; a term repeated within a clause, or a clause repeated, counts once.
+
+    A query of more than ``MAX_CHARS`` characters or ``MAX_TERMS`` distinct terms is refused: each term costs the
+    engines a pass over the index, and no one reads the hits of such a query.
+    """
+    if len(query) > MAX_CHARS:
+        raise LmreviewError(f"the query is {len(query)} characters long; at most {MAX_CHARS} are searched")
     clauses: list[list[Term]] = [[]]
     negate = False
     for match in _TOKEN.finditer(query):
@@ -80,7 +106,11 @@ def parse_query(query: str) -> Query:
         prefix = phrase is None and raw.rstrip("\"')]}").endswith("*")
         clauses[-1].append(Term(words, prefix, negate))
         negate = False
-    kept = tuple(tuple(c) for c in clauses if any(not t.negated for t in c))
+    unique = dict.fromkeys(tuple(dict.fromkeys(c)) for c in clauses if any(not t.negated for t in c))
+    kept = tuple(unique)
+    terms = sum(len(c) for c in kept)
+    if terms > MAX_TERMS:
+        raise LmreviewError(f"the query has {terms} different terms; at most {MAX_TERMS} are searched at once")
     if not kept:
         if any(clauses[0]) or len(clauses) > 1:
             raise LmreviewError(
@@ -184,11 +214,13 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
     """Passages matching ``query`` best first (ties by passage order), with facet counts of the documents hit."""
     parsed = parse_query(query)
     filters = filters or Filters()
-    params: dict[str, Any] = {"limit": max(1, min(limit, 1000))}
+    check_year(filters.year_from, "year_from")
+    check_year(filters.year_to, "year_to")
+    params: dict[str, Any] = {"limit": check_limit(limit)}
     where = _where(filters, params)
     columns = "p.id, p.document_id, d.title, p.page, p.section, p.kind"
     if session.get_bind().dialect.name == "sqlite":
-        params["q"] = to_fts5(parsed)
+        params.update(q=to_fts5(parsed), mark_start=MARK_START, mark_end=MARK_END)
         source = (
             "FROM evidence_passage_fts f JOIN evidence_passage p ON p.id = f.rowid "
             "JOIN evidence_document d ON d.id = p.document_id WHERE evidence_passage_fts MATCH :q" + where
@@ -196,8 +228,8 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
         rows = session.execute(
             text(
                 f"SELECT {columns}, CASE WHEN length(p.text) <= {WHOLE} "
-                f"THEN highlight(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}') "
-                f"ELSE snippet(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}', '…', 24) END, "
+                "THEN highlight(evidence_passage_fts, 0, :mark_start, :mark_end) "
+                "ELSE snippet(evidence_passage_fts, 0, :mark_start, :mark_end, '…', 24) END, "
                 f"-bm25(evidence_passage_fts) AS score {source} ORDER BY score DESC, p.id LIMIT :limit"
             ),
             params,

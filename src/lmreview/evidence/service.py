@@ -20,15 +20,16 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from lmreview.errors import BadInput, NotFound, Problem
+from lmreview.errors import BadInput, Problem
 from lmreview.evidence.extract import KINDS, extract
 from lmreview.evidence.extract import Item as ExtractedItem
 from lmreview.evidence.metadata import Metadata, read_metadata
 from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Item, Page, Passage
 from lmreview.evidence.reading import FORMATS, Refused, read_bytes
-from lmreview.evidence.search import Filters, SearchResult, search
+from lmreview.evidence.search import Filters, SearchResult, check_year, search
 from lmreview.evidence.structure import PassageData, structure
 from lmreview.store import audit
+from lmreview.store.base import get_row
 
 Progress = Callable[[int, int], None]
 EDITABLE = ("title", "doc_type", "evaluation_type", "organisation", "evaluators", "period", "year", "language")
@@ -282,10 +283,12 @@ def list_documents(session: Session) -> list[Document]:
 
 
 def get_document(session: Session, document_id: int) -> Document:
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFound(f"there is no document {document_id} in the evidence library (see lmreview evidence list)")
-    return document
+    return get_row(
+        session,
+        Document,
+        document_id,
+        f"there is no document {document_id} in the evidence library (see lmreview evidence list)",
+    )
 
 
 def passages(session: Session, document_id: int) -> list[Passage]:
@@ -371,6 +374,8 @@ def items(
         )
     if organisation:
         query = query.where(func.lower(Document.organisation) == organisation.strip().lower())
+    check_year(year_from, "year_from")
+    check_year(year_to, "year_to")
     if year_from is not None:
         query = query.where(Document.year >= year_from)
     if year_to is not None:
