@@ -12,6 +12,7 @@ full-text functions have an SQLAlchemy expression.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,32 @@ from lmreview.errors import LmreviewError
 MARK_START, MARK_END = "\x02", "\x03"
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
-_STOPWORDS = frozenset(
-    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "that"}
-    | {"the", "to", "was", "were", "with"}
+# PostgreSQL's English stop words (Snowball's list): ignored in a query on both engines, so that they agree.
+_STOP_TEXT = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her "
+    "hers herself it its itself they them their theirs themselves what which who whom this that these "
+    "those am is are was were be been being have has had having do does did doing a an the and but if or "
+    "because as until while of at by for with about against between into through during before after "
+    "above below to from up down in out on off over under again further then once here there when where "
+    "why how all any both each few more most other some such no nor not only own same so than too very s "
+    "t can will just don should now"
 )
+_STOPWORDS = frozenset(_STOP_TEXT.split())
+# Letters with a diacritic and their base letter: SQLite's index folds them (remove_diacritics 2); on PostgreSQL
+# the passage text and the query are folded alike with translate().
+
+
+def _folding() -> tuple[str, str]:
+    accented = plain = ""
+    for char in map(chr, range(0xC0, 0x250)):
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != char:
+            accented, plain = accented + char, plain + base
+    return accented, plain
+
+
+_ACCENTED, _PLAIN = _folding()
+_FOLD = str.maketrans(_ACCENTED, _PLAIN)
 WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
 YEARS = (1900, 2200)  # the years a filter accepts
 MAX_TERMS, MAX_CHARS, MAX_LIMIT = 32, 500, 1000
@@ -55,6 +78,7 @@ class Term:
     words: tuple[str, ...]
     prefix: bool = False
     negated: bool = False
+    text: str = ""  # the term as typed (lower case, accents folded, without - and *): PostgreSQL parses it itself
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,7 @@ def parse_query(query: str) -> Query:
     if len(query) > MAX_CHARS:
         raise LmreviewError(f"the query is {len(query)} characters long; at most {MAX_CHARS} are searched")
     clauses: list[list[Term]] = [[]]
+    common: list[str] = []  # terms of stop words only, which neither engine looks for
     negate = False
     for match in _TOKEN.finditer(query):
         phrase, bare = match[1], match[2]
@@ -104,8 +129,11 @@ def parse_query(query: str) -> Query:
         if not words:
             continue
         prefix = phrase is None and raw.rstrip("\"')]}").endswith("*")
-        clauses[-1].append(Term(words, prefix, negate))
-        negate = False
+        negated, negate = negate, False
+        if not prefix and all(w in _STOPWORDS for w in words):
+            common.append(raw)
+            continue
+        clauses[-1].append(Term(words, prefix, negated, raw.rstrip("*").lower().translate(_FOLD)))
     unique = dict.fromkeys(tuple(dict.fromkeys(c)) for c in clauses if any(not t.negated for t in c))
     kept = tuple(unique)
     terms = sum(len(c) for c in kept)
@@ -115,6 +143,10 @@ def parse_query(query: str) -> Query:
         if any(clauses[0]) or len(clauses) > 1:
             raise LmreviewError(
                 "NOT needs a word to search for beside the words it excludes, e.g. recruitment NOT fees"
+            )
+        if common:
+            raise LmreviewError(
+                f"the query {query.strip()!r} has only common words ({', '.join(common[:3])}), which are not searched"
             )
         raise LmreviewError(f"the query {query.strip()!r} has no word to search for")
     return Query(kept)
@@ -132,16 +164,32 @@ def to_fts5(query: Query) -> str:
     return " OR ".join(parts)
 
 
-def to_tsquery(query: Query) -> str:
-    def term(t: Term) -> str:
-        words = [f"'{w}'" for w in t.words]
-        if t.prefix:
-            words[-1] += ":*"
-        inner = " <-> ".join(words)
-        inner = f"({inner})" if len(words) > 1 else inner
-        return f"!{inner}" if t.negated else inner
+def to_tsquery(query: Query) -> tuple[str, dict[str, str]]:
+    """An SQL expression of the query's ``tsquery`` and its parameters.
 
-    return " | ".join("(" + " & ".join(term(t) for t in clause) + ")" for clause in query.clauses)
+    Each term is parsed by PostgreSQL itself with the configuration of the index (``phraseto_tsquery``), so that
+    the query's words are tokenised as the passages' are (``LM.0301`` stays one token, stop words drop out); a
+    prefix term is written out with ``:*``. Terms are joined with ``&&``, ``||`` and ``!!``.
+    """
+    params: dict[str, str] = {}
+
+    def term(t: Term) -> str:
+        name = f"t{len(params)}"
+        if t.prefix:
+            words = [f"'{w.translate(_FOLD)}'" for w in t.words]
+            words[-1] += ":*"
+            params[name] = " <-> ".join(words)
+            sql = f"to_tsquery('english', :{name})"
+        else:
+            params[name] = t.text
+            sql = f"phraseto_tsquery('english', :{name})"
+        return f"!!{sql}" if t.negated else sql
+
+    expression = " || ".join("(" + " && ".join(term(t) for t in clause) + ")" for clause in query.clauses)
+    return expression, params
+
+
+PG_TEXT = f"translate(p.text, '{_ACCENTED}', '{_PLAIN}')"  # the passage with its accents folded, as the query
 
 
 @dataclass
@@ -235,18 +283,19 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
             params,
         ).all()
     else:
-        params["q"] = to_tsquery(parsed)
+        expression, terms = to_tsquery(parsed)
+        params["q"] = session.execute(text(f"SELECT CAST({expression} AS text)"), terms).scalar_one()
         params["options"] = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=12"
         params["whole"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
         source = (
             "FROM evidence_passage p JOIN evidence_document d ON d.id = p.document_id "
-            "WHERE to_tsvector('english', p.text) @@ to_tsquery('english', :q)" + where
+            f"WHERE to_tsvector('english', {PG_TEXT}) @@ CAST(:q AS tsquery)" + where
         )
         rows = session.execute(
             text(
-                f"SELECT {columns}, ts_headline('english', p.text, to_tsquery('english', :q), "
+                f"SELECT {columns}, ts_headline('english', p.text, CAST(:q AS tsquery), "
                 f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), "
-                f"ts_rank_cd(to_tsvector('english', p.text), to_tsquery('english', :q), 1) AS score "
+                f"ts_rank_cd(to_tsvector('english', {PG_TEXT}), CAST(:q AS tsquery), 1) AS score "
                 f"{source} ORDER BY score DESC, p.id LIMIT :limit"
             ),
             params,
