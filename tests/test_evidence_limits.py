@@ -125,3 +125,32 @@ def test_web_snippet_with_bracket_characters(client: TestClient) -> None:  # noq
     assert "⟦draft⟧" in page.text
     data = json.loads(client.get("/api/evidence/search", params={"q": "recruitment"}).text)
     assert data["hits"][0]["snippet"] == "The ⟦draft⟧ register of **recruitment** agencies."
+
+
+def test_project_codes_too_long_or_with_direction_characters(cli: Cli, library: dict[str, int], tmp_path: Path) -> None:  # noqa: F811
+    (tmp_path / "note.txt").write_text("Field note\n\nThe hotline answered calls on recruitment.\n", encoding="utf-8")
+    long = "LM." + "9" * 90
+    run = cli("evidence", "add", str(tmp_path / "note.txt"), "--project", long)
+    assert run.exit_code == 2
+    assert f"project: the project code {long[:24]}… is 93 characters long; a code has at most 80" in run.stderr
+    run = cli("evidence", "add", str(tmp_path / "note.txt"), "--project", "LM.\u202e1810")
+    assert run.exit_code == 2
+    assert "U+202E, at character 4; remove it" in run.stderr
+    assert len(json.loads(cli("evidence", "list", "--json").stdout)) == 3  # nothing added
+    document = str(library["iom.txt"])
+    bad = cli("evidence", "set", document, "--projects", f"LM.0181,{long}")
+    assert bad.exit_code == 2
+    assert "project_codes: the project code" in bad.stderr
+    shown = json.loads(cli("evidence", "list", "--json").stdout)
+    assert [d["project_codes"] for d in shown if d["id"] == library["iom.txt"]] == [["LM.0181"]]
+    assert cli("evidence", "set", document, "--projects", "LM.\u200f0181").exit_code == 2
+
+
+def test_web_upload_refuses_a_code_with_a_direction_character(client: TestClient) -> None:  # noqa: F811
+    login(client, "rev")
+    status, page = upload(
+        client, [("note.txt", b"Field note\n\nThe hotline answered calls.\n")], project="LM.\u202e0181"
+    )
+    assert status == 422
+    assert "U+202E" in page.get_text()
+    assert client.get("/api/evidence").json() == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from lmreview.evidence.search import Filters, SearchResult, check_year, search
 from lmreview.evidence.structure import PassageData, structure
 from lmreview.store import audit
 from lmreview.store.base import get_row
+from lmreview.text import text_problem
 
 Progress = Callable[[int, int], None]
 EDITABLE = ("title", "doc_type", "evaluation_type", "organisation", "evaluators", "period", "year", "language")
@@ -148,6 +150,30 @@ def add_files(
     return _write_all(session, (parse(data, name) for name, data in files), len(files), actor, doc_type, project)
 
 
+CODE_MAX = 80  # the characters of a project code (evidence_document_project.code)
+_DIRECTION = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def code_problem(code: str) -> str | None:
+    """Why ``code`` is not a project code lmreview stores (too long, a control or text-direction character)."""
+    if len(code) > CODE_MAX:
+        return f"the project code {code[:24]}… is {len(code)} characters long; a code has at most {CODE_MAX}"
+    problem = text_problem(code)
+    if problem is None and (found := _DIRECTION.search(code)) is not None:
+        problem = (
+            f"contains a text-direction character, U+{ord(found.group()):04X}, at character {found.start() + 1}; "
+            "remove it"
+        )
+    return None if problem is None else f"the project code {code!r} {problem}"
+
+
+def _check_codes(codes: Iterable[str], what: str) -> list[str]:
+    problems = [Problem(what, 0, "-", p) for p in map(code_problem, codes) if p is not None]
+    if problems:
+        raise BadInput(problems)
+    return list(dict.fromkeys(codes))
+
+
 def _check_type(doc_type: str | None) -> None:
     if doc_type is not None and doc_type not in DOCUMENT_TYPES:
         raise BadInput([Problem("--type", 0, "-", f"unknown document type {doc_type!r}: {', '.join(DOCUMENT_TYPES)}")])
@@ -163,6 +189,8 @@ def _write_all(
     progress: Progress | None = None,
 ) -> AddReport:
     _check_type(doc_type)
+    if project and project.strip():
+        _check_codes([project.strip()], "project")
     report = AddReport()
     user_id = audit.actor_user_id(session, actor)
     for done, result in enumerate(results, start=1):
@@ -200,8 +228,9 @@ def _write(
         page_count=len(parsed.pages),
         actor=actor,
     )
-    codes = ([project.strip()] if project and project.strip() else []) + meta.project_codes
-    document.projects = [DocumentProject(code=c[:80]) for c in dict.fromkeys(codes)]
+    found = [c for c in meta.project_codes if code_problem(c) is None]  # a guess from the text, not the user's
+    codes = ([project.strip()] if project and project.strip() else []) + found
+    document.projects = [DocumentProject(code=c) for c in dict.fromkeys(codes)]
     session.add(document)
     session.flush()
     session.execute(
@@ -312,10 +341,10 @@ def set_metadata(session: Session, document_id: int, changes: Mapping[str, str |
     for name, raw in changes.items():
         value = raw.strip() if isinstance(raw, str) else None
         if name == "project_codes":
-            codes = [c.strip() for c in (value or "").split(",") if c.strip()]
+            codes = _check_codes([c.strip() for c in (value or "").split(",") if c.strip()], "project_codes")
             session.execute(delete(DocumentProject).where(DocumentProject.document_id == document.id))
             session.expire(document, ["projects"])
-            document.projects = [DocumentProject(code=c[:80]) for c in dict.fromkeys(codes)]
+            document.projects = [DocumentProject(code=c) for c in codes]
         elif name not in EDITABLE:
             problems.append(Problem(name, 0, "-", f"not a field of a document: {', '.join(EDITABLE)}, project_codes"))
         elif name == "title" and not value:
