@@ -154,3 +154,18 @@ def test_web_upload_refuses_a_code_with_a_direction_character(client: TestClient
     assert status == 422
     assert "U+202E" in page.get_text()
     assert client.get("/api/evidence").json() == []
+
+
+def test_short_text_and_other_formats_are_reported(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "box"
+    folder.mkdir()
+    (folder / "hello.txt").write_text("hello recruitment", encoding="utf-8")
+    (folder / "note.txt").write_text("Field note\n\nThe hotline answered calls on recruitment.\n", encoding="utf-8")
+    (folder / "budget.xlsx").write_bytes(b"PK\x03\x04 not read")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    run = cli("evidence", "add", str(folder))
+    assert run.exit_code == 2
+    assert run.stderr.strip() == (
+        f"{folder / 'hello.txt'}: the text is too short to index (17 characters; at least 20 are needed)"
+    )
+    assert "1 added, 0 already there, 1 refused, 2 skipped (not a format lmreview reads)" in run.stdout

@@ -58,6 +58,7 @@ class AddReport:
     added: list[Document] = field(default_factory=list)
     duplicates: list[tuple[str, int]] = field(default_factory=list)  # (file, id of the document already there)
     refused: list[Problem] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)  # files of folders in a format lmreview does not read
 
 
 def parse(data: bytes, filename: str) -> Parsed | Problem:
@@ -93,24 +94,26 @@ def _parse_path(path: str) -> Parsed | Problem:
     return parse(data, path)
 
 
-def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Files named, and the files of folders named (recursively; hidden files and other formats left out)."""
+def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem], list[Path]]:
+    """Files named, and the files of folders named (recursively; hidden files left out), and the files of folders
+    in a format lmreview does not read (skipped)."""
     files: list[Path] = []
     problems: list[Problem] = []
+    skipped: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(
+            found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in FORMATS
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            files += [p for p in found if p.suffix.lower() in FORMATS]
+            skipped += [p for p in found if p.suffix.lower() not in FORMATS]
         elif path.is_file():
             files.append(path)
         else:
             problems.append(Problem(str(path), 0, "-", "no such file or folder"))
-    return files, problems
+    return files, problems, skipped
 
 
 def add_paths(
@@ -125,7 +128,7 @@ def add_paths(
 ) -> AddReport:
     """Add files and folders; ``jobs`` > 1 reads them in that many processes."""
     _check_type(doc_type)
-    files, problems = expand(paths)
+    files, problems, skipped = expand(paths)
     names = [str(f) for f in files]
     if jobs > 1 and len(names) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
@@ -135,6 +138,7 @@ def add_paths(
     else:
         report = _write_all(session, map(_parse_path, names), len(names), actor, doc_type, project, progress)
     report.refused = problems + report.refused
+    report.skipped = skipped
     return report
 
 
