@@ -206,3 +206,13 @@ def test_codes_accents_and_stop_words_alike_on_both_databases(
     only = cli("evidence", "search", "the")
     assert only.exit_code == 2
     assert only.stderr.strip() == "error: the query 'the' has only common words (the), which are not searched"
+
+
+def test_a_title_line_keeps_no_label(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "passports.txt").write_text(
+        "Title: Skills passports for returnees\n\nThe scheme issued passports to workers returning from the Gulf.\n",
+        encoding="utf-8",
+    )
+    assert cli("evidence", "add", str(tmp_path / "passports.txt")).exit_code == 0
+    [document] = json.loads(cli("evidence", "list", "--json").stdout)
+    assert document["title"] == "Skills passports for returnees"
