@@ -283,3 +283,21 @@ def test_extraction_is_the_same_in_every_format(cli: Cli, tmp_path: Path) -> Non
     assert "    priority: High" in text.stdout
     assert "    response (partially agrees): Management partially agrees" in text.stdout
     assert cli("evidence", "items", "--kind", "anecdote").exit_code == 2
+
+
+def test_an_office_response_line_under_a_recommendation_is_its_response(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "passports.txt").write_text(
+        "Evaluation of the passport scheme\n\nRecommendations\n\n"
+        "Recommendation 1: Publish the list of agencies that signed the pledge.\n\n"
+        "Office response: The Office agrees and will publish the list by June.\n\n"
+        "The scheme ran in three districts.\n",
+        encoding="utf-8",
+    )
+    assert cli("evidence", "add", str(tmp_path / "passports.txt")).exit_code == 0
+    [item] = json.loads(cli("evidence", "items", "--kind", "recommendation", "--json").stdout)
+    assert item["text"] == "Publish the list of agencies that signed the pledge."
+    assert item["response"] == {
+        "stance": "agrees",
+        "text": "The Office agrees and will publish the list by June.",
+        "pages": [1],
+    }
