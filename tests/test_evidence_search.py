@@ -184,3 +184,35 @@ def test_set_metadata_is_audited_and_checked(cli: Cli, store: Store, library: di
     wrong_type = cli("evidence", "add", ".", "--type", "novel")
     assert wrong_type.exit_code == 2
     assert wrong_type.stderr.startswith("error: --type: unknown document type 'novel': evaluation_report, final_report")
+
+
+def test_codes_accents_and_stop_words_alike_on_both_databases(
+    cli: Cli, library: dict[str, int], tmp_path: Path
+) -> None:
+    (tmp_path / "cafe.txt").write_text(
+        "Returnee enterprises\n\nA café run by returnees in Dakar hired six apprentices under project LM.0301.\n",
+        encoding="utf-8",
+    )
+    assert cli("evidence", "add", str(tmp_path / "cafe.txt")).exit_code == 0
+    cafe = json.loads(cli("evidence", "list", "--json").stdout)[-1]["id"]
+    for code in ("LM.0301", "lm.0301", '"LM.0301"'):
+        assert [h["document"] for h in hits(cli, code)] == [cafe], code
+    assert [h["document"] for h in hits(cli, "LM.0181")] == [library["iom.txt"]]
+    for word in ("cafe", "café", "CAFÉ", "cafe*"):
+        assert [h["document"] for h in hits(cli, word)] == [cafe], word
+    assert hits(cli, "the hotline") == hits(cli, "hotline")
+    assert len(hits(cli, '"hotline for migrant"')) == 1
+    assert len(hits(cli, "hotline OR the")) == 1
+    only = cli("evidence", "search", "the")
+    assert only.exit_code == 2
+    assert only.stderr.strip() == "error: the query 'the' has only common words (the), which are not searched"
+
+
+def test_a_title_line_keeps_no_label(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "passports.txt").write_text(
+        "Title: Skills passports for returnees\n\nThe scheme issued passports to workers returning from the Gulf.\n",
+        encoding="utf-8",
+    )
+    assert cli("evidence", "add", str(tmp_path / "passports.txt")).exit_code == 0
+    [document] = json.loads(cli("evidence", "list", "--json").stdout)
+    assert document["title"] == "Skills passports for returnees"

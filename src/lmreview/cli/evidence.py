@@ -54,8 +54,10 @@ def add(
         console.print(f"skipped {filename}: already in the library as document {existing}", markup=False)
     for problem in report.refused:
         err.print(f"{problem.file}: {problem.message}", markup=False, soft_wrap=True)
+    skipped = f", {len(report.skipped)} skipped (not a format lmreview reads)" if report.skipped else ""
     console.print(
-        f"{len(added)} added, {len(report.duplicates)} already there, {len(report.refused)} refused", markup=False
+        f"{len(added)} added, {len(report.duplicates)} already there, {len(report.refused)} refused{skipped}",
+        markup=False,
     )
     if report.refused:
         sys.exit(2)

@@ -49,6 +49,7 @@ _SECTIONS = (
     ("conclusion", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:main )?conclusions?\s*:?$", re.I)),
     ("evaluation_question", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?evaluation questions?\s*:?$", re.I)),
 )
+_INLINE_RESPONSE = re.compile(r"(?:office|management)(?:'s|’s)?\s+response\s*:\s*(.+)", re.IGNORECASE | re.DOTALL)
 _RESPONSE_SECTION = re.compile(r"\b(?:office|management)(?:'s|’s)?\s+response\b", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
 _FIELDS = {
@@ -194,6 +195,12 @@ def extract(passages: list[PassageLike]) -> list[Item]:
         stated = _FIELD_LINE.match(text) if current is not None and current.kind == "recommendation" else None
         if stated is not None and current is not None:  # "Priority: High" on one line
             current.fields[_FIELDS[stated[1].lower()]] = " ".join(stated[2].split())
+            continue
+        answered = current.number if current is not None and current.kind == "recommendation" else None
+        inline_response = _INLINE_RESPONSE.match(text) if answered else None
+        if answered and inline_response is not None:  # "Office response: …" right under the recommendation
+            close()
+            responses[answered] = Response("noted", inline_response[1], [passage.page])
             continue
         match = _ITEM.match(text)
         if match is not None:

@@ -93,6 +93,7 @@ def read_metadata(read: ReadFile, structured: Structured, filename: str) -> Meta
     if not title or title.lower() in {"untitled", "microsoft word", "document", "title"}:
         first = next((p for p in structured.passages if p.page == 1 and len(p.text) >= 4), None)
         title = first.text if first is not None and len(first.text) <= 300 else ""
+        title = re.sub(r"^(?:document\s+)?title\s*:\s*", "", title, flags=re.IGNORECASE)  # "Title: …" keeps no label
     meta = Metadata(title=(title or filename)[:500])
     fields = {key: m[1] for key, pattern in _FIELD_LINE.items() if (m := pattern.search(head))}
     lower = head.lower()

@@ -75,7 +75,9 @@ def read_bytes(data: bytes, filename: str) -> ReadFile:
     if chars < MIN_TEXT_CHARS:
         if fmt == "pdf":
             raise Refused("the PDF has no text layer (a scan?); run OCR on it first, then add it again")
-        raise Refused("the file holds no text")
+        if chars == 0:
+            raise Refused("the file holds no text")
+        raise Refused(f"the text is too short to index ({chars} characters; at least {MIN_TEXT_CHARS} are needed)")
     return read
 
 

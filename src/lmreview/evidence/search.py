@@ -12,6 +12,7 @@ full-text functions have an SQLAlchemy expression.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +22,55 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import LmreviewError
 
-MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦ ⟧ around a matched word in a snippet
+# Around a matched word in a snippet: control characters, which stored text never holds (lmreview.text refuses
+# them), so that no character of a passage can be taken for a marker.
+MARK_START, MARK_END = "\x02", "\x03"
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
-_STOPWORDS = frozenset(
-    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "that"}
-    | {"the", "to", "was", "were", "with"}
+# PostgreSQL's English stop words (Snowball's list): ignored in a query on both engines, so that they agree.
+_STOP_TEXT = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her "
+    "hers herself it its itself they them their theirs themselves what which who whom this that these "
+    "those am is are was were be been being have has had having do does did doing a an the and but if or "
+    "because as until while of at by for with about against between into through during before after "
+    "above below to from up down in out on off over under again further then once here there when where "
+    "why how all any both each few more most other some such no nor not only own same so than too very s "
+    "t can will just don should now"
 )
+_STOPWORDS = frozenset(_STOP_TEXT.split())
+# Letters with a diacritic and their base letter: SQLite's index folds them (remove_diacritics 2); on PostgreSQL
+# the passage text and the query are folded alike with translate().
+
+
+def _folding() -> tuple[str, str]:
+    accented = plain = ""
+    for char in map(chr, range(0xC0, 0x250)):
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != char:
+            accented, plain = accented + char, plain + base
+    return accented, plain
+
+
+_ACCENTED, _PLAIN = _folding()
+_FOLD = str.maketrans(_ACCENTED, _PLAIN)
 WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
+YEARS = (1900, 2200)  # the years a filter accepts
+MAX_TERMS, MAX_CHARS, MAX_LIMIT = 32, 500, 1000
+
+
+def check_year(value: int | None, name: str) -> int | None:
+    """``value`` if it is a plausible year (or None); otherwise the user's mistake, named after the option."""
+    if value is not None and not YEARS[0] <= value <= YEARS[1]:
+        message = f"{value} is not a year between {YEARS[0]} and {YEARS[1]}"
+        raise LmreviewError(f"{name}: {message}")
+    return value
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        message = f"{limit} is not a number of hits between 1 and {MAX_LIMIT}"
+        raise LmreviewError(f"limit: {message}")
+    return limit
 
 
 @dataclass(frozen=True)
@@ -36,6 +78,7 @@ class Term:
     words: tuple[str, ...]
     prefix: bool = False
     negated: bool = False
+    text: str = ""  # the term as typed (lower case, accents folded, without - and *): PostgreSQL parses it itself
 
 
 @dataclass(frozen=True)
@@ -57,7 +100,15 @@ class Query:
 
 
 def parse_query(query: str) -> Query:
+    """The query's clauses, in one pass over it; a term repeated within a clause, or a clause repeated, counts once.
+
+    A query of more than ``MAX_CHARS`` characters or ``MAX_TERMS`` distinct terms is refused: each term costs the
+    engines a pass over the index, and no one reads the hits of such a query.
+    """
+    if len(query) > MAX_CHARS:
+        raise LmreviewError(f"the query is {len(query)} characters long; at most {MAX_CHARS} are searched")
     clauses: list[list[Term]] = [[]]
+    common: list[str] = []  # terms of stop words only, which neither engine looks for
     negate = False
     for match in _TOKEN.finditer(query):
         phrase, bare = match[1], match[2]
@@ -78,13 +129,24 @@ def parse_query(query: str) -> Query:
         if not words:
             continue
         prefix = phrase is None and raw.rstrip("\"')]}").endswith("*")
-        clauses[-1].append(Term(words, prefix, negate))
-        negate = False
-    kept = tuple(tuple(c) for c in clauses if any(not t.negated for t in c))
+        negated, negate = negate, False
+        if not prefix and all(w in _STOPWORDS for w in words):
+            common.append(raw)
+            continue
+        clauses[-1].append(Term(words, prefix, negated, raw.rstrip("*").lower().translate(_FOLD)))
+    unique = dict.fromkeys(tuple(dict.fromkeys(c)) for c in clauses if any(not t.negated for t in c))
+    kept = tuple(unique)
+    terms = sum(len(c) for c in kept)
+    if terms > MAX_TERMS:
+        raise LmreviewError(f"the query has {terms} different terms; at most {MAX_TERMS} are searched at once")
     if not kept:
         if any(clauses[0]) or len(clauses) > 1:
             raise LmreviewError(
                 "NOT needs a word to search for beside the words it excludes, e.g. recruitment NOT fees"
+            )
+        if common:
+            raise LmreviewError(
+                f"the query {query.strip()!r} has only common words ({', '.join(common[:3])}), which are not searched"
             )
         raise LmreviewError(f"the query {query.strip()!r} has no word to search for")
     return Query(kept)
@@ -102,16 +164,32 @@ def to_fts5(query: Query) -> str:
     return " OR ".join(parts)
 
 
-def to_tsquery(query: Query) -> str:
-    def term(t: Term) -> str:
-        words = [f"'{w}'" for w in t.words]
-        if t.prefix:
-            words[-1] += ":*"
-        inner = " <-> ".join(words)
-        inner = f"({inner})" if len(words) > 1 else inner
-        return f"!{inner}" if t.negated else inner
+def to_tsquery(query: Query) -> tuple[str, dict[str, str]]:
+    """An SQL expression of the query's ``tsquery`` and its parameters.
 
-    return " | ".join("(" + " & ".join(term(t) for t in clause) + ")" for clause in query.clauses)
+    Each term is parsed by PostgreSQL itself with the configuration of the index (``phraseto_tsquery``), so that
+    the query's words are tokenised as the passages' are (``LM.0301`` stays one token, stop words drop out); a
+    prefix term is written out with ``:*``. Terms are joined with ``&&``, ``||`` and ``!!``.
+    """
+    params: dict[str, str] = {}
+
+    def term(t: Term) -> str:
+        name = f"t{len(params)}"
+        if t.prefix:
+            words = [f"'{w.translate(_FOLD)}'" for w in t.words]
+            words[-1] += ":*"
+            params[name] = " <-> ".join(words)
+            sql = f"to_tsquery('english', :{name})"
+        else:
+            params[name] = t.text
+            sql = f"phraseto_tsquery('english', :{name})"
+        return f"!!{sql}" if t.negated else sql
+
+    expression = " || ".join("(" + " && ".join(term(t) for t in clause) + ")" for clause in query.clauses)
+    return expression, params
+
+
+PG_TEXT = f"translate(p.text, '{_ACCENTED}', '{_PLAIN}')"  # the passage with its accents folded, as the query
 
 
 @dataclass
@@ -184,11 +262,13 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
     """Passages matching ``query`` best first (ties by passage order), with facet counts of the documents hit."""
     parsed = parse_query(query)
     filters = filters or Filters()
-    params: dict[str, Any] = {"limit": max(1, min(limit, 1000))}
+    check_year(filters.year_from, "year_from")
+    check_year(filters.year_to, "year_to")
+    params: dict[str, Any] = {"limit": check_limit(limit)}
     where = _where(filters, params)
     columns = "p.id, p.document_id, d.title, p.page, p.section, p.kind"
     if session.get_bind().dialect.name == "sqlite":
-        params["q"] = to_fts5(parsed)
+        params.update(q=to_fts5(parsed), mark_start=MARK_START, mark_end=MARK_END)
         source = (
             "FROM evidence_passage_fts f JOIN evidence_passage p ON p.id = f.rowid "
             "JOIN evidence_document d ON d.id = p.document_id WHERE evidence_passage_fts MATCH :q" + where
@@ -196,25 +276,26 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
         rows = session.execute(
             text(
                 f"SELECT {columns}, CASE WHEN length(p.text) <= {WHOLE} "
-                f"THEN highlight(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}') "
-                f"ELSE snippet(evidence_passage_fts, 0, '{MARK_START}', '{MARK_END}', '…', 24) END, "
+                "THEN highlight(evidence_passage_fts, 0, :mark_start, :mark_end) "
+                "ELSE snippet(evidence_passage_fts, 0, :mark_start, :mark_end, '…', 24) END, "
                 f"-bm25(evidence_passage_fts) AS score {source} ORDER BY score DESC, p.id LIMIT :limit"
             ),
             params,
         ).all()
     else:
-        params["q"] = to_tsquery(parsed)
+        expression, terms = to_tsquery(parsed)
+        params["q"] = session.execute(text(f"SELECT CAST({expression} AS text)"), terms).scalar_one()
         params["options"] = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=12"
         params["whole"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
         source = (
             "FROM evidence_passage p JOIN evidence_document d ON d.id = p.document_id "
-            "WHERE to_tsvector('english', p.text) @@ to_tsquery('english', :q)" + where
+            f"WHERE to_tsvector('english', {PG_TEXT}) @@ CAST(:q AS tsquery)" + where
         )
         rows = session.execute(
             text(
-                f"SELECT {columns}, ts_headline('english', p.text, to_tsquery('english', :q), "
+                f"SELECT {columns}, ts_headline('english', p.text, CAST(:q AS tsquery), "
                 f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), "
-                f"ts_rank_cd(to_tsvector('english', p.text), to_tsquery('english', :q), 1) AS score "
+                f"ts_rank_cd(to_tsvector('english', {PG_TEXT}), CAST(:q AS tsquery), 1) AS score "
                 f"{source} ORDER BY score DESC, p.id LIMIT :limit"
             ),
             params,

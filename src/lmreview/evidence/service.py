@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -20,15 +21,17 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from lmreview.errors import BadInput, NotFound, Problem
+from lmreview.errors import BadInput, Problem
 from lmreview.evidence.extract import KINDS, extract
 from lmreview.evidence.extract import Item as ExtractedItem
 from lmreview.evidence.metadata import Metadata, read_metadata
 from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Item, Page, Passage
 from lmreview.evidence.reading import FORMATS, Refused, read_bytes
-from lmreview.evidence.search import Filters, SearchResult, search
+from lmreview.evidence.search import Filters, SearchResult, check_year, search
 from lmreview.evidence.structure import PassageData, structure
 from lmreview.store import audit
+from lmreview.store.base import get_row
+from lmreview.text import text_problem
 
 Progress = Callable[[int, int], None]
 EDITABLE = ("title", "doc_type", "evaluation_type", "organisation", "evaluators", "period", "year", "language")
@@ -55,6 +58,7 @@ class AddReport:
     added: list[Document] = field(default_factory=list)
     duplicates: list[tuple[str, int]] = field(default_factory=list)  # (file, id of the document already there)
     refused: list[Problem] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)  # files of folders in a format lmreview does not read
 
 
 def parse(data: bytes, filename: str) -> Parsed | Problem:
@@ -90,24 +94,26 @@ def _parse_path(path: str) -> Parsed | Problem:
     return parse(data, path)
 
 
-def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Files named, and the files of folders named (recursively; hidden files and other formats left out)."""
+def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem], list[Path]]:
+    """Files named, and the files of folders named (recursively; hidden files left out), and the files of folders
+    in a format lmreview does not read (skipped)."""
     files: list[Path] = []
     problems: list[Problem] = []
+    skipped: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(
+            found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in FORMATS
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            files += [p for p in found if p.suffix.lower() in FORMATS]
+            skipped += [p for p in found if p.suffix.lower() not in FORMATS]
         elif path.is_file():
             files.append(path)
         else:
             problems.append(Problem(str(path), 0, "-", "no such file or folder"))
-    return files, problems
+    return files, problems, skipped
 
 
 def add_paths(
@@ -122,7 +128,7 @@ def add_paths(
 ) -> AddReport:
     """Add files and folders; ``jobs`` > 1 reads them in that many processes."""
     _check_type(doc_type)
-    files, problems = expand(paths)
+    files, problems, skipped = expand(paths)
     names = [str(f) for f in files]
     if jobs > 1 and len(names) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
@@ -132,6 +138,7 @@ def add_paths(
     else:
         report = _write_all(session, map(_parse_path, names), len(names), actor, doc_type, project, progress)
     report.refused = problems + report.refused
+    report.skipped = skipped
     return report
 
 
@@ -145,6 +152,30 @@ def add_files(
 ) -> AddReport:
     """Add files given as (name, bytes), e.g. uploaded through the web UI."""
     return _write_all(session, (parse(data, name) for name, data in files), len(files), actor, doc_type, project)
+
+
+CODE_MAX = 80  # the characters of a project code (evidence_document_project.code)
+_DIRECTION = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def code_problem(code: str) -> str | None:
+    """Why ``code`` is not a project code lmreview stores (too long, a control or text-direction character)."""
+    if len(code) > CODE_MAX:
+        return f"the project code {code[:24]}… is {len(code)} characters long; a code has at most {CODE_MAX}"
+    problem = text_problem(code)
+    if problem is None and (found := _DIRECTION.search(code)) is not None:
+        problem = (
+            f"contains a text-direction character, U+{ord(found.group()):04X}, at character {found.start() + 1}; "
+            "remove it"
+        )
+    return None if problem is None else f"the project code {code!r} {problem}"
+
+
+def _check_codes(codes: Iterable[str], what: str) -> list[str]:
+    problems = [Problem(what, 0, "-", p) for p in map(code_problem, codes) if p is not None]
+    if problems:
+        raise BadInput(problems)
+    return list(dict.fromkeys(codes))
 
 
 def _check_type(doc_type: str | None) -> None:
@@ -162,6 +193,8 @@ def _write_all(
     progress: Progress | None = None,
 ) -> AddReport:
     _check_type(doc_type)
+    if project and project.strip():
+        _check_codes([project.strip()], "project")
     report = AddReport()
     user_id = audit.actor_user_id(session, actor)
     for done, result in enumerate(results, start=1):
@@ -199,8 +232,9 @@ def _write(
         page_count=len(parsed.pages),
         actor=actor,
     )
-    codes = ([project.strip()] if project and project.strip() else []) + meta.project_codes
-    document.projects = [DocumentProject(code=c[:80]) for c in dict.fromkeys(codes)]
+    found = [c for c in meta.project_codes if code_problem(c) is None]  # a guess from the text, not the user's
+    codes = ([project.strip()] if project and project.strip() else []) + found
+    document.projects = [DocumentProject(code=c) for c in dict.fromkeys(codes)]
     session.add(document)
     session.flush()
     session.execute(
@@ -282,10 +316,12 @@ def list_documents(session: Session) -> list[Document]:
 
 
 def get_document(session: Session, document_id: int) -> Document:
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFound(f"there is no document {document_id} in the evidence library (see lmreview evidence list)")
-    return document
+    return get_row(
+        session,
+        Document,
+        document_id,
+        f"there is no document {document_id} in the evidence library (see lmreview evidence list)",
+    )
 
 
 def passages(session: Session, document_id: int) -> list[Passage]:
@@ -309,10 +345,10 @@ def set_metadata(session: Session, document_id: int, changes: Mapping[str, str |
     for name, raw in changes.items():
         value = raw.strip() if isinstance(raw, str) else None
         if name == "project_codes":
-            codes = [c.strip() for c in (value or "").split(",") if c.strip()]
+            codes = _check_codes([c.strip() for c in (value or "").split(",") if c.strip()], "project_codes")
             session.execute(delete(DocumentProject).where(DocumentProject.document_id == document.id))
             session.expire(document, ["projects"])
-            document.projects = [DocumentProject(code=c[:80]) for c in dict.fromkeys(codes)]
+            document.projects = [DocumentProject(code=c) for c in codes]
         elif name not in EDITABLE:
             problems.append(Problem(name, 0, "-", f"not a field of a document: {', '.join(EDITABLE)}, project_codes"))
         elif name == "title" and not value:
@@ -371,6 +407,8 @@ def items(
         )
     if organisation:
         query = query.where(func.lower(Document.organisation) == organisation.strip().lower())
+    check_year(year_from, "year_from")
+    check_year(year_to, "year_to")
     if year_from is not None:
         query = query.where(Document.year >= year_from)
     if year_to is not None:

@@ -36,9 +36,9 @@ class ShownPage:
 
 
 def split_marks(snippet: str) -> list[Segment]:
-    """A snippet with ⟦marked⟧ words as segments (for a template that escapes text)."""
+    """A snippet with marked words (between MARK_START and MARK_END) as segments, for a template that escapes text."""
     segments: list[Segment] = []
-    for part in re.split(f"({MARK_START}.*?{MARK_END})", snippet):
+    for part in re.split(f"({MARK_START}.*?{MARK_END})", snippet, flags=re.DOTALL):
         if part.startswith(MARK_START) and part.endswith(MARK_END):
             segments.append(Segment(part[1:-1], True))
         elif part:

@@ -38,7 +38,7 @@ from lmreview.questionnaire.models import (
 )
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
-from lmreview.store.base import utcnow
+from lmreview.store.base import get_row, utcnow
 
 PREFILL = {"project_code": "code", "project_title": "title"}
 # The form version of a submission without its big columns (the source file, the XForm, the definition JSON, which
@@ -267,10 +267,7 @@ def set_review_state(
 
 
 def get_submission(session: Session, submission_id: int) -> Submission:
-    found = session.get(Submission, submission_id)
-    if found is None:
-        raise NotFound(f"there is no submission {submission_id}")
-    return found
+    return get_row(session, Submission, submission_id, f"there is no submission {submission_id}")
 
 
 def list_submissions(session: Session, review: Review) -> list[Submission]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, event, func, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from lmreview.errors import LmreviewError
+from lmreview.errors import LmreviewError, NotFound
 from lmreview.text import ONE_LINE_COLUMNS, BadText, stored_problem
 
 BIGINT_MAX = 2**63 - 1
@@ -28,6 +28,23 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+RowT = TypeVar("RowT")
+
+
+def get_row(session: Session, model: type[RowT], row_id: object, message: str) -> RowT:
+    """The row of ``model`` with id ``row_id``, or :class:`NotFound` with ``message``.
+
+    An id outside 1..INT_MAX (or not an integer) is refused the same way before it reaches the database: SQLite
+    would overflow on it and PostgreSQL raise, while no row can have it.
+    """
+    if isinstance(row_id, bool) or not isinstance(row_id, int) or not 1 <= row_id <= INT_MAX:
+        raise NotFound(message)
+    found = session.get(model, row_id)
+    if found is None:
+        raise NotFound(message)
+    return found
 
 
 class Scaled(TypeDecorator[Decimal]):

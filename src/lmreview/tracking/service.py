@@ -19,6 +19,7 @@ from lmreview.questionnaire.models import Review
 from lmreview.questionnaire.respondents import email_problem
 from lmreview.questionnaire.reviews import get_review
 from lmreview.store import audit
+from lmreview.store.base import get_row
 from lmreview.store.models import AuditEvent
 from lmreview.tracking import values
 from lmreview.tracking.models import Action, Comment, Recommendation, ResponseLink, Unit
@@ -106,9 +107,9 @@ def add_recommendation(
     if page is not None and document_id is None:
         raise _bad("page", "a page belongs to a document: give the document too")
     if document_id is not None:
-        document = session.get(Document, document_id)
-        if document is None:
-            raise NotFound(f"there is no document {document_id} in the evidence library")
+        document = get_row(
+            session, Document, document_id, f"there is no document {document_id} in the evidence library"
+        )
         if page is not None and not 1 <= page <= document.page_count:
             raise _bad("page", f"document {document_id} has pages 1 to {document.page_count}")
     number = number.strip()
@@ -229,10 +230,12 @@ def list_units(session: Session) -> list[Unit]:
 
 
 def get_recommendation(session: Session, rec_id: int) -> Recommendation:
-    rec = session.get(Recommendation, rec_id)
-    if rec is None:
-        raise NotFound(f"there is no recommendation {rec_id}: lmreview tracking recs list shows their ids")
-    return rec
+    return get_row(
+        session,
+        Recommendation,
+        rec_id,
+        f"there is no recommendation {rec_id}: lmreview tracking recs list shows their ids",
+    )
 
 
 def find_recommendation(
@@ -402,10 +405,9 @@ def add_action(
 
 
 def get_action(session: Session, action_id: int) -> Action:
-    action = session.get(Action, action_id)
-    if action is None:
-        raise NotFound(f"there is no key action {action_id}: lmreview tracking recs show ID lists them")
-    return action
+    return get_row(
+        session, Action, action_id, f"there is no key action {action_id}: lmreview tracking recs show ID lists them"
+    )
 
 
 def update_action(

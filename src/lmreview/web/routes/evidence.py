@@ -12,7 +12,7 @@ from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.evidence import service
 from lmreview.evidence.extract import KINDS
 from lmreview.evidence.models import DOCUMENT_TYPES, PASSAGE_KINDS
-from lmreview.evidence.search import Filters, SearchResult
+from lmreview.evidence.search import YEARS, Filters, SearchResult, check_year
 from lmreview.evidence.view import document_pages, split_marks
 from lmreview.web.pages import RowId, flash, read_upload, render
 from lmreview.web.security import check_csrf, require
@@ -24,9 +24,15 @@ FILTERS = ("type", "organisation", "year_from", "year_to", "project", "kind")
 def _year(value: str | None, name: str) -> int | None:
     if value is None or not value.strip():
         return None
-    if not value.strip().isdigit():
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
         raise BadInput([Problem(name, 0, "-", f"{value!r} is not a year")], message=f"{name}: {value!r} is not a year")
-    return int(value)
+    digits = value.lstrip("0") or "0"
+    if len(digits) > 4:  # no year; and int() of thousands of digits is refused by Python itself
+        value = value if len(value) <= 24 else value[:24] + "…"
+        message = f"{value} is not a year between {YEARS[0]} and {YEARS[1]}"
+        raise LmreviewError(f"{name}: {message}")
+    return check_year(int(digits), name)
 
 
 def _filters(params: dict[str, str]) -> Filters:
