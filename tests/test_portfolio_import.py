@@ -91,6 +91,13 @@ def zip_of(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def located(file: str, row: int, column: str) -> str:
+    """How a problem's line starts: ``FILE:ROW:COLUMN: ``, or ``error: FILE: `` for the whole file (row 0)."""
+    if row == 0:
+        return f"error: {file}: " + ("" if column == "-" else f"{column}: ")
+    return f"{file}:{row}:{column}: "
+
+
 def assert_errors(stderr: str, file: str, errors: tuple[tuple[Any, ...], ...]) -> None:
     """Each ``(row, column, message start, *more fragments)`` is a line of stderr, in this order, and no other error.
 
@@ -99,7 +106,7 @@ def assert_errors(stderr: str, file: str, errors: tuple[tuple[Any, ...], ...]) -
     lines = stderr.splitlines()
     position = 0
     for row, column, start, *fragments in errors:
-        prefix = f"{file}:{row}:{column}: "
+        prefix = located(file, row, column)
         for index in range(position, len(lines)):
             line = lines[index]
             if line.startswith(prefix + start) and all(f in line for f in fragments):
@@ -515,9 +522,9 @@ def test_bad_reimport_leaves_the_portfolio_as_it_was(cli: Cli, tmp_path: Path, w
         run = import_(cli, path, "--portfolio", "lm2016")
         assert run.exit_code == 2, run.stdout
         assert run.stdout == ""
-        lines = [line for line in run.stderr.splitlines() if line.startswith(f"{path}:")]
+        lines = run.stderr.splitlines()
         for row, column, start in errors:
-            assert any(line.startswith(f"{path}:{row}:{column}: {start}") for line in lines), run.stderr
+            assert any(line.startswith(located(str(path), row, column) + start) for line in lines), run.stderr
         assert run.stderr.splitlines()[-1].endswith("nothing was written")
     assert (portfolios(cli), projects(cli, "lm2016"), show(cli, "lm2016", "LM.0181")) == before
 

@@ -17,6 +17,7 @@ from lmreview.coding.models import Code, Codebook, CodeGroup, CodeGroupMember, C
 from lmreview.coding.starter import STARTERS
 from lmreview.errors import BadInput, Conflict, LmreviewError, NotFound, Problem
 from lmreview.store import audit
+from lmreview.store.base import find_row
 from lmreview.tables import normalise_header, read_table, sniff_format
 
 CSV_COLUMNS = ("code", "parent", "description", "colour", "group", "exclusive")
@@ -440,7 +441,7 @@ def install_starter(session: Session, which: str, *, actor: str, name: str | Non
 
 
 def code_by_id(session: Session, code_id: int) -> Code:
-    code = session.get(Code, code_id)
+    code = find_row(session, Code, code_id)
     if code is None:
         raise NotFound(f"no code {code_id}")
     return code

@@ -29,6 +29,7 @@ from lmreview.errors import BadInput, Conflict, LmreviewError, NotFound, Problem
 from lmreview.evidence.models import Document
 from lmreview.questionnaire.models import Submission
 from lmreview.store import audit
+from lmreview.store.base import find_row
 from lmreview.tables import normalise_header, read_table
 
 CSV_COLUMNS = ("source", "start", "end", "code", "coder", "memo", "codebook", "text", "coded_at")
@@ -146,7 +147,7 @@ def apply_code(
 
 def remove_coding(session: Session, coding_id: int, *, actor: str, coder: str | None = None) -> None:
     """Remove a coding; with ``coder``, only that coder's own."""
-    coding = session.get(Coding, coding_id)
+    coding = find_row(session, Coding, coding_id)
     if coding is None or (coder is not None and coding.coder != coder):
         raise NotFound(f"no coding {coding_id}" + (f" of {coder}" if coder else ""))
     audit.record(

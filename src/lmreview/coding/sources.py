@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from lmreview.evidence.models import Document, Page, Passage
 from lmreview.questionnaire.models import Submission
 from lmreview.questionnaire.xlsform import FormDefinition, Question
+from lmreview.store.base import find_row
 
 PAGE_BREAK = "\f"
 _STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-]*)(?:\[(\d+)\])?$")
@@ -77,7 +78,7 @@ def document_source(session: Session, document: Document) -> Source:
 
 def find_document(session: Session, reference: str) -> Document | None:
     if reference.isdigit():
-        found = session.get(Document, int(reference))
+        found = find_row(session, Document, int(reference))
         if found is not None:
             return found
     matches = list(session.scalars(select(Document).where(Document.filename == reference).limit(2)))

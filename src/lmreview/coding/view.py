@@ -21,6 +21,7 @@ from lmreview.evidence.models import Document
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
+from lmreview.store.base import find_row
 
 CONTEXT = 80
 
@@ -87,7 +88,7 @@ def answers_sheet(
     session: Session, review_name: str, submission_id: int, codebook: str, viewer: Viewer
 ) -> dict[str, Any]:
     review, book = get_review(session, review_name), get_codebook(session, codebook)
-    submission = session.get(Submission, submission_id)
+    submission = find_row(session, Submission, submission_id)
     if submission is None or submission.review_id != review.id or submission.status != "submitted":
         raise NotFound(f"no submitted questionnaire {submission_id} in review {review.name}")
     codes = codes_json(book)
@@ -126,7 +127,7 @@ def document_sheet(
     session: Session, review_name: str, document_id: int, codebook: str, viewer: Viewer
 ) -> dict[str, Any]:
     review, book = get_review(session, review_name), get_codebook(session, codebook)
-    document = session.get(Document, document_id)
+    document = find_row(session, Document, document_id)
     if document is None:
         raise NotFound(f"no document {document_id}")
     text, _ = document_text(session, document_id)

@@ -30,6 +30,7 @@ from lmreview.questionnaire.reviews import (
     submissions_by_respondent,
 )
 from lmreview.store import audit
+from lmreview.store.base import find_row
 from lmreview.tables import normalise_header, read_table
 
 COLUMNS = ("project_code", "name", "email", "role", "office", "language")
@@ -278,7 +279,7 @@ def list_respondents(session: Session, review: Review) -> list[RespondentRow]:
 
 
 def get_respondent(session: Session, review: Review, respondent_id: int) -> Respondent:
-    found = session.get(Respondent, respondent_id)
+    found = find_row(session, Respondent, respondent_id)
     if found is None or found.review_id != review.id:
         raise NotFound(f"review {review.name} has no respondent {respondent_id}")
     return found

@@ -39,12 +39,18 @@ def get_row(session: Session, model: type[RowT], row_id: object, message: str) -
     An id outside 1..INT_MAX (or not an integer) is refused the same way before it reaches the database: SQLite
     would overflow on it and PostgreSQL raise, while no row can have it.
     """
-    if isinstance(row_id, bool) or not isinstance(row_id, int) or not 1 <= row_id <= INT_MAX:
-        raise NotFound(message)
-    found = session.get(model, row_id)
+    found = find_row(session, model, row_id)
     if found is None:
         raise NotFound(message)
     return found
+
+
+def find_row(session: Session, model: type[RowT], row_id: object) -> RowT | None:
+    """The row of ``model`` with id ``row_id``, or None; an id outside 1..INT_MAX (or not an integer) finds nothing
+    and never reaches the database."""
+    if isinstance(row_id, bool) or not isinstance(row_id, int) or not 1 <= row_id <= INT_MAX:
+        return None
+    return session.get(model, row_id)
 
 
 class Scaled(TypeDecorator[Decimal]):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.store import audit
+from lmreview.store.base import find_row
 from lmreview.store.models import ROLES, User
 
 _hasher = PasswordHasher()
@@ -71,7 +72,7 @@ def end_sessions(user: User) -> None:
 
 def log_out(session: Session, user_id: int) -> None:
     """Logging out ends every session of the user, including copies of the cookie."""
-    user = session.get(User, user_id)
+    user = find_row(session, User, user_id)
     if user is not None:
         end_sessions(user)
 

@@ -19,6 +19,7 @@ from lmreview.evidence.models import Document
 from lmreview.questionnaire.models import Review
 from lmreview.questionnaire.reviews import get_review
 from lmreview.store import audit
+from lmreview.store.base import find_row
 from lmreview.tracking.models import LESSON_KINDS, Lesson
 
 LESSON_FIELDS = {
@@ -79,7 +80,7 @@ def add_lesson(
     if page is not None and document_id is None:
         raise _bad("page", "a page belongs to a document: give the document too")
     if document_id is not None:
-        document = session.get(Document, document_id)
+        document = find_row(session, Document, document_id)
         if document is None:
             raise NotFound(f"there is no document {document_id} in the evidence library")
         if page is not None and not 1 <= page <= document.page_count:
@@ -148,7 +149,7 @@ def list_lessons(session: Session, filters: LessonFilters | None = None) -> list
 
 
 def get_lesson(session: Session, lesson_id: int) -> Lesson:
-    lesson = session.get(Lesson, lesson_id)
+    lesson = find_row(session, Lesson, lesson_id)
     if lesson is None:
         raise NotFound(f"there is no lesson or good practice {lesson_id}")
     return lesson

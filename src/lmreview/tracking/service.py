@@ -19,7 +19,7 @@ from lmreview.questionnaire.models import Review
 from lmreview.questionnaire.respondents import email_problem
 from lmreview.questionnaire.reviews import get_review
 from lmreview.store import audit
-from lmreview.store.base import get_row
+from lmreview.store.base import find_row, get_row
 from lmreview.store.models import AuditEvent
 from lmreview.tracking import values
 from lmreview.tracking.models import Action, Comment, Recommendation, ResponseLink, Unit
@@ -470,7 +470,7 @@ def update_action(
 
 
 def attachment(session: Session, action_id: int, comment_id: int) -> tuple[str, bytes]:
-    note = session.get(Comment, comment_id)
+    note = find_row(session, Comment, comment_id)
     if note is None or note.action_id != action_id or note.filename is None or note.content is None:
         raise NotFound("there is no such attached file")
     return note.filename, note.content

@@ -14,7 +14,7 @@ from lmreview.coding.matrix import code_matrix
 from lmreview.errors import LmreviewError
 from lmreview.questionnaire.reviews import list_reviews
 from lmreview.store.models import User
-from lmreview.web.pages import flash, render, segment
+from lmreview.web.pages import RowId, flash, render, segment
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -140,7 +140,7 @@ def _sheet(request: Request, data: dict[str, Any], user: User, title: str) -> Re
 
 
 @router.get("/coding/reviews/{review}/answers/{submission_id}", response_class=HTMLResponse)
-def answers_page(request: Request, review: str, submission_id: int, codebook: str) -> Response:
+def answers_page(request: Request, review: str, submission_id: RowId, codebook: str) -> Response:
     user = require(request, "reviewer")
     with request.app.state.store.session() as session:
         data = view.answers_sheet(session, review, submission_id, codebook, _viewer(user))
@@ -148,7 +148,7 @@ def answers_page(request: Request, review: str, submission_id: int, codebook: st
 
 
 @router.get("/coding/reviews/{review}/documents/{document_id}", response_class=HTMLResponse)
-def document_page(request: Request, review: str, document_id: int, codebook: str) -> Response:
+def document_page(request: Request, review: str, document_id: RowId, codebook: str) -> Response:
     user = require(request, "reviewer")
     with request.app.state.store.session() as session:
         data = view.document_sheet(session, review, document_id, codebook, _viewer(user))
@@ -156,7 +156,7 @@ def document_page(request: Request, review: str, document_id: int, codebook: str
 
 
 @router.get("/coding/reviews/{review}/codes/{code_id}", response_class=HTMLResponse)
-def code_page(request: Request, review: str, code_id: int, codebook: str) -> Response:
+def code_page(request: Request, review: str, code_id: RowId, codebook: str) -> Response:
     user = require(request, "reviewer")
     with request.app.state.store.session() as session:
         data = view.code_segments(session, review, codebook, code_id, _viewer(user))
@@ -268,7 +268,7 @@ async def api_add(request: Request) -> Response:
 
 
 @router.delete("/api/coding/codings/{coding_id}")
-def api_remove(request: Request, coding_id: int) -> Response:
+def api_remove(request: Request, coding_id: RowId) -> Response:
     user = require(request, "reviewer")
     check_csrf(request, request.headers.get("x-csrf-token"))
     with request.app.state.store.session() as session:

@@ -16,7 +16,7 @@ from lmreview.tracking import lessons, mail, matrix, service, values
 from lmreview.tracking import report as tracking_report
 from lmreview.tracking.models import ACTION_STATUSES, STANCES
 from lmreview.tracking.status import WHICH, actions_behind, tracking_status
-from lmreview.web.pages import flash, read_upload, render, segment
+from lmreview.web.pages import RowId, flash, read_upload, render, segment
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -194,7 +194,7 @@ def add_recommendation(
 
 
 @router.get("/tracking/recs/{rec_id}", response_class=HTMLResponse)
-def recommendation_page(request: Request, rec_id: int) -> Response:
+def recommendation_page(request: Request, rec_id: RowId) -> Response:
     user = require(request)
     today = dt.date.today()
     with request.app.state.store.session() as session:
@@ -222,7 +222,7 @@ def recommendation_page(request: Request, rec_id: int) -> Response:
 
 
 @router.post("/tracking/recs/{rec_id}")
-async def edit_recommendation(request: Request, rec_id: int) -> Response:
+async def edit_recommendation(request: Request, rec_id: RowId) -> Response:
     user = require(request, "reviewer")
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
@@ -242,7 +242,7 @@ async def edit_recommendation(request: Request, rec_id: int) -> Response:
 @router.post("/tracking/recs/{rec_id}/response")
 def respond(
     request: Request,
-    rec_id: int,
+    rec_id: RowId,
     csrf_token: Annotated[str, Form()] = "",
     stance: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
@@ -257,7 +257,7 @@ def respond(
 
 
 @router.post("/tracking/recs/{rec_id}/send")
-def send_links(request: Request, rec_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+def send_links(request: Request, rec_id: RowId, csrf_token: Annotated[str, Form()] = "") -> Response:
     """E-mail each responsible unit of the recommendation its personal link."""
     user = require(request, "reviewer")
     check_csrf(request, csrf_token)
@@ -277,7 +277,7 @@ def send_links(request: Request, rec_id: int, csrf_token: Annotated[str, Form()]
 @router.post("/tracking/recs/{rec_id}/actions")
 def add_action(
     request: Request,
-    rec_id: int,
+    rec_id: RowId,
     csrf_token: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     unit: Annotated[str, Form()] = "",
@@ -301,7 +301,7 @@ def add_action(
 
 
 @router.post("/tracking/actions/{action_id}")
-async def update_action(request: Request, action_id: int) -> Response:
+async def update_action(request: Request, action_id: RowId) -> Response:
     user = require(request, "reviewer")
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
@@ -332,7 +332,7 @@ async def update_action(request: Request, action_id: int) -> Response:
 
 
 @router.get("/tracking/actions/{action_id}/files/{comment_id}")
-def attached_file(request: Request, action_id: int, comment_id: int) -> Response:
+def attached_file(request: Request, action_id: RowId, comment_id: RowId) -> Response:
     require(request)
     with request.app.state.store.session() as session:
         filename, content = service.attachment(session, action_id, comment_id)
@@ -499,7 +499,7 @@ async def add_lesson(request: Request) -> Response:
 
 
 @router.get("/tracking/lessons/{lesson_id}", response_class=HTMLResponse)
-def lesson_profile(request: Request, lesson_id: int) -> Response:
+def lesson_profile(request: Request, lesson_id: RowId) -> Response:
     """A lesson's or good practice's profile, laid out to be printed."""
     user = require(request)
     with request.app.state.store.session() as session:
