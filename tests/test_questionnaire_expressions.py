@@ -28,6 +28,7 @@ from tests.conftest import CHROMIUM
 from tests.conftest import CHROMIUM_ARGS as ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
+NOW = "2026-11-23T10:20:30.000+01:00"  # what now() gives in the cases, unless a case says otherwise
 CASES: list[dict[str, Any]] = json.loads((Path(__file__).parent / "fixtures/expressions/cases.json").read_text("utf-8"))
 JS = ROOT / "src/lmreview/web/static/xlsform-expr.js"
 
@@ -71,7 +72,16 @@ def _run(case: dict[str, Any]) -> tuple[str, Any]:
     today = dt.date.fromisoformat(case.get("today", "2026-11-23"))
     values, current = case.get("values", {}), case.get("current")
     return _normalise(
-        evaluate(expr, values, current, today, columns=case.get("columns"), position=case.get("position"))
+        evaluate(
+            expr,
+            values,
+            current,
+            today,
+            columns=case.get("columns"),
+            position=case.get("position"),
+            instances=case.get("instances"),
+            now=case.get("now", NOW),
+        )
     )
 
 
@@ -86,7 +96,8 @@ def _check(case: dict[str, Any], outcome: tuple[str, Any]) -> None:
 def test_the_cases_are_many_and_well_formed() -> None:
     assert len(CASES) >= 120
     for case in CASES:
-        assert set(case) <= {"expr", "values", "current", "today", "expect", "error", "names", "columns", "position"}
+        known = {"expr", "values", "current", "today", "expect", "error", "names", "columns", "position"}
+        assert set(case) <= known | {"instances", "now"}
         assert ("expect" in case) != ("error" in case), case
         assert case.get("position") is None or (type(case["position"]) is int and case["position"] >= 1), case
 
@@ -115,7 +126,7 @@ def test_case(case: dict[str, Any]) -> None:
         ),
         ("coalesce(${a}, 'x'", 'missing ")" to close coalesce( at character 9 in "coalesce(${a}, \'x\'"', 8),
         ("${a} = yes", 'unknown name "yes" at character 8 in "${a} = yes": refer to a question as ${yes}', 7),
-        ("uuid()", 'unknown function "uuid()" at character 1 in "uuid()"', 0),
+        ("digest(${a})", 'unknown function "digest()" at character 1 in "digest(${a})"', 0),
         (
             "1 + position(.)",
             'only position(..) is supported at character 5 in "1 + position(.)": '
@@ -337,14 +348,15 @@ RUN_IN_PAGE = """([cases, fuzz]) => {
     try {
       const expr = LmExpr.parse(c.expr, {names: Boolean(c.names)});
       const today = c.today || "2026-11-23";
-      return normalise(LmExpr.evaluate(expr, c.values || {}, c.current, today, c.columns, c.position));
+      const extra = {instances: c.instances, now: c.now || "%s"};
+      return normalise(LmExpr.evaluate(expr, c.values || {}, c.current, today, c.columns, c.position, extra));
     } catch (e) {
       if (!(e instanceof LmExpr.ExpressionError)) return ["crash", String(e && e.stack || e)];
       return ["error", e.message, e.position];
     }
   };
   return [cases.map(run), fuzz.map(run)];
-}"""
+}""".replace("%s", "2026-11-23T10:20:30.000+01:00")
 
 
 @pytest.fixture(scope="module")

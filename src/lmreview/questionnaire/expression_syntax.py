@@ -78,7 +78,19 @@ class Call:
     position: int
 
 
-Expr: TypeAlias = Literal | Ref | Name | Current | Negate | Operation | Call
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """``instance('name')/root/item[predicate]/column``: the ``column`` of the items of a secondary instance (a
+    choice list, or a file attached to the form) for which ``predicate`` holds; the predicate reads the item's
+    columns by bare names, as a choice_filter does. A number as predicate picks the item at that position."""
+
+    instance: str
+    predicate: Expr | None
+    column: str
+    position: int
+
+
+Expr: TypeAlias = Literal | Ref | Name | Current | Negate | Operation | Call | Lookup
 
 # --- tokenizer ----------------------------------------------------------------------------------------------------
 
@@ -123,6 +135,10 @@ def _tokenize(text: str) -> list[_Token]:
             i = close + 1
             continue
         m = _TOKEN.match(text, i)
+        if m is None and text[i] in "/[]" and "instance(" in text[:i]:  # a path after instance('name')
+            tokens.append(_Token("path", text[i], i))
+            i += 1
+            continue
         if m is None:
             ch = text[i]
             if ch in "'\"":
@@ -154,7 +170,10 @@ _ARITY: dict[str, tuple[int, int]] = {
     "position": (1, 1), "indexed-repeat": (3, -1), "pow": (2, 2), "log": (1, 1), "log10": (1, 1), "exp": (1, 1),
     "exp10": (1, 1), "sqrt": (1, 1), "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "asin": (1, 1), "acos": (1, 1),
     "atan": (1, 1), "atan2": (2, 2), "pi": (0, 0), "floor": (1, 1), "ceiling": (1, 1), "random": (0, 0),
+    "now": (0, 0), "format-date": (2, 2), "format-date-time": (2, 2), "pulldata": (4, 4), "instance": (1, 1),
+    "uuid": (0, 0),
 }  # fmt: skip
+_INSTANCE_HINT = "write instance('list')/root/item[name = ${question}]/label"
 _NODESET_ARG = {"count", "count-non-empty", "sum"}
 _POSITION_HINT = "write position(..) for the number of the current repeat instance"
 _INDEXED_REPEAT_ARITY = "3, 5, 7, ... arguments (a question, then a repeat and an index for each level of repeat)"
@@ -188,6 +207,10 @@ class _Parser:
         return token
 
     def unexpected(self, token: _Token, hint: str = "") -> ExpressionError:
+        if token.kind == "path":
+            return ExpressionError(
+                f'unexpected character "{token.text}"', self.text, token.position, _CHAR_HINTS[token.text]
+            )
         what = "unexpected end of the expression" if token.kind == "end" else f'unexpected "{token.text}"'
         return ExpressionError(what, self.text, token.position, hint)
 
@@ -245,7 +268,7 @@ class _Parser:
             raise ExpressionError(f'unknown name "{token.text}"', self.text, token.position, hint)
         raise self.unexpected(token, "a value is missing" if token.kind == "end" else "")
 
-    def call(self, name: _Token) -> Call:
+    def call(self, name: _Token) -> Call | Lookup:
         if name.text not in _ARITY:
             raise ExpressionError(f'unknown function "{name.text}()"', self.text, name.position)
         opening = self.take()
@@ -274,7 +297,41 @@ class _Parser:
             what = f"{name.text}() takes {takes} but was given {len(args)}"
             raise ExpressionError(what, self.text, name.position)
         self.check_arguments(name, args)
+        if name.text == "instance":
+            return self.lookup(name, args[0])
         return Call(name.text, tuple(args), name.position)
+
+    def lookup(self, name: _Token, source: Expr) -> Lookup:
+        """The path after ``instance('name')``: ``/root/item``, an optional ``[predicate]``, then ``/column``."""
+        if not isinstance(source, Literal) or not isinstance(source.value, str):
+            raise ExpressionError(
+                "the name in instance() must be quoted text", self.text, name.position, _INSTANCE_HINT
+            )
+
+        def expect(text: str) -> None:
+            token = self.peek()
+            if (token.text != text or token.kind not in ("path", "name")) or (text in "/[]" and token.kind != "path"):
+                raise ExpressionError(
+                    "only instance('name')/root/item[...]/column is supported", self.text, name.position, _INSTANCE_HINT
+                )
+            self.take()
+
+        for part in ("/", "root", "/", "item"):
+            expect(part)
+        predicate: Expr | None = None
+        if self.peek().text == "[" and self.peek().kind == "path":
+            self.take()
+            names, self.names = self.names, True
+            predicate = self.expression()
+            self.names = names
+            expect("]")
+        expect("/")
+        column = self.take()
+        if column.kind != "name":
+            raise ExpressionError(
+                "only instance('name')/root/item[...]/column is supported", self.text, name.position, _INSTANCE_HINT
+            )
+        return Lookup(source.value, predicate, column.text, name.position)
 
     def check_arguments(self, name: _Token, args: Sequence[Expr]) -> None:
         """Catch at parse time the mistakes ODK Collect only reports while someone fills in the form."""
@@ -326,4 +383,23 @@ def references(expr: Expr) -> set[str]:
         return references(expr.first).union(*(references(e) for _, e in expr.rest))
     if isinstance(expr, Call):
         return set().union(*(references(a) for a in expr.args))
+    if isinstance(expr, Lookup) and expr.predicate is not None:
+        return references(expr.predicate)
     return set()
+
+
+def walk(expr: Expr) -> list[Expr]:
+    """Every node of a tree, the root first (to find the pulldata() calls and instance() lookups of a form)."""
+    found: list[Expr] = [expr]
+    if isinstance(expr, Negate):
+        found += walk(expr.operand)
+    elif isinstance(expr, Operation):
+        found += walk(expr.first)
+        for _, e in expr.rest:
+            found += walk(e)
+    elif isinstance(expr, Call):
+        for a in expr.args:
+            found += walk(a)
+    elif isinstance(expr, Lookup) and expr.predicate is not None:
+        found += walk(expr.predicate)
+    return found

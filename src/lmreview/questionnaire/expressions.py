@@ -45,6 +45,7 @@ import math
 import operator
 import re
 import secrets
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -58,22 +59,26 @@ from lmreview.questionnaire.expression_syntax import (
     Expr,
     ExpressionError,
     Literal,
+    Lookup,
     Name,
     Negate,
     Operation,
     Ref,
     parse,
     references,
+    walk,
 )
 
 __all__ = [
-    "MAX_NESTING", "Call", "Current", "Expr", "ExpressionError", "Literal", "Name", "Negate", "Operation", "Ref",
-    "Value", "Values", "evaluate", "interpolate", "parse", "references", "regex_matches", "regex_problem",
-    "to_number", "to_string", "truthy",
+    "MAX_NESTING", "Call", "Current", "Expr", "ExpressionError", "Instances", "Literal", "Lookup", "Name", "Negate",
+    "Operation", "Ref", "Value", "Values", "evaluate", "format_date", "interpolate", "parse", "references",
+    "regex_matches", "regex_problem", "to_number", "to_string", "truthy", "walk",
 ]  # fmt: skip
 
 Value: TypeAlias = str | float | bool | list[str]
 Values: TypeAlias = Mapping[str, str | list[str]]
+# The secondary instances a form reads: a choice list or an attached file, by name, as rows of columns.
+Instances: TypeAlias = Mapping[str, Sequence[Mapping[str, str]]]
 
 # --- conversions (XPath 1.0 with ODK's date extension) --------------------------------------------------------------
 
@@ -156,6 +161,8 @@ class _Context:
     today: dt.date
     columns: Mapping[str, str]
     position: int | None
+    instances: Instances
+    now: str
 
 
 _PLAIN_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
@@ -228,12 +235,18 @@ def _eval(expr: Expr, ctx: _Context) -> Value:
         return -to_number(_eval(expr.operand, ctx))
     if isinstance(expr, Operation):
         return _operation(expr, ctx)
+    if isinstance(expr, Lookup):
+        return _lookup(expr, ctx)
     if expr.name == "if":
         return _eval(expr.args[1] if truthy(_eval(expr.args[0], ctx)) else expr.args[2], ctx)
     if expr.name == "once":
         return ctx.current if ctx.current else _eval(expr.args[0], ctx)
     if expr.name == "today":
         return ctx.today.isoformat()
+    if expr.name == "now":
+        return ctx.now
+    if expr.name == "pulldata":
+        return _pulldata([_eval(a, ctx) for a in expr.args], ctx.instances)
     if expr.name == "position":
         return math.nan if ctx.position is None else float(ctx.position)
     if expr.name == "indexed-repeat":  # nested repeats: only the last index counts (see the module docstring)
@@ -250,13 +263,41 @@ def evaluate(
     *,
     columns: Mapping[str, str] | None = None,
     position: int | None = None,
+    instances: Instances | None = None,
+    now: str | None = None,
 ) -> str | float | bool | list[str]:
     """Evaluate a parsed expression. ``values`` maps question names to answers (missing names read as ""),
     ``current`` is what ``.`` means, ``today`` what ``today()`` returns (default: the local date), ``columns``
     the choice a ``choice_filter`` is deciding on (its ``name`` and other columns, read by bare names),
     ``position`` the 1-based number of the repeat instance being evaluated, what ``position(..)`` returns (None
-    outside a repeat: NaN)."""
-    return _eval(expr, _Context(values, current or "", today or dt.date.today(), columns or {}, position))
+    outside a repeat: NaN), ``instances`` the tables ``pulldata()`` and ``instance()`` read (a choice list or an
+    attached file by name, as rows of columns), ``now`` what ``now()`` returns (default: the local time, ISO)."""
+    now = now or dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+    context = _Context(values, current or "", today or dt.date.today(), columns or {}, position, instances or {}, now)
+    return _eval(expr, context)
+
+
+def _lookup(expr: Lookup, ctx: _Context) -> list[str]:
+    """``instance('name')/root/item[predicate]/column``: the column of every item the predicate keeps."""
+    found: list[str] = []
+    for number, row in enumerate(ctx.instances.get(expr.instance, ()), start=1):
+        if expr.predicate is not None:
+            keep = _eval(expr.predicate, _Context(ctx.values, ctx.current, ctx.today, row, ctx.position, {}, ctx.now))
+            if isinstance(keep, float) and not math.isnan(keep) and keep != number:
+                continue
+            if not isinstance(keep, float) and not truthy(keep):
+                continue
+        found.append(row.get(expr.column, ""))
+    return found
+
+
+def _pulldata(args: Sequence[Value], instances: Instances) -> str:
+    """pulldata('file', 'column', 'key column', key): the column of the first row whose key column is the key."""
+    table, column, key_column, key = (to_string(a) for a in args)
+    for row in instances.get(table, ()):
+        if row.get(key_column, "") == key:
+            return row.get(column, "")
+    return ""
 
 
 def interpolate(label: str, values: Values) -> str:
@@ -373,6 +414,43 @@ def _date(args: Sequence[Value]) -> str:
     return f"{y:04d}-{m:02d}-{doy - (153 * mp + 2) // 5 + 1:02d}" if 0 <= y <= 9999 else ""
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+_PATTERN = re.compile(r"%(.)", re.DOTALL)
+
+
+def format_date(value: Value, pattern: str) -> str:
+    """ODK's format-date()/format-date-time(): ``%Y`` year, ``%y`` its last two digits, ``%m`` month (``%n``
+    unpadded, ``%b`` short name), ``%d`` day (``%e`` unpadded), ``%a`` short day name, ``%H`` hour (``%h``
+    unpadded), ``%M`` minutes, ``%S`` seconds, ``%3`` milliseconds; other characters are kept. A date or dateTime
+    string is read as written (its clock time, whatever its offset), a number as days since 1970-01-01 UTC;
+    anything else gives ""."""
+    s = to_string(value).strip(_WS) if isinstance(value, str | list) else ""
+    m = _DATE.fullmatch(s) if s else None
+    if m is not None and _date_days(s) is not None:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+        day_number = _date_days(s[:10]) or 0.0
+        seconds = float(m[6] or "0")
+        h, mi, sec, ms = int(m[4] or 0), int(m[5] or 0), int(seconds), int(round((seconds - int(seconds)) * 1000))
+    else:
+        days = to_number(value)
+        if not math.isfinite(days) or abs(days) >= 1e7:
+            return ""
+        day_number = float(math.floor(days))
+        text = _date([day_number])
+        if not text:
+            return ""
+        y, mo, d = int(text[:4]), int(text[5:7]), int(text[8:10])
+        total = round((days - day_number) * 86400000)
+        h, mi, sec, ms = total // 3600000, total // 60000 % 60, total // 1000 % 60, total % 1000
+    fields = {
+        "Y": f"{y:04d}", "y": f"{y % 100:02d}", "m": f"{mo:02d}", "n": str(mo), "b": _MONTHS[mo - 1],
+        "d": f"{d:02d}", "e": str(d), "a": _WEEKDAYS[int(day_number + 4) % 7], "H": f"{h:02d}", "h": str(h),
+        "M": f"{mi:02d}", "S": f"{sec:02d}", "3": f"{ms:03d}",
+    }  # fmt: skip
+    return _PATTERN.sub(lambda f: fields.get(f[1], f[0]), pattern)
+
+
 _OF_CURRENT = {"number", "string", "string-length", "normalize-space"}
 
 
@@ -434,4 +512,7 @@ _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "atan2": _math(math.atan2), "pi": lambda a: math.pi, "random": lambda a: _RANDOM.random(),
     "floor": _math(lambda x: float(math.floor(x)) if math.isfinite(x) else x),
     "ceiling": _math(lambda x: float(math.ceil(x)) if math.isfinite(x) else x),
+    "format-date": lambda a: format_date(a[0], to_string(a[1])),
+    "format-date-time": lambda a: format_date(a[0], to_string(a[1])),
+    "uuid": lambda a: str(uuid.uuid4()),
 }  # fmt: skip

@@ -64,6 +64,11 @@
       }
       TOKEN.lastIndex = i;
       const m = TOKEN.exec(text);
+      if (m === null && "/[]".includes(text[i]) && text.slice(0, i).includes("instance(")) {
+        tokens.push({ kind: "path", text: text[i], position: i }); // a path after instance('name')
+        i += 1;
+        continue;
+      }
       if (m === null) {
         const ch = String.fromCodePoint(text.codePointAt(i));
         if (ch === "'" || ch === '"') {
@@ -99,8 +104,11 @@
     date: [1, 1], "decimal-date-time": [1, 1], position: [1, 1], "indexed-repeat": [3, -1], pow: [2, 2],
     log: [1, 1], log10: [1, 1], exp: [1, 1], exp10: [1, 1], sqrt: [1, 1], sin: [1, 1], cos: [1, 1], tan: [1, 1],
     asin: [1, 1], acos: [1, 1], atan: [1, 1], atan2: [2, 2], pi: [0, 0], floor: [1, 1], ceiling: [1, 1],
-    random: [0, 0],
+    random: [0, 0], now: [0, 0], "format-date": [2, 2], "format-date-time": [2, 2], pulldata: [4, 4],
+    instance: [1, 1], uuid: [0, 0],
   };
+  const INSTANCE_HINT = "write instance('list')/root/item[name = ${question}]/label";
+  const INSTANCE_ONLY = "only instance('name')/root/item[...]/column is supported";
   const NODESET_ARG = ["count", "count-non-empty", "sum"];
   const POSITION_HINT = "write position(..) for the number of the current repeat instance";
   const INDEXED_REPEAT_ARITY =
@@ -137,6 +145,9 @@
     }
 
     unexpected(token, hint) {
+      if (token.kind === "path") {
+        return new ExpressionError(`unexpected character "${token.text}"`, this.text, token.position, CHAR_HINTS[token.text]);
+      }
       const what = token.kind === "end" ? "unexpected end of the expression" : `unexpected "${token.text}"`;
       return new ExpressionError(what, this.text, token.position, hint);
     }
@@ -238,7 +249,37 @@
         throw new ExpressionError(what, this.text, name.position);
       }
       this.checkArguments(name, args);
+      if (name.text === "instance") return this.lookup(name, args[0]);
       return { type: "call", name: name.text, args, position: name.position };
+    }
+
+    /** The path after instance('name'): /root/item, an optional [predicate], then /column. */
+    lookup(name, source) {
+      if (source.type !== "literal" || typeof source.value !== "string") {
+        throw new ExpressionError("the name in instance() must be quoted text", this.text, name.position, INSTANCE_HINT);
+      }
+      const expect = (text) => {
+        const token = this.peek();
+        const kind = "/[]".includes(text) ? "path" : "name";
+        if (token.text !== text || token.kind !== kind) {
+          throw new ExpressionError(INSTANCE_ONLY, this.text, name.position, INSTANCE_HINT);
+        }
+        this.take();
+      };
+      ["/", "root", "/", "item"].forEach(expect);
+      let predicate = null;
+      if (this.peek().text === "[" && this.peek().kind === "path") {
+        this.take();
+        const names = this.names;
+        this.names = true;
+        predicate = this.expression();
+        this.names = names;
+        expect("]");
+      }
+      expect("/");
+      const column = this.take();
+      if (column.kind !== "name") throw new ExpressionError(INSTANCE_ONLY, this.text, name.position, INSTANCE_HINT);
+      return { type: "lookup", instance: source.value, predicate, column: column.text, position: name.position };
     }
 
     /** Catch at parse time the mistakes ODK Collect only reports while someone fills in the form. */
@@ -292,6 +333,7 @@
       references(expr.first, found);
       expr.rest.forEach(([, e]) => references(e, found));
     } else if (expr.type === "call") expr.args.forEach((a) => references(a, found));
+    else if (expr.type === "lookup" && expr.predicate) references(expr.predicate, found);
     return found;
   }
 
@@ -530,12 +572,16 @@
         return -toNumber(evalExpr(expr.operand, ctx));
       case "operation":
         return operation(expr, ctx);
+      case "lookup":
+        return lookup(expr, ctx);
       default:
         break;
     }
     if (expr.name === "if") return evalExpr(truthy(evalExpr(expr.args[0], ctx)) ? expr.args[1] : expr.args[2], ctx);
     if (expr.name === "once") return ctx.current ? ctx.current : evalExpr(expr.args[0], ctx);
     if (expr.name === "today") return ctx.today;
+    if (expr.name === "now") return ctx.now;
+    if (expr.name === "pulldata") return pulldata(expr.args.map((a) => evalExpr(a, ctx)), ctx.instances);
     if (expr.name === "position") return ctx.position === null ? NaN : ctx.position;
     if (expr.name === "indexed-repeat") {
       // nested repeats: only the last index counts (see the Python module)
@@ -556,15 +602,83 @@
    * `current` is what `.` means, `today` ("YYYY-MM-DD") what today() returns (default: the local date),
    * `columns` the choice a choice_filter is deciding on (read by bare names), `position` the 1-based number of
    * the repeat instance being evaluated, what position(..) returns (null or undefined outside a repeat: NaN). */
-  function evaluate(expr, values, current, today, columns, position) {
+  function localNow() {
+    const d = new Date();
+    const pad = (n, w) => String(Math.abs(n)).padStart(w || 2, "0");
+    const offset = -d.getTimezoneOffset();
+    const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+    return `${localToday()}T${time}${offset < 0 ? "-" : "+"}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
+  }
+
+  /** `extra` holds `instances` (the tables pulldata() and instance() read: a choice list or an attached file by
+   * name, as arrays of rows of columns) and `now` (what now() returns, default the local time), as in Python. */
+  function evaluate(expr, values, current, today, columns, position, extra) {
     const ctx = {
       values: values || {},
       current: current || "",
       today: today || localToday(),
       columns: columns || {},
       position: position === undefined || position === null ? null : Number(position),
+      instances: (extra && extra.instances) || {},
+      now: (extra && extra.now) || localNow(),
     };
     return evalExpr(expr, ctx);
+  }
+
+  /** instance('name')/root/item[predicate]/column: the column of every item the predicate keeps. */
+  function lookup(expr, ctx) {
+    const rows = has(ctx.instances, expr.instance) ? ctx.instances[expr.instance] : [];
+    const found = [];
+    rows.forEach((row, i) => {
+      if (expr.predicate) {
+        const keep = evalExpr(expr.predicate, Object.assign({}, ctx, { columns: row, instances: {} }));
+        if (typeof keep === "number" && !Number.isNaN(keep) && keep !== i + 1) return;
+        if (typeof keep !== "number" && !truthy(keep)) return;
+      }
+      found.push(has(row, expr.column) ? row[expr.column] : "");
+    });
+    return found;
+  }
+
+  /** pulldata('file', 'column', 'key column', key): the column of the first row whose key column is the key. */
+  function pulldata(args, instances) {
+    const [table, column, keyColumn, key] = args.map(toStringValue);
+    const rows = has(instances, table) ? instances[table] : [];
+    const row = rows.find((r) => (has(r, keyColumn) ? r[keyColumn] : "") === key);
+    return row && has(row, column) ? row[column] : "";
+  }
+
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const DATE_PARTS =
+    /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?(Z|[+-][0-9]{2}:[0-9]{2})?)?$/;
+
+  /** ODK's format-date()/format-date-time(), as in the Python (format_date). */
+  function formatDate(value, pattern) {
+    const s = typeof value === "string" || Array.isArray(value) ? stripWs(toStringValue(value)) : "";
+    const m = s ? DATE_PARTS.exec(s) : null;
+    let y, mo, d, h, mi, sec, ms, dayNumber;
+    if (m !== null && dateDays(s) !== null) {
+      [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      dayNumber = dateDays(s.slice(0, 10));
+      const seconds = Number(m[6] || "0");
+      [h, mi, sec, ms] = [Number(m[4] || 0), Number(m[5] || 0), Math.trunc(seconds), Math.round((seconds - Math.trunc(seconds)) * 1000)];
+    } else {
+      const days = toNumber(value);
+      if (!Number.isFinite(days) || Math.abs(days) >= 1e7) return "";
+      dayNumber = Math.floor(days);
+      const text = date([dayNumber]);
+      if (!text) return "";
+      [y, mo, d] = [Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10))];
+      const total = Math.round((days - dayNumber) * 86400000);
+      [h, mi, sec, ms] = [Math.floor(total / 3600000), Math.floor(total / 60000) % 60, Math.floor(total / 1000) % 60, total % 1000];
+    }
+    const pad = (n, w) => String(n).padStart(w || 2, "0");
+    const fields = {
+      Y: pad(y, 4), y: pad(y % 100), m: pad(mo), n: String(mo), b: MONTHS[mo - 1], d: pad(d), e: String(d),
+      a: WEEKDAYS[(((dayNumber + 4) % 7) + 7) % 7], H: pad(h), h: String(h), M: pad(mi), S: pad(sec), 3: pad(ms, 3),
+    };
+    return pattern.replace(/%([\s\S])/g, (all, f) => (has(fields, f) ? fields[f] : all));
   }
 
   /** Replace each ${name} in a label or hint with the answer; list answers are joined by ", ". */
@@ -725,6 +839,12 @@
     random: () => Math.random(),
     floor: (a) => Math.floor(toNumber(a[0])) + 0,
     ceiling: (a) => Math.ceil(toNumber(a[0])) + 0,
+    "format-date": (a) => formatDate(a[0], toStringValue(a[1])),
+    "format-date-time": (a) => formatDate(a[0], toStringValue(a[1])),
+    uuid: () =>
+      typeof crypto !== "undefined" && crypto.randomUUID
+        ? crypto.randomUUID()
+        : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (Math.random() * 16) >> (c / 4)).toString(16)),
   };
 
   const api = {
