@@ -431,7 +431,7 @@ def format_date(value: Value, pattern: str) -> str:
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
         day_number = _date_days(s[:10]) or 0.0
         seconds = float(m[6] or "0")
-        h, mi, sec, ms = int(m[4] or 0), int(m[5] or 0), int(seconds), int(round((seconds - int(seconds)) * 1000))
+        h, mi, sec, ms = int(m[4] or 0), int(m[5] or 0), int(seconds), math.floor((seconds - int(seconds)) * 1000 + 0.5)
     else:
         days = to_number(value)
         if not math.isfinite(days) or abs(days) >= 1e7:
@@ -441,7 +441,7 @@ def format_date(value: Value, pattern: str) -> str:
         if not text:
             return ""
         y, mo, d = int(text[:4]), int(text[5:7]), int(text[8:10])
-        total = round((days - day_number) * 86400000)
+        total = math.floor((days - day_number) * 86400000 + 0.5)  # as JavaScript rounds
         h, mi, sec, ms = total // 3600000, total // 60000 % 60, total // 1000 % 60, total % 1000
     fields = {
         "Y": f"{y:04d}", "y": f"{y % 100:02d}", "m": f"{mo:02d}", "n": str(mo), "b": _MONTHS[mo - 1],
