@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 
 from lmreview.cli.common import console, err, print_json, state
+from lmreview.errors import BadInput
 from lmreview.figures import plural
 from lmreview.files import read_input
-from lmreview.questionnaire import forms, responses, reviews, submissions
+from lmreview.questionnaire import attachments, forms, responses, reviews, submissions
 
 app = typer.Typer(help="Questionnaires: add XLSForms, list them, start from a template.", no_args_is_help=True)
 
@@ -25,7 +26,8 @@ def _print_added(added: forms.AddedForm) -> None:
     verb = "Added form" if added.outcome == "created" else "Added a new version of form"
     console.print(
         f"{verb} {added.form}: version {added.version}, {added.questions} questions, "
-        f"languages: {', '.join(added.languages)}.",
+        f"languages: {', '.join(added.languages)}."
+        + (f" Attached: {', '.join(added.attachments)}." if added.attachments else ""),
         markup=False,
     )
 
@@ -37,15 +39,34 @@ def add(
         Path, typer.Argument(help="XLSForm: .xlsx or .xls (survey, choices, settings sheets) or pyxform .md.")
     ],
     name: Annotated[str | None, typer.Option("--name", help="Form name (default: the form_id setting).")] = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--attach",
+            help="A file the form reads (CSV, XML or GeoJSON: select_one_from_file, pulldata(), instance()); "
+            "repeat for several.",
+        ),
+    ] = None,
 ) -> None:
     """Add a questionnaire, or a new version of it when the form already exists.
 
     Example: lmreview form add idf-lm-2022.xlsx
+    Example: lmreview form add households.xlsx --attach villages.csv --attach prices.csv
     """
     st = state(ctx)
     data = read_input(file)
+    files: dict[str, bytes] = {}
+    for path in attach or []:
+        try:
+            size = path.stat().st_size if path.is_file() else 0
+        except OSError:
+            size = 0
+        problem = attachments.size_problem(str(path), size)
+        if problem is not None:
+            raise BadInput([problem])
+        files[path.name] = read_input(path)
     with st.session() as session:
-        added = forms.add_form(session, data, str(file), actor=st.settings.actor, name=name)
+        added = forms.add_form(session, data, str(file), actor=st.settings.actor, name=name, files=files)
     _print_added(added)
 
 

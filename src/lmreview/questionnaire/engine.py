@@ -146,6 +146,7 @@ class _Evaluator:
         self.position: int | None = None  # the number of the repeat instance being walked, for position(..)
         self.data = data
         self.today = today
+        self.instances = definition.secondary_instances  # what pulldata() and instance('name') read
         self.fields: dict[str, Field] = {}
         self.out: dict[str, Any] = {}
         self.parsed: dict[str, expressions.Expr] = {}
@@ -188,13 +189,17 @@ class _Evaluator:
             return default
         if text == "true()":
             return True
-        result = expressions.evaluate(self.expr(text), scope, current=current, today=self.today, position=self.position)
+        result = expressions.evaluate(
+            self.expr(text), scope, current=current, today=self.today, position=self.position, instances=self.instances
+        )
         return expressions.truthy(result)
 
     def count(self, text: str, scope: Values) -> float:
         """How many instances ``repeat_count`` asks for: NaN and negatives ask for none; may exceed MAX_REPEATS."""
         number = expressions.to_number(
-            expressions.evaluate(self.expr(text), scope, today=self.today, position=self.position)
+            expressions.evaluate(
+                self.expr(text), scope, today=self.today, position=self.position, instances=self.instances
+            )
         )
         return 0.0 if math.isnan(number) or number < 1 else math.floor(number)
 
@@ -245,7 +250,12 @@ class _Evaluator:
         value = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
         if q.type == "calculate" and q.calculation:
             result = expressions.evaluate(  # the stored value is "." (current), so once(random()) keeps its draw
-                self.expr(q.calculation), scope, current=value or None, today=self.today, position=self.position
+                self.expr(q.calculation),
+                scope,
+                current=value or None,
+                today=self.today,
+                position=self.position,
+                instances=self.instances,
             )
             value = expressions.to_string(result)
             scope[q.name] = value
@@ -400,7 +410,10 @@ def visible_choices(definition: FormDefinition, q: Question, scope: Values, toda
     kept = []
     for choice in options:
         columns = {**choice.filters, "name": choice.name}
-        if expressions.truthy(expressions.evaluate(parsed, scope, today=today, columns=columns)):
+        found = expressions.evaluate(
+            parsed, scope, today=today, columns=columns, instances=definition.secondary_instances
+        )
+        if expressions.truthy(found):
             kept.append(choice)
     return kept
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -36,6 +37,7 @@ class AddedForm:
     warnings: list[str]
     questions: int
     languages: list[str]
+    attachments: list[str] | None = None  # the files attached to the version
 
 
 @dataclass
@@ -61,12 +63,22 @@ def _questions(definition: FormDefinition) -> int:
     return sum(1 for q in definition.walk() if q.type not in ("group", "repeat", "note", "calculate") and not q.is_meta)
 
 
-def add_form(session: Session, data: bytes, filename: str, *, actor: str, name: str | None = None) -> AddedForm:
-    parsed = parse_xlsform(data, filename, name)
+def add_form(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: str,
+    name: str | None = None,
+    files: Mapping[str, bytes] | None = None,
+) -> AddedForm:
+    """Add a form, or a new version of it. ``files`` are the files attached to it (CSV, XML, GeoJSON, by name):
+    their rows are kept with the version, and a version is the workbook and its files together."""
+    parsed = parse_xlsform(data, filename, name, files)
     definition = parsed.definition
     if not definition.form_id or len(definition.form_id) > 80:
         raise BadInput([Problem(filename, 0, "-", "the form needs a form_id of at most 80 characters; pass --name")])
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _content_hash(data, files or {})
     form = session.scalar(select(Form).where(Form.name == definition.form_id))
     latest = form.versions[-1] if form is not None and form.versions else None
     if latest is not None and latest.sha256 == sha:
@@ -112,10 +124,34 @@ def add_form(session: Session, data: bytes, filename: str, *, actor: str, name: 
         action="create" if outcome == "created" else "update",
         entity="form",
         entity_id=form.id,
-        after={"version": version, "filename": Path(filename).name, "sha256": sha},
+        after={
+            "version": version,
+            "filename": Path(filename).name,
+            "sha256": sha,
+            **({"attachments": definition.attachments} if definition.attachments else {}),
+        },
         summary=f"{'created' if outcome == 'created' else 'added'} version {version} from {Path(filename).name}",
     )
-    return AddedForm(form.name, version, outcome, parsed.warnings, _questions(definition), definition.languages)
+    return AddedForm(
+        form.name,
+        version,
+        outcome,
+        parsed.warnings,
+        _questions(definition),
+        definition.languages,
+        definition.attachments,
+    )
+
+
+def _content_hash(data: bytes, files: Mapping[str, bytes]) -> str:
+    """The SHA-256 of the workbook alone, or of the workbook and each attached file (by name) when there are any."""
+    if not files:
+        return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(hashlib.sha256(data).digest())
+    for filename in sorted(files, key=lambda f: Path(f).name):
+        digest.update(f"\0{Path(filename).name}\0".encode())
+        digest.update(hashlib.sha256(files[filename]).digest())
+    return digest.hexdigest()
 
 
 def _automatic_version(session: Session, form: Form | None) -> str:

@@ -12,14 +12,15 @@ and reports a bad one at its row and column.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lmreview.errors import BadInput, Problem
-from lmreview.questionnaire import expressions, form_types
+from lmreview.questionnaire import attachments, expressions, form_types
 from lmreview.questionnaire.xlsform_sheets import Rows, read_source
 
 DEFAULT_LANGUAGE = "default"
@@ -108,6 +109,20 @@ class FormDefinition:
     survey: list[Question]
     choices: dict[str, list[Choice]]
     style: str = ""  # settings/style: "pages" shows one page at a time, as Enketo does
+    # the files attached to the form (their names), and the rows of those read by pulldata() or instance('name'),
+    # by the name expressions use (fruits.csv -> fruits); a select_one_from_file's options are in ``choices``
+    attachments: list[str] = field(default_factory=list)
+    instances: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def secondary_instances(self) -> dict[str, list[dict[str, str]]]:
+        """What ``instance('name')`` and ``pulldata('name', ...)`` read: each choice list (``name``, ``label`` in
+        the default language, and its other columns), then the attached files."""
+        lists = {
+            name: [{**c.filters, "name": c.name, "label": pick(c.labels, self.default_language) or ""} for c in options]
+            for name, options in self.choices.items()
+        }
+        return {**lists, **self.instances}
 
     @property
     def paged(self) -> bool:
@@ -140,7 +155,7 @@ class FormDefinition:
         return name
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if v or k not in ("attachments", "instances")}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FormDefinition:
@@ -156,6 +171,8 @@ class FormDefinition:
             survey=[question(q) for q in data["survey"]],
             choices={k: [Choice(**c) for c in v] for k, v in data["choices"].items()},
             style=data.get("style", ""),
+            attachments=list(data.get("attachments", [])),
+            instances=dict(data.get("instances", {})),
         )
 
 
@@ -312,8 +329,8 @@ _FROM_FILE = (
 )
 # Functions of ODK's XPath that lmreview does not evaluate: a form using one is refused with the function named.
 ODK_FUNCTIONS = {
-    *("pulldata", "instance", "uuid", "digest", "base64-decode", "area", "distance", "geofence"),
-    *("format-date", "format-date-time", "now", "decimal-time", "jr:choice-name", "choice-name", "randomize"),
+    *("digest", "base64-decode", "area", "distance", "geofence"),
+    *("decimal-time", "jr:choice-name", "choice-name", "randomize"),
     *("checklist", "weighted-checklist", "current", "sort", "extract-signed", "version"),
 }
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -335,10 +352,12 @@ def _flag(value: str | None) -> str | None:
 
 
 class _Builder:
-    def __init__(self, filename: str, sheets: dict[str, Rows]) -> None:
+    def __init__(self, filename: str, sheets: dict[str, Rows], tables: Mapping[str, attachments.Table]) -> None:
         from pyxform import aliases
 
         self.filename = filename
+        self.tables = tables  # the attached files, by file name
+        self.instances: dict[str, list[dict[str, str]]] = {}  # those read by pulldata() or instance(), by stem
         self.sheets = {
             "survey": canonical_rows(sheets.get("survey", []), aliases.survey_header, SURVEY_COLUMNS),
             "choices": canonical_rows(sheets.get("choices", []), aliases.list_header, CHOICES_COLUMNS),
@@ -416,7 +435,7 @@ class _Builder:
     ) -> Question | None:
         list_name, or_other = None, False
         lowered = kind.lower()
-        select = _select_type(kind)
+        select = None if lowered.startswith(_FROM_FILE) else _select_type(kind)
         if lowered in ("begin group", "begin repeat"):
             base = lowered.split()[1]
         elif select is not None:
@@ -438,7 +457,12 @@ class _Builder:
                 self.problem("survey", row, "type", f'"{kind}": the external_choices sheet has no list {list_name}')
                 return None
         elif lowered.startswith(_FROM_FILE):
-            self.unsupported(row, f"choices from a file ({kind.split()[0]})")
+            from_file = self.from_file(row, kind, cells, choices)
+            if from_file is None:
+                return None
+            base, list_name = from_file
+        elif lowered.startswith(("csv-external", "xml-external")) and len(kind.split()) == 2:
+            self.table(row, "type", f"{kind.split()[1]}.{lowered[:3]}", kind)
             return None
         elif lowered.startswith(("begin loop", "begin_loop")):
             self.unsupported(row, "loops (begin loop)")
@@ -474,22 +498,102 @@ class _Builder:
             list_name=list_name,
             or_other=or_other,
             repeat_count=_quotes(_get(cells, "repeat_count")),
-            parameters=_get(cells, "parameters") if base == "range" else None,
+            parameters=_get(cells, "parameters") if base == "range" or lowered.startswith(_FROM_FILE) else None,
         )
         for column in (*EXPRESSION_COLUMNS, "required"):
             text = getattr(question, column)
             if text and text != "true()":
-                self.check_expression(row, column, text, name)
+                self.check_expression(row, column, text, name, choices)
         if question.default and "${last-saved#" in question.default:
             self.unsupported(row, "${last-saved#…} references")
         return question
 
-    def check_expression(self, row: int, column: str, text: str, name: str) -> None:
+    def table(self, row: int, column: str, filename: str, used_by: str) -> attachments.Table | None:
+        """An attached file a row reads, or a problem naming the file when it is not attached."""
+        found = self.tables.get(filename)
+        if found is None:
+            message = (
+                f"{used_by} reads the file {filename}, which is not attached: add it with the form "
+                f"(lmreview form add FORM --attach {filename}, or with the form on the upload page)"
+            )
+            self.problem("survey", row, column, message)
+        return found
+
+    def from_file(
+        self, row: int, kind: str, cells: dict[str, str], choices: dict[str, list[Choice]]
+    ) -> tuple[str, str] | None:
+        """``select_one_from_file FILE``: a select whose options are the rows of an attached file, their ``name``
+        and ``label`` columns, or the columns its ``parameters`` name (``value=code label=title``)."""
+        words = kind.split()
+        if "external" in kind.lower() or len(words) < 2 or words[-1].lower() == "file":
+            self.problem("survey", row, "type", f'"{kind}" needs the name of an attached file: {words[0]} FILE.csv')
+            return None
+        base = "select_multiple" if "multiple" in kind.lower() else "select_one"
+        filename = words[-1]
+        table = self.table(row, "type", filename, f'"{kind}"')
+        if table is None:
+            return None
+        columns = dict(p.split("=", 1) for p in (_get(cells, "parameters") or "").split() if "=" in p)
+        value, label = columns.get("value", "name"), columns.get("label", "label")
+        list_name = filename if (value, label) == ("name", "label") else f"{filename} value={value} label={label}"
+        if list_name not in choices:
+            present = set().union(*(r.keys() for r in table))
+            missing = [c for c in (value, label) if c not in present]
+            if missing:
+                message = (
+                    f'"{kind}": {filename} has no column "{missing[0]}" (its columns: {", ".join(sorted(present))})'
+                )
+                self.problem("survey", row, "type", message)
+                return None
+            options: dict[str, Choice] = {}
+            for r in table:
+                if r.get(value) and r[value] not in options:
+                    labels = {DEFAULT_LANGUAGE: r.get(label) or r[value]}
+                    for key, text in r.items():
+                        if key.startswith(f"{label}::") and text:
+                            labels[key.partition("::")[2].strip()] = text
+                    filters = {k: v for k, v in r.items() if k not in (value, label) and "::" not in k and v}
+                    options[r[value]] = Choice(r[value], labels, filters)
+            choices[list_name] = list(options.values())
+        return base, list_name
+
+    def check_lookups(self, row: int, column: str, tree: expressions.Expr, choices: dict[str, list[Choice]]) -> None:
+        """Each pulldata() and instance() names a file attached (or a choice list), and the columns it reads."""
+        stems = {attachments.instance_name(f): f for f in self.tables}
+        for node in expressions.walk(tree):
+            if isinstance(node, expressions.Call) and node.name == "pulldata":
+                literal = [a.value if isinstance(a, expressions.Literal) else None for a in node.args]
+                name, wanted = literal[0], [c for c in literal[1:3] if isinstance(c, str)]
+            elif isinstance(node, expressions.Lookup):
+                name, wanted = node.instance, [node.column]
+            else:
+                continue
+            if not isinstance(name, str):
+                continue  # a file named by an answer: it reads nothing when no such file is attached
+            call = f"{'pulldata' if isinstance(node, expressions.Call) else 'instance'}('{name}')"
+            if name in stems:
+                table = self.tables[stems[name]]
+                self.instances[name] = table
+                present = set().union(*(r.keys() for r in table))
+                where = stems[name]
+            elif name in choices:
+                present = {"name", "label"}.union(*(c.filters.keys() for c in choices[name]))
+                where = f"the choice list {name}"
+            else:
+                self.table(row, column, f"{name}.csv", call)
+                continue
+            for wanted_column in wanted:
+                if wanted_column not in present:
+                    message = f'{call} reads the column "{wanted_column}", which {where} does not have'
+                    self.problem("survey", row, column, f"{message} (its columns: {', '.join(sorted(present))})")
+
+    def check_expression(self, row: int, column: str, text: str, name: str, choices: dict[str, list[Choice]]) -> None:
         if "${last-saved#" in text:
             self.unsupported(row, "${last-saved#…} references")
             return
         try:
-            expressions.parse(text, names=column == "choice_filter")
+            tree = expressions.parse(text, names=column == "choice_filter")
+            self.check_lookups(row, column, tree, choices)
         except expressions.ExpressionError as exc:
             unknown = re.match(r'unknown function "([\w:.-]+)\(\)"', str(exc))
             if unknown and unknown[1] in ODK_FUNCTIONS:
@@ -522,15 +626,19 @@ def _unsupported(filename: str, features: dict[str, list[int]]) -> Problem:
     return Problem(f"{filename}:survey", first_rows[0], "type", message)
 
 
-def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedForm:
-    """Validate an XLSForm and describe it; raises BadInput with every problem found."""
+def parse_form(
+    data: bytes, filename: str, name: str | None = None, files: Mapping[str, bytes] | None = None
+) -> ParsedForm:
+    """Validate an XLSForm and describe it; raises BadInput with every problem found. ``files`` are the files
+    attached to the form by name (the CSV, XML or GeoJSON tables of select_one_from_file, pulldata(), instance())."""
     file_format, sheets = read_source(data, filename)
     if "survey" not in sheets:
         raise BadInput([Problem(filename, 0, "-", "an XLSForm has a sheet named survey (and usually choices)")])
     settings = _settings(sheets)
     form_id = name or settings.get("form_id") or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).stem)
     xform, warnings = _pyxform(data, file_format, filename)
-    builder = _Builder(filename, sheets)
+    tables = attachments.read_attachments(files or {})
+    builder = _Builder(filename, sheets, tables)
     choices = builder.choices()
     survey = builder.survey(choices)
     if builder.features:
@@ -551,5 +659,7 @@ def parse_form(data: bytes, filename: str, name: str | None = None) -> ParsedFor
         survey=survey,
         choices=choices,
         style=settings.get("style", ""),
+        attachments=sorted(tables),
+        instances=builder.instances,
     )
     return ParsedForm(definition, xform, warnings, file_format)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lmreview.errors import NotFound
+from lmreview.errors import BadInput, NotFound
 from lmreview.portfolio import service as portfolio_service
-from lmreview.questionnaire import engine, forms, invitations, respondents, responses, reviews, submissions
+from lmreview.questionnaire import attachments, engine, forms, invitations, respondents, responses, reviews, submissions
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.web.pages import RowId, attachment, flash, read_upload, render
@@ -33,21 +34,36 @@ def forms_page(request: Request) -> Response:
 
 @router.post("/forms", response_class=HTMLResponse)
 async def upload_form(
-    request: Request, file: UploadFile, csrf_token: Annotated[str, Form()] = "", name: Annotated[str, Form()] = ""
+    request: Request,
+    file: UploadFile,
+    csrf_token: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    attach: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     user = require(request, "reviewer")
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
+    files: dict[str, bytes] = {}
+    for upload in attach or []:
+        if not upload.filename and not upload.size:
+            continue  # the file field left empty
+        attached_name = Path(upload.filename or "attachment").name
+        content = await upload.read(attachments.MAX_ATTACHMENT_BYTES + 1)
+        problem = attachments.size_problem(attached_name, upload.size or len(content))
+        if problem is not None:
+            raise BadInput([problem])
+        files[attached_name] = content
 
     def run() -> forms.AddedForm:
         with request.app.state.store.session() as session:
-            return forms.add_form(session, data, filename, actor=user.name, name=name.strip() or None)
+            return forms.add_form(session, data, filename, actor=user.name, name=name.strip() or None, files=files)
 
     added = await run_in_threadpool(run)
     if added.outcome == "unchanged":
         flash(request, f"Form {added.form} is unchanged (version {added.version}).")
     else:
-        flash(request, f"Added form {added.form}, version {added.version}: {added.questions} questions.")
+        attached = f" Attached: {', '.join(added.attachments)}." if added.attachments else ""
+        flash(request, f"Added form {added.form}, version {added.version}: {added.questions} questions.{attached}")
     for warning in added.warnings:
         flash(request, f"pyxform: {warning}", "warn")
     return RedirectResponse(f"/forms/{added.form}", status_code=303)
