@@ -191,6 +191,22 @@ class FormView:
         pages = self.pages()
         return [n for n, page in enumerate(pages) if any(node.relevant for node in page)] or [0]
 
+    def browser_instances(self) -> dict[str, list[dict[str, str]]]:
+        """The tables a ``relevant`` or ``choice_filter`` reads with pulldata() or instance('name'), for the page's
+        script to evaluate them as the server does; none for most forms."""
+        names: set[str] = set()
+        for q in self.definition.walk():
+            for text, bare in ((q.relevant, False), (q.choice_filter, True)):
+                if text and ("pulldata(" in text or "instance(" in text):
+                    for node in expressions.walk(expressions.parse(text, names=bare)):
+                        if isinstance(node, expressions.Lookup):
+                            names.add(node.instance)
+                        elif isinstance(node, expressions.Call) and node.name == "pulldata" and node.args:
+                            first = node.args[0]
+                            names.update([first.value] if isinstance(first, expressions.Literal) else [])
+        tables = self.definition.secondary_instances
+        return {str(name): tables[str(name)] for name in sorted(map(str, names)) if str(name) in tables}
+
     def outside_values(self, page: int) -> dict[str, Any]:
         """The answers of the questions on the other pages, by name (lists inside repeats), for the page's script:
         relevance and filters on this page may read them."""

@@ -6,6 +6,8 @@
   var form = document.querySelector("form.questionnaire");
   if (!form || !window.LmExpr) return;
   var parsed = {};
+  var tables = document.getElementById("lm-instances");  // what pulldata() and instance() read, when used here
+  var extra = { instances: tables ? JSON.parse(tables.textContent) : {} };
 
   function valueOf(container, name) {
     var inputs = container.querySelectorAll('[data-name="' + name + '"]');
@@ -60,7 +62,7 @@
         var options = sets[i].querySelectorAll("[data-columns]");
         for (var j = 0; j < options.length; j++) {
           var columns = JSON.parse(options[j].getAttribute("data-columns"));
-          var keep = window.LmExpr.truthy(window.LmExpr.evaluate(parsed[key], scope, null, today, columns));
+          var keep = window.LmExpr.truthy(window.LmExpr.evaluate(parsed[key], scope, null, today, columns, null, extra));
           options[j].hidden = !keep;
           if (!keep) {
             var input = options[j].querySelector("input");
@@ -85,7 +87,7 @@
         var instance = nodes[i].closest(".instance");
         var match = instance ? /\[(\d+)\]$/.exec(instance.getAttribute("data-instance")) : null;
         var position = match ? Number(match[1]) : null;
-        var result = window.LmExpr.evaluate(parsed[text], scopeFor(nodes[i]), null, today, null, position);
+        var result = window.LmExpr.evaluate(parsed[text], scopeFor(nodes[i]), null, today, null, position, extra);
         var shown = window.LmExpr.truthy(result);
         nodes[i].hidden = !shown;
       } catch (e) {
