@@ -204,3 +204,19 @@ def test_bilingual_template_has_both_languages(cli: Cli) -> None:
     assert run.exit_code == 0, run.stderr
     assert "languages: English (en), Français (fr)" in run.stdout
     assert "or_other and translations" in run.stderr  # pyxform's warning is passed on, not hidden
+
+
+def test_last_saved_defaults_are_checked(cli: Cli, tmp_path: Path) -> None:
+    survey = [["type", "name", "label", "default"], ["text", "office", "Office", "${last-saved#ofice}"]]
+    run = cli("form", "add", str(write(tmp_path, "typo.xlsx", xlsform(survey))))
+    assert run.exit_code == 2
+    assert "typo.xlsx:survey:2:-:" in run.stderr
+    assert "Could not find the name 'ofice'" in run.stderr  # pyxform reads the name
+    survey = [
+        ["type", "name", "label", "calculation"],
+        ["text", "office", "Office", ""],
+        ["calculate", "again", "", "concat(${last-saved#office}, '!')"],
+    ]
+    run = cli("form", "add", str(write(tmp_path, "inside.xlsx", xlsform(survey))))
+    assert run.exit_code == 2
+    assert "lmreview cannot serve this form: it uses ${last-saved#…} in calculation" in run.stderr

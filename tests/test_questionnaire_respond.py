@@ -274,6 +274,40 @@ def test_defaults_fill_a_new_questionnaire_and_each_new_repeat(cli: Cli, store: 
         assert page(added).find("input", {"name": "steps[1]/people"})["value"] == "10"  # type: ignore[index]
 
 
+LAST_SAVED_FORM = """| survey |
+| | type | name | label | default |
+| | text | project_code | Project code | |
+| | text | office | Office | ${last-saved#office} |
+| | integer | staff | Staff | ${last-saved#staff} |
+| settings |
+| | form_id | version |
+| | yearly | 1 |
+"""
+
+
+def test_last_saved_defaults_come_from_the_respondents_previous_submission(
+    cli: Cli, store: Store, tmp_path: Path
+) -> None:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    first = personal_link(cli, LAST_SAVED_FORM, tmp_path, review="y1")
+    assert cli("review", "create", "y2", "--portfolio", "lm2016", "--form", "yearly").exit_code == 0
+    run = cli("respondents", "add", "Ana S", "--review", "y2", "--email", "A@example.org", "--project", "LM.0183")
+    assert run.exit_code == 0, run.stderr
+    outbox = tmp_path / "y2-outbox"
+    assert cli("review", "invite", "y2", "--dry-run", str(outbox)).exit_code == 0
+    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", next(outbox.glob("*.eml")).read_bytes())
+    assert token is not None
+    second = f"/r/{token[1].decode()}"
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        assert page(client.get(first)).find("input", {"name": "office"})["value"] == ""  # type: ignore[index]
+        fields = [("project_code", "LM.0181"), ("office", "Dakar"), ("staff", "4")]
+        assert post(client, first, fields, "submit").status_code == 303
+        # the same person (by e-mail address) answering the next year's review starts from their last answers
+        soup = page(client.get(second))
+        assert soup.find("input", {"name": "office"})["value"] == "Dakar"  # type: ignore[index]
+        assert soup.find("input", {"name": "staff"})["value"] == "4"  # type: ignore[index]
+
+
 def test_an_option_left_out_by_a_choice_filter_is_refused(cli: Cli, store: Store, tmp_path: Path) -> None:
     assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
     link = personal_link(cli, CASCADE_FORM, tmp_path, review="c")

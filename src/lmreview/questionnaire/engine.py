@@ -439,28 +439,43 @@ def answer_choices(q: Question, scope: Values, today: dt.date) -> list[Choice]:
     return list(kept.values())
 
 
-def default_value(question: Question, today: dt.date | None = None) -> str | None:
+LAST_SAVED = re.compile(r"\$\{last-saved#([^}]+)\}")
+
+
+def default_value(
+    question: Question, today: dt.date | None = None, last_saved: Mapping[str, str] | None = None
+) -> str | None:
     """A question's ``default``: a literal ("yes", "0"), or an expression when it calls a function or refers to
-    a question (``today()``), evaluated once when the questionnaire or the repeat instance is started."""
+    a question (``today()``), evaluated once when the questionnaire or the repeat instance is started.
+    ``${last-saved#name}`` is the answer to ``name`` in ``last_saved`` (the respondent's previous submission, by
+    question name), nothing when there is none."""
     text = question.default
     if not text:
         return None
+    found = LAST_SAVED.fullmatch(text.strip())
+    if found is not None:
+        return (last_saved or {}).get(found[1]) or None
     if "(" not in text and "${" not in text:
         return text
     value = expressions.to_string(expressions.evaluate(expressions.parse(text), {}, today=today or dt.date.today()))
     return value or None
 
 
-def with_defaults(questions: list[Question], prefix: str = "", data: dict[str, Any] | None = None) -> dict[str, Any]:
+def with_defaults(
+    questions: list[Question],
+    prefix: str = "",
+    data: dict[str, Any] | None = None,
+    last_saved: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """A document holding the defaults of ``questions`` (through groups, not into repeats), at paths under
-    ``prefix``; existing values in ``data`` are kept."""
+    ``prefix``; existing values in ``data`` are kept. ``last_saved``: see :func:`default_value`."""
     document: dict[str, Any] = data if data is not None else {}
     for question in questions:
         path = f"{prefix}{question.name}"
         if question.type == "group":
-            with_defaults(question.children, f"{path}/", document)
+            with_defaults(question.children, f"{path}/", document, last_saved)
         elif question.type not in ("repeat", "note") and get_path(document, path) in (None, ""):
-            value = default_value(question)
+            value = default_value(question, last_saved=last_saved)
             if value is not None:
                 set_path(document, path, value)
     return document

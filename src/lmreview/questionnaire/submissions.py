@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
@@ -76,8 +76,38 @@ def definition(submission: Submission) -> FormDefinition:
     return found
 
 
-def _prefill(definition: FormDefinition, project: Project | None, respondent: Respondent) -> dict[str, Any]:
-    data: dict[str, Any] = engine.with_defaults(definition.survey)
+def _answers_by_name(document: Mapping[str, Any], into: dict[str, str]) -> dict[str, str]:
+    """The answers of a document by question name, through groups (not repeats): what ``${last-saved#name}`` reads."""
+    for key, value in document.items():
+        if isinstance(value, Mapping):
+            _answers_by_name(value, into)
+        elif isinstance(value, str):
+            into.setdefault(key, value)
+    return into
+
+
+def last_saved(session: Session, form_id: int, respondent: Respondent) -> dict[str, str]:
+    """The answers of the respondent's previous submission of the form (any version, any review), by question
+    name: the newest submitted by this respondent or by a respondent with the same e-mail address; {} if none."""
+    same_person = Submission.respondent_id == respondent.id
+    if respondent.email:
+        people = select(Respondent.id).where(func.lower(Respondent.email) == respondent.email.lower())
+        same_person = or_(same_person, Submission.respondent_id.in_(people))
+    query = (
+        select(Submission.data)
+        .join(FormVersion, FormVersion.id == Submission.form_version_id)
+        .where(FormVersion.form_id == form_id, Submission.status == "submitted", same_person)
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        .limit(1)
+    )
+    found = session.scalar(query)
+    return _answers_by_name(found, {}) if isinstance(found, Mapping) else {}
+
+
+def _prefill(
+    definition: FormDefinition, project: Project | None, respondent: Respondent, previous: Mapping[str, str]
+) -> dict[str, Any]:
+    data: dict[str, Any] = engine.with_defaults(definition.survey, last_saved=previous)
     for q in definition.walk():
         if "[" in q.path or q.type in ("group", "repeat"):
             continue
@@ -101,6 +131,9 @@ def for_respondent(session: Session, review: Review, respondent: Respondent, *, 
         raise NotFound("this review has no questionnaire yet; the review team has to choose one")
     version = forms.latest_version(review.form)
     project = session.get(Project, respondent.project_id) if respondent.project_id else None
+    definition = forms.definition_of(version)
+    uses_last_saved = any(q.default and "${last-saved#" in q.default for q in definition.walk())
+    previous = last_saved(session, review.form.id, respondent) if uses_last_saved else {}
     submission = Submission(
         instance_id=f"uuid:{uuid.uuid4()}",
         form_version_id=version.id,
@@ -111,7 +144,7 @@ def for_respondent(session: Session, review: Review, respondent: Respondent, *, 
         status="draft",
         review_state="received",
         source="web",
-        data=_prefill(forms.definition_of(version), project, respondent),
+        data=_prefill(definition, project, respondent, previous),
         meta={},
     )
     if create:

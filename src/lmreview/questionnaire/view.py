@@ -203,9 +203,10 @@ class FormView:
                             names.add(node.instance)
                         elif isinstance(node, expressions.Call) and node.name == "pulldata" and node.args:
                             first = node.args[0]
-                            names.update([first.value] if isinstance(first, expressions.Literal) else [])
+                            if isinstance(first, expressions.Literal) and isinstance(first.value, str):
+                                names.add(first.value)
         tables = self.definition.secondary_instances
-        return {str(name): tables[str(name)] for name in sorted(map(str, names)) if str(name) in tables}
+        return {name: tables[name] for name in sorted(names) if name in tables}
 
     def outside_values(self, page: int) -> dict[str, Any]:
         """The answers of the questions on the other pages, by name (lists inside repeats), for the page's script:

@@ -370,6 +370,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.languages: list[str] = []
         self.features: dict[str, list[int]] = {}  # an unsupported feature -> the rows that use it
+        self.last_saved: dict[int, str] = {}  # row -> the question a ${last-saved#name} default names
 
     def problem(self, sheet: str, row: int, column: str, message: str) -> None:
         self.problems.append(Problem(f"{self.filename}:{sheet}", row, column, message))
@@ -505,7 +506,13 @@ class _Builder:
             if text and text != "true()":
                 self.check_expression(row, column, text, name, choices)
         if question.default and "${last-saved#" in question.default:
-            self.unsupported(row, "${last-saved#…} references")
+            saved = re.fullmatch(r"\$\{last-saved#([^}]+)\}", question.default.strip())
+            if saved is None:
+                self.unsupported(
+                    row, "${last-saved#…} inside an expression (a default of ${last-saved#name} alone works)"
+                )
+            else:
+                self.last_saved[row] = saved[1]
         return question
 
     def table(self, row: int, column: str, filename: str, used_by: str) -> attachments.Table | None:
@@ -589,7 +596,7 @@ class _Builder:
 
     def check_expression(self, row: int, column: str, text: str, name: str, choices: dict[str, list[Choice]]) -> None:
         if "${last-saved#" in text:
-            self.unsupported(row, "${last-saved#…} references")
+            self.unsupported(row, f"${{last-saved#…}} in {column} (only a default of ${{last-saved#name}} alone works)")
             return
         try:
             tree = expressions.parse(text, names=column == "choice_filter")
@@ -641,6 +648,10 @@ def parse_form(
     builder = _Builder(filename, sheets, tables)
     choices = builder.choices()
     survey = builder.survey(choices)
+    names = {q.name for root in survey for q in root.walk()}
+    for row, wanted in builder.last_saved.items():
+        if wanted not in names:
+            builder.problem("survey", row, "default", f"${{last-saved#{wanted}}}: the form has no question {wanted}")
     if builder.features:
         raise BadInput([_unsupported(filename, builder.features)], "1 error; the form was not added")
     if builder.problems:
