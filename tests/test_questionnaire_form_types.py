@@ -101,13 +101,19 @@ def test_typographic_quotes_in_expressions_are_plain_quotes() -> None:
     ("row", "feature"),
     [
         ("| | image | photo | Photo |", "image questions (files sent with the answers) (row 3)"),
-        ("| | select_one_from_file places.csv | place | Place |", "choices from a file (select_one_from_file) (row 3)"),
-        ("| | calculate | fruit | | pulldata('fruits', 'name', 'key', 'mango') |", "the function pulldata() (row 3)"),
-        ("| | text | again | Again | ${last-saved#phone} |", "${last-saved#…} references (row 3)"),
+        ("| | calculate | hash | | digest('abc', 'SHA-256') |", "the function digest() (row 3)"),
+        (
+            "| | calculate | again | | concat(${last-saved#phone}, '!') |",
+            "${last-saved#…} in calculation (only a default of ${last-saved#name} alone works) (row 3)",
+        ),
+        (
+            "| | text | again | Again | concat(${last-saved#phone}, '!') |",
+            "${last-saved#…} inside an expression (a default of ${last-saved#name} alone works) (row 3)",
+        ),
     ],
 )
 def test_what_lmreview_does_not_support_is_named_in_one_line(row: str, feature: str) -> None:
-    header = "| | type | name | label | calculation |" if "pulldata" in row else "| | type | name | label | default |"
+    header = "| | type | name | label | calculation |" if "calculate" in row else "| | type | name | label | default |"
     text = _form(f"{header}\n| | text | phone | Phone |\n{row}", "| | list_name | name | label |\n| | yesno | y | Y |")
     problems = _refusal(text)
     assert problems == [
