@@ -20,7 +20,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import Cli
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SAMPLES, Cli, personal_link
 from tests.test_questionnaire_forms import xlsform
 
 SURVEY = [
@@ -218,3 +218,90 @@ def test_the_upload_page_takes_the_files_with_the_form(client: TestClient, tmp_p
     refused = client.post("/forms", data={"csrf_token": csrf}, files=huge)
     assert refused.status_code == 422
     assert "an attached file may hold at most" in refused.text
+
+
+LOOKUP_FORM = """| survey |
+| | type | name | label | relevant |
+| | text | project_code | Project | |
+| | select_one districts | district | District | |
+| | text | why | Why so large a district? | instance('districts')/root/item[name = ${district}]/size = 'large' |
+| choices |
+| | list_name | name | label | size |
+| | districts | d1 | Lakes | large |
+| | districts | d2 | Hills | small |
+| settings |
+| | form_id | version |
+| | lookup | 1 |
+"""
+
+
+def test_the_page_gets_the_tables_its_relevance_reads(cli: Cli, store: Store, tmp_path: Path) -> None:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    link = personal_link(cli, LOOKUP_FORM, tmp_path)
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        tables = BeautifulSoup(client.get(link).text, "html.parser").find("script", id="lm-instances")
+        assert tables is not None
+        assert json.loads(tables.string or "") == {
+            "districts": [
+                {"size": "large", "name": "d1", "label": "Lakes"},
+                {"size": "small", "name": "d2", "label": "Hills"},
+            ]
+        }
+
+
+@pytest.mark.browser
+def test_in_a_browser_a_lookup_shows_and_hides_a_question(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
+    from playwright.sync_api import expect, sync_playwright
+
+    from lmreview.store import open_store
+    from tests.test_browser import _free_port, _serving
+
+    path = tmp_path_factory.mktemp("lookup") / "lookup.db"
+    cli = Cli(str(path))
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    link = personal_link(cli, LOOKUP_FORM, tmp_path)
+    settings = Settings(database_url=str(path), base_url=f"http://127.0.0.1:{_free_port()}")
+    with _serving(settings, open_store(str(path))) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{url}{link}")
+        page.get_by_label("Project").fill("LM.0181")
+        why = page.get_by_label("Why so large a district?")
+        expect(why).to_be_hidden()
+        page.get_by_role("radio", name="Lakes").check()
+        expect(why).to_be_visible()
+        page.get_by_role("radio", name="Hills").check()
+        expect(why).to_be_hidden()
+        browser.close()
+
+
+def test_answers_to_selects_from_files_import_and_export_cell_by_cell(cli: Cli, store: Store, tmp_path: Path) -> None:
+    assert cli("form", "add", _form(tmp_path), *_files(tmp_path)).exit_code == 0
+    header = ["region", "district", "crops", "crops/maize", "crops/rice", "site", "capital", "done", "_uuid", "_index"]
+    rows = [
+        ["n", "d2", "maize rice", "1", "1", "b2", "C", "yes", "5b0e3a2c-0000-4000-8000-000000000001", "1"],
+        ["s", "d3", "rice", "0", "1", "a1", "L", "no", "5b0e3a2c-0000-4000-8000-000000000002", "2"],
+    ]
+    kobo = tmp_path / "household-kobo.csv"
+    kobo.write_text("\n".join(";".join(f'"{c}"' for c in row) for row in [header, *rows]) + "\n", encoding="utf-8")
+    run = cli("form", "import-responses", str(kobo), "--form", "household")
+    assert run.exit_code == 0, run.stderr
+    assert "2 submissions created" in run.stdout
+    out = tmp_path / "out.csv"
+    assert cli("form", "export-responses", "--form", "household", "--format", "csv", "--out", str(out)).exit_code == 0
+    exported = [line.split(";") for line in out.read_text(encoding="utf-8").splitlines()]
+    columns = [c.strip('"') for c in exported[0]]
+    for row, sent in zip(exported[1:], rows, strict=True):
+        cells = dict(zip(columns, (c.strip('"') for c in row), strict=True))
+        for name, value in zip(header[:-2], sent[:-2], strict=True):
+            assert cells[name] == value, name
+        assert cells["_uuid"] == sent[-2]
+    wrong = tmp_path / "wrong-kobo.csv"
+    wrong.write_text('"district";"_uuid"\n"d9";"5b0e3a2c-0000-4000-8000-000000000003"\n', encoding="utf-8")
+    refused = cli("form", "import-responses", str(wrong), "--form", "household")
+    assert refused.exit_code == 2
+    assert '"d9"' in refused.stderr
