@@ -33,6 +33,14 @@ Where ODK clients disagree we follow ODK Collect (JavaRosa), except where noted:
   repeats, ``indexed-repeat(${q}, ${outer}, i, ${inner}, j)``, a value holds no grouping by outer instance, so the
   value of ``${q}`` is read as the flat list across all instances and only the last index (``j``) is used; that is
   right when the outer repeat has one instance, or when ``j`` counts across all of them.
+* ``pulldata('file', 'column', 'key column', key)`` and ``instance('name')/root/item[predicate]/column`` read the
+  tables given as ``evaluate(..., instances=...)`` (a choice list or a file attached to the form, by name, as rows
+  of columns). The lookup is a node-set (a list): the column of every row the predicate keeps; the predicate reads
+  the row's columns by bare names, and a number picks the row at that (1-based) place. Only that path shape parses.
+  pulldata() compares the key as text and gives the first match, or "".
+* ``format-date(value, pattern)`` and ``format-date-time()`` take ODK's ``%`` patterns (see :func:`format_date`).
+  A date or dateTime string is formatted as written (its own clock time, not converted to UTC); a number is days
+  since 1970-01-01 UTC. ``now()`` is ``evaluate(..., now=...)``, by default the local time as ISO 8601.
 * Nothing fails at evaluation: a date that cannot be made gives ``""``, an invalid dynamic regex gives false.
 * Positions in strings count characters (code points), in Python and in JavaScript alike.
 """

@@ -312,7 +312,7 @@ def _get(cells: dict[str, str], column: str) -> str | None:
 def _select_type(kind: str) -> tuple[str, list[str]] | None:
     """A select type under any of pyxform's names ("select one from yesNo", "select all that apply yesNo",
     "select1 yesNo") as ("select_one" | "select_multiple", the words after it); None for other types. The names for
-    choices from a file are left out: those selects are refused."""
+    choices from a file are left out: :meth:`_Builder.from_file` reads those."""
     from pyxform import aliases, constants
 
     ours = {constants.SELECT_ONE: "select_one", constants.SELECT_ALL_THAT_APPLY: "select_multiple"}
