@@ -103,6 +103,10 @@ def test_typographic_quotes_in_expressions_are_plain_quotes() -> None:
         ("| | image | photo | Photo |", "image questions (files sent with the answers) (row 3)"),
         ("| | calculate | hash | | digest('abc', 'SHA-256') |", "the function digest() (row 3)"),
         (
+            "| | select_one yesno | town | Town | | search('towns') |",
+            "the search() appearance (use select_one_from_file with a choice_filter) (row 3)",
+        ),
+        (
             "| | calculate | again | | concat(${last-saved#phone}, '!') |",
             "${last-saved#…} in calculation (only a default of ${last-saved#name} alone works) (row 3)",
         ),
@@ -114,6 +118,7 @@ def test_typographic_quotes_in_expressions_are_plain_quotes() -> None:
 )
 def test_what_lmreview_does_not_support_is_named_in_one_line(row: str, feature: str) -> None:
     header = "| | type | name | label | calculation |" if "calculate" in row else "| | type | name | label | default |"
+    header += " appearance |" if "search(" in row else ""
     text = _form(f"{header}\n| | text | phone | Phone |\n{row}", "| | list_name | name | label |\n| | yesno | y | Y |")
     problems = _refusal(text)
     assert problems == [

@@ -505,6 +505,8 @@ class _Builder:
             text = getattr(question, column)
             if text and text != "true()":
                 self.check_expression(row, column, text, name, choices)
+        if question.appearance and "search(" in question.appearance:  # options from a CSV through the appearance
+            self.unsupported(row, "the search() appearance (use select_one_from_file with a choice_filter)")
         if question.default and "${last-saved#" in question.default:
             saved = re.fullmatch(r"\$\{last-saved#([^}]+)\}", question.default.strip())
             if saved is None:
