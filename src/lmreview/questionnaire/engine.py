@@ -407,6 +407,13 @@ def visible_choices(definition: FormDefinition, q: Question, scope: Values, toda
     if not q.choice_filter:
         return options
     parsed = expressions.parse(q.choice_filter, names=True)
+    tests = expressions.equalities(parsed)  # `region = ${region}`: one text comparison per option
+    wanted = expressions.wanted_text(tests, scope, today, definition.secondary_instances) if tests else None
+    if wanted is not None and len(wanted) == 1:
+        [(key, text)] = wanted
+        return [c for c in options if (c.name if key == "name" else c.filters.get(key, "")) == text]
+    if wanted is not None:
+        return [c for c in options if all((c.name if k == "name" else c.filters.get(k, "")) == v for k, v in wanted)]
     kept = []
     for choice in options:
         columns = {**choice.filters, "name": choice.name}

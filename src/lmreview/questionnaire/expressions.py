@@ -79,8 +79,8 @@ from lmreview.questionnaire.expression_syntax import (
 
 __all__ = [
     "MAX_NESTING", "Call", "Current", "Expr", "ExpressionError", "Instances", "Literal", "Lookup", "Name", "Negate",
-    "Operation", "Ref", "Value", "Values", "evaluate", "format_date", "interpolate", "parse", "references",
-    "regex_matches", "regex_problem", "to_number", "to_string", "truthy", "walk",
+    "Operation", "Ref", "Value", "Values", "equalities", "evaluate", "format_date", "interpolate", "parse",
+    "references", "regex_matches", "regex_problem", "to_number", "to_string", "truthy", "walk", "wanted_text",
 ]  # fmt: skip
 
 Value: TypeAlias = str | float | bool | list[str]
@@ -170,7 +170,7 @@ class _Context:
     columns: Mapping[str, str]
     position: int | None
     instances: Instances
-    now: str
+    now: str | None  # None: the local time, read only when now() is called
 
 
 _PLAIN_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
@@ -252,7 +252,7 @@ def _eval(expr: Expr, ctx: _Context) -> Value:
     if expr.name == "today":
         return ctx.today.isoformat()
     if expr.name == "now":
-        return ctx.now
+        return ctx.now or dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
     if expr.name == "pulldata":
         return _pulldata([_eval(a, ctx) for a in expr.args], ctx.instances)
     if expr.name == "position":
@@ -280,17 +280,58 @@ def evaluate(
     ``position`` the 1-based number of the repeat instance being evaluated, what ``position(..)`` returns (None
     outside a repeat: NaN), ``instances`` the tables ``pulldata()`` and ``instance()`` read (a choice list or an
     attached file by name, as rows of columns), ``now`` what ``now()`` returns (default: the local time, ISO)."""
-    now = now or dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
     context = _Context(values, current or "", today or dt.date.today(), columns or {}, position, instances or {}, now)
     return _eval(expr, context)
 
 
+def equalities(expr: Expr) -> list[tuple[str, Expr]] | None:
+    """``column = value`` tests joined by ``and`` (``region = ${region} and phase = 'dry'``), where no value reads a
+    column, as (column, value) pairs; None for any other expression. Such a filter over a long table is decided by
+    comparing text once per row instead of evaluating the expression per row (when each value is text)."""
+    parts: list[Expr] = [expr]
+    if isinstance(expr, Operation) and all(op == "and" for op, _ in expr.rest):
+        parts = [expr.first, *(e for _, e in expr.rest)]
+    found: list[tuple[str, Expr]] = []
+    for part in parts:
+        if not (isinstance(part, Operation) and len(part.rest) == 1 and part.rest[0][0] == "="):
+            return None
+        column, value = part.first, part.rest[0][1]
+        if not isinstance(column, Name) or any(isinstance(n, Name | Lookup | Current) for n in walk(value)):
+            return None
+        found.append((column.name, value))
+    return found
+
+
+def wanted_text(
+    tests: list[tuple[str, Expr]], values: Values, today: dt.date, instances: Instances | None = None
+) -> list[tuple[str, str]] | None:
+    """The values of ``tests`` (see :func:`equalities`) by column, or None when one is not text (a number or a
+    list compares otherwise: the caller then evaluates row by row)."""
+    wanted: list[tuple[str, str]] = []
+    for column, value in tests:
+        result = evaluate(value, values, today=today, instances=instances)
+        if not isinstance(result, str):
+            return None
+        wanted.append((column, result))
+    return wanted
+
+
 def _lookup(expr: Lookup, ctx: _Context) -> list[str]:
     """``instance('name')/root/item[predicate]/column``: the column of every item the predicate keeps."""
+    rows = ctx.instances.get(expr.instance, ())
+    tests = equalities(expr.predicate) if expr.predicate is not None else None
+    wanted = wanted_text(tests, ctx.values, ctx.today, ctx.instances) if tests else None
+    if wanted is not None and len(wanted) == 1:  # the usual name = ${x}, without a generator per row
+        [(key, text)] = wanted
+        return [row.get(expr.column, "") for row in rows if row.get(key, "") == text]
+    if wanted is not None:
+        return [row.get(expr.column, "") for row in rows if all(row.get(c, "") == v for c, v in wanted)]
     found: list[str] = []
-    for number, row in enumerate(ctx.instances.get(expr.instance, ()), start=1):
+    for number, row in enumerate(rows, start=1):
         if expr.predicate is not None:
-            keep = _eval(expr.predicate, _Context(ctx.values, ctx.current, ctx.today, row, ctx.position, {}, ctx.now))
+            keep = _eval(
+                expr.predicate, _Context(ctx.values, ctx.current, ctx.today, row, ctx.position, ctx.instances, ctx.now)
+            )
             if isinstance(keep, float) and not math.isnan(keep) and keep != number:
                 continue
             if not isinstance(keep, float) and not truthy(keep):

@@ -631,7 +631,7 @@
     const found = [];
     rows.forEach((row, i) => {
       if (expr.predicate) {
-        const keep = evalExpr(expr.predicate, Object.assign({}, ctx, { columns: row, instances: {} }));
+        const keep = evalExpr(expr.predicate, Object.assign({}, ctx, { columns: row }));
         if (typeof keep === "number" && !Number.isNaN(keep) && keep !== i + 1) return;
         if (typeof keep !== "number" && !truthy(keep)) return;
       }
