@@ -44,6 +44,14 @@ def size_problem(filename: str, size: int) -> Problem | None:
     return None
 
 
+def columns(table: Table) -> set[str]:
+    """Every column named in a table's rows."""
+    found: set[str] = set()
+    for row in table:
+        found.update(row)
+    return found
+
+
 def instance_name(filename: str) -> str:
     """The name expressions use for an attached file: ``fruits.csv`` -> ``fruits``."""
     return PurePath(filename).stem
@@ -71,6 +79,11 @@ def read_attachment(filename: str, data: bytes) -> Table:
     if len(rows) > MAX_ATTACHMENT_ROWS:
         message = f"an attached file may hold at most {MAX_ATTACHMENT_ROWS:,} rows; this one holds {len(rows):,}"
         raise BadInput([Problem(filename, 0, "-", message)])
+    for column in sorted(columns(rows)):
+        if problem_text := text_problem(column):
+            raise BadInput([Problem(filename, 1, "-", f"the column name {problem_text}")])
+    if text_problem(text, multiline=True) is None:
+        return rows  # no control character anywhere: no need to look cell by cell
     for number, row in enumerate(rows, start=2):
         for column, value in row.items():
             if problem_text := text_problem(value, multiline=True) or text_problem(column):

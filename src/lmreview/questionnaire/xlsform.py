@@ -546,7 +546,7 @@ class _Builder:
         value, label = columns.get("value", "name"), columns.get("label", "label")
         list_name = filename if (value, label) == ("name", "label") else f"{filename} value={value} label={label}"
         if list_name not in choices:
-            present = set().union(*(r.keys() for r in table))
+            present = attachments.columns(table)
             missing = [c for c in (value, label) if c not in present]
             if missing:
                 message = (
@@ -583,7 +583,7 @@ class _Builder:
             if name in stems:
                 table = self.tables[stems[name]]
                 self.instances[name] = table
-                present = set().union(*(r.keys() for r in table))
+                present = attachments.columns(table)
                 where = stems[name]
             elif name in choices:
                 present = {"name", "label"}.union(*(c.filters.keys() for c in choices[name]))
