@@ -214,6 +214,7 @@ def test_the_upload_page_takes_the_files_with_the_form(client: TestClient, tmp_p
     preview = BeautifulSoup(client.get("/forms/household").text, "html.parser").get_text(" ", strip=True)
     for label in ("Lakes", "Coast", "Maize", "Well B2", "Lakeside"):
         assert label in preview
+    assert "household.xlsx + crops.xml, districts.csv, regions.csv, sites.geojson" in preview  # the versions
     huge = [files[0], ("attach", ("regions.csv", b"name,label\n" + b"x,y\n" * (MAX_ATTACHMENT_BYTES // 4)))]
     refused = client.post("/forms", data={"csrf_token": csrf}, files=huge)
     assert refused.status_code == 422

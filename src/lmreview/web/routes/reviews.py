@@ -97,7 +97,16 @@ def form_page(request: Request, name: str, lang: str | None = None) -> Response:
         language = choose_language(definition, lang)
         evaluation = engine.evaluate(definition, {}, language=language)
         view = FormView(definition, language, evaluation, editable=False)
-        versions = [(v.version, v.filename, v.created_at, v.actor, v.warnings) for v in reversed(form.versions)]
+        versions = [
+            (
+                v.version,
+                " + ".join([v.filename, *v.definition.get("attachments", [])]),
+                v.created_at,
+                v.actor,
+                v.warnings,
+            )
+            for v in reversed(form.versions)
+        ]  # the workbook, then the files attached to it
     return render(
         request, "questionnaire/form.html", user=user, name=name, f=view, nodes=evaluation.nodes, versions=versions
     )
