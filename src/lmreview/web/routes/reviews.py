@@ -100,7 +100,7 @@ def form_page(request: Request, name: str, lang: str | None = None) -> Response:
         versions = [
             (
                 v.version,
-                " + ".join([v.filename, *v.definition.get("attachments", [])]),
+                " + ".join(filter(None, [v.filename, ", ".join(v.definition.get("attachments", []))])),
                 v.created_at,
                 v.actor,
                 v.warnings,
