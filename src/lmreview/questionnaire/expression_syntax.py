@@ -174,6 +174,7 @@ _ARITY: dict[str, tuple[int, int]] = {
     "uuid": (0, 0),
 }  # fmt: skip
 _INSTANCE_HINT = "write instance('list')/root/item[name = ${question}]/label"
+_PREDICATE_HINT = "only instance('name')/root/item[...]/column takes a predicate"
 _NODESET_ARG = {"count", "count-non-empty", "sum"}
 _POSITION_HINT = "write position(..) for the number of the current repeat instance"
 _INDEXED_REPEAT_ARITY = "3, 5, 7, ... arguments (a question, then a repeat and an index for each level of repeat)"
@@ -208,9 +209,8 @@ class _Parser:
 
     def unexpected(self, token: _Token, hint: str = "") -> ExpressionError:
         if token.kind == "path":
-            return ExpressionError(
-                f'unexpected character "{token.text}"', self.text, token.position, _CHAR_HINTS[token.text]
-            )
+            hint = _CHAR_HINTS["/"] if token.text == "/" else _PREDICATE_HINT
+            return ExpressionError(f'unexpected character "{token.text}"', self.text, token.position, hint)
         what = "unexpected end of the expression" if token.kind == "end" else f'unexpected "{token.text}"'
         return ExpressionError(what, self.text, token.position, hint)
 
@@ -310,7 +310,7 @@ class _Parser:
 
         def expect(text: str) -> None:
             token = self.peek()
-            if (token.text != text or token.kind not in ("path", "name")) or (text in "/[]" and token.kind != "path"):
+            if token.text != text or token.kind != ("path" if text in ("/", "[", "]") else "name"):
                 raise ExpressionError(
                     "only instance('name')/root/item[...]/column is supported", self.text, name.position, _INSTANCE_HINT
                 )

@@ -499,7 +499,7 @@ class _Builder:
             list_name=list_name,
             or_other=or_other,
             repeat_count=_quotes(_get(cells, "repeat_count")),
-            parameters=_get(cells, "parameters") if base == "range" or lowered.startswith(_FROM_FILE) else None,
+            parameters=_get(cells, "parameters") if base == "range" else None,
         )
         for column in (*EXPRESSION_COLUMNS, "required"):
             text = getattr(question, column)

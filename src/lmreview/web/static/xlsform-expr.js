@@ -109,6 +109,7 @@
   };
   const INSTANCE_HINT = "write instance('list')/root/item[name = ${question}]/label";
   const INSTANCE_ONLY = "only instance('name')/root/item[...]/column is supported";
+  const PREDICATE_HINT = "only instance('name')/root/item[...]/column takes a predicate";
   const NODESET_ARG = ["count", "count-non-empty", "sum"];
   const POSITION_HINT = "write position(..) for the number of the current repeat instance";
   const INDEXED_REPEAT_ARITY =
@@ -146,7 +147,8 @@
 
     unexpected(token, hint) {
       if (token.kind === "path") {
-        return new ExpressionError(`unexpected character "${token.text}"`, this.text, token.position, CHAR_HINTS[token.text]);
+        const pathHint = token.text === "/" ? CHAR_HINTS["/"] : PREDICATE_HINT;
+        return new ExpressionError(`unexpected character "${token.text}"`, this.text, token.position, pathHint);
       }
       const what = token.kind === "end" ? "unexpected end of the expression" : `unexpected "${token.text}"`;
       return new ExpressionError(what, this.text, token.position, hint);
