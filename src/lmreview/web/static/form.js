@@ -62,7 +62,8 @@
         var options = sets[i].querySelectorAll("[data-columns]");
         for (var j = 0; j < options.length; j++) {
           var columns = JSON.parse(options[j].getAttribute("data-columns"));
-          var keep = window.LmExpr.truthy(window.LmExpr.evaluate(parsed[key], scope, null, today, columns, null, extra));
+          var found = window.LmExpr.evaluate(parsed[key], scope, null, today, columns, null, extra);
+          var keep = window.LmExpr.truthy(found);
           options[j].hidden = !keep;
           if (!keep) {
             var input = options[j].querySelector("input");

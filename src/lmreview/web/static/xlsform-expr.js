@@ -258,7 +258,8 @@
     /** The path after instance('name'): /root/item, an optional [predicate], then /column. */
     lookup(name, source) {
       if (source.type !== "literal" || typeof source.value !== "string") {
-        throw new ExpressionError("the name in instance() must be quoted text", this.text, name.position, INSTANCE_HINT);
+        const what = "the name in instance() must be quoted text";
+        throw new ExpressionError(what, this.text, name.position, INSTANCE_HINT);
       }
       const expect = (text) => {
         const token = this.peek();
@@ -652,8 +653,10 @@
 
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-  const DATE_PARTS =
-    /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?(Z|[+-][0-9]{2}:[0-9]{2})?)?$/;
+  const DATE_PARTS = new RegExp(
+    "^([0-9]{4})-([0-9]{2})-([0-9]{2})" +
+      "(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\\.[0-9]+)?))?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+  );
 
   /** ODK's format-date()/format-date-time(), as in the Python (format_date). */
   function formatDate(value, pattern) {
@@ -664,7 +667,8 @@
       [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
       dayNumber = dateDays(s.slice(0, 10));
       const seconds = Number(m[6] || "0");
-      [h, mi, sec, ms] = [Number(m[4] || 0), Number(m[5] || 0), Math.trunc(seconds), Math.round((seconds - Math.trunc(seconds)) * 1000)];
+      const fraction = Math.round((seconds - Math.trunc(seconds)) * 1000);
+      [h, mi, sec, ms] = [Number(m[4] || 0), Number(m[5] || 0), Math.trunc(seconds), fraction];
     } else {
       const days = toNumber(value);
       if (!Number.isFinite(days) || Math.abs(days) >= 1e7) return "";
@@ -673,7 +677,8 @@
       if (!text) return "";
       [y, mo, d] = [Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10))];
       const total = Math.round((days - dayNumber) * 86400000);
-      [h, mi, sec, ms] = [Math.floor(total / 3600000), Math.floor(total / 60000) % 60, Math.floor(total / 1000) % 60, total % 1000];
+      h = Math.floor(total / 3600000);
+      [mi, sec, ms] = [Math.floor(total / 60000) % 60, Math.floor(total / 1000) % 60, total % 1000];
     }
     const pad = (n, w) => String(n).padStart(w || 2, "0");
     const fields = {
@@ -843,10 +848,11 @@
     ceiling: (a) => Math.ceil(toNumber(a[0])) + 0,
     "format-date": (a) => formatDate(a[0], toStringValue(a[1])),
     "format-date-time": (a) => formatDate(a[0], toStringValue(a[1])),
-    uuid: () =>
-      typeof crypto !== "undefined" && crypto.randomUUID
-        ? crypto.randomUUID()
-        : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (Math.random() * 16) >> (c / 4)).toString(16)),
+    uuid: () => {
+      if (typeof crypto !== "undefined" && crypto.randomUUID) return crypto.randomUUID(); // a secure context
+      const hex = (c) => (c ^ ((Math.random() * 16) >> (c / 4))).toString(16);
+      return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, hex);
+    },
   };
 
   const api = {
