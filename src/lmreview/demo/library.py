@@ -176,7 +176,7 @@ This final narrative report of LM.0325 was written for the lmreview demo. The pr
 A draft national labour migration policy was validated with employers, unions and civil society, and ninety officials were trained. The policy awaits adoption by the cabinet.
 ## 2. Challenges and how they were addressed
 Three permanent secretaries headed the ministry during the project, and each change meant presenting the draft policy again to a new team.
-The national elections of 2019 shifted the government's priorities towards youth employment, and the policy was reframed to link labour migration with skills for young people.
+The national elections of 2019 shifted the government's priorities towards youth employment, so the policy was reframed around skills for young people.
 Lockdowns during the Covid-19 pandemic stopped the validation meetings for five months; they resumed online in small groups.
 Some employers' associations were reluctant to discuss the rights of domestic workers, a subject the project addressed through separate meetings with women's groups.
 ## 3. Lessons learned
