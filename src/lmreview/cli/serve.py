@@ -154,7 +154,8 @@ def load_demo_stages(st: State) -> None:
         markup=False,
     )
     console.print(
-        f"  in the web UI: /coding/reviews/{REVIEW} · /coding/reviews/{REVIEW}/agreement", markup=False
+        f"  in the web UI: /coding/reviews/{REVIEW} · /coding/reviews/{REVIEW}/agreement?codebook={codings.codebook}",
+        markup=False,
     )
     s = follow.status
     rate = (

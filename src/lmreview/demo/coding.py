@@ -183,10 +183,10 @@ def _code(session: Session, review: str, book: Codebook, actor: str) -> None:
         if chance < SKIPPED:
             continue
         other = NEIGHBOURS.get(label) or next(f for f in FALLBACKS if f != label)
-        codes = [label] if chance >= OTHER_CODE else [other]
+        given = [label] if chance >= OTHER_CODE else [other]
         if OTHER_CODE <= chance < EXTRA_CODE:
-            codes.append(other)
-        for code in codes:
+            given.append(other)
+        for code in given:
             apply_code(session, source, names[code], 0, end, coder=CONSULTANT, actor=actor)
     for filename, opening, first, second in PASSAGES:
         source, start, end = _passage(session, filename, opening)

@@ -42,57 +42,58 @@ class DemoLibrary:
         return sum(self.items.values())
 
 
-def blocks(text: str) -> list[tuple[str, str | list[str] | list[tuple[str, str]]]]:
-    """The markup of ``demo/library.py`` as (kind, content): title, section, heading, paragraph, list, table."""
-    out: list[tuple[str, str | list[str] | list[tuple[str, str]]]] = []
+@dataclass
+class Block:
+    kind: str  # title, section, heading, paragraph, list, table
+    text: str = ""
+    items: list[str] = field(default_factory=list)
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+def blocks(text: str) -> list[Block]:
+    """The markup of ``demo/library.py`` as blocks."""
+    out: list[Block] = []
     for line in text.splitlines():
         if not line.strip():
             continue
         for prefix, kind in (("### ", "heading"), ("## ", "section"), ("# ", "title")):
             if line.startswith(prefix):
-                out.append((kind, line[len(prefix) :].strip()))
+                out.append(Block(kind, line[len(prefix) :].strip()))
                 break
         else:
             if line.startswith("- "):
-                if out and out[-1][0] == "list":
-                    out[-1][1].append(line[2:].strip())  # type: ignore[union-attr]
-                else:
-                    out.append(("list", [line[2:].strip()]))
+                if not out or out[-1].kind != "list":
+                    out.append(Block("list"))
+                out[-1].items.append(line[2:].strip())
             elif line.startswith("| "):
                 label, _, value = line[2:].partition(" | ")
-                row = (label.strip(), value.strip())
-                if out and out[-1][0] == "table":
-                    out[-1][1].append(row)  # type: ignore[arg-type]
-                else:
-                    out.append(("table", [row]))
+                if not out or out[-1].kind != "table":
+                    out.append(Block("table"))
+                out[-1].rows.append((label.strip(), value.strip()))
             else:
-                out.append(("paragraph", line.strip()))
+                out.append(Block("paragraph", line.strip()))
     return out
 
 
 def title_of(document: DemoDocument) -> str:
-    return next(str(content) for kind, content in blocks(document.text) if kind == "title")
+    return next(b.text for b in blocks(document.text) if b.kind == "title")
 
 
 def to_html(document: DemoDocument) -> str:
     """The document as an HTML page for WeasyPrint; bullets are text before each item, as a word processor writes
     them (a marker WeasyPrint draws apart from its text would not be read as a bullet), and a table of fields is
-    written as "Label: value" lines."""
+    written as "Label: value" lines (a PDF reader may join the cells of a row into one line)."""
     e = html.escape
+    tags = {"title": "h1", "section": "h2", "heading": "h3", "paragraph": "p"}
     body: list[str] = []
-    for kind, content in blocks(document.text):
-        if kind == "title":
-            body.append(f"<h1>{e(str(content))}</h1>")
-        elif kind == "section":
-            body.append(f"<h2>{e(str(content))}</h2>")
-        elif kind == "heading":
-            body.append(f"<h3>{e(str(content))}</h3>")
-        elif kind == "list":
-            body.append("<ul>" + "".join(f"<li>• {e(str(item))}</li>" for item in content) + "</ul>")
-        elif kind == "table":  # "Label: value" lines: a PDF reader may join the cells of a row into one line
-            body.extend(f"<p>{e(a)}: {e(b)}</p>" for a, b in content)  # type: ignore[misc]
+    for block in blocks(document.text):
+        if block.kind == "list":
+            body.append("<ul>" + "".join(f"<li>• {e(item)}</li>" for item in block.items) + "</ul>")
+        elif block.kind == "table":
+            body.extend(f"<p>{e(label)}: {e(value)}</p>" for label, value in block.rows)
         else:
-            body.append(f"<p>{e(str(content))}</p>")
+            tag = tags[block.kind]
+            body.append(f"<{tag}>{e(block.text)}</{tag}>")
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><title>{e(title_of(document))}</title>'
         f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>"
@@ -114,22 +115,19 @@ def to_docx(document: DemoDocument) -> bytes:
     props = out.core_properties
     props.title = title_of(document)
     props.author = "lmreview demo"
-    for kind, content in blocks(document.text):
-        if kind == "title":
-            out.add_heading(str(content), 0)
-        elif kind == "section":
-            out.add_heading(str(content), 1)
-        elif kind == "heading":
-            out.add_heading(str(content), 2)
-        elif kind == "list":
-            for item in content:
-                out.add_paragraph(str(item), "List Bullet")
-        elif kind == "table":
-            table = out.add_table(rows=len(content), cols=2)
-            for row, (label, value) in enumerate(content):  # type: ignore[misc]
+    levels = {"title": 0, "section": 1, "heading": 2}
+    for block in blocks(document.text):
+        if block.kind in levels:
+            out.add_heading(block.text, levels[block.kind])
+        elif block.kind == "list":
+            for item in block.items:
+                out.add_paragraph(item, "List Bullet")
+        elif block.kind == "table":
+            table = out.add_table(rows=len(block.rows), cols=2)
+            for row, (label, value) in enumerate(block.rows):
                 table.cell(row, 0).text, table.cell(row, 1).text = label, value
         else:
-            out.add_paragraph(str(content))
+            out.add_paragraph(block.text)
     buffer = io.BytesIO()
     out.save(buffer)
     return _fixed_times(buffer.getvalue())
@@ -176,8 +174,6 @@ def load_library(session: Session, *, actor: str, folder: Path | None = None) ->
         found = report.added or [service.get_document(session, report.duplicates[0][1])]
         result.documents.extend(found)
     ids = [d.id for d in result.documents]
-    counts = session.execute(
-        select(Item.kind, func.count()).where(Item.document_id.in_(ids)).group_by(Item.kind)
-    ).all()
-    result.items = {kind: n for kind, n in counts}
+    counts = session.execute(select(Item.kind, func.count()).where(Item.document_id.in_(ids)).group_by(Item.kind)).all()
+    result.items = {str(kind): int(n) for kind, n in counts}
     return result

@@ -73,7 +73,8 @@ def load_followup(session: Session, *, actor: str, today: dt.date | None = None)
     day = today or dt.date.today()
     files = {THEMATIC, EX_POST}
     documents = {
-        d.filename: d for d in session.scalars(select(Document).where(Document.filename.in_(files)).order_by(Document.id))
+        d.filename: d
+        for d in session.scalars(select(Document).where(Document.filename.in_(files)).order_by(Document.id))
     }
     imported = 0
     for name in (THEMATIC, EX_POST):
