@@ -136,7 +136,7 @@ def load_demo_stages(st: State) -> None:
     with st.session() as session:
         library = evidence.load_library(session, actor=st.settings.actor, folder=folder)
         codings = coding.load_coding(session, REVIEW, actor=st.settings.actor)
-        follow = followup.load_followup(session, actor=st.settings.actor)
+        follow = followup.load_followup(session, REVIEW, actor=st.settings.actor)
     kinds = ", ".join(f"{n} {kind.replace('_', ' ')}s" for kind, n in sorted(library.items.items()))
     done = f"{library.added} added" if library.added else "already there"
     console.print(

@@ -1,5 +1,6 @@
-"""The demo's follow-up register: the recommendations of the demo's two evaluations imported from the evidence
-library with the management responses printed in them, key actions with progress comments (some completed, some
+"""The demo's follow-up register: the four recommendations of the review's draft report, awaiting the management
+response, the recommendations of the demo's two evaluations imported from the evidence library with the
+management responses printed in them, key actions with progress comments (some completed, some
 overdue, some not due yet), and the lessons and good practices of every demo document in the lessons library.
 
 Due dates are set relative to the day the demo is built, so that a fresh demo always shows actions overdue and
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lmreview.demo.narrative import RECOMMENDATIONS
 from lmreview.evidence.models import Document
+from lmreview.questionnaire.reviews import get_review
 from lmreview.tracking import from_evidence, service
 from lmreview.tracking.models import Lesson
 from lmreview.tracking.status import Status, tracking_status
@@ -68,9 +71,16 @@ class DemoFollowup:
     status: Status
 
 
-def load_followup(session: Session, *, actor: str, today: dt.date | None = None) -> DemoFollowup:
-    """Import the demo evaluations' recommendations and every demo document's lessons (once), add key actions."""
+def load_followup(session: Session, review: str, *, actor: str, today: dt.date | None = None) -> DemoFollowup:
+    """Register the review's draft recommendations (awaiting a response), import the demo evaluations'
+    recommendations and every demo document's lessons (once each), add key actions."""
     day = today or dt.date.today()
+    found = get_review(session, review)
+    for number, text, unit, priority in RECOMMENDATIONS:
+        if service.find_recommendation(session, found, number) is None:
+            service.add_recommendation(
+                session, review, number=number, text=text, actor=actor, units=[unit], priority=priority, year=2022
+            )
     files = {THEMATIC, EX_POST}
     documents = {
         d.filename: d
