@@ -215,6 +215,8 @@ def test_running_the_demo_again_changes_nothing(demo: Demo, tmp_path: Path, monk
     again = demo.cli("demo", "--no-serve")
     assert again.exit_code == 0
     assert "Review idf-lm-2022 (portfolio lm2022, already there):" in again.stdout
+    assert "Evidence library: 7 documents (already there" in again.stdout
+    assert "Coder analyst (the user existed already" in again.stdout
     assert "23 of 27 projects answered (85%); 4 entered from final reports" in again.stdout
     assert _counts(demo.url) == before
 

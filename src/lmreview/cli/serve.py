@@ -170,8 +170,11 @@ def load_demo_stages(st: State) -> None:
         markup=False,
     )
     console.print("  in the web UI: /tracking · /tracking/actions · /tracking/lessons", markup=False)
-    for name in codings.users_created:
-        console.print(f"Coder {name} / {coding.CODERS[name]} (reviewer).", markup=False)
+    for name, password in coding.CODERS.items():
+        if name in codings.users_created:
+            console.print(f"Coder {name} / {password} (reviewer).", markup=False)
+        else:
+            console.print(f"Coder {name} (the user existed already: its password is the one last set).", markup=False)
 
 
 def demo(
