@@ -402,7 +402,7 @@ def _json(demo: Demo, *args: str) -> Any:
 
 def test_the_demo_prints_a_line_per_stage(demo: Demo) -> None:
     out = " ".join(demo.first.stdout.split())
-    assert re.search(r"Evidence library: 7 documents \(7 added; PDF and DOCX written to \S*evidence\), 42 items", out)
+    assert re.search(r"Evidence library: 7 documents \(7 added; the PDF and DOCX files in \S*evidence\), 42 items", out)
     assert "11 recommendations" in out
     assert re.search(r"Coding \(codebook challenges-2022\): \d+ codings .* by analyst and consultant", out)
     assert re.search(r"Cohen's kappa 0\.\d\d over the \d+ units both coded; 3 consensus decisions", out)

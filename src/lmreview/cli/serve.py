@@ -140,7 +140,7 @@ def load_demo_stages(st: State) -> None:
     kinds = ", ".join(f"{n} {kind.replace('_', ' ')}s" for kind, n in sorted(library.items.items()))
     done = f"{library.added} added" if library.added else "already there"
     console.print(
-        f"Evidence library: {len(library.documents)} documents ({done}; PDF and DOCX written to {folder}), "
+        f"Evidence library: {len(library.documents)} documents ({done}; the PDF and DOCX files in {folder}), "
         f"{library.item_total} items: {kinds}",
         markup=False,
     )

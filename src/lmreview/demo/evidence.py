@@ -3,8 +3,8 @@
 report.
 
 Rendering is deterministic (the same bytes on every run: WeasyPrint writes no date unless told to, and the DOCX zip
-entries get a fixed time), so a second ``lmreview demo`` finds every file in the library already (same content)
-and adds nothing.
+entries get a fixed time), and a document whose name and title the library holds already is not rendered again,
+so a second ``lmreview demo`` adds nothing.
 """
 
 from __future__ import annotations
@@ -151,15 +151,31 @@ def render(document: DemoDocument) -> bytes:
 
 def load_library(session: Session, *, actor: str, folder: Path | None = None) -> DemoLibrary:
     """Add the demo's documents to the evidence library (those not there yet) and count their items; with
-    ``folder``, also write the files there, for a newcomer to open."""
+    ``folder``, also write the files there (those missing), for a newcomer to open.
+
+    A document is there already when the library holds a file of its name and title (so that a font of the
+    machine that renders it slightly differently after an update does not add it twice), or its very bytes."""
     result = DemoLibrary()
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     for document in DOCUMENTS:
+        path = folder / document.filename if folder is not None else None
+        there = session.scalar(
+            select(Document)
+            .where(Document.filename == document.filename, Document.title == title_of(document))
+            .order_by(Document.id)
+            .limit(1)
+        )
+        if there is not None and (path is None or path.exists()):
+            result.documents.append(there)
+            continue
         data = render(document)
-        if folder is not None:
-            (folder / document.filename).write_bytes(data)
-            result.files.append(folder / document.filename)
+        if path is not None:
+            path.write_bytes(data)
+            result.files.append(path)
+        if there is not None:
+            result.documents.append(there)
+            continue
         report = service.add_files(
             session,
             [(document.filename, data)],
