@@ -146,11 +146,11 @@ def load_demo_stages(st: State) -> None:
     )
     console.print("  in the web UI: /evidence · /evidence/items · /evidence/search?q=recruitment", markup=False)
     overall = codings.overall
-    kappa = "–" if overall.kappa is None else f"{overall.kappa:.2f}"
+    kappa = "–" if overall is None or overall.kappa is None else f"{overall.kappa:.2f}"
     console.print(
         f"Coding (codebook {codings.codebook}): {codings.codings} codings of answers and report passages by "
-        f"{' and '.join(coding.CODERS)}; Cohen's kappa {kappa} over the {overall.units} units both coded; "
-        f"{codings.consensus} consensus decisions",
+        f"{' and '.join(coding.CODERS)}; Cohen's kappa {kappa} over the {overall.units if overall else 0} units "
+        f"both coded; {codings.consensus} consensus decisions",
         markup=False,
     )
     console.print(

@@ -22,7 +22,7 @@ from lmreview.coding import agreement, codebooks
 from lmreview.coding.models import Code, Codebook, Coding
 from lmreview.coding.segments import apply_code
 from lmreview.coding.sources import Source, answer_source, document_text, text_answers
-from lmreview.errors import Conflict, NotFound
+from lmreview.errors import Conflict, LmreviewError, NotFound
 from lmreview.evidence.models import Document, Passage
 from lmreview.questionnaire.models import Submission
 from lmreview.questionnaire.reviews import get_review
@@ -91,7 +91,7 @@ class DemoCoding:
     codings: int  # by the two coders
     consensus: int  # units with a consensus decision
     users_created: list[str]
-    overall: agreement.Measures  # the two coders' agreement over every code
+    overall: agreement.Measures | None  # the two coders' agreement over every code (None: not measurable here)
 
 
 def add_coders(session: Session, actor: str) -> list[str]:
@@ -161,14 +161,19 @@ def load_coding(session: Session, review: str, *, actor: str) -> DemoCoding:
     by_two = by_two.where(Code.codebook_id == book.id, Coding.coder.in_(list(CODERS)))
     agreed = select(func.count(func.distinct(Coding.unit))).join(Code, Code.id == Coding.code_id)
     agreed = agreed.where(Code.codebook_id == book.id, Coding.coder == agreement.CONSENSUS)
-    compared = agreement.agreement(session, review, codebook=book.name, coders=list(CODERS))
+    try:
+        overall: agreement.Measures | None = agreement.agreement(
+            session, review, codebook=book.name, coders=list(CODERS)
+        ).overall
+    except LmreviewError:  # a workspace where these coders' comparison was never opened
+        overall = None
     return DemoCoding(
         created=created,
         codebook=book.name,
         codings=session.scalar(by_two) or 0,
         consensus=session.scalar(agreed) or 0,
         users_created=created_users,
-        overall=compared.overall,
+        overall=overall,
     )
 
 
