@@ -112,3 +112,55 @@ def test_a_newcomer_follows_the_review_in_flight(demo_server: str) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, f"the statistics page scrolls sideways on a phone ({width}px)"
         browser.close()
+
+
+def test_a_newcomer_searches_the_evidence_and_follows_the_codings_and_the_register(demo_server: str) -> None:
+    """The stages after the review: the demo's documents searched and read, the coders' agreement, the register."""
+    from playwright.sync_api import expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{demo_server}/evidence")
+        page.get_by_label("User name").fill(DEMO_USER)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Evidence library")
+        assert "7 documents" in _not_empty(page)
+
+        page.locator("#evidence-q").fill('"complaints desk"')
+        page.get_by_role("button", name="Search").first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Search the evidence")
+        hits = page.locator("ol.hits > li")
+        assert hits.count() >= 2
+        hits.first.locator("a").first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Ex-post evaluation")
+        hit = page.locator(".passage.hit")
+        expect(hit).to_be_visible()  # scrolled to the passage
+        expect(hit.locator("mark").first).to_contain_text("complaints", ignore_case=True)
+        page.screenshot(path=str(SHOTS / "demo-evidence.png"), full_page=False)
+
+        page.goto(f"{demo_server}/evidence/items")
+        text = _not_empty(page)
+        assert "42 items" in text
+        assert "Management does not agree" in text
+
+        page.goto(f"{demo_server}/coding")
+        page.get_by_role("link", name="idf-lm-2022").click()
+        page.get_by_role("link", name="Agreement between coders").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("challenges-2022")
+        text = _not_empty(page)
+        assert "analyst" in text
+        assert "consultant" in text
+        page.screenshot(path=str(SHOTS / "demo-agreement.png"), full_page=True)
+
+        page.get_by_role("link", name="Follow-up").click()
+        text = _not_empty(page)
+        assert "Implementation rate: 50.0%" in text
+        page.get_by_role("link", name="Overdue").click()
+        text = _not_empty(page)
+        assert "overdue" in text.lower()
+        page.screenshot(path=str(SHOTS / "demo-followup.png"), full_page=True)
+        browser.close()

@@ -3,11 +3,13 @@ the web UI; its analysis reproduces the figures the Fund published for that revi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -17,6 +19,8 @@ from sqlalchemy import func, select
 from lmreview.analysis.review_report import review_report
 from lmreview.analysis.tabulate import tabulate
 from lmreview.cli.serve import DEMO_PASSWORD, DEMO_USER
+from lmreview.coding.models import Coding
+from lmreview.evidence.models import Document, Item
 from lmreview.figures import fmt_pct
 from lmreview.portfolio.models import Project, Revision
 from lmreview.questionnaire.models import Respondent, Submission, SubmissionChange
@@ -24,6 +28,7 @@ from lmreview.ratings.models import Rating
 from lmreview.report.models import ReportSection
 from lmreview.settings import Settings
 from lmreview.store import Store, open_store
+from lmreview.tracking.models import Action, Lesson, Recommendation
 from lmreview.web.app import create_app
 from tests.conftest import BACKENDS, POSTGRES_URL, Cli, Run
 
@@ -185,7 +190,20 @@ def _counts(url: str) -> tuple[int, ...]:
         with store.session() as session:
             return tuple(
                 session.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Submission, Respondent, SubmissionChange, Revision, Rating, ReportSection)
+                for model in (
+                    Submission,
+                    Respondent,
+                    SubmissionChange,
+                    Revision,
+                    Rating,
+                    ReportSection,
+                    Document,
+                    Item,
+                    Coding,
+                    Recommendation,
+                    Action,
+                    Lesson,
+                )
             )
     finally:
         store.dispose()
@@ -197,6 +215,8 @@ def test_running_the_demo_again_changes_nothing(demo: Demo, tmp_path: Path, monk
     again = demo.cli("demo", "--no-serve")
     assert again.exit_code == 0
     assert "Review idf-lm-2022 (portfolio lm2022, already there):" in again.stdout
+    assert "Evidence library: 7 documents (already there" in again.stdout
+    assert "Coder analyst (the user existed already" in again.stdout
     assert "23 of 27 projects answered (85%); 4 entered from final reports" in again.stdout
     assert _counts(demo.url) == before
 
@@ -369,3 +389,152 @@ def test_the_brief_leaves_out_a_budget_no_project_has(web: TestClient) -> None:
     assert "27 projects" in brief
     assert "USD –" not in brief
     assert "budget known for 0" not in brief
+
+
+# --- the evidence library, the coding and the follow-up register of the demo --------------------------------------
+
+
+def _json(demo: Demo, *args: str) -> Any:
+    run = demo.cli(*args, "--json")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    return json.loads(run.stdout)
+
+
+def test_the_demo_prints_a_line_per_stage(demo: Demo) -> None:
+    out = " ".join(demo.first.stdout.split())
+    assert re.search(r"Evidence library: 7 documents \(7 added; the PDF and DOCX files in \S*evidence\), 42 items", out)
+    assert "11 recommendations" in out
+    assert re.search(r"Coding \(codebook challenges-2022\): \d+ codings .* by analyst and consultant", out)
+    assert re.search(r"Cohen's kappa 0\.\d\d over the \d+ units both coded; 3 consensus decisions", out)
+    assert "Follow-up: 13 recommendations, 10 key actions, 3 overdue; 3 of 6 key actions due completed (50%)" in out
+    assert "19 lessons and good practices" in out
+    assert "Coder analyst / analyst-password (reviewer)." in out
+    for url in ("/evidence/items", "/coding/reviews/idf-lm-2022/agreement?codebook=challenges-2022", "/tracking"):
+        assert url in out
+
+
+def test_the_library_holds_pdf_and_docx_reports_of_the_portfolio(demo: Demo) -> None:
+    documents = _json(demo, "evidence", "list")
+    assert sorted(d["format"] for d in documents) == ["docx"] * 3 + ["pdf"] * 4
+    assert {d["type"] for d in documents} == {"evaluation_report", "final_report"}
+    by_file = {d["file"]: d for d in documents}
+    thematic = by_file["thematic-evaluation-ethical-recruitment-2022.pdf"]
+    assert thematic["organisation"] == "IOM"
+    assert thematic["year"] == 2022
+    assert thematic["pages"] > 5
+    assert {"LM.0309", "LM.0329", "LM.0415"} <= set(thematic["project_codes"])
+    assert by_file["final-report-lm0325.pdf"]["project_codes"] == ["LM.0325"]
+    hits = _json(demo, "evidence", "search", "complaints desk")
+    assert hits
+    assert all("**" in h["snippet"] for h in hits)
+
+
+def test_the_extractor_finds_recommendations_responses_and_lessons(demo: Demo) -> None:
+    items = _json(demo, "evidence", "items")
+    kinds: dict[str, int] = {}
+    for item in items:
+        kinds[item["kind"]] = kinds.get(item["kind"], 0) + 1
+    assert kinds == {"key_finding": 9, "conclusion": 3, "lesson": 14, "good_practice": 5, "recommendation": 11}
+    answered = {
+        (i["title"][:8], i["number"]): (i["response"]["stance"], i["fields"].get("priority"))
+        for i in items
+        if i["kind"] == "recommendation" and i["response"]
+    }
+    assert answered == {
+        ("Thematic", "1"): ("agrees", "High"),
+        ("Thematic", "2"): ("agrees", "High"),
+        ("Thematic", "3"): ("partially_agrees", "Medium"),
+        ("Thematic", "4"): ("partially_agrees", "Medium"),
+        ("Thematic", "5"): ("agrees", "High"),
+        ("Thematic", "6"): ("disagrees", "Low"),
+        ("Ex-post ", "1"): ("agrees", "High"),
+        ("Ex-post ", "2"): ("partially_agrees", "Medium"),
+        ("Ex-post ", "3"): ("disagrees", None),
+    }
+    first = next(i for i in items if i["kind"] == "recommendation")
+    assert first["fields"] == {
+        "responsible_unit": "IOM Development Fund; regional thematic specialists",
+        "priority": "High",
+        "time_implication": "Short-term",
+        "resource_implication": "Low (staff time)",
+    }
+    assert first["text"].startswith("Require every project proposal to name the public body")
+
+
+def test_the_coders_disagree_in_part_and_the_matrix_counts_projects(demo: Demo) -> None:
+    agreement = _json(demo, "coding", "agreement", "--review", REVIEW, "--codebook", "challenges-2022")
+    assert agreement["coders"] == ["analyst", "consultant"]
+    overall = agreement["overall"]
+    assert overall["units"] > 100
+    assert 0.6 < overall["kappa"] < 0.95  # agreement, not identity
+    assert 90 < overall["percent_agreement"] < 100
+    matrix = _json(demo, "coding", "matrix", "--review", REVIEW, "--codebook", "challenges-2022")
+    text = demo.cli("coding", "matrix", "--review", REVIEW, "--codebook", "challenges-2022").stdout
+    assert re.search(r"Covid-19: 1\d of 27 projects, \d\d% \(\d+ segments\)", text), text
+    assert "0 of 27 projects" in text  # "Other": nobody met it
+    assert matrix
+    consensus = demo.cli("coding", "list", "--codebook", "challenges-2022", "--coders", "consensus")
+    assert consensus.exit_code == 0
+    assert consensus.stdout.count("IOM internal challenges") >= 1
+    left = demo.cli("coding", "disagreements", "--review", REVIEW, "--codebook", "challenges-2022")
+    assert "The government's attention" not in left.stdout  # decided by consensus
+
+
+def test_the_register_has_responses_actions_and_lessons(demo: Demo) -> None:
+    status = _json(demo, "tracking", "status")
+    assert status["recommendations"] == 13  # the review's four await a response; the evaluations' were answered
+    assert status["responses"] == {"agrees": 4, "partially_agrees": 3, "disagrees": 2, "no_response": 4}
+    review = _json(demo, "tracking", "status", "--review", REVIEW)
+    assert review["recommendations"] == 4
+    assert status["actions"]["total"] == 10
+    assert status["actions"]["overdue"] == 3
+    assert status["implementation_rate"] == 0.5
+    lessons = demo.cli("tracking", "lessons", "list")
+    assert lessons.exit_code == 0, lessons.stdout + lessons.stderr
+    assert "business plan" in lessons.stdout
+
+
+# What a page says when it has nothing to show (the templates' words; "No response yet 0" is a count, not this).
+EMPTY = re.compile(
+    r"\bno (?:codebook|key action|portfolio|questionnaire|ratings|recommendations|respondent|review|submission|unit|"
+    r"documents?|lessons?|items?|codings?|users?)s? yet\b|\bnothing (?:yet|to show)\b|\bis empty\b",
+    re.IGNORECASE,
+)
+
+
+def test_every_page_of_the_navigation_has_content(web: TestClient) -> None:
+    nav = [str(a["href"]) for a in BeautifulSoup(web.get("/").text, "html.parser").select("nav a")]
+    assert {"/evidence", "/coding", "/tracking"} <= set(nav)
+    pages = [
+        *nav,
+        "/evidence/items",
+        "/evidence/search?q=recruitment",
+        f"/coding/reviews/{REVIEW}",
+        f"/coding/reviews/{REVIEW}/agreement?codebook=challenges-2022",
+        "/tracking/actions",
+        "/tracking/lessons",
+        f"/tracking/reviews/{REVIEW}",
+    ]
+    for path in pages:
+        page = web.get(path)
+        assert page.status_code == 200, path
+        text = _main_text(page.text)
+        assert len(text) > 250, (path, text)
+        assert not EMPTY.search(text), (path, text)
+    library = _main_text(web.get("/evidence").text)
+    assert "7 documents" in library
+    assert "Thematic evaluation of the ethical recruitment projects" in library
+    found = _main_text(web.get("/evidence/search?q=recruitment").text)
+    assert re.search(r"\d+ passages match", found)
+    items = _main_text(web.get("/evidence/items").text)
+    assert "42 items" in items
+    assert "Partially agrees" in items or "partially agrees" in items
+    agreement = _main_text(web.get(f"/coding/reviews/{REVIEW}/agreement?codebook=challenges-2022").text)
+    assert "analyst" in agreement
+    assert "consultant" in agreement
+    tracking = _main_text(web.get("/tracking").text)
+    assert "Implementation rate: 50.0%" in tracking
+    assert "Overdue 3" in tracking
+    assert "No response yet 4" in tracking
+    register = _main_text(web.get(f"/tracking/reviews/{REVIEW}").text)
+    assert "Plan for a change of government counterparts from the start" in register

@@ -125,6 +125,58 @@ def load_demo_review(st: State) -> None:
     console.print("  in the web UI: " + " · ".join(pages), markup=False)
 
 
+def load_demo_stages(st: State) -> None:
+    """The evidence library, the coding and the follow-up register of the demo (each once), a line per stage."""
+    from pathlib import Path
+
+    from lmreview.demo import REVIEW, coding, evidence, followup
+
+    db_file = st.store().sqlite_path
+    folder = (Path(db_file).parent if db_file else Path(".")) / "evidence"
+    with st.session() as session:
+        library = evidence.load_library(session, actor=st.settings.actor, folder=folder)
+        codings = coding.load_coding(session, REVIEW, actor=st.settings.actor)
+        follow = followup.load_followup(session, REVIEW, actor=st.settings.actor)
+    kinds = ", ".join(f"{n} {kind.replace('_', ' ')}s" for kind, n in sorted(library.items.items()))
+    done = f"{library.added} added" if library.added else "already there"
+    console.print(
+        f"Evidence library: {len(library.documents)} documents ({done}; the PDF and DOCX files in {folder}), "
+        f"{library.item_total} items: {kinds}",
+        markup=False,
+    )
+    console.print("  in the web UI: /evidence · /evidence/items · /evidence/search?q=recruitment", markup=False)
+    overall = codings.overall
+    kappa = "–" if overall is None or overall.kappa is None else f"{overall.kappa:.2f}"
+    console.print(
+        f"Coding (codebook {codings.codebook}): {codings.codings} codings of answers and report passages by "
+        f"{' and '.join(coding.CODERS)}; Cohen's kappa {kappa} over the {overall.units if overall else 0} units "
+        f"both coded; {codings.consensus} consensus decisions",
+        markup=False,
+    )
+    console.print(
+        f"  in the web UI: /coding/reviews/{REVIEW} · /coding/reviews/{REVIEW}/agreement?codebook={codings.codebook}",
+        markup=False,
+    )
+    s = follow.status
+    rate = (
+        f"{len(s.completed_due)} of {len(s.due)} key actions due completed "
+        f"({fmt_pct(Decimal(100) * len(s.completed_due) / len(s.due), 0)})"
+        if s.due
+        else "no key action due yet"
+    )
+    console.print(
+        f"Follow-up: {len(s.recommendations)} recommendations, {s.total} key actions, {len(s.late)} overdue; "
+        f"{rate}; {follow.lessons} lessons and good practices",
+        markup=False,
+    )
+    console.print("  in the web UI: /tracking · /tracking/actions · /tracking/lessons", markup=False)
+    for name, password in coding.CODERS.items():
+        if name in codings.users_created:
+            console.print(f"Coder {name} / {password} (reviewer).", markup=False)
+        else:
+            console.print(f"Coder {name} (the user existed already: its password is the one last set).", markup=False)
+
+
 def demo(
     ctx: typer.Context,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the samples and stop.")] = False,
@@ -143,6 +195,7 @@ def demo(
     from lmreview.cli.report import demo_report  # the report stage is heavy (matplotlib): load it when used
 
     demo_report(st)
+    load_demo_stages(st)  # evidence, coding, follow-up
     if created:
         console.print(f"Log in as {DEMO_USER} / {DEMO_PASSWORD}.")
     else:

@@ -19,6 +19,17 @@ from lmreview.questionnaire import reviews
 from lmreview.questionnaire.models import Review
 from lmreview.report import narrative
 
+# The draft's recommendations: (number, text, responsible unit, priority); followup.py puts them in the register.
+RECOMMENDATIONS = [
+    ("1", "Plan for a change of government counterparts from the start: name more than one focal point and agree "
+     "the hand-over of results in writing.", "Country offices", "High"),
+    ("2", "Keep a contingency in the workplan for travel and meeting restrictions, so that a no-cost extension is "
+     "the exception rather than the rule.", "IOM Development Fund", "Medium"),
+    ("3", "Ask every project for a short sustainability plan at the final report, naming who keeps each outcome "
+     "going.", "IOM Development Fund", "High"),
+    ("4", "Keep recording, for each project, whether the rights of migrant workers and gender considerations were "
+     "part of design and delivery.", "Labour Mobility Division", "Medium"),
+]  # fmt: skip
 QUOTED = {
     "outcomes": "review_coding/outcomes_met",
     "gender": "review_coding/gender_considered",
@@ -142,14 +153,7 @@ reached every outcome. Where results fell short, the reasons lay mostly outside 
 turnover among government counterparts, which also explain why {f("revised").share()} of the projects were
 revised.
 """
-    recommendations = """1. Plan for a change of government counterparts from the start: name more than one focal point
-   and agree the hand-over of results in writing.
-2. Keep a contingency in the workplan for travel and meeting restrictions, so that a no-cost extension is the
-   exception rather than the rule.
-3. Ask every project for a short sustainability plan at the final report, naming who keeps each outcome going.
-4. Keep recording, for each project, whether the rights of migrant workers and gender considerations were part of
-   design and delivery.
-"""
+    recommendations = "\n".join(f"{number}. {text}" for number, text, _unit, _priority in RECOMMENDATIONS) + "\n"
     brief_header = """Evaluation type: Portfolio review (demo)
 Evaluator(s): The lmreview demo team
 Evaluation period: 2016-2020

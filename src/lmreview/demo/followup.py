@@ -1,0 +1,109 @@
+"""The demo's follow-up register: the four recommendations of the review's draft report, awaiting the management
+response, the recommendations of the demo's two evaluations imported from the evidence library with the
+management responses printed in them, key actions with progress comments (some completed, some
+overdue, some not due yet), and the lessons and good practices of every demo document in the lessons library.
+
+Due dates are set relative to the day the demo is built, so that a fresh demo always shows actions overdue and
+actions to come; they do not move afterwards. A second run imports nothing twice and adds no action to a
+recommendation that has some.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lmreview.demo.narrative import RECOMMENDATIONS
+from lmreview.evidence.models import Document
+from lmreview.questionnaire.reviews import get_review
+from lmreview.tracking import from_evidence, service
+from lmreview.tracking.models import Lesson
+from lmreview.tracking.status import Status, tracking_status
+
+THEMATIC, EX_POST = "thematic-evaluation-ethical-recruitment-2022.pdf", "ex-post-evaluation-lm0329.docx"
+PROGRESS_BY = "Focal point (demo)"
+# (document file, recommendation number) -> key actions: (description, unit, due in days from the build, status,
+# progress comment or None)
+ACTIONS: dict[tuple[str, str], list[tuple[str, str, int, str, str | None]]] = {
+    (THEMATIC, "1"): [
+        ("Add the public body that will maintain each tool to the proposal template", "IOM Development Fund", -120,
+         "completed", "The new template was used for the latest call for proposals."),
+        ("Add a handover plan to the final report template", "IOM Development Fund", -30, "initiated",
+         "A draft template went to the regional thematic specialists for comments."),
+    ],
+    (THEMATIC, "2"): [
+        ("Ask country offices to name two focal points per ministry at the inception meeting", "Country offices", -60,
+         "completed", "Guidance sent to all country offices with projects starting this year."),
+        ("Write a one-page template for the handover note of agreements", "Labour Mobility Division", 45,
+         "not_initiated", None),
+    ],
+    (THEMATIC, "3"): [
+        ("Set the rule for a contingency line in countries that hold elections", "IOM Development Fund", -10,
+         "initiated", "Rule drafted; the finance unit's comments are awaited."),
+    ],
+    (THEMATIC, "4"): [
+        ("Select three completed projects for an ex-post evaluation", "Central Evaluation Division", 90, "initiated",
+         "A shortlist of six projects was drawn up."),
+        ("Find the funds for the ex-post evaluations", "Central Evaluation Division", 200, "not_initiated", None),
+    ],
+    (THEMATIC, "5"): [
+        ("Attach the gender marker guidance to the call for proposals", "Gender Coordination Unit", -150,
+         "completed", "Attached to the call; two briefings held for applicants."),
+    ],
+    (EX_POST, "1"): [
+        ("Publish the yearly figures of the complaints desk with the ministry", "IOM Rabat", -45, "initiated",
+         "Figures compiled; publication waits for the ministry's clearance."),
+    ],
+    (EX_POST, "2"): [
+        ("Propose a common form for reporting placements to the agencies' association", "IOM Rabat", 60,
+         "not_initiated", None),
+    ],
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoFollowup:
+    imported: int  # recommendations added by this run
+    lessons: int  # lessons and good practices in the library
+    status: Status
+
+
+def load_followup(session: Session, review: str, *, actor: str, today: dt.date | None = None) -> DemoFollowup:
+    """Register the review's draft recommendations (awaiting a response), import the demo evaluations'
+    recommendations and every demo document's lessons (once each), add key actions."""
+    day = today or dt.date.today()
+    found = get_review(session, review)
+    for number, text, unit, priority in RECOMMENDATIONS:
+        if service.find_recommendation(session, found, number) is None:
+            service.add_recommendation(
+                session, review, number=number, text=text, actor=actor, units=[unit], priority=priority, year=2022
+            )
+    files = {THEMATIC, EX_POST}
+    documents = {
+        d.filename: d
+        for d in session.scalars(select(Document).where(Document.filename.in_(files)).order_by(Document.id))
+    }
+    imported = 0
+    for name in (THEMATIC, EX_POST):
+        if name in documents:
+            imported += len(from_evidence.import_evidence(session, actor=actor, document_id=documents[name].id).added)
+    for (name, number), actions in ACTIONS.items():
+        if name not in documents:
+            continue
+        rec = service.find_recommendation(session, None, number, documents[name].id)
+        if rec is None or rec.actions:
+            continue
+        for description, unit, days, status, comment in actions:
+            due = day + dt.timedelta(days=days)
+            action = service.add_action(session, rec.id, description=description, actor=actor, unit=unit, due=due)
+            if status != "not_initiated" or comment:
+                on = min(day, due) if status == "completed" else day - dt.timedelta(days=7)
+                service.update_action(
+                    session, action.id, actor=actor, status=status, comment=comment, author=PROGRESS_BY, on=on
+                )
+    from_evidence.import_lessons(session, actor=actor)
+    lessons = session.scalar(select(func.count(Lesson.id))) or 0
+    return DemoFollowup(imported=imported, lessons=lessons, status=tracking_status(session, today=day))
