@@ -92,6 +92,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(evidence.router)
     app.include_router(coding_routes.router)
     app.include_router(tracking_routes.router)
+    from lmreview.web.api import PREFIX, create_api
+
+    app.mount(PREFIX, create_api(app))
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
