@@ -132,7 +132,7 @@ def list_tokens(session: Session, user_name: str | None = None) -> list[tuple[Ap
     query = select(ApiToken, User.name).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id.desc())
     if user_name is not None:
         query = query.where(User.id == get_user(session, user_name).id)
-    return [(token, name) for token, name in session.execute(query).tuples()]
+    return [(token, name) for token, name in session.execute(query).all()]
 
 
 def revoke_token(
