@@ -7,11 +7,19 @@ passed on as the CLI prints them, described as open objects."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)  # SQLite gives times without zone
+
+
+# A moment, always with its zone (UTC): ``2026-12-04T17:53:52.389592Z``.
+Moment = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 class ApiError(BaseModel):
@@ -42,7 +50,7 @@ class Portfolio(BaseModel):
     title: str | None
     projects: int
     budget_usd: str | None
-    imported_at: dt.datetime | None
+    imported_at: Moment | None
 
 
 class Project(BaseModel):
@@ -87,7 +95,7 @@ class Review(BaseModel):
     status: str
     portfolio: str | None
     form: str | None
-    created_at: dt.datetime | None
+    created_at: Moment | None
 
 
 class ReviewDetail(Review):
@@ -113,13 +121,13 @@ class Form(BaseModel):
     languages: list[str]
     questions: int
     submissions: int
-    updated_at: dt.datetime
+    updated_at: Moment
 
 
 class FormVersion(BaseModel):
     version: str
     filename: str
-    created_at: dt.datetime
+    created_at: Moment
     actor: str
     warnings: list[str]
 
@@ -162,8 +170,8 @@ class Submission(BaseModel):
     form_version: str
     respondent_id: int | None
     project_id: int | None
-    submitted_at: dt.datetime | None
-    updated_at: dt.datetime | None
+    submitted_at: Moment | None
+    updated_at: Moment | None
     changes: int
 
 
@@ -180,7 +188,7 @@ class SubmissionVersion(BaseModel):
     old: str | None
     new: str | None
     actor: str
-    at: dt.datetime
+    at: Moment
     reason: str
 
 
@@ -197,7 +205,7 @@ class ResponseImport(BaseModel):
 
 class AuditEvent(BaseModel):
     id: int
-    at: dt.datetime
+    at: Moment
     actor: str
     action: str
     entity: str
