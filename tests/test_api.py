@@ -162,11 +162,13 @@ def test_errors_are_json_inside_the_api_and_etags_answer_304(client: TestClient,
         answer = client.request(method, path, headers=auth)
         assert answer.status_code == status, (path, answer.text)
         assert answer.headers["content-type"] == "application/json", path
-        assert isinstance(answer.json()["error"], str) and isinstance(answer.json()["problems"], list)
+        assert isinstance(answer.json()["error"], str)
+        assert isinstance(answer.json()["problems"], list)
 
     first = client.get("/api/v1/portfolios/lm2016/projects", params={"region": "Africa", "limit": 2}, headers=auth)
     assert first.status_code == 200
-    assert first.json()["total"] > 2 and len(first.json()["items"]) == 2
+    assert first.json()["total"] > 2
+    assert len(first.json()["items"]) == 2
     assert {p["region"] for p in first.json()["items"]} == {"Africa"}
     tag = first.headers["etag"]
     cached = client.get(
@@ -176,7 +178,9 @@ def test_errors_are_json_inside_the_api_and_etags_answer_304(client: TestClient,
     )
     assert cached.status_code == 304
     assert cached.content == b""
-    other = client.get("/api/v1/portfolios/lm2016/projects", params={"limit": 2}, headers={**auth, "If-None-Match": tag})
+    other = client.get(
+        "/api/v1/portfolios/lm2016/projects", params={"limit": 2}, headers={**auth, "If-None-Match": tag}
+    )
     assert other.status_code == 200
 
 
@@ -208,7 +212,8 @@ def test_the_account_page_makes_shows_once_and_revokes_a_token(client: TestClien
     assert api.get("/api/v1/me", headers=bearer(secret[1])).json()["name"] == "vic"
     listing = client.get("/account/tokens").text
     assert secret[1] not in listing
-    assert "laptop" in listing and "vic-read" in listing
+    assert "laptop" in listing
+    assert "vic-read" in listing
     token_id = re.search(r'action="/account/tokens/(\d+)/revoke"', listing)
     assert token_id is not None
     client.post(f"/account/tokens/{token_id[1]}/revoke", data={"csrf_token": form[1]})

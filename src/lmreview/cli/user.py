@@ -111,9 +111,7 @@ def token_create(
     """
     st = state(ctx)
     with st.session() as session:
-        made = tokens.create_token(
-            session, user, name, actor=st.settings.actor, scope=scope, expires_days=expires
-        )
+        made = tokens.create_token(session, user, name, actor=st.settings.actor, scope=scope, expires_days=expires)
         expiry = f"expires {made.token.expires_at:%Y-%m-%d}" if made.token.expires_at else "never expires"
         console.print(f"API token {made.token.id} {made.token.name!r} for {user} ({scope}, {expiry}):", markup=False)
     console.print(made.secret, markup=False, soft_wrap=True)

@@ -32,7 +32,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 DESCRIPTION = (
     "lmreview's REST API. Authenticate with a personal API token (`Authorization: Bearer lmr_…`, made with "
     "`lmreview user token create` or on your account page) or with the web session (changes then need the "
-    "`X-CSRF-Token` header). Errors are JSON `{\"error\": …, \"problems\": […]}`. Reads carry an ETag; send it "
+    '`X-CSRF-Token` header). Errors are JSON `{"error": …, "problems": […]}`. Reads carry an ETag; send it '
     "back in `If-None-Match` to get 304 while nothing changed."
 )
 HTTP_MESSAGES = {

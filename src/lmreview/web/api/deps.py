@@ -50,10 +50,10 @@ def caller(
             user, token = found
             session.expunge(user)
             return Caller(user, "token", token.scope)
-    user = current_user(request)
-    if user is None:
+    logged_in = current_user(request)
+    if logged_in is None:
         raise Unauthorized("log in first, or send a personal API token: Authorization: Bearer lmr_…")
-    return Caller(user, "session", "write")
+    return Caller(logged_in, "session", "write")
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

@@ -20,7 +20,7 @@ from lmreview.questionnaire import forms, respondents, responses, reviews, submi
 from lmreview.questionnaire.models import Review
 from lmreview.store.models import User
 from lmreview.web.api import schemas
-from lmreview.web.api.deps import Caller, CallerDep, Limit, Offset, WriterDep, created, etag_json, page
+from lmreview.web.api.deps import Caller, CallerDep, Limit, Offset, WriterDep, created, etag_json, need_role, page
 from lmreview.web.pages import RowId, attachment, read_upload
 
 router = APIRouter(tags=["reviews"])
@@ -55,19 +55,13 @@ def review_json(session: Session, review: Review) -> dict[str, Any]:
 def list_reviews(request: Request, who: CallerDep) -> Response:
     with request.app.state.store.session() as session:
         visible = access.visible_review_ids(session, who.user)
-        rows = [
-            review_json(session, r)
-            for r in reviews.list_reviews(session)
-            if visible is None or r.id in visible
-        ]
+        rows = [review_json(session, r) for r in reviews.list_reviews(session) if visible is None or r.id in visible]
     return etag_json(request, who, rows, list[schemas.Review])
 
 
 @router.post("/reviews", response_model=schemas.Review, status_code=201, summary="Create a review")
 def create_review(request: Request, who: WriterDep, body: schemas.ReviewCreate) -> Response:
     """As the Reviews page and ``lmreview review create``: needs the reviewer role."""
-    from lmreview.web.api.deps import need_role
-
     need_role(who, "reviewer")
     with request.app.state.store.session() as session:
         review = reviews.create_review(
@@ -245,7 +239,9 @@ def ratings(request: Request, who: CallerDep, name: str) -> Response:
     response_class=Response,
     responses={200: {"content": {m.split(";")[0]: {} for m in REPORT_MEDIA.values()}, "description": "the file"}},
 )
-def download_report(request: Request, who: CallerDep, name: str, fmt: Literal["html", "xlsx", "docx", "pdf"]) -> Response:
+def download_report(
+    request: Request, who: CallerDep, name: str, fmt: Literal["html", "xlsx", "docx", "pdf"]
+) -> Response:
     """The report as the report page offers it, in HTML, XLSX, DOCX or PDF (the CLI's ``report build``)."""
     from lmreview.analysis.review_report import review_report
     from lmreview.report import charts, docx, html, pdf, xlsx
@@ -291,8 +287,6 @@ async def _import(request: Request, who: Caller, file: UploadFile, form: str | N
                 found, _ = submissions.review_for_import(session, form, None)
                 target = access.require_review(session, who.user, found.id, "write") if found is not None else None
                 if target is None:
-                    from lmreview.web.api.deps import need_role
-
                     need_role(who, "reviewer")
             form_name = form
             if form_name is None:
