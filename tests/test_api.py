@@ -79,7 +79,22 @@ def test_a_script_with_a_token_lists_reviews_downloads_and_uploads(
     assert len(subs["items"]) == 1
     detail = client.get(f"/api/v1/reviews/r16/submissions/{subs['items'][0]['id']}", headers=auth).json()
     assert "LM.0334" in json.dumps(detail["data"]) or "LM.0181" in json.dumps(detail["data"])
-    assert client.get(f"/api/v1/reviews/r16/submissions/{detail['id']}/versions", headers=auth).json() == []
+    versions = f"/api/v1/reviews/r16/submissions/{detail['id']}/versions"
+    assert client.get(versions, headers=auth).json() == []
+    change = {"path": "beneficiaries", "value": "130", "reason": "the final report counts 130"}
+    changed = client.post(versions, headers=auth, json=change)
+    assert changed.status_code == 201, changed.text
+    assert changed.json()["new"] == "130"
+    history = client.get(versions, headers=auth).json()
+    assert [(v["path"], v["new"], v["actor"], v["reason"]) for v in history] == [
+        ("beneficiaries", "130", "ana", "the final report counts 130")
+    ]
+    refused = client.post(versions, headers=auth, json={**change, "value": "many"})
+    assert refused.status_code == 422
+    assert refused.json()["problems"]
+    state = client.post(f"/api/v1/reviews/r16/submissions/{detail['id']}/state", headers=auth, json={"state": "approved"})
+    assert state.status_code == 200, state.text
+    assert state.json()["review_state"] == "approved"
 
 
 def test_writes_create_a_review_add_a_respondent_and_import_a_portfolio(
@@ -110,6 +125,20 @@ def test_writes_create_a_review_add_a_respondent_and_import_a_portfolio(
     assert imported.json()["created"] == ["X.1"]
     projects = client.get("/api/v1/portfolios/p9/projects", headers=auth).json()
     assert projects["items"][0]["budget_usd"] == "100.50"
+    project = client.get("/api/v1/portfolios/p9/projects/X.1", headers=auth)
+    assert project.status_code == 200, project.text
+    assert project.json()["title"] == "Good"
+
+    roster = b"project_code,name,email\nLM.0181,Bea Diallo,bea@example.org\n"
+    imported_roster = client.post("/api/v1/reviews/r2/roster", headers=auth, files={"file": ("roster.csv", roster)})
+    assert imported_roster.status_code == 201, imported_roster.text
+    assert client.get("/api/v1/reviews/r2/respondents", headers=auth).json()["total"] == 2
+
+    form = (TEMPLATES / "bilingual-test.md").read_bytes()
+    added_form = client.post("/api/v1/forms", headers=auth, files={"file": ("copy.md", form)}, data={"name": "copy"})
+    assert added_form.status_code == 201, added_form.text
+    assert added_form.json()["form"] == "copy"
+    assert [f["name"] for f in client.get("/api/v1/forms", headers=auth).json()] == ["bilingual_test", "copy"]
 
 
 def test_read_tokens_viewers_and_bad_tokens_are_refused_in_json(

@@ -19,6 +19,7 @@ from lmreview.store.users import can
 from lmreview.tracking import service as tracking
 from lmreview.web.api import schemas
 from lmreview.web.api.deps import CallerDep, Limit, Offset, etag_json, page
+from lmreview.web.pages import RowId
 
 router = APIRouter()
 Year = Annotated[int | None, Query(ge=YEARS[0], le=YEARS[1])]
@@ -77,6 +78,18 @@ def documents(request: Request, who: CallerDep, limit: Limit = 100, offset: Offs
     with request.app.state.store.session() as session:
         rows = [evidence.document_json(d) for d in evidence.list_documents(session)]
     return etag_json(request, who, page(rows, limit, offset), schemas.Page[schemas.JsonObject])
+
+
+@router.get(
+    "/evidence/documents/{document_id}",
+    response_model=schemas.JsonObject,
+    tags=["evidence"],
+    summary="One document of the evidence library",
+)
+def document(request: Request, who: CallerDep, document_id: RowId) -> Response:
+    with request.app.state.store.session() as session:
+        data = evidence.document_json(evidence.get_document(session, document_id))
+    return etag_json(request, who, data, schemas.JsonObject)
 
 
 @router.get("/evidence/search", response_model=schemas.JsonObject, tags=["evidence"], summary="Search the library")

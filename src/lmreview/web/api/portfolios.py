@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from lmreview.portfolio import importing, service
+from lmreview.portfolio import importing, service, snapshot
 from lmreview.portfolio.stats import portfolio_stats
 from lmreview.web.api import schemas
 from lmreview.web.api.deps import CallerDep, Limit, Offset, WriterDep, created, etag_json, need_role, page
@@ -75,6 +75,17 @@ def list_projects(
     with request.app.state.store.session() as session:
         rows = [service.project_summary(p) for p in service.list_projects(session, name, query)]
     return etag_json(request, who, page(rows, limit, offset), schemas.Page[schemas.Project])
+
+
+@router.get(
+    "/portfolios/{name}/projects/{code:path}", response_model=schemas.JsonObject, summary="One project, in full"
+)
+def get_project(request: Request, who: CallerDep, name: str, code: str) -> Response:
+    """Every field of the project, its countries, revisions, budgets, results and tags: the record the audit log
+    keeps of it."""
+    with request.app.state.store.session() as session:
+        data = snapshot.of_project(service.get_project(session, name, code))
+    return etag_json(request, who, data, schemas.JsonObject)
 
 
 @router.get("/portfolios/{name}/stats", response_model=schemas.JsonObject, summary="A portfolio's statistics")

@@ -175,6 +175,10 @@ def list_submissions(
     return etag_json(request, who, page(rows, limit, offset), schemas.Page[schemas.Submission])
 
 
+def _version_json(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "path": c.path, "old": c.old, "new": c.new, "actor": c.actor, "at": c.at, "reason": c.reason}
+
+
 def _submission(session: Session, user: User, name: str, submission_id: int) -> Any:
     review = _review(session, user, name)
     found = submissions.get_submission(session, submission_id)
@@ -202,11 +206,41 @@ def get_submission(request: Request, who: CallerDep, name: str, submission_id: R
 def submission_versions(request: Request, who: CallerDep, name: str, submission_id: RowId) -> Response:
     with request.app.state.store.session() as session:
         found = _submission(session, who.user, name, submission_id)
-        rows = [
-            {"id": c.id, "path": c.path, "old": c.old, "new": c.new, "actor": c.actor, "at": c.at, "reason": c.reason}
-            for c in found.changes
-        ]
+        rows = [_version_json(c) for c in found.changes]
     return etag_json(request, who, rows, list[schemas.SubmissionVersion])
+
+
+@router.post(
+    "/reviews/{name}/submissions/{submission_id}/versions",
+    response_model=schemas.SubmissionVersion,
+    status_code=201,
+    summary="Change one answer, with the reason",
+)
+def change_answer(
+    request: Request, who: WriterDep, name: str, submission_id: RowId, body: schemas.AnswerChange
+) -> Response:
+    """A reviewer's correction, as on the submission page: the new value is checked as the form would check it,
+    and the change (a new version of the submission) keeps the old value, who, when and why."""
+    with request.app.state.store.session() as session:
+        _review(session, who.user, name, "write")
+        found = _submission(session, who.user, name, submission_id)
+        c = submissions.change_answer(session, found, body.path, body.value, reason=body.reason, actor=who.user.name)
+        data = _version_json(c)
+    return created(data, schemas.SubmissionVersion)
+
+
+@router.post(
+    "/reviews/{name}/submissions/{submission_id}/state",
+    response_model=schemas.Submission,
+    summary="Mark a submitted submission received, has_issues, approved or rejected",
+)
+def set_state(request: Request, who: WriterDep, name: str, submission_id: RowId, body: schemas.ReviewState) -> Response:
+    with request.app.state.store.session() as session:
+        _review(session, who.user, name, "write")
+        found = _submission(session, who.user, name, submission_id)
+        submissions.set_review_state(session, found, body.state, actor=who.user.name, comment=body.comment)
+        data = _submission_json(found)
+    return etag_json(request, who, data, schemas.Submission)
 
 
 @router.get("/reviews/{name}/tabulate", response_model=schemas.JsonObject, summary="Tabulate one question")
@@ -329,6 +363,59 @@ async def import_form_responses(
 ) -> Response:
     """Into the review named, or the one review that uses the questionnaire, or the questionnaire alone."""
     return await _import(request, who, file, name, review.strip() or None)
+
+
+@router.post(
+    "/reviews/{name}/roster",
+    response_model=schemas.RosterImport,
+    status_code=201,
+    summary="Import a roster of respondents (CSV or XLSX)",
+)
+async def import_roster(request: Request, who: WriterDep, name: str, file: UploadFile) -> Response:
+    """As the review page's roster upload and ``lmreview respondents import``: a file with any error writes nothing."""
+    filename, data = await read_upload(request, file)
+
+    def run() -> dict[str, Any]:
+        with request.app.state.store.session() as session:
+            review = _review(session, who.user, name, "write")
+            report = respondents.import_roster(session, review, data, filename, actor=who.user.name)
+            return {
+                "review": review.name,
+                "filename": filename,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "warnings": [str(w) for w in report.warnings],
+            }
+
+    return created(await run_in_threadpool(run), schemas.RosterImport)
+
+
+@router.post("/forms", response_model=schemas.FormAdded, status_code=201, summary="Add a questionnaire (XLSForm)")
+async def add_form(
+    request: Request,
+    who: WriterDep,
+    file: UploadFile,
+    name: Annotated[str, Form(description="default: the XLSForm's form_id")] = "",
+) -> Response:
+    """An XLSForm (.xlsx, .xls or the Markdown table form), checked with pyxform: a new form, or a new version of
+    the form of that name when it differs from the last one."""
+    need_role(who, "reviewer")
+    filename, data = await read_upload(request, file)
+
+    def run() -> dict[str, Any]:
+        with request.app.state.store.session() as session:
+            added = forms.add_form(session, data, filename, actor=who.user.name, name=name.strip() or None)
+            return {
+                "form": added.form,
+                "version": added.version,
+                "outcome": added.outcome,
+                "questions": added.questions,
+                "languages": added.languages,
+                "warnings": added.warnings,
+            }
+
+    return created(await run_in_threadpool(run), schemas.FormAdded)
 
 
 @router.get("/forms", response_model=list[schemas.Form], summary="List the questionnaires")

@@ -192,6 +192,39 @@ class SubmissionVersion(BaseModel):
     reason: str
 
 
+class AnswerChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="the question's path in the submission, e.g. grp/q or outcomes[2]/outcome")
+    value: str | None = Field(description="the new value (empty or null: no answer)")
+    reason: str = Field(description="why the answer changes: kept with the change")
+
+
+class ReviewState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: str = Field(description="received, has_issues, approved or rejected")
+    comment: str = ""
+
+
+class RosterImport(BaseModel):
+    review: str
+    filename: str
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    warnings: list[str]
+
+
+class FormAdded(BaseModel):
+    form: str
+    version: str
+    outcome: str = Field(description="created, new version or unchanged")
+    questions: int
+    languages: list[str]
+    warnings: list[str]
+
+
 class ResponseImport(BaseModel):
     form: str
     review: str | None
