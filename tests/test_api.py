@@ -92,7 +92,8 @@ def test_a_script_with_a_token_lists_reviews_downloads_and_uploads(
     refused = client.post(versions, headers=auth, json={**change, "value": "many"})
     assert refused.status_code == 422
     assert refused.json()["problems"]
-    state = client.post(f"/api/v1/reviews/r16/submissions/{detail['id']}/state", headers=auth, json={"state": "approved"})
+    marked = f"/api/v1/reviews/r16/submissions/{detail['id']}/state"
+    state = client.post(marked, headers=auth, json={"state": "approved"})
     assert state.status_code == 200, state.text
     assert state.json()["review_state"] == "approved"
 
