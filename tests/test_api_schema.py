@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,17 +26,23 @@ from lmreview.settings import Settings, database_url  # noqa: E402
 from lmreview.store import Store  # noqa: E402
 from lmreview.store.users import add_user  # noqa: E402
 from lmreview.web.app import create_app  # noqa: E402
-from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli  # noqa: E402
+from tests.conftest import BACKENDS, FIXTURES, POSTGRES_URL, SAMPLES, TEMPLATES, Cli, _empty_postgres  # noqa: E402
 
 EXAMPLES = int(os.environ.get("LMREVIEW_TEST_API_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-@pytest.fixture(scope="module")
-def api_world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[Store, str]]:
-    folder = tmp_path_factory.mktemp("api-schema")
-    shutil.copy(sqlite_template, folder / "lmreview.db")
-    url = database_url(str(folder / "lmreview.db"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def api_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, str]]:
+    if request.param == "sqlite":
+        folder = tmp_path_factory.mktemp("api-schema")
+        shutil.copy(request.getfixturevalue("sqlite_template"), folder / "lmreview.db")
+        url = database_url(str(folder / "lmreview.db"))
+    elif not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need LMREVIEW_TEST_POSTGRES_URL (make test sets it when a server answers)")
+    else:
+        url = request.getfixturevalue("postgres_schema")
+        _empty_postgres(url)
     cli = Cli(url)
     assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
     assert cli("form", "add", str(TEMPLATES / "bilingual-test.md")).exit_code == 0
