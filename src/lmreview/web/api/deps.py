@@ -94,9 +94,11 @@ def etag_json(request: Request, who: Caller, data: Any, shape: Any, status_code:
     return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
-def created(data: Any, shape: Any) -> Response:
+def created(data: Any, shape: Any, status_code: int = 201) -> Response:
+    """The answer to a change: ``data`` checked against ``shape``, without an ETag (it is no read)."""
     adapter: TypeAdapter[Any] = TypeAdapter(shape)
-    return Response(adapter.dump_json(adapter.validate_python(data)), status_code=201, media_type="application/json")
+    body = adapter.dump_json(adapter.validate_python(data))
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 MAX_LIMIT = 1000

@@ -240,7 +240,7 @@ def set_state(request: Request, who: WriterDep, name: str, submission_id: RowId,
         found = _submission(session, who.user, name, submission_id)
         submissions.set_review_state(session, found, body.state, actor=who.user.name, comment=body.comment)
         data = _submission_json(found)
-    return etag_json(request, who, data, schemas.Submission)
+    return created(data, schemas.Submission, status_code=200)
 
 
 @router.get("/reviews/{name}/tabulate", response_model=schemas.JsonObject, summary="Tabulate one question")
