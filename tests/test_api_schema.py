@@ -1,7 +1,7 @@
 """schemathesis against /api/v1/openapi.json: generated requests for every operation, sent with a write token to a
 store holding a portfolio, a review and its responses. No answer may be a 5xx, and every answer must match the
 status codes, content types and schemas the OpenAPI description declares. A bounded number of examples per
-operation keeps this fast (LMREVIEW_TEST_API_EXAMPLES raises it; benchmarks/bench_api_fuzz.py runs longer)."""
+operation keeps this fast (LMREVIEW_TEST_API_EXAMPLES raises it; benchmarks/fuzz_api.py runs longer)."""
 
 from __future__ import annotations
 
@@ -12,21 +12,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency (pip install -e .[dev])")
-from hypothesis import HealthCheck, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+import schemathesis  # a dev dependency: pip install -e '.[dev]'
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from lmreview.settings import Settings, database_url  # noqa: E402
-from lmreview.store import Store  # noqa: E402
-from lmreview.store.users import add_user  # noqa: E402
-from lmreview.web.app import create_app  # noqa: E402
-from tests.conftest import BACKENDS, FIXTURES, POSTGRES_URL, SAMPLES, TEMPLATES, Cli, _empty_postgres  # noqa: E402
+from lmreview.settings import Settings, database_url
+from lmreview.store import Store
+from lmreview.store.users import add_user
+from lmreview.web.app import create_app
+from tests.conftest import BACKENDS, FIXTURES, POSTGRES_URL, SAMPLES, TEMPLATES, Cli, _empty_postgres
 
 EXAMPLES = int(os.environ.get("LMREVIEW_TEST_API_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
