@@ -252,6 +252,25 @@ def test_the_account_page_makes_shows_once_and_revokes_a_token(client: TestClien
     assert client.post("/account/tokens/999999/revoke", data={"csrf_token": form[1]}).status_code == 404
 
 
+def test_the_api_sorts_and_filters_as_the_project_list_does(client: TestClient, world: dict[str, str]) -> None:
+    from typing import get_args
+
+    from lmreview.portfolio import service
+    from lmreview.web.api.portfolios import Has, Sort
+
+    assert set(get_args(Sort)) == set(service.SORTS)
+    assert set(get_args(Has)) == set(service.HAS)
+    auth = bearer(world["read"])
+    rows = client.get("/api/v1/portfolios/lm2016/projects", params={"sort": "budget_usd", "desc": "true"}, headers=auth)
+    budgets = [p["budget_usd"] for p in rows.json()["items"] if p["budget_usd"] is not None]
+    assert budgets == sorted(budgets, key=float, reverse=True)
+    assert len(budgets) > 1
+    africa = client.get("/api/v1/portfolios/lm2016/projects", params={"region": "Africa"}, headers=auth).json()
+    every = rows.json()["items"]
+    assert africa["total"] == sum(1 for p in every if p["region"] == "Africa") > 0
+    assert africa["total"] < rows.json()["total"]
+
+
 def test_the_reference_page_lists_every_operation_without_scripts(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.1")

@@ -17,7 +17,19 @@ from lmreview.web.api.deps import CallerDep, Limit, Offset, WriterDep, created, 
 from lmreview.web.pages import read_upload
 
 router = APIRouter(tags=["portfolios"])
-Sort = Literal["code", "title", "funding_year", "fund_line", "budget_usd", "region", "category", "duration_months"]
+Sort = Literal[
+    "code",
+    "title",
+    "funding_year",
+    "fund_line",
+    "budget_usd",
+    "region",
+    "category",
+    "start_date",
+    "end_date",
+    "duration_months",
+    "nce_months",
+]  # service.SORTS (tests/test_api.py checks they agree)
 Has = Literal["budget_usd", "duration_months", "nce_months", "start_date", "end_date", "funding_year"]
 
 
