@@ -63,6 +63,15 @@ def test_a_script_with_a_token_lists_reviews_downloads_and_uploads(
     assert upload.status_code == 201, upload.text
     assert upload.json()["review"] == "r16"
     assert len(upload.json()["created"]) == 2
+    by_form = "/api/v1/forms/bilingual_test/responses"  # the same export again, into the one review using the form
+    with KOBO.open("rb") as handle:
+        again = client.post(by_form, headers=auth, files={"file": ("kobo.csv", handle)})
+    assert again.status_code == 201, again.text
+    assert (again.json()["review"], len(again.json()["unchanged"]), again.json()["created"]) == ("r16", 2, [])
+    bad = (FIXTURES / "responses" / "kobo-bad-values.csv").read_bytes()
+    refused = client.post(by_form, headers=auth, files={"file": ("bad.csv", bad)})
+    assert refused.status_code == 422
+    assert any('"maybe" is not a choice of the list yes_no' in p for p in refused.json()["problems"])
 
     tabulation = client.get("/api/v1/reviews/r16/tabulate", params={"question": "sustained"}, headers=auth)
     assert tabulation.status_code == 200, tabulation.text
