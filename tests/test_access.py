@@ -7,6 +7,7 @@ import pytest
 
 from lmreview import access
 from lmreview.errors import Forbidden, NotFound
+from lmreview.questionnaire.reviews import get_review
 from lmreview.store import Store
 from lmreview.store.models import User
 from lmreview.store.users import add_user, update_user
@@ -22,7 +23,8 @@ def test_roles_decide_reading_and_writing_a_review(store: Store, cli: Cli) -> No
         add_user(session, "vic", "viewer", "correct-horse", actor="test")
     with store.session() as session:
         people = {u.name: u for u in session.query(User)}
-        review_id = access.require_review(session, people["vic"], 1).id
+        review_id = get_review(session, "r").id
+        assert access.require_review(session, people["vic"], review_id).name == "r"
         assert access.review_role(session, people["vic"], review_id) == "viewer"
         assert access.visible_review_ids(session, people["vic"]) is None
         assert access.require_review(session, people["rui"], review_id, "write").name == "r"
