@@ -187,6 +187,21 @@ def test_read_tokens_viewers_and_bad_tokens_are_refused_in_json(
     assert {t["state"] for t in events} == {"active", "revoked", "expired"}
 
 
+def test_a_script_lists_and_revokes_its_own_tokens(client: TestClient, cli: Cli, world: dict[str, str]) -> None:
+    mine = client.get("/api/v1/tokens", headers=bearer(world["viewer"])).json()
+    assert [(t["user"], t["name"], t["state"]) for t in mine] == [("vic", "vic-read", "active")]
+    assert world["viewer"].startswith(mine[0]["prefix"])
+    anas = client.get("/api/v1/tokens", headers=bearer(world["write"])).json()
+    assert client.delete(f"/api/v1/tokens/{anas[0]['id']}", headers=bearer(world["viewer"])).status_code == 403
+    vic_write = make_token(cli, "vic", "write")
+    assert client.delete(f"/api/v1/tokens/{anas[0]['id']}", headers=bearer(vic_write)).status_code == 404
+    revoked = client.delete(f"/api/v1/tokens/{mine[0]['id']}", headers=bearer(vic_write))
+    assert revoked.status_code == 200
+    assert revoked.json()["state"] == "revoked"
+    assert client.get("/api/v1/me", headers=bearer(world["viewer"])).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(vic_write)).json()["scope"] == "write"
+
+
 def test_errors_are_json_inside_the_api_and_etags_answer_304(client: TestClient, world: dict[str, str]) -> None:
     auth = bearer(world["read"])
     for method, path, status in [

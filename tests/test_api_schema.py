@@ -67,8 +67,10 @@ def test_every_operation_answers_as_its_schema_says(api_world: tuple[Store, str]
     headers = {"Authorization": f"Bearer {token}"}
     failures: list[str] = []
     tried = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    # DELETE /tokens/{id} may revoke the fuzzing token itself: it goes last, so that every other operation is tried
+    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
+    for operation in operations:
         tried += 1
 
         @given(case=operation.as_strategy())

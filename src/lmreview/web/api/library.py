@@ -14,11 +14,11 @@ from lmreview.coding.matrix import code_matrix
 from lmreview.evidence import service as evidence
 from lmreview.evidence.search import YEARS, Filters, search
 from lmreview.questionnaire import reviews
-from lmreview.store import audit
+from lmreview.store import audit, tokens
 from lmreview.store.users import can
 from lmreview.tracking import service as tracking
 from lmreview.web.api import schemas
-from lmreview.web.api.deps import CallerDep, Limit, Offset, etag_json, page
+from lmreview.web.api.deps import CallerDep, Limit, Offset, WriterDep, created, etag_json, page
 from lmreview.web.pages import RowId
 
 router = APIRouter()
@@ -29,6 +29,26 @@ Year = Annotated[int | None, Query(ge=YEARS[0], le=YEARS[1])]
 def me(request: Request, who: CallerDep) -> Response:
     data = {"name": who.user.name, "role": who.user.role, "auth": who.via, "scope": who.scope}
     return etag_json(request, who, data, schemas.Me)
+
+
+@router.get("/tokens", response_model=list[schemas.ApiToken], tags=["account"], summary="Your API tokens")
+def my_tokens(request: Request, who: CallerDep) -> Response:
+    """Your tokens with their first characters, scope, expiry, last use and state (never the tokens themselves)."""
+    with request.app.state.store.session() as session:
+        rows = [tokens.token_json(token, owner) for token, owner in tokens.list_tokens(session, who.user.name)]
+    return etag_json(request, who, rows, list[schemas.ApiToken])
+
+
+@router.delete(
+    "/tokens/{token_id}", response_model=schemas.ApiToken, tags=["account"], summary="Revoke one of your API tokens"
+)
+def revoke_token(request: Request, who: WriterDep, token_id: RowId) -> Response:
+    """A script may revoke its own token (or another of its user's) when it is done; tokens are made on the account
+    page or with ``lmreview user token create``, never by a token."""
+    with request.app.state.store.session() as session:
+        token = tokens.revoke_token(session, token_id, actor=who.user.name, owner=who.user.name)
+        data = tokens.token_json(token, who.user.name)
+    return created(data, schemas.ApiToken, status_code=200)
 
 
 @router.get("/audit", response_model=schemas.Page[schemas.AuditEvent], tags=["audit"], summary="The audit log")
