@@ -93,9 +93,11 @@ def create_api(parent: FastAPI) -> FastAPI:
     @api.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def reference(request: Request) -> Response:
         """The operations of the OpenAPI description as a plain page (no scripts, nothing from another site)."""
-        from lmreview.web.api.reference import operations, schema_list
+        from lmreview.web.api.reference import operations, schema_list, spans
 
         spec = api.openapi()
-        return render(request, "api/reference.html", operations=operations(spec), schemas=schema_list(spec))
+        return render(
+            request, "api/reference.html", operations=operations(spec), schemas=schema_list(spec), spans=spans
+        )
 
     return api

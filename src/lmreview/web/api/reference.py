@@ -4,6 +4,7 @@ operation with its parameters, request body and responses, and every schema with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Any
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -35,6 +36,13 @@ class Schema:
     name: str
     description: str
     fields: list[Parameter] = field(default_factory=list)
+
+
+def spans(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut into (words, is_code) at its backquotes (``like this`` or `like this`), for the page to show
+    code as code."""
+    pieces = re.split(r"``?", text)
+    return [(piece, index % 2 == 1) for index, piece in enumerate(pieces) if piece]
 
 
 def type_name(schema: dict[str, Any] | None) -> str:
