@@ -3,8 +3,8 @@ operation with its parameters, request body and responses, and every schema with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 METHODS = ("get", "post", "put", "patch", "delete")
