@@ -50,7 +50,33 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_a_script_with_a_token_lists_reviews_downloads_and_uploads(
+def test_a_review_set_up_through_the_api_alone(client: TestClient, store: Store, cli: Cli) -> None:
+    """Only the token comes from outside (the CLI, as an admin would make it); everything else is an API call."""
+    with store.session() as session:
+        add_user(session, "ana", "reviewer", PASSWORD, actor="test")
+    auth = bearer(make_token(cli, "ana", "write"))
+    with (SAMPLES / "lm2016.csv").open("rb") as handle:
+        imported = client.post("/api/v1/portfolios/import", headers=auth, files={"file": ("lm2016.csv", handle)})
+    assert imported.status_code == 201, imported.text
+    form = (TEMPLATES / "bilingual-test.md").read_bytes()
+    assert client.post("/api/v1/forms", headers=auth, files={"file": ("bilingual-test.md", form)}).status_code == 201
+    body = {"name": "r16", "portfolio": "lm2016", "form": "bilingual_test"}
+    assert client.post("/api/v1/reviews", headers=auth, json=body).status_code == 201
+    assert [r["name"] for r in client.get("/api/v1/reviews", headers=auth).json()] == ["r16"]
+    with KOBO.open("rb") as handle:
+        upload = client.post("/api/v1/reviews/r16/responses", headers=auth, files={"file": ("kobo.csv", handle)})
+    assert upload.status_code == 201, upload.text
+    table = client.get("/api/v1/reviews/r16/tabulate", params={"question": "sustained"}, headers=auth).json()
+    assert table == json.loads(cli("tabulate", "--review", "r16", "--question", "sustained", "--json").stdout)
+    report = client.get("/api/v1/reviews/r16/report/xlsx", headers=auth)
+    assert report.status_code == 200, report.text[:300]
+    assert report.content.startswith(b"PK")
+    assert 'filename="r16-report.xlsx"' in report.headers["content-disposition"]
+    status = client.get("/api/v1/reviews/r16", headers=auth).json()["response_status"]
+    assert status == json.loads(cli("responses", "status", "--review", "r16", "--json").stdout)
+
+
+def test_a_token_imports_answers_reads_submissions_and_corrects_them(
     client: TestClient, cli: Cli, world: dict[str, str]
 ) -> None:
     auth = bearer(world["write"])
@@ -72,16 +98,6 @@ def test_a_script_with_a_token_lists_reviews_downloads_and_uploads(
     refused = client.post(by_form, headers=auth, files={"file": ("bad.csv", bad)})
     assert refused.status_code == 422
     assert any('"maybe" is not a choice of the list yes_no' in p for p in refused.json()["problems"])
-
-    tabulation = client.get("/api/v1/reviews/r16/tabulate", params={"question": "sustained"}, headers=auth)
-    assert tabulation.status_code == 200, tabulation.text
-    printed = cli("tabulate", "--review", "r16", "--question", "sustained", "--json")
-    assert tabulation.json() == json.loads(printed.stdout)
-
-    report = client.get("/api/v1/reviews/r16/report/xlsx", headers=auth)
-    assert report.status_code == 200, report.text[:300]
-    assert report.content.startswith(b"PK")
-    assert 'filename="r16-report.xlsx"' in report.headers["content-disposition"]
 
     subs = client.get("/api/v1/reviews/r16/submissions", params={"limit": 1}, headers=auth).json()
     assert subs["total"] == 2
