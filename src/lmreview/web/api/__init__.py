@@ -63,7 +63,8 @@ def create_api(parent: FastAPI) -> FastAPI:
 
     @api.exception_handler(LmreviewError)
     async def _error(request: Request, exc: LmreviewError) -> Response:
-        problems = [str(p) for p in exc.problems] if isinstance(exc, BadInput) else []
+        # a refused file's warnings too, after its errors (each reads "FILE:ROW:COLUMN: warning: …")
+        problems = [str(p) for p in [*exc.problems, *exc.warnings]] if isinstance(exc, BadInput) else []
         return _json_error(exc.message, exc.status, problems)
 
     @api.exception_handler(StarletteHTTPException)
