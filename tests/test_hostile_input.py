@@ -19,6 +19,7 @@ import typer
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import Mount
 from typer.testing import CliRunner
 
 from lmreview.cli.main import app as cli_app
@@ -84,6 +85,8 @@ def _api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, APIR
     for route in routes:
         if isinstance(route, APIRoute):
             yield prefix, route
+        elif isinstance(route, Mount) and isinstance(route.app, FastAPI):  # the REST API, /api/v1
+            yield from _api_routes(route.app.routes, prefix + route.path)
         elif hasattr(route, "original_router"):  # an included router
             context = getattr(route, "include_context", None)
             yield from _api_routes(route.original_router.routes, prefix + getattr(context, "prefix", ""))
@@ -92,11 +95,11 @@ def _api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, APIR
 def _valid(path: str, param: str, world: dict[str, str]) -> str:
     """A value that reaches the route's code, so that the other parameter's hostile value is what is tested."""
     if param == "name":
-        if path.startswith("/portfolios") or path.startswith("/api/portfolios"):
+        if path.startswith(("/portfolios", "/api/portfolios", "/api/v1/portfolios")):
             return "lm2016"
         if path.startswith("/forms/templates"):
             return "idf-lm-2016"
-        if path.startswith("/forms"):
+        if path.startswith(("/forms", "/api/v1/forms")):
             return world["form"]
         if path.startswith("/admin"):
             return "vic"
@@ -163,6 +166,7 @@ def _walk_web(app: FastAPI, world: dict[str, str]) -> list[str]:
         response = client.post("/login", data={"name": "ada", "password": PASSWORD, "csrf_token": token})
         assert response.status_code == 200, response.text
         token = _csrf(client)
+        client.headers["X-CSRF-Token"] = token  # the REST API takes a session's CSRF token in this header
 
         def call(method: str, url: str, what: str, **kwargs: Any) -> None:
             try:

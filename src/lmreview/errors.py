@@ -31,6 +31,12 @@ class Forbidden(LmreviewError):
     status = 403
 
 
+class Unauthorized(LmreviewError):
+    """No valid credentials: no login, or an unknown, revoked or expired API token."""
+
+    status = 401
+
+
 class Conflict(LmreviewError):
     status = 409
 

@@ -62,7 +62,7 @@ def recs_add(
     resources: Annotated[str | None, typer.Option("--resources", help="Resource implication.")] = None,
     project: Annotated[list[str] | None, typer.Option("--project", help="A project code it concerns.")] = None,
     theme: Annotated[list[str] | None, typer.Option("--theme", help="A theme (code) it concerns.")] = None,
-    year: Annotated[int | None, typer.Option("--year", help="The year it was made.")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="The year it was made.", min=1900, max=2200)] = None,
 ) -> None:
     """Add a recommendation of a review (or one found in an evidence document) to the register.
 
@@ -99,7 +99,7 @@ def recs_list(
         str | None, typer.Option("--status", help="Only this response: agrees, partially agrees, …")
     ] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Only those addressed to this unit.")] = None,
-    year: Annotated[int | None, typer.Option("--year")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1900, max=2200)] = None,
     theme: Annotated[str | None, typer.Option("--theme")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -211,7 +211,7 @@ def recs_set(
     resources: Annotated[str | None, typer.Option("--resources", help="Resource implication.")] = None,
     projects: Annotated[str | None, typer.Option("--projects", help="Project codes, separated by ;.")] = None,
     themes: Annotated[str | None, typer.Option("--themes", help="Themes, separated by ;.")] = None,
-    year: Annotated[int | None, typer.Option("--year")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1900, max=2200)] = None,
 ) -> None:
     """Correct a recommendation's fields (an empty value clears an optional one); the change is audited.
 
@@ -349,7 +349,7 @@ def status(
     ctx: typer.Context,
     review: ReviewOption = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Only this unit's key actions.")] = None,
-    year: Annotated[int | None, typer.Option("--year")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1900, max=2200)] = None,
     theme: Annotated[str | None, typer.Option("--theme")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -444,7 +444,7 @@ def report_(
     output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (.html or .pdf).")],
     review: ReviewOption = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Only this unit's key actions.")] = None,
-    year: Annotated[int | None, typer.Option("--year")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1900, max=2200)] = None,
     theme: Annotated[str | None, typer.Option("--theme")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="html or pdf (default: from the file name).")] = None,
 ) -> None:
@@ -491,7 +491,9 @@ def send(
 @app.command("remind")
 def remind(
     ctx: typer.Context,
-    due_within: Annotated[int, typer.Option("--due-within", help="Also actions due within DAYS days.")] = 30,
+    due_within: Annotated[
+        int, typer.Option("--due-within", help="Also actions due within DAYS days.", min=0, max=3650)
+    ] = 30,
     dry_run: Annotated[Path | None, typer.Option("--dry-run", help="Write .eml files into DIR instead.")] = None,
 ) -> None:
     """E-mail each responsible unit its overdue key actions and those due soon (one message a unit).

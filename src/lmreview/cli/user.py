@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lmreview.cli.common import console, state
-from lmreview.store import users
+from lmreview.cli.common import ROW_ID, console, print_json, state
+from lmreview.store import tokens, users
 
 app = typer.Typer(help="Manage the users of the web UI.", no_args_is_help=True)
+token_app = typer.Typer(help="Personal API tokens: a script's key to the REST API (/api/v1).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 
 def _password(from_stdin: bool) -> str:
@@ -91,3 +93,72 @@ def set_(
     with st.session() as session:
         user = users.update_user(session, name, actor=st.settings.actor, role=role, active=active)
         console.print(f"{user.name}: {user.role}, {'active' if user.active else 'inactive'}.")
+
+
+@token_app.command("create")
+def token_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="What the token is for, e.g. the script that uses it.")],
+    user: Annotated[str, typer.Option("--user", help="The user the token acts as (their role applies).")],
+    expires: Annotated[
+        int | None, typer.Option("--expires", help="Days until it expires (default: never).", min=1, max=3650)
+    ] = None,
+    scope: Annotated[str, typer.Option("--scope", help="read (GET only) or write.")] = "read",
+) -> None:
+    """Make a personal API token and print it once (only its hash is kept).
+
+    Example: lmreview user token create nightly-export --user ana --expires 90 --scope read
+    """
+    st = state(ctx)
+    with st.session() as session:
+        made = tokens.create_token(session, user, name, actor=st.settings.actor, scope=scope, expires_days=expires)
+        expiry = f"expires {made.token.expires_at:%Y-%m-%d}" if made.token.expires_at else "never expires"
+        console.print(f"API token {made.token.id} {made.token.name!r} for {user} ({scope}, {expiry}):", markup=False)
+    console.print(made.secret, markup=False, soft_wrap=True)
+    console.print("Copy it now: lmreview keeps only its hash and cannot show it again.")
+
+
+@token_app.command("list")
+def token_list(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List API tokens (their first characters, never the tokens): user, scope, expiry, last use, state.
+
+    Example: lmreview user token list --user ana
+    """
+    with state(ctx).session() as session:
+        rows = [tokens.token_json(token, owner) for token, owner in tokens.list_tokens(session, user)]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "user", "name", "token", "scope", "created", "expires", "last used", "state")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["user"]),
+            str(r["name"]),
+            f"{r['prefix']}…",
+            str(r["scope"]),
+            str(r["created"])[:10],
+            str(r["expires"] or "never")[:10],
+            str(r["last_used"] or "–")[:16],
+            str(r["state"]),
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    ctx: typer.Context,
+    token_id: Annotated[int, typer.Argument(help="The token's id (see token list).", **ROW_ID)],
+) -> None:
+    """Revoke an API token: requests carrying it are refused from now on.
+
+    Example: lmreview user token revoke 3
+    """
+    st = state(ctx)
+    with st.session() as session:
+        token = tokens.revoke_token(session, token_id, actor=st.settings.actor)
+        console.print(f"Revoked API token {token.id} {token.name!r}.", markup=False)

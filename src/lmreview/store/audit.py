@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lmreview.store.models import AuditEvent, User
@@ -68,3 +68,34 @@ def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:
 def changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
     before, after = before or {}, after or {}
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def events(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    actor: str | None = None,
+    hidden: tuple[str, ...] = (),
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[AuditEvent], int]:
+    """One page of the audit log, newest first, and how many events match; ``hidden`` entities are left out."""
+    conditions = []
+    if entity is not None:
+        conditions.append(AuditEvent.entity == entity)
+    if entity_id is not None:
+        conditions.append(AuditEvent.entity_id == entity_id)
+    if actor is not None:
+        conditions.append(AuditEvent.actor == actor)
+    if hidden:
+        conditions.append(AuditEvent.entity.not_in(hidden))
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total

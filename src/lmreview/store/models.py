@@ -64,3 +64,23 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name_hash: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ApiToken(Base):
+    """A personal API token: only its SHA-256 is kept (the token is shown once), with a short prefix to recognise
+    it by. ``scope`` is ``read`` (GET only) or ``write``; a revoked or expired token, or one of a switched-off
+    account, opens nothing (store/tokens.py)."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (CheckConstraint("scope in ('read', 'write')", name="scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

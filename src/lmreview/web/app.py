@@ -64,6 +64,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from lmreview.web.routes import (
+        account,
         admin,
         analysis,
         audit,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(account.router)
     app.include_router(portfolio.router)
     app.include_router(reviews.router)
     app.include_router(ratings.router)
@@ -92,6 +94,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(evidence.router)
     app.include_router(coding_routes.router)
     app.include_router(tracking_routes.router)
+    from lmreview.web.api import PREFIX, create_api
+
+    app.mount(PREFIX, create_api(app))
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
