@@ -31,9 +31,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app = FastAPI(
         title="lmreview",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # the API has its own OpenAPI and reference page under /api/v1 (no CDN pages)
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
         dependencies=[Depends(refuse_control_characters)],
     )
     app.state.settings = settings
