@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, exchange, forms, responses, reviews
+from lmreview.questionnaire import engine, exchange, form_types, forms, responses, reviews
 from lmreview.questionnaire.models import (
     REVIEW_STATES,
     Form,
@@ -169,8 +169,8 @@ def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: M
                 engine.set_path(data, path, items)
                 for index in range(1, count + 1):
                     fill(q.children, f"{path}[{index}]/")
-            elif q.type in ("note", "calculate") or q.is_meta:
-                continue
+            elif q.type in ("note", "calculate", *form_types.MEDIA_TYPES) or q.is_meta:
+                continue  # a file answer comes with its file (web/routes/respond.py, questionnaire/media.py)
             elif q.type == "rank" and f"{path}.present" in fields:  # a position posted for each option
                 engine.set_path(data, path, _ranked(form, q, path, fields))
             elif path in fields or (q.type == "select_multiple" and f"{path}.present" in fields):

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Path as PathParam
 from fastapi import Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from lmreview import __version__
@@ -119,3 +119,15 @@ _CYRILLIC = str.maketrans(
         },
     }
 )
+
+
+def media_response(filename: str, media_type: str, content: bytes, inline: bool) -> Response:
+    """A file sent with answers, back to a browser: shown in the page only when ``inline`` (a PNG, JPEG, GIF or WebP
+    image, see questionnaire/media.py), else a download; never sniffed, never cached by shared caches."""
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"}
+    if inline:
+        headers["Content-Disposition"] = attachment(filename)["Content-Disposition"].replace("attachment", "inline", 1)
+        headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    else:
+        headers.update(attachment(filename))
+    return Response(content, media_type=media_type, headers=headers)

@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.errors import NotFound
 from lmreview.portfolio import service as portfolio_service
-from lmreview.questionnaire import engine, forms, invitations, respondents, responses, reviews, submissions
+from lmreview.questionnaire import engine, forms, invitations, media, respondents, responses, reviews, submissions
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
-from lmreview.web.pages import RowId, attachment, flash, read_upload, render
+from lmreview.web.pages import RowId, attachment, flash, media_response, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -338,6 +338,7 @@ def _submission_context(session: Any, name: str, submission_id: int) -> dict[str
         "changes": list(submission.changes),
         "comments": list(submission.comments),
         "states": REVIEW_STATES,
+        "files": {s.path: s for s in media.answers_with_files(session, submission, definition)},
     }
 
 
@@ -348,6 +349,17 @@ def submission_page(request: Request, name: str, submission_id: RowId) -> Respon
         return render(
             request, "questionnaire/submission.html", user=user, **_submission_context(session, name, submission_id)
         )
+
+
+@router.get("/reviews/{name}/submissions/{submission_id}/files/{filename}")
+def submission_file(request: Request, name: str, submission_id: RowId, filename: str) -> Response:
+    """A file sent with a submission's answers: images shown, every other file downloaded."""
+    require(request)
+    with request.app.state.store.session() as session:
+        submission = _submission_context(session, name, submission_id)["submission"]
+        row, content = media.read(session, submission.id, filename)
+        served = media.serving(row)
+        return media_response(row.filename, served.media_type, content, served.inline)
 
 
 @router.post("/reviews/{name}/submissions/{submission_id}/change")
