@@ -1,0 +1,232 @@
+"""Files sent with answers (questionnaire/media.py): what is accepted, the respondent's form with file inputs
+(drafts keep a file, a file can be replaced or removed), the staff page and the files served back safely."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from lmreview.questionnaire import media
+from lmreview.questionnaire.models import MediaBlob, SubmissionFile
+from lmreview.questionnaire.xlsform import Question
+from lmreview.settings import Settings
+from lmreview.store import Store
+from lmreview.store.users import add_user
+from lmreview.web.app import create_app
+from tests.conftest import SAMPLES, Cli, personal_link
+
+MEDIA_FORM = """\
+| survey |
+| | type | name | label | body::accept | required |
+| | text | project_code | Project code | | |
+| | geopoint | where | Where is the site? | | |
+| | image | photo | A photo of the site | | |
+| | file | report | The final report | .pdf,.txt | |
+| | audio | voice | A voice message | | |
+| | begin repeat | visits | Visits | | |
+| | image | visit_photo | Photo of the visit | | |
+| | end repeat | | | | |
+| settings |
+| | form_id | version |
+| | media_test | 1 |
+"""
+
+
+def png(width: int = 2, height: int = 1) -> bytes:
+    """A real PNG image, small."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def q(kind: str, accept: str | None = None) -> Question:
+    return Question(type=kind, name="x", path="x", row=2, accept=accept)
+
+
+# --- what is accepted ---------------------------------------------------------------------------------------------
+
+
+def test_the_content_says_what_a_file_is_not_its_name() -> None:
+    assert media.sniff(png(), "report.pdf") == "image/png"
+    assert media.sniff(b"\xff\xd8\xff\xe0" + b"\x00" * 20) == "image/jpeg"
+    assert media.sniff(PDF, "photo.jpg") == "application/pdf"
+    assert media.sniff(b"ID3\x04" + b"\x00" * 20) == "audio/mpeg"
+    assert media.sniff(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 8) == "video/mp4"
+    assert media.sniff(b"\x00\x00\x00\x18ftypM4A " + b"\x00" * 8) == "audio/mp4"
+    assert media.sniff(b"<!DOCTYPE html><script>alert(1)</script>", "a.txt") == "text/html"
+    assert media.sniff(b"<svg onload=alert(1)>", "a.png") == "text/html"
+    assert media.sniff("name,count\nAna,3\n".encode(), "t.csv") == "text/csv"
+    assert media.sniff(b"MZ\x90\x00" + b"\x00" * 60, "setup.pdf") == "application/x-executable"
+
+
+def test_a_question_takes_its_kind_of_file_within_the_limit() -> None:
+    assert media.problem_with(q("image"), "a.png", png()) is None
+    assert media.problem_with(q("image"), "a.png", PDF) == "this question asks for an image; this file is application/pdf"
+    assert media.problem_with(q("audio"), "a.mp3", png()) == (
+        "this question asks for a sound recording; this file is image/png"
+    )
+    assert media.problem_with(q("file"), "a.pdf", b"") == "the file is empty (or no file was chosen)"
+    assert media.problem_with(q("file"), "big.pdf", PDF + b"0" * 2000, limit=1024) == (
+        "the file is 2 KiB; a file sent with the answers is at most 1 KiB"
+    )
+    assert media.problem_with(q("file"), "run.pdf", b"\x7fELF" + b"\x00" * 30) == (
+        "programs and scripts are not accepted"
+    )
+    assert media.problem_with(q("file", ".pdf,.docx"), "notes.txt", b"plain words") == (
+        "this question accepts only .pdf,.docx"
+    )
+    assert media.problem_with(q("file", ".pdf,.docx"), "final.PDF", PDF) is None
+    assert media.problem_with(q("file", "image/*"), "scan.png", png()) is None
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\ana\\photo.jpg", "photo.jpg"),
+        ("..", "file"),
+        ("a\x00b\x07.png", "ab.png"),
+        ("x" * 300 + ".jpeg", "x" * 115 + ".jpeg"),
+        ("  report.pdf  ", "report.pdf"),
+    ],
+)
+def test_a_file_name_never_holds_a_path(sent: str, kept: str) -> None:
+    assert media.safe_name(sent) == kept
+
+
+# --- the respondent's form -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def link(cli: Cli, tmp_path: Path) -> str:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    return personal_link(cli, MEDIA_FORM, tmp_path)
+
+
+@pytest.fixture
+def client(store: Store, link: str) -> Iterator[TestClient]:
+    with store.session() as session:
+        add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    app = create_app(Settings(database_url=store.url, max_media_bytes=50_000), store)
+    with TestClient(app) as c:
+        yield c
+
+
+def send(
+    client: TestClient, link: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]], action: str = "save"
+) -> Any:
+    html = client.get(link).text
+    csrf = BeautifulSoup(html, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
+    upload = {key: (name, content, "application/octet-stream") for key, (name, content) in files.items()}
+    data = {"csrf_token": csrf, "action": action, **fields}
+    return client.post(link, data=data, files=upload or None, follow_redirects=False)
+
+
+def counts(store: Store) -> tuple[int, int]:
+    with store.session() as session:
+        rows = session.scalar(select(func.count()).select_from(SubmissionFile)) or 0
+        blobs = session.scalar(select(func.count()).select_from(MediaBlob)) or 0
+    return rows, blobs
+
+
+def test_the_form_asks_for_files_with_what_each_question_accepts(client: TestClient, link: str) -> None:
+    soup = BeautifulSoup(client.get(link).text, "html.parser")
+    form = soup.find("form", {"class": "questionnaire"})
+    assert form is not None and form.get("enctype") == "multipart/form-data"
+    assert soup.find("input", {"name": "photo", "type": "file"})["accept"] == "image/*"  # type: ignore[index]
+    assert soup.find("input", {"name": "report", "type": "file"})["accept"] == ".pdf,.txt"  # type: ignore[index]
+    assert soup.find("input", {"name": "voice", "type": "file"})["accept"] == "audio/*"  # type: ignore[index]
+
+
+def test_a_draft_keeps_its_file_which_can_be_replaced_and_removed(client: TestClient, link: str, store: Store) -> None:
+    sent = send(client, link, {"project_code": "LM.0181"}, {"photo": ("../site.png", png()), "report": ("r.pdf", PDF)})
+    assert sent.status_code == 200, sent.text
+    assert counts(store) == (2, 2)
+    soup = BeautifulSoup(client.get(link).text, "html.parser")
+    shown = soup.find("img", {"class": "thumb"})
+    assert shown is not None and shown["src"] == f"{link}/files/site.png"
+    assert soup.find("a", string="r.pdf")["href"] == f"{link}/files/r.pdf"  # type: ignore[index]
+
+    image = client.get(f"{link}/files/site.png")
+    assert image.status_code == 200 and image.content == png()
+    assert image.headers["content-type"] == "image/png"
+    assert image.headers["content-disposition"].startswith("inline")
+    assert image.headers["x-content-type-options"] == "nosniff"
+    report = client.get(f"{link}/files/r.pdf")
+    assert report.headers["content-disposition"].startswith("attachment") and report.content == PDF
+
+    # a save without files keeps them; a new image replaces the old, whose bytes go
+    assert send(client, link, {"project_code": "LM.0181"}, {}).status_code == 200
+    assert counts(store) == (2, 2)
+    assert send(client, link, {}, {"photo": ("site2.png", png(3, 2))}).status_code == 200
+    assert counts(store) == (2, 2)
+    assert client.get(f"{link}/files/site.png").status_code == 404
+    assert client.get(f"{link}/files/site2.png").content == png(3, 2)
+    # removed: the answer is empty and the file gone
+    assert send(client, link, {"report.remove": "1"}, {}).status_code == 200
+    assert counts(store) == (1, 1)
+    assert client.get(f"{link}/files/r.pdf").status_code == 404
+
+
+def test_a_wrong_file_is_refused_and_nothing_is_saved(client: TestClient, link: str, store: Store) -> None:
+    cases = [
+        ({"photo": ("site.png", PDF)}, "site.png: this question asks for an image; this file is application/pdf"),
+        ({"report": ("big.pdf", PDF + b"0" * 60_000)}, "a file sent with the answers is at most 49 KiB"),
+        ({"report": ("empty.pdf", b"")}, "empty.pdf: the file is empty"),
+        ({"report": ("notes.html", b"<html><script>x()</script>")}, "this question accepts only .pdf,.txt"),
+        ({"report": ("setup.pdf", b"MZ" + b"\x00" * 100)}, "programs and scripts are not accepted"),
+    ]
+    for files, message in cases:
+        refused = send(client, link, {"project_code": "LM.0181"}, files)
+        assert refused.status_code == 422, files
+        assert message in BeautifulSoup(refused.text, "html.parser").get_text(" "), refused.text
+    assert counts(store) == (0, 0)
+
+
+def test_a_file_in_a_repeat_and_a_submitted_form_with_its_files(client: TestClient, link: str, store: Store) -> None:
+    fields = {"project_code": "LM.0181", "where": "12.37 -1.52", "visits.count": "2"}
+    files = {"visits[1]/visit_photo": ("v.png", png()), "visits[2]/visit_photo": ("v.png", png(4, 4))}
+    submitted = send(client, link, fields, {**files, "photo": ("site.png", png())}, action="submit")
+    assert submitted.status_code == 303, submitted.text
+    # two files of one name in one submission: the second is renamed; the same bytes are stored once
+    assert counts(store) == (3, 2)
+    page = BeautifulSoup(client.get(link).text, "html.parser")
+    assert {a.get_text() for a in page.find_all("a", href=re.compile("/files/"))} == {"site.png", "v.png", "v-2.png"}
+    assert page.find("input", {"type": "file"}) is None  # submitted: nothing to change
+
+    login = client.get("/login")
+    csrf = BeautifulSoup(login.text, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
+    client.post("/login", data={"name": "rev", "password": "correct-horse", "csrf_token": csrf})
+    staff = client.get("/reviews/r/submissions/1")
+    assert staff.status_code == 200
+    soup = BeautifulSoup(staff.text, "html.parser")
+    thumbs = [img["src"] for img in soup.find_all("img", {"class": "thumb"})]
+    assert "/reviews/r/submissions/1/files/v-2.png" in thumbs
+    got = client.get("/reviews/r/submissions/1/files/v-2.png")
+    assert got.status_code == 200 and got.content == png(4, 4)
+    assert client.get("/reviews/r/submissions/1/files/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert client.get("/reviews/r/submissions/1/files/nothing.png").status_code == 404
+
+
+def test_markup_sent_as_a_file_is_downloaded_never_shown(client: TestClient, link: str, store: Store) -> None:
+    sent = send(client, link, {}, {"report": ("page.txt", b"<!doctype html><script>alert(1)</script>")})
+    assert sent.status_code == 200, sent.text
+    got = client.get(f"{link}/files/page.txt")
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["content-disposition"].startswith("attachment")
