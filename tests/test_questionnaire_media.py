@@ -213,15 +213,18 @@ def test_a_file_in_a_repeat_and_a_submitted_form_with_its_files(client: TestClie
     login = client.get("/login")
     csrf = BeautifulSoup(login.text, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
     client.post("/login", data={"name": "rev", "password": "correct-horse", "csrf_token": csrf})
-    staff = client.get("/reviews/r/submissions/1")
+    with store.session() as session:
+        number = session.scalar(select(SubmissionFile.submission_id))
+    base = f"/reviews/r/submissions/{number}"
+    staff = client.get(base)
     assert staff.status_code == 200
     soup = BeautifulSoup(staff.text, "html.parser")
     thumbs = [img["src"] for img in soup.find_all("img", {"class": "thumb"})]
-    assert "/reviews/r/submissions/1/files/v-2.png" in thumbs
-    got = client.get("/reviews/r/submissions/1/files/v-2.png")
+    assert f"{base}/files/v-2.png" in thumbs
+    got = client.get(f"{base}/files/v-2.png")
     assert got.status_code == 200 and got.content == png(4, 4)
-    assert client.get("/reviews/r/submissions/1/files/..%2F..%2Fetc%2Fpasswd").status_code == 404
-    assert client.get("/reviews/r/submissions/1/files/nothing.png").status_code == 404
+    assert client.get(f"{base}/files/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert client.get(f"{base}/files/nothing.png").status_code == 404
 
 
 def test_markup_sent_as_a_file_is_downloaded_never_shown(client: TestClient, link: str, store: Store) -> None:
