@@ -153,14 +153,23 @@ def import_responses(
     st = state(ctx)
     data = read_input(file)
     with st.session() as session:
-        done = submissions.import_responses(session, form, data, str(file), actor=st.settings.actor, review=review)
+        done = submissions.import_responses(
+            session,
+            form,
+            data,
+            str(file),
+            actor=st.settings.actor,
+            review=review,
+            media_limit=st.settings.max_media_bytes,
+        )
     result = done.result
     for warning in result.warnings:
         err.print(str(warning), markup=False, soft_wrap=True)
     console.print(
         f"Imported {file.name} into form {form}: {plural(len(result.created), 'submission')} created, "
         f"{len(result.updated)} updated, {len(result.unchanged)} unchanged"
-        + (f", {len(result.attached)} attached to review {done.review}" if result.attached and done.review else ""),
+        + (f", {len(result.attached)} attached to review {done.review}" if result.attached and done.review else "")
+        + (f"; {plural(result.files_stored, 'media file')} stored" if result.files_stored else ""),
         markup=False,
     )
     if done.attached:

@@ -48,8 +48,8 @@ _ZIP_KINDS = {
     ".odt": "application/vnd.oasis.opendocument.text",
     ".ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
-_PROGRAMS = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
-_PROGRAMS += (b"\xca\xfe\xba\xbe", b"#!")
+_PROGRAMS: tuple[bytes, ...] = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe")
+_PROGRAMS += (b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
 _MARKUP = re.compile(rb"^\s*(<!doctype\s+html|<html|<script|<svg|<\?xml|<body|<head|<iframe)", re.IGNORECASE)
 KIND_WORDS = {"image": "an image", "audio": "a sound recording", "video": "a video", "file": "a file"}
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, exchange, form_types, forms, responses, reviews
+from lmreview.questionnaire import engine, exchange, form_types, forms, media, responses, reviews
 from lmreview.questionnaire.models import (
     REVIEW_STATES,
     Form,
@@ -309,7 +309,14 @@ def review_for_import(session: Session, form_name: str, review_name: str | None)
 
 
 def import_responses(
-    session: Session, form_name: str, data: bytes, filename: str, *, actor: str, review: str | Review | None = None
+    session: Session,
+    form_name: str,
+    data: bytes,
+    filename: str,
+    *,
+    actor: str,
+    review: str | Review | None = None,
+    media_limit: int = media.DEFAULT_MAX_BYTES,
 ) -> ImportedResponses:
     """Import a KoboToolbox or ODK Central export into the form (see ``responses.import_responses``), into the review
     named, or the one review that uses the form. An export that matches none of the form's questions is refused,
@@ -318,7 +325,9 @@ def import_responses(
     if not isinstance(review, Review):
         found, attached = review_for_import(session, form_name, review)
     try:
-        result = responses.import_responses(session, form_name, data, filename, actor=actor, review=found)
+        result = responses.import_responses(
+            session, form_name, data, filename, actor=actor, review=found, media_limit=media_limit
+        )
     except exchange.NoQuestionColumns as exc:
         raise _other_form(session, form_name, exc) from None
     return ImportedResponses(result, found.name if found else None, attached)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.exchange.layout import unescape_formula
@@ -38,6 +40,27 @@ def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise refuse(f"refused: {info.filename} expands {info.file_size // max(info.compress_size, 1)} times")
     return archive
+
+
+def media_name(cell: str) -> str:
+    """The file name an export's cell gives: ``photo.jpg``, or the last part of a KoboToolbox attachment URL
+    (``https://kc.kobotoolbox.org/media/original?media_file=ana%2Fattachments%2F…%2Fphoto.jpg``)."""
+    text = cell.strip()
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    inside = parse_qs(parts.query).get("media_file")
+    return PurePosixPath(inside[0] if inside else unquote(parts.path)).name or text
+
+
+def media_members(archive: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
+    """The files of an export's zip that are not its tables (ODK Central's ``media/``), by file name."""
+    found: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in archive.infolist():
+        if info.is_dir() or (info.filename.lower().endswith(".csv") and "/" not in info.filename):
+            continue
+        found.setdefault(PurePosixPath(info.filename).name, []).append(info)
+    return found
 
 
 def sheets_of(data: bytes, filename: str) -> tuple[str, list[Sheet]]:

@@ -291,13 +291,18 @@ async def upload_responses(
             if review.form is None:
                 raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
             form = review.form.name
-            return submissions.import_responses(session, form, data, filename, actor=user.name, review=review).result
+            limit = request.app.state.settings.max_media_bytes
+            done = submissions.import_responses(
+                session, form, data, filename, actor=user.name, review=review, media_limit=limit
+            )
+            return done.result
 
     result = await run_in_threadpool(run)
     flash(
         request,
         f"Responses {filename}: {len(result.created)} created, {len(result.updated)} updated, "
-        f"{len(result.unchanged)} unchanged.",
+        f"{len(result.unchanged)} unchanged"
+        + (f"; {result.files_stored} media files stored." if result.files_stored else "."),
     )
     for warning in result.warnings[:20]:
         flash(request, str(warning), "warn")
