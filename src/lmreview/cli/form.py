@@ -187,7 +187,9 @@ def export_responses(
     ctx: typer.Context,
     form: Annotated[str, typer.Option("--form", help="The form whose responses to export.")],
     out: Annotated[Path, typer.Option("--out", help="File to write (.xlsx, .csv, or .zip for CSV with repeats).")],
-    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv (Kobo's layout).")] = "xlsx",
+    fmt: Annotated[
+        str, typer.Option("--format", help="xlsx or csv (Kobo's layout), or zip: the CSV with the media files.")
+    ] = "xlsx",
     review: Annotated[str | None, typer.Option("--review", "-r", help="Only this review's submissions.")] = None,
     original: Annotated[bool, typer.Option("--original", help="The values as submitted, before corrections.")] = False,
     drafts: Annotated[bool, typer.Option("--drafts", help="Include drafts not yet submitted.")] = False,
@@ -201,4 +203,5 @@ def export_responses(
         data = responses.export_responses(session, form, fmt, review=found, original=original, drafts=drafts)
     out.write_bytes(data)
     kind = "a zip of CSV files" if data.startswith(b"PK") and fmt == "csv" else fmt.upper()
+    kind = "CSV and media files in a zip" if fmt == "zip" else kind
     console.print(f"Wrote {out} ({kind}).")

@@ -8,7 +8,9 @@ export of the same survey updates the answers that changed, each change kept wit
 from __future__ import annotations
 
 import copy
+import io
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,9 +261,10 @@ def export_responses(
     drafts: bool = False,
     language: str | None = None,
 ) -> bytes:
-    """The form's submissions in Kobo's layout; ``original`` gives the values as submitted or imported."""
-    if fmt not in ("csv", "xlsx"):
-        raise BadInput([Problem("--format", 0, "-", f'"{fmt}" is not an export format; use csv or xlsx')])
+    """The form's submissions in Kobo's layout; ``original`` gives the values as submitted or imported. ``zip`` is
+    the CSV tables with the files the answers name, under ``media/INSTANCE/NAME`` (which the import reads back)."""
+    if fmt not in ("csv", "xlsx", "zip"):
+        raise BadInput([Problem("--format", 0, "-", f'"{fmt}" is not an export format; use csv, xlsx or zip')])
     form = forms.get_form(session, form_name)
     definition = forms.definition_of(forms.latest_version(form))
     query = (
@@ -274,6 +277,7 @@ def export_responses(
         query = query.where(Submission.review_id == review.id)
     if not drafts:
         query = query.where(Submission.status == "submitted")
+    found = list(session.scalars(query))
     rows = [
         exchange.ExportRow(
             instance_id=s.instance_id,
@@ -285,10 +289,37 @@ def export_responses(
             review_state=s.review_state,
             row_id=s.id,
         )
-        for s in session.scalars(query)
+        for s in found
     ]
     older = [forms.definition_of(v) for v in form.versions[:-1]]
-    return exchange.write_responses(definition, rows, fmt, language=language, versions=older)
+    table_format = "csv" if fmt == "zip" else fmt
+    tables = exchange.write_responses(definition, rows, table_format, language=language, versions=older)
+    if fmt != "zip":
+        return tables
+    return _with_files(session, definition, found, tables, original=original)
+
+
+def _with_files(
+    session: Session, definition: FormDefinition, found: list[Submission], tables: bytes, *, original: bool
+) -> bytes:
+    """A zip of the CSV ``tables`` (one table or the zip of several) and every stored file the answers name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if tables.startswith(b"PK"):
+            with zipfile.ZipFile(io.BytesIO(tables)) as inner:
+                for info in inner.infolist():
+                    archive.writestr(info.filename, inner.read(info))
+        else:
+            archive.writestr(f"{exchange.sheet_name(definition.form_id, [])}.csv", tables)
+        for submission in found:
+            stored = {f.filename for f in media.files_of(session, submission.id)}
+            data = (submission.original or submission.data) if original else submission.data
+            names = {name for _question, name in media.media_answers(definition, data).values()}
+            folder = submission.instance_id.removeprefix("uuid:").replace("/", "_")
+            for name in sorted(names & stored):
+                _row, content = media.read(session, submission.id, name)
+                archive.writestr(f"media/{folder}/{name}", content)
+    return buffer.getvalue()
 
 
 # --- answers entered from a document ---------------------------------------------------------------------------------

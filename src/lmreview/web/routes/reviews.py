@@ -318,9 +318,9 @@ def download_responses(request: Request, name: str, fmt: str, original: bool = F
             raise NotFound(f"review {name} has no questionnaire yet")
         data = responses.export_responses(session, review.form.name, fmt, review=review, original=original)
     suffix = "zip" if fmt == "csv" and data.startswith(b"PK") else fmt
-    media = {"xlsx": XLSX, "zip": "application/zip"}.get(suffix, "text/csv; charset=utf-8")
+    content_type = {"xlsx": XLSX, "zip": "application/zip"}.get(suffix, "text/csv; charset=utf-8")
     label = "original" if original else "current"
-    return Response(data, media_type=media, headers=attachment(f"{name}-{label}.{suffix}"))
+    return Response(data, media_type=content_type, headers=attachment(f"{name}-{label}.{suffix}"))
 
 
 # --- submissions -----------------------------------------------------------------------------------------------------
