@@ -77,7 +77,9 @@ def test_the_content_says_what_a_file_is_not_its_name() -> None:
 
 def test_a_question_takes_its_kind_of_file_within_the_limit() -> None:
     assert media.problem_with(q("image"), "a.png", png()) is None
-    assert media.problem_with(q("image"), "a.png", PDF) == "this question asks for an image; this file is application/pdf"
+    assert (
+        media.problem_with(q("image"), "a.png", PDF) == "this question asks for an image; this file is application/pdf"
+    )
     assert media.problem_with(q("audio"), "a.mp3", png()) == (
         "this question asks for a sound recording; this file is image/png"
     )
@@ -233,3 +235,107 @@ def test_markup_sent_as_a_file_is_downloaded_never_shown(client: TestClient, lin
     got = client.get(f"{link}/files/page.txt")
     assert got.headers["content-type"] == "application/octet-stream"
     assert got.headers["content-disposition"].startswith("attachment")
+
+
+# --- import and export ----------------------------------------------------------------------------------------------
+
+IMPORT_FORM = """\
+| survey |
+| | type | name | label |
+| | text | site | Site |
+| | image | photo | Photo |
+| | file | report | Report |
+| settings |
+| | form_id | version |
+| | sites | 1 |
+"""
+ODK_HEADER = "SubmissionDate,site,photo,report,meta-instanceID,KEY,SubmitterID,SubmitterName,ReviewState,FormVersion\n"
+
+
+def odk_zip(path: Path, rows: list[str], members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("sites.csv", ODK_HEADER + "".join(rows))
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+def row(key: str, photo: str, report: str = "") -> str:
+    return f"2024-05-01T10:00:00.000Z,{key}-site,{photo},{report},uuid:{key},uuid:{key},1,ana,,1\n"
+
+
+@pytest.fixture
+def sites(cli: Cli, tmp_path: Path) -> Cli:
+    form = tmp_path / "sites.md"
+    form.write_text(IMPORT_FORM, encoding="utf-8")
+    assert cli("form", "add", str(form)).exit_code == 0
+    return cli
+
+
+def test_an_odk_zip_brings_its_media_files_and_counts_the_missing_ones(
+    sites: Cli, tmp_path: Path, store: Store
+) -> None:
+    export = odk_zip(
+        tmp_path / "sites.zip",
+        [row("a1", "1714557600000.jpg", "plan.pdf"), row("b2", "1714557700000.jpg")],
+        {"media/1714557600000.jpg": png(), "media/plan.pdf": PDF},
+    )
+    run = sites("form", "import-responses", str(export), "--form", "sites")
+    assert run.exit_code == 0, run.stderr
+    assert "2 submissions created" in run.stdout and "2 media files stored" in run.stdout
+    assert "1 media file is not in the export" in run.stderr
+    assert counts(store) == (2, 2)
+    again = sites("form", "import-responses", str(export), "--form", "sites")
+    assert "2 unchanged" in again.stdout and counts(store) == (2, 2)
+
+    out = tmp_path / "out.zip"
+    assert sites("form", "export-responses", "--form", "sites", "--format", "zip", "--out", str(out)).exit_code == 0
+    import zipfile
+
+    with zipfile.ZipFile(out) as archive:
+        names = sorted(archive.namelist())
+        assert names == ["media/a1/1714557600000.jpg", "media/a1/plan.pdf", "sites.csv"]
+        assert archive.read("media/a1/1714557600000.jpg") == png()
+        table = archive.read("sites.csv").decode("utf-8")
+    assert "1714557600000.jpg" in table and "1714557700000.jpg" in table  # the names go back as they came
+
+
+def test_files_lmreview_does_not_accept_in_an_export_are_left_out_with_a_warning(
+    sites: Cli, tmp_path: Path, store: Store
+) -> None:
+    export = odk_zip(
+        tmp_path / "sites.zip",
+        [row("a1", "x.jpg", "run.pdf")],
+        {"media/x.jpg": PDF, "media/run.pdf": b"MZ" + b"\0" * 99},
+    )
+    run = sites("form", "import-responses", str(export), "--form", "sites")
+    assert run.exit_code == 0, run.stderr
+    assert "x.jpg is not kept: this question asks for an image; this file is application/pdf" in run.stderr
+    assert "run.pdf is not kept: programs and scripts are not accepted" in run.stderr
+    assert counts(store) == (0, 0)
+
+
+def test_a_zip_bomb_among_the_media_is_refused_whole(sites: Cli, tmp_path: Path, store: Store) -> None:
+    bomb = odk_zip(tmp_path / "bomb.zip", [row("a1", "big.jpg")], {"media/big.jpg": b"\0" * (8 * 1024 * 1024)})
+    run = sites("form", "import-responses", str(bomb), "--form", "sites")
+    assert run.exit_code == 2
+    assert "refused: media/big.jpg expands" in run.stderr
+    assert counts(store) == (0, 0)
+
+
+def test_a_kobo_attachment_url_is_read_as_the_file_name(sites: Cli, tmp_path: Path, store: Store) -> None:
+    url = "https://kc.kobotoolbox.org/media/original?media_file=ana%2Fattachments%2Fabc%2Fdoor.jpg"
+    export = tmp_path / "kobo.csv"
+    export.write_text(
+        f'"site";"photo";"photo_URL";"_uuid";"_submission_time"\n"s";"{url}";"{url}";"u1";"2024-05-01T10:00:00"\n',
+        encoding="utf-8",
+    )
+    run = sites("form", "import-responses", str(export), "--form", "sites")
+    assert run.exit_code == 0, run.stderr
+    assert "unknown column" not in run.stderr
+    assert "1 media file is not in the export" in run.stderr
+    out = tmp_path / "out.csv"
+    assert sites("form", "export-responses", "--form", "sites", "--format", "csv", "--out", str(out)).exit_code == 0
+    assert '"door.jpg"' in out.read_text(encoding="utf-8")
