@@ -117,7 +117,9 @@ def test_what_lmreview_does_not_support_is_named_in_one_line(row: str, feature: 
 
 def test_several_unsupported_features_still_make_one_line() -> None:
     survey = "| | type | name | label |\n| | osm | a | A |\n| | begin loop over yesno | b | B |\n| | text | c | C |"
-    text = _form(f"{survey}\n| | end loop | | |\n| | osm | d | D |", "| | list_name | name | label |\n| | yesno | y | Y |")
+    text = _form(
+        f"{survey}\n| | end loop | | |\n| | osm | d | D |", "| | list_name | name | label |\n| | yesno | y | Y |"
+    )
     assert _refusal(text) == [
         "form.md:survey:2:type: lmreview cannot serve this form: it uses osm questions (files sent with the answers) "
         "(rows 2, 6), which lmreview does not support; it also uses loops (begin loop) (row 3)"
