@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import zlib
@@ -347,3 +348,55 @@ def test_a_kobo_attachment_url_is_read_as_the_file_name(sites: Cli, tmp_path: Pa
     out = tmp_path / "out.csv"
     assert sites("form", "export-responses", "--form", "sites", "--format", "csv", "--out", str(out)).exit_code == 0
     assert '"door.jpg"' in out.read_text(encoding="utf-8")
+
+
+# --- tabulation and backup ------------------------------------------------------------------------------------------
+
+
+def imported(sites: Cli, tmp_path: Path) -> None:
+    export = odk_zip(
+        tmp_path / "sites.zip",
+        [row("a1", "door.png", "plan.pdf"), row("b2", "gone.jpg")],
+        {"media/door.png": png(), "media/plan.pdf": PDF},
+    )
+    run = sites("form", "import-responses", str(export), "--form", "sites")
+    assert run.exit_code == 0, run.stderr
+
+
+def test_a_media_question_tabulates_as_answered_counts_with_links_to_the_files(
+    sites: Cli, tmp_path: Path, store: Store
+) -> None:
+    imported(sites, tmp_path)
+    run = sites("tabulate", "--form", "sites", "--question", "photo", "--json")
+    assert run.exit_code == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert (data["answered"], data["units"]) == (2, 2)
+    assert data["summary"]["n"] == 1
+    assert data["summary"]["of"] == 2
+    files = {f["value"]: f["submission"] for f in data["files"]}
+    with store.session() as session:
+        holder = session.scalar(select(SubmissionFile.submission_id).where(SubmissionFile.filename == "door.png"))
+    assert files == {"door.png": holder, "gone.jpg": None}
+    text = sites("tabulate", "--form", "sites", "--question", "photo")
+    assert "Files stored: 1 of 2 answered" in text.stdout
+    assert "(not stored)" in text.stdout
+
+
+def test_a_backup_carries_the_files_and_a_restore_gives_them_back(
+    sites: Cli, tmp_path: Path, cli_factory: type[Cli]
+) -> None:
+    imported(sites, tmp_path)
+    archive = tmp_path / "backup.zip"
+    made = sites("db", "backup", str(archive))
+    assert made.exit_code == 0, made.stderr
+    assert "media_blob: 2" in made.stdout
+    restored = cli_factory(str(tmp_path / "restored.db"))
+    run = restored("db", "restore", str(archive))
+    assert run.exit_code == 0, run.stderr
+    out = tmp_path / "again.zip"
+    assert restored("form", "export-responses", "--form", "sites", "--format", "zip", "--out", str(out)).exit_code == 0
+    import zipfile
+
+    with zipfile.ZipFile(out) as exported:
+        assert exported.read("media/a1/door.png") == png()
+        assert exported.read("media/a1/plan.pdf") == PDF
