@@ -26,9 +26,10 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lmreview.errors import BadInput, NotFound, Problem
+from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.questionnaire.form_types import MEDIA_TYPES
 from lmreview.questionnaire.models import MediaBlob, Submission, SubmissionFile
 from lmreview.questionnaire.xlsform import FormDefinition, Question
@@ -200,21 +201,35 @@ def store(
     digest = hashlib.sha256(data).hexdigest()
     media_type = sniff(data, name)
     if session.get(MediaBlob, digest) is None:
-        session.add(MediaBlob(sha256=digest, size=len(data), media_type=media_type, content=data))
-    taken = {f.filename: f for f in files_of(session, submission.id)} if submission.id is not None else {}
-    if name in taken and taken[name].sha256 == digest:
-        return taken[name]
-    stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
-    number = 2
-    while name in taken:
-        name = f"{stem}-{number}{suffix}"
-        number += 1
-    row = SubmissionFile(
-        submission_id=submission.id, filename=name, path=path, sha256=digest, media_type=media_type, size=len(data)
-    )
-    session.add(row)
-    session.flush()
-    return row
+        try:  # another request (the page's background save) may store the same bytes at the same moment
+            with session.begin_nested():
+                session.add(MediaBlob(sha256=digest, size=len(data), media_type=media_type, content=data))
+        except IntegrityError:
+            pass
+    for _attempt in range(3):
+        taken = {f.filename: f for f in files_of(session, submission.id)}
+        if name in taken and taken[name].sha256 == digest:
+            return taken[name]
+        stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
+        chosen, number = name, 2
+        while chosen in taken:
+            chosen = f"{stem}-{number}{suffix}"
+            number += 1
+        row = SubmissionFile(
+            submission_id=submission.id,
+            filename=chosen,
+            path=path,
+            sha256=digest,
+            media_type=media_type,
+            size=len(data),
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            continue  # the same name was just taken by another request: look again
+        return row
+    raise Conflict("the questionnaire is being saved from another window; save again")
 
 
 def files_of(session: Session, submission_id: int) -> list[SubmissionFile]:
