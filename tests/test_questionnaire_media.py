@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
@@ -400,3 +401,28 @@ def test_a_backup_carries_the_files_and_a_restore_gives_them_back(
     with zipfile.ZipFile(out) as exported:
         assert exported.read("media/a1/door.png") == png()
         assert exported.read("media/a1/plan.pdf") == PDF
+
+
+def test_hostile_file_names_are_kept_harmless(client: TestClient, link: str, store: Store) -> None:
+    names = [
+        "a\x00b.png",
+        "two\r\nlines.png",
+        "9" * 400 + ".png",
+        "Анкета №1 😀.png",
+        "..",
+        "<script>.png",
+        "%2e%2e.png",
+    ]
+    for number, name in enumerate(names, start=1):
+        sent = send(client, link, {}, {"photo": (name, png(number, 1))})
+        assert sent.status_code == 200, (name, sent.status_code)
+        with store.session() as session:
+            kept = session.scalars(select(SubmissionFile.filename)).all()
+        assert len(kept) == 1, kept
+        assert "/" not in kept[0]
+        assert "\x00" not in kept[0]
+        assert "\n" not in kept[0]
+        got = client.get(f"{link}/files/{quote(kept[0], safe='')}")
+        assert got.status_code == 200, (kept[0], got.text[:300])
+        assert got.content == png(number, 1)
+        assert "\n" not in got.headers["content-disposition"]

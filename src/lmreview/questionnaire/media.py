@@ -105,9 +105,11 @@ def sniff(data: bytes, filename: str = "") -> str:
 
 def safe_name(filename: str) -> str:
     """A file name fit to store and to show: the last part of any path (``../../etc/passwd`` is ``passwd``,
-    ``C:\\photos\\a.jpg`` is ``a.jpg``), without control characters, at most 120 characters (the extension kept)."""
+    ``C:\\photos\\a.jpg`` is ``a.jpg``), without control characters or ``%``, at most 120 characters (the extension
+    kept)."""
     name = PureWindowsPath(PurePosixPath(filename.replace("\x00", "")).name).name
     name = "".join(c for c in unicodedata.normalize("NFC", name) if c.isprintable()).strip().strip(".")
+    name = name.replace("%", "_")  # no percent-escape to be decoded twice on its way back in a URL
     if len(name) > 120:
         suffix = PurePosixPath(name).suffix[:16]
         name = name[: 120 - len(suffix)] + suffix

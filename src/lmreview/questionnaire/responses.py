@@ -232,12 +232,18 @@ def _attach_files(
                 with archive.open(info) as member:
                     content = member.read(limit + 1)
                 problem = media.problem_with(question, filename, content, limit)
+                if media.safe_name(filename) != filename:
+                    problem = "lmreview keeps file names without folders, control characters or %"
                 if problem:
                     message = f"{filename} is not kept: {problem}"
                     result.warnings.append(Problem(name, record.row, path, message, severity="warning"))
                     result.files_missing += 1
                     continue
-                media.store(session, submission, question, path, filename, content, limit=limit, where=name)
+                kept = media.store(session, submission, question, path, filename, content, limit=limit, where=name)
+                if kept.filename != filename:  # another file of the submission has this name: the answer follows
+                    changed = copy.deepcopy(submission.data)
+                    engine.set_path(changed, path, kept.filename)
+                    submission.data = changed
                 result.files_stored += 1
     finally:
         if archive is not None:
