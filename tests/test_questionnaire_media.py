@@ -426,3 +426,15 @@ def test_hostile_file_names_are_kept_harmless(client: TestClient, link: str, sto
         assert got.status_code == 200, (kept[0], got.text[:300])
         assert got.content == png(number, 1)
         assert "\n" not in got.headers["content-disposition"]
+
+
+def test_the_report_counts_the_files_received(client: TestClient, link: str, cli: Cli, tmp_path: Path) -> None:
+    fields = {"project_code": "LM.0181", "where": "12.37 -1.52"}
+    assert send(client, link, fields, {"photo": ("site.png", png())}, action="submit").status_code == 303
+    run = cli("report", "build", "--review", "r", "--format", "html", "--out", str(tmp_path / "out"))
+    assert run.exit_code == 0, run.stderr
+    html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
+    text = BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+    assert "A photo of the site" in text
+    assert "file received" in text
+    assert "file not received" in text
