@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import struct
@@ -438,3 +439,34 @@ def test_the_report_counts_the_files_received(client: TestClient, link: str, cli
     assert "A photo of the site" in text
     assert "file received" in text
     assert "file not received" in text
+
+
+def test_the_review_page_imports_an_odk_zip_with_media_and_exports_it_back(
+    client: TestClient, link: str, tmp_path: Path
+) -> None:
+    import zipfile
+
+    login = client.get("/login")
+    csrf = BeautifulSoup(login.text, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
+    client.post("/login", data={"name": "rev", "password": "correct-horse", "csrf_token": csrf})
+    header = "SubmissionDate,project_code,where,photo,report,voice,KEY,ReviewState,FormVersion\n"
+    cells = "2024-05-01T10:00:00.000Z,LM.0181,12.37 -1.52,1714557600000.png,,,uuid:k1,,1\n"
+    export = tmp_path / "media_test.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("media_test.csv", header + cells)
+        archive.writestr("media/1714557600000.png", png())
+    page = client.get("/reviews/r").text
+    token = BeautifulSoup(page, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
+    sent = client.post(
+        "/reviews/r/responses",
+        data={"csrf_token": token},
+        files={"file": ("media_test.zip", export.read_bytes(), "application/zip")},
+    )
+    assert sent.status_code == 200, sent.text
+    assert "1 media files stored" in sent.text
+    assert "responses.zip" in sent.text
+    download = client.get("/reviews/r/responses.zip")
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        assert archive.read("media/k1/1714557600000.png") == png()
