@@ -470,3 +470,23 @@ def test_the_review_page_imports_an_odk_zip_with_media_and_exports_it_back(
     assert download.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
         assert archive.read("media/k1/1714557600000.png") == png()
+
+
+def test_the_cli_lists_a_reviews_files_and_writes_them_out(
+    client: TestClient, link: str, cli: Cli, store: Store, tmp_path: Path
+) -> None:
+    fields = {"project_code": "LM.0181", "where": "12.37 -1.52"}
+    files = {"photo": ("site.png", png()), "report": ("plan.pdf", PDF)}
+    assert send(client, link, fields, files, action="submit").status_code == 303
+    with store.session() as session:
+        number = session.scalar(select(SubmissionFile.submission_id))
+    run = cli("responses", "files", "--review", "r", "--out", str(tmp_path / "files"))
+    assert run.exit_code == 0, run.stderr
+    assert "site.png" in run.stdout
+    assert "image/png" in run.stdout
+    assert "2 of 2 file answers stored in lmreview." in run.stdout
+    assert (tmp_path / "files" / str(number) / "site.png").read_bytes() == png()
+    assert (tmp_path / "files" / str(number) / "plan.pdf").read_bytes() == PDF
+    missing = cli("responses", "files", "--review", "r", "--submission", str(number + 1000))
+    assert missing.exit_code == 2
+    assert f"the review has no submission {number + 1000}" in missing.stderr

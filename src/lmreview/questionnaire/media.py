@@ -318,3 +318,30 @@ def missing(session: Session, submission: Submission, definition: FormDefinition
     for status in answers_with_files(session, submission, definition):
         if status.file is None:
             yield status.filename
+
+
+@dataclass
+class ReviewFile:
+    """A media answer of one of a review's submissions, for ``lmreview responses files``."""
+
+    submission: Submission
+    status: FileStatus
+
+
+def review_files(session: Session, review_id: int, submission_id: int | None = None) -> list[ReviewFile]:
+    """Every media answer of the review's submissions (or of one of them), in submission order, each with its file
+    when it is stored; NotFound when ``submission_id`` is not a submission of the review."""
+    from lmreview.questionnaire import submissions as submissions_module  # submissions imports this module
+
+    query = select(Submission).where(Submission.review_id == review_id).order_by(Submission.id)
+    if submission_id is not None:
+        query = query.where(Submission.id == submission_id)
+    found = list(session.scalars(query))
+    if submission_id is not None and not found:
+        raise NotFound(f"the review has no submission {submission_id}")
+    listed = []
+    for submission in found:
+        definition = submissions_module.definition(submission)
+        for status in answers_with_files(session, submission, definition):
+            listed.append(ReviewFile(submission, status))
+    return listed
