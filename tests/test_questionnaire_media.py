@@ -490,3 +490,15 @@ def test_the_cli_lists_a_reviews_files_and_writes_them_out(
     missing = cli("responses", "files", "--review", "r", "--submission", str(number + 1000))
     assert missing.exit_code == 2
     assert f"the review has no submission {number + 1000}" in missing.stderr
+
+
+def test_the_engine_takes_a_file_name_as_the_answer_never_a_path() -> None:
+    from lmreview.questionnaire import engine
+    from lmreview.questionnaire.xlsform import parse_form
+
+    definition = parse_form(MEDIA_FORM.encode(), "form.md").definition
+    assert engine.evaluate(definition, {"photo": "site.jpg", "report": "plan.pdf"}).errors == {}
+    errors = engine.evaluate(definition, {"photo": "../site.jpg", "report": "C:\\docs\\plan.pdf"}).errors
+    message = "A file answer is the name of a file, without folders (e.g. photo.jpg)."
+    assert errors == {"photo": message, "report": message}
+    assert definition.by_name()["report"].accept == ".pdf,.txt"
