@@ -502,3 +502,12 @@ def test_the_engine_takes_a_file_name_as_the_answer_never_a_path() -> None:
     message = "A file answer is the name of a file, without folders (e.g. photo.jpg)."
     assert errors == {"photo": message, "report": message}
     assert definition.by_name()["report"].accept == ".pdf,.txt"
+
+
+def test_a_post_larger_than_any_page_is_refused_before_it_is_read(store: Store, link: str) -> None:
+    app = create_app(Settings(database_url=store.url, max_upload_bytes=1000, max_media_bytes=1000), store)
+    with TestClient(app) as small:
+        sent = send(small, link, {}, {"photo": ("big.png", png() + b"\0" * (2 * 1024 * 1024))})
+        assert sent.status_code == 413
+        assert "the files sent together are larger than 1 MiB" in sent.text
+        assert counts(store) == (0, 0)
