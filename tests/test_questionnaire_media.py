@@ -55,6 +55,7 @@ def png(width: int = 2, height: int = 1) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 50
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
@@ -211,12 +212,18 @@ def test_a_wrong_file_is_refused_and_nothing_is_saved(client: TestClient, link: 
 def test_a_file_in_a_repeat_and_a_submitted_form_with_its_files(client: TestClient, link: str, store: Store) -> None:
     fields = {"project_code": "LM.0181", "where": "12.37 -1.52", "visits.count": "2"}
     files = {"visits[1]/visit_photo": ("v.png", png()), "visits[2]/visit_photo": ("v.png", png(4, 4))}
-    submitted = send(client, link, fields, {**files, "photo": ("site.png", png())}, action="submit")
+    files |= {"photo": ("site.png", png()), "voice": ("hello.mp3", MP3)}
+    submitted = send(client, link, fields, files, action="submit")
     assert submitted.status_code == 303, submitted.text
     # two files of one name in one submission: the second is renamed; the same bytes are stored once
-    assert counts(store) == (3, 2)
+    assert counts(store) == (4, 3)
     page = BeautifulSoup(client.get(link).text, "html.parser")
-    assert {a.get_text() for a in page.find_all("a", href=re.compile("/files/"))} == {"site.png", "v.png", "v-2.png"}
+    assert {a.get_text() for a in page.find_all("a", href=re.compile("/files/"))} == {
+        "site.png",
+        "v.png",
+        "v-2.png",
+        "hello.mp3",
+    }
     assert page.find("input", {"type": "file"}) is None  # submitted: nothing to change
 
     login = client.get("/login")
@@ -230,6 +237,9 @@ def test_a_file_in_a_repeat_and_a_submitted_form_with_its_files(client: TestClie
     soup = BeautifulSoup(staff.text, "html.parser")
     thumbs = [img["src"] for img in soup.find_all("img", {"class": "thumb"})]
     assert f"{base}/files/v-2.png" in thumbs
+    player = soup.find("audio")
+    assert player is not None
+    assert player["src"] == f"{base}/files/hello.mp3"
     got = client.get(f"{base}/files/v-2.png")
     assert got.status_code == 200
     assert got.content == png(4, 4)
