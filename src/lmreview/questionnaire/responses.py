@@ -324,7 +324,8 @@ def _with_files(
             folder = submission.instance_id.removeprefix("uuid:").replace("/", "_")
             for name in sorted(names & stored):
                 _row, content = media.read(session, submission.id, name)
-                archive.writestr(f"media/{folder}/{name}", content)
+                # photos, recordings and videos are compressed already: stored as they are, not deflated again
+                archive.writestr(f"media/{folder}/{name}", content, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
 
 
