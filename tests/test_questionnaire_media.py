@@ -521,3 +521,18 @@ def test_a_post_larger_than_any_page_is_refused_before_it_is_read(store: Store, 
         assert sent.status_code == 413
         assert "the files sent together are larger than 1 MiB" in sent.text
         assert counts(store) == (0, 0)
+
+
+def test_the_media_of_a_zip_are_limited_apart_from_its_tables(
+    sites: Cli, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lmreview.questionnaire.exchange import files
+
+    monkeypatch.setattr(files, "MAX_UNCOMPRESSED", 4096)  # the tables' limit: the media do not count in it
+    export = odk_zip(tmp_path / "sites.zip", [row("a1", "door.png")], {"media/door.png": png() + b"\0" * 9000})
+    run = sites("form", "import-responses", str(export), "--form", "sites")
+    assert run.exit_code == 0, run.stderr
+    monkeypatch.setattr(files, "MAX_MEDIA_TOTAL", 4096)
+    refused = sites("form", "import-responses", str(export), "--form", "sites")
+    assert refused.exit_code == 2
+    assert "refused: the media files of the zip expand to" in refused.stderr
