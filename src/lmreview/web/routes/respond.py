@@ -7,6 +7,11 @@ page comes back from the server; with it, questions appear and disappear as the 
 The form engine and the database run in the thread pool (sync endpoints, or ``run_in_threadpool`` after the body is
 read), never on the event loop: one respondent's form cannot hold up the other requests. An answer the engine
 refuses to store (too long, or a number outside its type's range) comes back with its message and nothing is saved.
+
+The form is posted as ``multipart/form-data``: a file question's file arrives under the question's instance path
+(``PATH.remove`` empties the answer) and is judged and stored by ``questionnaire/media.py``; a file refused (too
+large, not the kind asked for) is a refused answer like the others. ``GET /r/{token}/files/{name}`` serves the
+respondent's own files back.
 """
 
 from __future__ import annotations
@@ -177,7 +182,8 @@ def _answer(
         submission = submissions.for_respondent(session, review, respondent)
         form = submissions.definition(submission)
         data = submissions.form_data(form, fields, submission.data if submission.status == "draft" else {})
-        files, bad_files = _files(form, data, fields, uploads or {}, request.app.state.settings.max_media_bytes)
+        limit = request.app.state.settings.max_media_bytes
+        files, bad_files = _files(form, data, fields, uploads or {}, limit)
         if action.startswith("add:"):
             _resize(data, action.removeprefix("add:"), add=True, form=form)
         elif action.startswith("remove:"):
@@ -200,7 +206,7 @@ def _answer(
         turn = action in ("next", "previous")  # a paged form: the draft is saved on every page turn
         if submission.status == "draft":
             for path, (question, name, content) in files.items():
-                kept = media.store(session, submission, question, path, name, content, limit=len(content) + 1)
+                kept = media.store(session, submission, question, path, name, content, limit=limit)
                 engine.set_path(data, path, kept.filename)
         chosen = _language(request, form, language, respondent)
         saved = submissions.save(session, submission, data, submit=action == "submit", language=chosen)
