@@ -265,10 +265,18 @@ def prune(session: Session, submission: Submission, definition: FormDefinition) 
 
 
 def drop_unused_blobs(session: Session, digests: set[str]) -> None:
+    """Delete the stored bytes of ``digests`` that no file uses; one that another request has just given to a file
+    stays (the foreign key refuses the delete, and that is the right answer)."""
     used = exists().where(SubmissionFile.sha256 == MediaBlob.sha256)
-    session.execute(
-        delete(MediaBlob).where(MediaBlob.sha256.in_(digests), ~used).execution_options(synchronize_session=False)
-    )
+    try:
+        with session.begin_nested():
+            session.execute(
+                delete(MediaBlob)
+                .where(MediaBlob.sha256.in_(digests), ~used)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        pass
 
 
 @dataclass
