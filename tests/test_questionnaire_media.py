@@ -29,15 +29,15 @@ from tests.conftest import SAMPLES, Cli, personal_link
 
 MEDIA_FORM = """\
 | survey |
-| | type | name | label | body::accept | required |
-| | text | project_code | Project code | | |
-| | geopoint | where | Where is the site? | | |
-| | image | photo | A photo of the site | | |
-| | file | report | The final report | .pdf,.txt | |
-| | audio | voice | A voice message | | |
-| | begin repeat | visits | Visits | | |
-| | image | visit_photo | Photo of the visit | | |
-| | end repeat | | | | |
+| | type | name | label | body::accept | required | parameters |
+| | text | project_code | Project code | | | |
+| | geopoint | where | Where is the site? | | | |
+| | image | photo | A photo of the site | | | max-pixels=10 |
+| | file | report | The final report | .pdf,.txt | | |
+| | audio | voice | A voice message | | | |
+| | begin repeat | visits | Visits | | | |
+| | image | visit_photo | Photo of the visit | | | |
+| | end repeat | | | | | |
 | settings |
 | | form_id | version |
 | | media_test | 1 |
@@ -536,3 +536,27 @@ def test_the_media_of_a_zip_are_limited_apart_from_its_tables(
     refused = sites("form", "import-responses", str(export), "--form", "sites")
     assert refused.exit_code == 2
     assert "refused: the media files of the zip expand to" in refused.stderr
+
+
+def test_an_image_larger_than_max_pixels_is_scaled_down_as_odk_does(
+    client: TestClient, link: str, store: Store
+) -> None:
+    from PIL import Image
+
+    assert (
+        send(
+            client,
+            link,
+            {},
+            {"photo": ("wide.png", png(40, 20)), "visits[1]/visit_photo": ("v.png", png(40, 20))},
+            action="save",
+        ).status_code
+        == 200
+    )
+    kept = Image.open(io.BytesIO(client.get(f"{link}/files/wide.png").content))
+    assert kept.size == (10, 5)  # the longest side at max-pixels, the proportions kept
+    assert kept.format == "PNG"
+    with store.session() as session:
+        sizes = dict(session.execute(select(SubmissionFile.filename, SubmissionFile.size)).all())
+    assert sizes["wide.png"] == len(client.get(f"{link}/files/wide.png").content)
+    assert sizes["v.png"] == len(png(40, 20))  # no max-pixels there: the image as sent

@@ -18,6 +18,7 @@ are shown in the page; every other file is a download (:func:`serving`).
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -147,6 +148,38 @@ def problem_with(question: Question, filename: str, data: bytes, limit: int = DE
     return None
 
 
+def max_pixels(question: Question) -> int | None:
+    """An image question's ``max-pixels`` parameter (``parameters: max-pixels=1024``), as ODK Collect reads it."""
+    found = re.search(r"max-pixels\s*=\s*([0-9]{1,6})", question.parameters or "")
+    return int(found[1]) if found and int(found[1]) > 0 else None
+
+
+def fit_image(question: Question, data: bytes, media_type: str) -> bytes:
+    """The image scaled down so that its longest side is the question's ``max-pixels``, as ODK Collect does before
+    sending it (PNG, JPEG and WebP; the orientation its EXIF gives is applied first, as the other EXIF is dropped).
+    The bytes as sent when there is no such parameter, the image is small enough, it cannot be read, or it is too
+    large to decode safely (over 40 megapixels)."""
+    longest = max_pixels(question) if question.type == "image" else None
+    if longest is None or media_type not in ("image/png", "image/jpeg", "image/webp"):
+        return data
+    from PIL import Image, ImageOps  # Pillow (MIT-CMU): loaded when an image is to be scaled
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format or "PNG"
+            if max(image.size) <= longest or image.width * image.height > 40_000_000:
+                return data
+            turned = ImageOps.exif_transpose(image)
+            turned.thumbnail((longest, longest))
+            if kind == "JPEG" and turned.mode not in ("RGB", "L"):
+                turned = turned.convert("RGB")
+            out = io.BytesIO()
+            turned.save(out, format=kind, **({"quality": 90} if kind in ("JPEG", "WEBP") else {}))
+            return out.getvalue()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return data
+
+
 def _size(count: int) -> str:
     return f"{count / 1024 / 1024:.1f} MiB" if count >= 1024 * 1024 else f"{count / 1024:.0f} KiB"
 
@@ -200,8 +233,9 @@ def store(
     problem = problem_with(question, name, data, limit)
     if problem:
         raise BadInput([Problem(where, 0, path, f"{name}: {problem}")], "1 error; the file was not kept")
-    digest = hashlib.sha256(data).hexdigest()
     media_type = sniff(data, name)
+    data = fit_image(question, data, media_type)
+    digest = hashlib.sha256(data).hexdigest()
     if session.get(MediaBlob, digest) is None:
         try:  # another request (the page's background save) may store the same bytes at the same moment
             with session.begin_nested():
