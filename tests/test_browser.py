@@ -230,3 +230,72 @@ def test_a_choice_filter_follows_the_answer_live(
     expect(page.get_by_role("radio", name="Kathmandu")).to_be_visible()
     expect(page.get_by_role("radio", name="Mombasa")).to_be_hidden()
     expect(page.locator("input[value=mombasa]")).not_to_be_checked()  # an option that no longer applies is dropped
+
+
+PAGED_MEDIA_FORM = """\
+| survey |
+| | type | name | label | required |
+| | text | project_code | Project code | |
+| | geopoint | where | Where is the site? | yes |
+| | image | photo | A photo of the site | yes |
+| | file | report | The final report | |
+| settings |
+| | form_id | version | style |
+| | paged_media | 1 | pages |
+"""
+
+
+def test_a_paged_form_with_a_location_an_image_and_a_file_is_answered_and_submitted(
+    review_server: str, browser: object, tmp_path: Path
+) -> None:
+    """Page by page: a location typed in, a photo and a report chosen with the file inputs; the photo survives the
+    page turns (each saves the draft), and the submitted questionnaire keeps both files."""
+    from playwright.sync_api import Browser, expect
+    from sqlalchemy import select
+
+    from lmreview.questionnaire.models import Submission, SubmissionFile
+    from tests.test_questionnaire_media import PDF, png
+
+    assert isinstance(browser, Browser)
+    database = review_server_db(review_server)
+    link = personal_link(Cli(database), PAGED_MEDIA_FORM, tmp_path, review="m")
+    photo, report = tmp_path / "site.png", tmp_path / "report.pdf"
+    photo.write_bytes(png(4, 3))
+    report.write_bytes(PDF)
+    page = browser.new_context().new_page()
+    page.goto(f"{review_server}{link}")
+    expect(page.get_by_text("Page 1 / 4")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Where is the site?").fill("12.3714 -1.5197")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Page 3 / 4")).to_be_visible()
+    page.get_by_label("A photo of the site").set_input_files(str(photo))
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Page 4 / 4")).to_be_visible()
+    page.get_by_label("The final report").set_input_files(str(report))
+    page.get_by_role("button", name="Previous").click()
+    expect(page.locator("img.thumb")).to_have_attribute("src", f"{link}/files/site.png")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("link", name="report.pdf")).to_be_visible()  # kept by the page turn
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Thank you: this questionnaire was submitted")).to_be_visible()
+    expect(page.get_by_role("link", name="site.png")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "paged-media-submitted.png"), full_page=True)
+
+    store = open_store(database)
+    try:
+        with store.session() as session:
+            files = session.execute(
+                select(SubmissionFile.filename, SubmissionFile.media_type, Submission.status, Submission.data)
+                .join(Submission, Submission.id == SubmissionFile.submission_id)
+                .order_by(SubmissionFile.filename)
+            ).all()
+    finally:
+        store.dispose()
+    assert [(f.filename, f.media_type, f.status) for f in files] == [
+        ("report.pdf", "application/pdf", "submitted"),
+        ("site.png", "image/png", "submitted"),
+    ]
+    assert files[0].data["where"] == "12.3714 -1.5197"
+    assert files[0].data["photo"] == "site.png"

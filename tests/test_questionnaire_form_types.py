@@ -100,7 +100,7 @@ def test_typographic_quotes_in_expressions_are_plain_quotes() -> None:
 @pytest.mark.parametrize(
     ("row", "feature"),
     [
-        ("| | image | photo | Photo |", "image questions (files sent with the answers) (row 3)"),
+        ("| | osm | building | Building |", "osm questions (files sent with the answers) (row 3)"),
         ("| | calculate | hash | | digest('abc', 'SHA-256') |", "the function digest() (row 3)"),
         (
             "| | select_one yesno | town | Town | | search('towns') |",
@@ -127,11 +127,13 @@ def test_what_lmreview_does_not_support_is_named_in_one_line(row: str, feature: 
 
 
 def test_several_unsupported_features_still_make_one_line() -> None:
-    text = _form("| | type | name | label |\n| | image | a | A |\n| | audio | b | B |\n| | image | c | C |")
+    survey = "| | type | name | label |\n| | osm | a | A |\n| | begin loop over yesno | b | B |\n| | text | c | C |"
+    text = _form(
+        f"{survey}\n| | end loop | | |\n| | osm | d | D |", "| | list_name | name | label |\n| | yesno | y | Y |"
+    )
     assert _refusal(text) == [
-        "form.md:survey:2:type: lmreview cannot serve this form: it uses image questions (files sent with the answers) "
-        "(rows 2, 4), which lmreview does not support; it also uses audio questions (files sent with the answers) "
-        "(row 3)"
+        "form.md:survey:2:type: lmreview cannot serve this form: it uses osm questions (files sent with the answers) "
+        "(rows 2, 6), which lmreview does not support; it also uses loops (begin loop) (row 3)"
     ]
 
 

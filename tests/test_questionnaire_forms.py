@@ -119,9 +119,9 @@ def test_a_form_without_version_gets_one_by_date(cli: Cli, tmp_path: Path) -> No
             "bad.xlsx:survey:2:constraint: ",
         ),
         (
-            [["type", "name", "label"], ["text", "a", "A"], ["image", "photo", "Photo"], ["image", "more", "More"]],
+            [["type", "name", "label"], ["text", "a", "A"], ["osm", "building", "Building"], ["osm", "more", "More"]],
             None,
-            "bad.xlsx:survey:3:type: lmreview cannot serve this form: it uses image questions (files sent with the "
+            "bad.xlsx:survey:3:type: lmreview cannot serve this form: it uses osm questions (files sent with the "
             "answers) (rows 3, 4), which lmreview does not support",
         ),
         (

@@ -116,4 +116,4 @@ def test_unknown_form_and_bad_format(cli: Cli, review: str, tmp_path: Path) -> N
     assert "there is no form 'nope'" in run.stderr
     run = cli("form", "export-responses", "--form", "bilingual_test", "--format", "sav", "--out", str(tmp_path / "x"))
     assert run.exit_code == 2
-    assert '"sav" is not an export format; use csv or xlsx' in run.stderr
+    assert '"sav" is not an export format; use csv, xlsx or zip' in run.stderr

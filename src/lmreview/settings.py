@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     user: str | None = None
     max_upload_bytes: int = 50 * 1024 * 1024
+    max_media_bytes: int = 10 * 1024 * 1024  # one file sent with the answers (a photo, a recording, a report)
     secure_cookies: bool = False
     # E-mail for invitations and reminders (see docs/questionnaires.md); without a host, use --dry-run (.eml files).
     smtp_host: str | None = None

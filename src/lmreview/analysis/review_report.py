@@ -26,6 +26,7 @@ from lmreview.figures import Share, Summary, fmt_number, fmt_pct
 from lmreview.portfolio.models import Portfolio, Revision
 from lmreview.portfolio.stats import portfolio_stats
 from lmreview.questionnaire import forms, reviews
+from lmreview.questionnaire.form_types import MEDIA_TYPES
 from lmreview.questionnaire.models import Review
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 from lmreview.ratings.models import DAC_CRITERIA
@@ -39,6 +40,7 @@ BREAKDOWN_LABELS = {
     "fund_line": "Fund line",
 }
 SELECTS = ("select_one", "select_multiple")
+COUNTED = (*SELECTS, *MEDIA_TYPES)  # a media question's finding: the answers whose file arrived, and the others
 SKIPPED_TYPES = ("calculate", "hidden")
 UNIT_WORDS = {"project": "projects", "respondent": "respondents", "submission": "submissions"}
 
@@ -350,11 +352,11 @@ def _findings(
     groups: list[tuple[str, str, list[Question]]] = []
     loose: list[Question] = []
     for top in definition.survey:
-        selects = [q for q in top.walk() if q.type in SELECTS and not q.is_meta]
+        selects = [q for q in top.walk() if q.type in COUNTED and not q.is_meta]
         if top.type in ("group", "repeat"):
             if selects:
                 groups.append((top.path, top.label(language), selects))
-        elif top.type in SELECTS:
+        elif top.type in COUNTED:
             loose.append(top)
     if loose:
         groups.append(("", "Other questions", loose))
@@ -389,6 +391,12 @@ def _finding(t: Tabulation, question: Question) -> QuestionFinding:
         rows = tuple(dict.fromkeys(_unit_of(r, keys) for r in c.rows))
         submissions = tuple(block.submissions.get(u, "") for u in rows)  # aligned with rows
         counts.append(ChoiceCount(c.value, c.label, c.listed, c.n, c.answered, rows, submissions))
+    if block.files is not None:
+        for value, label, stored in (("received", "file received", True), ("missing", "file not received", False)):
+            found = [o for o, row in block.files if (row is not None) == stored]
+            rows = tuple(dict.fromkeys(o.unit for o in found))
+            submissions = tuple(block.submissions.get(u, "") for u in rows)
+            counts.append(ChoiceCount(value, label, True, len(found), block.answered, rows, submissions))
     top_box = None
     if block.top_box is not None:
         top_box = (" or ".join(block.top_box.values), block.top_box.n, block.top_box.of)

@@ -55,7 +55,7 @@ from lmreview.errors import NotFound
 from lmreview.portfolio.models import Project
 from lmreview.portfolio.stats import BREAKDOWNS
 from lmreview.questionnaire import engine, form_types, forms, reviews
-from lmreview.questionnaire.models import FormVersion, Review
+from lmreview.questionnaire.models import FormVersion, Review, Submission, SubmissionFile
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 
 __all__ = [
@@ -92,7 +92,8 @@ class _Spec:
     question: Question
     language: str
     in_repeat: bool
-    kind: str  # choices | numbers | dates | places | text
+    kind: str  # choices | numbers | dates | places | files | text
+    stored: dict[tuple[str, str], int] | None = None  # files: (instance id, file name) -> submission row id
 
 
 def _counts(spec: _Spec, answers: list[Observation], units: int) -> list[Count]:
@@ -190,6 +191,9 @@ def _block(spec: _Spec, units: list[Unit], observations: dict[str, list[Observat
         block.dates = _dates(answers)
     elif spec.kind == "places":
         block.places = _places(answers)
+    elif spec.kind == "files":
+        stored = spec.stored or {}
+        block.files = [(o, stored.get((block.submissions.get(o.unit, ""), o.value))) for o in answers]
     else:
         block.texts = answers
     return block
@@ -204,9 +208,21 @@ def _kind(question: Question, answers: list[Observation]) -> str:
         return "dates"
     if question.type in ("geopoint", "geotrace", "geoshape", "start-geopoint"):
         return "places"
+    if question.type in form_types.MEDIA_TYPES:
+        return "files"
     if question.type == "calculate" and answers and all(_NUMBER.match(o.value) for o in answers):
         return "numbers"  # a calculation that always gives a number is summarised as one
     return "text"
+
+
+def _stored_files(submission_ids: list[int], session: Session) -> dict[tuple[str, str], int]:
+    """The files stored for these submissions: (instance id, file name) -> the submission's row id."""
+    query = (
+        select(Submission.instance_id, SubmissionFile.filename, Submission.id)
+        .join(Submission, Submission.id == SubmissionFile.submission_id)
+        .where(SubmissionFile.submission_id.in_(submission_ids or [0]))
+    )
+    return {(instance, name): row for instance, name, row in session.execute(query)}
 
 
 # --- cross-tabs ------------------------------------------------------------------------------------------------------
@@ -307,6 +323,8 @@ def tabulate(
     observations = {key: observer.observe(key, question.path, in_repeat) for key in observer.evaluations}
     answers = [o for seen in observations.values() for o in seen if o.state == "answered"]
     spec = _Spec(definition, question, chosen, in_repeat, _kind(question, answers))
+    if spec.kind == "files":
+        spec.stored = _stored_files([u.submission.id for u in units if u.submission is not None], session)
     result = Tabulation(
         review=found.name if found is not None else None,
         form=the_form.name,

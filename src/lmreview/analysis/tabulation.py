@@ -140,6 +140,8 @@ class Block:
     # geopoint, geotrace, geoshape: the answers that are places, their bounding box (south, west, north, east), rows
     places: tuple[int, tuple[float, float, float, float] | None, tuple[str, ...]] | None = None
     from_documents: tuple[str, ...] = ()  # responded units whose answers a reviewer entered from a document
+    # image, audio, video, file questions: each answer's file, with the submission row holding it (None: not stored)
+    files: list[tuple[Observation, int | None]] | None = None
 
     @property
     def responses(self) -> tuple[str, ...]:
@@ -169,6 +171,9 @@ class Block:
         if self.dates is not None:
             n, low, high, rows = self.dates
             return {"n": n, "of": self.answered, "min": low, "max": high, "rows": list(rows)}
+        if self.files is not None:
+            stored = [o.ref for o, submission in self.files if submission is not None]
+            return {"n": len(stored), "of": self.answered, "files": True, "rows": stored}
         if self.places is not None:
             n, box, rows = self.places
             bbox = dict(zip(("south", "west", "north", "east"), box, strict=True)) if box else None
@@ -191,6 +196,11 @@ class Block:
         if self.texts is not None:
             data["texts"] = [
                 {"unit": o.unit, **({"instance": o.path} if o.in_repeat else {}), "value": o.value} for o in self.texts
+            ]
+        if self.files is not None:
+            data["files"] = [
+                {"unit": o.unit, **({"instance": o.path} if o.in_repeat else {}), "value": o.value, "submission": row}
+                for o, row in self.files
             ]
         rows: dict[str, Any] = {"units": list(self.units), "responded": list(self.responses), **states}
         if self.from_documents:

@@ -174,14 +174,23 @@ def import_responses(
     st = state(ctx)
     data = read_input(file)
     with st.session() as session:
-        done = submissions.import_responses(session, form, data, str(file), actor=st.settings.actor, review=review)
+        done = submissions.import_responses(
+            session,
+            form,
+            data,
+            str(file),
+            actor=st.settings.actor,
+            review=review,
+            media_limit=st.settings.max_media_bytes,
+        )
     result = done.result
     for warning in result.warnings:
         err.print(str(warning), markup=False, soft_wrap=True)
     console.print(
         f"Imported {file.name} into form {form}: {plural(len(result.created), 'submission')} created, "
         f"{len(result.updated)} updated, {len(result.unchanged)} unchanged"
-        + (f", {len(result.attached)} attached to review {done.review}" if result.attached and done.review else ""),
+        + (f", {len(result.attached)} attached to review {done.review}" if result.attached and done.review else "")
+        + (f"; {plural(result.files_stored, 'media file')} stored" if result.files_stored else ""),
         markup=False,
     )
     if done.attached:
@@ -199,7 +208,9 @@ def export_responses(
     ctx: typer.Context,
     form: Annotated[str, typer.Option("--form", help="The form whose responses to export.")],
     out: Annotated[Path, typer.Option("--out", help="File to write (.xlsx, .csv, or .zip for CSV with repeats).")],
-    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv (Kobo's layout).")] = "xlsx",
+    fmt: Annotated[
+        str, typer.Option("--format", help="xlsx or csv (Kobo's layout), or zip: the CSV with the media files.")
+    ] = "xlsx",
     review: Annotated[str | None, typer.Option("--review", "-r", help="Only this review's submissions.")] = None,
     original: Annotated[bool, typer.Option("--original", help="The values as submitted, before corrections.")] = False,
     drafts: Annotated[bool, typer.Option("--drafts", help="Include drafts not yet submitted.")] = False,
@@ -213,4 +224,5 @@ def export_responses(
         data = responses.export_responses(session, form, fmt, review=found, original=original, drafts=drafts)
     out.write_bytes(data)
     kind = "a zip of CSV files" if data.startswith(b"PK") and fmt == "csv" else fmt.upper()
+    kind = "CSV and media files in a zip" if fmt == "zip" else kind
     console.print(f"Wrote {out} ({kind}).")

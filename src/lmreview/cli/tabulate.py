@@ -64,6 +64,8 @@ def _number(value: float | None, places: int = 2) -> str:
 def _summary_lines(result: Tabulation, summary: dict[str, Any], answered: int) -> list[str]:
     if "min" in summary and result.type in ("date", "today"):
         return [f"Dates: {summary['n']} of {answered} answered · earliest {summary['min']} · latest {summary['max']}"]
+    if "files" in summary:  # image, audio, video, file questions: the answers whose file lmreview holds
+        return [f"Files stored: {summary['n']} of {answered} answered (the others name a file not received)"]
     if "bbox" in summary:  # geopoints, traces, shapes: how many, and the box around them
         box = summary["bbox"]
         where = (
@@ -156,6 +158,13 @@ def tabulate_command(
     if data["summary"] is not None:
         for line in _summary_lines(result, data["summary"], data["answered"]):
             console.print(line, markup=False)
+    if data.get("files") is not None:
+        table = Table("unit", "file", "submission", title=f"{plural(len(data['files']), 'file')}")
+        for item in data["files"]:
+            unit = item["unit"] + (f" {item['instance']}" if "instance" in item else "")
+            row = str(item["submission"]) if item["submission"] is not None else "(not stored)"
+            table.add_row(escape(unit), escape(item["value"]), row)
+        console.print(table)
     if data.get("texts") is not None:
         table = Table("unit", "answer", title=f"{plural(len(data['texts']), 'answer')}")
         for text in data["texts"]:

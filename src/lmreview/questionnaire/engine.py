@@ -28,7 +28,7 @@ MAX_REPEATS = 200  # instances of one repeat; the web form posts at most as many
 MAX_ANSWER_LENGTH = 10_000  # characters in one answer
 INTEGER_RANGE = (-(2**31), 2**31 - 1)  # XForms int: 32 bits
 _INDEX = re.compile(r"^(?P<name>[^\[\]/]+)\[(?P<n>\d+)\]$")
-_OWN_CHECKS = ("time", "datetime", "geopoint", "geotrace", "geoshape", "trigger", "range")
+_OWN_CHECKS = ("time", "datetime", "geopoint", "geotrace", "geoshape", "trigger", "range", *form_types.MEDIA_TYPES)
 MESSAGES = {
     "required": "This question needs an answer.",
     "constraint": "This answer is not accepted.",

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 SERVED = (
     *("text", "integer", "decimal", "date", "time", "datetime", "select_one", "select_multiple", "note"),
     *("calculate", "trigger", "range", "geopoint", "geotrace", "geoshape", "rank"),
+    *("image", "audio", "video", "file"),  # a file sent with the answers (questionnaire/media.py)
 )
+MEDIA_TYPES = ("image", "audio", "video", "file")
 # Filled by the device in ODK/Kobo: lmreview keeps them from imports and does not ask them.
 META = (
     *("start", "end", "today", "deviceid", "username", "email", "audit", "phonenumber", "simserial"),
@@ -73,6 +75,8 @@ def classify(name: str) -> Kind | None:
         return Kind(type="calculate")
     if tag == "upload":
         media = _MEDIA.get(str(control.get("mediatype")), key)
+        if media in MEDIA_TYPES:
+            return Kind(type=media)
         return Kind(unsupported=f"{media} questions (files sent with the answers)")
     if tag == "range":
         return Kind(type="range")
@@ -102,7 +106,16 @@ MESSAGES = {
     "first one again.",
     "trigger": "Tick the box to confirm.",
     "range": "Choose a number from {start} to {end} in steps of {step}.",
+    "media": "A file answer is the name of a file, without folders (e.g. photo.jpg).",
 }
+
+
+def file_name_error(text: str) -> str | None:
+    """What is wrong with the answer to an image, audio, video or file question: the name of the file sent with
+    the answers (as Kobo and ODK write it), never a path."""
+    if "/" in text or "\\" in text or text in (".", "..") or len(text) > 255 or text != text.strip():
+        return MESSAGES["media"]
+    return None
 
 
 def point_error(text: str) -> str | None:
@@ -174,6 +187,8 @@ def value_error(question_type: str, value: str, parameters: str | None = None) -
         return None
     if question_type == "trigger":
         return None if text == "OK" else MESSAGES["trigger"]
+    if question_type in MEDIA_TYPES:
+        return file_name_error(text)
     if question_type == "range":
         bounds = range_parameters(parameters)
         message = MESSAGES["range"].format(

@@ -170,3 +170,31 @@ class SubmissionComment(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     review_state: Mapped[str | None] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text)
+
+
+class MediaBlob(Base):
+    """The bytes of a file sent with answers, stored once by their SHA-256 however many submissions name it."""
+
+    __tablename__ = "media_blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))  # sniffed from the content, never taken from the sender
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SubmissionFile(Base):
+    """A file a submission's answers name (``photo.jpg``): the answer holds the name, this row the file."""
+
+    __tablename__ = "submission_file"
+    __table_args__ = (UniqueConstraint("submission_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(400))  # the question (instance path) it was first given for
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_blob.sha256", ondelete="RESTRICT"), index=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

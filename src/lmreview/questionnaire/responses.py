@@ -8,7 +8,9 @@ export of the same survey updates the answers that changed, each change kept wit
 from __future__ import annotations
 
 import copy
+import io
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, exchange, forms, reviews
+from lmreview.questionnaire import engine, exchange, forms, media, reviews
 from lmreview.questionnaire.models import Form, FormVersion, Review, Submission, SubmissionChange
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
@@ -36,6 +38,8 @@ class ResponseImport:
     # submissions stored before (without a review or a project) that this import attached to the review / project
     attached: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    files_stored: int = 0  # files of media answers found in the export's zip and kept
+    files_missing: int = 0  # media answers whose file the export does not hold (their names are kept)
 
 
 def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -69,7 +73,14 @@ def _version(form: Form, wanted: str | None) -> FormVersion:
 
 
 def import_responses(
-    session: Session, form_name: str, data: bytes, filename: str, *, actor: str, review: Review | None = None
+    session: Session,
+    form_name: str,
+    data: bytes,
+    filename: str,
+    *,
+    actor: str,
+    review: Review | None = None,
+    media_limit: int = media.DEFAULT_MAX_BYTES,
 ) -> ResponseImport:
     form = forms.get_form(session, form_name)
     definition = forms.definition_of(forms.latest_version(form))
@@ -164,6 +175,7 @@ def import_responses(
             found.project_id = project.id
         result.updated.append(record.instance_id)
     session.flush()
+    _attach_files(session, result, records, definition, data, name, media_limit)
     audit.record(
         session,
         actor=actor,
@@ -171,6 +183,7 @@ def import_responses(
         entity="form",
         entity_id=form.id,
         after={
+            "files": result.files_stored,
             "file": name,
             "created": len(result.created),
             "updated": len(result.updated),
@@ -179,6 +192,69 @@ def import_responses(
         summary=f"imported {len(result.created)} submissions and updated {len(result.updated)} from {name}",
     )
     return result
+
+
+def _attach_files(
+    session: Session,
+    result: ResponseImport,
+    records: list[exchange.ImportedSubmission],
+    definition: FormDefinition,
+    data: bytes,
+    name: str,
+    limit: int,
+) -> None:
+    """Store the files the answers name that the export's zip holds (ODK Central's ``media/`` folder); count the
+    ones it does not hold. A file lmreview does not accept (too large, not the kind the question asks for) is left
+    out with a warning: its answer keeps the name, as when the file is missing."""
+    wanted = [(r, media.media_answers(definition, r.data)) for r in records]
+    if not any(found for _r, found in wanted):
+        return
+    archive = exchange.open_zip(data, name) if data.startswith(b"PK\x03\x04") else None
+    members = exchange.media_members(archive) if archive is not None else {}
+    by_instance = {
+        s.instance_id: s
+        for s in session.scalars(
+            select(Submission).where(Submission.instance_id.in_([r.instance_id for r, _ in wanted]))
+        )
+    }
+    try:
+        for record, answers in wanted:
+            submission = by_instance.get(record.instance_id)
+            if submission is None:
+                continue
+            for path, (question, filename) in answers.items():
+                candidates = members.get(filename, [])
+                key = record.instance_id.removeprefix("uuid:")
+                info = next((i for i in candidates if key in i.filename), candidates[0] if candidates else None)
+                if info is None or archive is None:
+                    result.files_missing += 1
+                    continue
+                with archive.open(info) as member:
+                    content = member.read(limit + 1)
+                problem = media.problem_with(question, filename, content, limit)
+                if media.safe_name(filename) != filename:
+                    problem = "lmreview keeps file names without folders, control characters or %"
+                if problem:
+                    message = f"{filename} is not kept: {problem}"
+                    result.warnings.append(Problem(name, record.row, path, message, severity="warning"))
+                    result.files_missing += 1
+                    continue
+                kept = media.store(session, submission, question, path, filename, content, limit=limit, where=name)
+                if kept.filename != filename:  # another file of the submission has this name: the answer follows
+                    changed = copy.deepcopy(submission.data)
+                    engine.set_path(changed, path, kept.filename)
+                    submission.data = changed
+                result.files_stored += 1
+    finally:
+        if archive is not None:
+            archive.close()
+    if result.files_missing:
+        count = result.files_missing
+        message = f"{count} media {'file is' if count == 1 else 'files are'} not in the export"
+        message += (
+            " (the answers keep the file names; export from ODK Central with media files, as a zip, to bring them)"
+        )
+        result.warnings.append(Problem(name, 0, "-", message, severity="warning"))
 
 
 def export_responses(
@@ -191,9 +267,10 @@ def export_responses(
     drafts: bool = False,
     language: str | None = None,
 ) -> bytes:
-    """The form's submissions in Kobo's layout; ``original`` gives the values as submitted or imported."""
-    if fmt not in ("csv", "xlsx"):
-        raise BadInput([Problem("--format", 0, "-", f'"{fmt}" is not an export format; use csv or xlsx')])
+    """The form's submissions in Kobo's layout; ``original`` gives the values as submitted or imported. ``zip`` is
+    the CSV tables with the files the answers name, under ``media/INSTANCE/NAME`` (which the import reads back)."""
+    if fmt not in ("csv", "xlsx", "zip"):
+        raise BadInput([Problem("--format", 0, "-", f'"{fmt}" is not an export format; use csv, xlsx or zip')])
     form = forms.get_form(session, form_name)
     definition = forms.definition_of(forms.latest_version(form))
     query = (
@@ -206,6 +283,7 @@ def export_responses(
         query = query.where(Submission.review_id == review.id)
     if not drafts:
         query = query.where(Submission.status == "submitted")
+    found = list(session.scalars(query))
     rows = [
         exchange.ExportRow(
             instance_id=s.instance_id,
@@ -217,10 +295,38 @@ def export_responses(
             review_state=s.review_state,
             row_id=s.id,
         )
-        for s in session.scalars(query)
+        for s in found
     ]
     older = [forms.definition_of(v) for v in form.versions[:-1]]
-    return exchange.write_responses(definition, rows, fmt, language=language, versions=older)
+    table_format = "csv" if fmt == "zip" else fmt
+    tables = exchange.write_responses(definition, rows, table_format, language=language, versions=older)
+    if fmt != "zip":
+        return tables
+    return _with_files(session, definition, found, tables, original=original)
+
+
+def _with_files(
+    session: Session, definition: FormDefinition, found: list[Submission], tables: bytes, *, original: bool
+) -> bytes:
+    """A zip of the CSV ``tables`` (one table or the zip of several) and every stored file the answers name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if tables.startswith(b"PK"):
+            with zipfile.ZipFile(io.BytesIO(tables)) as inner:
+                for info in inner.infolist():
+                    archive.writestr(info.filename, inner.read(info))
+        else:
+            archive.writestr(f"{exchange.sheet_name(definition.form_id, [])}.csv", tables)
+        for submission in found:
+            stored = {f.filename for f in media.files_of(session, submission.id)}
+            data = (submission.original or submission.data) if original else submission.data
+            names = {name for _question, name in media.media_answers(definition, data).values()}
+            folder = submission.instance_id.removeprefix("uuid:").replace("/", "_")
+            for name in sorted(names & stored):
+                _row, content = media.read(session, submission.id, name)
+                # photos, recordings and videos are compressed already: stored as they are, not deflated again
+                archive.writestr(f"media/{folder}/{name}", content, compress_type=zipfile.ZIP_STORED)
+    return buffer.getvalue()
 
 
 # --- answers entered from a document ---------------------------------------------------------------------------------

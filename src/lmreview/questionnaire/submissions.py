@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, exchange, forms, responses, reviews
+from lmreview.questionnaire import engine, exchange, form_types, forms, media, responses, reviews
 from lmreview.questionnaire.models import (
     REVIEW_STATES,
     Form,
@@ -202,8 +202,8 @@ def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: M
                 engine.set_path(data, path, items)
                 for index in range(1, count + 1):
                     fill(q.children, f"{path}[{index}]/")
-            elif q.type in ("note", "calculate") or q.is_meta:
-                continue
+            elif q.type in ("note", "calculate", *form_types.MEDIA_TYPES) or q.is_meta:
+                continue  # a file answer comes with its file (web/routes/respond.py, questionnaire/media.py)
             elif q.type == "rank" and f"{path}.present" in fields:  # a position posted for each option
                 engine.set_path(data, path, _ranked(form, q, path, fields))
             elif path in fields or (q.type == "select_multiple" and f"{path}.present" in fields):
@@ -342,7 +342,14 @@ def review_for_import(session: Session, form_name: str, review_name: str | None)
 
 
 def import_responses(
-    session: Session, form_name: str, data: bytes, filename: str, *, actor: str, review: str | Review | None = None
+    session: Session,
+    form_name: str,
+    data: bytes,
+    filename: str,
+    *,
+    actor: str,
+    review: str | Review | None = None,
+    media_limit: int = media.DEFAULT_MAX_BYTES,
 ) -> ImportedResponses:
     """Import a KoboToolbox or ODK Central export into the form (see ``responses.import_responses``), into the review
     named, or the one review that uses the form. An export that matches none of the form's questions is refused,
@@ -351,7 +358,9 @@ def import_responses(
     if not isinstance(review, Review):
         found, attached = review_for_import(session, form_name, review)
     try:
-        result = responses.import_responses(session, form_name, data, filename, actor=actor, review=found)
+        result = responses.import_responses(
+            session, form_name, data, filename, actor=actor, review=found, media_limit=media_limit
+        )
     except exchange.NoQuestionColumns as exc:
         raise _other_form(session, form_name, exc) from None
     return ImportedResponses(result, found.name if found else None, attached)

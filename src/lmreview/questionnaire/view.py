@@ -36,6 +36,9 @@ UI = {
         "page": "Page",
         "previous": "Previous",
         "next": "Next",
+        "file_sent": "File sent:",
+        "file_remove": "Remove this file",
+        "file_replace": "Choose another file to replace it.",
     },
     "fr": {
         "save": "Enregistrer le brouillon",
@@ -56,6 +59,9 @@ UI = {
         "page": "Page",
         "previous": "Précédent",
         "next": "Suivant",
+        "file_sent": "Fichier envoyé :",
+        "file_remove": "Supprimer ce fichier",
+        "file_replace": "Choisissez un autre fichier pour le remplacer.",
     },
     "es": {
         "save": "Guardar borrador",
@@ -76,6 +82,9 @@ UI = {
         "page": "Página",
         "previous": "Anterior",
         "next": "Siguiente",
+        "file_sent": "Archivo enviado:",
+        "file_remove": "Quitar este archivo",
+        "file_replace": "Elija otro archivo para reemplazarlo.",
     },
 }
 

@@ -77,7 +77,8 @@ class Question:
     list_name: str | None = None
     or_other: bool = False
     repeat_count: str | None = None
-    parameters: str | None = None  # a range's "start=1 end=10 step=1"
+    parameters: str | None = None  # a range's "start=1 end=10 step=1"; an image's "max-pixels=1024"
+    accept: str | None = None  # a file question's body::accept: ".pdf,.docx" or "image/*"
     children: list[Question] = field(default_factory=list)
 
     @property
@@ -248,6 +249,7 @@ SURVEY_COLUMNS: dict[tuple[str, ...], str] = {
     ("control", "appearance"): "appearance",
     ("control", "jr:count"): "repeat_count",
     ("parameters",): "parameters",
+    ("control", "accept"): "accept",
 }
 CHOICES_COLUMNS: dict[tuple[str, ...], str] = {("list name",): "list_name", ("name",): "name", ("label",): "label"}
 TRANSLATABLE = ("label", "hint", "required_message", "constraint_message")
@@ -499,7 +501,8 @@ class _Builder:
             list_name=list_name,
             or_other=or_other,
             repeat_count=_quotes(_get(cells, "repeat_count")),
-            parameters=_get(cells, "parameters") if base == "range" else None,
+            parameters=_get(cells, "parameters") if base in ("range", *form_types.MEDIA_TYPES) else None,
+            accept=_get(cells, "accept") if base in form_types.MEDIA_TYPES else None,
         )
         for column in (*EXPRESSION_COLUMNS, "required"):
             text = getattr(question, column)

@@ -12,11 +12,11 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Path as PathParam
 from fastapi import Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from lmreview import __version__
-from lmreview.errors import BadInput, Problem
+from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.store.base import INT_MAX
 from lmreview.text import BadText, text_problem
 from lmreview.web.security import csrf_token, current_user
@@ -78,11 +78,30 @@ async def refuse_control_characters(request: Request) -> None:
         if problem := text_problem(key) or text_problem(value):
             raise BadText(f"the query parameter {key!r} {problem}")
     content_type = request.headers.get("content-type", "")
+    if request.method == "POST" and content_type.startswith("multipart/"):
+        _check_length(request)
     if request.method == "POST" and content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
         form = await request.form()
         for key, item in form.multi_items():
             if isinstance(item, str) and (problem := text_problem(key) or text_problem(item, multiline=True)):
                 raise BadText(f"the field {key!r} {problem}")
+
+
+class TooLarge(LmreviewError):
+    status = 413
+
+
+def _check_length(request: Request) -> None:
+    """A form with files is refused before it is read (and spooled to disk) when it is larger than any lmreview
+    takes: an import (LMREVIEW_MAX_UPLOAD_BYTES) or a page of the questionnaire with up to 20 files
+    (LMREVIEW_MAX_MEDIA_BYTES each). Browsers always say how long a form is; a request that does not is refused."""
+    settings = request.app.state.settings
+    limit = max(settings.max_upload_bytes, 20 * settings.max_media_bytes) + 1024 * 1024
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise TooLarge("a form with files must give its length (Content-Length); send it from the page")
+    if int(length) > limit:
+        raise TooLarge(f"the files sent together are larger than {limit // 1024 // 1024} MiB; send fewer at a time")
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
@@ -119,3 +138,15 @@ _CYRILLIC = str.maketrans(
         },
     }
 )
+
+
+def media_response(filename: str, media_type: str, content: bytes, inline: bool) -> Response:
+    """A file sent with answers, back to a browser: shown in the page only when ``inline`` (a PNG, JPEG, GIF or WebP
+    image, see questionnaire/media.py), else a download; never sniffed, never cached by shared caches."""
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"}
+    if inline:
+        headers["Content-Disposition"] = attachment(filename)["Content-Disposition"].replace("attachment", "inline", 1)
+        headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    else:
+        headers.update(attachment(filename))
+    return Response(content, media_type=media_type, headers=headers)

@@ -20,6 +20,7 @@ zip or a workbook), ``reading`` (columns to questions, values checked, repeats a
 
 from __future__ import annotations
 
+from lmreview.questionnaire.exchange.files import media_members, media_name, open_zip
 from lmreview.questionnaire.exchange.layout import (
     KOBO_COPY_FIELDS,
     KOBO_REPEAT_COLUMNS,
@@ -41,6 +42,9 @@ __all__ = [
     "ExportRow",
     "ImportedSubmission",
     "NoQuestionColumns",
+    "media_members",
+    "media_name",
+    "open_zip",
     "question_columns",
     "read_responses",
     "review_state",

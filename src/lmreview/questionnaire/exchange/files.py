@@ -6,12 +6,18 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.exchange.layout import unescape_formula
 from lmreview.tables import MAX_RATIO, MAX_UNCOMPRESSED, Table, read_sheets, read_table, read_workbook
 
 MAX_MEMBERS = 1000
+# The files sent with answers in an export's zip: each is also read at most LMREVIEW_MAX_MEDIA_BYTES, and none may
+# unpack more than MAX_RATIO times its packed size, as every member.
+MAX_MEDIA_MEMBERS = 50_000
+MAX_MEDIA_TOTAL = 8 * 1024 * 1024 * 1024
 
 
 @dataclass
@@ -30,14 +36,44 @@ def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise refuse("this zip file is damaged and cannot be opened") from None
-    if len(infos) > MAX_MEMBERS:
-        raise refuse(f"refused: the zip holds {len(infos)} files (limit {MAX_MEMBERS})")
-    if (total := sum(info.file_size for info in infos)) > MAX_UNCOMPRESSED:
+    media = [info for info in infos if _in_media_folder(info.filename)]
+    tables = [info for info in infos if not _in_media_folder(info.filename)]
+    if len(tables) > MAX_MEMBERS or len(media) > MAX_MEDIA_MEMBERS:
+        raise refuse(f"refused: the zip holds {len(infos)} files (limit {MAX_MEMBERS}, and {MAX_MEDIA_MEMBERS} media)")
+    if (total := sum(info.file_size for info in tables)) > MAX_UNCOMPRESSED:
         raise refuse(f"refused: the zip expands to {total // 1024 // 1024} MiB")
+    if (total := sum(info.file_size for info in media)) > MAX_MEDIA_TOTAL:
+        raise refuse(f"refused: the media files of the zip expand to {total // 1024 // 1024} MiB")
     for info in infos:
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise refuse(f"refused: {info.filename} expands {info.file_size // max(info.compress_size, 1)} times")
     return archive
+
+
+def _in_media_folder(name: str) -> bool:
+    """A member of an export's ``media/`` (ODK Central, lmreview) or ``files/`` folder: a file sent with answers."""
+    return name.startswith(("media/", "files/"))
+
+
+def media_name(cell: str) -> str:
+    """The file name an export's cell gives: ``photo.jpg``, or the last part of a KoboToolbox attachment URL
+    (``https://kc.kobotoolbox.org/media/original?media_file=ana%2Fattachments%2F…%2Fphoto.jpg``)."""
+    text = cell.strip()
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    inside = parse_qs(parts.query).get("media_file")
+    return PurePosixPath(inside[0] if inside else unquote(parts.path)).name or text
+
+
+def media_members(archive: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
+    """The files of an export's zip that are not its tables (ODK Central's ``media/``), by file name."""
+    found: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in archive.infolist():
+        if info.is_dir() or (info.filename.lower().endswith(".csv") and "/" not in info.filename):
+            continue
+        found.setdefault(PurePosixPath(info.filename).name, []).append(info)
+    return found
 
 
 def sheets_of(data: bytes, filename: str) -> tuple[str, list[Sheet]]:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmreview.errors import BadInput, Problem
-from lmreview.questionnaire.exchange.files import Sheet, detect, sheets_of
+from lmreview.questionnaire import form_types
+from lmreview.questionnaire.exchange.files import Sheet, detect, media_name, sheets_of
 from lmreview.questionnaire.exchange.layout import (
     KOBO_COPY_FIELDS,
     ODK_META,
@@ -150,6 +151,8 @@ class _Reader:
                 columns.append(_Column(index, header, kind, question, scope.rel(question)))
             elif base in names and names[base].type == "select_multiple" and self.is_choice(names[base], choice):
                 columns.append(_Column(index, header, "option", names[base], scope.rel(names[base]), choice))
+            elif header.endswith("_URL") and getattr(names.get(header[:-4]), "type", "") in form_types.MEDIA_TYPES:
+                columns.append(_Column(index, header, "derived", names[header[:-4]], scope.rel(names[header[:-4]])))
             elif (geo := _geo_part(header, names)) is not None:
                 part_kind = "derived" if source == "kobo" else "geo"
                 columns.append(_Column(index, header, part_kind, geo[0], scope.rel(geo[0]), geo[1]))
@@ -240,6 +243,8 @@ class _Reader:
             elif column.kind == "link":
                 record.links[column.header] = value
             elif column.kind == "value" and value and question is not None:
+                if question.type in form_types.MEDIA_TYPES:  # the file's name, also when the cell is Kobo's URL
+                    value = media_name(value)
                 if problem := value_problem(asked, asked.by_path().get(question.path, question), value):
                     self.error(sheet.file, number, column.header, problem)
                 put(record.data, column.rel, value)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from lmreview.report.charts import Chart
 
 router = APIRouter()
-OVERVIEW_TYPES = ("select_one", "select_multiple", "integer", "decimal")
+OVERVIEW_TYPES = ("select_one", "select_multiple", "integer", "decimal", "image", "audio", "video", "file")
 
 
 _COMPUTED: OrderedDict[tuple[str, str, str | None, str | None], _Page] = OrderedDict()  # by last change, question, by

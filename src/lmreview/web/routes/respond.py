@@ -7,6 +7,11 @@ page comes back from the server; with it, questions appear and disappear as the 
 The form engine and the database run in the thread pool (sync endpoints, or ``run_in_threadpool`` after the body is
 read), never on the event loop: one respondent's form cannot hold up the other requests. An answer the engine
 refuses to store (too long, or a number outside its type's range) comes back with its message and nothing is saved.
+
+The form is posted as ``multipart/form-data``: a file question's file arrives under the question's instance path
+(``PATH.remove`` empties the answer) and is judged and stored by ``questionnaire/media.py``; a file refused (too
+large, not the kind asked for) is a refused answer like the others. ``GET /r/{token}/files/{name}`` serves the
+respondent's own files back.
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from lmreview.errors import BadInput, Conflict, Problem
+from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, invitations, submissions
+from lmreview.questionnaire import engine, form_types, invitations, media, submissions
 from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
 from lmreview.store.base import utcnow
-from lmreview.web.pages import render
+from lmreview.web.pages import media_response, render
 from lmreview.web.security import check_csrf
 
 if TYPE_CHECKING:
@@ -105,6 +111,9 @@ def _page(
         saved=saved,
         not_saved=bool(refused),
         decline_url=f"/r/{token}/decline",
+        files_url=f"/r/{token}/files/",
+        files={row.filename: row for row in media.files_of(session, submission.id)} if submission.id else {},
+        media_accept=media.accept_attribute,
     )
 
 
@@ -119,13 +128,50 @@ async def post_form(request: Request, token: str) -> Response:
     form_data = await request.form(max_fields=MAX_FORM_FIELDS)
     check_csrf(request, form_data.get("csrf_token"))
     fields: dict[str, list[str]] = {}
+    uploads: dict[str, tuple[str, bytes]] = {}
+    limit: int = request.app.state.settings.max_media_bytes
     for key, value in form_data.multi_items():
         if isinstance(value, str):
             fields.setdefault(key, []).append(value)
-    return await run_in_threadpool(_answer, request, token, fields)
+        elif isinstance(value, UploadFile) and value.filename and len(uploads) < 100:
+            uploads[key] = (value.filename, await value.read(limit + 1))  # one byte more tells "too big"
+    return await run_in_threadpool(_answer, request, token, fields, uploads)
 
 
-def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Response:
+def _files(
+    form: FormDefinition,
+    data: dict[str, Any],
+    fields: dict[str, list[str]],
+    uploads: dict[str, tuple[str, bytes]],
+    limit: int,
+) -> tuple[dict[str, tuple[Any, str, bytes]], dict[str, str]]:
+    """The files sent for the form's file questions (instance path -> question, name, bytes) and what is wrong with
+    any of them; a file removed (``PATH.remove``) leaves its answer empty."""
+    by_path = form.by_path()
+    kept: dict[str, tuple[Any, str, bytes]] = {}
+    problems: dict[str, str] = {}
+    for key in fields:
+        if key.endswith(".remove") and "1" in fields[key]:
+            path = key.removesuffix(".remove")
+            question = by_path.get(re.sub(r"\[\d+\]", "", path))
+            if question is not None and question.type in form_types.MEDIA_TYPES:
+                engine.set_path(data, path, None)
+    for path, (filename, content) in uploads.items():
+        question = by_path.get(re.sub(r"\[\d+\]", "", path))
+        if question is None or question.type not in form_types.MEDIA_TYPES:
+            continue  # a file for no file question: ignored, like any unknown field
+        name = media.safe_name(filename)
+        problem = media.problem_with(question, name, content, limit)
+        if problem:
+            problems[path] = f"{name}: {problem}"
+        else:
+            kept[path] = (question, name, content)
+    return kept, problems
+
+
+def _answer(
+    request: Request, token: str, fields: dict[str, list[str]], uploads: dict[str, tuple[str, bytes]] | None = None
+) -> Response:
     """Save, resize or submit from the posted fields: the database and the form engine, off the event loop."""
     action = (fields.get("action") or ["save"])[-1]
     language = fields["lang"][-1] if fields.get("lang") else None
@@ -136,11 +182,15 @@ def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Respo
         submission = submissions.for_respondent(session, review, respondent)
         form = submissions.definition(submission)
         data = submissions.form_data(form, fields, submission.data if submission.status == "draft" else {})
+        limit = request.app.state.settings.max_media_bytes
+        files, bad_files = _files(form, data, fields, uploads or {}, limit)
         if action.startswith("add:"):
             _resize(data, action.removeprefix("add:"), add=True, form=form)
         elif action.startswith("remove:"):
             _resize(data, action.removeprefix("remove:"), add=False)
         refused = engine.refused(form, data) if submission.status == "draft" else {}
+        if submission.status == "draft":
+            refused.update(bad_files)
         if refused:
             return _page(
                 request,
@@ -154,8 +204,13 @@ def _answer(request: Request, token: str, fields: dict[str, list[str]]) -> Respo
                 page=posted_page,
             )
         turn = action in ("next", "previous")  # a paged form: the draft is saved on every page turn
+        if submission.status == "draft":
+            for path, (question, name, content) in files.items():
+                kept = media.store(session, submission, question, path, name, content, limit=limit)
+                engine.set_path(data, path, kept.filename)
         chosen = _language(request, form, language, respondent)
         saved = submissions.save(session, submission, data, submit=action == "submit", language=chosen)
+        media.prune(session, submission, form)
         if saved.submitted:
             audit.record(
                 session,
@@ -206,6 +261,19 @@ def _resize(data: dict[str, Any], path: str, *, add: bool, form: FormDefinition 
         raise BadInput([Problem("action", 0, "-", f"cannot remove {path}")]) from None
     if isinstance(items, list) and 0 <= position < len(items):
         del items[position]
+
+
+@router.get("/r/{token}/files/{filename}")
+def respondent_file(request: Request, token: str, filename: str) -> Response:
+    """A file the respondent sent with their answers (the page shows images, links the others)."""
+    with request.app.state.store.session() as session:
+        _invitation, respondent, review = invitations.open_link(session, token)
+        submission = submissions.for_respondent(session, review, respondent, create=False)
+        if submission.id is None:
+            raise NotFound(f"this questionnaire has no file named {filename!r}")
+        row, content = media.read(session, submission.id, filename)
+        served = media.serving(row)
+        return media_response(row.filename, served.media_type, content, served.inline)
 
 
 @router.post("/r/{token}/decline", response_class=HTMLResponse)

@@ -11,10 +11,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.errors import BadInput, NotFound
 from lmreview.portfolio import service as portfolio_service
-from lmreview.questionnaire import attachments, engine, forms, invitations, respondents, responses, reviews, submissions
+from lmreview.questionnaire import (
+    attachments,
+    engine,
+    forms,
+    invitations,
+    media,
+    respondents,
+    responses,
+    reviews,
+    submissions,
+)
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
-from lmreview.web.pages import RowId, attachment, flash, read_upload, render
+from lmreview.web.pages import RowId, attachment, flash, media_response, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
@@ -316,13 +326,18 @@ async def upload_responses(
             if review.form is None:
                 raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
             form = review.form.name
-            return submissions.import_responses(session, form, data, filename, actor=user.name, review=review).result
+            limit = request.app.state.settings.max_media_bytes
+            done = submissions.import_responses(
+                session, form, data, filename, actor=user.name, review=review, media_limit=limit
+            )
+            return done.result
 
     result = await run_in_threadpool(run)
     flash(
         request,
         f"Responses {filename}: {len(result.created)} created, {len(result.updated)} updated, "
-        f"{len(result.unchanged)} unchanged.",
+        f"{len(result.unchanged)} unchanged"
+        + (f"; {result.files_stored} media files stored." if result.files_stored else "."),
     )
     for warning in result.warnings[:20]:
         flash(request, str(warning), "warn")
@@ -338,9 +353,9 @@ def download_responses(request: Request, name: str, fmt: str, original: bool = F
             raise NotFound(f"review {name} has no questionnaire yet")
         data = responses.export_responses(session, review.form.name, fmt, review=review, original=original)
     suffix = "zip" if fmt == "csv" and data.startswith(b"PK") else fmt
-    media = {"xlsx": XLSX, "zip": "application/zip"}.get(suffix, "text/csv; charset=utf-8")
+    content_type = {"xlsx": XLSX, "zip": "application/zip"}.get(suffix, "text/csv; charset=utf-8")
     label = "original" if original else "current"
-    return Response(data, media_type=media, headers=attachment(f"{name}-{label}.{suffix}"))
+    return Response(data, media_type=content_type, headers=attachment(f"{name}-{label}.{suffix}"))
 
 
 # --- submissions -----------------------------------------------------------------------------------------------------
@@ -363,6 +378,7 @@ def _submission_context(session: Any, name: str, submission_id: int) -> dict[str
         "changes": list(submission.changes),
         "comments": list(submission.comments),
         "states": REVIEW_STATES,
+        "files": {s.path: s for s in media.answers_with_files(session, submission, definition)},
     }
 
 
@@ -373,6 +389,17 @@ def submission_page(request: Request, name: str, submission_id: RowId) -> Respon
         return render(
             request, "questionnaire/submission.html", user=user, **_submission_context(session, name, submission_id)
         )
+
+
+@router.get("/reviews/{name}/submissions/{submission_id}/files/{filename}")
+def submission_file(request: Request, name: str, submission_id: RowId, filename: str) -> Response:
+    """A file sent with a submission's answers: images shown, every other file downloaded."""
+    require(request)
+    with request.app.state.store.session() as session:
+        submission = _submission_context(session, name, submission_id)["submission"]
+        row, content = media.read(session, submission.id, filename)
+        served = media.serving(row)
+        return media_response(row.filename, served.media_type, content, served.inline)
 
 
 @router.post("/reviews/{name}/submissions/{submission_id}/change")
