@@ -22,6 +22,7 @@ from lmreview.coding.codebooks import code_rows, get_codebook
 from lmreview.coding.models import Code, Codebook, Coding
 from lmreview.errors import LmreviewError
 from lmreview.evidence.models import Document, DocumentProject
+from lmreview.figures import fmt_pct
 from lmreview.portfolio.models import Category, Project, Region
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
@@ -60,7 +61,7 @@ class CodeFigure:
         return Decimal(100) * self.units / self.of if self.of else None
 
     def text(self) -> str:
-        pct = f", {self.pct:.0f}%" if self.pct is not None else ""
+        pct = f", {fmt_pct(self.pct, 0)}" if self.pct is not None else ""
         word = self.word if self.of != 1 else self.word.removesuffix("s")
         return f"{self.code}: {self.units} of {self.of} {word}{pct}"
 
