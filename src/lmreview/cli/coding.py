@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lmreview.cli.common import console, err, print_json, state
-from lmreview.coding import agreement, codebooks, interchange, matrix, segments, suggest, units
+from lmreview.coding import agreement, codebooks, interchange, matrix, segments, suggest, units, view
+from lmreview.coding.models import Codebook
 from lmreview.errors import LmreviewError
+from lmreview.questionnaire.reviews import get_review
 
 app = typer.Typer(help="Qualitative coding: codebooks, codings, code matrices, agreement.", no_args_is_help=True)
 codebook_app = typer.Typer(help="Codebooks: create, add codes and groups, import, export.", no_args_is_help=True)
@@ -247,9 +251,9 @@ def coding_list(
 
     Example: lmreview coding list --codebook challenges-2022 --coders ana
     """
-    names = [c.strip() for c in coders.split(",")] if coders else None
-    with state(ctx).session() as session:
-        rows = segments.list_codings(session, codebook=codebook, coders=names)
+    st = state(ctx)
+    with st.session() as session:
+        rows = _visible(session, st.settings.actor, codebook, _names(coders))
     if as_json:
         print_json([r.as_json() for r in rows])
         return
@@ -329,14 +333,16 @@ def coding_export(
     Example: lmreview coding export --format qdpx --codebook challenges-2022 --out review.qdpx
     """
     fmt = (fmt or out.suffix.lstrip(".")).lower()
-    names = [c.strip() for c in coders.split(",")] if coders else None
-    with state(ctx).session() as session:
+    st = state(ctx)
+    with st.session() as session:
         if fmt == "qdpx":
-            name = matrix.pick_codebook(session, codebook).name
-            data = interchange.export_qdpx(session, name, names)
-            count = len(segments.list_codings(session, codebook=name, coders=names))
+            book = matrix.pick_codebook(session, codebook)
+            viewer = view.cli_viewer(session, st.settings.actor)
+            names = view.visible_coders(session, viewer, book, wanted=_names(coders))
+            data = interchange.export_qdpx(session, book.name, names)
+            count = len(segments.list_codings(session, codebook=book.name, coders=names))
         else:
-            rows = segments.list_codings(session, codebook=codebook, coders=names)
+            rows = _visible(session, st.settings.actor, codebook, _names(coders))
             data = segments.export_table(rows, fmt)
             count = len(rows)
     out.write_bytes(data)
@@ -362,10 +368,13 @@ def coding_matrix(
 
     Example: lmreview coding matrix --review r22 --codebook challenges-2022 --by region
     """
-    names = [c.strip() for c in coders.split(",")] if coders else None
-    with state(ctx).session() as session:
+    st = state(ctx)
+    with st.session() as session:
+        viewer = view.cli_viewer(session, st.settings.actor)
+        book = matrix.pick_codebook(session, codebook)
+        names = view.visible_coders(session, viewer, book, get_review(session, review), _names(coders))
         result = matrix.code_matrix(
-            session, review, codebook=codebook, by=by, coders=names, segment_ids=as_json or xlsx is not None
+            session, review, codebook=book.name, by=by, coders=names, segment_ids=as_json or xlsx is not None
         )
         if xlsx is not None:
             xlsx.write_bytes(matrix.matrix_xlsx(session, result))
@@ -391,6 +400,17 @@ def coding_matrix(
 
 def _names(coders: str | None) -> list[str] | None:
     return [c.strip() for c in coders.split(",") if c.strip()] if coders else None
+
+
+def _visible(session: Session, actor: str, codebook: str | None, wanted: list[str] | None) -> list[segments.CodingRow]:
+    """The codings ``actor`` may see (coders blind: see :func:`lmreview.coding.view.visible_coders`)."""
+    viewer = view.cli_viewer(session, actor)
+    if viewer.manager:
+        return segments.list_codings(session, codebook=codebook, coders=wanted)
+    books = [codebooks.get_codebook(session, codebook)] if codebook else session.scalars(select(Codebook)).all()
+    allowed = {book.name: view.visible_coders(session, viewer, book, wanted=wanted) for book in books}
+    rows = segments.list_codings(session, codebook=codebook, coders=wanted)
+    return [r for r in rows if (names := allowed.get(r.codebook)) is None or r.coder in names]
 
 
 def _pct(value: float | None) -> str:

@@ -76,6 +76,7 @@ class Matrix:
     codes: list[CodeFigure]
     co_occurrence: list[tuple[str, str, int]]
     rule: str
+    coders: list[str] | None = None  # only these coders' codings were counted
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -258,6 +259,7 @@ def code_matrix(
         figures,
         _co_occurrence(codes_of_unit, {r.code.id: r.code.name for r in rows}),
         rule=_rule(by, coders),
+        coders=list(coders) if coders else None,
     )
 
 

@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 
 from lmreview.coding.agreement import is_open
 from lmreview.coding.codebooks import code_rows, get_codebook
-from lmreview.coding.models import Codebook, Coding
+from lmreview.coding.models import Codebook, Coding, Comparison
 from lmreview.coding.segments import CodingRow, list_codings
 from lmreview.coding.sources import document_text, text_answers
 from lmreview.coding.units import review_answers, review_documents
-from lmreview.errors import NotFound
+from lmreview.errors import LmreviewError, NotFound
 from lmreview.evidence.models import Document
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
 from lmreview.store.base import find_row
+from lmreview.store.models import User
 
 CONTEXT = 80
 
@@ -32,12 +33,46 @@ class Viewer:
     manager: bool
 
 
-def sees_all(session: Session, review: Review, book: Codebook, viewer: Viewer) -> bool:
-    return viewer.manager or is_open(session, review, book)
+def sees_all(session: Session, review: Review | None, book: Codebook, viewer: Viewer) -> bool:
+    """The review manager sees every coder's codings; a coder only once the comparison of the codebook is open in
+    the review (in any review, when none is named: a list or an export of every coding)."""
+    if viewer.manager:
+        return True
+    if review is not None:
+        return is_open(session, review, book)
+    return session.scalar(select(Comparison.id).where(Comparison.codebook_id == book.id).limit(1)) is not None
 
 
-def _coders(session: Session, review: Review, book: Codebook, viewer: Viewer) -> list[str] | None:
+def _coders(session: Session, review: Review | None, book: Codebook, viewer: Viewer) -> list[str] | None:
     return None if sees_all(session, review, book, viewer) else [viewer.name]
+
+
+def visible_coders(
+    session: Session, viewer: Viewer, book: Codebook, review: Review | None = None, wanted: list[str] | None = None
+) -> list[str] | None:
+    """The coders whose codings of ``book`` the viewer may see, among ``wanted`` (None: all of them). A coder who
+    asks for another coder's codings before the comparison is open is refused, in one line."""
+    if sees_all(session, review, book, viewer):
+        return wanted
+    others = sorted(set(wanted or []) - {viewer.name})
+    if others:
+        where = f" in review {review.name}" if review is not None else ""
+        raise LmreviewError(
+            f"{viewer.name} cannot see the codings of {', '.join(others)} in codebook {book.name}: a coder sees only "
+            f"their own until the review manager opens the comparison{where} (lmreview coding compare)"
+        )
+    return [viewer.name]
+
+
+def cli_viewer(session: Session, name: str) -> Viewer:
+    """Who acts at the terminal (``--user``): an administrator's account is the review manager; a reviewer's or a
+    viewer's account is a coder, and so is a name without an account that has coded. The operator of the
+    database without an account who never coded (the default ``cli:LOGIN``) is the manager."""
+    role = session.scalar(select(User.role).where(User.name == name))
+    if role is not None:
+        return Viewer(name, role == "admin")
+    coded = session.scalar(select(Coding.id).where(Coding.coder == name).limit(1))
+    return Viewer(name, coded is None)
 
 
 def codes_json(book: Codebook) -> list[dict[str, Any]]:

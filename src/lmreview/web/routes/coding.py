@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from lmreview.coding import agreement, codebooks, segments, view
-from lmreview.coding.matrix import code_matrix
+from lmreview.coding.matrix import code_matrix, pick_codebook
 from lmreview.errors import LmreviewError
-from lmreview.questionnaire.reviews import list_reviews
+from lmreview.questionnaire.reviews import get_review, list_reviews
 from lmreview.store.models import User
 from lmreview.web.pages import RowId, flash, render, segment
 from lmreview.web.security import check_csrf, require
@@ -119,11 +119,11 @@ def material_page(request: Request, review: str, codebook: str = "") -> Response
     with request.app.state.store.session() as session:
         data = view.material(session, review)
         books = [b.name for b in codebooks.list_codebooks(session)]
-        table = (
-            code_matrix(session, review, codebook=codebook or None, segment_ids=False)
-            if codebook or len(books) == 1
-            else None
-        )
+        table = None
+        if codebook or len(books) == 1:
+            book = pick_codebook(session, codebook or None)
+            coders = view.visible_coders(session, _viewer(user), book, get_review(session, review))
+            table = code_matrix(session, review, codebook=book.name, coders=coders, segment_ids=False)
     chosen = codebook or (books[0] if len(books) == 1 else "")
     return render(request, "coding/material.html", user=user, data=data, books=books, codebook=chosen, matrix=table)
 
