@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lmreview.cli.common import console, err, print_json, state
+from lmreview.cli.common import State, console, err, print_json, state
 from lmreview.coding import agreement, codebooks, interchange, matrix, segments, suggest, units, view
 from lmreview.coding.models import Codebook
 from lmreview.errors import LmreviewError
@@ -535,12 +535,16 @@ def coding_suggest(
     coder: Annotated[str | None, typer.Option("--coder", help="Default: the --user acting.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the suggestions as a codings CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ask: Annotated[
+        bool, typer.Option("--ask", help="Ask about each suggestion: a accepts it (it is coded), r rejects, q stops.")
+    ] = False,
 ) -> None:
-    """Propose codings where the words occur; nothing is coded. Delete the rows you reject from the --out file,
-    then accept the rest with ``lmreview coding import FILE``.
+    """Propose codings where the words occur; nothing is coded unless accepted. Accept or reject each with --ask,
+    or delete the rows you reject from the --out file and accept the rest with ``lmreview coding import FILE``.
 
     Example: lmreview coding suggest --review r22 --code Covid-19 --words "covid,pandemic,lockdown" --out s.csv
     Example: lmreview coding suggest --review r22 --from-earlier --coder ana --out s.csv
+    Example: lmreview coding suggest --review r22 --code Covid-19 --words covid --ask
     """
     st = state(ctx)
     with st.session() as session:
@@ -552,6 +556,9 @@ def coding_suggest(
             rows = suggest.suggest(session, review, codebook=name, code=code, rule=rule, coder=who, regex=regex)
         else:
             raise LmreviewError("give --code and --words, or --from-earlier")
+    if ask:
+        _ask(st, rows, name)
+        return
     if out is not None:
         out.write_bytes(suggest.suggestions_csv(rows))
     if as_json:
@@ -562,3 +569,31 @@ def coding_suggest(
     tail = f"; written to {out}: delete the rows you reject, then lmreview coding import {out}" if out else ""
     what = f" for {code}" if code and not earlier else ""
     console.print(f"{len(rows)} suggestion{'s' if len(rows) != 1 else ''}{what}{tail}", markup=False)
+
+
+def _ask(st: State, rows: list[suggest.Suggestion], codebook: str) -> None:
+    """Each suggestion in turn: accepted ones are coded at once (memo "suggested"), rejected ones dropped."""
+    accepted = rejected = 0
+    for index, r in enumerate(rows, start=1):
+        console.print(
+            f'[{index}/{len(rows)}] {r.code}: {r.source} {r.start}-{r.end} "{r.text}"  …{r.context}…',
+            markup=False,
+            soft_wrap=True,
+        )
+        choice = ""
+        while choice not in ("a", "r", "q"):
+            try:
+                choice = typer.prompt("Accept (a), reject (r) or stop (q)?").strip().lower()[:1]
+            except typer.Abort:
+                choice = "q"
+        if choice == "q":
+            break
+        if choice == "r":
+            rejected += 1
+            continue
+        with st.session() as session:
+            coding = suggest.accept(session, r, codebook=codebook, actor=st.settings.actor)
+            console.print(f"Coding {coding.id}: accepted", markup=False)
+        accepted += 1
+    left = len(rows) - accepted - rejected
+    console.print(f"Accepted {accepted}, rejected {rejected}, left {left} of {len(rows)} suggestions", markup=False)
