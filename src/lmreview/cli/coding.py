@@ -272,17 +272,23 @@ def coding_sources(
     review: Annotated[str, typer.Option("--review", help="The review whose answers to list.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The free-text answers of a review's submissions that can be coded, with their references.
+    """The free-text answers of a review's submissions and the items extracted from its documents (recommendations,
+    lessons...) that can be coded, with their references.
 
     Example: lmreview coding sources --review r22 --json
     """
     with state(ctx).session() as session:
         answers = [a.as_json() for a in units.review_answers(session, review)]
+        items = [i.as_json() for i in units.review_items(session, review)]
     if as_json:
-        print_json(answers)
+        print_json([*answers, *items])
         return
     for a in answers:
         console.print(f"{a['reference']}  [{a['project'] or '-'}]  {a['text'][:80]}", markup=False, soft_wrap=True)
+    for i in items:
+        what = " ".join(x for x in (i["kind"], i["number"] or "") if x)
+        projects = ",".join(i["projects"]) or "-"
+        console.print(f"{i['reference']}  [{projects}] {what}: {i['text'][:80]}", markup=False, soft_wrap=True)
 
 
 @app.command("import")

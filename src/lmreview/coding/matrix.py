@@ -3,8 +3,9 @@ of each region or category) have it, with the denominator and the segments behin
 occur together.
 
 A project *has* a code when a coding of that code lies in an answer of the project's submission to the review, or
-in a document about the project. The denominator is the number of projects the coders had material for: those with
-a submitted questionnaire in the review or a document in the library. Counts are computed in SQL.
+in a document about the project (or in an item extracted from one: a recommendation, a lesson). The denominator is
+the number of projects the coders had material for: those with a submitted questionnaire in the review or a
+document in the library. Counts are computed in SQL.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from lmreview.coding.codebooks import code_rows, get_codebook
 from lmreview.coding.models import Code, Codebook, Coding
 from lmreview.errors import LmreviewError
-from lmreview.evidence.models import Document, DocumentProject
+from lmreview.evidence.models import Document, DocumentProject, Item
 from lmreview.figures import fmt_pct
 from lmreview.portfolio.models import Category, Project, Region
 from lmreview.questionnaire.models import Review, Submission
@@ -132,10 +133,18 @@ def _coded(review: Review, code_ids: Select[Any], coders: Sequence[str] | None) 
         .join(Project, and_(Project.code == DocumentProject.code, Project.portfolio_id == review.portfolio_id))
         .where(Coding.code_id.in_(code_ids))
     )
+    items = (  # an item extracted from a document counts for the document, and so for its projects
+        select(Coding.id.label("coding_id"), Coding.code_id, Project.id.label("project_id"), Item.document_id)
+        .join(Item, Item.id == Coding.item_id)
+        .join(DocumentProject, DocumentProject.document_id == Item.document_id)
+        .join(Project, and_(Project.code == DocumentProject.code, Project.portfolio_id == review.portfolio_id))
+        .where(Coding.code_id.in_(code_ids))
+    )
     if coders:
         answers = answers.where(Coding.coder.in_(list(coders)))
         documents = documents.where(Coding.coder.in_(list(coders)))
-    return union_all(answers, documents).subquery("coded")
+        items = items.where(Coding.coder.in_(list(coders)))
+    return union_all(answers, documents, items).subquery("coded")
 
 
 def code_matrix(
@@ -273,7 +282,10 @@ def _codings_per_code(
     if by != "document":
         documents = documents.where(Project.id.in_(select(units.c.id)))
     queries = [
-        select(Coding.code_id, func.count()).where(Coding.document_id.in_(documents), Coding.code_id.in_(code_ids))
+        select(Coding.code_id, func.count()).where(Coding.document_id.in_(documents), Coding.code_id.in_(code_ids)),
+        select(Coding.code_id, func.count()).where(
+            Coding.item_id.in_(select(Item.id).where(Item.document_id.in_(documents))), Coding.code_id.in_(code_ids)
+        ),
     ]
     if by != "document":
         queries.append(

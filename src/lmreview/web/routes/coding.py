@@ -155,6 +155,14 @@ def document_page(request: Request, review: str, document_id: RowId, codebook: s
     return _sheet(request, data, user, data["document"]["title"])
 
 
+@router.get("/coding/reviews/{review}/items/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, review: str, item_id: RowId, codebook: str) -> Response:
+    user = require(request, "reviewer")
+    with request.app.state.store.session() as session:
+        data = view.item_sheet(session, review, item_id, codebook, _viewer(user))
+    return _sheet(request, data, user, f"{data['item']['label']} of {data['item']['document']}")
+
+
 @router.get("/coding/reviews/{review}/codes/{code_id}", response_class=HTMLResponse)
 def code_page(request: Request, review: str, code_id: RowId, codebook: str) -> Response:
     user = require(request, "reviewer")
