@@ -127,3 +127,12 @@ def test_code_an_item_in_the_browser(store: Store, items: dict[str, dict[str, An
     assert segments.status_code == 200
     assert f"/coding/reviews/r/items/{data['texts'][0]['reference'].split(':')[1]}" in segments.text
     assert client.get("/coding/reviews/r/items/999999?codebook=challenges-2022").status_code == 404
+
+
+def test_suggestions_reach_the_items(cli: Cli, items: dict[str, dict[str, Any]]) -> None:
+    args = ("coding", "suggest", "--review", "r", "--code", "Covid-19", "--words", "pandemic, lockdown", "--json")
+    found = json.loads(cli(*args, "--coder", "ana").stdout)
+    on_items = sorted((s["source"], s["text"]) for s in found if s["source"].startswith("item:"))
+    assert on_items == sorted(
+        [(items["recommendation 1"]["reference"], "pandemic"), (items["lesson 1"]["reference"], "lockdown")]
+    )

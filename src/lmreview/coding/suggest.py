@@ -1,6 +1,6 @@
-"""Auto-coding as suggestions only: a keyword or regular-expression rule proposes spans of a review's answers and
-documents for a code; nothing is coded until a coder accepts the proposals (by importing the file of suggestions,
-after deleting the rows they reject)."""
+"""Auto-coding as suggestions only: a keyword or regular-expression rule proposes spans of a review's answers,
+documents and extracted items for a code; nothing is coded until a coder accepts a proposal (on the coding page,
+with ``coding suggest --ask``, or by importing the file of suggestions after deleting the rows they reject)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lmreview.coding.codebooks import find_code, get_codebook
 from lmreview.coding.models import Coding
 from lmreview.coding.sources import document_text
-from lmreview.coding.units import review_answers, review_documents
+from lmreview.coding.units import review_answers, review_documents, review_items
 from lmreview.errors import LmreviewError
 from lmreview.questionnaire.reviews import get_review
 
@@ -96,6 +96,10 @@ def suggest(
             )
         ).all()
     }
+    coded_items = {u for u, _, _ in done if u.startswith("item:")}
+    for item in review_items(session, found_review):
+        if (sources is None or item.reference in sources) and item.reference not in coded_items:
+            add(item.reference, item.text, None)
     for document in review_documents(session, found_review):
         if sources is not None and str(document.id) not in sources:
             continue
