@@ -14,7 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks.bench_portfolio import portfolio_csv
+from benchmarks._portfolio_data import portfolio_csv
 from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
