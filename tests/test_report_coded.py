@@ -42,6 +42,13 @@ def coded(cli: Cli, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def compared(cli: Cli, coded: Path) -> Path:
+    """The review manager has opened the comparison: the coders' counts may be shown."""
+    assert cli("coding", "compare", "--review", "r", "--codebook", "challenges-2022").exit_code == 0
+    return coded
+
+
 def build(cli: Cli, folder: Path, formats: str) -> Path:
     out = folder / "out"
     run = cli("report", "build", "--review", "r", "--format", formats, "--out", str(out))
@@ -49,11 +56,11 @@ def build(cli: Cli, folder: Path, formats: str) -> Path:
     return out
 
 
-def test_the_report_prints_the_code_matrix_with_its_denominators(cli: Cli, coded: Path) -> None:
+def test_the_report_prints_the_code_matrix_with_its_denominators(cli: Cli, compared: Path) -> None:
     import docx
     from openpyxl import load_workbook
 
-    out = build(cli, coded, "html,docx,xlsx")
+    out = build(cli, compared, "html,docx,xlsx")
     page = BeautifulSoup((out / "r-report.html").read_text(encoding="utf-8"), "html.parser")
     heading = next(h for h in page.find_all(["h2", "h3"]) if "Coded findings" in h.get_text())
     table = heading.find_next("table")
@@ -86,9 +93,28 @@ def test_the_report_prints_the_code_matrix_with_its_denominators(cli: Cli, coded
         ("Covid-19", "LM.0220", "ana", "lockdown"),
         ("Lack of funding", "LM.0221", "ben", "Budget"),
     ]
+    clean = cli("audit", str(out / "r-report.docx"), "--review", "r", "--json")  # our report passes our audit
+    assert clean.exit_code == 0, clean.stderr
+    assert json.loads(clean.stdout) == []
     sources = [r for r in workbook["sources"].iter_rows(min_row=4, values_only=True) if r[0] == "Code Covid-19"]
     assert sorted(r[3] for r in sources) == ["LM.0181", "LM.0220"]
     assert {r[1:3] for r in sources} == {(2, 4)}
+
+
+def test_counts_wait_while_the_coders_are_blind(cli: Cli, coded: Path) -> None:
+    """Two coders, comparison not open: the report names them and withholds the counts (and the audit ignores them)."""
+    out = build(cli, coded, "html")
+    page = BeautifulSoup((out / "r-report.html").read_text(encoding="utf-8"), "html.parser")
+    heading = next(h for h in page.find_all(["h2", "h3"]) if "Coded findings" in h.get_text())
+    text = " ".join(p.get_text(" ", strip=True) for p in heading.find_all_next("p", limit=2))
+    assert "2 coders (ana, ben) have coded with it" in text
+    assert "once the review manager opens the comparison" in text
+    nxt = heading.find_next(["table", "h2"])
+    assert nxt is not None
+    assert nxt.name == "h2"  # no table before the next chapter
+    draft = coded / "draft.txt"
+    draft.write_text("Lack of funding: 3 of 4 projects, 75%.\n", encoding="utf-8")
+    assert json.loads(cli("audit", str(draft), "--review", "r", "--json").stdout) == []
 
 
 def test_a_review_without_codings_says_so(cli: Cli, tmp_path: Path) -> None:
@@ -103,7 +129,7 @@ def test_a_review_without_codings_says_so(cli: Cli, tmp_path: Path) -> None:
     assert "has been coded yet" in following.get_text()
 
 
-def test_the_web_report_links_code_counts_to_their_projects(store: Store, cli: Cli, coded: Path) -> None:
+def test_the_web_report_links_code_counts_to_their_projects(store: Store, cli: Cli, compared: Path) -> None:
     with store.session() as session:
         add_user(session, "vic", "viewer", PASSWORD, actor="test")
     client = TestClient(create_app(Settings(database_url=store.url), store))
@@ -121,8 +147,8 @@ def test_the_web_report_links_code_counts_to_their_projects(store: Store, cli: C
     assert xlsx.content[:2] == b"PK"
 
 
-def test_the_audit_checks_code_counts_a_draft_cites(cli: Cli, coded: Path) -> None:
-    draft = coded / "draft.txt"
+def test_the_audit_checks_code_counts_a_draft_cites(cli: Cli, compared: Path) -> None:
+    draft = compared / "draft.txt"
     draft.write_text(
         "Covid-19 was named for 2 of 4 projects (50%).\n\nLack of funding: 3 of 4 projects, 75%.\n", encoding="utf-8"
     )

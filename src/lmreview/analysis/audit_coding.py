@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 
 
 def code_answers(session: Session, review: Review) -> list[Answer]:
-    """Every codable code of each codebook used in the review, as the audit's figures of a choice."""
+    """Every codable code of each codebook used in the review, as the audit's figures of a choice (not those of a
+    codebook whose counts the report withholds, while its coders are blind to one another)."""
     found = []
     for coded in coded_findings(session, review):
+        if coded.withheld:
+            continue
         what = f"codebook {coded.codebook} (projects coded)"
         for f in coded.matrix.codes:
             found.append(Answer(what, f.code, (" ".join(f.code.split()),), f.units, f.of, f.of, f.units, "project"))

@@ -2,8 +2,10 @@
 matrix by project (:func:`lmreview.coding.matrix.code_matrix`) — how many of the projects the coders had material
 for carry each code — and the segments behind each count.
 
-The report counts the codings of every coder (the review manager's view); the rule printed with each table says so.
-Read-only, like the rest of the report's content; the renderers in ``report/`` never touch the database.
+The report counts the codings of every coder (the review manager's view), but keeps coders blind: while two or more
+coders have coded with a codebook and the review manager has not opened its comparison, the codebook's counts are
+withheld (the report says so). Read-only, like the rest of the report's content; the renderers in ``report/`` never
+touch the database.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lmreview.coding.agreement import CONSENSUS, is_open
 from lmreview.coding.matrix import CodeFigure, Matrix, code_matrix
 from lmreview.coding.models import Code, Codebook, Coding
 from lmreview.coding.segments import list_codings
@@ -39,6 +42,8 @@ class CodedFindings:
     title: str | None
     matrix: Matrix
     segments: tuple[CodedSegment, ...]
+    coders: tuple[str, ...] = ()
+    withheld: bool = False  # several coders, comparison not open: no count is shown
 
     @property
     def codings(self) -> int:
@@ -71,5 +76,7 @@ def coded_findings(session: Session, review: Review) -> list[CodedFindings]:
             for coding_id in cell.segments
             if (r := rows.get(coding_id)) is not None
         ]
-        found.append(CodedFindings(book.name, book.title, matrix, tuple(segments)))
+        coders = tuple(sorted({s.coder for s in segments} - {CONSENSUS}))
+        withheld = len(coders) > 1 and not is_open(session, review, book)
+        found.append(CodedFindings(book.name, book.title, matrix, tuple(segments), coders, withheld))
     return found

@@ -227,7 +227,7 @@ class ReviewReport:
                             f"answers choosing {c.value} / answered ({q.unit_word})",
                         )
                     )
-        for coded in self.coded:
+        for coded in (c for c in self.coded if not c.withheld):
             for figure in coded.matrix.codes:
                 rule = f"projects with the code / projects with material (codebook {coded.codebook})"
                 found.append(Source(f"Code {figure.code}", figure.units, figure.of, tuple(figure.rows), rule=rule))

@@ -39,9 +39,16 @@ def coded_section(o: _Outline, report: ReviewReport) -> None:
     )
     for coded in report.coded:
         m = coded.matrix
+        if coded.withheld:
+            o.paragraph(
+                f"Codebook {coded.codebook}: {len(coded.coders)} coders ({', '.join(coded.coders)}) have coded with it "
+                "and do not see one another's codings yet; its counts appear here once the review manager opens "
+                "the comparison (lmreview coding compare, or the Agreement page), so that they can be reconciled."
+            )
+            continue
         body = [
             [
-                Cell(f.path if f.path != f.code else f.code),
+                Cell(f.path),
                 Cell(f"{f.units} of {f.of}", f.units, tuple(f.rows), True),
                 Cell(fmt_pct(f.pct, 0), f.pct, num=True),
                 Cell(str(f.segments), f.segments, num=True),
@@ -67,7 +74,7 @@ def segment_sheets(report: ReviewReport) -> list[tuple[str, str, list[list[Any]]
     """For the XLSX file: per codebook, (sheet name, title, rows) listing each segment behind a cell of its
     matrix — a coding of a document about two projects is listed under each."""
     sheets = []
-    for coded in report.coded:
+    for coded in (c for c in report.coded if not c.withheld):
         rows: list[list[Any]] = [
             [s.code, s.project, s.source, s.start, s.end, s.coder, _clean(s.text), _clean(s.memo or "") or None]
             for s in coded.segments
