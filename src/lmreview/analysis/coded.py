@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lmreview.coding.agreement import CONSENSUS, is_open
 from lmreview.coding.matrix import CodeFigure, Matrix, code_matrix
 from lmreview.coding.models import Code, Codebook, Coding
-from lmreview.coding.segments import list_codings
+from lmreview.coding.segments import segment_lines
 from lmreview.questionnaire.models import Review
 
 
@@ -68,7 +68,7 @@ def coded_findings(session: Session, review: Review) -> list[CodedFindings]:
         matrix = code_matrix(session, review.name, codebook=book.name, by="project", segment_ids=True)
         if not any(f.segments for f in matrix.codes):
             continue
-        rows = {r.id: r for r in list_codings(session, codebook=book.name)}
+        rows = segment_lines(session, book)
         segments = [
             CodedSegment(f.code, cell.key, r.source, r.start, r.end, r.coder, r.text, r.memo)
             for f in matrix.codes

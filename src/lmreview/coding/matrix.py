@@ -347,7 +347,7 @@ def matrix_xlsx(session: Session, result: Matrix) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    from lmreview.coding.segments import list_codings
+    from lmreview.coding.segments import segment_lines
 
     workbook = Workbook()
     sheet = workbook.active
@@ -376,7 +376,7 @@ def matrix_xlsx(session: Session, result: Matrix) -> bytes:
                 *(c.units if result.by != "document" else c.count for c in figure.cells),
             ]
         )
-    rows = {r.id: r for r in list_codings(session, codebook=result.codebook)}
+    rows = segment_lines(session, get_codebook(session, result.codebook))
     segments = workbook.create_sheet("segments")
     segments.append(["code", result.by, "source", "start", "end", "coder", "text", "memo"])
     for figure in result.codes:

@@ -333,6 +333,53 @@ class CodingRow:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentLine:
+    """A coding as a line of a list of segments: where it is, who coded it, what it says."""
+
+    source: str
+    start: int
+    end: int
+    coder: str
+    text: str
+    memo: str | None
+
+
+def segment_lines(session: Session, codebook: Codebook) -> dict[int, SegmentLine]:
+    """Every coding of the codebook by id, read column by column (a matrix's segments can be 100,000 lines)."""
+    query = (
+        select(
+            Coding.id,
+            Coding.kind,
+            Coding.path,
+            Coding.item_id,
+            Coding.document_id,
+            Submission.instance_id,
+            Document.filename,
+            Coding.start,
+            Coding.end,
+            Coding.coder,
+            Coding.text,
+            Coding.memo,
+        )
+        .outerjoin(Submission, Coding.submission_id == Submission.id)
+        .outerjoin(Document, Coding.document_id == Document.id)
+        .where(Coding.code_id.in_(select(Code.id).where(Code.codebook_id == codebook.id)))
+    )
+    lines = {}
+    for cid, kind, path, item_id, document_id, instance, filename, start, end, coder, text, memo in session.execute(
+        query
+    ):
+        if kind == "answer" and instance is not None and path:
+            source = f"{instance.removeprefix('uuid:')}/{path}"
+        elif kind == "item" and item_id is not None:
+            source = item_reference(item_id)
+        else:
+            source = filename if filename is not None else str(document_id)
+        lines[cid] = SegmentLine(source, start, end, coder, text, memo)
+    return lines
+
+
 def list_codings(
     session: Session,
     *,
