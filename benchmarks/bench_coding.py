@@ -1,5 +1,5 @@
 """The code matrix at scale: 100,000 codings of 500 projects' answers, counted per project, per region and per
-document, on SQLite (or the database given with --db).
+document, on SQLite (or the database given with --db); and the review report's coded findings built from it.
 
     .venv/bin/python benchmarks/bench_coding.py [--projects 500] [--codings 100000] [--db URL]
 """
@@ -14,10 +14,11 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks.bench_portfolio import portfolio_csv
+from benchmarks._portfolio_data import portfolio_csv
 from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
+from lmreview.analysis.coded import coded_findings
 from lmreview.cli.main import app
 from lmreview.coding.matrix import code_matrix
 from lmreview.coding.models import Code, Codebook, Coding
@@ -114,6 +115,12 @@ def main() -> None:
         print(
             f"coding matrix --by {by} {what}: {took:.2f} s ({len(result.codes)} codes × {len(result.columns)} columns)"
         )
+    with store.session() as session:  # the review report's coded findings: the matrix with ids and the segments
+        review = session.scalars(select(Review).where(Review.name == "big")).one()
+        began = time.perf_counter()
+        found = coded_findings(session, review)
+        took = time.perf_counter() - began
+    print(f"report coded findings (matrix with ids + {len(found[0].segments):,} segments): {took:.2f} s")
     store.dispose()
 
 

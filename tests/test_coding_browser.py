@@ -162,3 +162,44 @@ def test_two_coders_code_and_the_manager_compares(server: str, browser: Any) -> 
     expect(table).to_contain_text("Krippendorff's α")
     expect(table.locator("caption")).to_contain_text("ana, ben on 1 unit")
     expect(ada.locator("section.disagreement")).to_have_count(1)  # ana's passage, which ben left alone
+
+
+def test_suggestions_wait_for_the_coder_to_accept_or_reject(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    ana = _page(browser, server, "ana")
+    ana.goto(f"{server}/coding/reviews/r?codebook=challenges-2022")
+    ana.get_by_role("link", name="LM.0220").click()
+    expect(ana.locator("body[data-coding-ready='1']")).to_have_count(1)
+    actions = ana.locator(".codable").nth(1)
+    expect(actions).to_contain_text("The lockdown stopped field visits")
+    ana.get_by_label("Code", exact=True).select_option(label="Covid-19")
+    ana.get_by_label("Keywords").fill("lockdown, visit, month")
+    ana.get_by_role("button", name="Suggest", exact=True).click()
+    items = ana.locator("#suggestions li")
+    expect(items).to_have_count(3)
+    expect(actions.locator("mark")).to_have_count(0)  # nothing is coded by suggesting
+    expect(items.first).to_be_focused()
+    assert ana.evaluate("() => window.getSelection().toString()") == "lockdown"  # the passage is shown
+
+    ana.keyboard.press("a")  # the keyboard accepts the focused suggestion
+    expect(ana.locator("#coding-status")).to_have_text("Accepted: “lockdown” coded as Covid-19.")
+    expect(actions.locator("mark")).to_have_text("lockdown")
+    expect(items).to_have_count(2)
+    expect(items.first).to_be_focused()
+    ana.keyboard.press("r")  # and rejects: "visits" stays uncoded
+    expect(ana.locator("#coding-status")).to_contain_text("Rejected: “visits”")
+    items.first.get_by_role("button", name="Accept").click()  # the mouse: "months"
+    expect(ana.locator("#coding-status")).to_contain_text("No suggestion is left.")
+    expect(actions.locator("mark")).to_have_count(2)
+
+    ana.reload()  # stored, with the memo "suggested"; a new run proposes only what is not coded yet
+    expect(ana.locator("body[data-coding-ready='1']")).to_have_count(1)
+    expect(ana.locator(".codable").nth(1).locator("mark")).to_have_text(["lockdown", "months"])
+    ana.locator(".codable").nth(1).locator("mark").first.click()
+    expect(ana.locator("#coding-detail")).to_contain_text("(suggested)")
+    ana.get_by_label("Code", exact=True).select_option(label="Covid-19")
+    ana.get_by_label("Keywords").fill("lockdown, visit, month")
+    ana.get_by_role("button", name="Suggest", exact=True).click()
+    expect(ana.locator("#suggestions li")).to_have_count(0)
+    expect(ana.locator("#coding-status")).to_have_text("Nothing to suggest.")

@@ -114,3 +114,19 @@ def test_codes_given_earlier_to_the_same_passage_are_proposed(cli: Cli, tmp_path
         json.loads(cli("coding", "suggest", "--review", "r", "--from-earlier", "--coder", "ben", "--json").stdout) == []
     )
     assert cli("coding", "suggest", "--review", "r").exit_code == 2
+
+
+def test_ask_accepts_and_rejects_each_suggestion(cli: Cli, tmp_path: Path) -> None:
+    make_review(cli, tmp_path)
+    assert cli("coding", "codebook", "starter", "challenges-2022").exit_code == 0
+    args = ("coding", "suggest", "--review", "r", "--code", "Covid-19", "--words", "pandemic, lockdown, borders")
+    run = cli(*args, "--coder", "ana", "--ask", input="a\nx\nr\nq\n")
+    assert run.exit_code == 0, run.stderr
+    assert "[1/4] Covid-19:" in run.stdout
+    assert "Accepted 1, rejected 1, left 2 of 4 suggestions" in run.stdout
+    listed = json.loads(cli("coding", "list", "--json").stdout)
+    assert [(r["coder"], r["memo"], r["code"]) for r in listed] == [("ana", "suggested", "Covid-19")]
+    ended = cli(*args, "--coder", "ana", "--ask", input="")  # the input ends: stop, nothing more coded
+    assert ended.exit_code == 0, ended.stderr
+    assert "Accepted 0, rejected 0" in ended.stdout
+    assert len(json.loads(cli("coding", "list", "--json").stdout)) == 1

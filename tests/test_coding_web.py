@@ -241,3 +241,50 @@ def test_codebook_pages_add_codes_and_an_exclusive_group(app: Any) -> None:
     twice = rev.post("/coding/codebooks/reached", data={"csrf_token": token(rev), "code": "Fully"})
     assert twice.status_code == 409
     assert "already" in twice.text
+
+
+def test_suggestions_api_proposes_without_coding(app: Any, cli: Cli, tmp_path: Path) -> None:
+    rev = client_for(app, "rev")
+    rev.post("/coding/codebooks", data={"csrf_token": token(rev), "name": "", "starter": "challenges-2022"})
+    docs = app.state.docs
+    report = REPORTS["report-0181.txt"][1]
+    at = report.index("promised co-funding")
+    brief = tmp_path / "brief-0181.txt"
+    brief.write_text("Brief\n\nThe ministry did not provide the promised co-funding.\n", encoding="utf-8")
+    assert cli("evidence", "add", str(brief), "--project", "LM.0181").exit_code == 0
+    brief_id = next(d["id"] for d in json.loads(cli("evidence", "list", "--json").stdout) if d["file"] == brief.name)
+    _, data = sheet(rev, f"/coding/reviews/r/documents/{docs['report-0181.txt']}?codebook=challenges-2022")
+    covid = next(c["id"] for c in data["codes"] if c["name"] == "Covid-19")
+    funding = next(c["id"] for c in data["codes"] if c["name"] == "Lack of funding")
+    body = {"csrf_token": token(rev), "review": "r", "codebook": "challenges-2022"}
+    found = rev.post(
+        "/api/coding/suggestions",
+        json={**body, "sources": [str(docs["report-0181.txt"])], "code_id": covid, "words": "pandemic, border"},
+    )
+    assert found.status_code == 200, found.text
+    rows = found.json()["suggestions"]
+    assert [(r["text"], r["code_id"]) for r in rows] == [("pandemic", covid), ("borders", covid)]
+    assert json.loads(cli("coding", "list", "--json").stdout) == []  # nothing coded
+
+    coded = rev.post(
+        "/api/coding/codings",
+        json={"csrf_token": token(rev), "source": str(docs["report-0181.txt"]), "start": at, "end": at + 19,
+              "code_id": funding},
+    )  # fmt: skip
+    assert coded.status_code == 201
+    earlier = rev.post("/api/coding/suggestions", json={**body, "sources": [str(brief_id)], "earlier": True})
+    assert [(r["text"], r["code"], r["code_id"]) for r in earlier.json()["suggestions"]] == [
+        ("promised co-funding", "Lack of funding", funding)
+    ]
+
+    for bad, message in (
+        ({**body, "code_id": covid, "words": "x"}, "give sources"),
+        ({**body, "sources": [], "words": "x"}, "choose the code"),
+        ({**body, "sources": [], "code_id": 10**12, "words": "x"}, "no code"),
+        ({**body, "sources": [], "code_id": covid, "words": "(", "regex": True}, "not a regular expression"),
+        ({**body, "sources": [], "code_id": covid, "words": " "}, "give a keyword"),
+    ):
+        refused = rev.post("/api/coding/suggestions", json=bad)
+        assert refused.status_code == 400, refused.text
+        assert message in refused.json()["error"]
+    assert client_for(app, "vic").post("/api/coding/suggestions", json=body).status_code == 403

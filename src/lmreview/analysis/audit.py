@@ -30,8 +30,9 @@ from decimal import Decimal
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
+from lmreview.analysis.audit_coding import review_figures
 from lmreview.analysis.audit_data import check_portfolio
-from lmreview.analysis.audit_survey import SurveyFigures, check_survey, survey_figures
+from lmreview.analysis.audit_survey import SurveyFigures, check_survey
 from lmreview.analysis.documents import (
     FLAGS,
     GAP,
@@ -384,7 +385,7 @@ def audit_figures(
         if review is not None and form is not None and (found.form is None or found.form.name != form):
             message = f"review {found.name} does not use form {form}; give one of --review and --form"
             raise BadInput([Problem("--form", 0, "-", message)], message=f"cannot audit {what}")
-        survey = survey_figures(session, found)
+        survey = review_figures(session, found)  # its answers and its code counts
         portfolio = portfolio or reviews.portfolio_name(session, found)
     if portfolio is not None:
         figures = portfolio_stats(session, portfolio)

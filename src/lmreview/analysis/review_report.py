@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lmreview.analysis.coded import CodedFindings, coded_findings
 from lmreview.analysis.ratings import CriterionScore, RatingsSummary, ratings_summary
 from lmreview.analysis.tabulate import Block, Tabulation, tabulate
 from lmreview.errors import LmreviewError
@@ -183,6 +184,7 @@ class ReviewReport:
     projects: list[ProjectRow]
     questionnaire: list[QuestionRow]
     questionnaire_title: str | None = None
+    coded: list[CodedFindings] = field(default_factory=list)  # the code matrix of each codebook used in the review
 
     @property
     def portfolio(self) -> str:
@@ -227,6 +229,10 @@ class ReviewReport:
                             f"answers choosing {c.value} / answered ({q.unit_word})",
                         )
                     )
+        for coded in (c for c in self.coded if not c.withheld):
+            for figure in coded.matrix.codes:
+                rule = f"projects with the code / projects with material (codebook {coded.codebook})"
+                found.append(Source(f"Code {figure.code}", figure.units, figure.of, tuple(figure.rows), rule=rule))
         return found
 
 
@@ -317,6 +323,7 @@ def review_report(session: Session, name: str, today: dt.date | None = None) -> 
         ],
         questionnaire=_questionnaire(definition) if definition else [],
         questionnaire_title=definition.title if definition else None,
+        coded=coded_findings(session, review),
     )
 
 

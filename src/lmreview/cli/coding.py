@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from lmreview.cli.common import console, err, print_json, state
-from lmreview.coding import agreement, codebooks, interchange, matrix, segments, suggest, units
+from lmreview.cli.common import State, console, err, print_json, state
+from lmreview.coding import agreement, codebooks, interchange, matrix, segments, suggest, units, view
+from lmreview.coding.models import Codebook
 from lmreview.errors import LmreviewError
+from lmreview.questionnaire.reviews import get_review
 
 app = typer.Typer(help="Qualitative coding: codebooks, codings, code matrices, agreement.", no_args_is_help=True)
 codebook_app = typer.Typer(help="Codebooks: create, add codes and groups, import, export.", no_args_is_help=True)
@@ -247,9 +251,9 @@ def coding_list(
 
     Example: lmreview coding list --codebook challenges-2022 --coders ana
     """
-    names = [c.strip() for c in coders.split(",")] if coders else None
-    with state(ctx).session() as session:
-        rows = segments.list_codings(session, codebook=codebook, coders=names)
+    st = state(ctx)
+    with st.session() as session:
+        rows = _visible(session, st.settings.actor, codebook, _names(coders))
     if as_json:
         print_json([r.as_json() for r in rows])
         return
@@ -268,17 +272,23 @@ def coding_sources(
     review: Annotated[str, typer.Option("--review", help="The review whose answers to list.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The free-text answers of a review's submissions that can be coded, with their references.
+    """The free-text answers of a review's submissions and the items extracted from its documents (recommendations,
+    lessons...) that can be coded, with their references.
 
     Example: lmreview coding sources --review r22 --json
     """
     with state(ctx).session() as session:
         answers = [a.as_json() for a in units.review_answers(session, review)]
+        items = [i.as_json() for i in units.review_items(session, review)]
     if as_json:
-        print_json(answers)
+        print_json([*answers, *items])
         return
     for a in answers:
         console.print(f"{a['reference']}  [{a['project'] or '-'}]  {a['text'][:80]}", markup=False, soft_wrap=True)
+    for i in items:
+        what = " ".join(x for x in (i["kind"], i["number"] or "") if x)
+        projects = ",".join(i["projects"]) or "-"
+        console.print(f"{i['reference']}  [{projects}] {what}: {i['text'][:80]}", markup=False, soft_wrap=True)
 
 
 @app.command("import")
@@ -329,14 +339,16 @@ def coding_export(
     Example: lmreview coding export --format qdpx --codebook challenges-2022 --out review.qdpx
     """
     fmt = (fmt or out.suffix.lstrip(".")).lower()
-    names = [c.strip() for c in coders.split(",")] if coders else None
-    with state(ctx).session() as session:
+    st = state(ctx)
+    with st.session() as session:
         if fmt == "qdpx":
-            name = matrix.pick_codebook(session, codebook).name
-            data = interchange.export_qdpx(session, name, names)
-            count = len(segments.list_codings(session, codebook=name, coders=names))
+            book = matrix.pick_codebook(session, codebook)
+            viewer = view.cli_viewer(session, st.settings.actor)
+            names = view.visible_coders(session, viewer, book, wanted=_names(coders))
+            data = interchange.export_qdpx(session, book.name, names)
+            count = len(segments.list_codings(session, codebook=book.name, coders=names))
         else:
-            rows = segments.list_codings(session, codebook=codebook, coders=names)
+            rows = _visible(session, st.settings.actor, codebook, _names(coders))
             data = segments.export_table(rows, fmt)
             count = len(rows)
     out.write_bytes(data)
@@ -362,10 +374,13 @@ def coding_matrix(
 
     Example: lmreview coding matrix --review r22 --codebook challenges-2022 --by region
     """
-    names = [c.strip() for c in coders.split(",")] if coders else None
-    with state(ctx).session() as session:
+    st = state(ctx)
+    with st.session() as session:
+        viewer = view.cli_viewer(session, st.settings.actor)
+        book = matrix.pick_codebook(session, codebook)
+        names = view.visible_coders(session, viewer, book, get_review(session, review), _names(coders))
         result = matrix.code_matrix(
-            session, review, codebook=codebook, by=by, coders=names, segment_ids=as_json or xlsx is not None
+            session, review, codebook=book.name, by=by, coders=names, segment_ids=as_json or xlsx is not None
         )
         if xlsx is not None:
             xlsx.write_bytes(matrix.matrix_xlsx(session, result))
@@ -391,6 +406,17 @@ def coding_matrix(
 
 def _names(coders: str | None) -> list[str] | None:
     return [c.strip() for c in coders.split(",") if c.strip()] if coders else None
+
+
+def _visible(session: Session, actor: str, codebook: str | None, wanted: list[str] | None) -> list[segments.CodingRow]:
+    """The codings ``actor`` may see (coders blind: see :func:`lmreview.coding.view.visible_coders`)."""
+    viewer = view.cli_viewer(session, actor)
+    if viewer.manager:
+        return segments.list_codings(session, codebook=codebook, coders=wanted)
+    books = [codebooks.get_codebook(session, codebook)] if codebook else session.scalars(select(Codebook)).all()
+    allowed = {book.name: view.visible_coders(session, viewer, book, wanted=wanted) for book in books}
+    rows = segments.list_codings(session, codebook=codebook, coders=wanted)
+    return [r for r in rows if (names := allowed.get(r.codebook)) is None or r.coder in names]
 
 
 def _pct(value: float | None) -> str:
@@ -515,12 +541,16 @@ def coding_suggest(
     coder: Annotated[str | None, typer.Option("--coder", help="Default: the --user acting.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the suggestions as a codings CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ask: Annotated[
+        bool, typer.Option("--ask", help="Ask about each suggestion: a accepts it (it is coded), r rejects, q stops.")
+    ] = False,
 ) -> None:
-    """Propose codings where the words occur; nothing is coded. Delete the rows you reject from the --out file,
-    then accept the rest with ``lmreview coding import FILE``.
+    """Propose codings where the words occur; nothing is coded unless accepted. Accept or reject each with --ask,
+    or delete the rows you reject from the --out file and accept the rest with ``lmreview coding import FILE``.
 
     Example: lmreview coding suggest --review r22 --code Covid-19 --words "covid,pandemic,lockdown" --out s.csv
     Example: lmreview coding suggest --review r22 --from-earlier --coder ana --out s.csv
+    Example: lmreview coding suggest --review r22 --code Covid-19 --words covid --ask
     """
     st = state(ctx)
     with st.session() as session:
@@ -532,6 +562,9 @@ def coding_suggest(
             rows = suggest.suggest(session, review, codebook=name, code=code, rule=rule, coder=who, regex=regex)
         else:
             raise LmreviewError("give --code and --words, or --from-earlier")
+    if ask:
+        _ask(st, rows, name)
+        return
     if out is not None:
         out.write_bytes(suggest.suggestions_csv(rows))
     if as_json:
@@ -542,3 +575,31 @@ def coding_suggest(
     tail = f"; written to {out}: delete the rows you reject, then lmreview coding import {out}" if out else ""
     what = f" for {code}" if code and not earlier else ""
     console.print(f"{len(rows)} suggestion{'s' if len(rows) != 1 else ''}{what}{tail}", markup=False)
+
+
+def _ask(st: State, rows: list[suggest.Suggestion], codebook: str) -> None:
+    """Each suggestion in turn: accepted ones are coded at once (memo "suggested"), rejected ones dropped."""
+    accepted = rejected = 0
+    for index, r in enumerate(rows, start=1):
+        console.print(
+            f'[{index}/{len(rows)}] {r.code}: {r.source} {r.start}-{r.end} "{r.text}"  …{r.context}…',
+            markup=False,
+            soft_wrap=True,
+        )
+        choice = ""
+        while choice not in ("a", "r", "q"):
+            try:
+                choice = typer.prompt("Accept (a), reject (r) or stop (q)?").strip().lower()[:1]
+            except typer.Abort:
+                choice = "q"
+        if choice == "q":
+            break
+        if choice == "r":
+            rejected += 1
+            continue
+        with st.session() as session:
+            coding = suggest.accept(session, r, codebook=codebook, actor=st.settings.actor)
+            console.print(f"Coding {coding.id}: accepted", markup=False)
+        accepted += 1
+    left = len(rows) - accepted - rejected
+    console.print(f"Accepted {accepted}, rejected {rejected}, left {left} of {len(rows)} suggestions", markup=False)

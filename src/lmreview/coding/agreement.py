@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from lmreview.coding.codebooks import get_codebook
 from lmreview.coding.models import Code, Codebook, CodeGroup, Coding, Comparison
 from lmreview.errors import Forbidden, LmreviewError
-from lmreview.evidence.models import DocumentProject
+from lmreview.evidence.models import DocumentProject, Item
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
@@ -102,7 +102,8 @@ def _in_review(review: Review) -> Any:
         .where(Project.portfolio_id == review.portfolio_id)
     )
     answers = select(Submission.id).where(Submission.review_id == review.id)
-    return or_(Coding.submission_id.in_(answers), Coding.document_id.in_(documents))
+    items = select(Item.id).where(Item.document_id.in_(documents))
+    return or_(Coding.submission_id.in_(answers), Coding.document_id.in_(documents), Coding.item_id.in_(items))
 
 
 def _applied(session: Session, review: Review, book: Codebook) -> list[tuple[str, str, int]]:
@@ -279,6 +280,8 @@ def consensus(
         reference = (
             answer_reference(session.get_one(Submission, first.submission_id), first.path or "")
             if first.kind == "answer" and first.submission_id is not None
+            else f"item:{first.item_id}"
+            if first.kind == "item"
             else str(first.document_id)
         )
         source = resolve_source(session, reference)

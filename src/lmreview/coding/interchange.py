@@ -23,7 +23,7 @@ from lmreview.coding.segments import apply_code, list_codings
 from lmreview.coding.sources import Source, answer_source, document_source, document_text, find_answer
 from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.evidence import service as evidence
-from lmreview.evidence.models import Document
+from lmreview.evidence.models import Document, Item
 from lmreview.questionnaire.models import Submission
 from lmreview.store import audit
 
@@ -42,6 +42,11 @@ def export_qdpx(session: Session, codebook: str, coders: Sequence[str] | None = 
                 sources[key] = qdpx.OutSource(
                     qdpx.derived_guid(key), document.filename, document_text(session, document.id)[0]
                 )
+        elif row.item_id is not None:  # an extracted item: its text, named item:ID
+            key = row.source
+            if key not in sources:
+                item = session.get_one(Item, row.item_id)
+                sources[key] = qdpx.OutSource(qdpx.derived_guid(f"item:{item.id}:{item.text}"), row.source, item.text)
         else:
             submission = session.get_one(Submission, row.submission_id)
             key = f"answer:{row.source}"

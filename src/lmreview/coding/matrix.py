@@ -3,8 +3,9 @@ of each region or category) have it, with the denominator and the segments behin
 occur together.
 
 A project *has* a code when a coding of that code lies in an answer of the project's submission to the review, or
-in a document about the project. The denominator is the number of projects the coders had material for: those with
-a submitted questionnaire in the review or a document in the library. Counts are computed in SQL.
+in a document about the project (or in an item extracted from one: a recommendation, a lesson). The denominator is
+the number of projects the coders had material for: those with a submitted questionnaire in the review or a
+document in the library. Counts are computed in SQL.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from lmreview.coding.codebooks import code_rows, get_codebook
 from lmreview.coding.models import Code, Codebook, Coding
 from lmreview.errors import LmreviewError
-from lmreview.evidence.models import Document, DocumentProject
+from lmreview.evidence.models import Document, DocumentProject, Item
+from lmreview.figures import fmt_pct
 from lmreview.portfolio.models import Category, Project, Region
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
@@ -60,7 +62,7 @@ class CodeFigure:
         return Decimal(100) * self.units / self.of if self.of else None
 
     def text(self) -> str:
-        pct = f", {self.pct:.0f}%" if self.pct is not None else ""
+        pct = f", {fmt_pct(self.pct, 0)}" if self.pct is not None else ""
         word = self.word if self.of != 1 else self.word.removesuffix("s")
         return f"{self.code}: {self.units} of {self.of} {word}{pct}"
 
@@ -75,6 +77,7 @@ class Matrix:
     codes: list[CodeFigure]
     co_occurrence: list[tuple[str, str, int]]
     rule: str
+    coders: list[str] | None = None  # only these coders' codings were counted
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -130,10 +133,18 @@ def _coded(review: Review, code_ids: Select[Any], coders: Sequence[str] | None) 
         .join(Project, and_(Project.code == DocumentProject.code, Project.portfolio_id == review.portfolio_id))
         .where(Coding.code_id.in_(code_ids))
     )
+    items = (  # an item extracted from a document counts for the document, and so for its projects
+        select(Coding.id.label("coding_id"), Coding.code_id, Project.id.label("project_id"), Item.document_id)
+        .join(Item, Item.id == Coding.item_id)
+        .join(DocumentProject, DocumentProject.document_id == Item.document_id)
+        .join(Project, and_(Project.code == DocumentProject.code, Project.portfolio_id == review.portfolio_id))
+        .where(Coding.code_id.in_(code_ids))
+    )
     if coders:
         answers = answers.where(Coding.coder.in_(list(coders)))
         documents = documents.where(Coding.coder.in_(list(coders)))
-    return union_all(answers, documents).subquery("coded")
+        items = items.where(Coding.coder.in_(list(coders)))
+    return union_all(answers, documents, items).subquery("coded")
 
 
 def code_matrix(
@@ -257,6 +268,7 @@ def code_matrix(
         figures,
         _co_occurrence(codes_of_unit, {r.code.id: r.code.name for r in rows}),
         rule=_rule(by, coders),
+        coders=list(coders) if coders else None,
     )
 
 
@@ -270,7 +282,10 @@ def _codings_per_code(
     if by != "document":
         documents = documents.where(Project.id.in_(select(units.c.id)))
     queries = [
-        select(Coding.code_id, func.count()).where(Coding.document_id.in_(documents), Coding.code_id.in_(code_ids))
+        select(Coding.code_id, func.count()).where(Coding.document_id.in_(documents), Coding.code_id.in_(code_ids)),
+        select(Coding.code_id, func.count()).where(
+            Coding.item_id.in_(select(Item.id).where(Item.document_id.in_(documents))), Coding.code_id.in_(code_ids)
+        ),
     ]
     if by != "document":
         queries.append(
@@ -332,7 +347,7 @@ def matrix_xlsx(session: Session, result: Matrix) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    from lmreview.coding.segments import list_codings
+    from lmreview.coding.segments import segment_lines
 
     workbook = Workbook()
     sheet = workbook.active
@@ -361,7 +376,7 @@ def matrix_xlsx(session: Session, result: Matrix) -> bytes:
                 *(c.units if result.by != "document" else c.count for c in figure.cells),
             ]
         )
-    rows = {r.id: r for r in list_codings(session, codebook=result.codebook)}
+    rows = segment_lines(session, get_codebook(session, result.codebook))
     segments = workbook.create_sheet("segments")
     segments.append(["code", result.by, "source", "start", "end", "coder", "text", "memo"])
     for figure in result.codes:

@@ -1,10 +1,12 @@
 """Tables of qualitative coding: codebooks, their codes and code groups, codings (a code applied by a coder to a
-character span of a document or of a free-text answer), and the comparisons a review manager opens.
+character span of a document, of a free-text answer or of an item extracted from a document: a recommendation, a
+lesson), and the comparisons a review manager opens.
 
 A coding keeps its span as character offsets (0-based, end exclusive) into the stored text of its source: a
 document's text is its pages joined by a form feed (see :func:`lmreview.coding.sources.document_text`), an answer's
-text is the value the submission holds at ``path``. ``unit`` names the unit agreement is computed on: the passage
-the span starts in (``passage:ID``), or the answer (``answer:SUBMISSION:PATH``).
+text is the value the submission holds at ``path``, an item's text is the item's text as extracted. ``unit`` names
+the unit agreement is computed on: the passage the span starts in (``passage:ID``), the answer
+(``answer:SUBMISSION:PATH``), or the item (``item:ID``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lmreview.store.base import Base, utcnow
 
-SOURCE_KINDS = ("document", "answer")
+SOURCE_KINDS = ("document", "answer", "item")
 
 
 class Codebook(Base):
@@ -98,11 +100,12 @@ class Coding(Base):
     guid: Mapped[str] = mapped_column(String(40), unique=True)
     code_id: Mapped[int] = mapped_column(ForeignKey("coding_code.id", ondelete="CASCADE"))
     coder: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(10))  # document | answer
+    kind: Mapped[str] = mapped_column(String(10))  # document | answer | item
     document_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_document.id", ondelete="CASCADE"), index=True)
     passage_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_passage.id", ondelete="SET NULL"))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     path: Mapped[str | None] = mapped_column(String(400))  # the answer's path, repeats as name[n] (1-based)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)  # the coded segment as it was coded

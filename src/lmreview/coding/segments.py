@@ -23,6 +23,9 @@ from lmreview.coding.sources import (
     document_text,
     find_answer,
     find_document,
+    find_item,
+    item_reference,
+    item_source,
     passage_at,
 )
 from lmreview.errors import BadInput, Conflict, LmreviewError, NotFound, Problem
@@ -40,6 +43,8 @@ def unit_of(session: Session, source: Source, start: int) -> tuple[str, int | No
     """The unit agreement is computed on, and the passage id for a document."""
     if source.kind == "answer":
         return f"answer:{source.submission_id}:{source.path}", None
+    if source.kind == "item":
+        return f"item:{source.item_id}", None
     assert source.document_id is not None
     _, starts = document_text(session, source.document_id)
     passage = passage_at(session, source.document_id, starts, start)
@@ -111,6 +116,7 @@ def apply_code(
             Coding.end == end,
             Coding.document_id.is_(None) if source.document_id is None else Coding.document_id == source.document_id,
             Coding.path.is_(None) if source.path is None else Coding.path == source.path,
+            Coding.item_id.is_(None) if source.item_id is None else Coding.item_id == source.item_id,
         )
     )
     if same is not None:
@@ -124,6 +130,7 @@ def apply_code(
         passage_id=passage_id,
         submission_id=source.submission_id,
         path=source.path,
+        item_id=source.item_id,
         start=start,
         end=end,
         text=source.text[start:end],
@@ -171,6 +178,9 @@ def remove_coding(session: Session, coding_id: int, *, actor: str, coder: str | 
 def resolve_source(session: Session, reference: str) -> Source | str:
     """The source a reference names, or the reason it names none."""
     reference = reference.strip()
+    item = find_item(session, reference)
+    if item is not None:
+        return item_source(item)
     if "/" in reference:
         submission, path = find_answer(session, reference)
         if submission is not None:
@@ -179,12 +189,14 @@ def resolve_source(session: Session, reference: str) -> Source | str:
     document = find_document(session, reference)
     if document is not None:
         return document_source(session, document)
-    return f'no document (id or file name) and no answer (submission id/path) "{reference}"'
+    return f'no document (id or file name), no answer (submission id/path) and no item (item:ID) "{reference}"'
 
 
 def source_label(coding: Coding, submission: Submission | None, document: Document | None) -> str:
     if coding.kind == "answer" and submission is not None and coding.path:
         return answer_reference(submission, coding.path)
+    if coding.kind == "item" and coding.item_id is not None:
+        return item_reference(coding.item_id)
     return document.filename if document is not None else str(coding.document_id)
 
 
@@ -315,9 +327,57 @@ class CodingRow:
     document_id: int | None
     submission_id: int | None
     path: str | None
+    item_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentLine:
+    """A coding as a line of a list of segments: where it is, who coded it, what it says."""
+
+    source: str
+    start: int
+    end: int
+    coder: str
+    text: str
+    memo: str | None
+
+
+def segment_lines(session: Session, codebook: Codebook) -> dict[int, SegmentLine]:
+    """Every coding of the codebook by id, read column by column (a matrix's segments can be 100,000 lines)."""
+    query = (
+        select(
+            Coding.id,
+            Coding.kind,
+            Coding.path,
+            Coding.item_id,
+            Coding.document_id,
+            Submission.instance_id,
+            Document.filename,
+            Coding.start,
+            Coding.end,
+            Coding.coder,
+            Coding.text,
+            Coding.memo,
+        )
+        .outerjoin(Submission, Coding.submission_id == Submission.id)
+        .outerjoin(Document, Coding.document_id == Document.id)
+        .where(Coding.code_id.in_(select(Code.id).where(Code.codebook_id == codebook.id)))
+    )
+    lines = {}
+    for cid, kind, path, item_id, document_id, instance, filename, start, end, coder, text, memo in session.execute(
+        query
+    ):
+        if kind == "answer" and instance is not None and path:
+            source = f"{instance.removeprefix('uuid:')}/{path}"
+        elif kind == "item" and item_id is not None:
+            source = item_reference(item_id)
+        else:
+            source = filename if filename is not None else str(document_id)
+        lines[cid] = SegmentLine(source, start, end, coder, text, memo)
+    return lines
 
 
 def list_codings(
@@ -328,6 +388,7 @@ def list_codings(
     document_id: int | None = None,
     submission_id: int | None = None,
     code_id: int | None = None,
+    item_id: int | None = None,
 ) -> list[CodingRow]:
     query = (
         select(Coding, Code, Codebook, Submission, Document)
@@ -347,6 +408,8 @@ def list_codings(
         query = query.where(Coding.submission_id == submission_id)
     if code_id is not None:
         query = query.where(Coding.code_id == code_id)
+    if item_id is not None:
+        query = query.where(Coding.item_id == item_id)
     rows = []
     paths: dict[int, dict[int, Code]] = {}
     for coding, code, book, submission, document in session.execute(query):
@@ -370,6 +433,7 @@ def list_codings(
                 document_id=coding.document_id,
                 submission_id=coding.submission_id,
                 path=coding.path,
+                item_id=coding.item_id,
             )
         )
     return rows

@@ -2,7 +2,8 @@
 a submission (the value at a path, a repeat's entry written ``name[n]``, 1-based).
 
 An answer's reference is the submission's ``_uuid`` as the questionnaire export writes it, a slash, and the path:
-``3f1c2a9e-8b7d-4e2f-9a61-5c0d7e4b2a10/outcomes[2]/outcome``. A document is named by its id or its file name.
+``3f1c2a9e-8b7d-4e2f-9a61-5c0d7e4b2a10/outcomes[2]/outcome``. A document is named by its id or its file name, an
+item extracted from a document (a recommendation, a lesson) by ``item:ID``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lmreview.evidence.models import Document, Page, Passage
+from lmreview.evidence.models import Document, Item, Page, Passage
 from lmreview.questionnaire.models import Submission
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 from lmreview.store.base import find_row
@@ -26,7 +27,7 @@ _STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-]*)(?:\[(\d+)\])?$")
 
 @dataclass
 class Source:
-    """A codable text: ``kind`` "document" or "answer", and what locates it."""
+    """A codable text: ``kind`` "document", "answer" or "item", and what locates it."""
 
     kind: str
     text: str
@@ -35,6 +36,7 @@ class Source:
     submission_id: int | None = None
     path: str | None = None
     project_id: int | None = None
+    item_id: int | None = None
 
     @property
     def reference(self) -> str:
@@ -74,6 +76,23 @@ def passage_at(session: Session, document_id: int, starts: list[int], offset: in
 def document_source(session: Session, document: Document) -> Source:
     text, _ = document_text(session, document.id)
     return Source("document", text, document.filename, document_id=document.id)
+
+
+def item_reference(item_id: int) -> str:
+    return f"item:{item_id}"
+
+
+def item_source(item: Item) -> Source:
+    """An item extracted from a document (a recommendation, a lesson): its text as extracted."""
+    return Source("item", item.text, item_reference(item.id), item_id=item.id)
+
+
+def find_item(session: Session, reference: str) -> Item | None:
+    """The item ``item:ID`` names."""
+    head, _, number = reference.partition(":")
+    if head.lower() != "item" or not number.strip().isdigit():
+        return None
+    return find_row(session, Item, int(number.strip()))
 
 
 def find_document(session: Session, reference: str) -> Document | None:

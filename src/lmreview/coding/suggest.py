@@ -1,12 +1,13 @@
-"""Auto-coding as suggestions only: a keyword or regular-expression rule proposes spans of a review's answers and
-documents for a code; nothing is coded until a coder accepts the proposals (by importing the file of suggestions,
-after deleting the rows they reject)."""
+"""Auto-coding as suggestions only: a keyword or regular-expression rule proposes spans of a review's answers,
+documents and extracted items for a code; nothing is coded until a coder accepts a proposal (on the coding page,
+with ``coding suggest --ask``, or by importing the file of suggestions after deleting the rows they reject)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from lmreview.coding.codebooks import find_code, get_codebook
 from lmreview.coding.models import Coding
 from lmreview.coding.sources import document_text
-from lmreview.coding.units import review_answers, review_documents
+from lmreview.coding.units import review_answers, review_documents, review_items
 from lmreview.errors import LmreviewError
 from lmreview.questionnaire.reviews import get_review
 
@@ -46,11 +47,20 @@ def _pattern(rule: str, regex: bool) -> re.Pattern[str]:
 
 
 def suggest(
-    session: Session, review: str, *, codebook: str, code: str, rule: str, coder: str, regex: bool = False
+    session: Session,
+    review: str,
+    *,
+    codebook: str,
+    code: str,
+    rule: str,
+    coder: str,
+    regex: bool = False,
+    sources: Collection[str] | None = None,
 ) -> list[Suggestion]:
     """Spans of the review's answers and documents that the rule finds and that ``coder`` has not coded with the
     code already. ``rule`` is keywords separated by commas (matched at word starts, any ending), or a regular
-    expression with ``regex``."""
+    expression with ``regex``. ``sources`` (answer references, document ids) limits the search to those texts: the
+    ones a coding page shows."""
     found_review, book = get_review(session, review), get_codebook(session, codebook)
     target = find_code(book, code)
     pattern = _pattern(rule, regex)
@@ -75,6 +85,8 @@ def suggest(
                 raise LmreviewError(f"the rule finds more than {MAX_SUGGESTIONS} spans; make it narrower")
 
     for answer in review_answers(session, found_review):
+        if sources is not None and answer.reference not in sources:
+            continue
         add(answer.reference, answer.text, f"{answer.submission_id}:{answer.path}")
     coded_spans = {
         (d, s, e)
@@ -84,11 +96,30 @@ def suggest(
             )
         ).all()
     }
+    coded_items = {u for u, _, _ in done if u.startswith("item:")}
+    for item in review_items(session, found_review):
+        if (sources is None or item.reference in sources) and item.reference not in coded_items:
+            add(item.reference, item.text, None)
     for document in review_documents(session, found_review):
+        if sources is not None and str(document.id) not in sources:
+            continue
         before = len(out)
         add(str(document.id), document_text(session, document.id)[0], None)
         out[before:] = [s for s in out[before:] if (document.id, s.start, s.end) not in coded_spans]
     return out
+
+
+def accept(session: Session, suggestion: Suggestion, *, codebook: str, actor: str) -> Coding:
+    """Code what a suggestion proposes, for its coder, with the memo "suggested" (the coder accepted it)."""
+    from lmreview.coding.segments import apply_code, resolve_source
+
+    source = resolve_source(session, suggestion.source)
+    if isinstance(source, str):
+        raise LmreviewError(source)
+    code = find_code(get_codebook(session, codebook), suggestion.code)
+    return apply_code(
+        session, source, code, suggestion.start, suggestion.end, coder=suggestion.coder, actor=actor, memo="suggested"
+    )
 
 
 def suggestions_csv(rows: list[Suggestion]) -> bytes:
@@ -101,9 +132,12 @@ def suggestions_csv(rows: list[Suggestion]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def from_earlier(session: Session, review: str, *, codebook: str, coder: str) -> list[Suggestion]:
+def from_earlier(
+    session: Session, review: str, *, codebook: str, coder: str, sources: Collection[str] | None = None
+) -> list[Suggestion]:
     """Codes the coder gave a passage earlier, proposed for every passage of the review's documents with the same
-    text (a paragraph a brief repeats from its report, a report added twice in two versions), at the same place."""
+    text (a paragraph a brief repeats from its report, a report added twice in two versions), at the same place;
+    ``sources`` (document ids) limits the proposals to those documents."""
     from lmreview.coding.models import Code
     from lmreview.evidence.models import Page, Passage
 
@@ -140,6 +174,8 @@ def from_earlier(session: Session, review: str, *, codebook: str, coder: str) ->
         have.add((passage.id, name))
     out: list[Suggestion] = []
     for document in review_documents(session, found_review):
+        if sources is not None and str(document.id) not in sources:
+            continue
         for passage in session.scalars(select(Passage).where(Passage.document_id == document.id).order_by(Passage.seq)):
             start, end, text = span(passage)
             for name, a, b in earlier.get(text, []):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lmreview.coding.sources import answer_reference, text_answers
-from lmreview.evidence.models import Document, DocumentProject
+from lmreview.evidence.models import Document, DocumentProject, Item
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
@@ -77,3 +77,30 @@ def review_documents(session: Session, review: str | Review) -> list[Document]:
             .order_by(Document.id)
         )
     )
+
+
+@dataclass
+class ItemUnit:
+    reference: str  # item:ID
+    kind: str
+    number: str | None
+    document_id: int
+    projects: list[str]
+    text: str
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def review_items(session: Session, review: str | Review) -> list[ItemUnit]:
+    """The items extracted from the review's documents (recommendations, lessons...), codable as ``item:ID``."""
+    documents = {d.id: d for d in review_documents(session, review)}
+    if not documents:
+        return []
+    items = session.scalars(
+        select(Item).where(Item.document_id.in_(list(documents))).order_by(Item.document_id, Item.seq)
+    )
+    return [
+        ItemUnit(f"item:{i.id}", i.kind, i.number, i.document_id, documents[i.document_id].project_codes, i.text)
+        for i in items
+    ]

@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 
 from lmreview.coding.agreement import is_open
 from lmreview.coding.codebooks import code_rows, get_codebook
-from lmreview.coding.models import Codebook, Coding
+from lmreview.coding.models import Codebook, Coding, Comparison
 from lmreview.coding.segments import CodingRow, list_codings
 from lmreview.coding.sources import document_text, text_answers
 from lmreview.coding.units import review_answers, review_documents
-from lmreview.errors import NotFound
-from lmreview.evidence.models import Document
+from lmreview.errors import LmreviewError, NotFound
+from lmreview.evidence.models import Document, Item
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
 from lmreview.store.base import find_row
+from lmreview.store.models import User
 
 CONTEXT = 80
 
@@ -32,12 +33,46 @@ class Viewer:
     manager: bool
 
 
-def sees_all(session: Session, review: Review, book: Codebook, viewer: Viewer) -> bool:
-    return viewer.manager or is_open(session, review, book)
+def sees_all(session: Session, review: Review | None, book: Codebook, viewer: Viewer) -> bool:
+    """The review manager sees every coder's codings; a coder only once the comparison of the codebook is open in
+    the review (in any review, when none is named: a list or an export of every coding)."""
+    if viewer.manager:
+        return True
+    if review is not None:
+        return is_open(session, review, book)
+    return session.scalar(select(Comparison.id).where(Comparison.codebook_id == book.id).limit(1)) is not None
 
 
-def _coders(session: Session, review: Review, book: Codebook, viewer: Viewer) -> list[str] | None:
+def _coders(session: Session, review: Review | None, book: Codebook, viewer: Viewer) -> list[str] | None:
     return None if sees_all(session, review, book, viewer) else [viewer.name]
+
+
+def visible_coders(
+    session: Session, viewer: Viewer, book: Codebook, review: Review | None = None, wanted: list[str] | None = None
+) -> list[str] | None:
+    """The coders whose codings of ``book`` the viewer may see, among ``wanted`` (None: all of them). A coder who
+    asks for another coder's codings before the comparison is open is refused, in one line."""
+    if sees_all(session, review, book, viewer):
+        return wanted
+    others = sorted(set(wanted or []) - {viewer.name})
+    if others:
+        where = f" in review {review.name}" if review is not None else ""
+        raise LmreviewError(
+            f"{viewer.name} cannot see the codings of {', '.join(others)} in codebook {book.name}: a coder sees only "
+            f"their own until the review manager opens the comparison{where} (lmreview coding compare)"
+        )
+    return [viewer.name]
+
+
+def cli_viewer(session: Session, name: str) -> Viewer:
+    """Who acts at the terminal (``--user``): an administrator's account is the review manager; a reviewer's or a
+    viewer's account is a coder, and so is a name without an account that has coded. The operator of the
+    database without an account who never coded (the default ``cli:LOGIN``) is the manager."""
+    role = session.scalar(select(User.role).where(User.name == name))
+    if role is not None:
+        return Viewer(name, role == "admin")
+    coded = session.scalar(select(Coding.id).where(Coding.coder == name).limit(1))
+    return Viewer(name, coded is None)
 
 
 def codes_json(book: Codebook) -> list[dict[str, Any]]:
@@ -81,7 +116,14 @@ def material(session: Session, review_name: str) -> dict[str, Any]:
         {"id": d.id, "title": d.title, "file": d.filename, "projects": d.project_codes}
         for d in review_documents(session, review)
     ]
-    return {"review": review.name, "submissions": list(submissions.values()), "documents": documents}
+    titles = {d["id"]: d["title"] for d in documents}
+    items = [
+        {"id": i.id, "kind": i.kind, "number": i.number, "document": titles[i.document_id], "text": i.text}
+        for i in session.scalars(
+            select(Item).where(Item.document_id.in_(list(titles))).order_by(Item.document_id, Item.seq)
+        )
+    ]
+    return {"review": review.name, "submissions": list(submissions.values()), "documents": documents, "items": items}
 
 
 def answers_sheet(
@@ -154,6 +196,39 @@ def document_sheet(
     }
 
 
+def item_label(item: Item) -> str:
+    """ "Recommendation 3", "Lesson" (an item without a number)."""
+    return " ".join(x for x in (item.kind.replace("_", " ").capitalize(), item.number or "") if x)
+
+
+def item_sheet(session: Session, review_name: str, item_id: int, codebook: str, viewer: Viewer) -> dict[str, Any]:
+    """An item extracted from a document of the review (a recommendation, a lesson) to code like an answer."""
+    review, book = get_review(session, review_name), get_codebook(session, codebook)
+    item = find_row(session, Item, item_id)
+    if item is None or item.document_id not in {d.id for d in review_documents(session, review)}:
+        raise NotFound(f"no extracted item {item_id} in the documents of review {review.name}")
+    document = session.get_one(Document, item.document_id)
+    codes = codes_json(book)
+    ids = {c["path"]: c["id"] for c in codes}
+    rows = list_codings(session, codebook=book.name, coders=_coders(session, review, book, viewer), item_id=item.id)
+    return {
+        "review": review.name,
+        "codebook": book.name,
+        "item": {"id": item.id, "label": item_label(item), "document": document.title, "document_id": document.id},
+        "codes": codes,
+        "texts": [
+            {
+                "reference": f"item:{item.id}",
+                "path": None,
+                "question": f"{item_label(item)} of {document.title}",
+                "text": item.text,
+                "codings": [_coding_json(r, ids) for r in rows],
+            }
+        ],
+        "sees_all": sees_all(session, review, book, viewer),
+    }
+
+
 def code_segments(session: Session, review_name: str, codebook: str, code_id: int, viewer: Viewer) -> dict[str, Any]:
     review, book = get_review(session, review_name), get_codebook(session, codebook)
     code = next((c for c in book.codes if c.id == code_id), None)
@@ -163,7 +238,10 @@ def code_segments(session: Session, review_name: str, codebook: str, code_id: in
     documents: dict[int, str] = {}
     segments = []
     for row in rows:
-        if row.document_id is not None:
+        if row.item_id is not None:
+            text = session.get_one(Item, row.item_id).text
+            link = f"/coding/reviews/{review.name}/items/{row.item_id}?codebook={book.name}#c{row.id}"
+        elif row.document_id is not None:
             if row.document_id not in documents:
                 documents[row.document_id] = document_text(session, row.document_id)[0]
             text = documents[row.document_id]

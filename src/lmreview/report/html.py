@@ -250,6 +250,8 @@ def _ratings(o: _Outline, report: ReviewReport, charts: dict[str, Chart]) -> Non
 def outline(report: ReviewReport, charts: dict[str, Chart], annex_rows: int | None = None) -> list[Block]:
     """The report as numbered blocks, in order; every renderer walks these. With ``annex_rows`` (a PDF), an annex
     longer than that is replaced by a note sending the reader to the XLSX file, which lists it whole."""
+    from lmreview.report.coded import coded_section
+
     o = _Outline()
     m, ov, s = report.methodology, report.overview, report.sections
     for key in ("summary", "introduction"):
@@ -317,6 +319,7 @@ def outline(report: ReviewReport, charts: dict[str, Chart], annex_rows: int | No
     if report.findings_note:
         o.paragraph(report.findings_note)
     _findings(o, report, charts)
+    coded_section(o, report)
 
     o.chapter_heading("Criteria ratings")
     _ratings(o, report, charts)

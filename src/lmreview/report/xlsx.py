@@ -17,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from lmreview.report.coded import SEGMENT_HEADER, segment_sheets
 from lmreview.report.html import outline
 
 if TYPE_CHECKING:
@@ -113,6 +114,10 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
             names = [name for name, _ in chart.series]
             rows = [[label, *(_value(values[i]) for _, values in chart.series)] for i, label in enumerate(chart.labels)]
             _write(sheet, f"{block.number}. {chart.title}", ["", *names], rows, after=[chart.alt])
+
+    for name, title, rows in segment_sheets(report):
+        sheet = workbook.create_sheet(_sheet_name(name, taken))
+        _write(sheet, title, SEGMENT_HEADER, rows, {3: 44, 7: 60, 8: 40})
 
     sources = workbook.create_sheet(_sheet_name("sources", taken))
     lines: list[list[Any]] = []

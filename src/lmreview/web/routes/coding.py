@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from lmreview.coding import agreement, codebooks, segments, view
-from lmreview.coding.matrix import code_matrix
+from lmreview.coding import agreement, codebooks, segments, suggest, view
+from lmreview.coding.matrix import code_matrix, pick_codebook
 from lmreview.errors import LmreviewError
-from lmreview.questionnaire.reviews import list_reviews
+from lmreview.questionnaire.reviews import get_review, list_reviews
 from lmreview.store.models import User
 from lmreview.web.pages import RowId, flash, render, segment
 from lmreview.web.security import check_csrf, require
@@ -119,11 +119,11 @@ def material_page(request: Request, review: str, codebook: str = "") -> Response
     with request.app.state.store.session() as session:
         data = view.material(session, review)
         books = [b.name for b in codebooks.list_codebooks(session)]
-        table = (
-            code_matrix(session, review, codebook=codebook or None, segment_ids=False)
-            if codebook or len(books) == 1
-            else None
-        )
+        table = None
+        if codebook or len(books) == 1:
+            book = pick_codebook(session, codebook or None)
+            coders = view.visible_coders(session, _viewer(user), book, get_review(session, review))
+            table = code_matrix(session, review, codebook=book.name, coders=coders, segment_ids=False)
     chosen = codebook or (books[0] if len(books) == 1 else "")
     return render(request, "coding/material.html", user=user, data=data, books=books, codebook=chosen, matrix=table)
 
@@ -153,6 +153,14 @@ def document_page(request: Request, review: str, document_id: RowId, codebook: s
     with request.app.state.store.session() as session:
         data = view.document_sheet(session, review, document_id, codebook, _viewer(user))
     return _sheet(request, data, user, data["document"]["title"])
+
+
+@router.get("/coding/reviews/{review}/items/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, review: str, item_id: RowId, codebook: str) -> Response:
+    user = require(request, "reviewer")
+    with request.app.state.store.session() as session:
+        data = view.item_sheet(session, review, item_id, codebook, _viewer(user))
+    return _sheet(request, data, user, f"{data['item']['label']} of {data['item']['document']}")
 
 
 @router.get("/coding/reviews/{review}/codes/{code_id}", response_class=HTMLResponse)
@@ -265,6 +273,54 @@ async def api_add(request: Request) -> Response:
             "source": reference,
         }
     return JSONResponse(data, status_code=201)
+
+
+@router.post("/api/coding/suggestions")
+async def api_suggest(request: Request) -> Response:
+    """``{"csrf_token", "review", "codebook", "sources": [...], "code_id", "words", "regex"?}`` (a rule) or
+    ``{..., "earlier": true}`` (codes given earlier to the same passage) → the suggested codings of those sources
+    for the acting coder. Nothing is coded: the page lists them for the coder to accept or reject."""
+    user = require(request, "reviewer")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise LmreviewError("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise LmreviewError("the body is not a JSON object")
+    check_csrf(request, body.get("csrf_token"))
+    wanted = body.get("sources")
+    if not isinstance(wanted, list) or not all(isinstance(x, str) for x in wanted):
+        raise LmreviewError("give sources, the references of the texts to look in")
+    review, codebook = str(body.get("review") or ""), str(body.get("codebook") or "")
+    with request.app.state.store.session() as session:
+        book = codebooks.get_codebook(session, codebook)
+        ids = {c.name: c.id for c in reversed(book.codes)}
+        if body.get("earlier") is True:
+            found = suggest.from_earlier(session, review, codebook=book.name, coder=user.name, sources=set(wanted))
+        else:
+            try:
+                code_id = int(body["code_id"])
+            except (KeyError, TypeError, ValueError):
+                raise LmreviewError("choose the code to suggest") from None
+            code = next((c for c in book.codes if c.id == code_id), None)
+            if code is None:
+                raise LmreviewError(f"no code {code_id} in codebook {book.name}")
+            ids = {code.name: code.id}
+            found = suggest.suggest(
+                session,
+                review,
+                codebook=book.name,
+                code=codebooks.code_path(code, {c.id: c for c in book.codes}),
+                rule=str(body.get("words") or ""),
+                coder=user.name,
+                regex=body.get("regex") is True,
+                sources=set(wanted),
+            )
+    rows = [
+        {"source": x.source, "start": x.start, "end": x.end, "code": x.code, "code_id": ids.get(x.code), "text": x.text}
+        for x in found
+    ]
+    return JSONResponse({"suggestions": rows})
 
 
 @router.delete("/api/coding/codings/{coding_id}")

@@ -82,19 +82,15 @@
     if (found) last = found;
   });
 
-  async function apply(codeId) {
-    const target = selection() || last;
-    if (!target) {
-      say("Select some text first, then choose a code.");
-      return;
-    }
+  // Post one coding; null when it was refused (the reason is said).
+  async function post(index, start, end, codeId, note) {
     const body = {
       csrf_token: csrf,
-      source: data.texts[target.index].reference,
-      start: target.start,
-      end: target.end,
+      source: data.texts[index].reference,
+      start: start,
+      end: end,
       code_id: codeId,
-      memo: memo.value,
+      memo: note,
     };
     const response = await fetch("/api/coding/codings", {
       method: "POST",
@@ -104,16 +100,149 @@
     const answer = await response.json();
     if (!response.ok) {
       say(answer.error || "The coding was refused.");
+      return null;
+    }
+    data.texts[index].codings.push(answer);
+    render(index);
+    return answer;
+  }
+
+  async function apply(codeId) {
+    const target = selection() || last;
+    if (!target) {
+      say("Select some text first, then choose a code.");
       return;
     }
-    data.texts[target.index].codings.push(answer);
+    const answer = await post(target.index, target.start, target.end, codeId, memo.value);
+    if (!answer) return;
     memo.value = "";
     last = null;
     const sel = window.getSelection();
     if (sel) sel.removeAllRanges();
-    render(target.index);
     say("Coded “" + chars[target.index].slice(answer.start, answer.end).join("") + "” as " + answer.code + ".");
   }
+
+  // Suggestions: a keyword rule or the codes given earlier to the same passage propose codings; each waits for
+  // the coder to accept it (then it is coded, memo "suggested") or reject it (then it is dropped). Never silent.
+  const suggestForm = document.getElementById("suggest-form");
+  const suggestions = document.getElementById("suggestions");
+
+  function showSpan(index, start, end) {
+    // select text[start:end] (code points) in the unit, so the coder sees the passage a suggestion is about
+    const text = data.texts[index].text;
+    const from = Array.from(text).slice(0, start).join("").length;
+    const to = from + Array.from(text).slice(start, end).join("").length;
+    const walker = document.createTreeWalker(units[index], NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let seen = 0;
+    let node;
+    while ((node = walker.nextNode())) {
+      const n = node.textContent.length;
+      if (seen <= from && from <= seen + n) range.setStart(node, from - seen);
+      if (seen <= to && to <= seen + n) {
+        range.setEnd(node, to - seen);
+        break;
+      }
+      seen += n;
+    }
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    const box = range.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) units[index].scrollIntoView({ block: "center" });
+  }
+
+  function settle(item, message) {
+    const next = item.nextElementSibling || item.previousElementSibling;
+    item.remove();
+    say(message);
+    if (next) next.focus();
+    else say(message + " No suggestion is left.");
+  }
+
+  async function accept(item, s) {
+    const answer = await post(s.index, s.start, s.end, s.code_id, "suggested");
+    if (answer) settle(item, "Accepted: “" + s.text + "” coded as " + s.code + ".");
+  }
+
+  function reject(item, s) {
+    settle(item, "Rejected: “" + s.text + "” is not coded as " + s.code + ".");
+  }
+
+  function listSuggestions(rows) {
+    const byReference = new Map(data.texts.map((t, i) => [t.reference, i]));
+    suggestions.replaceChildren();
+    for (const row of rows) {
+      const index = byReference.get(row.source);
+      if (index === undefined || row.code_id === null) continue;
+      const s = Object.assign({ index: index }, row);
+      const item = document.createElement("li");
+      item.tabIndex = 0;
+      item.className = "suggestion";
+      item.append(s.code + ": “" + s.text + "” ");
+      const yes = document.createElement("button");
+      yes.type = "button";
+      yes.textContent = "Accept";
+      yes.addEventListener("click", () => accept(item, s));
+      const no = document.createElement("button");
+      no.type = "button";
+      no.textContent = "Reject";
+      no.addEventListener("click", () => reject(item, s));
+      item.append(yes, " ", no);
+      item.addEventListener("focus", () => showSpan(s.index, s.start, s.end));
+      item.addEventListener("keydown", (event) => {
+        if (event.target !== item) return;
+        const key = event.key.toLowerCase();
+        if (key === "a" || key === "enter") {
+          event.preventDefault();
+          event.stopPropagation();
+          accept(item, s);
+        } else if (key === "r" || key === "delete") {
+          event.preventDefault();
+          event.stopPropagation();
+          reject(item, s);
+        }
+      });
+      suggestions.append(item);
+    }
+    const n = suggestions.children.length;
+    say(n ? n + (n === 1 ? " suggestion" : " suggestions") + ": accept or reject each." : "Nothing to suggest.");
+    if (n) suggestions.firstElementChild.focus();
+  }
+
+  async function askSuggestions(extra) {
+    const body = Object.assign(
+      {
+        csrf_token: csrf,
+        review: data.review,
+        codebook: data.codebook,
+        sources: data.texts.map((t) => t.reference),
+      },
+      extra,
+    );
+    const response = await fetch("/api/coding/suggestions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) {
+      say(answer.error || "No suggestion could be made.");
+      return;
+    }
+    listSuggestions(answer.suggestions);
+  }
+
+  suggestForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    askSuggestions({
+      code_id: Number(document.getElementById("suggest-code").value),
+      words: document.getElementById("suggest-words").value,
+      regex: document.getElementById("suggest-regex").checked,
+    });
+  });
+  const earlier = document.getElementById("suggest-earlier");
+  if (earlier) earlier.addEventListener("click", () => askSuggestions({ earlier: true }));
 
   async function remove(id, index) {
     const response = await fetch("/api/coding/codings/" + id, {
