@@ -31,13 +31,13 @@ _LABEL = re.compile(
     r"|chapter|section|part)\s+(\d{1,3}|[IVXLC]{1,6}|[A-Z])\b\s*[.:–-]?\s*(.*)$",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►❖✓\-–—*]|\(?[a-z]\)|\(\d{1,2}\)|\d{1,2}[.)]|[ivx]{1,4}\))\s+(?=\S)")
+_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤\-–—*]|\(?[a-z]\)|\(\d{1,2}\)|\d{1,2}[.)]|[ivx]{1,4}\))\s+(?=\S)")
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,7})(?:\s*(?:of|/)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?;:][\"'”’)\]]*$")
 _FIELD = re.compile(r"^([^:]{2,40}):\s*\S")
-_BARE_BULLET = re.compile(r"^[•●▪◦‣∙·○■□➢►❖✓\-–—*]$")
+_BARE_BULLET = re.compile(r"^[•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤\-–—*]$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 
 
@@ -126,6 +126,13 @@ def _running(lines: list[_Line], indices: list[int], threshold: float) -> bool:
         if numbers:
             offsets[int(numbers[-1]) - lines[i].page] += 1
     return bool(offsets) and offsets.most_common(1)[0][1] >= threshold
+
+
+def _stands_alone(lines: list[_Line], line: _Line, width: float) -> bool:
+    """A line after a blank line that reads as a heading: it does not go on a list item the blank line ends."""
+    index = lines.index(line)
+    following = next((x.text for x in lines[index + 1 : index + 3] if x.text), "")
+    return _heading(line.text, True, following, width) is not None
 
 
 def _heading(text: str, at_break: bool, following: str = "", width: float = 80) -> tuple[int, str] | None:
@@ -226,6 +233,7 @@ def structure(read: ReadFile) -> Structured:
                 and len(previous.text) >= 0.6 * width
                 and not _BULLET.match(following.text)
                 and not _LABEL.match(following.text)
+                and not (current_kind == "list_item" and _stands_alone(lines, following, width))
             )
             if not joins:
                 close()
