@@ -67,6 +67,7 @@ class _Line:
     text: str  # stripped
     kind: str | None
     level: int
+    size: float = 0.0  # font size of a PDF line; 0 where unknown
 
 
 def _lay_out(read: ReadFile) -> tuple[list[str], list[_Line]]:
@@ -83,7 +84,7 @@ def _lay_out(read: ReadFile) -> tuple[list[str], list[_Line]]:
             stripped = block.text.strip()
             lead = len(block.text) - len(block.text.lstrip())
             start = offset + lead
-            lines.append(_Line(number, start, start + len(stripped), stripped, block.kind, block.level))
+            lines.append(_Line(number, start, start + len(stripped), stripped, block.kind, block.level, block.size))
             offset += len(block.text)
         texts.append("".join(parts))
     return texts, lines
@@ -126,6 +127,22 @@ def _running(lines: list[_Line], indices: list[int], threshold: float) -> bool:
         if numbers:
             offsets[int(numbers[-1]) - lines[i].page] += 1
     return bool(offsets) and offsets.most_common(1)[0][1] >= threshold
+
+
+def _wraps_heading(first: _Line, line: _Line, width: float, body: float) -> bool:
+    """The line goes on the heading line before it: the same page and font size, the first line long enough to
+    have been wrapped (in its larger font, the line holds fewer characters than the text's ``width``), and it does
+    not start a heading of its own (a number, a label, a bullet)."""
+    return (
+        line.page == first.page
+        and len(first.text) >= 0.6 * width * body / max(first.size, 1.0)
+        and line.size == first.size
+        and not _NUMBERED.match(line.text)
+        and not _LABEL.match(line.text)
+        and not _BULLET.match(line.text)
+        and len(first.text) + len(line.text) <= 200
+        and not _SENTENCE_END.search(first.text)
+    )
 
 
 def _stands_alone(lines: list[_Line], line: _Line, width: float) -> bool:
@@ -177,8 +194,14 @@ def structure(read: ReadFile) -> Structured:
     furniture = _furniture(lines, len(texts))
     widths = sorted(len(line.text) for line in lines if line.kind is None and line.text)
     width = max(40.0, widths[int(len(widths) * 0.9)] if widths else 40.0)
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        if line.size and line.kind is None:
+            sizes[line.size] += len(line.text)
+    body = sizes.most_common(1)[0][0] if sizes else 0.0  # the font size of most of the text
     passages: list[PassageData] = []
     headings: list[PassageData] = []
+    last_heading = -1  # index of the line that made the last heading (a heading wrapped over two lines goes on)
     section: str | None = None
     current: list[_Line] = []
     current_kind = "paragraph"
@@ -265,10 +288,20 @@ def structure(read: ReadFile) -> Structured:
                     offset += len(cell) + 1
                 at_break = True
                 continue
+        larger = body > 0 and line.size > body * 1.1  # a PDF line in a larger font than the text's
+        if larger and last_heading == i - 1 and _wraps_heading(lines[last_heading], line, width, body) and headings:
+            wrapped = headings[-1]  # the second line of a heading the page wrapped
+            wrapped.text = f"{wrapped.text} {line.text}"
+            wrapped.char_end = line.end
+            section = wrapped.section = wrapped.text[:300]
+            last_heading = i
+            continue
         next_text = next((x.text for x in lines[i + 1 : i + 3] if x.text), "")
-        heading = _heading(line.text, at_break or not current, next_text, width)
+        grown = larger and bool(current) and line.size > current[-1].size * 1.1  # not the paragraph's next line
+        heading = _heading(line.text, at_break or not current or grown, next_text, width)
         if heading is not None:
             add_heading(line, line.text, heading[1])
+            last_heading = i
             at_break = True
             continue
         if _BARE_BULLET.match(line.text):  # a bullet the PDF put apart from its text
