@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.evidence_gold
 
 from _portfolio_data import machine  # noqa: E402
+from tests.evidence_gold import GOLD, GOLD_003_TABLES, TARGETS, precision_recall  # noqa: E402
 
 from lmreview.evidence.extract import Item  # noqa: E402
 from lmreview.evidence.service import Parsed, parse  # noqa: E402
 from lmreview.evidence.structure import PassageData  # noqa: E402
-from tests.evidence_gold import GOLD, GOLD_003_TABLES, TARGETS, precision_recall  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 CSS = "@page { size: A4; margin: 2cm } body { font-family: serif; font-size: 11pt } td { padding: 2pt 6pt }"
@@ -72,9 +72,9 @@ def render_html(passages: list[PassageData], title: str) -> str:
 
 def _unbulleted(text: str) -> str:
     """A list item's text without the bullets the text version typed: the rendering draws its own."""
-    from lmreview.evidence.extract import _strip_bullets
+    from lmreview.evidence.extract import strip_bullets
 
-    return _strip_bullets(text)
+    return strip_bullets(text)
 
 
 def render_pdf(passages: list[PassageData], title: str) -> bytes:

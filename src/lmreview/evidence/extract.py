@@ -138,7 +138,7 @@ def lead_in_kind(text: str, section: str | None = None) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-def _strip_bullets(text: str) -> str:
+def strip_bullets(text: str) -> str:
     """A list item's text without its bullets ("- ✚ Text": a dash and a glyph)."""
     for _ in range(3):
         stripped = _BULLET.sub("", text, count=1)
@@ -286,7 +286,7 @@ def extract(passages: list[PassageLike]) -> list[Item]:
         question = section_kind == "evaluation_question" and passage.kind == "paragraph" and text.endswith("?")
         if section_kind is not None and (passage.kind == "list_item" or question):
             list_counts[section_kind] += 1
-            body = _strip_bullets(text)
+            body = strip_bullets(text)
             items.append(
                 Item(
                     section_kind,
