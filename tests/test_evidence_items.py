@@ -199,3 +199,75 @@ def test_an_office_response_line_under_a_recommendation_is_its_response(cli: Cli
         "text": "The Office agrees and will publish the list by June.",
         "pages": [1],
     }
+
+
+def _items(cli: Cli, path: Path) -> list[tuple[str, str, str]]:
+    run = cli("evidence", "add", str(path))
+    assert run.exit_code == 0, run.stderr
+    return [(i["kind"], i["number"], i["text"]) for i in json.loads(cli("evidence", "items", "--json").stdout)]
+
+
+def test_lists_a_lead_in_paragraph_introduces(cli: Cli, tmp_path: Path) -> None:
+    """No heading names these lists: a paragraph ending in a colon does ("The main findings are:"); one that names
+    no kind ends the list, and so do the annexes. Glyph bullets after a dash are not part of the text."""
+    (tmp_path / "ferries.txt").write_text(
+        "Review of the ferry workers' project\n\nSummary\n\n"
+        "The key findings of this review are:\n\n"
+        "- ✚ Two thirds of the trained crews found work within a year.\n"
+        "- ✚ The licence office kept the new register after the project.\n\n"
+        "Key recommendations:\n\n"
+        "- ✦ Extend the register to the river ports.\n\n"
+        "Findings\n\n"
+        "Budget figures by year:\n\n"
+        "- 2019 was the first year of spending.\n\n"
+        "Recommendations for Monitoring\n\n"
+        "- ✦ Count the crews again after two years, with the licence office\n\n"
+        "General Recommendations\n\n"
+        "- ✦ Publish the register.\n\n"
+        "Annexes\n\n"
+        "- Terms of reference\n",
+        encoding="utf-8",
+    )
+    assert _items(cli, tmp_path / "ferries.txt") == [
+        ("key_finding", "1", "Two thirds of the trained crews found work within a year."),
+        ("key_finding", "2", "The licence office kept the new register after the project."),
+        ("recommendation", "1", "Extend the register to the river ports."),
+        ("recommendation", "1", "Count the crews again after two years, with the licence office"),
+        ("recommendation", "1", "Publish the register."),
+    ]
+
+
+PDF_REPORT = """<!doctype html><html><head><meta charset="utf-8"><title>Ferry crews</title>
+<style>@page {{ size: A5; margin: 2cm }} body {{ font-family: serif; font-size: 10pt }}
+h2 {{ font-size: 16pt }}</style></head><body>
+<h2>Lessons learned</h2>
+<ul><li>Crews trained together kept in touch after the course.</li>
+<li>Exams in the crews' own language were passed more often</li></ul>
+<h2>Recommendations for Future Ferry Workers' Training Projects in the Region</h2>
+<ul style="list-style: square"><li>Hold the exams in the crews' own language.</li></ul>
+<h2>1. Background</h2><h2>1.1 The ferries</h2>
+<p>The project ran for two years on three ferry lines.</p>
+</body></html>"""
+
+
+def test_a_pdf_list_with_markers_drawn_apart_and_a_wrapped_heading(cli: Cli, tmp_path: Path) -> None:
+    """WeasyPrint draws list markers after a page's text (they are put back on their lines); a heading the page
+    wraps over two lines is one heading, two headings in a row stay two, and a heading after a list item that
+    does not end in a full stop is not that item's last line."""
+    from weasyprint import HTML
+
+    HTML(string=PDF_REPORT.format()).write_pdf(tmp_path / "ferries.pdf")
+    assert _items(cli, tmp_path / "ferries.pdf") == [
+        ("lesson", "1", "Crews trained together kept in touch after the course."),
+        ("lesson", "2", "Exams in the crews' own language were passed more often"),
+        ("recommendation", "1", "Hold the exams in the crews' own language."),
+    ]
+    document = json.loads(cli("evidence", "list", "--json").stdout)[0]
+    show = cli("evidence", "show", str(document["id"])).stdout
+    outline = [line.split("  ", 2)[-1] for line in show.split("outline:")[1].splitlines() if line.strip()]
+    assert outline == [
+        "Lessons learned",
+        "Recommendations for Future Ferry Workers' Training Projects in the Region",
+        "1. Background",
+        "1.1 The ferries",
+    ]
