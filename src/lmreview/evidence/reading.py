@@ -166,7 +166,11 @@ def _place_markers(textpage: Any, lines: list[tuple[int, str]]) -> list[tuple[in
         return boxes[number]
 
     markers = [n for n, (_, line) in enumerate(lines) if line.strip() and line.strip() in _MARKERS]
-    texts = [n for n, (_, line) in enumerate(lines) if line.strip() and line.strip() not in _MARKERS]
+    by_height: dict[int, list[int]] = {}  # text lines by the rounded height of their first character
+    for number, (_, line) in enumerate(lines):
+        where = box(number) if line.strip() and line.strip() not in _MARKERS else None
+        if where is not None:
+            by_height.setdefault(round(where[2]), []).append(number)
     placed: dict[int, str] = {}
     moved: set[int] = set()
     for marker in markers:
@@ -174,9 +178,10 @@ def _place_markers(textpage: Any, lines: list[tuple[int, str]]) -> list[tuple[in
         if where is None:
             continue
         best: tuple[float, int] | None = None
-        for number in texts:
-            other = box(number) if number not in placed else None
-            if other is None or abs(other[2] - where[2]) > 4 or other[0] < where[1]:
+        middle = round(where[2])
+        for number in (n for height in range(middle - 4, middle + 5) for n in by_height.get(height, ())):
+            other = box(number)
+            if number in placed or other is None or abs(other[2] - where[2]) > 4 or other[0] < where[1]:
                 continue
             if best is None or other[0] - where[1] < best[0]:
                 best = (other[0] - where[1], number)
