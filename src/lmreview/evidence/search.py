@@ -342,16 +342,27 @@ def _best(candidates: Sequence[Any], limit: int) -> dict[int, float]:
 def _facets(session: Session, document_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
     from sqlalchemy import select
 
-    from lmreview.evidence.models import Document
+    from lmreview.evidence.models import Document, DocumentProject
 
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("type", "organisation", "year", "project")}
+    counts_seen: set[tuple[int, str]] = set()  # a code counts once per document
     for start in range(0, len(document_ids), 500):
-        for doc in session.scalars(select(Document).where(Document.id.in_(document_ids[start : start + 500]))):
-            counts["type"][doc.doc_type] += 1
-            counts["organisation"][doc.organisation or "(none)"] += 1
-            counts["year"][str(doc.year) if doc.year else "(none)"] += 1
-            for code in doc.project_codes or ["(none)"]:
+        chunk = document_ids[start : start + 500]
+        described = select(Document.id, Document.doc_type, Document.organisation, Document.year)
+        coded: set[int] = set()
+        for code_of, code in session.execute(
+            select(DocumentProject.document_id, DocumentProject.code).where(DocumentProject.document_id.in_(chunk))
+        ):
+            if (code_of, code) not in counts_seen:
+                counts_seen.add((code_of, code))
                 counts["project"][code] += 1
+                coded.add(code_of)
+        for doc_id, doc_type, organisation, year in session.execute(described.where(Document.id.in_(chunk))):
+            counts["type"][doc_type] += 1
+            counts["organisation"][organisation or "(none)"] += 1
+            counts["year"][str(year) if year else "(none)"] += 1
+            if doc_id not in coded:
+                counts["project"]["(none)"] += 1
     return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
 
 
