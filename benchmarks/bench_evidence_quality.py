@@ -12,7 +12,7 @@ of a one-column table, a paragraph a paragraph. Each rendering is then read back
     python benchmarks/bench_evidence_quality.py --keep DIR       # also write the renderings to DIR
 
 Exits 1 when a figure is under the targets of issue 9 (0.95 recommendations and responses, 0.9 key findings and
-lessons), 2 when the seeds are absent.
+lessons); skipped (exit 0, with a message) where the seeds are absent.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def main() -> int:
         return 2
     seeds = {name: next(SEEDS.glob(f"{name}_*.txt"), None) for name in sorted(GOLD)}
     if not all(seeds.values()):
-        print(f"the seeds are absent ({SEEDS})", file=sys.stderr)
-        return 2
+        print(f"skipped: the seeds are absent ({SEEDS})")
+        return 0
     print(f"Evidence extraction against the gold annotations; {machine()}")
     print(f"{'doc':4} {'format':6} {'kind':15} {'found':>5} {'gold':>5} {'precision':>9} {'recall':>7}  target")
     below = 0
