@@ -145,9 +145,10 @@ def _wraps_heading(first: _Line, line: _Line, width: float, body: float) -> bool
     )
 
 
-def _stands_alone(lines: list[_Line], line: _Line, width: float) -> bool:
-    """A line after a blank line that reads as a heading: it does not go on a list item the blank line ends."""
-    index = lines.index(line)
+def _stands_alone(lines: list[_Line], index: int, width: float) -> bool:
+    """The line at ``index``, after a blank line, reads as a heading: it does not go on a list item the blank line
+    ends."""
+    line = lines[index]
     following = next((x.text for x in lines[index + 1 : index + 3] if x.text), "")
     return _heading(line.text, True, following, width) is not None
 
@@ -247,7 +248,8 @@ def structure(read: ReadFile) -> Structured:
             continue
         if not line.text:
             previous = current[-1] if current else None
-            following = next((x for x in lines[i + 1 : i + 4] if x.text), None)
+            ahead = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].text), None)
+            following = lines[ahead] if ahead is not None else None
             joins = (
                 previous is not None
                 and following is not None
@@ -256,7 +258,7 @@ def structure(read: ReadFile) -> Structured:
                 and len(previous.text) >= 0.6 * width
                 and not _BULLET.match(following.text)
                 and not _LABEL.match(following.text)
-                and not (current_kind == "list_item" and _stands_alone(lines, following, width))
+                and not (current_kind == "list_item" and ahead is not None and _stands_alone(lines, ahead, width))
             )
             if not joins:
                 close()
