@@ -93,7 +93,7 @@ def main() -> None:
     ours_c, anchor_c = median(ours_cpu), median(anchor_cpu)
     print(
         f"  CPU seconds (all processes): lmreview {ours_c:.2f} ({1000 * ours_c / pages:.1f} ms a page), pdftotext "
-        f"{anchor_c:.2f} ({1000 * anchor_c / pages:.1f} ms a page); pages per CPU second, ratio {anchor_c / ours_c:.2f} x"
+        f"{anchor_c:.2f} ({1000 * anchor_c / pages:.1f} ms a page); pages per CPU s, ratio {anchor_c / ours_c:.2f} x"
     )
     if args.profile:
         import cProfile
