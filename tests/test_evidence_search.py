@@ -216,3 +216,22 @@ def test_a_title_line_keeps_no_label(cli: Cli, tmp_path: Path) -> None:
     assert cli("evidence", "add", str(tmp_path / "passports.txt")).exit_code == 0
     [document] = json.loads(cli("evidence", "list", "--json").stdout)
     assert document["title"] == "Skills passports for returnees"
+
+
+def test_a_word_most_passages_hold_is_counted_and_ranked_up_to_the_cap(
+    cli: Cli, library: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap, the total reads "N or more" and the best hits are those of the most recently added matches:
+    the work of a query stays bounded on a large library. Under the cap, nothing changes."""
+    from lmreview.evidence import search
+
+    exact = json.loads(cli("evidence", "search", "workers OR recruitment", "--json").stdout)
+    assert len(exact) == 6
+    monkeypatch.setattr(search, "CAP", 2)
+    run = cli("evidence", "search", "workers OR recruitment")
+    assert run.exit_code == 0, run.stderr
+    assert "2 or more passages match; the best 2 of the 2 most recently added (add a word or a filter" in run.stdout
+    capped = json.loads(cli("evidence", "search", "workers OR recruitment", "--json").stdout)
+    newest = sorted((h["passage"] for h in exact), reverse=True)[:2]
+    assert [h["passage"] for h in capped] == [h["passage"] for h in exact if h["passage"] in newest]
+    assert cli("evidence", "search", "hotline").stdout.startswith("1 passages match; the best 1:")

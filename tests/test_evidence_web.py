@@ -205,3 +205,18 @@ def test_project_codes_link_to_the_portfolio(client: TestClient, cli: Cli) -> No
     projects = page.select_one("dd.projects")
     assert projects is not None
     assert " ".join(projects.text.split()) == "GLO/06/57/UKM (not in a portfolio)"
+
+
+def test_a_capped_search_says_so(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmreview.evidence import search
+
+    login(client, "rev")
+    upload(client, text_files())
+    assert client.get("/api/evidence/search", params={"q": "workers"}).json()["capped"] is False
+    monkeypatch.setattr(search, "CAP", 1)
+    api = client.get("/api/evidence/search", params={"q": "workers"}).json()
+    assert (api["total"], api["capped"], len(api["hits"])) == (1, True, 1)
+    page = soup(client.get("/evidence/search", params={"q": "workers"}).text)
+    total = page.select_one("p.total")
+    assert total is not None
+    assert total.get_text(" ", strip=True).startswith("1 or more passages match; the best 1 of the 1 most recently")

@@ -141,7 +141,14 @@ def search_(
     if not result.hits:
         console.print(f"No passage matches {query}.", markup=False)
         return
-    console.print(f"{result.total} passages match; the best {len(result.hits)}:", markup=False)
+    if result.capped:
+        console.print(
+            f"{result.total_text} passages match; the best {len(result.hits)} of the {result.total:,} most recently "
+            "added (add a word or a filter to narrow the search):",
+            markup=False,
+        )
+    else:
+        console.print(f"{result.total} passages match; the best {len(result.hits)}:", markup=False)
     for hit in result.hits:
         snippet = escape(hit.snippet).replace(MARK_START, "[bold]").replace(MARK_END, "[/bold]")
         where = f"p. {hit.page}" + (f", {hit.section}" if hit.section else "")

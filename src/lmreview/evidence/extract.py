@@ -42,13 +42,26 @@ _ITEM = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _SECTIONS = (
-    ("recommendation", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?recommendations?\s*:?$", re.I)),
+    (
+        "recommendation",
+        re.compile(
+            r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main |general )?recommendations?(?: for [^.:]{3,60})?\s*:?$", re.I
+        ),
+    ),
     ("lesson", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?lessons?(?: learned| learnt)?\s*:?$", re.I)),
     ("good_practice", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:good|best) practices?\s*:?$", re.I)),
     ("key_finding", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?findings?\s*:?$", re.I)),
     ("conclusion", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:main )?conclusions?\s*:?$", re.I)),
     ("evaluation_question", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?evaluation questions?\s*:?$", re.I)),
 )
+_LEAD_IN = (  # a paragraph ending in a colon that introduces a list of one kind: "The key findings include:"
+    ("recommendation", re.compile(r"\brecommendations?\b", re.I)),
+    ("lesson", re.compile(r"\blessons?\b", re.I)),
+    ("good_practice", re.compile(r"\b(?:good|best) practices?\b", re.I)),
+    ("key_finding", re.compile(r"\b(?:key |main )?findings\b", re.I)),
+    ("conclusion", re.compile(r"\bconclusions\b", re.I)),
+)
+_BACK_MATTER = re.compile(r"^(?:annex|annexes|appendix|appendices|references|bibliography)\b", re.I)
 _INLINE_RESPONSE = re.compile(r"(?:office|management)(?:'s|’s)?\s+response\s*:\s*(.+)", re.IGNORECASE | re.DOTALL)
 _RESPONSE_SECTION = re.compile(r"\b(?:office|management)(?:'s|’s)?\s+response\b", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
@@ -84,7 +97,7 @@ _STANCE = (
     ),
     ("agrees", re.compile(r"\b(?:agrees?|accepts?|accepted|endorses?|supports? the recommendation)\b", re.IGNORECASE)),
 )
-_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►❖✓\-–—*]|\(?[a-z]\)|\(\d{1,2}\)|\d{1,2}[.)]|[ivx]{1,4}\))\s+")
+_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤\-–—*]|\(?[a-z]\)|\(\d{1,2}\)|\d{1,2}[.)]|[ivx]{1,4}\))\s+")
 
 
 class PassageLike(Protocol):
@@ -114,6 +127,25 @@ class Item:
     fields: dict[str, str] = field(default_factory=dict)
     response: Response | None = None
     locations: int = 1
+
+
+def lead_in_kind(text: str, section: str | None = None) -> str | None:
+    """The kind of list a lead-in paragraph ("The key recommendations are:") introduces: the one kind it names, or
+    the section's kind among several it names; None when it names none (or several, none of them the section's)."""
+    named = [kind for kind, pattern in _LEAD_IN if pattern.search(text)]
+    if section in named:
+        return section
+    return named[0] if len(named) == 1 else None
+
+
+def strip_bullets(text: str) -> str:
+    """A list item's text without its bullets ("- ✚ Text": a dash and a glyph)."""
+    for _ in range(3):
+        stripped = _BULLET.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return text
 
 
 def stance_of(text: str) -> str:
@@ -241,14 +273,20 @@ def extract(passages: list[PassageLike]) -> list[Item]:
                     current.pages.append(passage.page)
                 continue
         if passage.kind == "heading":
-            if _NUMBERED.match(text) or (text.isupper() and len(text) > 3):
+            if _NUMBERED.match(text) or (text.isupper() and len(text) > 3) or _BACK_MATTER.match(text):
                 close()
                 section_kind, in_response = None, False
+            continue
+        if passage.kind == "paragraph" and text.endswith(":") and len(text) <= 300:
+            introduced = lead_in_kind(text, section_kind)  # a lead-in starts a list of its kind, or ends a list
+            if introduced is not None and introduced != section_kind:
+                list_counts[introduced] = 0
+            section_kind = introduced
             continue
         question = section_kind == "evaluation_question" and passage.kind == "paragraph" and text.endswith("?")
         if section_kind is not None and (passage.kind == "list_item" or question):
             list_counts[section_kind] += 1
-            body = _BULLET.sub("", text, count=1)
+            body = strip_bullets(text)
             items.append(
                 Item(
                     section_kind,

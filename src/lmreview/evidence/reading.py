@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lmreview.tables import MAX_RATIO, MAX_UNCOMPRESSED
 
@@ -38,6 +38,7 @@ class Block:
     text: str
     kind: str | None = None  # heading, paragraph, list_item, table_cell, furniture; None: decide from the text
     level: int = 0  # a heading's level, when the format states it
+    size: float = 0.0  # a PDF line's font size (of its first character), in points; 0 where unknown
 
 
 @dataclass
@@ -112,16 +113,91 @@ def _read_pdf(data: bytes) -> ReadFile:
         for index in range(count):
             page = pdf[index]
             textpage = page.get_textpage()
-            text = textpage.get_text_range()
+            pages.append(_pdf_lines(textpage))
             textpage.close()
             page.close()
-            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").replace("\ufffe", "")
-            pages.append([Block(line) for line in text.split("\n")])
     except pdfium.PdfiumError:
         raise Refused("the PDF is damaged and cannot be read") from None
     finally:
         pdf.close()
     return ReadFile("pdf", pages, title=title)
+
+
+_MARKERS = "•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤"  # bullets; a lone dash may be an empty table cell
+_MARKER_LINE = re.compile(rf"(?:^|\n)[ \t]*[{_MARKERS}][ \t]*(?:\r?\n|$)")
+
+
+def _pdf_lines(textpage: Any) -> list[Block]:
+    """A PDF page's lines, each with the font size of its first character; list markers put back on their line."""
+    import pypdfium2.raw as pdfium_c
+
+    text = textpage.get_text_range()
+    lines: list[tuple[int, str]] = []  # (index of the line's first character in the text page, line)
+    offset = 0
+    for line in text.split("\n"):
+        lines.append((offset, line.rstrip("\r")))
+        offset += len(line) + 1
+    if _MARKER_LINE.search(text):
+        lines = _place_markers(textpage, lines)
+    blocks = []
+    for start, line in lines:
+        lead = len(line) - len(line.lstrip())
+        size = pdfium_c.FPDFText_GetFontSize(textpage.raw, start + lead) if line.strip() and start >= 0 else 0.0
+        clean = line.replace("\r", "").replace("\x00", "").replace("\ufffe", "")
+        blocks.append(Block(clean, size=round(size, 1)))
+    return blocks
+
+
+def _place_markers(textpage: Any, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """List markers a PDF draws apart from their text (WeasyPrint draws every marker of a page after the page's
+    text: the page ends with a run of lines holding one bullet each) put back before the line they stand beside:
+    the first line whose first character sits at the marker's height, to its right."""
+    boxes: dict[int, tuple[float, float, float] | None] = {}  # line number: (left, right, vertical middle)
+
+    def box(number: int) -> tuple[float, float, float] | None:
+        if number not in boxes:
+            start, line = lines[number]
+            lead = len(line) - len(line.lstrip())
+            try:
+                left, bottom, right, top = textpage.get_charbox(start + lead)
+                boxes[number] = (left, right, (bottom + top) / 2)
+            except Exception:  # a character pdfium cannot place: the marker stays where it was
+                boxes[number] = None
+        return boxes[number]
+
+    markers = [n for n, (_, line) in enumerate(lines) if line.strip() and line.strip() in _MARKERS]
+    by_height: dict[int, list[int]] = {}  # text lines by the rounded height of their first character
+    for number, (_, line) in enumerate(lines):
+        where = box(number) if line.strip() and line.strip() not in _MARKERS else None
+        if where is not None:
+            by_height.setdefault(round(where[2]), []).append(number)
+    placed: dict[int, str] = {}
+    moved: set[int] = set()
+    for marker in markers:
+        where = box(marker)
+        if where is None:
+            continue
+        best: tuple[float, int] | None = None
+        middle = round(where[2])
+        for number in (n for height in range(middle - 4, middle + 5) for n in by_height.get(height, ())):
+            other = box(number)
+            if number in placed or other is None or abs(other[2] - where[2]) > 4 or other[0] < where[1]:
+                continue
+            if best is None or other[0] - where[1] < best[0]:
+                best = (other[0] - where[1], number)
+        if best is not None:
+            placed[best[1]] = lines[marker][1].strip()
+            moved.add(marker)
+    out = []
+    for number, (start, line) in enumerate(lines):
+        if number in moved:
+            continue
+        if number in placed:  # the marker and a space before the text; the offset still finds its first character
+            lead = len(line) - len(line.lstrip())
+            out.append((start + lead - len(placed[number]) - 1, f"{placed[number]} {line.lstrip()}"))
+        else:
+            out.append((start, line))
+    return out
 
 
 def _check_zip(data: bytes) -> None:

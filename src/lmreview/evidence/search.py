@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,10 @@ _FOLD = str.maketrans(_ACCENTED, _PLAIN)
 WHOLE = 300  # a passage up to this many characters is shown whole, longer ones as a snippet
 YEARS = (1900, 2200)  # the years a filter accepts
 MAX_TERMS, MAX_CHARS, MAX_LIMIT = 32, 500, 1000
+# Matches ranked and counted: a query matching more passages (a word most passages hold) ranks the CAP matches
+# most recently added, and its total reads "CAP or more". Counting and ranking every match of such a word took
+# seconds on a million passages; this keeps every query's work bounded (docs/evidence.md, docs/benchmarks.md).
+CAP = 2000
 
 
 def check_year(value: int | None, name: str) -> int | None:
@@ -231,6 +236,12 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    capped: bool = False  # more than CAP passages match: total is CAP, the hits and facets are of those CAP
+
+    @property
+    def total_text(self) -> str:
+        """The number of matching passages as a person reads it ("2,000 or more")."""
+        return f"{self.total:,} or more" if self.capped else f"{self.total:,}"
 
 
 def _where(filters: Filters, params: dict[str, Any]) -> str:
@@ -267,18 +278,24 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
     params: dict[str, Any] = {"limit": check_limit(limit)}
     where = _where(filters, params)
     columns = "p.id, p.document_id, d.title, p.page, p.section, p.kind"
+    params["cap"] = CAP + 1
     if session.get_bind().dialect.name == "sqlite":
         params.update(q=to_fts5(parsed), mark_start=MARK_START, mark_end=MARK_END)
         source = (
             "FROM evidence_passage_fts f JOIN evidence_passage p ON p.id = f.rowid "
             "JOIN evidence_document d ON d.id = p.document_id WHERE evidence_passage_fts MATCH :q" + where
         )
+        candidates = session.execute(
+            text(f"SELECT p.id, p.document_id, -bm25(evidence_passage_fts) {source} ORDER BY f.rowid DESC LIMIT :cap"),
+            params,
+        ).all()
+        best = _best(candidates, limit)
         rows = session.execute(
             text(
                 f"SELECT {columns}, CASE WHEN length(p.text) <= {WHOLE} "
                 "THEN highlight(evidence_passage_fts, 0, :mark_start, :mark_end) "
-                "ELSE snippet(evidence_passage_fts, 0, :mark_start, :mark_end, '…', 24) END, "
-                f"-bm25(evidence_passage_fts) AS score {source} ORDER BY score DESC, p.id LIMIT :limit"
+                "ELSE snippet(evidence_passage_fts, 0, :mark_start, :mark_end, '…', 24) END "
+                f"{source} AND f.rowid IN ({', '.join(str(i) for i in best) or 'NULL'})"
             ),
             params,
         ).all()
@@ -291,35 +308,61 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
             "FROM evidence_passage p JOIN evidence_document d ON d.id = p.document_id "
             f"WHERE to_tsvector('english', {PG_TEXT}) @@ CAST(:q AS tsquery)" + where
         )
-        rows = session.execute(
+        candidates = session.execute(
             text(
-                f"SELECT {columns}, ts_headline('english', p.text, CAST(:q AS tsquery), "
-                f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), "
-                f"ts_rank_cd(to_tsvector('english', {PG_TEXT}), CAST(:q AS tsquery), 1) AS score "
-                f"{source} ORDER BY score DESC, p.id LIMIT :limit"
+                f"SELECT p.id, p.document_id, ts_rank_cd(to_tsvector('english', {PG_TEXT}), CAST(:q AS tsquery), 1) "
+                f"{source} ORDER BY p.id DESC LIMIT :cap"
             ),
             params,
         ).all()
-    hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
-    per_document = session.execute(
-        text(f"SELECT p.document_id, count(*) {source} GROUP BY p.document_id"), params
-    ).all()
-    return SearchResult(query, sum(n for _, n in per_document), hits, _facets(session, [d for d, _ in per_document]))
+        best = _best(candidates, limit)
+        rows = session.execute(
+            text(
+                f"SELECT {columns}, ts_headline('english', p.text, CAST(:q AS tsquery), "
+                f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END) "
+                f"{source} AND p.id IN ({', '.join(str(i) for i in best) or 'NULL'})"
+            ),
+            params,
+        ).all()
+    by_id = {r[0]: r for r in rows}
+    found = [(by_id[i], score) for i, score in best.items() if i in by_id]
+    hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], score) for r, score in found]
+    capped = len(candidates) > CAP
+    counted = candidates[:CAP]
+    per_document = Counter(int(c[1]) for c in counted)
+    return SearchResult(query, len(counted), hits, _facets(session, list(per_document)), capped)
+
+
+def _best(candidates: Sequence[Any], limit: int) -> dict[int, float]:
+    """The ids and scores of the ``limit`` best of the (id, document, score) candidates: best first, ties by id."""
+    ranked = sorted(candidates[:CAP], key=lambda c: (-float(c[2]), int(c[0])))[:limit]
+    return {int(c[0]): float(c[2]) for c in ranked}
 
 
 def _facets(session: Session, document_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
     from sqlalchemy import select
 
-    from lmreview.evidence.models import Document
+    from lmreview.evidence.models import Document, DocumentProject
 
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("type", "organisation", "year", "project")}
+    counts_seen: set[tuple[int, str]] = set()  # a code counts once per document
     for start in range(0, len(document_ids), 500):
-        for doc in session.scalars(select(Document).where(Document.id.in_(document_ids[start : start + 500]))):
-            counts["type"][doc.doc_type] += 1
-            counts["organisation"][doc.organisation or "(none)"] += 1
-            counts["year"][str(doc.year) if doc.year else "(none)"] += 1
-            for code in doc.project_codes or ["(none)"]:
+        chunk = document_ids[start : start + 500]
+        described = select(Document.id, Document.doc_type, Document.organisation, Document.year)
+        coded: set[int] = set()
+        for code_of, code in session.execute(
+            select(DocumentProject.document_id, DocumentProject.code).where(DocumentProject.document_id.in_(chunk))
+        ):
+            if (code_of, code) not in counts_seen:
+                counts_seen.add((code_of, code))
                 counts["project"][code] += 1
+                coded.add(code_of)
+        for doc_id, doc_type, organisation, year in session.execute(described.where(Document.id.in_(chunk))):
+            counts["type"][doc_type] += 1
+            counts["organisation"][organisation or "(none)"] += 1
+            counts["year"][str(year) if year else "(none)"] += 1
+            if doc_id not in coded:
+                counts["project"]["(none)"] += 1
     return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
@@ -37,6 +37,12 @@ Progress = Callable[[int, int], None]
 EDITABLE = ("title", "doc_type", "evaluation_type", "organisation", "evaluators", "period", "year", "language")
 
 __all__ = ["Filters", "SearchResult", "add_files", "add_paths", "get_document", "list_documents", "search"]
+
+
+# Core inserts of a document's rows: the ORM's bulk path costs more than the inserts themselves.
+_PAGES: Table = Page.__table__  # type: ignore[assignment]
+_PASSAGES: Table = Passage.__table__  # type: ignore[assignment]
+_ITEMS: Table = Item.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -238,11 +244,12 @@ def _write(
     session.add(document)
     session.flush()
     session.execute(
-        insert(Page), [{"document_id": document.id, "number": n, "text": t} for n, t in enumerate(parsed.pages, 1)]
+        insert(_PAGES),
+        [{"document_id": document.id, "number": n, "text": t} for n, t in enumerate(parsed.pages, 1)],
     )
     if parsed.passages:
         session.execute(
-            insert(Passage),
+            insert(_PASSAGES),
             [
                 {
                     "document_id": document.id,
@@ -260,7 +267,7 @@ def _write(
     if parsed.items:
         ids = session.scalars(select(Passage.id).where(Passage.document_id == document.id).order_by(Passage.seq)).all()
         session.execute(
-            insert(Item),
+            insert(_ITEMS),
             [
                 {
                     "document_id": document.id,

@@ -31,13 +31,13 @@ _LABEL = re.compile(
     r"|chapter|section|part)\s+(\d{1,3}|[IVXLC]{1,6}|[A-Z])\b\s*[.:–-]?\s*(.*)$",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►❖✓\-–—*]|\(?[a-z]\)|\(\d{1,2}\)|\d{1,2}[.)]|[ivx]{1,4}\))\s+(?=\S)")
+_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤\-–—*]|\(?[a-z]\)|\(\d{1,2}\)|\d{1,2}[.)]|[ivx]{1,4}\))\s+(?=\S)")
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,7})(?:\s*(?:of|/)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?;:][\"'”’)\]]*$")
 _FIELD = re.compile(r"^([^:]{2,40}):\s*\S")
-_BARE_BULLET = re.compile(r"^[•●▪◦‣∙·○■□➢►❖✓\-–—*]$")
+_BARE_BULLET = re.compile(r"^[•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤\-–—*]$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 
 
@@ -67,6 +67,7 @@ class _Line:
     text: str  # stripped
     kind: str | None
     level: int
+    size: float = 0.0  # font size of a PDF line; 0 where unknown
 
 
 def _lay_out(read: ReadFile) -> tuple[list[str], list[_Line]]:
@@ -83,7 +84,7 @@ def _lay_out(read: ReadFile) -> tuple[list[str], list[_Line]]:
             stripped = block.text.strip()
             lead = len(block.text) - len(block.text.lstrip())
             start = offset + lead
-            lines.append(_Line(number, start, start + len(stripped), stripped, block.kind, block.level))
+            lines.append(_Line(number, start, start + len(stripped), stripped, block.kind, block.level, block.size))
             offset += len(block.text)
         texts.append("".join(parts))
     return texts, lines
@@ -128,6 +129,30 @@ def _running(lines: list[_Line], indices: list[int], threshold: float) -> bool:
     return bool(offsets) and offsets.most_common(1)[0][1] >= threshold
 
 
+def _wraps_heading(first: _Line, line: _Line, width: float, body: float) -> bool:
+    """The line goes on the heading line before it: the same page and font size, the first line long enough to
+    have been wrapped (in its larger font, the line holds fewer characters than the text's ``width``), and it does
+    not start a heading of its own (a number, a label, a bullet)."""
+    return (
+        line.page == first.page
+        and len(first.text) >= 0.6 * width * body / max(first.size, 1.0)
+        and line.size == first.size
+        and not _NUMBERED.match(line.text)
+        and not _LABEL.match(line.text)
+        and not _BULLET.match(line.text)
+        and len(first.text) + len(line.text) <= 200
+        and not _SENTENCE_END.search(first.text)
+    )
+
+
+def _stands_alone(lines: list[_Line], index: int, width: float) -> bool:
+    """The line at ``index``, after a blank line, reads as a heading: it does not go on a list item the blank line
+    ends."""
+    line = lines[index]
+    following = next((x.text for x in lines[index + 1 : index + 3] if x.text), "")
+    return _heading(line.text, True, following, width) is not None
+
+
 def _heading(text: str, at_break: bool, following: str = "", width: float = 80) -> tuple[int, str] | None:
     """(level, rule) when the line is a heading; ``following`` is the next line, ``width`` the usual line's."""
     if len(text) > 120 or (_SENTENCE_END.search(text) and not text.endswith(":")) or text.endswith(","):
@@ -170,8 +195,14 @@ def structure(read: ReadFile) -> Structured:
     furniture = _furniture(lines, len(texts))
     widths = sorted(len(line.text) for line in lines if line.kind is None and line.text)
     width = max(40.0, widths[int(len(widths) * 0.9)] if widths else 40.0)
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        if line.size and line.kind is None:
+            sizes[line.size] += len(line.text)
+    body = sizes.most_common(1)[0][0] if sizes else 0.0  # the font size of most of the text
     passages: list[PassageData] = []
     headings: list[PassageData] = []
+    last_heading = -1  # index of the line that made the last heading (a heading wrapped over two lines goes on)
     section: str | None = None
     current: list[_Line] = []
     current_kind = "paragraph"
@@ -217,7 +248,8 @@ def structure(read: ReadFile) -> Structured:
             continue
         if not line.text:
             previous = current[-1] if current else None
-            following = next((x for x in lines[i + 1 : i + 4] if x.text), None)
+            ahead = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].text), None)
+            following = lines[ahead] if ahead is not None else None
             joins = (
                 previous is not None
                 and following is not None
@@ -226,6 +258,7 @@ def structure(read: ReadFile) -> Structured:
                 and len(previous.text) >= 0.6 * width
                 and not _BULLET.match(following.text)
                 and not _LABEL.match(following.text)
+                and not (current_kind == "list_item" and ahead is not None and _stands_alone(lines, ahead, width))
             )
             if not joins:
                 close()
@@ -257,10 +290,20 @@ def structure(read: ReadFile) -> Structured:
                     offset += len(cell) + 1
                 at_break = True
                 continue
+        larger = body > 0 and line.size > body * 1.1  # a PDF line in a larger font than the text's
+        if larger and last_heading == i - 1 and _wraps_heading(lines[last_heading], line, width, body) and headings:
+            wrapped = headings[-1]  # the second line of a heading the page wrapped
+            wrapped.text = f"{wrapped.text} {line.text}"
+            wrapped.char_end = line.end
+            section = wrapped.section = wrapped.text[:300]
+            last_heading = i
+            continue
         next_text = next((x.text for x in lines[i + 1 : i + 3] if x.text), "")
-        heading = _heading(line.text, at_break or not current, next_text, width)
+        grown = larger and bool(current) and line.size > current[-1].size * 1.1  # not the paragraph's next line
+        heading = _heading(line.text, at_break or not current or grown, next_text, width)
         if heading is not None:
             add_heading(line, line.text, heading[1])
+            last_heading = i
             at_break = True
             continue
         if _BARE_BULLET.match(line.text):  # a bullet the PDF put apart from its text

@@ -138,6 +138,7 @@ def api_search(request: Request, q: str, limit: int = 20) -> dict[str, Any]:
     return {
         "query": result.query,
         "total": result.total,
+        "capped": result.capped,  # more passages match than were counted and ranked (total is the cap)
         "hits": [hit.as_json() for hit in result.hits],
         "facets": {k: [{"value": v, "count": n} for v, n in values] for k, values in result.facets.items()},
     }
