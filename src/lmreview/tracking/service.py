@@ -254,6 +254,9 @@ class RecFilters:
     year: int | None = None
     theme: str | None = None
     document: int | None = None
+    # The reviews the reader may see (lmreview.access.visible_review_ids); None: every review. Recommendations
+    # found in evidence documents belong to no review and are always listed.
+    visible: frozenset[int] | None = None
 
 
 def list_recommendations(session: Session, filters: RecFilters | None = None) -> list[Recommendation]:
@@ -263,7 +266,12 @@ def list_recommendations(session: Session, filters: RecFilters | None = None) ->
     if f.document is not None:
         query = query.where(Recommendation.document_id == f.document)
     if f.review:
-        query = query.where(Recommendation.review_id == get_review(session, f.review).id)
+        review = get_review(session, f.review)
+        if f.visible is not None and review.id not in f.visible:
+            raise NotFound(f"there is no review {f.review}")
+        query = query.where(Recommendation.review_id == review.id)
+    if f.visible is not None:
+        query = query.where(or_(Recommendation.review_id.is_(None), Recommendation.review_id.in_(f.visible)))
     if f.stance:
         name = values.stance(f.stance)
         if name is None:

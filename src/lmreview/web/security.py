@@ -144,3 +144,38 @@ class LoginThrottle:
     def succeeded(self, name: str) -> None:
         with self.store.session() as session:
             session.execute(delete(LoginFailure).where(LoginFailure.name_hash == self._key(name)))
+
+
+def require_member(request: Request, review: str, need: str = "read") -> User:
+    """The logged-in user when they may ``need`` (read, write, manage) the review named ``review``: a non-member
+    gets 404 (as for a review that does not exist), a member whose role is too low 403 (see lmreview/access.py)."""
+    from lmreview.access import require_review_named
+
+    user = require(request)
+    store: Store = request.app.state.store
+    with store.session() as session:
+        require_review_named(session, user, review, need)
+    return user
+
+
+def require_member_of(request: Request, review_id: int | None, need: str = "read", site_role: str = "viewer") -> User:
+    """:func:`require_member` for a record that belongs to review ``review_id``; a record of no review (one found
+    in an evidence document) needs ``site_role`` only."""
+    from lmreview.access import require_review
+
+    if review_id is None:
+        return require(request, site_role)
+    user = require(request)
+    store: Store = request.app.state.store
+    with store.session() as session:
+        require_review(session, user, review_id, need)
+    return user
+
+
+def visible_reviews(request: Request, user: User) -> set[int] | None:
+    """The ids of the reviews ``user`` may see (None: all of them, for a site admin)."""
+    from lmreview.access import visible_review_ids
+
+    store: Store = request.app.state.store
+    with store.session() as session:
+        return visible_review_ids(session, user)

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from lmreview.access import can_see, make_manager, visible_review_ids
 from lmreview.errors import NotFound
 from lmreview.portfolio import service as portfolio_service
 from lmreview.questionnaire import engine, forms, invitations, respondents, responses, reviews, submissions
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.web.pages import RowId, attachment, flash, read_upload, render
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require, require_member
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,7 +95,9 @@ def form_page(request: Request, name: str, lang: str | None = None) -> Response:
 def reviews_page(request: Request) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
-        rows = [(r, reviews.response_status(session, r)) for r in reviews.list_reviews(session)]
+        visible = visible_review_ids(session, user)
+        shown = [r for r in reviews.list_reviews(session) if can_see(visible, r.id)]
+        rows = [(r, reviews.response_status(session, r)) for r in shown]
         return render(
             request,
             "questionnaire/reviews.html",
@@ -128,6 +131,7 @@ def create_review(
             template=value if kind == "template" else None,
             form=value if kind == "form" else None,
         )
+        make_manager(session, review, user, actor=user.name)
         review_name = review.name
     flash(request, f"Created review {review_name}. Next: import the respondents.")
     return RedirectResponse(f"/reviews/{review_name}", status_code=303)
@@ -135,7 +139,7 @@ def create_review(
 
 @router.get("/reviews/{name}", response_class=HTMLResponse)
 def review_page(request: Request, name: str) -> Response:
-    user = require(request)
+    user = require_member(request, name)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         status = reviews.response_status(session, review)
@@ -162,7 +166,7 @@ def review_page(request: Request, name: str) -> Response:
 async def upload_roster(
     request: Request, name: str, file: UploadFile, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
 
@@ -193,7 +197,7 @@ def add_respondent(
     role: Annotated[str, Form()] = "",
     language: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
@@ -215,7 +219,7 @@ def add_respondent(
 def invite(
     request: Request, name: str, csrf_token: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = ""
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
@@ -248,7 +252,7 @@ def mail_texts(
     reminder_subject: Annotated[str, Form()] = "",
     reminder_body: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
@@ -267,7 +271,7 @@ def mail_texts(
 
 @router.post("/reviews/{name}/respondents/{respondent_id}/revoke")
 def revoke(request: Request, name: str, respondent_id: RowId, csrf_token: Annotated[str, Form()] = "") -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         person = respondents.get_respondent(session, reviews.get_review(session, name), respondent_id)
@@ -281,7 +285,7 @@ def revoke(request: Request, name: str, respondent_id: RowId, csrf_token: Annota
 async def upload_responses(
     request: Request, name: str, file: UploadFile, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
 
@@ -306,7 +310,7 @@ async def upload_responses(
 
 @router.get("/reviews/{name}/responses.{fmt}")
 def download_responses(request: Request, name: str, fmt: str, original: bool = False) -> Response:
-    require(request)
+    require_member(request, name)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         if review.form is None:
@@ -343,7 +347,7 @@ def _submission_context(session: Any, name: str, submission_id: int) -> dict[str
 
 @router.get("/reviews/{name}/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, name: str, submission_id: RowId) -> Response:
-    user = require(request)
+    user = require_member(request, name)
     with request.app.state.store.session() as session:
         return render(
             request, "questionnaire/submission.html", user=user, **_submission_context(session, name, submission_id)
@@ -360,7 +364,7 @@ def change_answer(
     value: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         context = _submission_context(session, name, submission_id)
@@ -378,7 +382,7 @@ def review_state(
     comment: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         context = _submission_context(session, name, submission_id)
@@ -390,6 +394,6 @@ def review_state(
 @router.get("/api/reviews/{name}/status")
 def api_status(request: Request, name: str) -> dict[str, object]:
     """The same object as `lmreview responses status --review NAME --json`."""
-    require(request)
+    require_member(request, name)
     with request.app.state.store.session() as session:
         return reviews.response_status(session, reviews.get_review(session, name)).as_json()
