@@ -70,6 +70,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         auth,
         evidence,
         health,
+        members,
         portfolio,
         ratings,
         report,
@@ -83,6 +84,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(portfolio.router)
     app.include_router(reviews.router)
+    app.include_router(members.router)
     app.include_router(ratings.router)
     app.include_router(analysis.router)
     app.include_router(report.router)
