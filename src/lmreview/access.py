@@ -78,8 +78,8 @@ def require_review(session: Session, user: User | None, review_id: int, need: st
     if review is None:
         raise _not_found(review_id)
     role = review_role(session, user, review.id)
-    if role is None:
-        raise NotFound(f"there is no review {review.name}")
+    if role is None:  # the same answer as for a review that does not exist: no name leaks
+        raise _not_found(review_id)
     if ROLE_RANK[role] < ROLE_RANK[NEEDS[need]]:
         raise Forbidden(f"this needs the {NEEDS[need]} role in review {review.name}; you are a {role} there")
     return review
@@ -88,9 +88,41 @@ def require_review(session: Session, user: User | None, review_id: int, need: st
 def require_review_named(session: Session, user: User | None, name: str, need: str = "read") -> Review:
     """:func:`require_review` for a review named ``name`` (a non-member hears the same as for an unknown name)."""
     review_id = session.scalar(select(Review.id).where(Review.name == name))
-    if review_id is None:
-        raise NotFound(f"there is no review {name}")
+    if review_id is None or review_role(session, user, review_id) is None:
+        raise NotFound(f"there is no review {name!r}")  # what questionnaire.reviews.get_review says on the web
     return require_review(session, user, review_id, need)
+
+
+# --- the CLI run as --user NAME ---------------------------------------------------------------------------------------
+
+ACTING = "lmreview.access.acting"  # session.info key: (user, need) of a CLI command run as a user's account
+CLI = "lmreview.access.cli"  # session.info key: the session of a CLI command (messages may list review names)
+
+
+def act_as(session: Session, user: User, need: str) -> None:
+    """Every review this session looks up by name (``questionnaire.reviews.get_review``) must be one ``user`` may
+    ``need``, and lists of reviews hold only theirs: the CLI run as ``--user NAME`` behaves as the web does."""
+    if need not in NEEDS:
+        raise ValueError(f"need is one of {', '.join(NEEDS)}, not {need!r}")
+    session.info[ACTING] = (user, need)
+
+
+def acting_user(session: Session) -> User | None:
+    acting = session.info.get(ACTING)
+    return acting[0] if acting else None
+
+
+def check_acting(session: Session, review: Review) -> None:
+    """Raise as :func:`require_review` does when the session acts as a user who may not use ``review``."""
+    acting = session.info.get(ACTING)
+    if acting:
+        require_review(session, acting[0], review.id, acting[1])
+
+
+def acting_visible(session: Session) -> set[int] | None:
+    """The reviews the acting user may see (None: all, also when the session acts as nobody)."""
+    acting = session.info.get(ACTING)
+    return visible_review_ids(session, acting[0]) if acting else None
 
 
 # --- membership ------------------------------------------------------------------------------------------------------

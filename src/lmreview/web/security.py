@@ -15,7 +15,7 @@ from fastapi import Request
 from sqlalchemy import delete, select
 
 from lmreview.access import require_review, require_review_named, review_role, visible_review_ids
-from lmreview.errors import Forbidden
+from lmreview.errors import Forbidden, NotFound
 from lmreview.settings import check_secret_key
 from lmreview.store import Store
 from lmreview.store.models import AppSetting, LoginFailure, User
@@ -158,14 +158,19 @@ def require_member(request: Request, review: str, need: str = "read") -> User:
     return user
 
 
-def require_member_of(request: Request, review_id: int | None, need: str = "read", site_role: str = "viewer") -> User:
-    """:func:`require_member` for a record that belongs to review ``review_id``; a record of no review (one found
-    in an evidence document) needs ``site_role`` only."""
+def require_member_of(
+    request: Request, review_id: int | None, need: str = "read", site_role: str = "viewer", missing: str = ""
+) -> User:
+    """:func:`require_member` for a record that belongs to review ``review_id``; a non-member hears ``missing``,
+    what an unknown record's id hears. A record of no review (one found in an evidence document) needs
+    ``site_role`` only."""
     if review_id is None:
         return require(request, site_role)
     user = require(request)
     store: Store = request.app.state.store
     with store.session() as session:
+        if missing and review_role(session, user, review_id) is None:
+            raise NotFound(missing)
         require_review(session, user, review_id, need)
         request.state.review_role = review_role(session, user, review_id)
     return user

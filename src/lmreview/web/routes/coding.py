@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from lmreview.access import can_see, require_review, visible_review_ids
+from lmreview.access import can_see, require_review, review_role, visible_review_ids
 from lmreview.coding import agreement, codebooks, segments, view
 from lmreview.coding.matrix import code_matrix
 from lmreview.coding.models import Coding
-from lmreview.errors import Forbidden, LmreviewError
+from lmreview.errors import Forbidden, LmreviewError, NotFound
 from lmreview.questionnaire.models import Submission
 from lmreview.questionnaire.reviews import list_reviews
 from lmreview.store.base import find_row
@@ -229,11 +229,13 @@ async def consensus(request: Request, review: str) -> Response:
     )
 
 
-def _check_source(session: Any, user: User, submission_id: int | None) -> None:
-    """An answer is coded by a reviewer (or manager) of its review, a non-member hears "not found"; a document of
-    the evidence library by a site reviewer."""
+def _check_source(session: Any, user: User, submission_id: int | None, missing: LmreviewError) -> None:
+    """An answer is coded by a reviewer (or manager) of its review, a non-member hears ``missing`` (what an
+    unknown source hears); a document of the evidence library is coded by a site reviewer."""
     submission = find_row(session, Submission, submission_id) if submission_id is not None else None
     if submission is not None and submission.review_id is not None:
+        if review_role(session, user, submission.review_id) is None:
+            raise missing
         require_review(session, user, submission.review_id, "write")
     elif not can(user, "reviewer"):
         raise Forbidden(f"this needs the reviewer role; you are a {user.role}")
@@ -259,7 +261,8 @@ async def api_add(request: Request) -> Response:
         source = segments.resolve_source(session, reference)
         if isinstance(source, str):
             raise LmreviewError(source)
-        _check_source(session, user, source.submission_id)
+        unknown = f'no document (id or file name) and no answer (submission id/path) "{reference.strip()}"'
+        _check_source(session, user, source.submission_id, LmreviewError(unknown))
         code = codebooks.code_by_id(session, code_id)
         coding = segments.apply_code(
             session,
@@ -290,7 +293,8 @@ def api_remove(request: Request, coding_id: RowId) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
         found = find_row(session, Coding, coding_id)
-        _check_source(session, user, found.submission_id if found is not None else None)
+        missing = NotFound(f"no coding {coding_id}" + ("" if user.role == "admin" else f" of {user.name}"))
+        _check_source(session, user, found.submission_id if found is not None else None, missing)
         check_csrf(request, request.headers.get("x-csrf-token"))
         segments.remove_coding(session, coding_id, actor=user.name, coder=None if user.role == "admin" else user.name)
     return JSONResponse({"removed": coding_id})

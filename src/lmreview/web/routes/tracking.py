@@ -59,14 +59,27 @@ def _rec_access(request: Request, rec_id: int, need: str = "read") -> User:
     with request.app.state.store.session() as session:
         rec = find_row(session, Recommendation, rec_id)
         review_id = rec.review_id if rec is not None else None
-    return require_member_of(request, review_id, need, site_role="viewer" if need == "read" else "reviewer")
+    return require_member_of(
+        request,
+        review_id,
+        need,
+        site_role="viewer" if need == "read" else "reviewer",
+        missing=f"there is no recommendation {rec_id}: lmreview tracking recs list shows their ids",
+    )
 
 
 def _action_access(request: Request, action_id: int, need: str = "read") -> User:
     with request.app.state.store.session() as session:
         action = find_row(session, Action, action_id)
-        rec_id = action.recommendation_id if action is not None else 0
-    return _rec_access(request, rec_id, need)
+        rec = find_row(session, Recommendation, action.recommendation_id) if action is not None else None
+        review_id = rec.review_id if rec is not None else None
+    return require_member_of(
+        request,
+        review_id,
+        need,
+        site_role="viewer" if need == "read" else "reviewer",
+        missing=f"there is no key action {action_id}: lmreview tracking recs show ID lists them",
+    )
 
 
 def _date(value: str, what: str) -> dt.date | None:
