@@ -268,7 +268,7 @@ def list_recommendations(session: Session, filters: RecFilters | None = None) ->
     if f.review:
         review = get_review(session, f.review)
         if f.visible is not None and review.id not in f.visible:
-            raise NotFound(f"there is no review {f.review}")
+            raise NotFound(f"there is no review {f.review!r}")
         query = query.where(Recommendation.review_id == review.id)
     if f.visible is not None:
         query = query.where(or_(Recommendation.review_id.is_(None), Recommendation.review_id.in_(f.visible)))

@@ -472,6 +472,8 @@ def lessons_page(request: Request) -> Response:
     """The library of lessons and good practices: search, filters, and (for reviewers) a form to add one."""
     user = require(request)
     p = request.query_params
+    if p.get("review"):
+        require_member(request, p["review"])  # a review the user may not see is no filter either
     year = (p.get("year") or "").strip()
     if year and not year.isdigit():
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
@@ -516,6 +518,8 @@ async def add_lesson(request: Request) -> Response:
             raise BadInput([Problem(name, 0, "-", f"{value!r} is not a number")], message=f"{name}: not a number")
         return int(value) if value else None
 
+    if text("review"):
+        require_member(request, text("review"))
     kind = text("kind")
     names = lessons.LESSON_FIELDS if kind == "lesson" else lessons.PRACTICE_FIELDS
     with request.app.state.store.session() as session:
