@@ -99,7 +99,7 @@ def recs_list(
         str | None, typer.Option("--status", help="Only this response: agrees, partially agrees, …")
     ] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Only those addressed to this unit.")] = None,
-    year: Annotated[int | None, typer.Option("--year")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1, max=9999)] = None,
     theme: Annotated[str | None, typer.Option("--theme")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -211,7 +211,7 @@ def recs_set(
     resources: Annotated[str | None, typer.Option("--resources", help="Resource implication.")] = None,
     projects: Annotated[str | None, typer.Option("--projects", help="Project codes, separated by ;.")] = None,
     themes: Annotated[str | None, typer.Option("--themes", help="Themes, separated by ;.")] = None,
-    year: Annotated[int | None, typer.Option("--year")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1, max=9999)] = None,
 ) -> None:
     """Correct a recommendation's fields (an empty value clears an optional one); the change is audited.
 
