@@ -446,6 +446,10 @@ def test_cli_run_as_a_user_sees_only_their_reviews(cli: Cli, world: dict[str, st
     assert cli("review", "member", "remove", SECRET, "out", user="ada").exit_code == 0
     assert cli("review", "members", SECRET, user="out").exit_code == 2
     assert "no-such" in cli("review", "members", "no-such", user="nobody-at-all").stderr  # no account: the operator
+    recs = cli("tracking", "recs", "list", "--json", user="out")
+    assert recs.exit_code == 0
+    assert recs.stdout.strip() == "[]"
+    assert "Publish the results" in cli("tracking", "recs", "list", user="rea").stdout
     created = cli("review", "create", "out-own", user="out")
     assert created.exit_code == 0
     assert "manager" in cli("review", "members", "out-own", user="out").stdout

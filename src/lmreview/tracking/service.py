@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lmreview import access
 from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.evidence.models import Document
 from lmreview.questionnaire.models import Review
@@ -262,16 +263,17 @@ class RecFilters:
 def list_recommendations(session: Session, filters: RecFilters | None = None) -> list[Recommendation]:
     """Recommendations in review order and by number (3 before 10), filtered."""
     f = filters or RecFilters()
+    visible = f.visible if f.visible is not None else access.acting_visible(session)  # the CLI run as --user
     query = select(Recommendation)
     if f.document is not None:
         query = query.where(Recommendation.document_id == f.document)
     if f.review:
         review = get_review(session, f.review)
-        if f.visible is not None and review.id not in f.visible:
+        if visible is not None and review.id not in visible:
             raise NotFound(f"there is no review {f.review!r}")
         query = query.where(Recommendation.review_id == review.id)
-    if f.visible is not None:
-        query = query.where(or_(Recommendation.review_id.is_(None), Recommendation.review_id.in_(f.visible)))
+    if visible is not None:
+        query = query.where(or_(Recommendation.review_id.is_(None), Recommendation.review_id.in_(visible)))
     if f.stance:
         name = values.stance(f.stance)
         if name is None:
