@@ -18,6 +18,7 @@ The site roles keep deciding what is not review-scoped (portfolios, the evidence
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -183,7 +184,14 @@ def _membership(session: Session, review: Review, user: User) -> ReviewMember | 
 
 
 def _record(
-    session: Session, member: ReviewMember, *, actor: str, action: str, summary: str, **snapshots: object
+    session: Session,
+    member: ReviewMember,
+    *,
+    actor: str,
+    action: str,
+    summary: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
     audit.record(
         session,
@@ -192,12 +200,12 @@ def _record(
         entity="review_member",
         entity_id=member.id,
         summary=summary,
-        before=snapshots.get("before"),  # type: ignore[arg-type]
-        after=snapshots.get("after"),  # type: ignore[arg-type]
+        before=before,
+        after=after,
     )
 
 
-def _json(review: Review, user: User, role: str) -> dict[str, object]:
+def _json(review: Review, user: User, role: str) -> dict[str, Any]:
     return {"review": review.name, "user": user.name, "role": role}
 
 
