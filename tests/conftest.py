@@ -247,3 +247,27 @@ def personal_link(cli: Cli, form_text: str, folder: Path, review: str = "r") -> 
     token = re.search(rb"/r/([A-Za-z0-9_\-]+)", next(outbox.glob("*.eml")).read_bytes())
     assert token is not None
     return f"/r/{token[1].decode()}"
+
+
+def join_every_review(store: Store, *names: str, role: str | None = None) -> None:
+    """Make each named user a member of every review there is, with the review role of their site role (admin →
+    manager, reviewer → reviewer, viewer → reader), as migration 0010 did for the reviews it found: a test whose
+    web user was added after the review was created gives that user access the way a manager would. ``role``
+    gives every named user that review role instead."""
+    from sqlalchemy import select
+
+    from lmreview import access
+    from lmreview.questionnaire.models import Review
+    from lmreview.store.models import ReviewMember, User
+
+    with store.session() as session:
+        for name in names:
+            user = session.scalar(select(User).where(User.name == name))
+            assert user is not None, f"no user {name}"
+            for review in session.scalars(select(Review)):
+                member = select(ReviewMember).where(
+                    ReviewMember.review_id == review.id, ReviewMember.user_id == user.id
+                )
+                if session.scalar(member) is None:
+                    given = role or access.ROLE_FOR_SITE_ROLE[user.role]
+                    access.add_member(session, review, name, given, actor="test")

@@ -24,7 +24,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli
+from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli, join_every_review
 
 
 @pytest.fixture
@@ -70,6 +70,7 @@ def test_a_change_in_the_session_is_counted_at_once_and_as_a_fresh_computation_c
 def client(review: str, store: Store) -> Iterator[TestClient]:
     with store.session() as session:
         add_user(session, "viewer", "viewer", "correct-horse", actor="test")
+    join_every_review(store, "viewer")
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
         token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
         assert token is not None

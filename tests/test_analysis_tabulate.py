@@ -26,7 +26,7 @@ from lmreview.questionnaire import reviews, submissions
 from lmreview.questionnaire.models import Respondent, Submission
 from lmreview.questionnaire.xlsform import parse_form
 from lmreview.store import Store
-from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli
+from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli, join_every_review
 
 HERE = FIXTURES / "tabulate"
 
@@ -444,6 +444,7 @@ def test_the_analysis_page_links_each_count_to_its_projects(cli: Cli, review: st
     with store.session() as session:
         add_user(session, "viewer", "viewer", "correct-horse", actor="test")
     expected = tab(cli, "--review", "r16", "--question", "sustained")
+    join_every_review(store, "viewer")
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
         token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
         assert token is not None

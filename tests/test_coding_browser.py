@@ -17,7 +17,7 @@ from lmreview.settings import Settings
 from lmreview.store import open_store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import CHROMIUM, Cli
+from tests.conftest import CHROMIUM, Cli, join_every_review
 from tests.conftest import CHROMIUM_ARGS as ARGS
 from tests.fixtures.coding.material import make_review
 
@@ -46,6 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with store.session() as session:
         for name, role in (("ana", "reviewer"), ("ben", "reviewer"), ("ada", "admin")):
             add_user(session, name, role, PASSWORD, actor="test")
+    join_every_review(store, "ana", "ben", "ada")
     port = _free_port()
     settings = Settings(database_url=str(path), base_url=f"http://127.0.0.1:{port}")
     uv = uvicorn.Server(uvicorn.Config(create_app(settings, store), port=port, log_level="warning"))

@@ -15,7 +15,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import Cli
+from tests.conftest import Cli, join_every_review
 from tests.fixtures.coding.material import REPORTS, make_review
 
 PASSWORD = "correct-horse"
@@ -27,6 +27,7 @@ def app(store: Store, cli: Cli, tmp_path: Path) -> Any:
     with store.session() as session:
         for name, role in (("ada", "admin"), ("rev", "reviewer"), ("rob", "reviewer"), ("vic", "viewer")):
             add_user(session, name, role, PASSWORD, actor="test")
+    join_every_review(store, "ada", "rev", "rob", "vic")
     app = create_app(Settings(database_url=store.url), store)
     app.state.docs = docs
     return app

@@ -25,7 +25,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import SAMPLES, TEMPLATES, Cli
+from tests.conftest import SAMPLES, TEMPLATES, Cli, join_every_review
 from tests.test_web import PASSWORD, csrf, login, soup
 
 ROSTER = (
@@ -185,6 +185,7 @@ def test_respondents_add_refuses_such_names_and_addresses(cli: Cli, review: str)
 def test_the_web_form_refuses_such_names(cli: Cli, store: Store, review: str) -> None:
     with store.session() as session:
         add_user(session, "rev", "reviewer", PASSWORD, actor="test")
+    join_every_review(store, "rev", role="manager")
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
         login(client, "rev")
         token = csrf(client, f"/reviews/{review}")
@@ -322,6 +323,7 @@ def test_the_web_reports_the_invitations_that_failed(cli: Cli, store: Store, rev
     server.rcpt_replies["bruno@example.org"] = "451 4.3.0 mailbox busy, try again later"
     with store.session() as session:
         add_user(session, "rev", "reviewer", PASSWORD, actor="test")
+    join_every_review(store, "rev", role="manager")
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
         login(client, "rev")
         response = client.post(f"/reviews/{review}/invite", data={"csrf_token": csrf(client, f"/reviews/{review}")})

@@ -28,7 +28,7 @@ from lmreview.questionnaire.exchange import (
 )
 from lmreview.questionnaire.xlsform import FormDefinition, parse_form
 from lmreview.store import Store
-from tests.conftest import Cli
+from tests.conftest import Cli, join_every_review
 from tests.fixtures.responses import make_fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "responses"
@@ -704,6 +704,7 @@ def test_review_page_refuses_another_forms_export_and_escapes_its_csv(two_forms:
     assert two_forms("review", "create", "staff", "--form", "staff_survey").exit_code == 0
     with store.session() as session:
         add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    join_every_review(store, "rev")
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
 
         def token(path: str) -> str:

@@ -20,7 +20,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import CASCADE_FORM, SAMPLES, TEMPLATES, Cli, personal_link
+from tests.conftest import CASCADE_FORM, SAMPLES, TEMPLATES, Cli, join_every_review, personal_link
 
 PASSWORD = "correct-horse"
 
@@ -52,6 +52,7 @@ def setup(cli: Cli, tmp_path: Path) -> dict[str, str]:
 def client(store: Store, setup: dict[str, str]) -> Iterator[TestClient]:
     with store.session() as session:
         add_user(session, "rev", "reviewer", PASSWORD, actor="test")
+    join_every_review(store, "rev")
     app = create_app(Settings(database_url=store.url, max_upload_bytes=200_000), store)
     with TestClient(app) as c:
         yield c

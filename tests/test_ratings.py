@@ -18,7 +18,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import SAMPLES, Cli
+from tests.conftest import SAMPLES, Cli, join_every_review
 
 # Scores invented for the test; the weights are 003's. Relevance: (5·1 + 5·1 + 5·2 + 4·4) / 8 = 4.5.
 # Effectiveness (P&B results too): (4·1 + 5·1 + 4·2 + 3·1 + 4·4) / 9 = 4. Sustainability: the synthesis is N/A.
@@ -150,6 +150,7 @@ def test_the_four_level_scale_takes_labels(cli: Cli, review: Path, tmp_path: Pat
 def client(store: Store, review: Path, cli: Cli) -> Iterator[TestClient]:
     with store.session() as session:
         add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    join_every_review(store, "rev")
     with TestClient(create_app(Settings(database_url=store.url), store)) as c:
         html = c.get("/login").text
         token = BeautifulSoup(html, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]

@@ -29,7 +29,7 @@ from lmreview.store import Store, open_store
 from lmreview.store.models import AuditEvent
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli
+from tests.conftest import FIXTURES, SAMPLES, TEMPLATES, Cli, join_every_review
 
 SHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 BUDGET = ["Budget (USD)", "14 of 14", "1,650,000", "117,857", "100,000", "30,000", "200,000"]
@@ -369,6 +369,7 @@ def client(store: Store, cli: Cli, tmp_path: Path) -> Iterator[TestClient]:
     make_review(cli, tmp_path)
     with store.session() as session:
         add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    join_every_review(store, "rev")
     web = create_app(Settings(database_url=store.url), store)
     with TestClient(web) as c:
         token = BeautifulSoup(c.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]

@@ -225,5 +225,6 @@ def test_events_of_a_named_user_link_to_that_user(store: Store, cli: Cli) -> Non
     assert {(entity, user) for actor, entity, user in events if actor == "ana"} == {
         ("project", ana),
         ("review", ana),
+        ("review_member", ana),  # ana created the review: she manages it
     }
     assert {user for actor, _entity, user in events if actor == "nobody"} == {None}

@@ -14,7 +14,7 @@ import pytest
 from lmreview.settings import Settings
 from lmreview.store import open_store
 from lmreview.store.users import add_user
-from tests.conftest import CHROMIUM, Cli, Mailbox
+from tests.conftest import CHROMIUM, Cli, Mailbox, join_every_review
 from tests.conftest import CHROMIUM_ARGS as ARGS
 from tests.test_browser import SHOTS, _free_port, _serving
 
@@ -36,6 +36,7 @@ def server(tmp_path: Path, smtp_server: Mailbox) -> Iterator[str]:
     store = open_store(str(path))
     with store.session() as session:
         add_user(session, "ana", "reviewer", "browser-pass", actor="test")
+    join_every_review(store, "ana")
     settings = Settings(
         database_url=str(path),
         base_url=f"http://127.0.0.1:{_free_port()}",

@@ -16,7 +16,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import Cli
+from tests.conftest import Cli, join_every_review
 from tests.test_web import PASSWORD, csrf, login
 
 
@@ -112,6 +112,7 @@ def client(store: Store) -> Iterator[TestClient]:
 
 def test_library_and_printable_profile_in_the_web(client: TestClient, cli: Cli, tmp_path: Path) -> None:
     document = library(cli, tmp_path)
+    join_every_review(client.app.state.store, "rev")  # a lesson linked to review r16 needs its membership
     login(client, "rev")
     page = BeautifulSoup(client.get("/tracking/lessons?q=inspections").text, "html.parser")
     links = page.select("#lesson-list a")

@@ -20,7 +20,7 @@ from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.tracking.models import ResponseLink
 from lmreview.web.app import create_app
-from tests.conftest import Cli, Mailbox
+from tests.conftest import Cli, Mailbox, join_every_review
 from tests.test_tracking_register import days, register
 from tests.test_web import PASSWORD, csrf, login
 
@@ -92,6 +92,7 @@ def test_a_unit_answers_through_its_link(client: TestClient, cli: Cli, tmp_path:
     ]
     shown = cli("tracking", "recs", "show", recs["1"]).stdout
     assert "Ana Lima, chief (PARDEV, personal link): response to recommendation 1: partially agrees" in shown
+    join_every_review(client.app.state.store, "rev")
     login(client, "rev")
     answered = client.get(f"/tracking/recs/{recs['1']}").text
     assert "pardev@example.org" in answered

@@ -17,7 +17,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import Cli
+from tests.conftest import Cli, join_every_review
 from tests.test_tracking_register import days, register
 from tests.test_web import PASSWORD, csrf, login
 
@@ -44,6 +44,7 @@ def text_of(page: BeautifulSoup, selector: str, sep: str = "") -> str:
 
 def test_manager_writes_a_recommendation_and_follows_it_up(client: TestClient, cli: Cli) -> None:
     assert cli("review", "create", "r22", "--title", "Review 2022").exit_code == 0
+    join_every_review(client.app.state.store, "rev", "vic")
     login(client, "rev")
     token = csrf(client, "/tracking/reviews/r22")
     form = {
@@ -122,6 +123,7 @@ def test_dashboard_overdue_and_filters(client: TestClient, cli: Cli) -> None:
     register(cli)
     assert cli("review", "create", "other").exit_code == 0
     assert cli("tracking", "recs", "add", "-r", "other", "-n", "1", "--text", "x", "--year", "2019").exit_code == 0
+    join_every_review(client.app.state.store, "rev", "vic")
     login(client, "vic")
     page = soup(client.get("/tracking").text)
     assert text_of(page, "#overdue-count") == "1"
@@ -141,6 +143,7 @@ def test_dashboard_overdue_and_filters(client: TestClient, cli: Cli) -> None:
 
 def test_exports_and_a_refused_import(client: TestClient, cli: Cli) -> None:
     register(cli)
+    join_every_review(client.app.state.store, "rev", "vic")
     login(client, "rev")
     xlsx = client.get("/tracking/export?format=xlsx&review=r16")
     assert xlsx.status_code == 200
@@ -171,6 +174,7 @@ def test_exports_and_a_refused_import(client: TestClient, cli: Cli) -> None:
 
 def test_viewers_read_but_do_not_change(client: TestClient, cli: Cli) -> None:
     recs, actions = register(cli)
+    join_every_review(client.app.state.store, "rev", "vic")
     login(client, "vic")
     page = soup(client.get(f"/tracking/recs/{recs['1']}").text)
     assert page.select_one("#response-form") is None

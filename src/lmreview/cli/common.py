@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # imported when used: `lmreview --help` needs neither SQLAlch
 
     from lmreview.settings import Settings
     from lmreview.store import Store
+    from lmreview.store.models import User
 
 # The range of a row id on the command line (typer.Argument(**ROW_ID)): PostgreSQL's INTEGER (store.base.INT_MAX),
 # on SQLite too.
@@ -48,8 +49,84 @@ class State:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session of the store. Run as ``--user NAME`` naming an account that is not a site admin, it finds
+        only the reviews that user may use for this command (:data:`READ_ONLY` commands read; the member commands
+        and those that run the roster manage; the rest write): others answer "not found", as on the web. Without
+        ``--user``, or with a name that is no account, the CLI is the local operator and sees everything."""
+        from lmreview import access
+
         with self.store().session() as session:
+            session.info[access.CLI] = True
+            user = self.account(session)
+            if user is not None and not access.is_admin(user):
+                access.act_as(session, user, command_need())
             yield session
+
+    def account(self, session: Session) -> User | None:
+        """The account ``--user`` names, if there is one (switched off ones too: they see no review)."""
+        from sqlalchemy import select
+
+        from lmreview.store.models import User
+
+        if not self.settings.user:
+            return None
+        found: User | None = session.scalar(select(User).where(User.name == self.settings.user))
+        return found
+
+
+# What a command needs of the reviews it names when run as --user NAME (see State.session); commands not listed
+# change a review ("write") or do not touch one.
+READ_ONLY = {
+    "review list",
+    "review members",
+    "respondents list",
+    "responses status",
+    "form list",
+    "form download",
+    "form export-responses",
+    "ratings summary",
+    "report build",
+    "report brief",
+    "report sections",
+    "coding list",
+    "coding sources",
+    "coding export",
+    "coding matrix",
+    "coding agreement",
+    "coding disagreements",
+    "coding suggest",
+    "tracking recs list",
+    "tracking recs show",
+    "tracking status",
+    "tracking export",
+    "tracking report",
+    "tracking lessons list",
+    "tabulate",
+    "audit",
+    "stats",
+}
+MANAGE = {
+    "review invite",
+    "review remind",
+    "review mail",
+    "review member add",
+    "review member change",
+    "review member remove",
+    "respondents import",
+    "respondents add",
+    "respondents revoke",
+    "coding compare",
+    "coding consensus",
+}
+
+
+def command_need() -> str:
+    """read, write or manage: what the running command needs of a review (from its name, e.g. "review list")."""
+    from typer._click.globals import get_current_context  # typer vendors click; its context of the command
+
+    ctx = get_current_context(silent=True)
+    name = " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""
+    return "read" if name in READ_ONLY else "manage" if name in MANAGE else "write"
 
 
 def state(ctx: typer.Context) -> State:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lmreview.cli.common import ROW_ID, console, err, print_json, progress_bar, state
+from lmreview import access
+from lmreview.cli.common import ROW_ID, State, console, err, print_json, progress_bar, state
 from lmreview.figures import fmt_pct, plural
 from lmreview.files import read_input, read_text
 from lmreview.questionnaire import invitations, media, respondents, reviews
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 review_app = typer.Typer(
     help="Reviews: a portfolio asked one questionnaire; invitations and reminders.", no_args_is_help=True
@@ -20,7 +24,12 @@ review_app = typer.Typer(
 respondents_app = typer.Typer(help="The roster of a review: who answers for which project.", no_args_is_help=True)
 responses_app = typer.Typer(help="Responses to a review's questionnaire.", no_args_is_help=True)
 
+member_app = typer.Typer(help="Add, change or remove a member of a review.", no_args_is_help=True)
+review_app.add_typer(member_app, name="member")
+
 ReviewName = Annotated[str, typer.Argument(help="Review name.")]
+UserName = Annotated[str, typer.Argument(help="User name (see lmreview user list).")]
+MemberRole = Annotated[str, typer.Option("--role", help="manager, reviewer or reader.")]
 DryRun = Annotated[
     Path | None, typer.Option("--dry-run", help="Write the messages as .eml files in this folder; send nothing.")
 ]
@@ -44,6 +53,7 @@ def create(
         review = reviews.create_review(
             session, name, actor=st.settings.actor, portfolio=portfolio, form=form, template=template, title=title
         )
+        access.make_manager(session, review, st.account(session), actor=st.settings.actor)
         form_name = review.form.name if review.form else "none yet"
     console.print(f"Created review {name} (portfolio {portfolio or 'none yet'}, questionnaire {form_name}).")
 
@@ -343,3 +353,75 @@ def mail(
     for key, text in texts.items():
         console.print(f"--- {key.replace('_', ' ')} ---", markup=False)
         console.print(text.rstrip(), markup=False)
+
+
+# --- members ---------------------------------------------------------------------------------------------------------
+
+
+def _by_admin(st: State, session: Session) -> bool:
+    """The local operator (no --user account) and site admins may remove a review's last manager."""
+    user = st.account(session)
+    return user is None or access.is_admin(user)
+
+
+@review_app.command("members")
+def members(
+    ctx: typer.Context,
+    name: ReviewName,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List who may read a review, work in it (reviewer) or manage it.
+
+    Site admins manage every review without being listed. Example: lmreview review members lm2022-review
+    """
+    with state(ctx).session() as session:
+        found = access.list_members(session, reviews.get_review(session, name))
+    if as_json:
+        print_json([m.as_json() for m in found])
+        return
+    if not found:
+        console.print(f"Review {name} has no members: only site admins see it.")
+        return
+    table = Table("user", "role", "site role", "added", "by")
+    for m in found:
+        table.add_row(m.user + ("" if m.active else " (switched off)"), m.role, m.site_role, m.added_at, m.added_by)
+    console.print(table)
+    console.print(f"{plural(len(found), 'member')}.")
+
+
+@member_app.command("add")
+def member_add(ctx: typer.Context, name: ReviewName, user: UserName, role: MemberRole = "reader") -> None:
+    """Make a user a member of a review (reader unless --role says otherwise).
+
+    Example: lmreview review member add lm2022-review ana --role reviewer
+    """
+    st = state(ctx)
+    with st.session() as session:
+        access.add_member(session, reviews.get_review(session, name), user, role, actor=st.settings.actor)
+    console.print(f"{user} is now a {role} of review {name}.")
+
+
+@member_app.command("change")
+def member_change(ctx: typer.Context, name: ReviewName, user: UserName, role: MemberRole) -> None:
+    """Give a member another role in a review (a review keeps at least one manager).
+
+    Example: lmreview review member change lm2022-review ana --role manager
+    """
+    st = state(ctx)
+    with st.session() as session:
+        review = reviews.get_review(session, name)
+        access.change_member(session, review, user, role, actor=st.settings.actor, by_admin=_by_admin(st, session))
+    console.print(f"{user} is now a {role} of review {name}.")
+
+
+@member_app.command("remove")
+def member_remove(ctx: typer.Context, name: ReviewName, user: UserName) -> None:
+    """Remove a member from a review: they no longer see it (a review keeps at least one manager).
+
+    Example: lmreview review member remove lm2022-review ana
+    """
+    st = state(ctx)
+    with st.session() as session:
+        review = reviews.get_review(session, name)
+        access.remove_member(session, review, user, actor=st.settings.actor, by_admin=_by_admin(st, session))
+    console.print(f"{user} is no longer a member of review {name}.")

@@ -100,7 +100,7 @@ def lessons_list(
     kind: Annotated[str | None, typer.Option("--kind", help="lesson or good-practice.")] = None,
     project: Annotated[str | None, typer.Option("--project")] = None,
     theme: Annotated[str | None, typer.Option("--theme")] = None,
-    year: Annotated[int | None, typer.Option("--year")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1, max=9999)] = None,
     review: ReviewOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

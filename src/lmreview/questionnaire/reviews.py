@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, lazyload
 
+from lmreview import access
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Portfolio, Project
 from lmreview.questionnaire import forms
@@ -136,11 +137,16 @@ def create_review(
 
 
 def get_review(session: Session, name: str) -> Review:
+    """The review named ``name``; a session acting as a user (the CLI's ``--user``) finds only what they may use
+    (lmreview.access). Only the CLI hears the names of the other reviews: the web must not leak them."""
     review = session.scalar(select(Review).where(Review.name == name))
-    if review is None:
-        names = session.scalars(select(Review.name).order_by(Review.name)).all()
-        hint = f"; reviews: {', '.join(names)}" if names else "; create one with `lmreview review create NAME`"
+    if review is None or not access.can_see(access.acting_visible(session), review.id):
+        hint = ""  # the same answer for a review the acting user may not see
+        if session.info.get(access.CLI):
+            names = [r.name for r in list_reviews(session)]
+            hint = f"; reviews: {', '.join(names)}" if names else "; create one with `lmreview review create NAME`"
         raise NotFound(f"there is no review {name!r}{hint}")
+    access.check_acting(session, review)
     return review
 
 
@@ -151,17 +157,25 @@ def review_for(session: Session, *, review: str | None = None, form: str | None 
     if form is None:
         raise BadInput([Problem("--review", 0, "-", "name the review (--review NAME) or its form (--form NAME)")])
     found = forms.get_form(session, form)
-    using = session.scalars(select(Review).where(Review.form_id == found.id).order_by(Review.name)).all()
+    visible = access.acting_visible(session)
+    using = [
+        r
+        for r in session.scalars(select(Review).where(Review.form_id == found.id).order_by(Review.name))
+        if access.can_see(visible, r.id)
+    ]
     if len(using) != 1:
         names = ", ".join(r.name for r in using) or "none"
         raise BadInput(
             [Problem("--form", 0, "-", f"{len(using)} reviews use form {form} ({names}); name one with --review")]
         )
+    access.check_acting(session, using[0])
     return using[0]
 
 
 def list_reviews(session: Session) -> list[Review]:
-    return list(session.scalars(select(Review).order_by(Review.name)))
+    """Every review, or those the session's acting user may see (lmreview.access.act_as)."""
+    visible = access.acting_visible(session)
+    return [r for r in session.scalars(select(Review).order_by(Review.name)) if access.can_see(visible, r.id)]
 
 
 def portfolio_name(session: Session, review: Review) -> str | None:

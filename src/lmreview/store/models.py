@@ -1,11 +1,22 @@
-"""Tables owned by the store itself: users, the audit log and application settings."""
+"""Tables owned by the store itself: users, review membership, the audit log and application settings."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lmreview.store.base import Base, Timestamped, utcnow
@@ -84,3 +95,22 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+MEMBER_ROLES = ("manager", "reviewer", "reader")
+
+
+class ReviewMember(Base):
+    """A user's role in one review (see ``lmreview/access.py``): manager (everything in the review, its members
+    too), reviewer (answers, codings, ratings, report drafts) or reader (reads only). Site admins need no row."""
+
+    __tablename__ = "review_member"
+    __table_args__ = (
+        UniqueConstraint("review_id", "user_id"),
+        CheckConstraint("role in ('manager', 'reviewer', 'reader')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    added_by: Mapped[str] = mapped_column(String(120), default="")

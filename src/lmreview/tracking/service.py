@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lmreview import access
 from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.evidence.models import Document
 from lmreview.questionnaire.models import Review
@@ -254,16 +255,25 @@ class RecFilters:
     year: int | None = None
     theme: str | None = None
     document: int | None = None
+    # The reviews the reader may see (lmreview.access.visible_review_ids); None: every review. Recommendations
+    # found in evidence documents belong to no review and are always listed.
+    visible: frozenset[int] | None = None
 
 
 def list_recommendations(session: Session, filters: RecFilters | None = None) -> list[Recommendation]:
     """Recommendations in review order and by number (3 before 10), filtered."""
     f = filters or RecFilters()
+    visible = f.visible if f.visible is not None else access.acting_visible(session)  # the CLI run as --user
     query = select(Recommendation)
     if f.document is not None:
         query = query.where(Recommendation.document_id == f.document)
     if f.review:
-        query = query.where(Recommendation.review_id == get_review(session, f.review).id)
+        review = get_review(session, f.review)
+        if visible is not None and review.id not in visible:
+            raise NotFound(f"there is no review {f.review!r}")
+        query = query.where(Recommendation.review_id == review.id)
+    if visible is not None:
+        query = query.where(or_(Recommendation.review_id.is_(None), Recommendation.review_id.in_(visible)))
     if f.stance:
         name = values.stance(f.stance)
         if name is None:

@@ -71,6 +71,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         auth,
         evidence,
         health,
+        members,
         portfolio,
         ratings,
         report,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(account.router)
     app.include_router(portfolio.router)
     app.include_router(reviews.router)
+    app.include_router(members.router)
     app.include_router(ratings.router)
     app.include_router(analysis.router)
     app.include_router(report.router)

@@ -48,7 +48,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "csrf_token": csrf_token(request), "flashes": flashes, "version": __version__, **context},
+        {
+            "user": user,
+            "csrf_token": csrf_token(request),
+            "flashes": flashes,
+            "version": __version__,
+            "review_role": getattr(request.state, "review_role", None),  # set by security.require_member
+            **context,
+        },
         status_code=status_code,
     )
 

@@ -14,7 +14,8 @@ import secrets
 from fastapi import Request
 from sqlalchemy import delete, select
 
-from lmreview.errors import Forbidden
+from lmreview.access import require_review, require_review_named, review_role, visible_review_ids
+from lmreview.errors import Forbidden, NotFound
 from lmreview.settings import check_secret_key
 from lmreview.store import Store
 from lmreview.store.models import AppSetting, LoginFailure, User
@@ -144,3 +145,39 @@ class LoginThrottle:
     def succeeded(self, name: str) -> None:
         with self.store.session() as session:
             session.execute(delete(LoginFailure).where(LoginFailure.name_hash == self._key(name)))
+
+
+def require_member(request: Request, review: str, need: str = "read") -> User:
+    """The logged-in user when they may ``need`` (read, write, manage) the review named ``review``: a non-member
+    gets 404 (as for a review that does not exist), a member whose role is too low 403 (see lmreview/access.py)."""
+    user = require(request)
+    store: Store = request.app.state.store
+    with store.session() as session:
+        found = require_review_named(session, user, review, need)
+        request.state.review_role = review_role(session, user, found.id)  # the page shows what the role may do
+    return user
+
+
+def require_member_of(
+    request: Request, review_id: int | None, need: str = "read", site_role: str = "viewer", missing: str = ""
+) -> User:
+    """:func:`require_member` for a record that belongs to review ``review_id``; a non-member hears ``missing``,
+    what an unknown record's id hears. A record of no review (one found in an evidence document) needs
+    ``site_role`` only."""
+    if review_id is None:
+        return require(request, site_role)
+    user = require(request)
+    store: Store = request.app.state.store
+    with store.session() as session:
+        if missing and review_role(session, user, review_id) is None:
+            raise NotFound(missing)
+        require_review(session, user, review_id, need)
+        request.state.review_role = review_role(session, user, review_id)
+    return user
+
+
+def visible_reviews(request: Request, user: User) -> set[int] | None:
+    """The ids of the reviews ``user`` may see (None: all of them, for a site admin)."""
+    store: Store = request.app.state.store
+    with store.session() as session:
+        return visible_review_ids(session, user)

@@ -74,6 +74,7 @@ def create_review(request: Request, who: WriterDep, body: schemas.ReviewCreate) 
             form=body.form or None,
             template=body.template or None,
         )
+        access.make_manager(session, review, who.user, actor=who.user.name)
         session.flush()
         data = review_json(session, review)
     return created(data, schemas.Review)

@@ -21,7 +21,7 @@ from lmreview.questionnaire import forms, reviews
 from lmreview.questionnaire.models import Review
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.web.pages import render
-from lmreview.web.security import csrf_token, require
+from lmreview.web.security import csrf_token, require_member
 
 if TYPE_CHECKING:
     from lmreview.report.charts import Chart
@@ -49,7 +49,7 @@ def analysis_page(request: Request, name: str, question: str | None = None, by: 
 
     The figures are kept until the review next changes (:func:`last_change`), and the page carries an ETag made of
     that change, the user and the query: a browser asking again gets 304 Not Modified until something changed."""
-    user = require(request)
+    user = require_member(request, name)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         if review.form is None:
@@ -133,6 +133,6 @@ def _charts(definition: FormDefinition, tables: list[Tabulation]) -> dict[str, C
 @router.get("/api/reviews/{name}/tabulate")
 def api_tabulate(request: Request, name: str, question: str, by: str | None = None) -> dict[str, Any]:
     """The same object as `lmreview tabulate --review NAME --question PATH [--by FIELD] --json`."""
-    require(request)
+    require_member(request, name)
     with request.app.state.store.session() as session:
         return tabulate(session, name, question, by=by).as_json()

@@ -9,26 +9,30 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
+from lmreview.access import can_see, visible_review_ids
 from lmreview.analysis.audit import AuditResult, audit_figures, audit_text
 from lmreview.analysis.documents import document_from_bytes
 from lmreview.portfolio import service
 from lmreview.questionnaire import reviews
+from lmreview.store.models import User
 from lmreview.web.pages import read_upload, render
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require, require_member
 
 router = APIRouter()
 
 
-def _choices(request: Request) -> tuple[list[str], list[str]]:
-    """The portfolios and reviews a report can be compared with."""
+def _choices(request: Request, user: User) -> tuple[list[str], list[str]]:
+    """The portfolios and reviews (those ``user`` may see) a report can be compared with."""
     with request.app.state.store.session() as session:
-        return [p.name for p in service.list_portfolios(session)], [r.name for r in reviews.list_reviews(session)]
+        visible = visible_review_ids(session, user)
+        names = [r.name for r in reviews.list_reviews(session) if can_see(visible, r.id)]
+        return [p.name for p in service.list_portfolios(session)], names
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request) -> Response:
     user = require(request)
-    portfolios, names = _choices(request)
+    portfolios, names = _choices(request, user)
     return render(
         request, "analysis/audit.html", user=user, result=None, name=None, portfolios=portfolios, reviews=names
     )
@@ -44,6 +48,8 @@ async def audit_upload(
 ) -> Response:
     """Nothing is stored: the file is read, checked and forgotten."""
     user = require(request)
+    if review:
+        require_member(request, review)
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
 
@@ -56,7 +62,7 @@ async def audit_upload(
         return audit_text(document.blocks, figures, survey)
 
     result = await run_in_threadpool(run)
-    portfolios, names = _choices(request)
+    portfolios, names = _choices(request, user)
     return render(
         request,
         "analysis/audit.html",

@@ -9,13 +9,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from lmreview.access import can_see, require_review, review_role, visible_review_ids
 from lmreview.coding import agreement, codebooks, segments, suggest, view
 from lmreview.coding.matrix import code_matrix, pick_codebook
-from lmreview.errors import LmreviewError
+from lmreview.coding.models import Coding
+from lmreview.errors import Forbidden, LmreviewError, NotFound
+from lmreview.questionnaire.models import Submission
 from lmreview.questionnaire.reviews import get_review, list_reviews
+from lmreview.store.base import find_row
 from lmreview.store.models import User
+from lmreview.store.users import can
 from lmreview.web.pages import RowId, flash, render, segment
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require, require_member
 
 router = APIRouter()
 
@@ -29,7 +34,8 @@ def index(request: Request) -> Response:
     user = require(request, "reviewer")
     with request.app.state.store.session() as session:
         books = codebooks.list_codebooks(session)
-        reviews = [r.name for r in list_reviews(session)]
+        visible = visible_review_ids(session, user)
+        reviews = [r.name for r in list_reviews(session) if can_see(visible, r.id)]
     return render(request, "coding/index.html", user=user, books=books, reviews=reviews)
 
 
@@ -58,7 +64,8 @@ def codebook_page(request: Request, name: str) -> Response:
     with request.app.state.store.session() as session:
         data = codebooks.codebook_json(codebooks.get_codebook(session, name))
         codes = view.codes_json(codebooks.get_codebook(session, name))
-        reviews = [r.name for r in list_reviews(session)]
+        visible = visible_review_ids(session, user)
+        reviews = [r.name for r in list_reviews(session) if can_see(visible, r.id)]
     return render(request, "coding/codebook.html", user=user, book=data, codes=codes, reviews=reviews)
 
 
@@ -115,7 +122,7 @@ async def add_group(request: Request, name: str) -> Response:
 
 @router.get("/coding/reviews/{review}", response_class=HTMLResponse)
 def material_page(request: Request, review: str, codebook: str = "") -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, review)
     with request.app.state.store.session() as session:
         data = view.material(session, review)
         books = [b.name for b in codebooks.list_codebooks(session)]
@@ -141,7 +148,7 @@ def _sheet(request: Request, data: dict[str, Any], user: User, title: str) -> Re
 
 @router.get("/coding/reviews/{review}/answers/{submission_id}", response_class=HTMLResponse)
 def answers_page(request: Request, review: str, submission_id: RowId, codebook: str) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, review)
     with request.app.state.store.session() as session:
         data = view.answers_sheet(session, review, submission_id, codebook, _viewer(user))
     return _sheet(request, data, user, f"Answers of {data['project'] or 'submission ' + str(submission_id)}")
@@ -149,7 +156,7 @@ def answers_page(request: Request, review: str, submission_id: RowId, codebook: 
 
 @router.get("/coding/reviews/{review}/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, review: str, document_id: RowId, codebook: str) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, review)
     with request.app.state.store.session() as session:
         data = view.document_sheet(session, review, document_id, codebook, _viewer(user))
     return _sheet(request, data, user, data["document"]["title"])
@@ -165,7 +172,7 @@ def item_page(request: Request, review: str, item_id: RowId, codebook: str) -> R
 
 @router.get("/coding/reviews/{review}/codes/{code_id}", response_class=HTMLResponse)
 def code_page(request: Request, review: str, code_id: RowId, codebook: str) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, review)
     with request.app.state.store.session() as session:
         data = view.code_segments(session, review, codebook, code_id, _viewer(user))
     return render(request, "coding/code.html", user=user, data=data)
@@ -173,7 +180,7 @@ def code_page(request: Request, review: str, code_id: RowId, codebook: str) -> R
 
 @router.get("/coding/reviews/{review}/agreement", response_class=HTMLResponse)
 def agreement_page(request: Request, review: str, codebook: str) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, review)
     result, rows, closed = None, [], None
     with request.app.state.store.session() as session:
         try:
@@ -197,7 +204,7 @@ def agreement_page(request: Request, review: str, codebook: str) -> Response:
 def open_comparison(
     request: Request, review: str, codebook: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    user = require(request, "admin")
+    user = require_member(request, review, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         agreement.open_comparison(session, review, codebook, actor=user.name)
@@ -209,7 +216,7 @@ def open_comparison(
 
 @router.post("/coding/reviews/{review}/consensus")
 async def consensus(request: Request, review: str) -> Response:
-    user = require(request, "admin")
+    user = require_member(request, review, "manage")
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
     codebook, unit = str(form.get("codebook", "")), str(form.get("unit", ""))
@@ -230,10 +237,22 @@ async def consensus(request: Request, review: str) -> Response:
     )
 
 
+def _check_source(session: Any, user: User, submission_id: int | None, missing: LmreviewError) -> None:
+    """An answer is coded by a reviewer (or manager) of its review, a non-member hears ``missing`` (what an
+    unknown source hears); a document of the evidence library is coded by a site reviewer."""
+    submission = find_row(session, Submission, submission_id) if submission_id is not None else None
+    if submission is not None and submission.review_id is not None:
+        if review_role(session, user, submission.review_id) is None:
+            raise missing
+        require_review(session, user, submission.review_id, "write")
+    elif not can(user, "reviewer"):
+        raise Forbidden(f"this needs the reviewer role; you are a {user.role}")
+
+
 @router.post("/api/coding/codings")
 async def api_add(request: Request) -> Response:
     """``{"csrf_token", "source", "start", "end", "code_id", "memo"?}`` → the new coding."""
-    user = require(request, "reviewer")
+    user = require(request)
     try:
         body = await request.json()
     except ValueError:
@@ -250,6 +269,8 @@ async def api_add(request: Request) -> Response:
         source = segments.resolve_source(session, reference)
         if isinstance(source, str):
             raise LmreviewError(source)
+        unknown = f'no document (id or file name) and no answer (submission id/path) "{reference.strip()}"'
+        _check_source(session, user, source.submission_id, LmreviewError(unknown))
         code = codebooks.code_by_id(session, code_id)
         coding = segments.apply_code(
             session,
@@ -325,8 +346,11 @@ async def api_suggest(request: Request) -> Response:
 
 @router.delete("/api/coding/codings/{coding_id}")
 def api_remove(request: Request, coding_id: RowId) -> Response:
-    user = require(request, "reviewer")
-    check_csrf(request, request.headers.get("x-csrf-token"))
+    user = require(request)
     with request.app.state.store.session() as session:
+        found = find_row(session, Coding, coding_id)
+        missing = NotFound(f"no coding {coding_id}" + ("" if user.role == "admin" else f" of {user.name}"))
+        _check_source(session, user, found.submission_id if found is not None else None, missing)
+        check_csrf(request, request.headers.get("x-csrf-token"))
         segments.remove_coding(session, coding_id, actor=user.name, coder=None if user.role == "admin" else user.name)
     return JSONResponse({"removed": coding_id})

@@ -12,14 +12,14 @@ from lmreview.analysis.ratings import ratings_summary
 from lmreview.questionnaire import reviews
 from lmreview.ratings import service
 from lmreview.web.pages import flash, read_upload, render
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require_member
 
 router = APIRouter()
 
 
 @router.get("/reviews/{name}/ratings", response_class=HTMLResponse)
 def ratings_page(request: Request, name: str) -> Response:
-    user = require(request)
+    user = require_member(request, name)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         summary = ratings_summary(session, review)
@@ -36,7 +36,7 @@ def ratings_page(request: Request, name: str) -> Response:
 @router.get("/api/reviews/{name}/ratings")
 def api_ratings(request: Request, name: str) -> dict[str, object]:
     """The same object as `lmreview ratings summary --review NAME --json`."""
-    require(request)
+    require_member(request, name)
     with request.app.state.store.session() as session:
         return ratings_summary(session, reviews.get_review(session, name)).as_json()
 
@@ -49,7 +49,7 @@ async def upload_ratings(
     csrf_token: Annotated[str, Form()] = "",
     scale: Annotated[str, Form()] = "six-point",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
 
@@ -70,7 +70,7 @@ async def upload_ratings(
 
 @router.post("/reviews/{name}/ratings/weights")
 async def weights(request: Request, name: str) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
     changes = {
@@ -92,7 +92,7 @@ def add_scale(
     allows_na: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     lines = [line.strip() for line in levels.splitlines() if line.strip()]
     with request.app.state.store.session() as session:

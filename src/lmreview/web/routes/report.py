@@ -16,7 +16,7 @@ from lmreview.errors import NotFound
 from lmreview.questionnaire import reviews
 from lmreview.report import narrative
 from lmreview.web.pages import attachment, flash, render, segment
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require_member
 
 router = APIRouter()
 MEDIA = {
@@ -32,7 +32,7 @@ BRIEF_FORMATS = ("html", "docx", "pdf")
 def report_page(request: Request, name: str) -> Response:
     from lmreview.report.pdf import pdf_available
 
-    user = require(request)
+    user = require_member(request, name)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         sections = narrative.current_sections(session, review)
@@ -58,7 +58,7 @@ def save_section(
     title: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
@@ -73,7 +73,7 @@ def download_report(request: Request, name: str, fmt: str) -> Response:
     """The report in ``fmt``; HTML opens in the browser with every figure linked to its rows."""
     from lmreview.report import charts, docx, html, pdf, xlsx
 
-    require(request)
+    require_member(request, name)
     if fmt not in MEDIA:
         raise NotFound(f"there is no report format {fmt!r}; choose {', '.join(MEDIA)}")
     with request.app.state.store.session() as session:
@@ -95,7 +95,7 @@ def download_brief(request: Request, name: str, fmt: str) -> Response:
     """The 2-page evaluation brief; header fields from the brief_header section."""
     from lmreview.report import docx, html, pdf
 
-    require(request)
+    require_member(request, name)
     if fmt not in BRIEF_FORMATS:
         raise NotFound(f"there is no brief format {fmt!r}; choose {', '.join(BRIEF_FORMATS)}")
     with request.app.state.store.session() as session:

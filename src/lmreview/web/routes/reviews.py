@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from lmreview.access import can_see, make_manager, visible_review_ids
 from lmreview.errors import BadInput, NotFound
 from lmreview.portfolio import service as portfolio_service
 from lmreview.questionnaire import (
@@ -25,7 +26,7 @@ from lmreview.questionnaire import (
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.web.pages import RowId, attachment, flash, media_response, read_upload, render
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require, require_member
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,7 +130,9 @@ def form_page(request: Request, name: str, lang: str | None = None) -> Response:
 def reviews_page(request: Request) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
-        rows = [(r, reviews.response_status(session, r)) for r in reviews.list_reviews(session)]
+        visible = visible_review_ids(session, user)
+        shown = [r for r in reviews.list_reviews(session) if can_see(visible, r.id)]
+        rows = [(r, reviews.response_status(session, r)) for r in shown]
         return render(
             request,
             "questionnaire/reviews.html",
@@ -163,6 +166,7 @@ def create_review(
             template=value if kind == "template" else None,
             form=value if kind == "form" else None,
         )
+        make_manager(session, review, user, actor=user.name)
         review_name = review.name
     flash(request, f"Created review {review_name}. Next: import the respondents.")
     return RedirectResponse(f"/reviews/{review_name}", status_code=303)
@@ -170,7 +174,7 @@ def create_review(
 
 @router.get("/reviews/{name}", response_class=HTMLResponse)
 def review_page(request: Request, name: str) -> Response:
-    user = require(request)
+    user = require_member(request, name)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         status = reviews.response_status(session, review)
@@ -197,7 +201,7 @@ def review_page(request: Request, name: str) -> Response:
 async def upload_roster(
     request: Request, name: str, file: UploadFile, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
 
@@ -228,7 +232,7 @@ def add_respondent(
     role: Annotated[str, Form()] = "",
     language: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
@@ -250,7 +254,7 @@ def add_respondent(
 def invite(
     request: Request, name: str, csrf_token: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = ""
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
@@ -283,7 +287,7 @@ def mail_texts(
     reminder_subject: Annotated[str, Form()] = "",
     reminder_body: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
@@ -302,7 +306,7 @@ def mail_texts(
 
 @router.post("/reviews/{name}/respondents/{respondent_id}/revoke")
 def revoke(request: Request, name: str, respondent_id: RowId, csrf_token: Annotated[str, Form()] = "") -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         person = respondents.get_respondent(session, reviews.get_review(session, name), respondent_id)
@@ -316,7 +320,7 @@ def revoke(request: Request, name: str, respondent_id: RowId, csrf_token: Annota
 async def upload_responses(
     request: Request, name: str, file: UploadFile, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
 
@@ -346,7 +350,7 @@ async def upload_responses(
 
 @router.get("/reviews/{name}/responses.{fmt}")
 def download_responses(request: Request, name: str, fmt: str, original: bool = False) -> Response:
-    require(request)
+    require_member(request, name)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         if review.form is None:
@@ -384,7 +388,7 @@ def _submission_context(session: Any, name: str, submission_id: int) -> dict[str
 
 @router.get("/reviews/{name}/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, name: str, submission_id: RowId) -> Response:
-    user = require(request)
+    user = require_member(request, name)
     with request.app.state.store.session() as session:
         return render(
             request, "questionnaire/submission.html", user=user, **_submission_context(session, name, submission_id)
@@ -412,7 +416,7 @@ def change_answer(
     value: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         context = _submission_context(session, name, submission_id)
@@ -430,7 +434,7 @@ def review_state(
     comment: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         context = _submission_context(session, name, submission_id)
@@ -442,6 +446,6 @@ def review_state(
 @router.get("/api/reviews/{name}/status")
 def api_status(request: Request, name: str) -> dict[str, object]:
     """The same object as `lmreview responses status --review NAME --json`."""
-    require(request)
+    require_member(request, name)
     with request.app.state.store.session() as session:
         return reviews.response_status(session, reviews.get_review(session, name)).as_json()

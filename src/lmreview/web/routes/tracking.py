@@ -10,14 +10,17 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as FormFile
 
+from lmreview.access import can_see, visible_review_ids
 from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.reviews import get_review, list_reviews
+from lmreview.store.base import find_row
+from lmreview.store.models import User
 from lmreview.tracking import lessons, mail, matrix, service, values
 from lmreview.tracking import report as tracking_report
-from lmreview.tracking.models import ACTION_STATUSES, STANCES
+from lmreview.tracking.models import ACTION_STATUSES, STANCES, Action, Recommendation
 from lmreview.tracking.status import WHICH, actions_behind, tracking_status
 from lmreview.web.pages import RowId, flash, read_upload, render, segment
-from lmreview.web.security import check_csrf, require
+from lmreview.web.security import check_csrf, require, require_member, require_member_of, visible_reviews
 
 router = APIRouter()
 FILTERS = ("review", "unit", "year", "theme")
@@ -29,7 +32,8 @@ MEDIA = {
 }
 
 
-def _filters(request: Request) -> service.RecFilters:
+def _filters(request: Request, user: User) -> service.RecFilters:
+    """The filters of the query, limited to the reviews ``user`` may see."""
     params = request.query_params
     year = (params.get("year") or "").strip()
     if year and not year.isdigit():
@@ -40,6 +44,41 @@ def _filters(request: Request) -> service.RecFilters:
         unit=params.get("unit") or None,
         year=int(year) if year else None,
         theme=params.get("theme") or None,
+        visible=_visible(request, user),
+    )
+
+
+def _visible(request: Request, user: User) -> frozenset[int] | None:
+    visible = visible_reviews(request, user)
+    return None if visible is None else frozenset(visible)
+
+
+def _rec_access(request: Request, rec_id: int, need: str = "read") -> User:
+    """The user when they may ``need`` the review of recommendation ``rec_id`` (a recommendation of an evidence
+    document needs the site role: reviewer to change it)."""
+    with request.app.state.store.session() as session:
+        rec = find_row(session, Recommendation, rec_id)
+        review_id = rec.review_id if rec is not None else None
+    return require_member_of(
+        request,
+        review_id,
+        need,
+        site_role="viewer" if need == "read" else "reviewer",
+        missing=f"there is no recommendation {rec_id}: lmreview tracking recs list shows their ids",
+    )
+
+
+def _action_access(request: Request, action_id: int, need: str = "read") -> User:
+    with request.app.state.store.session() as session:
+        action = find_row(session, Action, action_id)
+        rec = find_row(session, Recommendation, action.recommendation_id) if action is not None else None
+        review_id = rec.review_id if rec is not None else None
+    return require_member_of(
+        request,
+        review_id,
+        need,
+        site_role="viewer" if need == "read" else "reviewer",
+        missing=f"there is no key action {action_id}: lmreview tracking recs show ID lists them",
     )
 
 
@@ -52,10 +91,10 @@ def _date(value: str, what: str) -> dt.date | None:
     return day
 
 
-def _choices(session: Any) -> dict[str, Any]:
-    recs = service.list_recommendations(session)
+def _choices(session: Any, visible: frozenset[int] | None) -> dict[str, Any]:
+    recs = service.list_recommendations(session, service.RecFilters(visible=visible))
     return {
-        "reviews": [r.name for r in list_reviews(session)],
+        "reviews": [r.name for r in list_reviews(session) if visible is None or r.id in visible],
         "years": sorted({str(r.year) for r in recs if r.year}),
         "themes": sorted({t for r in recs for t in r.themes}),
     }
@@ -64,12 +103,12 @@ def _choices(session: Any) -> dict[str, Any]:
 @router.get("/tracking", response_class=HTMLResponse)
 def dashboard(request: Request) -> Response:
     user = require(request)
-    filters = _filters(request)
+    filters = _filters(request, user)
     params = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     with request.app.state.store.session() as session:
         figures = tracking_status(session, filters)
         units = [(u.name, u.email, u.last_reminded_at) for u in service.list_units(session)]
-        choices = _choices(session)
+        choices = _choices(session, filters.visible)
     return render(
         request,
         "tracking/dashboard.html",
@@ -87,18 +126,18 @@ def dashboard(request: Request) -> Response:
 @router.get("/api/tracking/status")
 def api_status(request: Request) -> dict[str, Any]:
     """What `lmreview tracking status --json` prints, for the same filters."""
-    require(request)
+    user = require(request)
     with request.app.state.store.session() as session:
-        return tracking_status(session, _filters(request)).as_json()
+        return tracking_status(session, _filters(request, user)).as_json()
 
 
 @router.get("/api/tracking/recommendations")
 def api_recommendations(request: Request) -> list[dict[str, Any]]:
     """What `lmreview tracking recs list --json` prints."""
-    require(request)
+    user = require(request)
     today = dt.date.today()
     with request.app.state.store.session() as session:
-        recs = service.list_recommendations(session, _filters(request))
+        recs = service.list_recommendations(session, _filters(request, user))
         return [service.recommendation_json(session, r, today) for r in recs]
 
 
@@ -110,7 +149,7 @@ def actions_page(request: Request, which: str = "all") -> Response:
         raise BadInput([Problem("which", 0, "-", f"use one of {', '.join(WHICH)}")], message=f"no list {which!r}")
     today = dt.date.today()
     with request.app.state.store.session() as session:
-        figures = tracking_status(session, _filters(request), today)
+        figures = tracking_status(session, _filters(request, user), today)
         rows = []
         for action_id in actions_behind(figures, which):
             action = service.get_action(session, action_id)
@@ -130,7 +169,7 @@ def actions_page(request: Request, which: str = "all") -> Response:
 
 @router.get("/tracking/reviews/{name}", response_class=HTMLResponse)
 def register_page(request: Request, name: str) -> Response:
-    user = require(request)
+    user = require_member(request, name)
     today = dt.date.today()
     with request.app.state.store.session() as session:
         review = get_review(session, name)
@@ -168,7 +207,7 @@ def add_recommendation(
     themes: Annotated[str, Form()] = "",
     year: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     if year.strip() and not year.strip().isdigit():
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
@@ -195,7 +234,7 @@ def add_recommendation(
 
 @router.get("/tracking/recs/{rec_id}", response_class=HTMLResponse)
 def recommendation_page(request: Request, rec_id: RowId) -> Response:
-    user = require(request)
+    user = _rec_access(request, rec_id)
     today = dt.date.today()
     with request.app.state.store.session() as session:
         rec = service.get_recommendation(session, rec_id)
@@ -223,7 +262,7 @@ def recommendation_page(request: Request, rec_id: RowId) -> Response:
 
 @router.post("/tracking/recs/{rec_id}")
 async def edit_recommendation(request: Request, rec_id: RowId) -> Response:
-    user = require(request, "reviewer")
+    user = _rec_access(request, rec_id, "write")
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
     changes: dict[str, str | list[str] | int | None] = {
@@ -248,7 +287,7 @@ def respond(
     text: Annotated[str, Form()] = "",
     by: Annotated[str, Form()] = "",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = _rec_access(request, rec_id, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         service.respond(session, rec_id, stance=stance, text=text, by=by or user.name, actor=user.name)
@@ -259,7 +298,7 @@ def respond(
 @router.post("/tracking/recs/{rec_id}/send")
 def send_links(request: Request, rec_id: RowId, csrf_token: Annotated[str, Form()] = "") -> Response:
     """E-mail each responsible unit of the recommendation its personal link."""
-    user = require(request, "reviewer")
+    user = _rec_access(request, rec_id, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         rec = service.get_recommendation(session, rec_id)
@@ -284,7 +323,7 @@ def add_action(
     due: Annotated[str, Form()] = "",
     status: Annotated[str, Form()] = "not_initiated",
 ) -> Response:
-    user = require(request, "reviewer")
+    user = _rec_access(request, rec_id, "write")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
         service.add_action(
@@ -302,7 +341,7 @@ def add_action(
 
 @router.post("/tracking/actions/{action_id}")
 async def update_action(request: Request, action_id: RowId) -> Response:
-    user = require(request, "reviewer")
+    user = _action_access(request, action_id, "write")
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
     upload = form.get("file")
@@ -333,7 +372,7 @@ async def update_action(request: Request, action_id: RowId) -> Response:
 
 @router.get("/tracking/actions/{action_id}/files/{comment_id}")
 def attached_file(request: Request, action_id: RowId, comment_id: RowId) -> Response:
-    require(request)
+    _action_access(request, action_id)
     with request.app.state.store.session() as session:
         filename, content = service.attachment(session, action_id, comment_id)
     return Response(
@@ -346,10 +385,10 @@ def attached_file(request: Request, action_id: RowId, comment_id: RowId) -> Resp
 @router.get("/tracking/export")
 def export(request: Request, format: str = "xlsx") -> Response:
     """The management-response matrix (xlsx, docx) or the status report (html, pdf) of the filtered set."""
-    require(request)
+    user = require(request)
     if format not in MEDIA:
         raise BadInput([Problem("format", 0, "-", "use xlsx, docx, html or pdf")], message=f"no format {format!r}")
-    filters = _filters(request)
+    filters = _filters(request, user)
     with request.app.state.store.session() as session:
         if format in ("html", "pdf"):
             data = tracking_report.render(session, filters, format)
@@ -433,6 +472,8 @@ def lessons_page(request: Request) -> Response:
     """The library of lessons and good practices: search, filters, and (for reviewers) a form to add one."""
     user = require(request)
     p = request.query_params
+    if p.get("review"):
+        require_member(request, p["review"])  # a review the user may not see is no filter either
     year = (p.get("year") or "").strip()
     if year and not year.isdigit():
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
@@ -446,7 +487,8 @@ def lessons_page(request: Request) -> Response:
     )
     with request.app.state.store.session() as session:
         found = [lessons.lesson_json(session, x) for x in lessons.list_lessons(session, filters)]
-        reviews = [r.name for r in list_reviews(session)]
+        visible = visible_review_ids(session, user)
+        reviews = [r.name for r in list_reviews(session) if can_see(visible, r.id)]
     return render(
         request,
         "tracking/lessons.html",
@@ -476,6 +518,8 @@ async def add_lesson(request: Request) -> Response:
             raise BadInput([Problem(name, 0, "-", f"{value!r} is not a number")], message=f"{name}: not a number")
         return int(value) if value else None
 
+    if text("review"):
+        require_member(request, text("review"))
     kind = text("kind")
     names = lessons.LESSON_FIELDS if kind == "lesson" else lessons.PRACTICE_FIELDS
     with request.app.state.store.session() as session:
