@@ -189,7 +189,26 @@ def to_tsquery(query: Query) -> tuple[str, dict[str, str]]:
     return expression, params
 
 
-PG_TEXT = f"translate(p.text, '{_ACCENTED}', '{_PLAIN}')"  # the passage with its accents folded, as the query
+
+
+def pg_folded(column: str) -> str:
+    """PostgreSQL's expression of ``column`` with its accents folded as the query's are (``translate`` is
+    IMMUTABLE, so the GIN index of migration 0010 is built on ``to_tsvector('english', pg_folded("text"))``)."""
+    return f"translate({column}, '{_ACCENTED}', '{_PLAIN}')"
+
+
+PG_TEXT = pg_folded("p.text")  # the passage with its accents folded, as the query
+
+
+def unfold(headline: str, original: str) -> str:
+    """``headline``, an extract of ``original`` with its accents folded and with marks around the matched words,
+    written with the letters of ``original`` (folding keeps the length of a text: one letter for one letter)."""
+    plain = headline.replace(MARK_START, "").replace(MARK_END, "")
+    start = original.translate(_FOLD).find(plain)
+    if start < 0:  # not an extract of the text as it is: shown as PostgreSQL gave it
+        return headline
+    letters = iter(original[start : start + len(plain)])
+    return "".join(c if c in (MARK_START, MARK_END) else next(letters) for c in headline)
 
 
 @dataclass
@@ -293,13 +312,15 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
         )
         rows = session.execute(
             text(
-                f"SELECT {columns}, ts_headline('english', p.text, CAST(:q AS tsquery), "
+                f"SELECT {columns}, ts_headline('english', {PG_TEXT}, CAST(:q AS tsquery), "
                 f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), "
-                f"ts_rank_cd(to_tsvector('english', {PG_TEXT}), CAST(:q AS tsquery), 1) AS score "
+                f"ts_rank_cd(to_tsvector('english', {PG_TEXT}), CAST(:q AS tsquery), 1) AS score, p.text "
                 f"{source} ORDER BY score DESC, p.id LIMIT :limit"
             ),
             params,
         ).all()
+        # the headline marks the words of the folded text (cafe for café); put the passage's own letters back
+        rows = [(*r[:6], unfold(r[6], r[8]), r[7]) for r in rows]
     hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
     per_document = session.execute(
         text(f"SELECT p.document_id, count(*) {source} GROUP BY p.document_id"), params
