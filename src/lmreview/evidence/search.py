@@ -189,8 +189,6 @@ def to_tsquery(query: Query) -> tuple[str, dict[str, str]]:
     return expression, params
 
 
-
-
 def pg_folded(column: str) -> str:
     """PostgreSQL's expression of ``column`` with its accents folded as the query's are (``translate`` is
     IMMUTABLE, so the GIN index of migration 0010 is built on ``to_tsvector('english', pg_folded("text"))``)."""
@@ -301,6 +299,7 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
             ),
             params,
         ).all()
+        hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
     else:
         expression, terms = to_tsquery(parsed)
         params["q"] = session.execute(text(f"SELECT CAST({expression} AS text)"), terms).scalar_one()
@@ -320,8 +319,7 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
             params,
         ).all()
         # the headline marks the words of the folded text (cafe for café); put the passage's own letters back
-        rows = [(*r[:6], unfold(r[6], r[8]), r[7]) for r in rows]
-    hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
+        hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], unfold(r[6], r[8]), float(r[7])) for r in rows]
     per_document = session.execute(
         text(f"SELECT p.document_id, count(*) {source} GROUP BY p.document_id"), params
     ).all()

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
+from lmreview.evidence import links
 from lmreview.evidence.extract import KINDS, extract
 from lmreview.evidence.extract import Item as ExtractedItem
 from lmreview.evidence.metadata import Metadata, read_metadata
@@ -197,6 +198,7 @@ def _write_all(
         _check_codes([project.strip()], "project")
     report = AddReport()
     user_id = audit.actor_user_id(session, actor)
+    candidates: links.Candidates | None = None  # the portfolio projects, read at the first document written
     for done, result in enumerate(results, start=1):
         if isinstance(result, Problem):
             report.refused.append(result)
@@ -206,7 +208,10 @@ def _write_all(
                 report.duplicates.append((result.filename, existing))
             else:
                 with session.begin_nested():
-                    report.added.append(_write(session, result, actor, user_id, doc_type, project))
+                    document = _write(session, result, actor, user_id, doc_type, project)
+                    candidates = candidates or links.Candidates.read(session)
+                    links.suggest(session, document, candidates)
+                    report.added.append(document)
         if progress is not None:
             progress(done, total)
     return report
