@@ -45,7 +45,7 @@ PROJECT_KINDS = ("recommendation", "lesson")  # what a project's page lists of e
 
 def key_words(title: str) -> str:
     """The words of a title that say what it is about, lower case, in their order."""
-    return " ".join(w for w in _WORD.findall(title.lower()) if w not in _GENERIC and not w.isdigit())
+    return " ".join(w for w in _WORD.findall(title.lower()) if w not in _GENERIC and any(c.isalpha() for c in w))
 
 
 def _projects(session: Session) -> dict[str, str]:
@@ -96,7 +96,7 @@ def suggest(session: Session, document: Document, candidates: Candidates | None 
         session.scalars(
             select(ProjectLink.code)
             .join(Document, Document.id == ProjectLink.document_id)
-            .where(ProjectLink.status == "rejected", func.lower(Document.title) == document.title.lower())
+            .where(ProjectLink.status == "rejected", func.lower(Document.title) == func.lower(document.title))
         )
     )
     choices = {code: key for code, (_, key) in candidates.projects.items() if code not in known}
