@@ -75,7 +75,8 @@ def test_suggest_confirm_reject_from_the_cli(cli: Cli, store: Store, tmp_path: P
     other = add(cli, tmp_path, "seaweed.txt", OTHER)
     suggested = links(cli, report)
     assert [(s["code"], s["status"]) for s in suggested] == [("LM.0251", "suggested")]
-    assert isinstance(suggested[0]["score"], float) and 80 <= suggested[0]["score"] <= 100
+    assert isinstance(suggested[0]["score"], float)
+    assert 80 <= suggested[0]["score"] <= 100
     assert links(cli, other) == []
     shown = cli("evidence", "links", str(report)).stdout
     assert "suggested: LM.0251 Labour Mobility as a Factor of Development in South-Eastern Europe" in shown
@@ -105,9 +106,11 @@ def test_suggest_confirm_reject_from_the_cli(cli: Cli, store: Store, tmp_path: P
             f"rejected project LM.0251 for document {report}",
         ]
         assert events[0].actor == "tester"
-        assert events[0].before is not None and events[0].after is not None
+        assert events[0].before is not None
+        assert events[0].after is not None
         assert (events[0].before["link"], events[0].after["link"]) == ("suggested", "confirmed")
-        assert events[1].after is not None and events[1].after["project_codes"] == []
+        assert events[1].after is not None
+        assert events[1].after["project_codes"] == []
 
     # a rejection holds: the portfolio imported again, the file added again, a new version of the report
     assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
@@ -170,7 +173,8 @@ def test_confirm_and_reject_on_the_document_page(client: TestClient, cli: Cli, t
     assert "1 new project suggested." in again.text
     row = soup(again.text).select_one("tr.link.suggested")
     assert row is not None
-    assert "LM.0251" in row.text and "/100" in row.text
+    assert "LM.0251" in row.text
+    assert "/100" in row.text
     assert [b["aria-label"] for b in row.select("button")] == ["Confirm LM.0251", "Reject LM.0251"]
     assert client.get(f"/api/evidence/{report}/links").json()[0]["status"] == "suggested"
 
@@ -189,7 +193,8 @@ def test_confirm_and_reject_on_the_document_page(client: TestClient, cli: Cli, t
     documents = project.select("ul.evidence-documents > li")
     assert len(documents) == 1
     title = documents[0].select_one("a")
-    assert title is not None and title["href"] == f"/evidence/{report}"
+    assert title is not None
+    assert title["href"] == f"/evidence/{report}"
     items = [" ".join(li.text.split()) for li in documents[0].select("li.item")]
     assert items[0].startswith("Recommendation 1 p. 1 Keep the regional network")
     assert items[1].startswith("Lesson 1 p. 1 Ministries need one steady contact person")
