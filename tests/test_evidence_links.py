@@ -228,3 +228,36 @@ def test_the_link_form_refuses_bad_requests(client: TestClient, cli: Cli, tmp_pa
     assert not page.select("#links form")  # a viewer sees the links, not the buttons
     token = csrf(client, "/evidence")
     assert client.post(url, data={"csrf_token": token, "decision": "suggest"}).status_code == 403
+
+
+WORLD_BANK = """Implementation completion report
+
+The rural roads project P123456 was run with the IOM project LM.0181 in the same districts.
+"""
+
+
+def test_an_organisations_own_code_patterns(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "wb.txt").write_text(WORLD_BANK, encoding="utf-8")
+    monkeypatch.setenv("LMREVIEW_PROJECT_CODE_PATTERNS", '["P(\\\\d"]')
+    bad = cli("evidence", "add", str(tmp_path / "wb.txt"))
+    assert bad.exit_code == 2
+    assert bad.stderr.strip() == "error: project_code_patterns: 'P(\\\\d' is not a regular expression (missing ): P(\\d)"
+    assert json.loads(cli("evidence", "list", "--json").stdout) == []  # nothing read, nothing written
+    monkeypatch.setenv("LMREVIEW_PROJECT_CODE_PATTERNS", '["\\\\bP\\\\d{6}\\\\b"]')
+    document = add(cli, tmp_path, "wb.txt", WORLD_BANK)
+    assert codes(cli, document) == ["LM.0181", "P123456"]
+    monkeypatch.delenv("LMREVIEW_PROJECT_CODE_PATTERNS")
+    other = add(cli, tmp_path, "wb2.txt", WORLD_BANK + "\nAnnex\n")
+    assert codes(cli, other) == ["LM.0181"]  # the built-in patterns only
+
+
+def test_code_patterns_of_the_web_upload(store: Store) -> None:
+    with store.session() as session:
+        add_user(session, "rev", "reviewer", PASSWORD, actor="test")
+    app = create_app(Settings(database_url=store.url, project_code_patterns=[r"\bP\d{6}\b"]), store)
+    with TestClient(app) as client:
+        login(client, "rev")
+        token = csrf(client, "/evidence")
+        files = [("files", ("wb.txt", WORLD_BANK.encode(), "text/plain"))]
+        assert client.post("/evidence", data={"csrf_token": token}, files=files).status_code == 200
+        assert client.get("/api/evidence").json()[0]["project_codes"] == ["LM.0181", "P123456"]

@@ -46,6 +46,7 @@ def add(
             project=project,
             jobs=jobs or service.default_jobs(),
             progress=progress,
+            patterns_of_codes=st.settings.project_code_patterns,
         )
         added = [(d.id, d.filename, d.title, d.page_count) for d in report.added]
     for document_id, filename, title, pages in added:

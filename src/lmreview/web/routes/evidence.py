@@ -83,7 +83,12 @@ async def upload(
     def run() -> service.AddReport:
         with request.app.state.store.session() as session:
             return service.add_files(
-                session, received, actor=user.name, doc_type=doc_type or None, project=project or None
+                session,
+                received,
+                actor=user.name,
+                doc_type=doc_type or None,
+                project=project or None,
+                patterns_of_codes=request.app.state.settings.project_code_patterns,
             )
 
     report = await run_in_threadpool(run)
