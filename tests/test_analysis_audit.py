@@ -294,7 +294,7 @@ def test_pdf_pages_and_lines_are_located_and_tables_read_from_their_layout(plain
         ("report.docx", b"not a zip", "this is not a Word document"),
         ("report.docx", b"PK\x03\x04broken", "this is not a Word document \\(a damaged zip file\\)"),
         ("report.pdf", b"<html></html>", "this is not a PDF file"),
-        ("report.pdf", b"%PDF-1.4\nbroken", "this PDF cannot be read"),
+        ("report.pdf", b"%PDF-1.4\nbroken", "the PDF is damaged and cannot be read"),
         ("scan.pdf", None, "this PDF has no text to read"),
         ("latin1.txt", "Région 5 (19 %)".encode("latin-1"), "the file is not UTF-8 text"),
         ("README", b"5 (19%)", "files without an extension cannot be audited"),

@@ -199,7 +199,9 @@ def test_codes_accents_and_stop_words_alike_on_both_databases(
         assert [h["document"] for h in hits(cli, code)] == [cafe], code
     assert [h["document"] for h in hits(cli, "LM.0181")] == [library["iom.txt"]]
     for word in ("cafe", "café", "CAFÉ", "cafe*"):
-        assert [h["document"] for h in hits(cli, word)] == [cafe], word
+        found = hits(cli, word)
+        assert [h["document"] for h in found] == [cafe], word
+        assert "A **café** run by returnees" in str(found[0]["snippet"]), word  # the passage's own letters marked
     assert hits(cli, "the hotline") == hits(cli, "hotline")
     assert len(hits(cli, '"hotline for migrant"')) == 1
     assert len(hits(cli, "hotline OR the")) == 1
@@ -235,3 +237,35 @@ def test_a_word_most_passages_hold_is_counted_and_ranked_up_to_the_cap(
     newest = sorted((h["passage"] for h in exact), reverse=True)[:2]
     assert [h["passage"] for h in capped] == [h["passage"] for h in exact if h["passage"] in newest]
     assert cli("evidence", "search", "hotline").stdout.startswith("1 passages match; the best 1:")
+
+
+def test_a_long_passage_is_marked_with_its_own_letters(cli: Cli, tmp_path: Path) -> None:
+    filler = "The cooperative kept its accounts in order and reported to the municipality every month. " * 6
+    (tmp_path / "long.txt").write_text(
+        f"Enterprises\n\n{filler}Its café in Thiès hired six apprentices. {filler}\n", encoding="utf-8"
+    )
+    assert cli("evidence", "add", str(tmp_path / "long.txt")).exit_code == 0
+    snippet = str(hits(cli, "cafe thies")[0]["snippet"])
+    assert "**café** in **Thiès**" in snippet
+    assert len(snippet) < 400  # an extract, not the whole passage
+
+
+@pytest.mark.postgres
+def test_postgres_search_uses_the_full_text_index(cli: Cli, store: Store, library: dict[str, int]) -> None:
+    """The GIN index is on the accent-folded text that search matches, so the planner can use it."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("the plan of PostgreSQL's search")
+    from sqlalchemy import text
+
+    from lmreview.evidence.index import PG_INDEX
+    from lmreview.evidence.search import PG_TEXT
+
+    with store.engine.begin() as connection:
+        connection.execute(text("SET LOCAL enable_seqscan = off"))  # three documents: a scan would be cheaper
+        plan = connection.execute(
+            text(
+                "EXPLAIN SELECT p.id FROM evidence_passage p "
+                f"WHERE to_tsvector('english', {PG_TEXT}) @@ to_tsquery('english', 'recruitment')"
+            )
+        ).scalars()
+        assert any(PG_INDEX in line for line in plan)

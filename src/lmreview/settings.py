@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     hsts_seconds: int = 365 * 24 * 3600
     log_format: Literal["text", "json"] = "text"
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-Proto/-For uvicorn believes
+    # Patterns (RE2) of an organisation's project codes, read in the evidence library's documents beside the built-in
+    # IOM, ILO and IATI ones; in the environment a JSON list: LMREVIEW_PROJECT_CODE_PATTERNS='["P\\d{6}"]'.
+    project_code_patterns: list[str] = []
 
     @field_validator("database_url")
     @classmethod

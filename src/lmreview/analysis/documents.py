@@ -2,13 +2,13 @@
 
 * **Blocks.** A plain-text file gives one block per line ("line 12"); a Word file one per paragraph ("paragraph 3")
   and per table row ("table 2 row 4", the cells joined by tabs); a PDF one per line of each page ("page 5 line 17").
-  Whatever goes wrong in python-docx or pypdf (a damaged file, an encrypted PDF, a scan without text) becomes one
+  Whatever goes wrong in python-docx or pdfium (a damaged file, an encrypted PDF, a scan without text) becomes one
   :class:`~lmreview.errors.BadInput` naming the file, never a traceback.
 * **Numbers as printed** (:class:`Printed`): exact Decimal value, decimals shown, thousands separators, currency,
   "%" or "per cent", numbers in words up to ninety-nine; a printed number agrees with an exact value when it is that
   value rounded half up, rounded half down or truncated to the printed decimals.
 * **Tables** (:func:`find_tables`): runs of rows split by tabs (text extracted from PDFs, Word tables), or of lines
-  made of a label and numbers only (what pypdf gives for a table), with their header and TOTAL row.
+  made of a label and numbers only (what a PDF's text gives for a table), with their header and TOTAL row.
 * **Sentences and claims**: where a sentence starts and ends, numbers that are identifiers rather than counts, money
   as printed, the printed text of a claim, and the :class:`Finding` the checks report.
 
@@ -19,7 +19,6 @@ the checking; this module only reads.
 from __future__ import annotations
 
 import io
-import logging
 import re
 import threading
 from bisect import bisect_right
@@ -132,28 +131,23 @@ def docx_blocks(data: bytes, path: Path) -> list[Block]:
 
 
 def pdf_blocks(data: bytes, path: Path) -> list[Block]:
-    """The text lines of each page as pypdf extracts them; tables come out as lines with their cells in order."""
-    from pypdf import PdfReader
+    """The text lines of each page as the evidence library reads them (:mod:`lmreview.evidence.reading`, pdfium), so
+    that a PDF is read one way everywhere; tables come out as lines with their cells in order."""
+    from lmreview.evidence.reading import Refused, read_pdf
 
     if not data.lstrip()[:5] == b"%PDF-":
         raise _refuse(path, "this is not a PDF file (it does not start with %PDF-)")
-    quiet = logging.getLogger("pypdf")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # pypdf warns about every repairable flaw; the audit needs only the text
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _refuse(path, "this PDF is protected by a password; save an unprotected copy to audit it")
-        blocks = []
-        for p, page in enumerate(reader.pages, start=1):
-            for n, line in enumerate(page.extract_text().splitlines(), start=1):
-                blocks.append(Block(f"page {p} line {n}", line))
-    except BadInput:
-        raise
-    except Exception as exc:  # pypdf raises PdfReadError, but also KeyError, ValueError... on damaged files
-        raise _refuse(path, f"this PDF cannot be read ({type(exc).__name__}); is it damaged?") from None
-    finally:
-        quiet.setLevel(level)
+        read = read_pdf(data)
+    except Refused as exc:
+        raise _refuse(path, exc.reason) from None
+    except Exception as exc:  # pdfium's own error on a file it cannot handle
+        raise _refuse(path, f"the PDF cannot be read ({type(exc).__name__}); is it damaged?") from None
+    blocks = [
+        Block(f"page {p} line {n}", block.text)
+        for p, page in enumerate(read.pages, start=1)
+        for n, block in enumerate(page, start=1)
+    ]
     if not any(block.text.strip() for block in blocks):
         raise _refuse(path, "this PDF has no text to read (a scan?); audit a PDF with a text layer, or its .docx")
     return blocks

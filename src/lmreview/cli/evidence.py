@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lmreview.cli.common import console, err, print_json, progress_bar, state
-from lmreview.evidence import service
+from lmreview.cli.common import ROW_ID, console, err, print_json, progress_bar, state
+from lmreview.evidence import links, service
 from lmreview.evidence.search import MARK_END, MARK_START, Filters
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ def add(
             project=project,
             jobs=jobs or service.default_jobs(),
             progress=progress,
+            patterns_of_codes=st.settings.project_code_patterns,
         )
         added = [(d.id, d.filename, d.title, d.page_count) for d in report.added]
     for document_id, filename, title, pages in added:
@@ -248,3 +249,57 @@ def set_(
     console.print(
         f"Document {document_id}: {data['title']} ({data['type']}, {data['year'] or 'no year'})", markup=False
     )
+
+
+@app.command("links")
+def links_(
+    ctx: typer.Context,
+    document_id: Annotated[int, typer.Argument(help="The document's id.", **ROW_ID)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The portfolio projects a document may concern: suggestions by title likeness (looked for again among the
+    projects imported since), and the links a reviewer confirmed or rejected.
+
+    Example: lmreview evidence links 3
+    """
+    with state(ctx).session() as session:
+        document = service.get_document(session, document_id)
+        links.suggest(session, document)
+        found = [links.link_json(link) for link in links.links(session, document_id)]
+        codes = document.project_codes
+    if as_json:
+        print_json(found)
+        return
+    console.print(f"Document {document_id}: projects {', '.join(codes) or '(none)'}", markup=False, soft_wrap=True)
+    if not found:
+        console.print("No project's title is alike enough to suggest.")
+    for link in found:
+        score = f"{link['score']:.0f}/100" if link["score"] is not None else "by hand"
+        decided = f" by {link['decided_by']}" if link["decided_by"] else ""
+        console.print(
+            f"  {link['status']}{decided}: {link['code']} {link['project_title']} ({score})",
+            markup=False,
+            soft_wrap=True,
+        )
+    if any(link["status"] == "suggested" for link in found):
+        console.print(f"Confirm with: lmreview evidence link {document_id} --project CODE (or --reject)")
+
+
+@app.command("link")
+def link(
+    ctx: typer.Context,
+    document_id: Annotated[int, typer.Argument(help="The document's id.", **ROW_ID)],
+    project: Annotated[str, typer.Option("--project", help="The project's code.")],
+    reject: Annotated[bool, typer.Option("--reject", help="Reject the link instead of confirming it.")] = False,
+) -> None:
+    """Confirm that a document concerns a portfolio project (its code joins the document's codes), or reject the
+    link (it is not suggested again); the decision is audited.
+
+    Example: lmreview evidence link 3 --project LM.0181
+    """
+    st = state(ctx)
+    with st.session() as session:
+        decided = links.link_json(
+            links.decide(session, document_id, project, confirm=not reject, actor=st.settings.actor)
+        )
+    console.print(f"Document {document_id}: {decided['status']} project {decided['code']}", markup=False)

@@ -137,6 +137,8 @@ def show(
 
     Example: lmreview portfolio show lm2016 LM.0181
     """
+    from lmreview.evidence.links import project_documents
+
     with state(ctx).session() as session:
         p = service.get_project(session, portfolio, code)
         rows = [
@@ -163,6 +165,18 @@ def show(
             console.print(f"revision: {r.type} {_show_value(r.date)} {r.reason or ''} {r.note or ''}".rstrip())
         for event in service.project_history(session, p):
             console.print(f"{event.at:%Y-%m-%d %H:%M} {event.actor}: {event.summary}", markup=False)
+        documents = project_documents(session, [p.code])
+    if documents:
+        console.print(f"documents in the evidence library ({len(documents)}):")
+    for found in documents:
+        d = found.document
+        console.print(
+            f"  [{d['id']}] {d['title']} ({d['type']}, {d['year'] or 'no year'})", markup=False, soft_wrap=True
+        )
+        for item in found.items:
+            number = f" {item['number']}" if item["number"] else ""
+            pages = ", ".join(str(n) for n in item["pages"])
+            console.print(f"    {item['kind']}{number} (p. {pages}): {item['text']}", markup=False, soft_wrap=True)
 
 
 @app.command("revise")

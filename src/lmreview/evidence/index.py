@@ -1,6 +1,8 @@
-"""The full-text index's own database objects, which the models do not describe (see migration 0006)."""
+"""The full-text index's own database objects, which the models do not describe (see migrations 0006 and 0010)."""
 
 from __future__ import annotations
+
+from lmreview.evidence.search import pg_folded
 
 FTS_TABLE = "evidence_passage_fts"
 PG_INDEX = "ix_evidence_passage_fts"
@@ -22,7 +24,9 @@ SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS evidence_passage_ai",
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 ]
-POSTGRES_CREATE = [f"CREATE INDEX {PG_INDEX} ON evidence_passage USING gin (to_tsvector('english', text))"]
+# On the text with its accents folded, the expression search matches (migration 0010; 0006 indexed the text as is).
+PG_EXPRESSION = f"to_tsvector('english', {pg_folded('text')})"
+POSTGRES_CREATE = [f"CREATE INDEX {PG_INDEX} ON evidence_passage USING gin ({PG_EXPRESSION})"]
 POSTGRES_DROP = [f"DROP INDEX IF EXISTS {PG_INDEX}"]
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from lmreview.errors import LmreviewError
 from lmreview.evidence.reading import ReadFile
 from lmreview.evidence.structure import Structured, most_common_words
 
@@ -71,12 +74,40 @@ class Metadata:
     project_codes: list[str] = field(default_factory=list)
 
 
-def project_codes(text: str) -> list[str]:
+MAX_PATTERNS = 20  # patterns of project codes a setting may add
+
+
+def code_patterns(patterns: Sequence[str]) -> list[Any]:
+    """Compile an organisation's own patterns of project codes (setting ``project_code_patterns``) with RE2, which
+    matches in linear time whatever the pattern; a pattern RE2 cannot read is the user's mistake, with its reason."""
+    import re2
+
+    if len(patterns) > MAX_PATTERNS:
+        raise LmreviewError(
+            f"project_code_patterns: {len(patterns)} patterns; at most {MAX_PATTERNS} are read for project codes"
+        )
+    options = re2.Options()
+    options.log_errors = False
+    compiled = []
+    for pattern in patterns:
+        if not pattern.strip() or len(pattern) > 200:
+            raise LmreviewError(f"project_code_patterns: {pattern[:40]!r} is not a pattern of 1 to 200 characters")
+        try:
+            compiled.append(re2.compile(pattern, options))
+        except re2.error as exc:
+            reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+            raise LmreviewError(f"project_code_patterns: {pattern!r} is not a regular expression ({reason})") from None
+    return compiled
+
+
+def project_codes(text: str, extra: Sequence[Any] = ()) -> list[str]:
+    """The codes the built-in patterns find in ``text``, then those of ``extra`` (:func:`code_patterns`)."""
     found: list[str] = []
-    for pattern in PROJECT_PATTERNS:
+    for pattern in (*PROJECT_PATTERNS, *extra):
         for match in pattern.finditer(text):
-            if match[0] not in found:
-                found.append(match[0])
+            code = match.group(0).strip()
+            if code and code not in found:
+                found.append(code)
     return found
 
 
@@ -85,7 +116,9 @@ def _years(text: str) -> list[int]:
     return [int(y) for y in re.findall(r"\b(19[89]\d|20\d\d)\b", text) if int(y) <= now + 1]
 
 
-def read_metadata(read: ReadFile, structured: Structured, filename: str) -> Metadata:
+def read_metadata(read: ReadFile, structured: Structured, filename: str, patterns: Sequence[str] = ()) -> Metadata:
+    """The metadata the text states; ``patterns``: more patterns of project codes (setting
+    ``project_code_patterns``)."""
     head = "\n".join(structured.pages[:3])[:8000]
     title = re.sub(r"^Microsoft (?:Word|PowerPoint) - ", "", read.title or "").strip()
     if re.search(r"\.(?:docx?|pdf|pptx?)$", title, re.IGNORECASE):  # a file name, not a title
@@ -122,5 +155,5 @@ def read_metadata(read: ReadFile, structured: Structured, filename: str) -> Meta
     scores = {lang: sum(words[w] for w in stop) for lang, stop in _STOPWORDS.items()}
     best_lang = max(scores, key=lambda lang: scores[lang])
     meta.language = best_lang if scores[best_lang] >= 5 else None
-    meta.project_codes = project_codes("\n".join(structured.pages))[:50]
+    meta.project_codes = project_codes("\n".join(structured.pages), code_patterns(patterns))[:50]
     return meta

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lmreview.store.base import Base, utcnow
@@ -120,3 +120,24 @@ class Item(Base):
     response_stance: Mapped[str | None] = mapped_column(String(20))
     response_text: Mapped[str | None] = mapped_column(Text)
     response_pages: Mapped[list[int] | None] = mapped_column(JSON)
+
+
+LINK_STATUSES = ("suggested", "confirmed", "rejected")
+
+
+class ProjectLink(Base):
+    """A portfolio project a document may concern, suggested by the likeness of their titles (rapidfuzz) and
+    confirmed or rejected by a reviewer. A rejected link stays, so that the same suggestion is not made again; a
+    confirmed one adds the project's code to the document's codes (:class:`DocumentProject`)."""
+
+    __tablename__ = "evidence_project_link"
+    __table_args__ = (UniqueConstraint("document_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("evidence_document.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(80), index=True)
+    project_title: Mapped[str] = mapped_column(Text)  # the title compared, as it was then
+    score: Mapped[float | None] = mapped_column(Float)  # 0-100; None for a link a reviewer made by hand
+    status: Mapped[str] = mapped_column(String(20), default="suggested")
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -357,3 +357,9 @@ def _read_html(text: str) -> ReadFile:
     reader.flush()
     title = " ".join(reader.title.split()) or None
     return ReadFile("html", [reader.blocks], title=title)
+
+
+def read_pdf(data: bytes) -> ReadFile:
+    """A PDF's pages as lines, without :func:`read_bytes`' checks of size and text length: the number audit's
+    reader (:mod:`lmreview.analysis.documents`), so that a PDF is read one way everywhere. Raises :class:`Refused`."""
+    return _read_pdf(data)

@@ -194,7 +194,24 @@ def to_tsquery(query: Query) -> tuple[str, dict[str, str]]:
     return expression, params
 
 
-PG_TEXT = f"translate(p.text, '{_ACCENTED}', '{_PLAIN}')"  # the passage with its accents folded, as the query
+def pg_folded(column: str) -> str:
+    """PostgreSQL's expression of ``column`` with its accents folded as the query's are (``translate`` is
+    IMMUTABLE, so the GIN index of migration 0010 is built on ``to_tsvector('english', pg_folded("text"))``)."""
+    return f"translate({column}, '{_ACCENTED}', '{_PLAIN}')"
+
+
+PG_TEXT = pg_folded("p.text")  # the passage with its accents folded, as the query
+
+
+def unfold(headline: str, original: str) -> str:
+    """``headline``, an extract of ``original`` with its accents folded and with marks around the matched words,
+    written with the letters of ``original`` (folding keeps the length of a text: one letter for one letter)."""
+    plain = headline.replace(MARK_START, "").replace(MARK_END, "")
+    start = original.translate(_FOLD).find(plain)
+    if start < 0:  # not an extract of the text as it is: shown as PostgreSQL gave it
+        return headline
+    letters = iter(original[start : start + len(plain)])
+    return "".join(c if c in (MARK_START, MARK_END) else next(letters) for c in headline)
 
 
 @dataclass
@@ -299,6 +316,7 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
             ),
             params,
         ).all()
+        hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
     else:
         expression, terms = to_tsquery(parsed)
         params["q"] = session.execute(text(f"SELECT CAST({expression} AS text)"), terms).scalar_one()
@@ -318,12 +336,14 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
         best = _best(candidates, limit)
         rows = session.execute(
             text(
-                f"SELECT {columns}, ts_headline('english', p.text, CAST(:q AS tsquery), "
-                f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END) "
+                f"SELECT {columns}, ts_headline('english', {PG_TEXT}, CAST(:q AS tsquery), "
+                f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), p.text "
                 f"{source} AND p.id IN ({', '.join(str(i) for i in best) or 'NULL'})"
             ),
             params,
         ).all()
+        # the headline marks the words of the folded text (cafe for café); put the passage's own letters back
+        rows = [(*r[:6], unfold(r[6], r[7])) for r in rows]  # type: ignore[misc]
     by_id = {r[0]: r for r in rows}
     found = [(by_id[i], score) for i, score in best.items() if i in by_id]
     hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], score) for r, score in found]

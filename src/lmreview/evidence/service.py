@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -22,9 +23,10 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
+from lmreview.evidence import links
 from lmreview.evidence.extract import KINDS, extract
 from lmreview.evidence.extract import Item as ExtractedItem
-from lmreview.evidence.metadata import Metadata, read_metadata
+from lmreview.evidence.metadata import Metadata, code_patterns, read_metadata
 from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Item, Page, Passage
 from lmreview.evidence.reading import FORMATS, Refused, read_bytes
 from lmreview.evidence.search import Filters, SearchResult, check_year, search
@@ -67,8 +69,9 @@ class AddReport:
     skipped: list[Path] = field(default_factory=list)  # files of folders in a format lmreview does not read
 
 
-def parse(data: bytes, filename: str) -> Parsed | Problem:
-    """Read, structure and describe one file; a file lmreview cannot read gives its one-line problem."""
+def parse(data: bytes, filename: str, patterns: Sequence[str] = ()) -> Parsed | Problem:
+    """Read, structure and describe one file; a file lmreview cannot read gives its one-line problem. ``patterns``:
+    more patterns of project codes than the built-in ones (setting ``project_code_patterns``)."""
     try:
         read = read_bytes(data, filename)
         structured = structure(read)
@@ -87,17 +90,17 @@ def parse(data: bytes, filename: str) -> Parsed | Problem:
         len(data),
         structured.pages,
         structured.passages,
-        read_metadata(read, structured, Path(filename).name),
+        read_metadata(read, structured, Path(filename).name, patterns),
         extract(list(structured.passages)),
     )
 
 
-def _parse_path(path: str) -> Parsed | Problem:
+def _parse_path(path: str, patterns: Sequence[str] = ()) -> Parsed | Problem:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         return Problem(path, 0, "-", f"cannot read the file ({exc.strerror or exc})")
-    return parse(data, path)
+    return parse(data, path, patterns)
 
 
 def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem], list[Path]]:
@@ -131,18 +134,22 @@ def add_paths(
     project: str | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    patterns_of_codes: Sequence[str] = (),
 ) -> AddReport:
-    """Add files and folders; ``jobs`` > 1 reads them in that many processes."""
+    """Add files and folders; ``jobs`` > 1 reads them in that many processes; ``patterns_of_codes``: more patterns of
+    project codes (setting ``project_code_patterns``)."""
     _check_type(doc_type)
+    patterns = _check_patterns(patterns_of_codes)
     files, problems, skipped = expand(paths)
     names = [str(f) for f in files]
+    read = functools.partial(_parse_path, patterns=patterns)
     if jobs > 1 and len(names) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
             chunk = max(1, min(16, len(names) // (jobs * 4)))  # several files per task: fewer round trips
-            results: Iterable[Parsed | Problem] = pool.map(_parse_path, names, chunksize=chunk)
+            results: Iterable[Parsed | Problem] = pool.map(read, names, chunksize=chunk)
             report = _write_all(session, results, len(names), actor, doc_type, project, progress)
     else:
-        report = _write_all(session, map(_parse_path, names), len(names), actor, doc_type, project, progress)
+        report = _write_all(session, map(read, names), len(names), actor, doc_type, project, progress)
     report.refused = problems + report.refused
     report.skipped = skipped
     return report
@@ -155,9 +162,18 @@ def add_files(
     actor: str,
     doc_type: str | None = None,
     project: str | None = None,
+    patterns_of_codes: Sequence[str] = (),
 ) -> AddReport:
     """Add files given as (name, bytes), e.g. uploaded through the web UI."""
-    return _write_all(session, (parse(data, name) for name, data in files), len(files), actor, doc_type, project)
+    patterns = _check_patterns(patterns_of_codes)
+    parsed = (parse(data, name, patterns) for name, data in files)
+    return _write_all(session, parsed, len(files), actor, doc_type, project)
+
+
+def _check_patterns(patterns: Sequence[str]) -> tuple[str, ...]:
+    """The patterns of project codes, checked once before any file is read (a wrong one stops the whole batch)."""
+    code_patterns(patterns)
+    return tuple(patterns)
 
 
 CODE_MAX = 80  # the characters of a project code (evidence_document_project.code)
@@ -203,6 +219,7 @@ def _write_all(
         _check_codes([project.strip()], "project")
     report = AddReport()
     user_id = audit.actor_user_id(session, actor)
+    candidates: links.Candidates | None = None  # the portfolio projects, read at the first document written
     for done, result in enumerate(results, start=1):
         if isinstance(result, Problem):
             report.refused.append(result)
@@ -212,7 +229,10 @@ def _write_all(
                 report.duplicates.append((result.filename, existing))
             else:
                 with session.begin_nested():
-                    report.added.append(_write(session, result, actor, user_id, doc_type, project))
+                    document = _write(session, result, actor, user_id, doc_type, project)
+                    candidates = candidates or links.Candidates.read(session)
+                    links.suggest(session, document, candidates)
+                    report.added.append(document)
         if progress is not None:
             progress(done, total)
     return report

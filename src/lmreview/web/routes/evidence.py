@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.errors import BadInput, LmreviewError, Problem
-from lmreview.evidence import service
+from lmreview.evidence import links, service
 from lmreview.evidence.extract import KINDS
 from lmreview.evidence.models import DOCUMENT_TYPES, PASSAGE_KINDS
 from lmreview.evidence.search import YEARS, Filters, SearchResult, check_year
@@ -83,7 +83,12 @@ async def upload(
     def run() -> service.AddReport:
         with request.app.state.store.session() as session:
             return service.add_files(
-                session, received, actor=user.name, doc_type=doc_type or None, project=project or None
+                session,
+                received,
+                actor=user.name,
+                doc_type=doc_type or None,
+                project=project or None,
+                patterns_of_codes=request.app.state.settings.project_code_patterns,
             )
 
     report = await run_in_threadpool(run)
@@ -182,6 +187,7 @@ def document_page(request: Request, document_id: RowId, q: str = "", passage: in
         pages = document_pages(session, document_id, q)
         found = [service.item_json(i, d) for i, d in service.items(session, document_id=document_id)]
         projects = service.project_matches(session, document["project_codes"])
+        project_links = [links.link_json(link) for link in links.links(session, document_id)]
     return render(
         request,
         "evidence/document.html",
@@ -194,6 +200,7 @@ def document_page(request: Request, document_id: RowId, q: str = "", passage: in
         types=DOCUMENT_TYPES,
         items=found,
         projects=projects,
+        links=project_links,
     )
 
 
@@ -208,3 +215,37 @@ async def edit_document(request: Request, document_id: RowId) -> Response:
         service.set_metadata(session, document_id, changes, actor=user.name)
     flash(request, "Saved the document's details.")
     return RedirectResponse(f"/evidence/{document_id}", status_code=303)
+
+
+@router.get("/api/evidence/{document_id}/links")
+def api_links(request: Request, document_id: RowId) -> list[dict[str, Any]]:
+    """The document's project links as `lmreview evidence links ID --json` prints them (without looking again)."""
+    require(request)
+    with request.app.state.store.session() as session:
+        service.get_document(session, document_id)
+        return [links.link_json(link) for link in links.links(session, document_id)]
+
+
+@router.post("/evidence/{document_id}/links")
+def decide_link(
+    request: Request,
+    document_id: RowId,
+    csrf_token: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+) -> Response:
+    """Confirm or reject a project suggested for the document (``decision`` confirm or reject, ``code`` the
+    project's), or look for suggestions again (``decision`` suggest)."""
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    if decision not in ("confirm", "reject", "suggest"):
+        raise LmreviewError("decision: choose confirm, reject or suggest")
+    with request.app.state.store.session() as session:
+        if decision == "suggest":
+            found = len(links.suggest(session, service.get_document(session, document_id)))
+            message = f"{found} new project{'s' if found != 1 else ''} suggested."
+        else:
+            link = links.decide(session, document_id, code, confirm=decision == "confirm", actor=user.name)
+            message = f"{link.status.capitalize()} project {link.code}."
+    flash(request, message)
+    return RedirectResponse(f"/evidence/{document_id}#links", status_code=303)

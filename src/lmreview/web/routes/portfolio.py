@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lmreview.errors import BadInput, Problem
+from lmreview.evidence.links import project_documents
 from lmreview.portfolio import categories, importing, service
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.portfolio.stats import portfolio_stats
@@ -159,6 +160,7 @@ def project_page(request: Request, name: str, code: str) -> Response:
     with request.app.state.store.session() as session:
         project = service.get_project(session, name, code)
         history = service.project_history(session, project)
+        documents = project_documents(session, [project.code])
         return render(
             request,
             "portfolio/project.html",
@@ -166,6 +168,7 @@ def project_page(request: Request, name: str, code: str) -> Response:
             portfolio_name=name,
             p=project,
             history=history,
+            documents=documents,
             revision_types=REVISION_TYPES,
             today=dt.date.today().isoformat(),
             categories=[c.name for c in categories.list_categories(session, name)],
