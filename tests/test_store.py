@@ -228,3 +228,14 @@ def test_events_of_a_named_user_link_to_that_user(store: Store, cli: Cli) -> Non
         ("review_member", ana),  # ana created the review: she manages it
     }
     assert {user for actor, _entity, user in events if actor == "nobody"} == {None}
+
+
+def test_the_revision_check_reads_the_same_chain_as_alembic() -> None:
+    """Commands check the revision without importing Alembic: the migration files' own lines give the same chain."""
+    from alembic.script import ScriptDirectory
+
+    from lmreview.store import migrate
+
+    script = ScriptDirectory(str(migrate.MIGRATIONS))
+    assert migrate.head_revision() == script.get_current_head()
+    assert migrate._revisions() == {r.revision: r.down_revision for r in script.walk_revisions()}

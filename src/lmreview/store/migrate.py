@@ -8,23 +8,43 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import inspect
+from sqlalchemy import column, inspect, select, table
 
 from lmreview.errors import StoreNeedsUpgrade
 from lmreview.store.engine import Store
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic itself is imported only to upgrade (about half a second): every command checks the revision, from the
+# migration files' own `revision`/`down_revision` lines and the alembic_version table.
+_REVISION = re.compile(r'^revision: str = "([^"]+)"$', re.M)
+_DOWN = re.compile(r'^down_revision: str \| None = (?:"([^"]+)"|None)$', re.M)
+
+
+@functools.cache
+def _revisions() -> dict[str, str | None]:
+    """Each migration's revision and the one it follows (None for the first)."""
+    found: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN.search(source)
+        if revision is None or down is None:
+            raise RuntimeError(f"{path.name}: no `revision: str = ...` / `down_revision: str | None = ...` line")
+        found[revision.group(1)] = down.group(1)
+    return found
 
 
 def alembic_config(store: Store) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", store.url.replace("%", "%%"))
@@ -33,19 +53,27 @@ def alembic_config(store: Store) -> Config:
 
 
 def head_revision() -> str:
-    script = ScriptDirectory(str(MIGRATIONS))
-    head = script.get_current_head()
-    assert head is not None
-    return head
+    """The newest revision: the one no other migration follows."""
+    revisions = _revisions()
+    heads = set(revisions) - {down for down in revisions.values() if down is not None}
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}); they need one")
+    return heads.pop()
 
 
 def current_revision(store: Store) -> str | None:
+    """The revision the database is at (its ``alembic_version`` row), None for a database lmreview never wrote."""
     with store.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        version = connection.execute(select(column("version_num")).select_from(table("alembic_version"))).scalar()
+    return None if version is None else str(version)
 
 
 def upgrade(store: Store) -> tuple[str | None, str]:
     """Upgrade to the newest revision; returns (revision before, revision after)."""
+    from alembic import command
+
     before = current_revision(store)
     command.upgrade(alembic_config(store), "head")
     return before, head_revision()
@@ -65,10 +93,7 @@ def _backup_sqlite(path: str, revision: str) -> Path:
 
 
 def _known(revision: str) -> bool:
-    try:
-        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
-    except CommandError:
-        return False
+    return revision in _revisions()
 
 
 def ensure_current(store: Store) -> None:
