@@ -154,7 +154,7 @@ def test_filters(cli: Cli, library: dict[str, int]) -> None:
     assert len(hits(cli, "workers", "--limit", "1")) == 1
     text = cli("evidence", "search", "hotline")
     assert text.exit_code == 0
-    assert "1 passages match; the best 1:" in text.stdout
+    assert "1 passage matches; the best 1:" in text.stdout
     assert "Brief on migrant domestic workers — p. 1" in text.stdout
 
 
@@ -236,7 +236,7 @@ def test_a_word_most_passages_hold_is_counted_and_ranked_up_to_the_cap(
     capped = json.loads(cli("evidence", "search", "workers OR recruitment", "--json").stdout)
     newest = sorted((h["passage"] for h in exact), reverse=True)[:2]
     assert [h["passage"] for h in capped] == [h["passage"] for h in exact if h["passage"] in newest]
-    assert cli("evidence", "search", "hotline").stdout.startswith("1 passages match; the best 1:")
+    assert cli("evidence", "search", "hotline").stdout.startswith("1 passage matches; the best 1:")
 
 
 def test_a_long_passage_is_marked_with_its_own_letters(cli: Cli, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from lmreview.cli.common import ROW_ID, console, err, print_json, progress_bar, state
 from lmreview.evidence import links, service
 from lmreview.evidence.search import MARK_END, MARK_START, Filters
+from lmreview.figures import plural
 
 app = typer.Typer(
     help="The evidence library: add documents, search them, list their recommendations, responses and lessons.",
@@ -149,7 +150,9 @@ def search_(
             markup=False,
         )
     else:
-        console.print(f"{result.total} passages match; the best {len(result.hits)}:", markup=False)
+        console.print(
+            f"{plural(result.total, 'passage matches', 'passages match')}; the best {len(result.hits)}:", markup=False
+        )
     for hit in result.hits:
         snippet = escape(hit.snippet).replace(MARK_START, "[bold]").replace(MARK_END, "[/bold]")
         where = f"p. {hit.page}" + (f", {hit.section}" if hit.section else "")

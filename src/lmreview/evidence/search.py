@@ -316,7 +316,7 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
             ),
             params,
         ).all()
-        hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
+        shown: list[Sequence[Any]] = list(rows)
     else:
         expression, terms = to_tsquery(parsed)
         params["q"] = session.execute(text(f"SELECT CAST({expression} AS text)"), terms).scalar_one()
@@ -343,8 +343,8 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
             params,
         ).all()
         # the headline marks the words of the folded text (cafe for café); put the passage's own letters back
-        rows = [(*r[:6], unfold(r[6], r[7])) for r in rows]  # type: ignore[misc]
-    by_id = {r[0]: r for r in rows}
+        shown = [(*r[:6], unfold(r[6], r[7])) for r in rows]
+    by_id = {r[0]: r for r in shown}
     found = [(by_id[i], score) for i, score in best.items() if i in by_id]
     hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], score) for r, score in found]
     capped = len(candidates) > CAP
