@@ -617,6 +617,19 @@ def submissions_of(cli: Cli) -> dict[str, int]:
     return {f["form"]: f["submissions"] for f in json.loads(cli("form", "list", "--json").stdout)}
 
 
+def test_a_column_or_two_in_common_names_no_other_form(two_forms: Cli, tmp_path: Path) -> None:
+    """Only an export whose columns are mostly another form's questions is sent to that form."""
+    export = tmp_path / "survey.csv"
+    export.write_text(
+        '"staff_unit";"district";"household_size";"water_source";"_uuid"\r\n"hq";"north";"4";"well";"u-1"\r\n',
+        encoding="utf-8",
+    )
+    run = two_forms("form", "import-responses", str(export), "--form", "bilingual_test")
+    assert run.exit_code == 2
+    assert "no other form in lmreview has most of these questions either" in run.stderr
+    assert "staff_survey" not in run.stderr
+
+
 def test_cli_refuses_another_forms_export_and_names_that_form(two_forms: Cli) -> None:
     run = two_forms("form", "import-responses", str(STAFF), "--form", "bilingual_test")
     assert run.exit_code == 2

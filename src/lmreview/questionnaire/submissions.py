@@ -375,8 +375,8 @@ def _other_form(session: Session, form_name: str, exc: exchange.NoQuestionColumn
         if count > best_count:
             best, best_count = other.name, count
     problem = exc.problems[0]
-    if best is None:
-        message = f"{problem.message}; no other form in lmreview has these questions either"
+    if best is None or 2 * best_count <= len(exc.headers):  # a name or two in common is no sign of the right form
+        message = f"{problem.message}; no other form in lmreview has most of these questions either"
     else:
         message = (
             f"{problem.message}: {best_count} of its columns belong to questions of the form {best}; import it there"
