@@ -13,7 +13,6 @@ from lmreview import access
 from lmreview.coding.matrix import code_matrix
 from lmreview.evidence import service as evidence
 from lmreview.evidence.search import YEARS, Filters, search
-from lmreview.questionnaire import reviews
 from lmreview.store import audit, tokens
 from lmreview.store.users import can
 from lmreview.tracking import service as tracking
@@ -191,7 +190,7 @@ def matrix(
 ) -> Response:
     """Codes by project (or another dimension) with their denominators: as ``lmreview coding matrix --json``."""
     with request.app.state.store.session() as session:
-        review = access.require_review(session, who.user, reviews.get_review(session, name).id)
+        review = access.require_review_named(session, who.user, name)
         data = code_matrix(session, review.name, codebook=codebook or None, by=by).as_json()
     return etag_json(request, who, data, schemas.JsonObject)
 
