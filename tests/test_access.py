@@ -437,6 +437,15 @@ def test_coding_an_answer_of_a_hidden_review_is_refused_as_unknown(store: Store,
             unknown = client.post("/api/coding/codings", json={**body, "csrf_token": token, "source": nowhere})
             shown = response.json()["error"].replace(world["answer"].split("/")[0], "N")
             assert shown == unknown.json()["error"].replace(nowhere.split("/")[0], "N")
+    # suggestions read the review's texts for its coders: a non-member hears what an unknown review hears
+    ask = {"codebook": "cb", "sources": [world["answer"]], "code_id": int(world["code_id"]), "words": "the"}
+    for name, status in (("out", 404), ("rea", 403), ("rex", 200)):
+        client, token = _client(app, name)
+        response = client.post("/api/coding/suggestions", json={**ask, "csrf_token": token, "review": SECRET})
+        assert response.status_code == status, (name, response.text)
+        if name == "out":
+            unknown = client.post("/api/coding/suggestions", json={**ask, "csrf_token": token, "review": "nope"})
+            assert response.text.replace(SECRET, "X") == unknown.text.replace("nope", "X")
 
 
 def test_members_page_adds_changes_and_removes(store: Store, world: dict[str, str]) -> None:

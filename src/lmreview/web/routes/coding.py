@@ -269,8 +269,7 @@ async def api_add(request: Request) -> Response:
         source = segments.resolve_source(session, reference)
         if isinstance(source, str):
             raise LmreviewError(source)
-        unknown = f'no document (id or file name) and no answer (submission id/path) "{reference.strip()}"'
-        _check_source(session, user, source.submission_id, LmreviewError(unknown))
+        _check_source(session, user, source.submission_id, LmreviewError(segments.unknown_source(reference)))
         code = codebooks.code_by_id(session, code_id)
         coding = segments.apply_code(
             session,
