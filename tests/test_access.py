@@ -610,3 +610,66 @@ def test_the_migration_keeps_what_existing_users_could_see(empty_url: str) -> No
         ).all()
     old.dispose()
     assert [tuple(r) for r in rows] == [("ada", "manager"), ("rex", "reviewer"), ("vic", "reader")]
+
+
+def _filled_matrix(cli: Cli, tmp_path: Path) -> Path:
+    """B's follow-up matrix as exported, with a progress comment on its key action."""
+    from openpyxl import load_workbook
+
+    path = tmp_path / "matrix.xlsx"
+    assert cli("tracking", "export", "--review", SECRET, "-o", str(path)).exit_code == 0
+    book = load_workbook(path)
+    sheet = book["Matrix"]
+    column = next(c.column for c in sheet[1] if c.value == "Progress comment")
+    sheet.cell(row=2, column=column, value="Half of it drafted")
+    book.save(path)
+    return path
+
+
+def test_the_follow_up_matrix_import_needs_the_reviews_reviewer_role(
+    store: Store, cli: Cli, world: dict[str, str], tmp_path: Path
+) -> None:
+    """Each row's review: a non-member hears "no review" (as for one that does not exist), a reader is refused; a
+    reviewer of the review imports it, on the web and on the command line run as --user NAME."""
+    path = _filled_matrix(cli, tmp_path)
+    app = create_app(Settings(database_url=store.url), store)
+    for name, message in (
+        ("out", f"there is no review '{SECRET}'"),
+        ("rea", f"this needs the reviewer role in review {SECRET}; you are a reader there"),
+    ):
+        client, token = _client(app, name)
+        files = {"file": ("matrix.xlsx", path.read_bytes(), "application/octet-stream")}
+        refused = client.post(
+            "/tracking/import", data={"csrf_token": token}, files=files, headers={"accept": "application/json"}
+        )
+        assert refused.status_code == 422, (name, refused.text)
+        assert refused.json()["problems"] == [f"matrix.xlsx:2:Review: {message}"]
+        run = cli("tracking", "import", str(path), user=name)
+        assert run.exit_code == 2
+        assert message in run.stderr
+    assert "Zanzibar" not in refused.text
+    run = cli("tracking", "import", str(path), user="rex")
+    assert run.exit_code == 0, run.stderr
+    assert "1 progress comments" in run.stdout
+    mia, token = _client(app, "mia")  # a site viewer who manages B imports it on the web
+    files = {"file": ("matrix.xlsx", path.read_bytes(), "application/octet-stream")}
+    imported = mia.post("/tracking/import", data={"csrf_token": token}, files=files, follow_redirects=False)
+    assert imported.status_code == 303, imported.text
+
+
+def test_cli_looks_up_recommendations_and_key_actions_as_the_user(cli: Cli, world: dict[str, str]) -> None:
+    """``tracking recs show ID`` and the commands changing a recommendation or key action by id: a non-member
+    hears what an unknown id hears, a reader may read but not change."""
+    rec, action = world["rec_id"], world["action_id"]
+    hidden = cli("tracking", "recs", "show", rec, user="out")
+    unknown = cli("tracking", "recs", "show", "999999", user="out")
+    assert hidden.exit_code == unknown.exit_code == 2
+    assert hidden.stderr.replace(rec, "N") == unknown.stderr.replace("999999", "N")
+    assert "Publish the results" in cli("tracking", "recs", "show", rec, user="rea").stdout
+    refused = cli("tracking", "respond", rec, "--stance", "agrees", user="rea")
+    assert refused.exit_code == 2
+    assert "needs the reviewer role" in refused.stderr
+    hidden = cli("tracking", "action", "update", action, "--status", "completed", user="out")
+    assert hidden.exit_code == 2
+    assert "there is no key action" in hidden.stderr
+    assert cli("tracking", "respond", rec, "--stance", "agrees", user="rex").exit_code == 0
