@@ -6,6 +6,7 @@ The matrix walks ``app.routes``: every route must have a rule in :data:`RULES` (
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -22,9 +23,10 @@ from lmreview import access
 from lmreview.coding import codebooks, segments
 from lmreview.coding.sources import answer_reference
 from lmreview.errors import Conflict, Forbidden, NotFound
-from lmreview.questionnaire.models import Review, Submission
+from lmreview.evidence.models import Item
+from lmreview.questionnaire.models import MediaBlob, Review, Submission, SubmissionFile
 from lmreview.settings import Settings, database_url
-from lmreview.store import Store
+from lmreview.store import Store, tokens
 from lmreview.store.models import AuditEvent, User
 from lmreview.store.users import add_user
 from lmreview.tracking import service as tracking
@@ -53,6 +55,11 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/t/{token}"): ("public", ""),
     ("GET", "/account/password"): ("staff", ""),
     ("POST", "/account/password"): ("staff", ""),
+    ("GET", "/account/tokens"): ("staff", ""),
+    ("POST", "/account/tokens"): ("staff", ""),
+    ("POST", "/account/tokens/{token_id}/revoke"): ("staff", ""),
+    ("GET", "/r/{token}/files/{filename}"): ("public", ""),
+    ("GET", "/api/v1/docs"): ("public", ""),
     # portfolios, questionnaires, the evidence library, lessons, codebooks, users: office-wide
     ("GET", "/"): ("staff", ""),
     ("POST", "/import"): ("staff", ""),
@@ -85,6 +92,8 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/evidence/items"): ("staff", ""),
     ("GET", "/evidence/{document_id}"): ("staff", ""),
     ("POST", "/evidence/{document_id}"): ("staff", ""),
+    ("GET", "/api/evidence/{document_id}/links"): ("staff", ""),
+    ("POST", "/evidence/{document_id}/links"): ("staff", ""),
     ("GET", "/tracking/lessons"): ("staff", ""),
     ("POST", "/tracking/lessons"): ("staff", ""),
     ("GET", "/tracking/lessons/{lesson_id}"): ("staff", ""),
@@ -105,6 +114,28 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/tracking/export"): ("staff", ""),
     ("POST", "/tracking/import"): ("staff", ""),
     ("POST", "/api/coding/codings"): ("staff", ""),  # the answer's review is checked (test below)
+    ("POST", "/api/coding/suggestions"): ("staff", ""),  # the review of the body is checked (test below)
+    # the REST API: office-wide, or filtered to the caller's reviews
+    ("GET", "/api/v1/me"): ("staff", ""),
+    ("GET", "/api/v1/tokens"): ("staff", ""),
+    ("DELETE", "/api/v1/tokens/{token_id}"): ("staff", ""),
+    ("GET", "/api/v1/audit"): ("staff", ""),
+    ("GET", "/api/v1/evidence/documents"): ("staff", ""),
+    ("GET", "/api/v1/evidence/documents/{document_id}"): ("staff", ""),
+    ("GET", "/api/v1/evidence/items"): ("staff", ""),
+    ("GET", "/api/v1/evidence/search"): ("staff", ""),
+    ("GET", "/api/v1/forms"): ("staff", ""),
+    ("POST", "/api/v1/forms"): ("staff", ""),
+    ("GET", "/api/v1/forms/{name}"): ("staff", ""),
+    ("POST", "/api/v1/forms/{name}/responses"): ("staff", ""),  # the review field is checked like a path
+    ("GET", "/api/v1/portfolios"): ("staff", ""),
+    ("POST", "/api/v1/portfolios/import"): ("staff", ""),
+    ("GET", "/api/v1/portfolios/{name}/projects"): ("staff", ""),
+    ("GET", "/api/v1/portfolios/{name}/projects/{code:path}"): ("staff", ""),
+    ("GET", "/api/v1/portfolios/{name}/stats"): ("staff", ""),
+    ("GET", "/api/v1/reviews"): ("staff", ""),
+    ("POST", "/api/v1/reviews"): ("staff", ""),
+    ("GET", "/api/v1/tracking/recommendations"): ("staff", ""),
     # one review
     ("GET", "/reviews/{name}"): ("review", "read"),
     ("POST", "/reviews/{name}/roster"): ("review", "manage"),
@@ -115,6 +146,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/reviews/{name}/responses"): ("review", "write"),
     ("GET", "/reviews/{name}/responses.{fmt}"): ("review", "read"),
     ("GET", "/reviews/{name}/submissions/{submission_id}"): ("review", "read"),
+    ("GET", "/reviews/{name}/submissions/{submission_id}/files/{filename}"): ("review", "read"),
     ("POST", "/reviews/{name}/submissions/{submission_id}/change"): ("review", "write"),
     ("POST", "/reviews/{name}/submissions/{submission_id}/state"): ("review", "write"),
     ("GET", "/api/reviews/{name}/status"): ("review", "read"),
@@ -136,11 +168,27 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/coding/reviews/{review}/answers/{submission_id}"): ("review", "read"),
     ("GET", "/coding/reviews/{review}/documents/{document_id}"): ("review", "read"),
     ("GET", "/coding/reviews/{review}/codes/{code_id}"): ("review", "read"),
+    ("GET", "/coding/reviews/{review}/items/{item_id}"): ("review", "read"),
     ("GET", "/coding/reviews/{review}/agreement"): ("review", "read"),
     ("POST", "/coding/reviews/{review}/compare"): ("review", "manage"),
     ("POST", "/coding/reviews/{review}/consensus"): ("review", "manage"),
     ("GET", "/tracking/reviews/{name}"): ("review", "read"),
     ("POST", "/tracking/reviews/{name}"): ("review", "write"),
+    # one review through the REST API (a token of the user)
+    ("GET", "/api/v1/reviews/{name}"): ("review", "read"),
+    ("GET", "/api/v1/reviews/{name}/ratings"): ("review", "read"),
+    ("GET", "/api/v1/reviews/{name}/report/{fmt}"): ("review", "read"),
+    ("GET", "/api/v1/reviews/{name}/respondents"): ("review", "read"),
+    ("POST", "/api/v1/reviews/{name}/respondents"): ("review", "manage"),
+    ("POST", "/api/v1/reviews/{name}/responses"): ("review", "write"),
+    ("POST", "/api/v1/reviews/{name}/roster"): ("review", "manage"),
+    ("GET", "/api/v1/reviews/{name}/submissions"): ("review", "read"),
+    ("GET", "/api/v1/reviews/{name}/submissions/{submission_id}"): ("review", "read"),
+    ("POST", "/api/v1/reviews/{name}/submissions/{submission_id}/state"): ("review", "write"),
+    ("GET", "/api/v1/reviews/{name}/submissions/{submission_id}/versions"): ("review", "read"),
+    ("POST", "/api/v1/reviews/{name}/submissions/{submission_id}/versions"): ("review", "write"),
+    ("GET", "/api/v1/reviews/{name}/tabulate"): ("review", "read"),
+    ("GET", "/api/v1/coding/reviews/{name}/matrix"): ("review", "read"),
     # a record of a review
     ("DELETE", "/api/coding/codings/{coding_id}"): ("record", "write"),
     ("GET", "/tracking/recs/{rec_id}"): ("record", "read"),
@@ -154,10 +202,18 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
 # Query values a route needs to reach its code.
 QUERIES = {
     "/api/reviews/{name}/tabulate": {"question": "project_code"},
+    "/api/v1/reviews/{name}/tabulate": {"question": "project_code"},
+    "/coding/reviews/{review}/items/{item_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/answers/{submission_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/documents/{document_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/codes/{code_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/agreement": {"codebook": "cb"},
+}
+# The JSON body of an API change, valid for its schema, so that the request reaches the operation's code.
+BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/reviews/{name}/respondents": {"name": "Ann Example", "email": "ann@example.org"},
+    "/api/v1/reviews/{name}/submissions/{submission_id}/state": {"state": "approved"},
+    "/api/v1/reviews/{name}/submissions/{submission_id}/versions": {"path": "actions", "value": "x", "reason": "r"},
 }
 
 
@@ -212,6 +268,30 @@ def world(store: Store, cli: Cli, tmp_path: Path) -> dict[str, Any]:
         rec = tracking.add_recommendation(session, SECRET, number="1", text="Publish the results", actor="test")
         action = tracking.add_action(session, rec.id, description="Draft it", unit="PARDEV", actor="test")
         tracking.update_action(session, action.id, actor="test", comment="done", attachment=("note.txt", b"n"))
+        blob = b"a file sent with the answers"
+        digest = hashlib.sha256(blob).hexdigest()
+        session.add(MediaBlob(sha256=digest, size=len(blob), media_type="text/plain", content=blob))
+        session.add(
+            SubmissionFile(
+                submission_id=submission.id,
+                filename="note.txt",
+                path="actions",
+                sha256=digest,
+                media_type="text/plain",
+                size=len(blob),
+            )
+        )
+        document_id = int(docs["report-0181.txt"])
+        item = session.scalars(select(Item).where(Item.document_id == document_id)).first()
+        if item is None:
+            item = Item(
+                document_id=document_id, seq=1, kind="recommendation", text="Act", pages=[1], fields={}, rule="test"
+            )
+            session.add(item)
+        keys = {
+            name: tokens.create_token(session, name, "matrix", actor="test", scope="write").secret
+            for name in ("ada", "mia", "rex", "rea", "out")
+        }
         session.flush()
         comment = action.comments[-1]
         ids = {
@@ -224,8 +304,10 @@ def world(store: Store, cli: Cli, tmp_path: Path) -> dict[str, Any]:
             "respondent_id": 1,
             "document_id": docs["report-0181.txt"],
             "answer": answer,
+            "item_id": item.id,
+            "filename": "note.txt",
         }
-    return {k: str(v) for k, v in ids.items()}
+    return {**{k: str(v) for k, v in ids.items()}, **{f"token:{name}": key for name, key in keys.items()}}
 
 
 def _client(app: FastAPI, name: str) -> tuple[TestClient, str]:
@@ -243,12 +325,19 @@ def _client(app: FastAPI, name: str) -> tuple[TestClient, str]:
 
 def _url(path: str, ids: dict[str, str], review: str = SECRET) -> str:
     values = {**ids, "name": review, "review": review, "key": "findings", "member": "rea"}
-    values["fmt"] = "html" if "/report." in path or "/brief." in path else "csv"
+    values["fmt"] = "html" if "/report" in path or "/brief." in path else "csv"
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: values[m[1]], path)
 
 
 def _request(
-    client: TestClient, method: str, path: str, route: APIRoute, ids: dict[str, str], token: str, review: str = SECRET
+    client: TestClient,
+    method: str,
+    path: str,
+    route: APIRoute,
+    ids: dict[str, str],
+    token: str,
+    review: str = SECRET,
+    user: str = "",
 ) -> Any:
     """Every field and file the route declares, filled, so that FastAPI lets the request reach the route's code."""
     fields = {p.alias: "x" for p in route.dependant.body_params if p.alias not in ("file", "csrf_token")}
@@ -260,6 +349,14 @@ def _request(
     )
     url = _url(path, ids, review)
     params = QUERIES.get(path)
+    if path.startswith("/api/v1/"):  # the REST API, with the user's write token (no cookie, no CSRF token)
+        headers = {"Authorization": f"Bearer {ids['token:' + user]}"}
+        api = TestClient(client.app)
+        if method == "GET":
+            return api.get(url, params=params, headers=headers, follow_redirects=False)
+        if files is not None:
+            return api.post(url, files=files, headers=headers, follow_redirects=False)
+        return api.post(url, json=BODIES.get(path, {}), headers=headers, follow_redirects=False)
     if method == "GET":
         return client.get(url, params=params, follow_redirects=False)
     if method == "DELETE":
@@ -282,11 +379,11 @@ def test_role_by_route_matrix(store: Store, world: dict[str, str]) -> None:
 
     out, out_token = clients["out"]
     for method, path, route in routes:
-        response = _request(out, method, path, route, world, out_token)
+        response = _request(out, method, path, route, world, out_token, user="out")
         if response.status_code != 404 or "Zanzibar" in response.text:
             failures.append(f"non-member {method} {path}: {response.status_code} {response.text[:120]}")
         elif RULES[(method, path)][0] == "review":  # word for word what a review that does not exist answers
-            unknown = _request(out, method, path, route, world, out_token, review="no-such-review")
+            unknown = _request(out, method, path, route, world, out_token, review="no-such-review", user="out")
             if response.text.replace(SECRET, "X") != unknown.text.replace("no-such-review", "X"):
                 failures.append(f"non-member {method} {path}: not the answer of an unknown review")
 
@@ -295,7 +392,7 @@ def test_role_by_route_matrix(store: Store, world: dict[str, str]) -> None:
         order = sorted(routes, key=lambda r: (r[0] != "GET", r[1].endswith("/members/{member}")))
         for method, path, route in order:
             need = RULES[(method, path)][1]
-            response = _request(client, method, path, route, world, token)
+            response = _request(client, method, path, route, world, token, user=name)
             allowed = RANK[need] <= level
             if method == "GET" and allowed and response.status_code != 200:
                 failures.append(f"{name} {method} {path}: {response.status_code} {response.text[:160]}")
@@ -340,6 +437,15 @@ def test_coding_an_answer_of_a_hidden_review_is_refused_as_unknown(store: Store,
             unknown = client.post("/api/coding/codings", json={**body, "csrf_token": token, "source": nowhere})
             shown = response.json()["error"].replace(world["answer"].split("/")[0], "N")
             assert shown == unknown.json()["error"].replace(nowhere.split("/")[0], "N")
+    # suggestions read the review's texts for its coders: a non-member hears what an unknown review hears
+    ask = {"codebook": "cb", "sources": [world["answer"]], "code_id": int(world["code_id"]), "words": "the"}
+    for name, status in (("out", 404), ("rea", 403), ("rex", 200)):
+        client, token = _client(app, name)
+        response = client.post("/api/coding/suggestions", json={**ask, "csrf_token": token, "review": SECRET})
+        assert response.status_code == status, (name, response.text)
+        if name == "out":
+            unknown = client.post("/api/coding/suggestions", json={**ask, "csrf_token": token, "review": "nope"})
+            assert response.text.replace(SECRET, "X") == unknown.text.replace("nope", "X")
 
 
 def test_members_page_adds_changes_and_removes(store: Store, world: dict[str, str]) -> None:
@@ -504,3 +610,66 @@ def test_the_migration_keeps_what_existing_users_could_see(empty_url: str) -> No
         ).all()
     old.dispose()
     assert [tuple(r) for r in rows] == [("ada", "manager"), ("rex", "reviewer"), ("vic", "reader")]
+
+
+def _filled_matrix(cli: Cli, tmp_path: Path) -> Path:
+    """B's follow-up matrix as exported, with a progress comment on its key action."""
+    from openpyxl import load_workbook
+
+    path = tmp_path / "matrix.xlsx"
+    assert cli("tracking", "export", "--review", SECRET, "-o", str(path)).exit_code == 0
+    book = load_workbook(path)
+    sheet = book["Matrix"]
+    column = next(c.column for c in sheet[1] if c.value == "Progress comment")
+    sheet.cell(row=2, column=column, value="Half of it drafted")
+    book.save(path)
+    return path
+
+
+def test_the_follow_up_matrix_import_needs_the_reviews_reviewer_role(
+    store: Store, cli: Cli, world: dict[str, str], tmp_path: Path
+) -> None:
+    """Each row's review: a non-member hears "no review" (as for one that does not exist), a reader is refused; a
+    reviewer of the review imports it, on the web and on the command line run as --user NAME."""
+    path = _filled_matrix(cli, tmp_path)
+    app = create_app(Settings(database_url=store.url), store)
+    for name, message in (
+        ("out", f"there is no review '{SECRET}'"),
+        ("rea", f"this needs the reviewer role in review {SECRET}; you are a reader there"),
+    ):
+        client, token = _client(app, name)
+        files = {"file": ("matrix.xlsx", path.read_bytes(), "application/octet-stream")}
+        refused = client.post(
+            "/tracking/import", data={"csrf_token": token}, files=files, headers={"accept": "application/json"}
+        )
+        assert refused.status_code == 422, (name, refused.text)
+        assert refused.json()["problems"] == [f"matrix.xlsx:2:Review: {message}"]
+        run = cli("tracking", "import", str(path), user=name)
+        assert run.exit_code == 2
+        assert message in run.stderr
+    assert "Zanzibar" not in refused.text
+    run = cli("tracking", "import", str(path), user="rex")
+    assert run.exit_code == 0, run.stderr
+    assert "1 progress comments" in run.stdout
+    mia, token = _client(app, "mia")  # a site viewer who manages B imports it on the web
+    files = {"file": ("matrix.xlsx", path.read_bytes(), "application/octet-stream")}
+    imported = mia.post("/tracking/import", data={"csrf_token": token}, files=files, follow_redirects=False)
+    assert imported.status_code == 303, imported.text
+
+
+def test_cli_looks_up_recommendations_and_key_actions_as_the_user(cli: Cli, world: dict[str, str]) -> None:
+    """``tracking recs show ID`` and the commands changing a recommendation or key action by id: a non-member
+    hears what an unknown id hears, a reader may read but not change."""
+    rec, action = world["rec_id"], world["action_id"]
+    hidden = cli("tracking", "recs", "show", rec, user="out")
+    unknown = cli("tracking", "recs", "show", "999999", user="out")
+    assert hidden.exit_code == unknown.exit_code == 2
+    assert hidden.stderr.replace(rec, "N") == unknown.stderr.replace("999999", "N")
+    assert "Publish the results" in cli("tracking", "recs", "show", rec, user="rea").stdout
+    refused = cli("tracking", "respond", rec, "--stance", "agrees", user="rea")
+    assert refused.exit_code == 2
+    assert "needs the reviewer role" in refused.stderr
+    hidden = cli("tracking", "action", "update", action, "--status", "completed", user="out")
+    assert hidden.exit_code == 2
+    assert "there is no key action" in hidden.stderr
+    assert cli("tracking", "respond", rec, "--stance", "agrees", user="rex").exit_code == 0

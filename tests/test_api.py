@@ -37,6 +37,8 @@ def world(store: Store, cli: Cli) -> dict[str, str]:
     with store.session() as session:
         add_user(session, "ana", "reviewer", PASSWORD, actor="test")
         add_user(session, "vic", "viewer", PASSWORD, actor="test")
+    # the operator made r16: ana reviews it, vic is no member of it
+    assert cli("review", "member", "add", "r16", "ana", "--role", "reviewer").exit_code == 0
     return {"write": make_token(cli, "ana", "write"), "read": make_token(cli, "ana"), "viewer": make_token(cli, "vic")}
 
 
@@ -176,7 +178,9 @@ def test_read_tokens_viewers_and_bad_tokens_are_refused_in_json(
     assert read.json()["error"].startswith("this API token may only read")
     viewer_write = make_token(cli, "vic", "write")
     assert client.post("/api/v1/reviews", headers=bearer(viewer_write), json=body).status_code == 403
-    assert client.get("/api/v1/reviews", headers=bearer(world["viewer"])).status_code == 200
+    assert client.get("/api/v1/reviews", headers=bearer(world["viewer"])).json() == []  # vic is no member of r16
+    hidden = client.get("/api/v1/reviews/r16", headers=bearer(world["viewer"]))
+    assert (hidden.status_code, hidden.json()["error"]) == (404, "there is no review 'r16'")
 
     for headers in ({}, bearer("lmr_" + "x" * 43), {"Authorization": "Basic YTpi"}, bearer(world["read"] + "x")):
         answer = client.get("/api/v1/reviews", headers=headers)

@@ -12,6 +12,8 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from lmreview import access
+from lmreview.questionnaire.reviews import get_review
 from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
@@ -98,7 +100,16 @@ def test_items_are_sources_the_matrix_counts(cli: Cli, items: dict[str, dict[str
 def test_code_an_item_in_the_browser(store: Store, items: dict[str, dict[str, Any]]) -> None:
     with store.session() as session:
         add_user(session, "rev", "reviewer", PASSWORD, actor="test")
-    client = TestClient(create_app(Settings(database_url=store.url), store))
+        add_user(session, "out", "reviewer", PASSWORD, actor="test")
+        access.add_member(session, get_review(session, "r"), "rev", "reviewer", actor="test")
+    app = create_app(Settings(database_url=store.url), store)
+    outsider = TestClient(app)  # a site reviewer who is no member of review r: its items are not found
+    found = BeautifulSoup(outsider.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
+    assert found is not None
+    outsider.post("/login", data={"name": "out", "password": PASSWORD, "csrf_token": found["value"]})
+    hidden = outsider.get(f"/coding/reviews/r/items/{items['recommendation 2']['reference'][5:]}?codebook=x")
+    assert (hidden.status_code, "there is no review" in hidden.text) == (404, True)
+    client = TestClient(app)
     token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
     assert token is not None
     client.post("/login", data={"name": "rev", "password": PASSWORD, "csrf_token": token["value"]})

@@ -126,9 +126,10 @@ def link(cli: Cli, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def client(store: Store, link: str) -> Iterator[TestClient]:
+def client(store: Store, link: str, cli: Cli) -> Iterator[TestClient]:
     with store.session() as session:
         add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    assert cli("review", "member", "add", "r", "rev", "--role", "reviewer").exit_code == 0  # the files are r's
     app = create_app(Settings(database_url=store.url, max_media_bytes=50_000), store)
     with TestClient(app) as c:
         yield c

@@ -120,6 +120,24 @@ def check_acting(session: Session, review: Review) -> None:
         require_review(session, acting[0], review.id, acting[1])
 
 
+def check_acting_record(session: Session, review_id: int | None, missing: str) -> None:
+    """For a record of review ``review_id`` looked up by its id (a recommendation, a key action): raise as
+    :func:`require_review` does when the session acts as a user who may not use that review; a non-member hears
+    ``missing``, word for word what an unknown id hears. A record of no review (one found in an evidence document)
+    is changed by a site reviewer."""
+    acting = session.info.get(ACTING)
+    if not acting:
+        return
+    user, need = acting
+    if review_id is None:
+        if need != "read" and not (user.active and user.role in ("reviewer", "admin")):
+            raise Forbidden(f"this needs the reviewer role; you are a {user.role}")
+        return
+    if review_role(session, user, review_id) is None:
+        raise NotFound(missing)
+    require_review(session, user, review_id, need)
+
+
 def acting_visible(session: Session) -> set[int] | None:
     """The reviews the acting user may see (None: all, also when the session acts as nobody)."""
     acting = session.info.get(ACTING)

@@ -189,7 +189,12 @@ def resolve_source(session: Session, reference: str) -> Source | str:
     document = find_document(session, reference)
     if document is not None:
         return document_source(session, document)
-    return f'no document (id or file name), no answer (submission id/path) and no item (item:ID) "{reference}"'
+    return unknown_source(reference)
+
+
+def unknown_source(reference: str) -> str:
+    """What a reference that names no source hears (an answer of a review the coder may not see hears it too)."""
+    return f'no document (id or file name), no answer (submission id/path) and no item (item:ID) "{reference.strip()}"'
 
 
 def source_label(coding: Coding, submission: Submission | None, document: Document | None) -> str:

@@ -19,8 +19,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lmreview import access
 from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.models import Review
+from lmreview.store.models import User
+from lmreview.store.users import can
 from lmreview.tables import normalise_header, read_table
 from lmreview.tracking import service, values
 from lmreview.tracking.models import Action, Recommendation
@@ -189,7 +192,23 @@ class _Row:
     comment: str
 
 
-def _read(session: Session, data: bytes, filename: str) -> list[_Row]:
+def _access_problem(session: Session, user: User | None, review: Review | None, name: str) -> str | None:
+    """Why ``user`` may not change the recommendations of ``review`` (None: they may, or no user is checked): a
+    review they are no member of is "no review", as one that does not exist; a recommendation of an evidence
+    document (``review`` None) is changed by a site reviewer."""
+    if user is None:
+        return None
+    if review is None:
+        return None if can(user, "reviewer") else f"this needs the reviewer role; you are a {user.role}"
+    role = access.review_role(session, user, review.id)
+    if role is None:
+        return f"there is no review {name!r}"
+    if access.ROLE_RANK[role] < access.ROLE_RANK["reviewer"]:
+        return f"this needs the reviewer role in review {review.name}; you are a {role} there"
+    return None
+
+
+def _read(session: Session, data: bytes, filename: str, user: User | None = None) -> list[_Row]:
     table = read_table(data, filename)
     index = {normalise_header(name): i for i, name in enumerate(table.header)}
     missing = [c for c in REQUIRED if normalise_header(c) not in index]
@@ -213,6 +232,10 @@ def _read(session: Session, data: bytes, filename: str) -> list[_Row]:
         review_name, rec_number = cell("Review"), cell("No.")
         from_document = DOCUMENT.match(review_name)
         if from_document:  # a recommendation found in an evidence document, exported as "document N"
+            refused = _access_problem(session, user, None, review_name)
+            if refused:
+                problem("Review", refused)
+                continue
             rec = service.find_recommendation(session, None, rec_number, int(from_document[1]))
         else:
             if review_name not in reviews:
@@ -220,6 +243,10 @@ def _read(session: Session, data: bytes, filename: str) -> list[_Row]:
             review = reviews[review_name]
             if review is None:
                 problem("Review", f"there is no review {review_name!r}" if review_name else "the review is empty")
+                continue
+            refused = _access_problem(session, user, review, review_name)
+            if refused:
+                problem("Review", refused)
                 continue
             rec = service.find_recommendation(session, review, rec_number)
         if rec is None:
@@ -274,9 +301,12 @@ def _read(session: Session, data: bytes, filename: str) -> list[_Row]:
     return rows
 
 
-def import_matrix(session: Session, data: bytes, filename: str, *, actor: str) -> ImportReport:
-    """Apply a filled matrix: responses, new and changed key actions, progress comments; all or nothing."""
-    rows = _read(session, data, filename)
+def import_matrix(
+    session: Session, data: bytes, filename: str, *, actor: str, user: User | None = None
+) -> ImportReport:
+    """Apply a filled matrix: responses, new and changed key actions, progress comments; all or nothing. With
+    ``user`` (the web's, or the CLI's run as ``--user NAME``), every row's review must be one they review."""
+    rows = _read(session, data, filename, user if user is not None else access.acting_user(session))
     report = ImportReport(rows=len(rows))
     responded: set[int] = set()
     for row in rows:

@@ -231,12 +231,11 @@ def list_units(session: Session) -> list[Unit]:
 
 
 def get_recommendation(session: Session, rec_id: int) -> Recommendation:
-    return get_row(
-        session,
-        Recommendation,
-        rec_id,
-        f"there is no recommendation {rec_id}: lmreview tracking recs list shows their ids",
-    )
+    """The recommendation ``rec_id`` (on the CLI run as ``--user NAME``, only one of that user's reviews)."""
+    missing = f"there is no recommendation {rec_id}: lmreview tracking recs list shows their ids"
+    rec = get_row(session, Recommendation, rec_id, missing)
+    access.check_acting_record(session, rec.review_id, missing)
+    return rec
 
 
 def find_recommendation(
@@ -415,9 +414,11 @@ def add_action(
 
 
 def get_action(session: Session, action_id: int) -> Action:
-    return get_row(
-        session, Action, action_id, f"there is no key action {action_id}: lmreview tracking recs show ID lists them"
-    )
+    """The key action ``action_id`` (on the CLI run as ``--user NAME``, only one of that user's reviews)."""
+    missing = f"there is no key action {action_id}: lmreview tracking recs show ID lists them"
+    action = get_row(session, Action, action_id, missing)
+    access.check_acting_record(session, action.recommendation.review_id, missing)
+    return action
 
 
 def update_action(

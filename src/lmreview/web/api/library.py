@@ -13,7 +13,6 @@ from lmreview import access
 from lmreview.coding.matrix import code_matrix
 from lmreview.evidence import service as evidence
 from lmreview.evidence.search import YEARS, Filters, search
-from lmreview.questionnaire import reviews
 from lmreview.store import audit, tokens
 from lmreview.store.users import can
 from lmreview.tracking import service as tracking
@@ -61,13 +60,24 @@ def audit_log(
     entity_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     actor: Annotated[str | None, Query(max_length=120)] = None,
 ) -> Response:
-    """Every create, update and delete, newest first, with the record before and after. Changes of user accounts
-    and API tokens are shown to admins only."""
-    hidden = () if can(who.user, "admin") else ("user", "api_token")
+    """Every create, update and delete, newest first, with the record before and after. A site admin reads the
+    whole log; anyone else reads only their own changes (the log names every review, and reviews are seen by their
+    members only), without those of user accounts and API tokens."""
+    admin = can(who.user, "admin")
+    hidden = () if admin else ("user", "api_token")
     with request.app.state.store.session() as session:
-        rows, total = audit.events(
-            session, entity=entity, entity_id=entity_id, actor=actor, hidden=hidden, limit=limit, offset=offset
-        )
+        if admin or actor is None or actor == who.user.name:
+            rows, total = audit.events(
+                session,
+                entity=entity,
+                entity_id=entity_id,
+                actor=actor if admin else who.user.name,
+                hidden=hidden,
+                limit=limit,
+                offset=offset,
+            )
+        else:
+            rows, total = [], 0
         items = [
             {
                 "id": e.id,
@@ -191,7 +201,7 @@ def matrix(
 ) -> Response:
     """Codes by project (or another dimension) with their denominators: as ``lmreview coding matrix --json``."""
     with request.app.state.store.session() as session:
-        review = access.require_review(session, who.user, reviews.get_review(session, name).id)
+        review = access.require_review_named(session, who.user, name)
         data = code_matrix(session, review.name, codebook=codebook or None, by=by).as_json()
     return etag_json(request, who, data, schemas.JsonObject)
 

@@ -33,9 +33,9 @@ REPORT_MEDIA = {
 
 
 def _review(session: Session, user: User, name: str, need: str = "read") -> Review:
-    """The review named ``name`` as ``access`` lets ``user`` have it."""
-    found = reviews.get_review(session, name)
-    return access.require_review(session, user, found.id, need)
+    """The review named ``name`` as ``access`` lets ``user`` have it: a review they may not see answers word for word
+    what a review that does not exist answers."""
+    return access.require_review_named(session, user, name, need)
 
 
 def review_json(session: Session, review: Review) -> dict[str, Any]:
@@ -117,8 +117,9 @@ def list_respondents(request: Request, who: CallerDep, name: str, limit: Limit =
     "/reviews/{name}/respondents", response_model=schemas.Respondent, status_code=201, summary="Add a respondent"
 )
 def add_respondent(request: Request, who: WriterDep, name: str, body: schemas.RespondentCreate) -> Response:
+    """As the review page: the roster is run by a manager of the review."""
     with request.app.state.store.session() as session:
-        review = _review(session, who.user, name, "write")
+        review = _review(session, who.user, name, "manage")
         person = respondents.add_respondent(
             session,
             review,
@@ -373,12 +374,13 @@ async def import_form_responses(
     summary="Import a roster of respondents (CSV or XLSX)",
 )
 async def import_roster(request: Request, who: WriterDep, name: str, file: UploadFile) -> Response:
-    """As the review page's roster upload and ``lmreview respondents import``: a file with any error writes nothing."""
+    """As the review page's roster upload and ``lmreview respondents import`` (a manager of the review): a file with
+    any error writes nothing."""
     filename, data = await read_upload(request, file)
 
     def run() -> dict[str, Any]:
         with request.app.state.store.session() as session:
-            review = _review(session, who.user, name, "write")
+            review = _review(session, who.user, name, "manage")
             report = respondents.import_roster(session, review, data, filename, actor=who.user.name)
             return {
                 "review": review.name,

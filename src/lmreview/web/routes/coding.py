@@ -164,7 +164,7 @@ def document_page(request: Request, review: str, document_id: RowId, codebook: s
 
 @router.get("/coding/reviews/{review}/items/{item_id}", response_class=HTMLResponse)
 def item_page(request: Request, review: str, item_id: RowId, codebook: str) -> Response:
-    user = require(request, "reviewer")
+    user = require_member(request, review)
     with request.app.state.store.session() as session:
         data = view.item_sheet(session, review, item_id, codebook, _viewer(user))
     return _sheet(request, data, user, f"{data['item']['label']} of {data['item']['document']}")
@@ -269,8 +269,7 @@ async def api_add(request: Request) -> Response:
         source = segments.resolve_source(session, reference)
         if isinstance(source, str):
             raise LmreviewError(source)
-        unknown = f'no document (id or file name) and no answer (submission id/path) "{reference.strip()}"'
-        _check_source(session, user, source.submission_id, LmreviewError(unknown))
+        _check_source(session, user, source.submission_id, LmreviewError(segments.unknown_source(reference)))
         code = codebooks.code_by_id(session, code_id)
         coding = segments.apply_code(
             session,
@@ -300,14 +299,16 @@ async def api_add(request: Request) -> Response:
 async def api_suggest(request: Request) -> Response:
     """``{"csrf_token", "review", "codebook", "sources": [...], "code_id", "words", "regex"?}`` (a rule) or
     ``{..., "earlier": true}`` (codes given earlier to the same passage) → the suggested codings of those sources
-    for the acting coder. Nothing is coded: the page lists them for the coder to accept or reject."""
-    user = require(request, "reviewer")
+    for the acting coder (a reviewer of the review; anyone else is told there is no such review). Nothing is
+    coded: the page lists them for the coder to accept or reject."""
+    require(request)
     try:
         body = await request.json()
     except ValueError:
         raise LmreviewError("the body is not JSON") from None
     if not isinstance(body, dict):
         raise LmreviewError("the body is not a JSON object")
+    user = require_member(request, str(body.get("review") or ""), "write")
     check_csrf(request, body.get("csrf_token"))
     wanted = body.get("sources")
     if not isinstance(wanted, list) or not all(isinstance(x, str) for x in wanted):

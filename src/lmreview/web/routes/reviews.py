@@ -397,8 +397,9 @@ def submission_page(request: Request, name: str, submission_id: RowId) -> Respon
 
 @router.get("/reviews/{name}/submissions/{submission_id}/files/{filename}")
 def submission_file(request: Request, name: str, submission_id: RowId, filename: str) -> Response:
-    """A file sent with a submission's answers: images shown, every other file downloaded."""
-    require(request)
+    """A file sent with a submission's answers: images shown, every other file downloaded (to the review's members:
+    anyone else hears 404, as for a review that does not exist)."""
+    require_member(request, name)
     with request.app.state.store.session() as session:
         submission = _submission_context(session, name, submission_id)["submission"]
         row, content = media.read(session, submission.id, filename)

@@ -409,11 +409,11 @@ def export(request: Request, format: str = "xlsx") -> Response:
 
 @router.post("/tracking/import", response_class=HTMLResponse)
 async def import_matrix(request: Request, file: UploadFile, csrf_token: Annotated[str, Form()] = "") -> Response:
-    user = require(request, "reviewer")
+    user = require(request)  # each row's review is checked: its reviewer role (see tracking/matrix.py)
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
     with request.app.state.store.session() as session:
-        report = matrix.import_matrix(session, data, filename, actor=user.name)
+        report = matrix.import_matrix(session, data, filename, actor=user.name, user=user)
     flash(
         request,
         f"{filename}: {report.responses} responses, {report.actions_added} key actions added, "
