@@ -16,7 +16,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import Cli
+from tests.conftest import Cli, join_every_review
 from tests.fixtures.coding.material import answer, make_review
 
 PASSWORD = "correct-horse"
@@ -41,6 +41,7 @@ def coded(cli: Cli, store: Store, tmp_path: Path) -> Path:
     with store.session() as session:
         add_user(session, "ada", "admin", PASSWORD, actor="test")
         add_user(session, "rev", "reviewer", PASSWORD, actor="test")
+    join_every_review(store, "ada", "rev")
     return tmp_path
 
 

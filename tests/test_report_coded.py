@@ -15,7 +15,7 @@ from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
 from lmreview.web.app import create_app
-from tests.conftest import Cli
+from tests.conftest import Cli, join_every_review
 from tests.fixtures.coding.material import REPORTS, answer, make_review
 
 PASSWORD = "correct-horse"
@@ -132,6 +132,7 @@ def test_a_review_without_codings_says_so(cli: Cli, tmp_path: Path) -> None:
 def test_the_web_report_links_code_counts_to_their_projects(store: Store, cli: Cli, compared: Path) -> None:
     with store.session() as session:
         add_user(session, "vic", "viewer", PASSWORD, actor="test")
+    join_every_review(store, "vic")
     client = TestClient(create_app(Settings(database_url=store.url), store))
     page = client.get("/login")
     csrf = BeautifulSoup(page.text, "html.parser").find("input", {"name": "csrf_token"})
