@@ -406,7 +406,7 @@ def test_the_demo_prints_a_line_per_stage(demo: Demo) -> None:
     assert "11 recommendations" in out
     assert re.search(r"Coding \(codebook challenges-2022\): \d+ codings .* by analyst and consultant", out)
     assert re.search(r"Cohen's kappa 0\.\d\d over the \d+ units both coded; 3 consensus decisions", out)
-    assert "Follow-up: 13 recommendations, 10 key actions, 3 overdue; 3 of 6 key actions due completed (50%)" in out
+    assert "Follow-up: 18 recommendations, 17 key actions, 4 overdue; 9 of 13 key actions due completed (69%)" in out
     assert "19 lessons and good practices" in out
     assert "Coder analyst / analyst-password (reviewer)." in out
     for url in ("/evidence/items", "/coding/reviews/idf-lm-2022/agreement?codebook=challenges-2022", "/tracking"):
@@ -482,13 +482,19 @@ def test_the_coders_disagree_in_part_and_the_matrix_counts_projects(demo: Demo) 
 
 def test_the_register_has_responses_actions_and_lessons(demo: Demo) -> None:
     status = _json(demo, "tracking", "status")
-    assert status["recommendations"] == 13  # the review's four await a response; the evaluations' were answered
-    assert status["responses"] == {"agrees": 4, "partially_agrees": 3, "disagrees": 2, "no_response": 4}
+    # the 2022 review's four await a response; the 2016 review's five and the evaluations' were answered
+    assert status["recommendations"] == 18
+    assert status["responses"] == {"agrees": 7, "partially_agrees": 4, "disagrees": 3, "no_response": 4}
     review = _json(demo, "tracking", "status", "--review", REVIEW)
     assert review["recommendations"] == 4
-    assert status["actions"]["total"] == 10
-    assert status["actions"]["overdue"] == 3
-    assert status["implementation_rate"] == 0.5
+    past = _json(demo, "tracking", "status", "--review", "idf-lm-2016")
+    assert past["recommendations"] == 5
+    assert past["responses"] == {"agrees": 3, "partially_agrees": 1, "disagrees": 1, "no_response": 0}
+    assert past["actions"]["completed"] == 6
+    assert past["actions"]["overdue"] == 1
+    assert status["actions"]["total"] == 17
+    assert status["actions"]["overdue"] == 4
+    assert status["implementation_rate"] == 9 / 13
     lessons = demo.cli("tracking", "lessons", "list")
     assert lessons.exit_code == 0, lessons.stdout + lessons.stderr
     assert "business plan" in lessons.stdout
@@ -514,6 +520,7 @@ def test_every_page_of_the_navigation_has_content(web: TestClient) -> None:
         "/tracking/actions",
         "/tracking/lessons",
         f"/tracking/reviews/{REVIEW}",
+        "/tracking/reviews/idf-lm-2016",
     ]
     for path in pages:
         page = web.get(path)
@@ -533,8 +540,11 @@ def test_every_page_of_the_navigation_has_content(web: TestClient) -> None:
     assert "analyst" in agreement
     assert "consultant" in agreement
     tracking = _main_text(web.get("/tracking").text)
-    assert "Implementation rate: 50.0%" in tracking
-    assert "Overdue 3" in tracking
+    assert "Implementation rate: 69.2%" in tracking
+    assert "Overdue 4" in tracking
     assert "No response yet 4" in tracking
     register = _main_text(web.get(f"/tracking/reviews/{REVIEW}").text)
     assert "Plan for a change of government counterparts from the start" in register
+    past = _main_text(web.get("/tracking/reviews/idf-lm-2016").text)
+    assert "preparatory period" in past
+    assert "Partially agrees" in past or "partially agrees" in past
