@@ -11,10 +11,22 @@ import pytest
 from bs4 import BeautifulSoup
 from docx import Document
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from lmreview.report.pdf import pdf_available
+from lmreview.store.engine import open_store
+from lmreview.store.models import AuditEvent
 from tests.conftest import Cli
 from tests.test_tracking_register import days, register
+
+
+def audit_count(url: str) -> int:
+    store = open_store(url, migrate=False)
+    try:
+        with store.session() as session:
+            return session.scalar(select(func.count(AuditEvent.id))) or 0
+    finally:
+        store.dispose()
 
 
 def exported(cli: Cli, tmp_path: Path, name: str = "matrix.xlsx", *args: str) -> Path:
@@ -40,9 +52,21 @@ def test_a_unit_fills_in_the_matrix(cli: Cli, tmp_path: Path) -> None:
     sheet["M2"], sheet["N2"] = "Completed", "Framework published in May"
     sheet.append(["r16", "1", "", "", "", "", "", "", "", "Review the framework", "PARDEV", "31/12/2027", "", ""])
     book.save(path)
+    before = cli("tracking", "recs", "list", "--json").stdout
+    events = audit_count(cli.url)
+    check = cli("tracking", "import", str(path), "--dry-run")
+    assert check.exit_code == 0, check.stderr
+    assert "recommendation 1: partially agrees" in check.stdout
+    assert (
+        "3 rows: 1 responses, 1 key actions added, 1 changed, 1 progress comments would be written "
+        "(dry run: nothing was written)"
+    ) in check.stdout
+    assert cli("tracking", "recs", "list", "--json").stdout == before
+    assert audit_count(cli.url) == events
     run = cli("tracking", "import", str(path))
     assert run.exit_code == 0, run.stderr
     assert "3 rows: 1 responses, 1 key actions added, 1 changed, 1 progress comments" in run.stdout
+    assert "dry run" not in run.stdout
 
     rec = next(r for r in json.loads(cli("tracking", "recs", "list", "--json").stdout) if r["id"] == int(recs["1"]))
     assert rec["response"]["stance"] == "partially_agrees"

@@ -155,6 +155,19 @@ def test_exports_and_a_refused_import(client: TestClient, cli: Cli) -> None:
     assert "Follow-up of recommendations: r16" in html.text
     assert client.get("/tracking/export?format=odt").status_code == 422
 
+    book["Matrix"]["M2"] = "Completed"
+    good = io.BytesIO()
+    book.save(good)
+    token = csrf(client, "/tracking")
+    before = client.get("/tracking/export?format=xlsx&review=r16").content
+    files = {"file": ("filled.xlsx", good.getvalue(), "application/octet-stream")}
+    checked = client.post("/tracking/import", data={"csrf_token": token, "dry_run": "1"}, files=files)
+    assert checked.status_code == 200
+    assert "Would change key action" in checked.text
+    assert "would be written (dry run: nothing was written)" in checked.text
+    after = load_workbook(io.BytesIO(client.get("/tracking/export?format=xlsx&review=r16").content))
+    assert after["Matrix"]["M2"].value == load_workbook(io.BytesIO(before))["Matrix"]["M2"].value != "Completed"
+
     book["Matrix"]["L2"] = "31/02/2027"
     out = io.BytesIO()
     book.save(out)

@@ -393,23 +393,22 @@ def status(
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A management-response matrix (XLSX) filled in by a unit.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and print what would change; write nothing.")
+    ] = False,
 ) -> None:
     """Read a filled matrix: responses, new and changed key actions, progress comments. Every problem is listed as
     FILE:ROW:COLUMN and then nothing is written.
 
-    Example: lmreview tracking import pardev-matrix.xlsx
+    Example: lmreview tracking import pardev-matrix.xlsx --dry-run
     """
     st = state(ctx)
     data = read_input(file)
     with st.session() as session:
-        report = matrix.import_matrix(session, data, file.name, actor=st.settings.actor)
+        report = matrix.import_matrix(session, data, file.name, actor=st.settings.actor, dry_run=dry_run)
     for line in report.lines:
         console.print(f"  {line}", markup=False, soft_wrap=True)
-    console.print(
-        f"{report.rows} rows: {report.responses} responses, {report.actions_added} key actions added, "
-        f"{report.actions_changed} changed, {report.comments} progress comments",
-        markup=False,
-    )
+    console.print(report.summary(), markup=False)
 
 
 @app.command("export")

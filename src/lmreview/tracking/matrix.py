@@ -175,6 +175,15 @@ class ImportReport:
     comments: int = 0
     rows: int = 0
     lines: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        """The counts, one line; a dry run says that nothing was written."""
+        done = (
+            f"{self.rows} rows: {self.responses} responses, {self.actions_added} key actions added, "
+            f"{self.actions_changed} changed, {self.comments} progress comments"
+        )
+        return done + (" would be written (dry run: nothing was written)" if self.dry_run else "")
 
 
 @dataclass
@@ -302,11 +311,30 @@ def _read(session: Session, data: bytes, filename: str, user: User | None = None
 
 
 def import_matrix(
-    session: Session, data: bytes, filename: str, *, actor: str, user: User | None = None
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: str,
+    user: User | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Apply a filled matrix: responses, new and changed key actions, progress comments; all or nothing. With
-    ``user`` (the web's, or the CLI's run as ``--user NAME``), every row's review must be one they review."""
+    ``user`` (the web's, or the CLI's run as ``--user NAME``), every row's review must be one they review. With
+    ``dry_run`` every row is checked and applied inside a savepoint that is then rolled back: the report says what
+    an import would do, and nothing is written."""
     rows = _read(session, data, filename, user if user is not None else access.acting_user(session))
+    savepoint = session.begin_nested()
+    report = _apply(session, rows, actor)
+    report.dry_run = dry_run
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return report
+
+
+def _apply(session: Session, rows: list[_Row], actor: str) -> ImportReport:
     report = ImportReport(rows=len(rows))
     responded: set[int] = set()
     for row in rows:

@@ -407,18 +407,29 @@ def export(request: Request, format: str = "xlsx") -> Response:
     )
 
 
+MATRIX_LINES_SHOWN = 20  # the changes a dry run lists one by one on the page
+
+
 @router.post("/tracking/import", response_class=HTMLResponse)
-async def import_matrix(request: Request, file: UploadFile, csrf_token: Annotated[str, Form()] = "") -> Response:
+async def import_matrix(
+    request: Request,
+    file: UploadFile,
+    csrf_token: Annotated[str, Form()] = "",
+    dry_run: Annotated[str | None, Form()] = None,
+) -> Response:
     user = require(request)  # each row's review is checked: its reviewer role (see tracking/matrix.py)
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
     with request.app.state.store.session() as session:
-        report = matrix.import_matrix(session, data, filename, actor=user.name, user=user)
-    flash(
-        request,
-        f"{filename}: {report.responses} responses, {report.actions_added} key actions added, "
-        f"{report.actions_changed} changed, {report.comments} progress comments.",
-    )
+        report = matrix.import_matrix(session, data, filename, actor=user.name, user=user, dry_run=bool(dry_run))
+    if report.dry_run:
+        shown = report.lines[:MATRIX_LINES_SHOWN]
+        more = len(report.lines) - len(shown)
+        for line in shown:
+            flash(request, f"Would change {line}.")
+        if more:
+            flash(request, f"… and {more} more changes.")
+    flash(request, f"{filename}: {report.summary()}.")
     return RedirectResponse("/tracking", status_code=303)
 
 
