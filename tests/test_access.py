@@ -97,6 +97,8 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/tracking/lessons"): ("staff", ""),
     ("POST", "/tracking/lessons"): ("staff", ""),
     ("GET", "/tracking/lessons/{lesson_id}"): ("staff", ""),
+    ("POST", "/tracking/lessons/{lesson_id}"): ("staff", ""),
+    ("POST", "/tracking/lessons/{lesson_id}/remove"): ("staff", ""),
     ("GET", "/coding/codebooks/{name}"): ("staff", ""),
     ("POST", "/coding/codebooks"): ("staff", ""),
     ("POST", "/coding/codebooks/{name}"): ("staff", ""),

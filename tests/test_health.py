@@ -100,6 +100,20 @@ def test_https_pages_carry_hsts_and_a_csp_their_inline_blocks_satisfy(client_wit
     assert page.headers["x-content-type-options"] == "nosniff"
 
 
+def test_no_template_has_an_inline_event_handler() -> None:
+    """The policy allows no inline handler (no 'unsafe-hashes'): an onclick= would be a dead button over HTTPS.
+    Behaviours go in static/page.js (data-print, data-confirm) or a page's own script file."""
+    folder = Path(__file__).resolve().parents[1] / "src" / "lmreview" / "web" / "templates"
+    handler = re.compile(r"<[^>]*\son[a-z]+\s*=", re.I)
+    found = [
+        f"{t.relative_to(folder)}:{n}"
+        for t in sorted(folder.rglob("*.html"))
+        for n, line in enumerate(t.read_text("utf-8").splitlines(), 1)
+        if handler.search(line)
+    ]
+    assert found == []
+
+
 def test_plain_http_gets_no_hsts_unless_asked(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     with TestClient(create_app(Settings(database_url=store.url), store)) as client:
         page = client.get("/login")

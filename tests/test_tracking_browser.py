@@ -120,3 +120,53 @@ def test_manager_unit_progress_dashboard(server: str, smtp_server: Mailbox) -> N
         expect(manager.get_by_role("heading", level=1)).to_have_text("Follow-up of recommendations: r22")
         expect(manager.locator("body")).to_contain_text("50.0% (1 completed of 2 due)")
         browser.close()
+
+
+def test_a_lesson_is_printed_edited_and_removed_under_the_strict_policy(tmp_path: Path) -> None:
+    """With the Content-Security-Policy on (as over HTTPS), the profile's Print button and the Remove confirmation
+    work through static/page.js; a dismissed confirmation removes nothing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
+    path = tmp_path / "lessons.db"
+    cli = Cli(str(path))
+    added = cli(
+        "tracking", "lessons", "add", "--kind", "lesson", "--title", "Plan extensions early",
+        "--text", "Projects that planned for delays asked for fewer no-cost extensions.",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    lesson_id = re.search(r"(\d+):", added.stdout)
+    assert lesson_id is not None
+    store = open_store(str(path))
+    with store.session() as session:
+        add_user(session, "ana", "reviewer", "browser-pass", actor="test")
+    settings = Settings(database_url=str(path), base_url=f"http://127.0.0.1:{_free_port()}", security_headers="always")
+    with _serving(settings, store) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context().new_page()
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        page.add_init_script("window.print = () => { document.body.dataset.printed = 'yes'; };")
+        page.goto(f"{url}/login?next=/tracking/lessons/{lesson_id[1]}")
+        page.fill("#name", "ana")
+        page.fill("#password", "browser-pass")
+        page.click("button[type=submit]")
+        expect(page.locator("#profile-title")).to_have_text("Plan extensions early")
+        page.get_by_role("button", name="Print this profile").click()
+        expect(page.locator("body")).to_have_attribute("data-printed", "yes")
+        page.locator("#edit-lesson summary").click()
+        page.fill("#lesson-title", "Plan extensions at the design stage")
+        page.fill("#lesson-challenge", "Elections delayed approvals")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#profile-title")).to_have_text("Plan extensions at the design stage")
+        expect(page.locator("#profile")).to_contain_text("Elections delayed approvals")
+        page.once("dialog", lambda d: d.dismiss())
+        page.locator("#edit-lesson summary").click()
+        page.get_by_role("button", name="Remove from the library").click()
+        expect(page.locator("#profile-title")).to_have_text("Plan extensions at the design stage")
+        page.once("dialog", lambda d: d.accept())
+        page.get_by_role("button", name="Remove from the library").click()
+        expect(page.locator("main")).to_contain_text("Removed 'Plan extensions at the design stage' from the library.")
+        browser.close()
+    assert refused == []

@@ -128,6 +128,8 @@ def test_library_and_printable_profile_in_the_web(client: TestClient, cli: Cli, 
     button = profile.select_one(".no-print button")
     assert button is not None
     assert button.text == "Print this profile"
+    assert button.has_attr("data-print")  # page.js prints: the CSP forbids inline handlers
+    assert not profile.select("[onclick], [onsubmit], [onchange]")
 
     token = csrf(client, "/tracking/lessons")
     form = {
@@ -151,3 +153,78 @@ def test_library_and_printable_profile_in_the_web(client: TestClient, cli: Cli, 
         == 403
     )
     assert client.get("/tracking/lessons/999999").status_code == 404
+
+
+def test_edit_and_remove_from_the_cli(cli: Cli, tmp_path: Path) -> None:
+    library(cli, tmp_path)
+    found = json.loads(cli("tracking", "lessons", "list", "--kind", "lesson", "--json").stdout)
+    lesson_id = str(found[0]["id"])
+    run = cli(
+        "tracking", "lessons", "set", lesson_id, "--title", "Plan extensions at the design stage",
+        "--challenge", "", "--relevance", "Every project with a government partner",
+        "--themes", "management; design", "--no-year",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert f"Saved lesson learned {lesson_id}" in run.stdout
+    edited = next(
+        x for x in json.loads(cli("tracking", "lessons", "list", "--json").stdout) if str(x["id"]) == lesson_id
+    )
+    assert edited["title"] == "Plan extensions at the design stage"
+    assert edited["text"] == found[0]["text"]  # not given: unchanged
+    assert edited["fields"]["challenge"] is None
+    assert edited["fields"]["relevance"] == "Every project with a government partner"
+    assert edited["fields"]["context"] == "Two-year projects with government partners"
+    assert edited["themes"] == ["design", "management"]
+    assert edited["year"] is None
+    for args, message in (
+        (("--impact", "big"), "a lesson learned has the fields context"),
+        (("--title", "  "), "a lesson or practice keeps a title"),
+    ):
+        bad = cli("tracking", "lessons", "set", lesson_id, *args)
+        assert bad.exit_code == 2, args
+        assert message in bad.stderr
+    assert cli("tracking", "lessons", "set", "999999", "--title", "x").exit_code != 0
+    assert "there is no lesson or good practice 999999" in cli("tracking", "lessons", "remove", "999999").stderr
+    removed = cli("tracking", "lessons", "remove", lesson_id)
+    assert removed.exit_code == 0, removed.stderr
+    assert "Plan extensions at the design stage" in removed.stdout
+    left = json.loads(cli("tracking", "lessons", "list", "--json").stdout)
+    assert [x["kind"] for x in left] == ["good_practice"]
+
+
+def test_edit_and_remove_in_the_web(client: TestClient, cli: Cli, tmp_path: Path) -> None:
+    library(cli, tmp_path)
+    practice = json.loads(cli("tracking", "lessons", "list", "--kind", "good-practice", "--json").stdout)[0]
+    path = f"/tracking/lessons/{practice['id']}"
+    login(client, "rev")
+    page = BeautifulSoup(client.get(path).text, "html.parser")
+    form = page.select_one("#edit-lesson form")
+    assert form is not None
+    sent = {
+        str(field["name"]): field.get("value") or field.get_text() for field in form.select("[name]")
+    }  # the form as the browser sends it, unchanged but for what the user edits
+    sent.update({"impact": "Fees charged to workers fell by a third", "objectives_link": "", "year": "2020"})
+    saved = client.post(path, data=sent)
+    assert saved.status_code == 200
+    rows = {
+        tr.th.get_text(strip=True): " ".join(tr.td.get_text().split())
+        for tr in BeautifulSoup(saved.text, "html.parser").select("#profile tr")
+    }
+    assert rows["Measurable impact"] == "Fees charged to workers fell by a third"
+    assert rows["What made it work"] == "A shared checklist"
+    assert rows["Projects"] == "LM.0181"
+    assert rows["Source"].endswith("(2020)")
+    bad = client.post(path, data={**sent, "year": "20x0"}, headers={"accept": "application/json"})
+    assert bad.status_code == 422
+    assert bad.json()["error"] == "year: '20x0' is not a year"
+    login(client, "vic")
+    assert BeautifulSoup(client.get(path).text, "html.parser").select_one("#edit-lesson") is None
+    token = csrf(client, path)
+    assert client.post(path, data={**sent, "csrf_token": token}).status_code == 403
+    assert client.post(f"{path}/remove", data={"csrf_token": token}).status_code == 403
+    login(client, "rev")
+    gone = client.post(f"{path}/remove", data={"csrf_token": csrf(client, path)})
+    assert gone.status_code == 200
+    shown = BeautifulSoup(gone.text, "html.parser").get_text()
+    assert "Removed 'Joint inspections of recruitment agencies' from the library." in shown
+    assert client.get(path).status_code == 404

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lmreview.cli.common import console, print_json, state
+from lmreview.cli.common import ROW_ID, console, print_json, state
 from lmreview.tracking import from_evidence, lessons
 
 app = typer.Typer(help="The library of lessons learned and good practices.", no_args_is_help=True)
@@ -74,6 +74,78 @@ def lessons_add(
         )
         label, lesson_id = lessons.KIND_LABELS[lesson.kind], lesson.id
     console.print(f"Added {label.lower()} {lesson_id}: {title}", markup=False)
+
+
+@app.command("set")
+def lessons_set(
+    ctx: typer.Context,
+    lesson_id: Annotated[
+        int, typer.Argument(help="The lesson's or good practice's id (see `lessons list`).", **ROW_ID)
+    ],
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    text: Annotated[str | None, typer.Option("--text")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="Lesson: the context ('' clears).")] = None,
+    challenge: Annotated[
+        str | None, typer.Option("--challenge", help="Lesson: the challenge or causal factor.")
+    ] = None,
+    users: Annotated[str | None, typer.Option("--users", help="Lesson: the users it is meant for.")] = None,
+    relevance: Annotated[str | None, typer.Option("--relevance", help="Lesson: its relevance.")] = None,
+    elements: Annotated[str | None, typer.Option("--elements", help="Good practice: what made it work.")] = None,
+    replicability: Annotated[str | None, typer.Option("--replicability", help="Good practice.")] = None,
+    objectives: Annotated[str | None, typer.Option("--objectives", help="Good practice: link to objectives.")] = None,
+    impact: Annotated[str | None, typer.Option("--impact", help="Good practice: measurable impact.")] = None,
+    projects: Annotated[
+        str | None, typer.Option("--projects", help="Project codes, separated by ; ('' clears).")
+    ] = None,
+    themes: Annotated[str | None, typer.Option("--themes", help="Themes, separated by ; ('' clears).")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1, max=9999)] = None,
+    no_year: Annotated[bool, typer.Option("--no-year", help="Clear the year.")] = False,
+) -> None:
+    """Change a lesson or good practice; options not given stay as they are. The change is audited.
+
+    Example: lmreview tracking lessons set 4 --title "Plan extensions at the design stage" --themes "management;design"
+    """
+    given = {
+        "context": context,
+        "challenge": challenge,
+        "targeted_users": users,
+        "relevance": relevance,
+        "success_elements": elements,
+        "replicability": replicability,
+        "objectives_link": objectives,
+        "impact": impact,
+    }
+    st = state(ctx)
+    with st.session() as session:
+        lesson = lessons.update_lesson(
+            session,
+            lesson_id,
+            actor=st.settings.actor,
+            title=title,
+            text=text,
+            fields={k: v for k, v in given.items() if v is not None},
+            projects=None if projects is None else projects.split(";"),
+            themes=None if themes is None else themes.split(";"),
+            year=year,
+            clear_year=no_year,
+        )
+        label = lessons.KIND_LABELS[lesson.kind].lower()
+    console.print(f"Saved {label} {lesson_id}", markup=False)
+
+
+@app.command("remove")
+def lessons_remove(
+    ctx: typer.Context,
+    lesson_id: Annotated[int, typer.Argument(help="The lesson's or good practice's id.", **ROW_ID)],
+) -> None:
+    """Take a lesson or good practice out of the library (the audit log keeps what it said).
+
+    Example: lmreview tracking lessons remove 4
+    """
+    st = state(ctx)
+    with st.session() as session:
+        title = lessons.remove_lesson(session, lesson_id, actor=st.settings.actor)
+    console.print(f"Removed {lesson_id}: {title}", markup=False)
 
 
 @app.command("import-evidence")

@@ -155,6 +155,95 @@ def get_lesson(session: Session, lesson_id: int) -> Lesson:
     return lesson
 
 
+def _state(lesson: Lesson) -> dict[str, Any]:
+    """What an edit may change, as the audit log records it."""
+    labels = LESSON_FIELDS if lesson.kind == "lesson" else PRACTICE_FIELDS
+    return {
+        "title": lesson.title,
+        "text": lesson.text,
+        **{key: getattr(lesson, key) for key in labels},
+        "projects": list(lesson.projects),
+        "themes": list(lesson.themes),
+        "year": lesson.year,
+    }
+
+
+def update_lesson(
+    session: Session,
+    lesson_id: int,
+    *,
+    actor: str,
+    title: str | None = None,
+    text: str | None = None,
+    fields: dict[str, str] | None = None,
+    projects: list[str] | None = None,
+    themes: list[str] | None = None,
+    year: int | None = None,
+    clear_year: bool = False,
+) -> Lesson:
+    """Change a lesson's or good practice's title, text, template fields (an empty value clears a field), projects,
+    themes or year; what is None stays. The change is audited with the values before and after."""
+    lesson = get_lesson(session, lesson_id)
+    before = _state(lesson)
+    if title is not None:
+        if not title.strip():
+            raise _bad("title", "a lesson or practice keeps a title")
+        lesson.title = title.strip()
+    if text is not None:
+        if not text.strip():
+            raise _bad("text", "a lesson or practice keeps its text")
+        lesson.text = text.strip()
+    allowed = LESSON_FIELDS if lesson.kind == "lesson" else PRACTICE_FIELDS
+    for key, value in (fields or {}).items():
+        if key not in allowed:
+            names = ", ".join(allowed)
+            raise _bad(key, f"a {KIND_LABELS[lesson.kind].lower()} has the fields {names}, not {key}")
+        setattr(lesson, key, value.strip() or None)
+    if projects is not None:
+        lesson.projects = sorted({p.strip() for p in projects if p.strip()})
+    if themes is not None:
+        lesson.themes = sorted({t.strip() for t in themes if t.strip()})
+    if year is not None:
+        if not 1 <= year <= 9999:
+            raise _bad("year", f"{year} is not a year")
+        lesson.year = year
+    elif clear_year:
+        lesson.year = None
+    after = _state(lesson)
+    changed = sorted(key for key in after if after[key] != before[key])
+    if changed:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity="lesson",
+            entity_id=lesson.id,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+            summary=f"changed {', '.join(changed)} of the {KIND_LABELS[lesson.kind].lower()} {lesson.title!r}",
+        )
+    return lesson
+
+
+def remove_lesson(session: Session, lesson_id: int, *, actor: str) -> str:
+    """Take a lesson or good practice out of the library (audited with what it said); returns its title."""
+    lesson = get_lesson(session, lesson_id)
+    title, kind = lesson.title, lesson.kind
+    audit.record(
+        session,
+        actor=actor,
+        action="delete",
+        entity="lesson",
+        entity_id=lesson.id,
+        before={"kind": kind, **_state(lesson)},
+        summary=f"removed the {KIND_LABELS[kind].lower()} {title!r}",
+    )
+    session.delete(lesson)
+    session.flush()
+    return title
+
+
 def lesson_json(session: Session, lesson: Lesson) -> dict[str, Any]:
     labels = LESSON_FIELDS if lesson.kind == "lesson" else PRACTICE_FIELDS
     review = session.get(Review, lesson.review_id) if lesson.review_id else None

@@ -563,3 +563,46 @@ def lesson_profile(request: Request, lesson_id: RowId) -> Response:
     return render(
         request, "tracking/lesson.html", user=user, lesson=data, labels=labels, kind_labels=lessons.KIND_LABELS
     )
+
+
+@router.post("/tracking/lessons/{lesson_id}")
+async def edit_lesson(request: Request, lesson_id: RowId) -> Response:
+    """Save the edit form of a lesson's profile: every field of the form is the new value (empty clears)."""
+    user = require(request, "reviewer")
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    year = text("year")
+    if year and not (year.isdigit() and 1 <= int(year) <= 9999):
+        raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
+    with request.app.state.store.session() as session:
+        kind = lessons.get_lesson(session, lesson_id).kind
+        names = lessons.LESSON_FIELDS if kind == "lesson" else lessons.PRACTICE_FIELDS
+        lessons.update_lesson(
+            session,
+            lesson_id,
+            actor=user.name,
+            title=text("title"),
+            text=text("text"),
+            fields={k: text(k) for k in names},
+            projects=text("projects").split(";"),
+            themes=text("themes").split(";"),
+            year=int(year) if year else None,
+            clear_year=not year,
+        )
+    flash(request, "Saved.")
+    return RedirectResponse(f"/tracking/lessons/{lesson_id}", status_code=303)
+
+
+@router.post("/tracking/lessons/{lesson_id}/remove")
+def remove_lesson(request: Request, lesson_id: RowId, csrf_token: Annotated[str, Form()] = "") -> Response:
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    with request.app.state.store.session() as session:
+        title = lessons.remove_lesson(session, lesson_id, actor=user.name)
+    flash(request, f"Removed {title!r} from the library.")
+    return RedirectResponse("/tracking/lessons", status_code=303)
