@@ -79,6 +79,30 @@ def test_suggestions_are_proposals_until_accepted(cli: Cli, tmp_path: Path) -> N
     bad = cli("coding", "suggest", "--review", "r", "--code", "Covid-19", "--words", "(", "--regex")
     assert bad.exit_code == 2
     assert "is not a regular expression" in bad.stderr
+    ahead = cli("coding", "suggest", "--review", "r", "--code", "Covid-19", "--words", "fund(?=ing)", "--regex")
+    assert ahead.exit_code == 2
+    assert "look-arounds and back-references are not available" in ahead.stderr
+    long = cli("coding", "suggest", "--review", "r", "--code", "Covid-19", "--words", "a," * 600)
+    assert long.exit_code == 2
+    assert "at most 1000 are read" in long.stderr
+
+
+def test_a_catastrophic_pattern_answers_at_once(cli: Cli, tmp_path: Path) -> None:
+    """(a+)+! backtracks 2^n times in Python's re over a run of n "a" without a "!"; RE2 reads the text once. With
+    the old engine this test would not finish."""
+    make_review(cli, tmp_path)
+    assert cli("coding", "codebook", "starter", "challenges-2022").exit_code == 0
+    text = tmp_path / "notes-0181.txt"
+    text.write_text("Field notes\n\n" + "a" * 40 + "?\n\nThe ministry did not fund the centre.\n", encoding="utf-8")
+    assert cli("evidence", "add", str(text), "--project", "LM.0181").exit_code == 0
+    run = cli(
+        "coding", "suggest", "--review", "r", "--code", "Lack of funding", "--words", r"(a+)+!|fund",
+        "--regex", "--json",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    found = json.loads(run.stdout)
+    notes = [s for s in found if s["context"].startswith("the centre") or "did not fund the centre" in s["context"]]
+    assert [s["text"] for s in notes] == ["fund"]  # the notes were read, past the run of "a"
 
 
 def test_codes_given_earlier_to_the_same_passage_are_proposed(cli: Cli, tmp_path: Path) -> None:

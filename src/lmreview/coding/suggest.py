@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,15 +35,34 @@ class Suggestion:
     context: str
 
 
-def _pattern(rule: str, regex: bool) -> re.Pattern[str]:
+MAX_RULE = 1000  # characters of a keyword list or a pattern
+
+
+def _pattern(rule: str, regex: bool) -> Any:
+    """The compiled rule. A coder's regular expression runs on RE2 (linear time, whatever the pattern): with Python's
+    backtracking ``re``, ``(a+)+$`` over a long answer would hold the server for minutes. Keyword lists are escaped
+    by lmreview and keep ``re`` (Unicode word characters: "migración" matches "migr")."""
     if not rule.strip():
         raise LmreviewError("give a keyword or a pattern to look for")
+    if len(rule) > MAX_RULE:
+        raise LmreviewError(f"the rule is {len(rule)} characters long; at most {MAX_RULE} are read")
     if regex:
+        import re2
+
+        options = re2.Options()
+        options.case_sensitive = False
+        options.log_errors = False
         try:
-            return re.compile(rule, re.IGNORECASE)
-        except re.error as exc:
-            raise LmreviewError(f"the pattern {rule!r} is not a regular expression: {exc}") from None
+            return re2.compile(rule, options)
+        except re2.error as exc:
+            reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+            raise LmreviewError(
+                f"the pattern {rule!r} is not a regular expression lmreview can run (RE2: {reason}); "
+                "look-arounds and back-references are not available"
+            ) from None
     words = [re.escape(w.strip()).replace(r"\ ", r"\s+") for w in rule.split(",") if w.strip()]
+    if not words:
+        raise LmreviewError("give a keyword or a pattern to look for")
     return re.compile(r"\b(?:" + "|".join(words) + r")\w*", re.IGNORECASE)
 
 
