@@ -117,6 +117,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/tracking/import"): ("staff", ""),
     ("POST", "/api/coding/codings"): ("staff", ""),  # the answer's review is checked (test below)
     ("POST", "/api/coding/suggestions"): ("staff", ""),  # the review of the body is checked (test below)
+    ("POST", "/api/coding/suggestions/reject"): ("staff", ""),  # the review and the source are checked (test below)
     # the REST API: office-wide, or filtered to the caller's reviews
     ("GET", "/api/v1/me"): ("staff", ""),
     ("GET", "/api/v1/tokens"): ("staff", ""),
@@ -448,6 +449,11 @@ def test_coding_an_answer_of_a_hidden_review_is_refused_as_unknown(store: Store,
         if name == "out":
             unknown = client.post("/api/coding/suggestions", json={**ask, "csrf_token": token, "review": "nope"})
             assert response.text.replace(SECRET, "X") == unknown.text.replace("nope", "X")
+    no = {"codebook": "cb", "source": world["answer"], "start": 0, "end": 3, "code_id": int(world["code_id"])}
+    for name, status in (("out", 404), ("rea", 403), ("rex", 201)):
+        client, token = _client(app, name)
+        response = client.post("/api/coding/suggestions/reject", json={**no, "csrf_token": token, "review": SECRET})
+        assert response.status_code == status, (name, response.text)
 
 
 def test_members_page_adds_changes_and_removes(store: Store, world: dict[str, str]) -> None:

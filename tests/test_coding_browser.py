@@ -190,6 +190,7 @@ def test_suggestions_wait_for_the_coder_to_accept_or_reject(server: str, browser
     expect(items.first).to_be_focused()
     ana.keyboard.press("r")  # and rejects: "visits" stays uncoded
     expect(ana.locator("#coding-status")).to_contain_text("Rejected: “visits”")
+    expect(ana.locator("#coding-status")).to_contain_text("it will not be proposed again")  # stored on the server
     items.first.get_by_role("button", name="Accept").click()  # the mouse: "months"
     expect(ana.locator("#coding-status")).to_contain_text("No suggestion is left.")
     expect(actions.locator("mark")).to_have_count(2)

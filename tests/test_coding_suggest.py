@@ -4,6 +4,7 @@ the rows they keep."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import Cli
@@ -150,7 +151,19 @@ def test_ask_accepts_and_rejects_each_suggestion(cli: Cli, tmp_path: Path) -> No
     assert "Accepted 1, rejected 1, left 2 of 4 suggestions" in run.stdout
     listed = json.loads(cli("coding", "list", "--json").stdout)
     assert [(r["coder"], r["memo"], r["code"]) for r in listed] == [("ana", "suggested", "Covid-19")]
+    second = re.search(r"\[2/4\] Covid-19: (\S+) (\d+)-(\d+)", run.stdout)
+    assert second is not None
+    rejected = (second[1], int(second[2]), int(second[3]))
     ended = cli(*args, "--coder", "ana", "--ask", input="")  # the input ends: stop, nothing more coded
     assert ended.exit_code == 0, ended.stderr
     assert "Accepted 0, rejected 0" in ended.stdout
     assert len(json.loads(cli("coding", "list", "--json").stdout)) == 1
+    # the rejection is remembered for ana and this code, not for another coder
+    spans = {(r["source"], r["start"], r["end"]) for r in json.loads(cli(*args, "--coder", "ana", "--json").stdout)}
+    assert rejected not in spans
+    others = {(r["source"], r["start"], r["end"]) for r in json.loads(cli(*args, "--coder", "ben", "--json").stdout)}
+    assert rejected in others
+    forgot = cli(*args, "--coder", "ana", "--forget-rejected")
+    assert "Forgot 1 rejected suggestion" in forgot.stdout
+    spans = {(r["source"], r["start"], r["end"]) for r in json.loads(cli(*args, "--coder", "ana", "--json").stdout)}
+    assert rejected in spans

@@ -220,7 +220,7 @@ def test_a_text_with_markup_stays_text(app: Any, cli: Cli, tmp_path: Path) -> No
     rev.post("/coding/codebooks", data={"csrf_token": token(rev), "name": "", "starter": "dac-criteria"})
     page, data = sheet(rev, f"/coding/reviews/r/documents/{document}?codebook=dac-criteria")
     assert "</script><!--<script>alert(1)</script>" in data["texts"][0]["text"]
-    assert len(page.find_all("script")) == 2  # the page's data and coding.js, nothing from the text
+    assert len(page.find_all("script")) == 3  # page.js, the page's data and coding.js, nothing from the text
     raw = rev.get(f"/coding/reviews/r/documents/{document}?codebook=dac-criteria").text
     assert "<script>alert(1)" not in raw
 
@@ -289,3 +289,40 @@ def test_suggestions_api_proposes_without_coding(app: Any, cli: Cli, tmp_path: P
         assert refused.status_code == 400, refused.text
         assert message in refused.json()["error"]
     assert client_for(app, "vic").post("/api/coding/suggestions", json=body).status_code == 403
+
+    # a rejected suggestion is remembered for this coder and code: it is not proposed again
+    ask = {**body, "sources": [str(docs["report-0181.txt"])], "code_id": covid, "words": "pandemic, border"}
+    first = rows[0]
+    no = {**body, "source": first["source"], "start": first["start"], "end": first["end"], "code_id": covid}
+    rejected = rev.post("/api/coding/suggestions/reject", json=no)
+    assert rejected.status_code == 201, rejected.text
+    assert rejected.json()["text"] == "pandemic"  # read from the source, not taken from the caller
+    assert rev.post("/api/coding/suggestions/reject", json=no).status_code == 201  # twice is the same rejection
+    again = rev.post("/api/coding/suggestions", json=ask).json()["suggestions"]
+    assert [r["text"] for r in again] == ["borders"]
+    rob = client_for(app, "rob")  # another coder is still offered it
+    offered = rob.post("/api/coding/suggestions", json={**ask, "csrf_token": token(rob)}).json()["suggestions"]
+    assert [r["text"] for r in offered] == ["pandemic", "borders"]
+    dismissed = rev.post(
+        "/api/coding/suggestions",
+        json={**body, "sources": [str(brief_id)], "earlier": True},
+    ).json()["suggestions"][0]
+    assert rev.post(
+        "/api/coding/suggestions/reject",
+        json={**body, "source": dismissed["source"], "start": dismissed["start"], "end": dismissed["end"],
+              "code_id": funding},
+    ).status_code == 201  # fmt: skip
+    assert rev.post("/api/coding/suggestions", json={**body, "sources": [str(brief_id)], "earlier": True}).json() == {
+        "suggestions": []
+    }
+    for bad_body, message in (
+        ({**no, "start": "x"}, "give the suggestion's source, start, end and code_id"),
+        ({**no, "end": 10**6}, "outside the text"),
+        ({**no, "start": -1}, "out of range"),
+        ({**no, "code_id": 10**12}, "out of range"),
+        ({**no, "source": "nowhere"}, "no document"),
+    ):
+        refused = rev.post("/api/coding/suggestions/reject", json=bad_body)
+        assert refused.status_code == 400, (bad_body, refused.text)
+        assert message in refused.json()["error"], (bad_body, refused.text)
+    assert client_for(app, "vic").post("/api/coding/suggestions/reject", json=no).status_code == 403

@@ -544,9 +544,14 @@ def coding_suggest(
     ask: Annotated[
         bool, typer.Option("--ask", help="Ask about each suggestion: a accepts it (it is coded), r rejects, q stops.")
     ] = False,
+    forget_rejected: Annotated[
+        bool,
+        typer.Option("--forget-rejected", help="Propose again what the coder rejected before (for this code)."),
+    ] = False,
 ) -> None:
     """Propose codings where the words occur; nothing is coded unless accepted. Accept or reject each with --ask,
     or delete the rows you reject from the --out file and accept the rest with ``lmreview coding import FILE``.
+    A suggestion rejected with --ask (or on the coding page) is not proposed to that coder again.
 
     Example: lmreview coding suggest --review r22 --code Covid-19 --words "covid,pandemic,lockdown" --out s.csv
     Example: lmreview coding suggest --review r22 --from-earlier --coder ana --out s.csv
@@ -556,6 +561,11 @@ def coding_suggest(
     with st.session() as session:
         name = matrix.pick_codebook(session, codebook).name
         who = coder or st.settings.actor
+        if forget_rejected:
+            forgotten = suggest.forget_rejections(
+                session, codebook=name, coder=who, actor=st.settings.actor, code=None if earlier else code
+            )
+            console.print(f"Forgot {forgotten} rejected suggestion{'s' if forgotten != 1 else ''}", markup=False)
         if earlier:
             rows = suggest.from_earlier(session, review, codebook=name, coder=who)
         elif code and rule:
@@ -578,7 +588,7 @@ def coding_suggest(
 
 
 def _ask(st: State, rows: list[suggest.Suggestion], codebook: str) -> None:
-    """Each suggestion in turn: accepted ones are coded at once (memo "suggested"), rejected ones dropped."""
+    """Each suggestion in turn: accepted ones are coded at once (memo "suggested"), rejected ones remembered."""
     accepted = rejected = 0
     for index, r in enumerate(rows, start=1):
         console.print(
@@ -595,6 +605,8 @@ def _ask(st: State, rows: list[suggest.Suggestion], codebook: str) -> None:
         if choice == "q":
             break
         if choice == "r":
+            with st.session() as session:
+                suggest.reject(session, r, codebook=codebook, actor=st.settings.actor)
             rejected += 1
             continue
         with st.session() as session:

@@ -127,3 +127,21 @@ class Comparison(Base):
     review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"))
     opened_by: Mapped[str] = mapped_column(String(120))
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rejection(Base):
+    """A coder rejected a suggestion: the same span of the same source is not proposed to them for that code again,
+    as long as the source still holds the same text there (``text``)."""
+
+    __tablename__ = "coding_rejection"
+    __table_args__ = (UniqueConstraint("code_id", "coder", "source", "start", "end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("coding_code.id", ondelete="CASCADE"))
+    coder: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(500))  # a suggestion's source: answer:…, item:ID or a document id
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lmreview.coding.codebooks import find_code, get_codebook
-from lmreview.coding.models import Coding
+from lmreview.coding.models import Coding, Rejection
 from lmreview.coding.sources import document_text
 from lmreview.coding.units import review_answers, review_documents, review_items
 from lmreview.errors import LmreviewError
 from lmreview.questionnaire.reviews import get_review
+from lmreview.store import audit
 
 MAX_SUGGESTIONS = 5000
 
@@ -91,6 +92,7 @@ def suggest(
         ).all()
     }
     coded_answers = {u.split(":", 2)[1] + ":" + u.split(":", 2)[2] for u, _, _ in done if u.startswith("answer:")}
+    rejected = {(source, a, b, text) for _, source, a, b, text in _rejections(session, [target.id], coder)}
     out: list[Suggestion] = []
 
     def add(reference: str, text: str, key: str | None) -> None:
@@ -99,6 +101,8 @@ def suggest(
                 continue
             if key is not None and key in coded_answers:
                 return
+            if (reference, match.start(), match.end(), match[0]) in rejected:
+                continue
             context = text[max(0, match.start() - 40) : match.end() + 40].replace("\n", " ")
             out.append(Suggestion(reference, match.start(), match.end(), target.name, coder, match[0], context))
             if len(out) >= MAX_SUGGESTIONS:
@@ -142,6 +146,86 @@ def accept(session: Session, suggestion: Suggestion, *, codebook: str, actor: st
     )
 
 
+def _rejections(session: Session, code_ids: Collection[int], coder: str) -> list[tuple[int, str, int, int, str]]:
+    """(code id, source, start, end, text) of what ``coder`` rejected for those codes."""
+    rows = session.execute(
+        select(Rejection.code_id, Rejection.source, Rejection.start, Rejection.end, Rejection.text).where(
+            Rejection.coder == coder, Rejection.code_id.in_(list(code_ids))
+        )
+    )
+    return [(c, s, a, b, t) for c, s, a, b, t in rows]
+
+
+def reject(session: Session, suggestion: Suggestion, *, codebook: str, actor: str) -> Rejection:
+    """Remember that the coder rejected the suggestion: it is not proposed to them again while the source holds the
+    same text at that span. The text is read from the source, not taken from the caller; audited."""
+    from lmreview.coding.segments import resolve_source
+
+    source = resolve_source(session, suggestion.source)
+    if isinstance(source, str):
+        raise LmreviewError(source)
+    code = find_code(get_codebook(session, codebook), suggestion.code)
+    if not 0 <= suggestion.start < suggestion.end <= len(source.text):
+        raise LmreviewError(
+            f"the span {suggestion.start}-{suggestion.end} is outside the text of {source.label} "
+            f"(0-{len(source.text)}, end exclusive)"
+        )
+    text = source.text[suggestion.start : suggestion.end]
+    found = session.scalar(
+        select(Rejection).where(
+            Rejection.code_id == code.id,
+            Rejection.coder == suggestion.coder,
+            Rejection.source == suggestion.source,
+            Rejection.start == suggestion.start,
+            Rejection.end == suggestion.end,
+        )
+    )
+    if found is not None:
+        found.text = text
+        return found
+    rejection = Rejection(
+        code_id=code.id,
+        coder=suggestion.coder,
+        source=suggestion.source,
+        start=suggestion.start,
+        end=suggestion.end,
+        text=text,
+        actor=actor,
+    )
+    session.add(rejection)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="coding_rejection",
+        entity_id=rejection.id,
+        after={"code": code.name, "coder": suggestion.coder, "source": suggestion.source, "text": text},
+        summary=f'{suggestion.coder} rejected the suggestion "{text[:60]}" as {code.name}',
+    )
+    return rejection
+
+
+def forget_rejections(session: Session, *, codebook: str, coder: str, actor: str, code: str | None = None) -> int:
+    """Forget what ``coder`` rejected in the codebook (or for one code of it): those spans are proposed again."""
+    book = get_codebook(session, codebook)
+    ids = [find_code(book, code).id] if code else [c.id for c in book.codes]
+    rows = list(session.scalars(select(Rejection).where(Rejection.coder == coder, Rejection.code_id.in_(ids))))
+    for row in rows:
+        session.delete(row)
+    if rows:
+        audit.record(
+            session,
+            actor=actor,
+            action="delete",
+            entity="coding_rejection",
+            entity_id=None,
+            before={"codebook": book.name, "code": code, "coder": coder, "rejections": len(rows)},
+            summary=f"forgot {len(rows)} suggestions {coder} had rejected in codebook {book.name}",
+        )
+    return len(rows)
+
+
 def suggestions_csv(rows: list[Suggestion]) -> bytes:
     """The suggestions as a codings file that ``lmreview coding import`` reads once the rejected rows are deleted."""
     buffer = io.StringIO()
@@ -179,27 +263,34 @@ def from_earlier(
         end = bases.get(passage.page, 0) + passage.char_end
         return start, end, text[start:end]
 
-    earlier: dict[str, list[tuple[str, int, int]]] = {}
+    earlier: dict[str, list[tuple[str, int, int, int]]] = {}
     coded = session.execute(
-        select(Coding, Passage, Code.name)
+        select(Coding, Passage, Code.name, Code.id)
         .join(Passage, Passage.id == Coding.passage_id)
         .join(Code, Code.id == Coding.code_id)
         .where(Coding.coder == coder, Code.codebook_id == book.id)
     ).all()
     have: set[tuple[int, str]] = set()
-    for coding, passage, name in coded:
+    for coding, passage, name, code_id in coded:
         start, end, text = span(passage)
         if start <= coding.start and coding.end <= end and text.strip():
-            earlier.setdefault(text, []).append((name, coding.start - start, coding.end - start))
+            earlier.setdefault(text, []).append((name, code_id, coding.start - start, coding.end - start))
         have.add((passage.id, name))
+    rejected = set(_rejections(session, [c.id for c in book.codes], coder))
     out: list[Suggestion] = []
     for document in review_documents(session, found_review):
         if sources is not None and str(document.id) not in sources:
             continue
         for passage in session.scalars(select(Passage).where(Passage.document_id == document.id).order_by(Passage.seq)):
             start, end, text = span(passage)
-            for name, a, b in earlier.get(text, []):
-                if (passage.id, name) in have:
+            for name, code_id, a, b in earlier.get(text, []):
+                if (passage.id, name) in have or (
+                    code_id,
+                    str(document.id),
+                    start + a,
+                    start + b,
+                    text[a:b],
+                ) in rejected:
                     continue
                 have.add((passage.id, name))
                 out.append(

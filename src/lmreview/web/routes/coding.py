@@ -16,7 +16,7 @@ from lmreview.coding.models import Coding
 from lmreview.errors import Forbidden, LmreviewError, NotFound
 from lmreview.questionnaire.models import Submission
 from lmreview.questionnaire.reviews import get_review, list_reviews
-from lmreview.store.base import find_row
+from lmreview.store.base import INT_MAX, find_row
 from lmreview.store.models import User
 from lmreview.store.users import can
 from lmreview.web.pages import RowId, flash, render, segment
@@ -343,6 +343,42 @@ async def api_suggest(request: Request) -> Response:
         for x in found
     ]
     return JSONResponse({"suggestions": rows})
+
+
+@router.post("/api/coding/suggestions/reject")
+async def api_reject(request: Request) -> Response:
+    """``{"csrf_token", "review", "codebook", "source", "start", "end", "code_id"}``: the acting coder rejects a
+    suggestion; it is not proposed to them again while the source holds the same text there."""
+    require(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise LmreviewError("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise LmreviewError("the body is not a JSON object")
+    user = require_member(request, str(body.get("review") or ""), "write")
+    check_csrf(request, body.get("csrf_token"))
+    try:
+        start, end, code_id = (int(body[k]) for k in ("start", "end", "code_id"))
+    except (KeyError, TypeError, ValueError):
+        raise LmreviewError("give the suggestion's source, start, end and code_id") from None
+    if not all(0 <= n <= INT_MAX for n in (start, end, code_id)):
+        raise LmreviewError("start, end and code_id are out of range")
+    source = str(body.get("source") or "")
+    with request.app.state.store.session() as session:
+        book = codebooks.get_codebook(session, str(body.get("codebook") or ""))
+        code = next((c for c in book.codes if c.id == code_id), None)
+        if code is None:
+            raise LmreviewError(f"no code {code_id} in codebook {book.name}")
+        resolved = segments.resolve_source(session, source)
+        if isinstance(resolved, str):
+            raise LmreviewError(resolved)
+        _check_source(session, user, resolved.submission_id, LmreviewError(segments.unknown_source(source)))
+        path = codebooks.code_path(code, {c.id: c for c in book.codes})
+        found = suggest.Suggestion(source, start, end, path, user.name, "", "")
+        rejection = suggest.reject(session, found, codebook=book.name, actor=user.name)
+        data = {"id": rejection.id, "source": source, "start": start, "end": end, "text": rejection.text}
+    return JSONResponse(data, status_code=201)
 
 
 @router.delete("/api/coding/codings/{coding_id}")

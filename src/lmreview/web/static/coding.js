@@ -165,8 +165,27 @@
     if (answer) settle(item, "Accepted: “" + s.text + "” coded as " + s.code + ".");
   }
 
-  function reject(item, s) {
-    settle(item, "Rejected: “" + s.text + "” is not coded as " + s.code + ".");
+  async function reject(item, s) {
+    // remembered on the server: the same span is not proposed to this coder for this code again
+    const response = await fetch("/api/coding/suggestions/reject", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({
+        csrf_token: csrf,
+        review: data.review,
+        codebook: data.codebook,
+        source: s.source,
+        start: s.start,
+        end: s.end,
+        code_id: s.code_id,
+      }),
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      say("Not rejected: " + (body.error || response.statusText));
+      return;
+    }
+    settle(item, "Rejected: “" + s.text + "” is not coded as " + s.code + "; it will not be proposed again.");
   }
 
   function listSuggestions(rows) {
