@@ -546,5 +546,5 @@ def test_every_page_of_the_navigation_has_content(web: TestClient) -> None:
     register = _main_text(web.get(f"/tracking/reviews/{REVIEW}").text)
     assert "Plan for a change of government counterparts from the start" in register
     past = _main_text(web.get("/tracking/reviews/idf-lm-2016").text)
-    assert "preparatory period" in past
+    assert "Evaluate a sample of projects a year or more after they close" in past
     assert "Partially agrees" in past or "partially agrees" in past

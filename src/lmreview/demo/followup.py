@@ -1,6 +1,6 @@
 """The demo's follow-up register: the four recommendations of the review's draft report, awaiting the management
-response; the recommendations of the completed 2016-2020 review with the Fund's response and key actions, most of
-them done; the recommendations of the demo's two evaluations imported from the evidence library with the
+response; the recommendations of the completed 2016 review with the Fund's response and key actions, all but one
+done; the recommendations of the demo's two evaluations imported from the evidence library with the
 management responses printed in them, key actions with progress comments (some completed, some
 overdue, some not due yet), and the lessons and good practices of every demo document in the lessons library.
 
@@ -65,43 +65,43 @@ ACTIONS: dict[tuple[str, str], list[tuple[str, str, int, str, str | None]]] = {
 }  # fmt: skip
 
 
-# The completed 2016-2020 review (the demo's other review): its recommendations, grouped as in that review's report,
-# the Fund's response, and key actions due between two and three years ago. Each row: number, text, responsible unit,
-# priority, stance, response, then its actions as (description, unit, due in days from the build, status, comment).
+# The completed 2016 review of the projects of 2011-2014 (the demo's other review): its six key recommendations, in
+# the demo's words, the Fund's response of late 2016 and the key actions that followed, due in 2017-2018; one of them
+# is still open. Each row: number, text, responsible unit, priority, stance, response, then its actions as
+# (description, unit, due date, status, progress comment).
 PAST_REVIEW = "idf-lm-2016"
 PAST_RESPONDER = "IOM Development Fund (management response)"
-PAST: list[tuple[str, str, str, str, str, str, list[tuple[str, str, int, str, str | None]]]] = [
-    ("1", "Base every project on a needs assessment that consulted the government and the other stakeholders before "
-     "the proposal was written.", "IOM Development Fund", "High", "agrees",
-     "The Fund agrees: the proposal template now asks who was consulted and when.",
-     [("Add a consultation section to the proposal template", "IOM Development Fund", -900, "completed",
-       "Section added; used from the next call for proposals."),
-      ("Check the consultation section when proposals are screened", "IOM Development Fund", -700, "completed",
-       "Part of the screening checklist.")]),
-    ("2", "Give each project a preparatory period before its start date to agree the steering body, the focal points "
-     "and the terms of reference with the government.", "IOM Development Fund", "High", "agrees",
-     "Agreed; the Fund introduces a three-month preparatory phase without cost activities.",
-     [("Introduce a preparatory phase in the project activation rules", "IOM Development Fund", -820, "completed",
-       "In force for all projects activated since then.")]),
-    ("3", "Ask for a sustainability plan in the design and a hand-over of every tool, guideline and manual to a named "
-     "counterpart before the project closes.", "Country offices", "High", "partially_agrees",
-     "The Fund agrees on the hand-over; a separate sustainability plan is asked only of projects above the median "
-     "budget.",
-     [("Add a hand-over annex to the final report template", "IOM Development Fund", -760, "completed",
-       "Annex added; country offices briefed."),
-      ("Follow up with counterparts one year after closure for a sample of projects", "Country offices", -400,
-       "initiated", "Four of the ten sampled counterparts answered; the others are being chased.")]),
-    ("4", "Train project staff in bringing gender and the rights of migrant workers into design, activities and "
-     "training curricula, and aim at gender marker 2a or higher.", "Gender Coordination Unit", "Medium", "agrees",
-     "Agreed; the e-learning course becomes part of the induction of project managers.",
-     [("Make the gender and rights course part of the project managers' induction", "Gender Coordination Unit",
-       -850, "completed", "Course assigned to every new project manager."),
-      ("Report the gender marker of every approved project each year", "IOM Development Fund", -500, "completed",
-       "Included in the annual report.")]),
-    ("5", "Set up a monitoring plan that follows results, risks and spending from the first quarter, and train "
-     "trainers so that skills stay after the project ends.", "Country offices", "Medium", "disagrees",
-     "Not accepted as written: monitoring plans are already required by the project handbook; the Fund will remind "
-     "offices of that requirement instead.",
+PAST_RESPONSE_DAY = dt.date(2016, 11, 15)
+PAST: list[tuple[str, str, str, str, str, str, list[tuple[str, str, dt.date, str, str | None]]]] = [
+    ("1", "Scale projects to the time the Fund allows: fewer outputs and a realistic workplan, so that a no-cost "
+     "extension is the exception.", "IOM Development Fund", "High", "agrees",
+     "Agreed: proposals are screened for the fit of outputs to the 12 to 24 months the Fund grants.",
+     [("Add a check of the workplan's length to the proposal screening", "IOM Development Fund",
+       dt.date(2017, 3, 31), "completed", "Part of the screening checklist from the 2017 call."),
+      ("Report each year how many projects needed a no-cost extension", "IOM Development Fund",
+       dt.date(2017, 12, 31), "completed", "In the annual report since 2017.")]),
+    ("2", "Ask each project for a plan that keeps its outcomes funded after it closes: who pays, from which budget.",
+     "Country offices", "High", "partially_agrees",
+     "The Fund agrees for projects that set up a service; a funding plan is not asked of research projects.",
+     [("Add a funding-after-closure section to the final report template", "IOM Development Fund",
+       dt.date(2017, 6, 30), "completed", "Section added."),
+      ("Check with the counterparts of ten closed projects whether the services still run", "Country offices",
+       dt.date(2018, 6, 30), "initiated", "Six counterparts answered; four are still being reached.")]),
+    ("3", "Evaluate a sample of projects a year or more after they close, to see what lasted.",
+     "Central Evaluation Division", "Medium", "agrees",
+     "Agreed; ex-post evaluations of selected projects from 2018.",
+     [("Select the first projects for an ex-post evaluation", "Central Evaluation Division",
+       dt.date(2017, 12, 31), "completed", "Four projects selected."),
+      ("Commission the first ex-post evaluations", "Central Evaluation Division", dt.date(2018, 9, 30),
+       "completed", "Two evaluations completed, two under way.")]),
+    ("4", "Visit projects while they run to see their difficulties early.", "IOM Development Fund", "Medium",
+     "agrees", "Agreed, within the travel budget: visits to projects rated at risk.",
+     [("Plan monitoring visits to the projects rated at risk", "IOM Development Fund", dt.date(2017, 9, 30),
+       "completed", "Five visits in 2017.")]),
+    ("5", "Report gender and the other cross-cutting themes in every interim and final report, and link each project "
+     "to the Sustainable Development Goals it serves.", "Gender Coordination Unit", "Medium", "disagrees",
+     "Not accepted as written: the report templates already ask for both; the Fund will remind project managers "
+     "rather than add requirements.",
      []),
 ]  # fmt: skip
 
@@ -146,13 +146,13 @@ def load_followup(session: Session, review: str, *, actor: str, today: dt.date |
                 service.update_action(
                     session, action.id, actor=actor, status=status, comment=comment, author=PROGRESS_BY, on=on
                 )
-    _past_review(session, actor=actor, day=day)
+    _past_review(session, actor=actor)
     from_evidence.import_lessons(session, actor=actor)
     lessons = session.scalar(select(func.count(Lesson.id))) or 0
     return DemoFollowup(imported=imported, lessons=lessons, status=tracking_status(session, today=day))
 
 
-def _past_review(session: Session, *, actor: str, day: dt.date) -> None:
+def _past_review(session: Session, *, actor: str) -> None:
     """The completed review's recommendations, responses and actions; nothing when that review is not loaded."""
     from lmreview.questionnaire.models import Review
 
@@ -163,15 +163,14 @@ def _past_review(session: Session, *, actor: str, day: dt.date) -> None:
         if service.find_recommendation(session, review, number) is not None:
             continue
         rec = service.add_recommendation(
-            session, PAST_REVIEW, number=number, text=text, actor=actor, units=[unit], priority=priority, year=2022
+            session, PAST_REVIEW, number=number, text=text, actor=actor, units=[unit], priority=priority, year=2016
         )
         service.respond(
-            session, rec.id, stance=stance, text=response, by=PAST_RESPONDER, actor=actor, on=day - dt.timedelta(900)
+            session, rec.id, stance=stance, text=response, by=PAST_RESPONDER, actor=actor, on=PAST_RESPONSE_DAY
         )
-        for description, owner, days, status, comment in actions:
-            due = day + dt.timedelta(days=days)
+        for description, owner, due, status, comment in actions:
             action = service.add_action(session, rec.id, description=description, actor=actor, unit=owner, due=due)
-            on = due if status == "completed" else day - dt.timedelta(days=30)
+            on = due if status == "completed" else due - dt.timedelta(days=30)
             service.update_action(
                 session, action.id, actor=actor, status=status, comment=comment, author=PROGRESS_BY, on=on
             )
