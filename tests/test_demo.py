@@ -539,6 +539,9 @@ def test_every_page_of_the_navigation_has_content(web: TestClient) -> None:
     agreement = _main_text(web.get(f"/coding/reviews/{REVIEW}/agreement?codebook=challenges-2022").text)
     assert "analyst" in agreement
     assert "consultant" in agreement
+    analysis = _main_text(web.get(f"/reviews/{REVIEW}/analysis").text)
+    assert "Role of the person completing this questionnaire" in analysis
+    assert "Files stored" not in analysis  # the demo's form asks for no file (the note once stood under every question)
     tracking = _main_text(web.get("/tracking").text)
     assert "Implementation rate: 69.2%" in tracking
     assert "Overdue 4" in tracking

@@ -452,6 +452,23 @@ def test_the_report_counts_the_files_received(client: TestClient, link: str, cli
     assert "file not received" in text
 
 
+def test_the_analysis_page_lists_files_under_file_questions_only(client: TestClient, link: str) -> None:
+    fields = {"project_code": "LM.0181", "where": "12.37 -1.52"}
+    assert send(client, link, fields, {"photo": ("site.png", png())}, action="submit").status_code == 303
+    login = client.get("/login")
+    csrf = BeautifulSoup(login.text, "html.parser").find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
+    client.post("/login", data={"name": "rev", "password": "correct-horse", "csrf_token": csrf})
+    page = BeautifulSoup(client.get("/reviews/r/analysis").text, "html.parser")
+    notes = {
+        str(section.h2.code.get_text()): [p.get_text(" ", strip=True) for p in section.select("p.summary")]
+        for section in page.select("section.tabulation")
+        if section.h2 is not None and section.h2.code is not None
+    }
+    with_files = {q for q, n in notes.items() if any(x.startswith("Files stored") for x in n)}
+    assert with_files == {"photo", "report", "voice", "visits/visit_photo"}
+    assert notes["photo"] == ["Files stored: 1 of 1 answered (the others name a file not received)."]
+
+
 def test_the_review_page_imports_an_odk_zip_with_media_and_exports_it_back(
     client: TestClient, link: str, tmp_path: Path
 ) -> None:
