@@ -271,3 +271,38 @@ def test_a_pdf_list_with_markers_drawn_apart_and_a_wrapped_heading(cli: Cli, tmp
         "1. Background",
         "1.1 The ferries",
     ]
+
+
+def test_items_across_the_library_filtered_by_project_organisation_and_year(cli: Cli, tmp_path: Path) -> None:
+    """The CLI narrows the items of every document by project, organisation and years, as the web page does."""
+    reports = (
+        ("ilo-2018.txt", "ILO", 2018, "GLO/06/57/UKM", "Register the recruitment agencies of the corridor."),
+        ("iom-2021.txt", "IOM", 2021, "LM.0181", "Train the labour inspectors of the three districts."),
+        ("iom-2023.txt", "IOM", 2023, "LM.0200", "Translate the contracts into the workers' languages."),
+    )
+    for name, organisation, year, code, recommendation in reports:
+        (tmp_path / name).write_text(
+            f"Evaluation of project {code}\n\nCommissioned by: {organisation}\nFinal report date: {year}\n\n"
+            f"Recommendations\n\n- {recommendation}\n\nLessons learned\n\n- Lesson of {year}.\n",
+            encoding="utf-8",
+        )
+    assert cli("evidence", "add", str(tmp_path), "--jobs", "1").exit_code == 0
+
+    def texts(*args: str) -> list[str]:
+        run = cli("evidence", "items", "--kind", "recommendation", *args, "--json")
+        assert run.exit_code == 0, run.stderr
+        return [i["text"] for i in json.loads(run.stdout)]
+
+    assert len(texts()) == 3
+    assert texts("--organisation", "iom") == [reports[1][4], reports[2][4]]
+    assert texts("--organisation", "IOM", "--year-from", "2022") == [reports[2][4]]
+    assert texts("--year-to", "2021") == [reports[0][4], reports[1][4]]
+    assert texts("--project", "LM.0181") == [reports[1][4]]
+    assert texts("--organisation", "UNDP") == []
+    lessons = cli("evidence", "items", "--kind", "lesson", "--year-from", "2021", "--year-to", "2021")
+    assert "lesson 1 (p. 1): Lesson of 2021." in lessons.stdout
+    assert "2018" not in lessons.stdout
+    bad = cli("evidence", "items", "--year-from", "1066")
+    assert bad.exit_code == 2
+    assert "year_from" in bad.stderr
+    assert "Traceback" not in bad.stderr
