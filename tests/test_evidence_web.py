@@ -220,3 +220,39 @@ def test_a_capped_search_says_so(client: TestClient, monkeypatch: pytest.MonkeyP
     total = page.select_one("p.total")
     assert total is not None
     assert total.get_text(" ", strip=True).startswith("1 or more passages match; the best 1 of the 1 most recently")
+
+
+def test_bad_files_uploaded_get_one_line_each_and_nothing_half_written(client: TestClient, tmp_path: Path) -> None:
+    """The bad input of issue 9 through the upload page: each refused file has its one-line reason, the good file
+    of the batch is added, and no refused file leaves a document, a passage or an item behind."""
+    from tests.test_evidence_reading import make_encrypted_pdf, make_pageless_pdf, make_zip_bomb_docx
+
+    pdf = make_pdf(tmp_path / "corridors.pdf")
+    bad = {
+        "encrypted.pdf": make_encrypted_pdf(tmp_path / "encrypted.pdf", pdf).read_bytes(),
+        "damaged.pdf": pdf.read_bytes()[:600],
+        "zero.pdf": b"",
+        "no-pages.pdf": make_pageless_pdf(tmp_path / "no-pages.pdf").read_bytes(),
+        "bomb.docx": make_zip_bomb_docx(tmp_path / "bomb.docx").read_bytes(),
+        "latin1.txt": "Migración laboral en Perú".encode("latin-1"),
+    }
+    login(client, "rev")
+    status, page = upload(client, [*bad.items(), ("brief.md", BRIEF.encode())])
+    assert status == 422
+    assert page.h1 is not None
+    assert page.h1.text == "1 added, 0 already there, 6 refused"
+    problems = dict(li.text.split(": ", 1) for li in page.select("ul.problems li"))
+    assert problems.pop("bomb.docx").startswith("refused: word/document.xml expands")
+    assert problems == {
+        "encrypted.pdf": "the PDF is encrypted (it needs a password); save an unprotected copy",
+        "damaged.pdf": "the PDF is damaged and cannot be read",
+        "zero.pdf": "the file is empty (or no file was chosen)",
+        "no-pages.pdf": "the PDF has no pages",
+        "latin1.txt": "the text is not valid UTF-8 (byte 8); save the file as UTF-8",
+    }
+    documents = client.get("/api/evidence").json()
+    assert [d["file"] for d in documents] == ["brief.md"]
+    items = client.get("/api/evidence/items").json()
+    assert {i["document"] for i in items} <= {documents[0]["id"]}
+    hits = client.get("/api/evidence/search", params={"q": "corridors OR migración OR perú"}).json()
+    assert hits["total"] == 0

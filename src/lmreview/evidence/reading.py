@@ -90,6 +90,10 @@ def _decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
+_EMPTY_PAGE_TREE = re.compile(rb"/Count\s+0\b")
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page\b")  # "/Page", not "/Pages"
+
+
 def _read_pdf(data: bytes) -> ReadFile:
     import pypdfium2 as pdfium
 
@@ -101,6 +105,8 @@ def _read_pdf(data: bytes) -> ReadFile:
         message = str(exc).lower()
         if "password" in message:
             raise Refused("the PDF is encrypted (it needs a password); save an unprotected copy") from None
+        if _EMPTY_PAGE_TREE.search(data) and not _PAGE_OBJECT.search(data):  # pdfium refuses an empty page tree
+            raise Refused("the PDF has no pages") from None
         raise Refused("the PDF is damaged and cannot be read") from None
     try:
         count = len(pdf)
