@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.evidence_gold import GOLD, GOLD_003_TABLES, TARGETS, precision_recall
+from tests.evidence_gold import GOLD, GOLD_003_TABLES, KINDS, TARGETS, located, precision_recall
 
 
 @pytest.fixture
@@ -33,8 +33,9 @@ def seed_items(cli: Cli, seeds: Path) -> dict[str, list[dict[str, object]]]:
 
 @pytest.mark.parametrize("seed", sorted(GOLD))
 def test_quality_against_the_gold_annotations(seed_items: dict[str, list[dict[str, object]]], seed: str) -> None:
+    """Every kind in every seed: a kind the seed has none of must not be found in it."""
     gold = GOLD[seed]
-    for kind in sorted({k for k, _, _ in gold}):
+    for kind in KINDS:
         precision, recall = precision_recall(seed_items[seed], gold, kind)
         assert precision >= TARGETS[kind], f"{seed} {kind}: precision {precision:.2f}"
         assert recall >= TARGETS[kind], f"{seed} {kind}: recall {recall:.2f}"
@@ -57,6 +58,30 @@ def test_recommendations_of_003_have_their_table_and_the_office_response(
     assert first["fields"]["resource_implication"] == "Low–medium (dissemination); Medium (on-the-ground presence)"
     assert isinstance(first["response"], dict)
     assert str(first["response"]["text"]).startswith("The Office generally agrees with the recommendation")
+
+
+def test_items_point_to_the_line_the_gold_gives(seeds: Path) -> None:
+    """Each annotated evaluation question, good practice, conclusion and lesson of 003 found starts on the line of the
+    seed text that the gold annotation gives (at least the target's share of them)."""
+    from lmreview.evidence.service import Parsed, parse
+
+    for seed in sorted(GOLD):
+        path = next(seeds.glob(f"{seed}_*.txt"))
+        text = path.read_text(encoding="utf-8")
+        parsed = parse(path.read_bytes(), path.name)
+        assert isinstance(parsed, Parsed)
+        found: list[dict[str, object]] = [
+            {
+                "kind": i.kind,
+                "number": i.number,
+                "text": i.text,
+                "lines": [text.count("\n", 0, parsed.passages[i.first].char_start) + 1],
+            }
+            for i in parsed.items
+        ]
+        for kind in KINDS:
+            hits, lined = located(found, GOLD[seed], kind)
+            assert hits >= TARGETS[kind] * lined, f"{seed} {kind}: {hits} of {lined} at their line"
 
 
 def test_precision_counts_wrong_items() -> None:

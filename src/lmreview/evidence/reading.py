@@ -8,7 +8,9 @@ cell). The functions here never touch the database, so that a process pool can r
 
 from __future__ import annotations
 
+import ctypes
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -129,6 +131,7 @@ def _read_pdf(data: bytes) -> ReadFile:
     return ReadFile("pdf", pages, title=title)
 
 
+_PARAGRAPH_GAP = 1.4  # lines further apart than this many times the page's usual line pitch are two paragraphs
 _MARKERS = "•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤"  # bullets; a lone dash may be an empty table cell
 _MARKER_LINE = re.compile(rf"(?:^|\n)[ \t]*[{_MARKERS}][ \t]*(?:\r?\n|$)")
 
@@ -145,13 +148,46 @@ def _pdf_lines(textpage: Any) -> list[Block]:
         offset += len(line) + 1
     if _MARKER_LINE.search(text):
         lines = _place_markers(textpage, lines)
-    blocks = []
+    blocks: list[Block] = []
+    x, y = ctypes.c_double(), ctypes.c_double()
+    baselines: list[float | None] = []  # each line's baseline, in points from the page's foot
     for start, line in lines:
         lead = len(line) - len(line.lstrip())
         size = pdfium_c.FPDFText_GetFontSize(textpage.raw, start + lead) if line.strip() and start >= 0 else 0.0
+        found = bool(size) and pdfium_c.FPDFText_GetCharOrigin(textpage.raw, start + lead, x, y)
+        baselines.append(y.value if found else None)
         clean = line.replace("\r", "").replace("\x00", "").replace("\ufffe", "")
         blocks.append(Block(clean, size=round(size, 1)))
-    return blocks
+    return _paragraph_gaps(blocks, baselines)
+
+
+def _paragraph_gaps(blocks: list[Block], baselines: list[float | None]) -> list[Block]:
+    """A blank line where two lines of the same font size stand further apart than the page's usual line pitch
+    (the space a layout puts between paragraphs), as a text file would have it."""
+    steps = [
+        (i, before - after)
+        for i, (before, after) in enumerate(itertools.pairwise(baselines), start=1)
+        if before is not None and after is not None and blocks[i].size == blocks[i - 1].size and before > after
+    ]
+    if len(steps) < 4:
+        return blocks
+    by_size: dict[float, list[float]] = {}
+    for i, step in steps:
+        by_size.setdefault(blocks[i].size, []).append(step)
+    body = max(by_size, key=lambda size: len(by_size[size]))  # the size of most lines, and its pitch
+    pitch = sorted(by_size[body])[len(by_size[body]) // 2]
+
+    def usual(size: float) -> float:  # a larger font stands on a larger pitch
+        own = sorted(by_size[size])
+        return own[len(own) // 2] if len(own) >= 4 else pitch * size / max(body, 1.0)
+
+    gaps = {i for i, step in steps if step > _PARAGRAPH_GAP * usual(blocks[i].size)}
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        if i in gaps and out and out[-1].text:
+            out.append(Block(""))
+        out.append(block)
+    return out
 
 
 def _place_markers(textpage: Any, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
