@@ -10,6 +10,7 @@ from __future__ import annotations
 
 # own-words: gold annotations (the items each seed holds, quoted as the extraction must find them)
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -331,3 +332,118 @@ def test_items_across_the_library_filtered_by_project_organisation_and_year(cli:
     assert bad.exit_code == 2
     assert "year_from" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+CONCLUDED = """<!doctype html><html><head><meta charset="utf-8"><title>Review of the harbour skills project</title>
+<style>@page {{ size: A5; margin: 2cm }} body {{ font-family: serif; font-size: 10pt }}</style></head><body>
+<h2>1. Evaluation criteria and questions</h2>
+<p>The review answered the questions of its terms of reference.</p>
+<p>Table 1. Key evaluation questions</p>
+<p>Relevance: Did the courses answer the needs of the harbour employers?</p>
+<p>Were the trainees chosen fairly?</p>
+<h2>2. Findings and conclusions</h2>
+<p>Relevance: The courses matched the employers' needs for crane operators and welders in both harbours.</p>
+<p>The employers' association asked for the courses to go on after the project.</p>
+<p>Efficiency: Two courses in three started late, as the instructors were hired after the equipment arrived.</p>
+<h2>3. Good practices: two courses at a glance</h2>
+<h3>1. CRANE OPERATORS IN MOMBASA</h3>
+<ul><li>Trainees worked on the harbour's own cranes.</li></ul>
+<h3>2. WELDERS IN DAR ES SALAAM</h3>
+<p>Employers marked the final test with the instructors.</p>
+<h2>4. Lessons learned</h2>
+<p>Courses planned with the employers filled their places at once, and their trainees were hired sooner.</p>
+<p>Equipment bought before the instructors were hired stood unused for months.</p>
+<h2>5. Annexes</h2>
+<p>The list of people met runs to four pages.</p>
+</body></html>"""
+
+
+def _concluded_files(folder: Path) -> list[Path]:
+    """The same review as HTML, PDF (paragraphs apart only by the space between them) and DOCX."""
+    import docx
+    from weasyprint import HTML
+
+    html = folder / "harbour.html"
+    html.write_text(CONCLUDED.format(), encoding="utf-8")
+    pdf = folder / "harbour.pdf"
+    HTML(string=CONCLUDED.format()).write_pdf(pdf)
+    document = docx.Document()
+    soup_blocks = re.findall(r"<(h2|h3|p|li)>(.*?)</\1>", CONCLUDED)
+    for tag, text in soup_blocks:
+        text = text.replace("&#x27;", "'")
+        if tag in ("h2", "h3"):
+            document.add_heading(text, 1 if tag == "h2" else 2)
+        elif tag == "li":
+            document.add_paragraph(text, "List Bullet")
+        else:
+            document.add_paragraph(text)
+    path = folder / "harbour.docx"
+    document.save(str(path))
+    return [html, pdf, path]
+
+
+def test_questions_conclusions_good_practices_and_lessons_in_every_format(cli: Cli, tmp_path: Path) -> None:
+    """Questions under "Evaluation criteria and questions" (a table caption is not one); under "Findings and
+    conclusions" one conclusion per criterion, with the paragraphs that follow it; good practices under their
+    numbered headings (their details are not items); lessons as the paragraphs of their section; the annexes end
+    it all."""
+    files = _concluded_files(tmp_path)
+    assert cli("evidence", "add", *map(str, files), "--jobs", "1").exit_code == 0
+    documents = {d["id"]: d["format"] for d in json.loads(cli("evidence", "list", "--json").stdout)}
+    assert sorted(documents.values()) == ["docx", "html", "pdf"]
+    for document_id, fmt in documents.items():
+        run = cli("evidence", "items", "--document", str(document_id), "--json")
+        items = [(i["kind"], i["number"], i["text"], i["rule"]) for i in json.loads(run.stdout)]
+        assert items == [
+            (
+                "evaluation_question",
+                "1",
+                "Relevance: Did the courses answer the needs of the harbour employers?",
+                "question in section",
+            ),
+            ("evaluation_question", "2", "Were the trainees chosen fairly?", "question in section"),
+            (
+                "conclusion",
+                "1",
+                "Relevance: The courses matched the employers' needs for crane operators and welders in both harbours."
+                " The employers' association asked for the courses to go on after the project.",
+                "criterion in section",
+            ),
+            (
+                "conclusion",
+                "2",
+                "Efficiency: Two courses in three started late, as the instructors were hired after the equipment"
+                " arrived.",
+                "criterion in section",
+            ),
+            ("good_practice", "1", "CRANE OPERATORS IN MOMBASA", "numbered heading in section"),
+            ("good_practice", "2", "WELDERS IN DAR ES SALAAM", "numbered heading in section"),
+            (
+                "lesson",
+                "1",
+                "Courses planned with the employers filled their places at once, and their trainees were hired sooner.",
+                "paragraph in section",
+            ),
+            (
+                "lesson",
+                "2",
+                "Equipment bought before the instructors were hired stood unused for months.",
+                "paragraph in section",
+            ),
+        ], fmt
+
+
+def test_a_lessons_section_with_a_list_keeps_the_list_only(cli: Cli, tmp_path: Path) -> None:
+    """Paragraphs are a section's items only when it has no list: a paragraph before the list is its lead."""
+    (tmp_path / "ports.txt").write_text(
+        "Review of the ports project\n\nLessons learned\n\nThe review drew these lessons from the interviews.\n\n"
+        "- Trainees hired before the course stayed longer.\n- Employers who marked the tests hired more trainees.\n\n"
+        "Conclusion:\n\nThe project reached its targets in both ports.\n\nProject challenges\n\n"
+        "Staff changed twice in the first year.\n",
+        encoding="utf-8",
+    )
+    assert _items(cli, tmp_path / "ports.txt") == [
+        ("lesson", "1", "Trainees hired before the course stayed longer."),
+        ("lesson", "2", "Employers who marked the tests hired more trainees."),
+        ("conclusion", "1", "The project reached its targets in both ports."),
+    ]

@@ -169,17 +169,17 @@ def _paragraph_gaps(blocks: list[Block], baselines: list[float | None]) -> list[
         for i, (before, after) in enumerate(itertools.pairwise(baselines), start=1)
         if before is not None and after is not None and blocks[i].size == blocks[i - 1].size and before > after
     ]
-    if len(steps) < 4:
+    if len(steps) < 2:
         return blocks
     by_size: dict[float, list[float]] = {}
     for i, step in steps:
         by_size.setdefault(blocks[i].size, []).append(step)
     body = max(by_size, key=lambda size: len(by_size[size]))  # the size of most lines, and its pitch
-    pitch = sorted(by_size[body])[len(by_size[body]) // 2]
+    pitch = sorted(by_size[body])[len(by_size[body]) // 4]  # a quarter in: most pairs of lines are in a paragraph
 
     def usual(size: float) -> float:  # a larger font stands on a larger pitch
         own = sorted(by_size[size])
-        return own[len(own) // 2] if len(own) >= 4 else pitch * size / max(body, 1.0)
+        return own[len(own) // 4] if len(own) >= 4 else pitch * size / max(body, 1.0)
 
     gaps = {i for i, step in steps if step > _PARAGRAPH_GAP * usual(blocks[i].size)}
     out: list[Block] = []
