@@ -267,7 +267,31 @@ def _check_zip(data: bytes) -> None:
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|título)\s*(\d)", re.IGNORECASE)
 
 
-def _read_docx(data: bytes) -> ReadFile:
+@dataclass
+class DocxPart:
+    """One element of a Word document's body, in reading order: a paragraph (its text as Word holds it, its style,
+    whether Word numbers or bullets it, whether a page break comes before it) or a table (its rows; each cell's text
+    with its white space folded, and whether it is the cell's first row: a cell merged down the rows comes again)."""
+
+    kind: str  # "paragraph" or "table"
+    text: str = ""
+    style: str = ""
+    numbered: bool = False
+    page_break: bool = False
+    rows: list[list[tuple[str, bool]]] = field(default_factory=list)
+
+
+@dataclass
+class DocxBody:
+    parts: list[DocxPart]
+    furniture: list[str]  # the paragraphs of the headers and footers
+    title: str | None
+
+
+def read_docx_body(data: bytes) -> DocxBody:
+    """A Word document's body, headers and footers and title, read once for the whole program: the evidence library
+    (:func:`read_bytes`) and the number audit (:mod:`lmreview.analysis.documents`) both read DOCX files through
+    it. Refuses (:class:`Refused`) a file that is no zip, a zip bomb, or a package python-docx cannot read."""
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -275,48 +299,72 @@ def _read_docx(data: bytes) -> ReadFile:
     _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
+        furniture: list[str] = []
+        for section in document.sections:
+            for part in (section.header, section.footer):
+                try:
+                    if part.is_linked_to_previous:
+                        continue
+                    furniture += [p.text for p in part.paragraphs if p.text.strip()]
+                except Exception:  # a header part python-docx cannot reach is left out, not fatal
+                    continue
+        parts: list[DocxPart] = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Paragraph):
+                parts.append(
+                    DocxPart(
+                        "paragraph",
+                        item.text,
+                        (item.style.name if item.style is not None else "") or "",
+                        item._p.pPr is not None and item._p.pPr.numPr is not None,
+                        bool(item.contains_page_break and item._p.xpath(".//w:br[@w:type='page']")),
+                    )
+                )
+            elif isinstance(item, Table):
+                seen: dict[int, object] = {}  # holds the elements, so that their ids stay theirs
+                rows: list[list[tuple[str, bool]]] = []
+                for row in item.rows:
+                    cells: list[tuple[str, bool]] = []
+                    in_row: set[int] = set()
+                    for cell in row.cells:
+                        key = id(cell._tc)
+                        if key in in_row:  # a merged cell is returned once per grid column it spans
+                            continue
+                        in_row.add(key)
+                        cells.append((" ".join(cell.text.split()), key not in seen))
+                        seen[key] = cell._tc
+                    rows.append(cells)
+                parts.append(DocxPart("table", rows=rows))
+        title = (document.core_properties.title or "").strip() or None
     except Exception:  # python-docx raises KeyError, ValueError, lxml errors… for a damaged package
         raise Refused("the DOCX document is damaged and cannot be read") from None
+    return DocxBody(parts, furniture, title)
+
+
+def _read_docx(data: bytes) -> ReadFile:
+    body = read_docx_body(data)
     pages: list[list[Block]] = [[]]
-    furniture: list[Block] = []
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            try:
-                if part.is_linked_to_previous:
-                    continue
-                furniture += [Block(p.text, "furniture") for p in part.paragraphs if p.text.strip()]
-            except Exception:  # a header part python-docx cannot reach is left out, not fatal
-                continue
-    for item in document.iter_inner_content():
-        if isinstance(item, Paragraph):
-            style = (item.style.name if item.style is not None else "") or ""
-            if item.contains_page_break and item._p.xpath(".//w:br[@w:type='page']") and pages[-1]:
+    for part in body.parts:
+        if part.kind == "paragraph":
+            if part.page_break and pages[-1]:
                 pages.append([])
-            text = item.text.strip()
+            text = part.text.strip()
             if not text:
                 continue
-            heading = _HEADING_STYLE.match(style)
+            heading = _HEADING_STYLE.match(part.style)
             if heading:
                 pages[-1].append(Block(text, "heading", int(heading[1])))
-            elif style == "Title":
+            elif part.style == "Title":
                 pages[-1].append(Block(text, "heading", 1))
-            elif "List" in style or (item._p.pPr is not None and item._p.pPr.numPr is not None):
+            elif "List" in part.style or part.numbered:
                 pages[-1].append(Block(text, "list_item"))
             else:
                 pages[-1].append(Block(text, "paragraph"))
-        elif isinstance(item, Table):
-            seen: dict[int, object] = {}  # holds the elements, so that their ids stay theirs
-            for row in item.rows:
-                for cell in row.cells:
-                    if id(cell._tc) in seen:  # a merged cell is returned once per grid column it spans
-                        continue
-                    seen[id(cell._tc)] = cell._tc
-                    if cell.text.strip():
-                        pages[-1].append(Block(" ".join(cell.text.split()), "table_cell"))
-    if furniture:
-        pages[0] = furniture + pages[0]
-    title = (document.core_properties.title or "").strip() or None
-    return ReadFile("docx", pages, title=title)
+        else:
+            pages[-1] += [Block(text, "table_cell") for row in part.rows for text, first in row if first and text]
+    if body.furniture:
+        pages[0] = [Block(text, "furniture") for text in body.furniture] + pages[0]
+    return ReadFile("docx", pages, title=body.title)
 
 
 class _HtmlReader(HTMLParser):
