@@ -256,3 +256,58 @@ def test_bad_files_uploaded_get_one_line_each_and_nothing_half_written(client: T
     assert {i["document"] for i in items} <= {documents[0]["id"]}
     hits = client.get("/api/evidence/search", params={"q": "corridors OR migración OR perú"}).json()
     assert hits["total"] == 0
+
+
+def test_items_filtered_by_project_organisation_and_year(client: TestClient, store: Store) -> None:
+    """The items page and its API narrow the items of the whole library by organisation, years and project, and
+    a reviewer's edit of the metadata (which moves a document in or out of a filter) is audited."""
+    from sqlalchemy import select
+
+    from lmreview.store.models import AuditEvent
+
+    reports = (
+        ("ilo-2018.txt", "ILO", 2018, "GLO/06/57/UKM", "Register the recruitment agencies of the corridor."),
+        ("iom-2021.txt", "IOM", 2021, "LM.0181", "Train the labour inspectors of the three districts."),
+        ("iom-2023.txt", "IOM", 2023, "LM.0200", "Translate the contracts into the workers' languages."),
+    )
+    files = [
+        (
+            name,
+            f"Evaluation of project {code}\n\nCommissioned by: {organisation}\nFinal report date: {year}\n\n"
+            f"Recommendations\n\n- {text}\n\nLessons learned\n\n- Lesson of {year}.\n".encode(),
+        )
+        for name, organisation, year, code, text in reports
+    ]
+    login(client, "rev")
+    assert upload(client, files)[0] == 200
+
+    def shown(**params: str) -> list[str]:
+        page = soup(client.get("/evidence/items", params={"kind": "recommendation", **params}).text)
+        return [li.find("p", recursive=False).text for li in page.select("ol.items > li")]  # type: ignore[union-attr]
+
+    assert shown(organisation="iom") == [reports[1][4], reports[2][4]]
+    assert shown(organisation="IOM", year_from="2022") == [reports[2][4]]
+    assert shown(year_to="2021") == [reports[0][4], reports[1][4]]
+    assert shown(project="LM.0181") == [reports[1][4]]
+    api = client.get("/api/evidence/items", params={"kind": "lesson", "year_from": "2021", "year_to": "2021"}).json()
+    assert [i["text"] for i in api] == ["Lesson of 2021."]
+
+    documents = {d["file"]: d["id"] for d in client.get("/api/evidence").json()}
+    ilo = documents["ilo-2018.txt"]
+    token = csrf(client, f"/evidence/{ilo}")
+    edited = client.post(
+        f"/evidence/{ilo}",
+        data={"csrf_token": token, "title": "ILO corridor evaluation", "doc_type": "evaluation_report", "year": "2022"},
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    assert shown(organisation="ilo", year_from="2022") == [reports[0][4]]
+    with store.session() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "evidence_document", AuditEvent.action == "update")
+        ).one()
+        assert event.actor == "rev"
+        assert event.before is not None
+        assert event.after is not None
+        assert (event.before["year"], event.after["year"]) == (2018, 2022)
+        assert event.after["title"] == "ILO corridor evaluation"
