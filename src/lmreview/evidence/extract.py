@@ -9,6 +9,10 @@ Deterministic and explainable: each item names the rule that found it.
 * ``list in section`` — a list item under a heading named "Recommendations", "Key recommendations",
   "Lessons learned", "Good practices", "Key findings", "Conclusions" or "Evaluation questions" (numbered in the
   order of the list); under "Evaluation questions", a paragraph that ends with a question mark too;
+* ``paragraph in section`` / ``criterion in section`` — under "Conclusions" or "Lessons learned" without a list,
+  each paragraph; one that starts with an evaluation criterion ("Relevance: …") takes the paragraphs after it;
+* ``numbered heading in section`` — under "Good practices", the headings numbered 1., 2., … (their details are not
+  items);
 * ``fields`` — after a recommendation, the labels "Responsible unit", "Priority", "Time implication" and
   "Resource implication" and their values (a flattened table: the priority is the value that reads high, medium
   or low, the time implication the one that ends in "-term", the unit what comes before them, the resources what
