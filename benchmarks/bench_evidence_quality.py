@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.evidence_gold
 
 from _portfolio_data import machine  # noqa: E402
-from tests.evidence_gold import GOLD, GOLD_003_TABLES, TARGETS, precision_recall  # noqa: E402
+from tests.evidence_gold import GOLD, GOLD_003_TABLES, KINDS, TARGETS, located, precision_recall  # noqa: E402
 
 from lmreview.evidence.extract import Item  # noqa: E402
 from lmreview.evidence.service import Parsed, parse  # noqa: E402
@@ -107,8 +107,15 @@ def render_docx(passages: list[PassageData], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def as_dicts(items: list[Item]) -> list[dict[str, object]]:
-    return [{"kind": i.kind, "number": i.number, "text": i.text} for i in items]
+def as_dicts(items: list[Item], parsed: Parsed | None = None, text: str = "") -> list[dict[str, object]]:
+    """The items as the measure reads them; with the parsed seed text, the line each starts on."""
+    found: list[dict[str, object]] = []
+    for i in items:
+        item: dict[str, object] = {"kind": i.kind, "number": i.number, "text": i.text}
+        if parsed is not None:
+            item["lines"] = [text.count("\n", 0, parsed.passages[i.first].char_start) + 1]
+        found.append(item)
+    return found
 
 
 def response_scores(items: list[Item]) -> tuple[float, float, int]:
@@ -136,7 +143,9 @@ def main() -> int:
         print(f"skipped: the seeds are absent ({SEEDS})")
         return 0
     print(f"Evidence extraction against the gold annotations; {machine()}")
-    print(f"{'doc':4} {'format':6} {'kind':15} {'found':>5} {'gold':>5} {'precision':>9} {'recall':>7}  target")
+    print(
+        f"{'doc':4} {'format':6} {'kind':19} {'found':>5} {'gold':>5} {'precision':>9} {'recall':>7}  target  at line"
+    )
     below = 0
     for name, path in seeds.items():
         assert path is not None
@@ -158,12 +167,12 @@ def main() -> int:
                 print(f"{name} {fmt}: not read: {parsed}")
                 below += 1
                 continue
-            found = as_dicts(parsed.items)
+            found = as_dicts(parsed.items, parsed if fmt == "txt" else None, data.decode("utf-8-sig"))
             gold = GOLD[name]
             scores = []
-            for kind in sorted({k for k, _, _ in gold}):
+            for kind in KINDS:
                 precision, recall = precision_recall(found, gold, kind)
-                expected = sum(1 for k, _, _ in gold if k == kind)
+                expected = sum(1 for g in gold if g[0] == kind)
                 got = sum(1 for i in found if i["kind"] == kind)
                 scores.append((kind, got, expected, precision, recall))
             if name == "003":
@@ -173,11 +182,12 @@ def main() -> int:
                 target = TARGETS[kind]
                 met = precision >= target and recall >= target
                 below += not met
+                hits, lined = located(found, gold, kind) if fmt == "txt" and kind != "response" else (0, 0)
                 print(
-                    f"{name:4} {fmt:6} {kind:15} {got:5} {expected:5} {precision:9.2f} {recall:7.2f}  "
-                    f"{target:.2f} {'met' if met else 'BELOW'}"
+                    f"{name:4} {fmt:6} {kind:19} {got:5} {expected:5} {precision:9.2f} {recall:7.2f}  "
+                    f"{target:.2f} {'met' if met else 'BELOW'}" + (f"  {hits}/{lined}" if lined else "")
                 )
-            print(f"{name:4} {fmt:6} {'(read seconds)':15} {time.perf_counter() - started:.2f}")
+            print(f"{name:4} {fmt:6} {'(read seconds)':19} {time.perf_counter() - started:.2f}")
     print("all figures meet the targets" if not below else f"{below} figures below the targets")
     return 1 if below else 0
 

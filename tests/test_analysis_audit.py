@@ -21,6 +21,7 @@ from docx import Document as WordDocument
 from lmreview.analysis.audit import audit_text
 from lmreview.analysis.audit_survey import SurveyFigures, survey_figures
 from lmreview.analysis.documents import text_blocks
+from lmreview.errors import BadInput
 from lmreview.portfolio.stats import PortfolioStats, portfolio_stats
 from lmreview.questionnaire.reviews import get_review
 from lmreview.settings import database_url
@@ -291,8 +292,9 @@ def test_pdf_pages_and_lines_are_located_and_tables_read_from_their_layout(plain
     [
         ("report.csv", b"a,b\n", '"\\.csv" files cannot be audited; give a \\.txt, \\.docx or \\.pdf file'),
         ("missing.txt", None, "no such file"),
-        ("report.docx", b"not a zip", "this is not a Word document"),
-        ("report.docx", b"PK\x03\x04broken", "this is not a Word document \\(a damaged zip file\\)"),
+        # the evidence library's reader and its reasons (lmreview.evidence.reading.read_docx_body)
+        ("report.docx", b"not a zip", "this is not a DOCX document \\(not a zip file, or a damaged one\\)"),
+        ("report.docx", b"PK\x03\x04broken", "this is not a DOCX document \\(not a zip file, or a damaged one\\)"),
         ("report.pdf", b"<html></html>", "this is not a PDF file"),
         ("report.pdf", b"%PDF-1.4\nbroken", "the PDF is damaged and cannot be read"),
         ("scan.pdf", None, "this PDF has no text to read"),
@@ -844,3 +846,59 @@ def test_the_audit_page_checks_an_uploaded_report(store: Store, cli: Cli) -> Non
         bad = client.post("/audit", data={"csrf_token": csrf}, files={"file": ("draft.odt", b"x", "text/plain")})
         assert bad.status_code == 422
         assert "cannot be audited" in bad.text
+
+
+def test_the_audit_reads_word_documents_through_the_evidence_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reader of documents (issue 9): the audit's blocks of a DOCX are the evidence library's reading of it —
+    the same paragraphs and cells, with Word's own numbering of paragraphs (empty ones count), a cell merged across
+    columns once, a cell merged down the rows in each row, and the headers left out; and a refusal of the reader is
+    the audit's refusal."""
+    from lmreview.analysis.documents import docx_blocks
+    from lmreview.evidence import reading
+
+    document = WordDocument()
+    document.sections[0].header.paragraphs[0].text = "Draft review, not for circulation"
+    document.add_paragraph("Of the 25 projects, 10 (40%) were in Africa.")
+    document.add_paragraph("")
+    document.add_paragraph("Projects by region:")
+    table = document.add_table(rows=3, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "Region and year"
+    table.cell(0, 2).text = "Projects"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "Africa"
+    for row, (year, count) in enumerate((("2016", "4"), ("2017", "6")), start=1):
+        table.cell(row, 1).text, table.cell(row, 2).text = year, count
+    path = tmp_path / "draft.docx"
+    document.save(str(path))
+    data = path.read_bytes()
+
+    blocks = docx_blocks(data, path)
+    assert [(b.location, b.text) for b in blocks] == [
+        ("paragraph 1", "Of the 25 projects, 10 (40%) were in Africa."),
+        ("paragraph 2", ""),
+        ("paragraph 3", "Projects by region:"),
+        ("table 1 row 1", "Region and year\tProjects"),
+        ("table 1 row 2", "Africa\t2016\t4"),
+        ("table 1 row 3", "Africa\t2017\t6"),
+    ]
+    evidence = reading.read_bytes(data, "draft.docx")
+    read = [b.text for b in evidence.pages[0] if b.kind != "furniture"]
+    assert read == [b.text for b in blocks if b.table is None and b.text] + [
+        "Region and year",
+        "Projects",
+        "Africa",
+        "2016",
+        "4",
+        "2017",
+        "6",
+    ]
+    assert [b.text for b in evidence.pages[0] if b.kind == "furniture"] == ["Draft review, not for circulation"]
+
+    def refuse(data: bytes) -> reading.DocxBody:
+        raise reading.Refused("refused by the one reader")
+
+    monkeypatch.setattr(reading, "read_docx_body", refuse)
+    with pytest.raises(BadInput) as refused:
+        docx_blocks(data, path)
+    assert refused.value.problems[0].message == "refused by the one reader"

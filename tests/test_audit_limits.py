@@ -72,7 +72,7 @@ def test_a_zip_that_is_not_a_word_document_is_refused(tmp_path: Path) -> None:
     path.write_bytes(buffer.getvalue())
     run = plain(tmp_path)("audit", str(path))
     assert run.exit_code == 2
-    assert f"{path}: this zip file is not a Word document" in run.stderr
+    assert f"{path}: this zip file is not a DOCX document (it has no word/document.xml)" in run.stderr
 
 
 def test_the_audit_page_refuses_a_docx_zip_bomb(store: Store, cli: Cli) -> None:

@@ -82,3 +82,60 @@ def test_upload_search_open_at_the_hit(server: str, tmp_path: Path) -> None:
         page.locator("ol.items > li small a").first.click()
         expect(page.locator(".passage.hit")).to_contain_text("Recommendation 1")
         browser.close()
+
+
+def test_confirm_and_reject_a_suggested_project(tmp_path: Path) -> None:
+    """A reviewer asks for projects alike by title, confirms the one suggested (the document then shows on the
+    project's page with its items), and rejects it again (the page no longer lists it), all in the browser."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import SAMPLES, Cli
+    from tests.test_evidence_links import REPORT as SEE_REPORT
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
+    path = tmp_path / "links.db"
+    cli = Cli(str(path))
+    (tmp_path / "see.txt").write_text(SEE_REPORT, encoding="utf-8")
+    assert cli("evidence", "add", str(tmp_path / "see.txt")).exit_code == 0  # before the portfolio: no suggestion
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    store = open_store(str(path))
+    with store.session() as session:
+        add_user(session, "ana", "reviewer", "browser-pass", actor="test")
+    settings = Settings(database_url=str(path), base_url=f"http://127.0.0.1:{_free_port()}")
+    with _serving(settings, store) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
+        page.goto(f"{url}/evidence/1")
+        page.get_by_label("User name").fill("ana")
+        page.get_by_label("Password").fill("browser-pass")
+        page.get_by_role("button", name="Log in").click()
+        links = page.locator("#links")
+        links.locator("summary").click()
+        expect(links).to_contain_text("No portfolio project's title is alike enough to suggest.")
+        page.get_by_role("button", name="Look for alike projects again").click()
+        expect(page.get_by_text("1 new project suggested.")).to_be_visible()
+        row = page.locator("tr.link.suggested")
+        expect(row).to_contain_text("LM.0251")
+        expect(row).to_contain_text("/100")
+        page.get_by_role("button", name="Confirm LM.0251").click()
+        expect(page.locator("tr.link.confirmed")).to_contain_text("confirmed by ana")
+        expect(page.locator("dd.projects a")).to_have_text("LM.0251")
+        page.screenshot(path=str(SHOTS / "evidence-link-confirmed.png"), full_page=True)
+
+        page.locator("dd.projects a", has_text="LM.0251").click()
+        documents = page.locator("ul.evidence-documents > li")
+        expect(documents).to_have_count(1)
+        expect(documents.locator("li.item").first).to_contain_text("Keep the regional network")
+        documents.locator("li.item a").first.click()  # the recommendation, at its place in the document
+        expect(page.locator(".passage.hit")).to_contain_text("Keep the regional network")
+
+        page.goto(f"{url}/evidence/1")
+        page.locator("#links summary").click()
+        page.get_by_role("button", name="Reject LM.0251").click()
+        expect(page.locator("tr.link.rejected")).to_contain_text("rejected")
+        expect(page.locator("button[aria-label='Confirm LM.0251']")).to_be_attached()  # a rejection can be undone
+        expect(page.locator("dd.projects a")).to_have_count(0)
+        page.goto(f"{url}/portfolios/lm2016/projects/LM.0251")
+        expect(page.get_by_text("No document of the evidence library concerns this project")).to_be_visible()
+        browser.close()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 # own-words: gold annotations (the items each seed holds, quoted as the extraction must find them)
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Cli
-from tests.evidence_gold import GOLD, GOLD_003_TABLES, TARGETS, precision_recall
+from tests.evidence_gold import GOLD, GOLD_003_TABLES, KINDS, TARGETS, located, precision_recall
 
 
 @pytest.fixture
@@ -33,8 +34,9 @@ def seed_items(cli: Cli, seeds: Path) -> dict[str, list[dict[str, object]]]:
 
 @pytest.mark.parametrize("seed", sorted(GOLD))
 def test_quality_against_the_gold_annotations(seed_items: dict[str, list[dict[str, object]]], seed: str) -> None:
+    """Every kind in every seed: a kind the seed has none of must not be found in it."""
     gold = GOLD[seed]
-    for kind in sorted({k for k, _, _ in gold}):
+    for kind in KINDS:
         precision, recall = precision_recall(seed_items[seed], gold, kind)
         assert precision >= TARGETS[kind], f"{seed} {kind}: precision {precision:.2f}"
         assert recall >= TARGETS[kind], f"{seed} {kind}: recall {recall:.2f}"
@@ -57,6 +59,30 @@ def test_recommendations_of_003_have_their_table_and_the_office_response(
     assert first["fields"]["resource_implication"] == "Low–medium (dissemination); Medium (on-the-ground presence)"
     assert isinstance(first["response"], dict)
     assert str(first["response"]["text"]).startswith("The Office generally agrees with the recommendation")
+
+
+def test_items_point_to_the_line_the_gold_gives(seeds: Path) -> None:
+    """Each annotated evaluation question, good practice, conclusion and lesson of 003 found starts on the line of the
+    seed text that the gold annotation gives (at least the target's share of them)."""
+    from lmreview.evidence.service import Parsed, parse
+
+    for seed in sorted(GOLD):
+        path = next(seeds.glob(f"{seed}_*.txt"))
+        text = path.read_text(encoding="utf-8")
+        parsed = parse(path.read_bytes(), path.name)
+        assert isinstance(parsed, Parsed)
+        found: list[dict[str, object]] = [
+            {
+                "kind": i.kind,
+                "number": i.number,
+                "text": i.text,
+                "lines": [text.count("\n", 0, parsed.passages[i.first].char_start) + 1],
+            }
+            for i in parsed.items
+        ]
+        for kind in KINDS:
+            hits, lined = located(found, GOLD[seed], kind)
+            assert hits >= TARGETS[kind] * lined, f"{seed} {kind}: {hits} of {lined} at their line"
 
 
 def test_precision_counts_wrong_items() -> None:
@@ -270,4 +296,154 @@ def test_a_pdf_list_with_markers_drawn_apart_and_a_wrapped_heading(cli: Cli, tmp
         "Recommendations for Future Ferry Workers' Training Projects in the Region",
         "1. Background",
         "1.1 The ferries",
+    ]
+
+
+def test_items_across_the_library_filtered_by_project_organisation_and_year(cli: Cli, tmp_path: Path) -> None:
+    """The CLI narrows the items of every document by project, organisation and years, as the web page does."""
+    reports = (
+        ("ilo-2018.txt", "ILO", 2018, "GLO/06/57/UKM", "Register the recruitment agencies of the corridor."),
+        ("iom-2021.txt", "IOM", 2021, "LM.0181", "Train the labour inspectors of the three districts."),
+        ("iom-2023.txt", "IOM", 2023, "LM.0200", "Translate the contracts into the workers' languages."),
+    )
+    for name, organisation, year, code, recommendation in reports:
+        (tmp_path / name).write_text(
+            f"Evaluation of project {code}\n\nCommissioned by: {organisation}\nFinal report date: {year}\n\n"
+            f"Recommendations\n\n- {recommendation}\n\nLessons learned\n\n- Lesson of {year}.\n",
+            encoding="utf-8",
+        )
+    assert cli("evidence", "add", str(tmp_path), "--jobs", "1").exit_code == 0
+
+    def texts(*args: str) -> list[str]:
+        run = cli("evidence", "items", "--kind", "recommendation", *args, "--json")
+        assert run.exit_code == 0, run.stderr
+        return [i["text"] for i in json.loads(run.stdout)]
+
+    assert len(texts()) == 3
+    assert texts("--organisation", "iom") == [reports[1][4], reports[2][4]]
+    assert texts("--organisation", "IOM", "--year-from", "2022") == [reports[2][4]]
+    assert texts("--year-to", "2021") == [reports[0][4], reports[1][4]]
+    assert texts("--project", "LM.0181") == [reports[1][4]]
+    assert texts("--organisation", "UNDP") == []
+    lessons = cli("evidence", "items", "--kind", "lesson", "--year-from", "2021", "--year-to", "2021")
+    assert "lesson 1 (p. 1): Lesson of 2021." in lessons.stdout
+    assert "2018" not in lessons.stdout
+    bad = cli("evidence", "items", "--year-from", "1066")
+    assert bad.exit_code == 2
+    assert "year_from" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+CONCLUDED = """<!doctype html><html><head><meta charset="utf-8"><title>Review of the harbour skills project</title>
+<style>@page {{ size: A5; margin: 2cm }} body {{ font-family: serif; font-size: 10pt }}</style></head><body>
+<h2>1. Evaluation criteria and questions</h2>
+<p>The review answered the questions of its terms of reference.</p>
+<p>Table 1. Key evaluation questions</p>
+<p>Relevance: Did the courses answer the needs of the harbour employers?</p>
+<p>Were the trainees chosen fairly?</p>
+<h2>2. Findings and conclusions</h2>
+<p>Relevance: The courses matched the employers' needs for crane operators and welders in both harbours.</p>
+<p>The employers' association asked for the courses to go on after the project.</p>
+<p>Efficiency: Two courses in three started late, as the instructors were hired after the equipment arrived.</p>
+<h2>3. Good practices: two courses at a glance</h2>
+<h3>1. CRANE OPERATORS IN MOMBASA</h3>
+<ul><li>Trainees worked on the harbour's own cranes.</li></ul>
+<h3>2. WELDERS IN DAR ES SALAAM</h3>
+<p>Employers marked the final test with the instructors.</p>
+<h2>4. Lessons learned</h2>
+<p>Courses planned with the employers filled their places at once, and their trainees were hired sooner.</p>
+<p>Equipment bought before the instructors were hired stood unused for months.</p>
+<h2>5. Annexes</h2>
+<p>The list of people met runs to four pages.</p>
+</body></html>"""
+
+
+def _concluded_files(folder: Path) -> list[Path]:
+    """The same review as HTML, PDF (paragraphs apart only by the space between them) and DOCX."""
+    import docx
+    from weasyprint import HTML
+
+    html = folder / "harbour.html"
+    html.write_text(CONCLUDED.format(), encoding="utf-8")
+    pdf = folder / "harbour.pdf"
+    HTML(string=CONCLUDED.format()).write_pdf(pdf)
+    document = docx.Document()
+    soup_blocks = re.findall(r"<(h2|h3|p|li)>(.*?)</\1>", CONCLUDED)
+    for tag, text in soup_blocks:
+        text = text.replace("&#x27;", "'")
+        if tag in ("h2", "h3"):
+            document.add_heading(text, 1 if tag == "h2" else 2)
+        elif tag == "li":
+            document.add_paragraph(text, "List Bullet")
+        else:
+            document.add_paragraph(text)
+    path = folder / "harbour.docx"
+    document.save(str(path))
+    return [html, pdf, path]
+
+
+def test_questions_conclusions_good_practices_and_lessons_in_every_format(cli: Cli, tmp_path: Path) -> None:
+    """Questions under "Evaluation criteria and questions" (a table caption is not one); under "Findings and
+    conclusions" one conclusion per criterion, with the paragraphs that follow it; good practices under their
+    numbered headings (their details are not items); lessons as the paragraphs of their section; the annexes end
+    it all."""
+    files = _concluded_files(tmp_path)
+    assert cli("evidence", "add", *map(str, files), "--jobs", "1").exit_code == 0
+    documents = {d["id"]: d["format"] for d in json.loads(cli("evidence", "list", "--json").stdout)}
+    assert sorted(documents.values()) == ["docx", "html", "pdf"]
+    for document_id, fmt in documents.items():
+        run = cli("evidence", "items", "--document", str(document_id), "--json")
+        items = [(i["kind"], i["number"], i["text"], i["rule"]) for i in json.loads(run.stdout)]
+        assert items == [
+            (
+                "evaluation_question",
+                "1",
+                "Relevance: Did the courses answer the needs of the harbour employers?",
+                "question in section",
+            ),
+            ("evaluation_question", "2", "Were the trainees chosen fairly?", "question in section"),
+            (
+                "conclusion",
+                "1",
+                "Relevance: The courses matched the employers' needs for crane operators and welders in both harbours."
+                " The employers' association asked for the courses to go on after the project.",
+                "criterion in section",
+            ),
+            (
+                "conclusion",
+                "2",
+                "Efficiency: Two courses in three started late, as the instructors were hired after the equipment"
+                " arrived.",
+                "criterion in section",
+            ),
+            ("good_practice", "1", "CRANE OPERATORS IN MOMBASA", "numbered heading in section"),
+            ("good_practice", "2", "WELDERS IN DAR ES SALAAM", "numbered heading in section"),
+            (
+                "lesson",
+                "1",
+                "Courses planned with the employers filled their places at once, and their trainees were hired sooner.",
+                "paragraph in section",
+            ),
+            (
+                "lesson",
+                "2",
+                "Equipment bought before the instructors were hired stood unused for months.",
+                "paragraph in section",
+            ),
+        ], fmt
+
+
+def test_a_lessons_section_with_a_list_keeps_the_list_only(cli: Cli, tmp_path: Path) -> None:
+    """Paragraphs are a section's items only when it has no list: a paragraph before the list is its lead."""
+    (tmp_path / "ports.txt").write_text(
+        "Review of the ports project\n\nLessons learned\n\nThe review drew these lessons from the interviews.\n\n"
+        "- Trainees hired before the course stayed longer.\n- Employers who marked the tests hired more trainees.\n\n"
+        "Conclusion:\n\nThe project reached its targets in both ports.\n\nProject challenges\n\n"
+        "Staff changed twice in the first year.\n",
+        encoding="utf-8",
+    )
+    assert _items(cli, tmp_path / "ports.txt") == [
+        ("lesson", "1", "Trainees hired before the course stayed longer."),
+        ("lesson", "2", "Employers who marked the tests hired more trainees."),
+        ("conclusion", "1", "The project reached its targets in both ports."),
     ]

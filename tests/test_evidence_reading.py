@@ -348,3 +348,28 @@ def test_a_docx_with_a_broken_part_is_refused_alone(cli: Cli, library_files: Pat
     assert run.exit_code == 2
     assert run.stderr.strip() == f"{broken}: the DOCX document is damaged and cannot be read"
     assert [d["file"] for d in documents(cli)] == ["brief.html"]
+
+
+def make_pageless_pdf(path: Path) -> Path:
+    """A well-formed PDF whose page tree is empty."""
+    from pypdf import PdfWriter
+
+    with path.open("wb") as out:
+        PdfWriter().write(out)
+    return path
+
+
+def test_empty_pdfs_are_refused_with_their_reason(cli: Cli, library_files: Path, tmp_path: Path) -> None:
+    """An empty PDF in its three senses: a file of no bytes, a PDF without pages, and pages without text."""
+    (tmp_path / "zero.pdf").write_bytes(b"")
+    make_pageless_pdf(tmp_path / "no-pages.pdf")
+    make_blank_pdf(tmp_path / "blank.pdf")
+    run = cli("evidence", "add", str(tmp_path), str(library_files / "safe-corridors.pdf"), "--jobs", "1")
+    assert run.exit_code == 2
+    assert "1 added, 0 already there, 3 refused" in run.stdout
+    assert sorted(run.stderr.strip().splitlines()) == [
+        f"{tmp_path / 'blank.pdf'}: the PDF has no text layer (a scan?); run OCR on it first, then add it again",
+        f"{tmp_path / 'no-pages.pdf'}: the PDF has no pages",
+        f"{tmp_path / 'zero.pdf'}: the file is empty",
+    ]
+    assert [d["file"] for d in documents(cli)] == ["safe-corridors.pdf"]

@@ -220,3 +220,94 @@ def test_a_capped_search_says_so(client: TestClient, monkeypatch: pytest.MonkeyP
     total = page.select_one("p.total")
     assert total is not None
     assert total.get_text(" ", strip=True).startswith("1 or more passages match; the best 1 of the 1 most recently")
+
+
+def test_bad_files_uploaded_get_one_line_each_and_nothing_half_written(client: TestClient, tmp_path: Path) -> None:
+    """The bad input of issue 9 through the upload page: each refused file has its one-line reason, the good file
+    of the batch is added, and no refused file leaves a document, a passage or an item behind."""
+    from tests.test_evidence_reading import make_encrypted_pdf, make_pageless_pdf, make_zip_bomb_docx
+
+    pdf = make_pdf(tmp_path / "corridors.pdf")
+    bad = {
+        "encrypted.pdf": make_encrypted_pdf(tmp_path / "encrypted.pdf", pdf).read_bytes(),
+        "damaged.pdf": pdf.read_bytes()[:600],
+        "zero.pdf": b"",
+        "no-pages.pdf": make_pageless_pdf(tmp_path / "no-pages.pdf").read_bytes(),
+        "bomb.docx": make_zip_bomb_docx(tmp_path / "bomb.docx").read_bytes(),
+        "latin1.txt": "Migración laboral en Perú".encode("latin-1"),
+    }
+    login(client, "rev")
+    status, page = upload(client, [*bad.items(), ("brief.md", BRIEF.encode())])
+    assert status == 422
+    assert page.h1 is not None
+    assert page.h1.text == "1 added, 0 already there, 6 refused"
+    problems = dict(li.text.split(": ", 1) for li in page.select("ul.problems li"))
+    assert problems.pop("bomb.docx").startswith("refused: word/document.xml expands")
+    assert problems == {
+        "encrypted.pdf": "the PDF is encrypted (it needs a password); save an unprotected copy",
+        "damaged.pdf": "the PDF is damaged and cannot be read",
+        "zero.pdf": "the file is empty (or no file was chosen)",
+        "no-pages.pdf": "the PDF has no pages",
+        "latin1.txt": "the text is not valid UTF-8 (byte 8); save the file as UTF-8",
+    }
+    documents = client.get("/api/evidence").json()
+    assert [d["file"] for d in documents] == ["brief.md"]
+    items = client.get("/api/evidence/items").json()
+    assert {i["document"] for i in items} <= {documents[0]["id"]}
+    hits = client.get("/api/evidence/search", params={"q": "corridors OR migración OR perú"}).json()
+    assert hits["total"] == 0
+
+
+def test_items_filtered_by_project_organisation_and_year(client: TestClient, store: Store) -> None:
+    """The items page and its API narrow the items of the whole library by organisation, years and project, and
+    a reviewer's edit of the metadata (which moves a document in or out of a filter) is audited."""
+    from sqlalchemy import select
+
+    from lmreview.store.models import AuditEvent
+
+    reports = (
+        ("ilo-2018.txt", "ILO", 2018, "GLO/06/57/UKM", "Register the recruitment agencies of the corridor."),
+        ("iom-2021.txt", "IOM", 2021, "LM.0181", "Train the labour inspectors of the three districts."),
+        ("iom-2023.txt", "IOM", 2023, "LM.0200", "Translate the contracts into the workers' languages."),
+    )
+    files = [
+        (
+            name,
+            f"Evaluation of project {code}\n\nCommissioned by: {organisation}\nFinal report date: {year}\n\n"
+            f"Recommendations\n\n- {text}\n\nLessons learned\n\n- Lesson of {year}.\n".encode(),
+        )
+        for name, organisation, year, code, text in reports
+    ]
+    login(client, "rev")
+    assert upload(client, files)[0] == 200
+
+    def shown(**params: str) -> list[str]:
+        page = soup(client.get("/evidence/items", params={"kind": "recommendation", **params}).text)
+        return [li.find("p", recursive=False).text for li in page.select("ol.items > li")]  # type: ignore[union-attr]
+
+    assert shown(organisation="iom") == [reports[1][4], reports[2][4]]
+    assert shown(organisation="IOM", year_from="2022") == [reports[2][4]]
+    assert shown(year_to="2021") == [reports[0][4], reports[1][4]]
+    assert shown(project="LM.0181") == [reports[1][4]]
+    api = client.get("/api/evidence/items", params={"kind": "lesson", "year_from": "2021", "year_to": "2021"}).json()
+    assert [i["text"] for i in api] == ["Lesson of 2021."]
+
+    documents = {d["file"]: d["id"] for d in client.get("/api/evidence").json()}
+    ilo = documents["ilo-2018.txt"]
+    token = csrf(client, f"/evidence/{ilo}")
+    edited = client.post(
+        f"/evidence/{ilo}",
+        data={"csrf_token": token, "title": "ILO corridor evaluation", "doc_type": "evaluation_report", "year": "2022"},
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    assert shown(organisation="ilo", year_from="2022") == [reports[0][4]]
+    with store.session() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "evidence_document", AuditEvent.action == "update")
+        ).one()
+        assert event.actor == "rev"
+        assert event.before is not None
+        assert event.after is not None
+        assert (event.before["year"], event.after["year"]) == (2018, 2022)
+        assert event.after["title"] == "ILO corridor evaluation"

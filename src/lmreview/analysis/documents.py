@@ -18,7 +18,6 @@ the checking; this module only reads.
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 from bisect import bisect_right
@@ -29,7 +28,6 @@ from pathlib import Path
 
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input, read_text
-from lmreview.tables import check_zip
 
 KINDS = {".txt": "txt", ".docx": "docx", ".pdf": "pdf"}
 
@@ -94,39 +92,27 @@ def text_blocks(text: str) -> list[Block]:
 
 
 def docx_blocks(data: bytes, path: Path) -> list[Block]:
-    """Paragraphs and table rows of the document body, in reading order (headers, footers and notes are left out)."""
-    from docx import Document as open_docx
-    from docx.table import Table
+    """Paragraphs and table rows of the document body, in reading order (headers, footers and notes are left out),
+    as the evidence library reads them (:func:`lmreview.evidence.reading.read_docx_body`), so that a Word document
+    is read one way everywhere. Every paragraph counts, empty ones too, as Word numbers them."""
+    from lmreview.evidence.reading import Refused, read_docx_body
 
-    if not data.startswith(b"PK\x03\x04"):
-        raise _refuse(path, "this is not a Word document (.docx is a zip file); save it again as .docx")
-    try:  # a .docx is a zip: the limits of XLSX workbooks keep a zip bomb from filling the memory
-        check_zip(data, str(path), "a Word document", "word/")
-    except BadInput as exc:
-        raise BadInput(exc.problems, message=f"cannot audit {path.name}") from None
     try:
-        document = open_docx(io.BytesIO(data))
-        blocks: list[Block] = []
-        paragraphs = tables = 0
-        for item in document.iter_inner_content():
-            if isinstance(item, Table):
-                tables += 1
-                for r, row in enumerate(item.rows, start=1):
-                    seen: list[object] = []
-                    cells: list[str] = []
-                    for cell in row.cells:  # a merged cell is repeated for each column it spans
-                        if cell._tc in seen:
-                            continue
-                        seen.append(cell._tc)
-                        cells.append(" ".join(cell.text.split()))
-                    blocks.append(Block(f"table {tables} row {r}", "\t".join(cells), table=tables))
-            else:
-                paragraphs += 1
-                blocks.append(Block(f"paragraph {paragraphs}", item.text))
-    except BadInput:
-        raise
-    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors... for a damaged package
-        raise _refuse(path, f"this Word document cannot be read ({type(exc).__name__}); is it damaged?") from None
+        body = read_docx_body(data)
+    except Refused as exc:
+        raise _refuse(path, exc.reason) from None
+    blocks: list[Block] = []
+    paragraphs = tables = 0
+    for part in body.parts:
+        if part.kind == "table":
+            tables += 1
+            blocks += [
+                Block(f"table {tables} row {r}", "\t".join(text for text, _ in row), table=tables)
+                for r, row in enumerate(part.rows, start=1)
+            ]
+        else:
+            paragraphs += 1
+            blocks.append(Block(f"paragraph {paragraphs}", part.text))
     return blocks
 
 

@@ -188,16 +188,30 @@ def items(
     ] = None,
     document: Annotated[int | None, typer.Option("--document", help="Only this document's items.")] = None,
     project: Annotated[str | None, typer.Option("--project", help="Only documents about this project code.")] = None,
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", help="Only documents of this organisation.")
+    ] = None,
+    year_from: Annotated[int | None, typer.Option("--year-from", help="Documents of this year or later.")] = None,
+    year_to: Annotated[int | None, typer.Option("--year-to", help="Documents of this year or earlier.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Recommendations (with their fields and the response to them), lessons, good practices, key findings and
-    conclusions found in the documents.
+    """Recommendations (with their fields and the response to them), lessons, good practices, key findings,
+    conclusions and evaluation questions found in the documents, across the library or filtered.
 
-    Example: lmreview evidence items --kind recommendation --project LM.0181 --json
+    Example: lmreview evidence items --kind recommendation --project LM.0181 --year-from 2018 --json
     """
     with state(ctx).session() as session:
         found = [
-            service.item_json(i, d) for i, d in service.items(session, kind=kind, document_id=document, project=project)
+            service.item_json(i, d)
+            for i, d in service.items(
+                session,
+                kind=kind,
+                document_id=document,
+                project=project,
+                organisation=organisation,
+                year_from=year_from,
+                year_to=year_to,
+            )
         ]
     if as_json:
         print_json(found)

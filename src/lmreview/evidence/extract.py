@@ -9,6 +9,10 @@ Deterministic and explainable: each item names the rule that found it.
 * ``list in section`` — a list item under a heading named "Recommendations", "Key recommendations",
   "Lessons learned", "Good practices", "Key findings", "Conclusions" or "Evaluation questions" (numbered in the
   order of the list); under "Evaluation questions", a paragraph that ends with a question mark too;
+* ``paragraph in section`` / ``criterion in section`` — under "Conclusions" or "Lessons learned" without a list,
+  each paragraph; one that starts with an evaluation criterion ("Relevance: …") takes the paragraphs after it;
+* ``numbered heading in section`` — under "Good practices", the headings numbered 1., 2., … (their details are not
+  items);
 * ``fields`` — after a recommendation, the labels "Responsible unit", "Priority", "Time implication" and
   "Resource implication" and their values (a flattened table: the priority is the value that reads high, medium
   or low, the time implication the one that ends in "-term", the unit what comes before them, the resources what
@@ -49,17 +53,37 @@ _SECTIONS = (
         ),
     ),
     ("lesson", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?lessons?(?: learned| learnt)?\s*:?$", re.I)),
-    ("good_practice", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:good|best) practices?\s*:?$", re.I)),
+    (
+        "good_practice",
+        re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:good|best) practices?(?:\s*:\s*[^.:]{3,80}(?<![\d\s]))?\s*:?$", re.I),
+    ),
     ("key_finding", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?findings?\s*:?$", re.I)),
-    ("conclusion", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:main )?conclusions?\s*:?$", re.I)),
-    ("evaluation_question", re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?evaluation questions?\s*:?$", re.I)),
+    (
+        "conclusion",
+        re.compile(
+            r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:(?:key |main )?findings? (?:and|&) )?(?:overall |main |general )?"
+            r"conclusions?(?: and lessons?(?: learned| learnt)?)?\s*:?$",
+            re.I,
+        ),
+    ),
+    (
+        "evaluation_question",
+        re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:key |main )?evaluation (?:criteria and )?questions?\s*:?$", re.I),
+    ),
 )
+_PARAGRAPH_KINDS = ("conclusion", "lesson")  # kinds whose sections may hold paragraphs rather than a list
+_CRITERION = re.compile(  # "Relevance: …" — a conclusion per evaluation criterion
+    r"^(?:relevance|coherence|effectiveness|efficiency|impact|sustainability|likelihood of impact[^:]{0,40})\s*:",
+    re.IGNORECASE,
+)
+_HEADED_ITEM = re.compile(r"^(\d{1,2})\.\s+(\S.*)$")  # "2. STRENGTHENING LABOUR MIGRATION…" under Good practices
+_SENTENCE_END = re.compile(r"[.!?;:][\"'”’)\]]*$")
 _LEAD_IN = (  # a paragraph ending in a colon that introduces a list of one kind: "The key findings include:"
     ("recommendation", re.compile(r"\brecommendations?\b", re.I)),
     ("lesson", re.compile(r"\blessons?\b", re.I)),
     ("good_practice", re.compile(r"\b(?:good|best) practices?\b", re.I)),
     ("key_finding", re.compile(r"\b(?:key |main )?findings\b", re.I)),
-    ("conclusion", re.compile(r"\bconclusions\b", re.I)),
+    ("conclusion", re.compile(r"\bconclusions?\b", re.I)),
 )
 _BACK_MATTER = re.compile(r"^(?:annex|annexes|appendix|appendices|references|bibliography)\b", re.I)
 _INLINE_RESPONSE = re.compile(r"(?:office|management)(?:'s|’s)?\s+response\s*:\s*(.+)", re.IGNORECASE | re.DOTALL)
@@ -188,6 +212,18 @@ def extract(passages: list[PassageLike]) -> list[Item]:
     response_number: str | None = None
     field_labels: list[str] = []
     field_values: list[str] = []
+    pending: list[Item] = []  # paragraphs of a conclusions or lessons section, kept unless the section has a list
+    section_listed = False  # the section has list items (or numbered headings) as its items
+    section_origin = ""  # "heading" (sub-headings do not end it), "label" ("Conclusion:"), "lead-in" (a sentence)
+
+    def end_section() -> None:
+        """The section's paragraphs become its items when it had no list."""
+        nonlocal pending, section_listed
+        if pending and not section_listed and section_origin != "lead-in":
+            for item in pending:
+                item.text = " ".join(item.text.split())
+            items.extend(pending)
+        pending, section_listed = [], False
 
     def close() -> None:
         nonlocal current, response_number, field_labels, field_values
@@ -211,15 +247,29 @@ def extract(passages: list[PassageLike]) -> list[Item]:
         lowered = text.lower().rstrip(":")
         if passage.kind == "heading" and _RESPONSE_SECTION.search(text) and len(text) < 80:
             close()
+            end_section()
             in_response, section_kind = True, None
             continue
-        if passage.kind == "heading":
+        titled = (
+            passage.kind == "paragraph" and len(text) <= 100 and not text.endswith(".")
+        )  # a heading in all but name
+        if passage.kind == "heading" or titled:
             section = next((kind for kind, pattern in _SECTIONS if pattern.match(text)), None)
             if section is not None:
                 close()
+                end_section()
                 section_kind, in_response = section, False
+                section_origin = "label" if titled and text.endswith(":") else "heading"
                 list_counts[section] = 0
                 continue
+        headed = _HEADED_ITEM.match(text) if section_kind == "good_practice" and passage.kind == "heading" else None
+        if headed is not None and current is None and int(headed[1]) == list_counts["good_practice"] + 1:
+            list_counts["good_practice"] += 1  # a good practice under its own numbered heading: its details follow
+            section_listed = True
+            items.append(
+                Item("good_practice", headed[1], headed[2], [passage.page], "numbered heading in section", index)
+            )
+            continue
         in_table = current is not None and current.kind == "recommendation" and passage.kind != "paragraph"
         if lowered in _FIELDS and (in_table or field_labels):  # a label of the table under a recommendation
             field_labels.append(_FIELDS[lowered])
@@ -273,18 +323,44 @@ def extract(passages: list[PassageLike]) -> list[Item]:
                     current.pages.append(passage.page)
                 continue
         if passage.kind == "heading":
-            if _NUMBERED.match(text) or (text.isupper() and len(text) > 3) or _BACK_MATTER.match(text):
+            ends = _NUMBERED.match(text) or (text.isupper() and len(text) > 3) or _BACK_MATTER.match(text)
+            if ends or section_origin != "heading":  # a section a paragraph opened ends at any heading
                 close()
+                end_section()
                 section_kind, in_response = None, False
             continue
-        if passage.kind == "paragraph" and text.endswith(":") and len(text) <= 300:
+        in_paragraphs = section_kind in _PARAGRAPH_KINDS and section_origin != "lead-in" and not section_listed
+        if in_paragraphs and passage.kind == "paragraph":
+            criterion = _CRITERION.match(text)
+            if criterion is None and ((len(text) < 80 and not _SENTENCE_END.search(text)) or text.endswith(":")):
+                continue  # a sub-title ("New approaches: The corridor approach") or a lead-in, not an item
+            if criterion is None and pending and _CRITERION.match(pending[-1].text):
+                pending[-1].text += " " + text  # the criterion's conclusion goes on
+                if passage.page not in pending[-1].pages:
+                    pending[-1].pages.append(passage.page)
+                continue
+            assert section_kind is not None
+            list_counts[section_kind] += 1
+            rule = "criterion in section" if criterion else "paragraph in section"
+            pending.append(Item(section_kind, str(list_counts[section_kind]), text, [passage.page], rule, index))
+            continue
+        headed_section = section_kind == "good_practice" and section_listed
+        if passage.kind == "paragraph" and text.endswith(":") and len(text) <= 300 and not headed_section:
             introduced = lead_in_kind(text, section_kind)  # a lead-in starts a list of its kind, or ends a list
+            if introduced != section_kind:
+                end_section()
             if introduced is not None and introduced != section_kind:
                 list_counts[introduced] = 0
+                section_origin = "lead-in"
             section_kind = introduced
             continue
         question = section_kind == "evaluation_question" and passage.kind == "paragraph" and text.endswith("?")
         if section_kind is not None and (passage.kind == "list_item" or question):
+            if section_listed and section_kind == "good_practice":
+                continue  # the details of a good practice under its numbered heading
+            if section_kind in _PARAGRAPH_KINDS and not section_listed:
+                list_counts[section_kind] -= len(pending)  # a list: the paragraphs before it were its lead
+                pending, section_listed = [], True
             list_counts[section_kind] += 1
             body = strip_bullets(text)
             items.append(
@@ -298,6 +374,8 @@ def extract(passages: list[PassageLike]) -> list[Item]:
                 )
             )
     close()
+    end_section()
+    items.sort(key=lambda item: item.first)
     merged = _merge(items)
     for item in merged:
         if item.kind == "recommendation" and item.number in responses:

@@ -8,7 +8,9 @@ cell). The functions here never touch the database, so that a process pool can r
 
 from __future__ import annotations
 
+import ctypes
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -90,6 +92,10 @@ def _decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
+_EMPTY_PAGE_TREE = re.compile(rb"/Count\s+0\b")
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page\b")  # "/Page", not "/Pages"
+
+
 def _read_pdf(data: bytes) -> ReadFile:
     import pypdfium2 as pdfium
 
@@ -101,6 +107,8 @@ def _read_pdf(data: bytes) -> ReadFile:
         message = str(exc).lower()
         if "password" in message:
             raise Refused("the PDF is encrypted (it needs a password); save an unprotected copy") from None
+        if _EMPTY_PAGE_TREE.search(data) and not _PAGE_OBJECT.search(data):  # pdfium refuses an empty page tree
+            raise Refused("the PDF has no pages") from None
         raise Refused("the PDF is damaged and cannot be read") from None
     try:
         count = len(pdf)
@@ -123,6 +131,7 @@ def _read_pdf(data: bytes) -> ReadFile:
     return ReadFile("pdf", pages, title=title)
 
 
+_PARAGRAPH_GAP = 1.4  # lines further apart than this many times the page's usual line pitch are two paragraphs
 _MARKERS = "•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤"  # bullets; a lone dash may be an empty table cell
 _MARKER_LINE = re.compile(rf"(?:^|\n)[ \t]*[{_MARKERS}][ \t]*(?:\r?\n|$)")
 
@@ -139,13 +148,46 @@ def _pdf_lines(textpage: Any) -> list[Block]:
         offset += len(line) + 1
     if _MARKER_LINE.search(text):
         lines = _place_markers(textpage, lines)
-    blocks = []
+    blocks: list[Block] = []
+    x, y = ctypes.c_double(), ctypes.c_double()
+    baselines: list[float | None] = []  # each line's baseline, in points from the page's foot
     for start, line in lines:
         lead = len(line) - len(line.lstrip())
         size = pdfium_c.FPDFText_GetFontSize(textpage.raw, start + lead) if line.strip() and start >= 0 else 0.0
+        found = bool(size) and pdfium_c.FPDFText_GetCharOrigin(textpage.raw, start + lead, x, y)
+        baselines.append(y.value if found else None)
         clean = line.replace("\r", "").replace("\x00", "").replace("\ufffe", "")
         blocks.append(Block(clean, size=round(size, 1)))
-    return blocks
+    return _paragraph_gaps(blocks, baselines)
+
+
+def _paragraph_gaps(blocks: list[Block], baselines: list[float | None]) -> list[Block]:
+    """A blank line where two lines of the same font size stand further apart than the page's usual line pitch
+    (the space a layout puts between paragraphs), as a text file would have it."""
+    steps = [
+        (i, before - after)
+        for i, (before, after) in enumerate(itertools.pairwise(baselines), start=1)
+        if before is not None and after is not None and blocks[i].size == blocks[i - 1].size and before > after
+    ]
+    if len(steps) < 2:
+        return blocks
+    by_size: dict[float, list[float]] = {}
+    for i, step in steps:
+        by_size.setdefault(blocks[i].size, []).append(step)
+    body = max(by_size, key=lambda size: len(by_size[size]))  # the size of most lines, and its pitch
+    pitch = sorted(by_size[body])[len(by_size[body]) // 4]  # a quarter in: most pairs of lines are in a paragraph
+
+    def usual(size: float) -> float:  # a larger font stands on a larger pitch
+        own = sorted(by_size[size])
+        return own[len(own) // 4] if len(own) >= 4 else pitch * size / max(body, 1.0)
+
+    gaps = {i for i, step in steps if step > _PARAGRAPH_GAP * usual(blocks[i].size)}
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        if i in gaps and out and out[-1].text:
+            out.append(Block(""))
+        out.append(block)
+    return out
 
 
 def _place_markers(textpage: Any, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -225,7 +267,31 @@ def _check_zip(data: bytes) -> None:
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|título)\s*(\d)", re.IGNORECASE)
 
 
-def _read_docx(data: bytes) -> ReadFile:
+@dataclass
+class DocxPart:
+    """One element of a Word document's body, in reading order: a paragraph (its text as Word holds it, its style,
+    whether Word numbers or bullets it, whether a page break comes before it) or a table (its rows; each cell's text
+    with its white space folded, and whether it is the cell's first row: a cell merged down the rows comes again)."""
+
+    kind: str  # "paragraph" or "table"
+    text: str = ""
+    style: str = ""
+    numbered: bool = False
+    page_break: bool = False
+    rows: list[list[tuple[str, bool]]] = field(default_factory=list)
+
+
+@dataclass
+class DocxBody:
+    parts: list[DocxPart]
+    furniture: list[str]  # the paragraphs of the headers and footers
+    title: str | None
+
+
+def read_docx_body(data: bytes) -> DocxBody:
+    """A Word document's body, headers and footers and title, read once for the whole program: the evidence library
+    (:func:`read_bytes`) and the number audit (:mod:`lmreview.analysis.documents`) both read DOCX files through
+    it. Refuses (:class:`Refused`) a file that is no zip, a zip bomb, or a package python-docx cannot read."""
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -233,48 +299,72 @@ def _read_docx(data: bytes) -> ReadFile:
     _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
+        furniture: list[str] = []
+        for section in document.sections:
+            for part in (section.header, section.footer):
+                try:
+                    if part.is_linked_to_previous:
+                        continue
+                    furniture += [p.text for p in part.paragraphs if p.text.strip()]
+                except Exception:  # a header part python-docx cannot reach is left out, not fatal
+                    continue
+        parts: list[DocxPart] = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Paragraph):
+                parts.append(
+                    DocxPart(
+                        "paragraph",
+                        item.text,
+                        (item.style.name if item.style is not None else "") or "",
+                        item._p.pPr is not None and item._p.pPr.numPr is not None,
+                        bool(item.contains_page_break and item._p.xpath(".//w:br[@w:type='page']")),
+                    )
+                )
+            elif isinstance(item, Table):
+                seen: dict[int, object] = {}  # holds the elements, so that their ids stay theirs
+                rows: list[list[tuple[str, bool]]] = []
+                for row in item.rows:
+                    cells: list[tuple[str, bool]] = []
+                    in_row: set[int] = set()
+                    for cell in row.cells:
+                        key = id(cell._tc)
+                        if key in in_row:  # a merged cell is returned once per grid column it spans
+                            continue
+                        in_row.add(key)
+                        cells.append((" ".join(cell.text.split()), key not in seen))
+                        seen[key] = cell._tc
+                    rows.append(cells)
+                parts.append(DocxPart("table", rows=rows))
+        title = (document.core_properties.title or "").strip() or None
     except Exception:  # python-docx raises KeyError, ValueError, lxml errors… for a damaged package
         raise Refused("the DOCX document is damaged and cannot be read") from None
+    return DocxBody(parts, furniture, title)
+
+
+def _read_docx(data: bytes) -> ReadFile:
+    body = read_docx_body(data)
     pages: list[list[Block]] = [[]]
-    furniture: list[Block] = []
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            try:
-                if part.is_linked_to_previous:
-                    continue
-                furniture += [Block(p.text, "furniture") for p in part.paragraphs if p.text.strip()]
-            except Exception:  # a header part python-docx cannot reach is left out, not fatal
-                continue
-    for item in document.iter_inner_content():
-        if isinstance(item, Paragraph):
-            style = (item.style.name if item.style is not None else "") or ""
-            if item.contains_page_break and item._p.xpath(".//w:br[@w:type='page']") and pages[-1]:
+    for part in body.parts:
+        if part.kind == "paragraph":
+            if part.page_break and pages[-1]:
                 pages.append([])
-            text = item.text.strip()
+            text = part.text.strip()
             if not text:
                 continue
-            heading = _HEADING_STYLE.match(style)
+            heading = _HEADING_STYLE.match(part.style)
             if heading:
                 pages[-1].append(Block(text, "heading", int(heading[1])))
-            elif style == "Title":
+            elif part.style == "Title":
                 pages[-1].append(Block(text, "heading", 1))
-            elif "List" in style or (item._p.pPr is not None and item._p.pPr.numPr is not None):
+            elif "List" in part.style or part.numbered:
                 pages[-1].append(Block(text, "list_item"))
             else:
                 pages[-1].append(Block(text, "paragraph"))
-        elif isinstance(item, Table):
-            seen: dict[int, object] = {}  # holds the elements, so that their ids stay theirs
-            for row in item.rows:
-                for cell in row.cells:
-                    if id(cell._tc) in seen:  # a merged cell is returned once per grid column it spans
-                        continue
-                    seen[id(cell._tc)] = cell._tc
-                    if cell.text.strip():
-                        pages[-1].append(Block(" ".join(cell.text.split()), "table_cell"))
-    if furniture:
-        pages[0] = furniture + pages[0]
-    title = (document.core_properties.title or "").strip() or None
-    return ReadFile("docx", pages, title=title)
+        else:
+            pages[-1] += [Block(text, "table_cell") for row in part.rows for text, first in row if first and text]
+    if body.furniture:
+        pages[0] = [Block(text, "furniture") for text in body.furniture] + pages[0]
+    return ReadFile("docx", pages, title=body.title)
 
 
 class _HtmlReader(HTMLParser):

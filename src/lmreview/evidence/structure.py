@@ -38,6 +38,9 @@ _PAGE_NUMBER = re.compile(
 _SENTENCE_END = re.compile(r"[.!?;:][\"'”’)\]]*$")
 _FIELD = re.compile(r"^([^:]{2,40}):\s*\S")
 _BARE_BULLET = re.compile(r"^[•●▪◦‣∙·○■□➢►❖✓✔✚✦✧➤\-–—*]$")
+_LABELLED_START = re.compile(r"^[A-Z][a-z]+(?: [A-Za-z]+){0,2}: [A-Z]")  # "Efficiency: LMI has shown…"
+_LABEL_ALONE = re.compile(r"^[A-Z][a-z]+(?: [a-z]+){0,2}:$")
+_CAPTION = re.compile(r"^(?:[X•✓❖]\s+)?(?:Table|Figure|Box|Chart)\s+\d{1,3}[.:]\s+\S.{0,100}$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 
 
@@ -131,11 +134,13 @@ def _running(lines: list[_Line], indices: list[int], threshold: float) -> bool:
 
 def _wraps_heading(first: _Line, line: _Line, width: float, body: float) -> bool:
     """The line goes on the heading line before it: the same page and font size, the first line long enough to
-    have been wrapped (in its larger font, the line holds fewer characters than the text's ``width``), and it does
-    not start a heading of its own (a number, a label, a bullet)."""
+    have been wrapped before this line's first word (in its larger font, the line holds fewer characters than the
+    text's ``width``; capitals, which are wider, fewer still), and it does not start a heading of its own (a number,
+    a label, a bullet)."""
     return (
         line.page == first.page
-        and len(first.text) >= 0.6 * width * body / max(first.size, 1.0)
+        and len(first.text) + len(line.text.split(maxsplit=1)[0]) + 1
+        >= (0.45 if first.text.isupper() else 0.6) * width * body / max(first.size, 1.0)
         and line.size == first.size
         and not _NUMBERED.match(line.text)
         and not _LABEL.match(line.text)
@@ -258,7 +263,8 @@ def structure(read: ReadFile) -> Structured:
                 and len(previous.text) >= 0.6 * width
                 and not _BULLET.match(following.text)
                 and not _LABEL.match(following.text)
-                and not (current_kind == "list_item" and ahead is not None and _stands_alone(lines, ahead, width))
+                and not _LABELLED_START.match(following.text)
+                and not (ahead is not None and _stands_alone(lines, ahead, width))
             )
             if not joins:
                 close()
@@ -298,7 +304,14 @@ def structure(read: ReadFile) -> Structured:
             section = wrapped.section = wrapped.text[:300]
             last_heading = i
             continue
-        next_text = next((x.text for x in lines[i + 1 : i + 3] if x.text), "")
+        if line.text == "X":  # a check-box glyph a PDF-to-text tool wrote as a letter: the next item starts
+            close()
+            at_break = True
+            continue
+        after = next((x for x in lines[i + 1 : i + 3] if x.text), None)
+        next_text = after.text if after is not None else ""
+        if larger and after is not None and after.size == line.size:
+            next_text = ""  # the next line in the same larger font is this heading's wrap, not a paragraph's
         grown = larger and bool(current) and line.size > current[-1].size * 1.1  # not the paragraph's next line
         heading = _heading(line.text, at_break or not current or grown, next_text, width)
         if heading is not None:
@@ -307,6 +320,12 @@ def structure(read: ReadFile) -> Structured:
             at_break = True
             continue
         if _BARE_BULLET.match(line.text):  # a bullet the PDF put apart from its text
+            continue
+        if _CAPTION.match(line.text) and not _SENTENCE_END.search(line.text):  # "Table 1. Key evaluation questions"
+            close()
+            current, current_kind, current_rule = [line], "paragraph", "caption"
+            close()
+            at_break = True
             continue
         field_line = _FIELD.match(line.text)
         if field_line and len(field_line[1].split()) <= 4 and len(line.text) < 0.8 * width:
@@ -322,6 +341,12 @@ def structure(read: ReadFile) -> Structured:
         elif label and label[3]:
             close()
             current, current_kind, current_rule = [line], "paragraph", "labelled paragraph"
+        elif current and (
+            _LABELLED_START.match(line.text)
+            or (_LABEL_ALONE.match(line.text) and _SENTENCE_END.search(current[-1].text))
+        ):  # "Efficiency: LMI has…", "Effectiveness:" — a paragraph of its own, wherever the line before ends
+            close()
+            current, current_kind, current_rule = [line], "paragraph", "paragraph"
         else:
             if not current:
                 current_kind, current_rule = "paragraph", "paragraph"
