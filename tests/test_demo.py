@@ -23,7 +23,7 @@ from lmreview.coding.models import Coding
 from lmreview.evidence.models import Document, Item
 from lmreview.figures import fmt_pct
 from lmreview.portfolio.models import Project, Revision
-from lmreview.questionnaire.models import Respondent, Submission, SubmissionChange
+from lmreview.questionnaire.models import Respondent, Review, Submission, SubmissionChange
 from lmreview.ratings.models import Rating
 from lmreview.report.models import ReportSection
 from lmreview.settings import Settings
@@ -166,8 +166,9 @@ def test_documents_corrections_and_flags_are_recorded(demo: Demo) -> None:
     store = Store(demo.url)
     try:
         with store.session() as session:
-            subs = list(session.scalars(select(Submission)))
-            people = list(session.scalars(select(Respondent)))
+            review_id = session.scalar(select(Review.id).where(Review.name == REVIEW))
+            subs = list(session.scalars(select(Submission).where(Submission.review_id == review_id)))
+            people = list(session.scalars(select(Respondent).where(Respondent.review_id == review_id)))
             changes = list(session.scalars(select(SubmissionChange)))
             codes = {p.id: p.code for p in session.scalars(select(Project))}
     finally:
@@ -411,6 +412,24 @@ def test_the_demo_prints_a_line_per_stage(demo: Demo) -> None:
     assert "Coder analyst / analyst-password (reviewer)." in out
     for url in ("/evidence/items", "/coding/reviews/idf-lm-2022/agreement?codebook=challenges-2022", "/tracking"):
         assert url in out
+
+
+def test_the_completed_2016_review_has_every_missions_answers(demo: Demo) -> None:
+    out = " ".join(demo.first.stdout.split())
+    assert "Review idf-lm-2016 (portfolio lm2016, built, completed): 14 of 14 projects answered" in out
+    lasted = _json(demo, "tabulate", "--review", "idf-lm-2016", "--question", "sustained")
+    counts = {c["value"]: c["n"] for c in lasted["counts"]}
+    assert counts == {"yes": 36, "no": 6}  # one outcome in seven did not last (seed 001: 14%)
+    assert lasted["answered"] == 42
+    top = {
+        name: _json(demo, "tabulate", "--review", "idf-lm-2016", "--question", name)["counts"][0]["n"]
+        for name in ("ch_data_access", "ch_consultants", "ch_funding", "ch_gov_counterparts")
+    }
+    assert top == {"ch_data_access": 7, "ch_consultants": 6, "ch_funding": 6, "ch_gov_counterparts": 4}
+    again = demo.cli("demo", "--no-serve")
+    assert "Review idf-lm-2016 (portfolio lm2016, already there, completed): 14 of 14 projects answered" in " ".join(
+        again.stdout.split()
+    )
 
 
 def test_the_library_holds_pdf_and_docx_reports_of_the_portfolio(demo: Demo) -> None:
