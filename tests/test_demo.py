@@ -41,6 +41,7 @@ class Demo:
     url: str
     first: Run
     cli: Cli
+    folder: Path  # where the demo ran (on PostgreSQL its reports are written into ./reports there)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -62,7 +63,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         patch.chdir(folder)  # on PostgreSQL the demo writes its reports into ./reports
         first = cli("demo", "--no-serve")
         assert first.exit_code == 0, first.stdout + first.stderr
-        yield Demo(url, first, cli)
+        yield Demo(url, first, cli, folder)
 
 
 def _pct(n: int, of: int) -> str:
@@ -426,10 +427,16 @@ def test_the_completed_2016_review_has_every_missions_answers(demo: Demo) -> Non
         for name in ("ch_data_access", "ch_consultants", "ch_funding", "ch_gov_counterparts")
     }
     assert top == {"ch_data_access": 7, "ch_consultants": 6, "ch_funding": 6, "ch_gov_counterparts": 4}
-    again = demo.cli("demo", "--no-serve")
-    assert "Review idf-lm-2016 (portfolio lm2016, already there, completed): 14 of 14 projects answered" in " ".join(
-        again.stdout.split()
-    )
+    report = re.search(r"wrote (\S+idf-lm-2016-report\.docx)", demo.first.stdout)
+    assert report is not None
+    path = demo.folder / report[1]  # the printed path, absolute on SQLite, relative to the folder on PostgreSQL
+    audited = demo.cli("audit", str(path), "--review", "idf-lm-2016")
+    assert audited.exit_code == 0, audited.stderr
+    assert re.search(r"0 numbers do not add up .* \(checked \d+\)", " ".join(audited.stdout.split()))
+    html = path.with_suffix(".html").read_text(encoding="utf-8")
+    text = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    assert "Of the 42 outcomes the missions named, 36 (86%) had lasted since the project ended" in text
+    assert "Not written yet" not in text
 
 
 def test_the_library_holds_pdf_and_docx_reports_of_the_portfolio(demo: Demo) -> None:
