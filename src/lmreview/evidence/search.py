@@ -389,13 +389,17 @@ def _document_ranges(session: Session, filters: Filters) -> list[tuple[int, int]
     kept = session.execute(text(f"SELECT d.id FROM evidence_document d WHERE 1 = 1{where}"), params).scalars().all()
     if 4 * len(kept) >= session.execute(text("SELECT count(*) FROM evidence_document")).scalar_one():
         return None
+    # two seeks a document in the index (document_id, id); a GROUP BY read every passage of the kept documents
     spans = sorted(
-        session.execute(
+        (low, high)
+        for low, high in session.execute(
             text(
-                "SELECT min(id), max(id) FROM evidence_passage "
-                f"WHERE document_id IN ({', '.join(str(int(i)) for i in kept) or 'NULL'}) GROUP BY document_id"
+                "SELECT (SELECT min(p.id) FROM evidence_passage p WHERE p.document_id = d.id), "
+                "(SELECT max(p.id) FROM evidence_passage p WHERE p.document_id = d.id) "
+                f"FROM evidence_document d WHERE d.id IN ({', '.join(str(int(i)) for i in kept) or 'NULL'})"
             )
-        ).all()
+        )
+        if low is not None
     )
     merged: list[list[int]] = []
     for low, high in spans:
@@ -488,10 +492,10 @@ def _rank(
 
 
 def _weights(session: Session, terms: list[Term], sqlite: bool) -> dict[Term, float]:
-    """Each term's inverse document frequency, ``ln(1 + (N - n + 0.5) / (n + 0.5))``: ``N`` the newest passage's
-    id, ``n`` the passages holding the term, counted up to ``PROBE`` (from the newest), estimated beyond it from
+    """Each term's inverse document frequency, ``ln(1 + (N - n + 0.5) / (n + 0.5))``: ``N`` the passages of the
+    library, ``n`` those holding the term, counted up to ``PROBE`` (from the newest), estimated beyond it from
     the share of the passages since the oldest of those that hold it. Bounded work, whatever the library's size."""
-    newest = session.execute(text("SELECT max(id) FROM evidence_passage")).scalar() or 0
+    passages = _passage_count(session, sqlite)
     weights = {}
     for term in terms:
         alone = Query(((term,),))
@@ -509,10 +513,26 @@ def _weights(session: Session, terms: list[Term], sqlite: bool) -> dict[Term, fl
             params = {"q": _pg_query(session, alone)}
         count, oldest = session.execute(text(sql), {**params, "probe": PROBE}).one()
         held = float(count)
-        if count >= PROBE and oldest:
-            held = count * newest / (newest - oldest + 1)
-        weights[term] = math.log(1 + (newest - held + 0.5) / (held + 0.5))
+        if count >= PROBE and oldest:  # the share of the ids from the oldest counted to the newest that hold it
+            newest = session.execute(text("SELECT max(id) FROM evidence_passage")).scalar_one()
+            held = min(passages, count * passages / (newest - oldest + 1))
+        weights[term] = math.log(1 + (passages - held + 0.5) / (held + 0.5))
     return weights
+
+
+def _passage_count(session: Session, sqlite: bool) -> int:
+    """The passages in the library: on SQLite read from the FTS5 index's own record of its row count (counting the
+    rows took 4 ms on a million passages), on PostgreSQL counted."""
+    if sqlite:
+        record = session.execute(text("SELECT block FROM evidence_passage_fts_data WHERE id = 1")).scalar()
+        if record:  # a varint, as SQLite writes them: 7 bits a byte, the last byte without its high bit
+            value = 0
+            for byte in bytes(record)[:8]:
+                value = (value << 7) | (byte & 0x7F)
+                if byte < 0x80:
+                    return value
+    counted: int = session.execute(text("SELECT count(*) FROM evidence_passage")).scalar_one()
+    return counted
 
 
 def _facets(session: Session, document_ids: list[int]) -> dict[str, list[tuple[str, int]]]:

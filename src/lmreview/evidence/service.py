@@ -26,6 +26,7 @@ from lmreview.errors import BadInput, Problem
 from lmreview.evidence import links
 from lmreview.evidence.extract import KINDS, extract
 from lmreview.evidence.extract import Item as ExtractedItem
+from lmreview.evidence.index import tidy
 from lmreview.evidence.metadata import Metadata, code_patterns, read_metadata
 from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Item, Page, Passage
 from lmreview.evidence.reading import FORMATS, Refused, read_bytes
@@ -220,6 +221,7 @@ def _write_all(
     report = AddReport()
     user_id = audit.actor_user_id(session, actor)
     candidates: links.Candidates | None = None  # the portfolio projects, read at the first document written
+    written = 0  # passages
     for done, result in enumerate(results, start=1):
         if isinstance(result, Problem):
             report.refused.append(result)
@@ -233,8 +235,10 @@ def _write_all(
                     candidates = candidates or links.Candidates.read(session)
                     links.suggest(session, document, candidates)
                     report.added.append(document)
+                    written += len(result.passages)
         if progress is not None:
             progress(done, total)
+    tidy(session, written)
     return report
 
 
