@@ -345,7 +345,11 @@ def search(session: Session, query: str, filters: Filters | None = None, limit: 
         # the headline marks the words of the folded text (cafe for café); put the passage's own letters back
         shown = [(*r[:6], unfold(r[6], r[7])) for r in rows]
     by_id = {r[0]: r for r in shown}
-    hits = [Hit(*by_id[i][:7], score) for i, score in best.items() if i in by_id]
+    hits = [
+        Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], score)
+        for i, score in best.items()
+        if (r := by_id.get(i)) is not None
+    ]
     documents = sorted({int(c[1]) for c in counted})
     return SearchResult(query, len(counted), hits, _facets(session, documents), capped)
 
