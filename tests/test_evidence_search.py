@@ -313,3 +313,22 @@ def test_a_filter_that_keeps_few_documents_finds_the_same_hits(
     newest = sorted((h["passage"] for h in filtered), reverse=True)[:3]
     assert sorted(h["passage"] for h in capped) == sorted(newest)
     assert "3 or more passages match" in cli("evidence", "search", "recruitment", "--organisation", "ILO").stdout
+
+
+def test_the_passage_count_of_the_weights_is_the_library_s(cli: Cli, store: Store, tmp_path: Path) -> None:
+    """SQLite's count is read from the FTS5 index's own record (a varint, here of two bytes), PostgreSQL's counted;
+    both are the number of passages, also after passages are deleted."""
+    from sqlalchemy import text
+
+    from lmreview.evidence.search import _passage_count
+
+    body = "\n\n".join(f"Paragraph {n} on the recruitment of migrant workers." for n in range(300))
+    (tmp_path / "long.txt").write_text(f"A long report\n\n{body}\n", encoding="utf-8")
+    assert cli("evidence", "add", str(tmp_path / "long.txt")).exit_code == 0
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.session() as session:
+        counted = session.execute(text("SELECT count(*) FROM evidence_passage")).scalar_one()
+        assert counted > 300
+        assert _passage_count(session, sqlite) == counted
+        session.execute(text("DELETE FROM evidence_passage WHERE id IN (SELECT id FROM evidence_passage LIMIT 5)"))
+        assert _passage_count(session, sqlite) == counted - 5
