@@ -269,3 +269,66 @@ def test_postgres_search_uses_the_full_text_index(cli: Cli, store: Store, librar
             )
         ).scalars()
         assert any(PG_INDEX in line for line in plan)
+
+
+def test_a_rarer_word_weighs_more_than_a_common_one(cli: Cli, library: dict[str, int]) -> None:
+    """Each term weighs by how few passages hold it: the one passage with "hotline" ranks above the paragraph that
+    says "recruitment" three times, on both databases."""
+    found = hits(cli, "recruitment OR hotline")
+    assert found[0]["document"] == library["brief.md"]
+    assert "**hotline**" in str(found[0]["snippet"])
+    assert [h["document"] for h in found[1:3]] == [library["ilo.txt"]] * 2
+    scores = [float(str(h["score"])) for h in found]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[-1] > 0
+
+
+def test_a_filter_that_keeps_few_documents_finds_the_same_hits(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter that keeps under a quarter of the documents makes SQLite walk only their passages (their id ranges);
+    the hits, their order, the total and the cap are those of the filter checked on every match."""
+    from lmreview.evidence import search
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(9):
+        organisation = "ILO" if n in (2, 6) else "IOM"
+        lines = "\n\n".join(
+            f"Paragraph {k} of report {n}: migrant workers and recruitment {'fees ' * k}." for k in range(4)
+        )
+        (folder / f"r{n}.txt").write_text(
+            f"Report {n} on labour migration\n\nCommissioned by: {organisation}\n\n{lines}\n", encoding="utf-8"
+        )
+    assert cli("evidence", "add", str(folder), "--jobs", "1").exit_code == 0
+    every = hits(cli, "recruitment", "--limit", "100")
+    ilo = {d["id"] for d in json.loads(cli("evidence", "list", "--json").stdout) if d["organisation"] == "ILO"}
+    assert len(ilo) == 2
+    filtered = hits(cli, "recruitment", "--organisation", "ilo", "--limit", "100")
+    assert [h["passage"] for h in filtered] == [h["passage"] for h in every if h["document"] in ilo]
+    assert len(filtered) == 8
+    assert "8 passages match" in cli("evidence", "search", "recruitment", "--organisation", "ILO").stdout
+    monkeypatch.setattr(search, "CAP", 3)  # the three newest matches of the kept documents, then "3 or more"
+    capped = hits(cli, "recruitment", "--organisation", "ilo")
+    newest = sorted((h["passage"] for h in filtered), reverse=True)[:3]
+    assert sorted(h["passage"] for h in capped) == sorted(newest)
+    assert "3 or more passages match" in cli("evidence", "search", "recruitment", "--organisation", "ILO").stdout
+
+
+def test_the_passage_count_of_the_weights_is_the_library_s(cli: Cli, store: Store, tmp_path: Path) -> None:
+    """SQLite's count is read from the FTS5 index's own record (a varint, here of two bytes), PostgreSQL's counted;
+    both are the number of passages, also after passages are deleted."""
+    from sqlalchemy import text
+
+    from lmreview.evidence.search import _passage_count
+
+    body = "\n\n".join(f"Paragraph {n} on the recruitment of migrant workers." for n in range(300))
+    (tmp_path / "long.txt").write_text(f"A long report\n\n{body}\n", encoding="utf-8")
+    assert cli("evidence", "add", str(tmp_path / "long.txt")).exit_code == 0
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.session() as session:
+        counted = session.execute(text("SELECT count(*) FROM evidence_passage")).scalar_one()
+        assert counted > 300
+        assert _passage_count(session, sqlite) == counted
+        session.execute(text("DELETE FROM evidence_passage WHERE id IN (SELECT id FROM evidence_passage LIMIT 5)"))
+        assert _passage_count(session, sqlite) == counted - 5

@@ -11,8 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from lmreview.cli.common import ROW_ID, console, err, print_json, progress_bar, state
-from lmreview.evidence import links, service
-from lmreview.evidence.search import MARK_END, MARK_START, Filters
 from lmreview.figures import plural
 
 app = typer.Typer(
@@ -37,19 +35,28 @@ def add(
 
     Example: lmreview evidence add reports/ --type evaluation_report --jobs 4
     """
+    from lmreview.evidence.metadata import code_patterns
+    from lmreview.evidence.parsing import Reading, default_jobs
+
     st = state(ctx)
-    with st.session() as session, progress_bar("Reading") as progress:
-        report = service.add_paths(
-            session,
-            paths,
-            actor=st.settings.actor,
-            doc_type=doc_type,
-            project=project,
-            jobs=jobs or service.default_jobs(),
-            progress=progress,
-            patterns_of_codes=st.settings.project_code_patterns,
-        )
-        added = [(d.id, d.filename, d.title, d.page_count) for d in report.added]
+    patterns = st.settings.project_code_patterns
+    code_patterns(patterns)  # a wrong pattern stops the command before any file is read
+    # the files are being read while the database side is imported and opened (a second of one core's time)
+    with Reading(paths, jobs or default_jobs(), patterns) as reading:
+        from lmreview.evidence import service
+
+        with st.session() as session, progress_bar("Reading") as progress:
+            report = service.add_paths(
+                session,
+                paths,
+                actor=st.settings.actor,
+                doc_type=doc_type,
+                project=project,
+                progress=progress,
+                patterns_of_codes=patterns,
+                reading=reading,
+            )
+            added = [(d.id, d.filename, d.title, d.page_count) for d in report.added]
     for document_id, filename, title, pages in added:
         console.print(f"added {document_id}: {filename} ({pages} p.) {title}", markup=False, soft_wrap=True)
     for filename, existing in report.duplicates:
@@ -71,6 +78,8 @@ def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
 
     Example: lmreview evidence list --json
     """
+    from lmreview.evidence import service
+
     with state(ctx).session() as session:
         documents = [service.document_json(d) for d in service.list_documents(session)]
     if as_json:
@@ -99,6 +108,8 @@ def show(ctx: typer.Context, document_id: Annotated[int, typer.Argument(help="Th
 
     Example: lmreview evidence show 3
     """
+    from lmreview.evidence import service
+
     with state(ctx).session() as session:
         document = service.get_document(session, document_id)
         data = service.document_json(document)
@@ -134,6 +145,9 @@ def search_(
 
     Example: lmreview evidence search '"fair recruitment" AND fee* NOT visa' --year-from 2018
     """
+    from lmreview.evidence import service
+    from lmreview.evidence.search import MARK_END, MARK_START, Filters
+
     filters = Filters(doc_type, organisation, year_from, year_to, project, kind)
     with state(ctx).session() as session:
         result = service.search(session, query, filters, limit)
@@ -200,6 +214,8 @@ def items(
 
     Example: lmreview evidence items --kind recommendation --project LM.0181 --year-from 2018 --json
     """
+    from lmreview.evidence import service
+
     with state(ctx).session() as session:
         found = [
             service.item_json(i, d)
@@ -245,6 +261,8 @@ def set_(
 
     Example: lmreview evidence set 3 --type evaluation_brief --year 2023 --projects LM.0181,LM.0200
     """
+    from lmreview.evidence import service
+
     given = {
         "title": title,
         "doc_type": doc_type,
@@ -279,6 +297,8 @@ def links_(
 
     Example: lmreview evidence links 3
     """
+    from lmreview.evidence import links, service
+
     with state(ctx).session() as session:
         document = service.get_document(session, document_id)
         links.suggest(session, document)
@@ -314,6 +334,8 @@ def link(
 
     Example: lmreview evidence link 3 --project LM.0181
     """
+    from lmreview.evidence import links
+
     st = state(ctx)
     with st.session() as session:
         decided = links.link_json(

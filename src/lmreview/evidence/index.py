@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from lmreview.evidence.search import pg_folded
 
 FTS_TABLE = "evidence_passage_fts"
@@ -33,3 +36,23 @@ POSTGRES_DROP = [f"DROP INDEX IF EXISTS {PG_INDEX}"]
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """For Alembic's comparison of the database with the models: the index's objects are not models."""
     return not (name or "").startswith((FTS_TABLE, PG_INDEX))
+
+
+def optimize(session: Session) -> None:
+    """Merge SQLite's full-text index into one segment (nothing to do on PostgreSQL).
+
+    Each insert leaves FTS5 a small segment, merged with others only from time to time: a large library's index
+    holds dozens, and a query opens each of them (a search restricted to a range of passages took 0.34 ms against
+    0.06 ms once merged, on a million passages). Merging costs about 3 s a million passages.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')"))
+
+
+def tidy(session: Session, added: int) -> None:
+    """After ``added`` passages were written: merge the index (``optimize``) when they are an eighth of it or more,
+    so that the merge costs at most a few times the batch's own indexing; FTS5's own merging does the rest."""
+    if added and session.get_bind().dialect.name == "sqlite":
+        newest = session.execute(text("SELECT max(id) FROM evidence_passage")).scalar() or 0
+        if 8 * added >= newest:
+            optimize(session)

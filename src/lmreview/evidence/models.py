@@ -86,7 +86,11 @@ class Passage(Base):
     the line breaks of a wrapped paragraph joined; ``section`` is the heading it stands under."""
 
     __tablename__ = "evidence_passage"
-    __table_args__ = (Index("ix_evidence_passage_document_id_page", "document_id", "page"),)
+    __table_args__ = (
+        Index("ix_evidence_passage_document_id_page", "document_id", "page"),
+        # a document's first and last passage, for the id ranges a filtered search walks (migration 0016)
+        Index("ix_evidence_passage_document_id_id", "document_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("evidence_document.id", ondelete="CASCADE"))

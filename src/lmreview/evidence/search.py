@@ -11,9 +11,10 @@ full-text functions have an SQLAlchemy expression.
 
 from __future__ import annotations
 
+import heapq
+import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -286,104 +287,282 @@ def _where(filters: Filters, params: dict[str, Any]) -> str:
     return "".join(f" AND {c}" for c in conditions)
 
 
+def _document_where(filters: Filters, params: dict[str, Any]) -> str:
+    """The conditions on the document of a passage (``d``), without the passage's own (``kind``)."""
+    return _where(
+        Filters(filters.doc_type, filters.organisation, filters.year_from, filters.year_to, filters.project), params
+    )
+
+
 def search(session: Session, query: str, filters: Filters | None = None, limit: int = 20) -> SearchResult:
-    """Passages matching ``query`` best first (ties by passage order), with facet counts of the documents hit."""
+    """Passages matching ``query`` best first (ties by passage order), with facet counts of the documents hit.
+
+    Both engines only find the matches (the ``CAP`` + 1 most recently added); lmreview ranks them itself with the
+    same formula on both (``_rank``), so that SQLite and PostgreSQL give the same order, and so that no query pays
+    for a pass over every passage that holds a common word (SQLite's ``bm25()`` counts them all to weigh the word).
+    """
     parsed = parse_query(query)
     filters = filters or Filters()
     check_year(filters.year_from, "year_from")
     check_year(filters.year_to, "year_to")
-    params: dict[str, Any] = {"limit": check_limit(limit)}
-    where = _where(filters, params)
+    check_limit(limit)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    candidates = _matches_sqlite(session, parsed, filters) if sqlite else _matches_postgres(session, parsed, filters)
+    capped = len(candidates) > CAP
+    counted = candidates[:CAP]
+    best = _rank(session, parsed, counted, limit, sqlite)
+    ids = ", ".join(str(i) for i in best) or "NULL"
     columns = "p.id, p.document_id, d.title, p.page, p.section, p.kind"
-    params["cap"] = CAP + 1
-    if session.get_bind().dialect.name == "sqlite":
-        params.update(q=to_fts5(parsed), mark_start=MARK_START, mark_end=MARK_END)
-        source = (
-            "FROM evidence_passage_fts f JOIN evidence_passage p ON p.id = f.rowid "
-            "JOIN evidence_document d ON d.id = p.document_id WHERE evidence_passage_fts MATCH :q" + where
+    joined = "evidence_passage p JOIN evidence_document d ON d.id = p.document_id"
+    shown: list[Sequence[Any]]
+    if sqlite:
+        shown = list(
+            session.execute(
+                text(
+                    f"SELECT {columns}, CASE WHEN length(p.text) <= {WHOLE} "
+                    "THEN highlight(evidence_passage_fts, 0, :mark_start, :mark_end) "
+                    "ELSE snippet(evidence_passage_fts, 0, :mark_start, :mark_end, '…', 24) END "
+                    "FROM evidence_passage_fts f JOIN evidence_passage p ON p.id = f.rowid "
+                    "JOIN evidence_document d ON d.id = p.document_id "
+                    f"WHERE evidence_passage_fts MATCH :q AND f.rowid IN ({ids})"
+                ),
+                {"q": to_fts5(parsed), "mark_start": MARK_START, "mark_end": MARK_END},
+            )
         )
-        candidates = session.execute(
-            text(f"SELECT p.id, p.document_id, -bm25(evidence_passage_fts) {source} ORDER BY f.rowid DESC LIMIT :cap"),
-            params,
-        ).all()
-        best = _best(candidates, limit)
-        rows = session.execute(
-            text(
-                f"SELECT {columns}, CASE WHEN length(p.text) <= {WHOLE} "
-                "THEN highlight(evidence_passage_fts, 0, :mark_start, :mark_end) "
-                "ELSE snippet(evidence_passage_fts, 0, :mark_start, :mark_end, '…', 24) END "
-                f"{source} AND f.rowid IN ({', '.join(str(i) for i in best) or 'NULL'})"
-            ),
-            params,
-        ).all()
-        shown: list[Sequence[Any]] = list(rows)
     else:
-        expression, terms = to_tsquery(parsed)
-        params["q"] = session.execute(text(f"SELECT CAST({expression} AS text)"), terms).scalar_one()
-        params["options"] = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=12"
-        params["whole"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
-        source = (
-            "FROM evidence_passage p JOIN evidence_document d ON d.id = p.document_id "
-            f"WHERE to_tsvector('english', {PG_TEXT}) @@ CAST(:q AS tsquery)" + where
-        )
-        candidates = session.execute(
-            text(
-                f"SELECT p.id, p.document_id, ts_rank_cd(to_tsvector('english', {PG_TEXT}), CAST(:q AS tsquery), 1) "
-                f"{source} ORDER BY p.id DESC LIMIT :cap"
-            ),
-            params,
-        ).all()
-        best = _best(candidates, limit)
         rows = session.execute(
             text(
                 f"SELECT {columns}, ts_headline('english', {PG_TEXT}, CAST(:q AS tsquery), "
                 f"CASE WHEN length(p.text) <= {WHOLE} THEN :whole ELSE :options END), p.text "
-                f"{source} AND p.id IN ({', '.join(str(i) for i in best) or 'NULL'})"
+                f"FROM {joined} WHERE p.id IN ({ids})"
             ),
-            params,
+            {
+                "q": _pg_query(session, parsed),
+                "options": f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=12",
+                "whole": f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true",
+            },
         ).all()
         # the headline marks the words of the folded text (cafe for café); put the passage's own letters back
         shown = [(*r[:6], unfold(r[6], r[7])) for r in rows]
     by_id = {r[0]: r for r in shown}
-    found = [(by_id[i], score) for i, score in best.items() if i in by_id]
-    hits = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], score) for r, score in found]
-    capped = len(candidates) > CAP
-    counted = candidates[:CAP]
-    per_document = Counter(int(c[1]) for c in counted)
-    return SearchResult(query, len(counted), hits, _facets(session, list(per_document)), capped)
+    hits = [
+        Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], score)
+        for i, score in best.items()
+        if (r := by_id.get(i)) is not None
+    ]
+    documents = sorted({int(c[1]) for c in counted})
+    return SearchResult(query, len(counted), hits, _facets(session, documents), capped)
 
 
-def _best(candidates: Sequence[Any], limit: int) -> dict[int, float]:
-    """The ids and scores of the ``limit`` best of the (id, document, score) candidates: best first, ties by id."""
-    ranked = sorted(candidates[:CAP], key=lambda c: (-float(c[2]), int(c[0])))[:limit]
-    return {int(c[0]): float(c[2]) for c in ranked}
+def _matches_sqlite(session: Session, parsed: Query, filters: Filters) -> list[Sequence[Any]]:
+    """(id, document, text) of the ``CAP`` + 1 most recently added passages that match and pass the filters.
+
+    FTS5 walks the query's matches from the newest; a filter on the documents is checked on each match, so a
+    filter that few documents pass would walk many matches. Then the walk is restricted to the id ranges of those
+    documents' passages (a document's passages are added in one transaction, so their ids follow each other),
+    newest range first, until enough matches are found.
+    """
+    params: dict[str, Any] = {"q": to_fts5(parsed), "cap": CAP + 1}
+    where = _where(filters, params)
+    documents = "JOIN evidence_document d ON d.id = p.document_id " if _document_where(filters, {}) else ""
+    source = (
+        "SELECT p.id, p.document_id, p.text FROM evidence_passage_fts f JOIN evidence_passage p ON p.id = f.rowid "
+        f"{documents}WHERE evidence_passage_fts MATCH :q" + where
+    )
+    ranges = _document_ranges(session, filters)
+    if ranges is None:
+        return list(session.execute(text(f"{source} ORDER BY f.rowid DESC LIMIT :cap"), params).all())
+    found: list[Sequence[Any]] = []
+    statement = text(f"{source} AND f.rowid BETWEEN :low AND :high ORDER BY f.rowid DESC LIMIT :cap")
+    for low, high in ranges:
+        params.update(low=low, high=high, cap=CAP + 1 - len(found))
+        found.extend(session.execute(statement, params).all())
+        if len(found) > CAP:
+            break
+    return found
+
+
+def _document_ranges(session: Session, filters: Filters) -> list[tuple[int, int]] | None:
+    """The id ranges of the passages of the documents the filters keep, newest first, merged where they touch;
+    None when there is no filter on the documents or when it keeps a quarter of them or more (then checking each
+    match is cheaper)."""
+    params: dict[str, Any] = {}
+    where = _document_where(filters, params)
+    if not where:
+        return None
+    kept = session.execute(text(f"SELECT d.id FROM evidence_document d WHERE 1 = 1{where}"), params).scalars().all()
+    if 4 * len(kept) >= session.execute(text("SELECT count(*) FROM evidence_document")).scalar_one():
+        return None
+    # two seeks a document in the index (document_id, id); a GROUP BY read every passage of the kept documents
+    spans = sorted(
+        (low, high)
+        for low, high in session.execute(
+            text(
+                "SELECT (SELECT min(p.id) FROM evidence_passage p WHERE p.document_id = d.id), "
+                "(SELECT max(p.id) FROM evidence_passage p WHERE p.document_id = d.id) "
+                f"FROM evidence_document d WHERE d.id IN ({', '.join(str(int(i)) for i in kept) or 'NULL'})"
+            )
+        )
+        if low is not None
+    )
+    merged: list[list[int]] = []
+    for low, high in spans:
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return [(low, high) for low, high in reversed(merged)]
+
+
+def _matches_postgres(session: Session, parsed: Query, filters: Filters) -> list[Sequence[Any]]:
+    params: dict[str, Any] = {"q": _pg_query(session, parsed), "cap": CAP + 1}
+    where = _where(filters, params)
+    return list(
+        session.execute(
+            text(
+                "SELECT p.id, p.document_id, p.text FROM evidence_passage p "
+                "JOIN evidence_document d ON d.id = p.document_id "
+                f"WHERE to_tsvector('english', {PG_TEXT}) @@ CAST(:q AS tsquery){where} ORDER BY p.id DESC LIMIT :cap"
+            ),
+            params,
+        )
+    )
+
+
+def _pg_query(session: Session, parsed: Query) -> str:
+    """The query's ``tsquery`` as text, parsed by PostgreSQL with the index's configuration."""
+    expression, terms = to_tsquery(parsed)
+    value: str = session.execute(text(f"SELECT CAST({expression} AS text)"), terms).scalar_one()
+    return value
+
+
+# The ranking (BM25, computed by lmreview on both databases over the matches the engine found).
+K1, B = 1.2, 0.75
+REFERENCE = 500  # characters: the passage length the ranking takes as usual (a paragraph of 80 words or so)
+PROBE = 5000  # matches counted to weigh a term; a term with more is weighed by how densely the newest hold it
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ers", "er", "ies", "ied", "es", "ed", "s", "e", "y")
+
+
+def _root(word: str) -> str:
+    """The word without a common English ending (``recruitment`` → ``recruit``), at least three letters long."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _key(term: Term) -> str:
+    """What a passage's folded, lower-case text holds where it holds ``term``, counted after a space or at its
+    start: the phrase's words, the last one cut to its root (or as typed, for a prefix)."""
+    words = [w.translate(_FOLD) for w in term.words]
+    if not term.prefix:
+        words[-1] = _root(words[-1])
+    return " ".join(words)
+
+
+def _rank(
+    session: Session, parsed: Query, candidates: Sequence[Sequence[Any]], limit: int, sqlite: bool
+) -> dict[int, float]:
+    """The ids and scores of the ``limit`` best of the (id, document, text) candidates: best first, ties by id.
+
+    BM25 (k1 1.2, b 0.75): each term of the query a passage holds adds its weight (the inverse of the share of
+    passages holding it, ``_weights``) times ``tf (k1 + 1) / (tf + k1 (1 - b + b len / REFERENCE))``, where ``tf``
+    is how often the passage holds the term (counted on its text, ``_key``; at least once for a query without OR,
+    whose every match holds every term) and ``len`` its length in characters. The same arithmetic on both
+    databases, so they order the same matches alike.
+    """
+    terms = list(dict.fromkeys(t for clause in parsed.clauses for t in clause if not t.negated))
+    weights = {terms[0]: 1.0} if len(terms) == 1 else _weights(session, terms, sqlite)
+    every = len(parsed.clauses) == 1  # each match holds each term
+    # list comprehensions, one pass of each kind over the candidates: a loop per passage cost twice as much
+    lows = [str(c[2]).lower() for c in candidates]
+    lows = [low if low.isascii() else low.translate(_FOLD) for low in lows]
+    norms = [K1 * (1 - B + B * len(c[2]) / REFERENCE) for c in candidates]
+    scores = [0.0] * len(candidates)
+    for term, weight in weights.items():
+        key = _key(term)
+        spaced, gain = " " + key, weight * (K1 + 1)
+        counts = [low.count(spaced) + low.startswith(key) for low in lows]
+        if every:
+            counts = [n or 1 for n in counts]
+        scores = [s + gain * n / (n + norm) if n else s for s, n, norm in zip(scores, counts, norms, strict=True)]
+    # a match of an OR query none of whose terms was counted (a word after a bracket) scores as one of the least
+    least = min(weights.values()) * (K1 + 1)
+    ranked = heapq.nsmallest(
+        limit,
+        ((-(s or least / (1 + norm)), int(c[0])) for s, norm, c in zip(scores, norms, candidates, strict=True)),
+    )
+    return {passage_id: -score for score, passage_id in ranked}
+
+
+def _weights(session: Session, terms: list[Term], sqlite: bool) -> dict[Term, float]:
+    """Each term's inverse document frequency, ``ln(1 + (N - n + 0.5) / (n + 0.5))``: ``N`` the passages of the
+    library, ``n`` those holding the term, counted up to ``PROBE`` (from the newest), estimated beyond it from
+    the share of the passages since the oldest of those that hold it. Bounded work, whatever the library's size."""
+    passages = _passage_count(session, sqlite)
+    weights = {}
+    for term in terms:
+        alone = Query(((term,),))
+        if sqlite:
+            sql = (
+                "SELECT count(*), min(r) FROM (SELECT rowid AS r FROM evidence_passage_fts "
+                "WHERE evidence_passage_fts MATCH :q ORDER BY rowid DESC LIMIT :probe)"
+            )
+            params: dict[str, Any] = {"q": to_fts5(alone)}
+        else:
+            sql = (
+                "SELECT count(*), min(r) FROM (SELECT p.id AS r FROM evidence_passage p "
+                f"WHERE to_tsvector('english', {PG_TEXT}) @@ CAST(:q AS tsquery) ORDER BY p.id DESC LIMIT :probe) s"
+            )
+            params = {"q": _pg_query(session, alone)}
+        count, oldest = session.execute(text(sql), {**params, "probe": PROBE}).one()
+        held = float(count)
+        if count >= PROBE and oldest:  # the share of the ids from the oldest counted to the newest that hold it
+            newest = session.execute(text("SELECT max(id) FROM evidence_passage")).scalar_one()
+            held = min(passages, count * passages / (newest - oldest + 1))
+        weights[term] = math.log(1 + (passages - held + 0.5) / (held + 0.5))
+    return weights
+
+
+def _passage_count(session: Session, sqlite: bool) -> int:
+    """The passages in the library: on SQLite read from the FTS5 index's own record of its row count (counting the
+    rows took 4 ms on a million passages), on PostgreSQL counted."""
+    if sqlite:
+        record = session.execute(text("SELECT block FROM evidence_passage_fts_data WHERE id = 1")).scalar()
+        if record:  # a varint, as SQLite writes them: 7 bits a byte, the last byte without its high bit
+            value = 0
+            for byte in bytes(record)[:8]:
+                value = (value << 7) | (byte & 0x7F)
+                if byte < 0x80:
+                    return value
+    counted: int = session.execute(text("SELECT count(*) FROM evidence_passage")).scalar_one()
+    return counted
 
 
 def _facets(session: Session, document_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
-    from sqlalchemy import select
-
-    from lmreview.evidence.models import Document, DocumentProject
-
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("type", "organisation", "year", "project")}
-    counts_seen: set[tuple[int, str]] = set()  # a code counts once per document
-    for start in range(0, len(document_ids), 500):
-        chunk = document_ids[start : start + 500]
-        described = select(Document.id, Document.doc_type, Document.organisation, Document.year)
-        coded: set[int] = set()
-        for code_of, code in session.execute(
-            select(DocumentProject.document_id, DocumentProject.code).where(DocumentProject.document_id.in_(chunk))
-        ):
-            if (code_of, code) not in counts_seen:
-                counts_seen.add((code_of, code))
-                counts["project"][code] += 1
-                coded.add(code_of)
-        for doc_id, doc_type, organisation, year in session.execute(described.where(Document.id.in_(chunk))):
-            counts["type"][doc_type] += 1
-            counts["organisation"][organisation or "(none)"] += 1
-            counts["year"][str(year) if year else "(none)"] += 1
-            if doc_id not in coded:
-                counts["project"]["(none)"] += 1
-    return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
+    """Counts of the documents by type, organisation, year and project code, in one statement."""
+    counts: dict[str, list[tuple[str, int]]] = {k: [] for k in ("type", "organisation", "year", "project")}
+    if not document_ids:
+        return counts
+    ids = ", ".join(str(int(i)) for i in document_ids)
+    rows = session.execute(
+        text(
+            f"WITH hit AS (SELECT id, doc_type, organisation, year FROM evidence_document WHERE id IN ({ids})) "
+            "SELECT 'type', doc_type, count(*) FROM hit GROUP BY doc_type "
+            "UNION ALL SELECT 'organisation', coalesce(nullif(organisation, ''), '(none)'), count(*) FROM hit "
+            "GROUP BY coalesce(nullif(organisation, ''), '(none)') "
+            "UNION ALL SELECT 'year', CASE WHEN year > 0 THEN CAST(year AS TEXT) ELSE '(none)' END, count(*) FROM hit "
+            "GROUP BY CASE WHEN year > 0 THEN CAST(year AS TEXT) ELSE '(none)' END "
+            "UNION ALL SELECT 'project', code, count(*) FROM evidence_document_project "
+            f"WHERE document_id IN ({ids}) GROUP BY code "
+            "UNION ALL SELECT 'project', '(none)', count(*) FROM hit WHERE NOT EXISTS "
+            "(SELECT 1 FROM evidence_document_project dp WHERE dp.document_id = hit.id)"
+        )
+    ).all()
+    for facet, value, count in rows:
+        if count:
+            counts[facet].append((str(value), int(count)))
+    return {k: sorted(c, key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
 
 
 def highlight_pattern(query: Query) -> re.Pattern[str] | None:

@@ -9,12 +9,8 @@ Example::
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +20,12 @@ from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, Problem
 from lmreview.evidence import links
-from lmreview.evidence.extract import KINDS, extract
-from lmreview.evidence.extract import Item as ExtractedItem
-from lmreview.evidence.metadata import Metadata, code_patterns, read_metadata
+from lmreview.evidence.extract import KINDS
+from lmreview.evidence.index import tidy
+from lmreview.evidence.metadata import code_patterns
 from lmreview.evidence.models import DOCUMENT_TYPES, Document, DocumentProject, Item, Page, Passage
-from lmreview.evidence.reading import FORMATS, Refused, read_bytes
+from lmreview.evidence.parsing import Parsed, Reading, default_jobs, expand, parse
 from lmreview.evidence.search import Filters, SearchResult, check_year, search
-from lmreview.evidence.structure import PassageData, structure
 from lmreview.store import audit
 from lmreview.store.base import get_row
 from lmreview.text import text_problem
@@ -38,7 +33,19 @@ from lmreview.text import text_problem
 Progress = Callable[[int, int], None]
 EDITABLE = ("title", "doc_type", "evaluation_type", "organisation", "evaluators", "period", "year", "language")
 
-__all__ = ["Filters", "SearchResult", "add_files", "add_paths", "get_document", "list_documents", "search"]
+__all__ = [
+    "Filters",
+    "Parsed",
+    "SearchResult",
+    "add_files",
+    "add_paths",
+    "default_jobs",
+    "expand",
+    "get_document",
+    "list_documents",
+    "parse",
+    "search",
+]
 
 
 # Core inserts of a document's rows: the ORM's bulk path costs more than the inserts themselves.
@@ -48,81 +55,11 @@ _ITEMS: Table = Item.__table__  # type: ignore[assignment]
 
 
 @dataclass
-class Parsed:
-    """What reading one file gives, ready to write (picklable, so that worker processes can return it)."""
-
-    filename: str
-    sha256: str
-    format: str
-    size: int
-    pages: list[str]
-    passages: list[PassageData]
-    metadata: Metadata
-    items: list[ExtractedItem]
-
-
-@dataclass
 class AddReport:
     added: list[Document] = field(default_factory=list)
     duplicates: list[tuple[str, int]] = field(default_factory=list)  # (file, id of the document already there)
     refused: list[Problem] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)  # files of folders in a format lmreview does not read
-
-
-def parse(data: bytes, filename: str, patterns: Sequence[str] = ()) -> Parsed | Problem:
-    """Read, structure and describe one file; a file lmreview cannot read gives its one-line problem. ``patterns``:
-    more patterns of project codes than the built-in ones (setting ``project_code_patterns``)."""
-    try:
-        read = read_bytes(data, filename)
-        structured = structure(read)
-    except Refused as exc:
-        return Problem(filename, 0, "-", exc.reason)
-    except RecursionError:
-        return Problem(filename, 0, "-", "the document is nested too deeply to read")
-    except Exception as exc:  # a reader library's own error on a file it cannot handle: one file, not the batch
-        return Problem(filename, 0, "-", f"lmreview could not read this file ({type(exc).__name__}: {exc})")
-    if not structured.passages:
-        return Problem(filename, 0, "-", "the file holds no text")
-    return Parsed(
-        filename,
-        hashlib.sha256(data).hexdigest(),
-        read.format,
-        len(data),
-        structured.pages,
-        structured.passages,
-        read_metadata(read, structured, Path(filename).name, patterns),
-        extract(list(structured.passages)),
-    )
-
-
-def _parse_path(path: str, patterns: Sequence[str] = ()) -> Parsed | Problem:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return Problem(path, 0, "-", f"cannot read the file ({exc.strerror or exc})")
-    return parse(data, path, patterns)
-
-
-def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Problem], list[Path]]:
-    """Files named, and the files of folders named (recursively; hidden files left out), and the files of folders
-    in a format lmreview does not read (skipped)."""
-    files: list[Path] = []
-    problems: list[Problem] = []
-    skipped: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            files += [p for p in found if p.suffix.lower() in FORMATS]
-            skipped += [p for p in found if p.suffix.lower() not in FORMATS]
-        elif path.is_file():
-            files.append(path)
-        else:
-            problems.append(Problem(str(path), 0, "-", "no such file or folder"))
-    return files, problems, skipped
 
 
 def add_paths(
@@ -135,23 +72,17 @@ def add_paths(
     jobs: int = 1,
     progress: Progress | None = None,
     patterns_of_codes: Sequence[str] = (),
+    reading: Reading | None = None,
 ) -> AddReport:
     """Add files and folders; ``jobs`` > 1 reads them in that many processes; ``patterns_of_codes``: more patterns of
-    project codes (setting ``project_code_patterns``)."""
+    project codes (setting ``project_code_patterns``); ``reading``: the same files, already being read (the CLI
+    starts reading them before it opens the database)."""
     _check_type(doc_type)
     patterns = _check_patterns(patterns_of_codes)
-    files, problems, skipped = expand(paths)
-    names = [str(f) for f in files]
-    read = functools.partial(_parse_path, patterns=patterns)
-    if jobs > 1 and len(names) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-            chunk = max(1, min(16, len(names) // (jobs * 4)))  # several files per task: fewer round trips
-            results: Iterable[Parsed | Problem] = pool.map(read, names, chunksize=chunk)
-            report = _write_all(session, results, len(names), actor, doc_type, project, progress)
-    else:
-        report = _write_all(session, map(read, names), len(names), actor, doc_type, project, progress)
-    report.refused = problems + report.refused
-    report.skipped = skipped
+    with reading or Reading(paths, jobs, patterns) as files:
+        report = _write_all(session, files.results, len(files.names), actor, doc_type, project, progress)
+        report.refused = files.problems + report.refused
+        report.skipped = files.skipped
     return report
 
 
@@ -220,6 +151,7 @@ def _write_all(
     report = AddReport()
     user_id = audit.actor_user_id(session, actor)
     candidates: links.Candidates | None = None  # the portfolio projects, read at the first document written
+    written = 0  # passages
     for done, result in enumerate(results, start=1):
         if isinstance(result, Problem):
             report.refused.append(result)
@@ -233,8 +165,10 @@ def _write_all(
                     candidates = candidates or links.Candidates.read(session)
                     links.suggest(session, document, candidates)
                     report.added.append(document)
+                    written += len(result.passages)
         if progress is not None:
             progress(done, total)
+    tidy(session, written)
     return report
 
 
@@ -476,7 +410,3 @@ def project_matches(session: Session, codes: Sequence[str]) -> dict[str, list[tu
         for code, portfolio, title in rows:
             found[code].append((portfolio, title or ""))
     return found
-
-
-def default_jobs() -> int:
-    return os.cpu_count() or 1

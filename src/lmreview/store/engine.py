@@ -56,6 +56,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Read the file through the page cache of the system instead of a copy per page read: the evidence search reads
+    # scattered passages of a large library (15-35 % less CPU a query on a million passages, docs/benchmarks.md).
+    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 
