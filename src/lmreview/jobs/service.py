@@ -223,4 +223,5 @@ def review_names(session: Session, jobs: Sequence[Job]) -> dict[int, str]:
     ids = {j.review_id for j in jobs if j.review_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(Review.id, Review.name).where(Review.id.in_(ids))).tuples().all())
+    rows = session.execute(select(Review.id, Review.name).where(Review.id.in_(ids))).all()
+    return {review_id: name for review_id, name in rows}

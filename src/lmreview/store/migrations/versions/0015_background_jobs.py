@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "kind in ('ingest', 'import', 'responses', 'report', 'remind')", name=op.f("ck_job_kind")
-        ),
+        sa.CheckConstraint("kind in ('ingest', 'import', 'responses', 'report', 'remind')", name=op.f("ck_job_kind")),
         sa.CheckConstraint(
             "status in ('queued', 'running', 'done', 'failed', 'cancelled')", name=op.f("ck_job_status")
         ),
@@ -73,9 +71,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("role in ('input', 'output')", name=op.f("ck_job_file_role")),
-        sa.CheckConstraint(
-            "status in ('pending', 'done', 'duplicate', 'refused')", name=op.f("ck_job_file_status")
-        ),
+        sa.CheckConstraint("status in ('pending', 'done', 'duplicate', 'refused')", name=op.f("ck_job_file_status")),
         sa.ForeignKeyConstraint(["job_id"], ["job.id"], name=op.f("fk_job_file_job_id_job"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_file")),
     )
