@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     # (the web process runs jobs in a thread). LMREVIEW_REDIS_URL is taken when LMREVIEW_QUEUE_URL is unset.
     queue_url: str | None = None
     redis_url: str | None = None
+    queue_name: str = "lmreview"  # the queue's name in Redis: one per deployment sharing a Redis server
     # When the worker sends the reminders of every open review: five crontab fields (minute hour day month weekday,
     # UTC), e.g. "0 9 * * 1" for Mondays at 09:00; unset: no scheduled reminders.
     reminder_schedule: str | None = None

@@ -67,7 +67,7 @@ def describe(url: str | None) -> str:
     return f"Redis {shown.host}:{shown.port or 6379}" if shown is not None else "Redis"
 
 
-def make_huey(settings: Settings, store_factory: Callable[[], Store], name: str = "lmreview") -> Any:
+def make_huey(settings: Settings, store_factory: Callable[[], Store]) -> Any:
     """The huey instance for ``settings``'s queue, with the task that runs a job and the periodic tasks (recovery,
     scheduled reminders) registered; None when there is no queue. ``store_factory`` opens the database in the
     worker (once)."""
@@ -76,6 +76,7 @@ def make_huey(settings: Settings, store_factory: Callable[[], Store], name: str 
     url = queue_url(settings)
     if url is None:
         return None
+    name = settings.queue_name
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -93,21 +93,23 @@ class Context:
     def progress(
         self, done: int, total: int | None, message: str = "", *, force: bool = False, session: Session | None = None
     ) -> None:
-        """Record progress (at most twice a second unless ``force``) and stop when the job was cancelled. Work that
+        """Record progress (at most twice a second unless ``force``); stop when the job was cancelled. Work that
         holds a write transaction passes its ``session``: on SQLite a second connection would wait for it."""
         now = time.monotonic()
-        if not force and now - self._last < 0.5:
-            return
-        self._last = now
+        write = force or now - self._last >= 0.5
+        if write:
+            self._last = now
         values: dict[str, Any] = {"done": done, "total": total, "heartbeat_at": utcnow()}
         if message:
             values["message"] = message
         if session is not None:
-            session.execute(update(Job).where(Job.id == self.job_id).values(**values))
+            if write:
+                session.execute(update(Job).where(Job.id == self.job_id).values(**values))
             cancelled = self.cancelled(session)
         else:
             with self.store.session() as own:
-                own.execute(update(Job).where(Job.id == self.job_id).values(**values))
+                if write:
+                    own.execute(update(Job).where(Job.id == self.job_id).values(**values))
                 cancelled = self.cancelled(own)
         if cancelled:
             raise Cancelled()

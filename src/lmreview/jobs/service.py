@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from lmreview import access
-from lmreview.errors import BadInput, Forbidden, NotFound, Problem
+from lmreview.errors import BadInput, Conflict, Forbidden, NotFound, Problem
 from lmreview.jobs.models import FINISHED, KINDS, STATUSES, Job, JobFile
 from lmreview.questionnaire.models import Review
 from lmreview.store.base import utcnow
@@ -154,7 +154,7 @@ def cancel_job(session: Session, user: User | None, job_id: int) -> Job:
             raise Forbidden("only the user who started a job, or an admin, may cancel it")
         access.require_review(session, user, job.review_id, "write")
     if job.status in FINISHED:
-        raise BadInput([Problem("job", 0, "-", f"job {job.id} has already ended ({job.status})")])
+        raise Conflict(f"job {job.id} has already ended ({job.status})")
     job.cancel_requested = True
     if job.status == "queued":
         session.execute(
