@@ -45,6 +45,8 @@ def worker(
 
     st = state(ctx)
     settings = st.settings
+    if settings.reminder_schedule:
+        queue.schedule_fields(settings.reminder_schedule)  # a wrong schedule stops the worker before it starts
     url = queue.queue_url(settings)
     if url is None:
         raise LmreviewError(
@@ -52,8 +54,6 @@ def worker(
             "(see docs/deploy.md); without one the web process runs jobs itself"
         )
     store = st.store()
-    if settings.reminder_schedule:
-        queue.schedule_fields(settings.reminder_schedule)  # a wrong schedule stops the worker before it starts
     huey = queue.make_huey(settings, lambda: store)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     queue.mark_worker_seen(store)
