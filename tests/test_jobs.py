@@ -137,7 +137,9 @@ def test_web_and_api_answer_404_for_a_job_of_another_review(store: Store, two_re
     assert out.get(f"/jobs/{b}").status_code == 404
     assert "Report b" not in out.get("/jobs").text
     page = mia.get(f"/jobs/{b}")
-    assert page.status_code == 200 and "Report b" in page.text and "queued" in page.text
+    assert page.status_code == 200
+    assert "Report b" in page.text
+    assert "queued" in page.text
     assert "Report a" not in mia.get("/jobs").text
     with store.session() as session:
         keys = {n: tokens.create_token(session, n, "t", actor="test", scope="write").secret for n in ("out", "mia")}
@@ -145,15 +147,20 @@ def test_web_and_api_answer_404_for_a_job_of_another_review(store: Store, two_re
     as_out = {"Authorization": f"Bearer {keys['out']}"}
     as_mia = {"Authorization": f"Bearer {keys['mia']}"}
     missing = api.get(f"/api/v1/jobs/{b}", headers=as_out)
-    assert missing.status_code == 404 and missing.json() == {"error": f"there is no job {b}", "problems": []}
+    assert missing.status_code == 404
+    assert missing.json() == {"error": f"there is no job {b}", "problems": []}
     assert api.post(f"/api/v1/jobs/{b}/cancel", headers=as_out).status_code == 404
     listed = api.get("/api/v1/jobs", headers=as_out).json()
-    assert {j["id"] for j in listed["items"]} == {two_reviews["a"], two_reviews["site"]} and listed["total"] == 2
+    assert {j["id"] for j in listed["items"]} == {two_reviews["a"], two_reviews["site"]}
+    assert listed["total"] == 2
     shown = api.get(f"/api/v1/jobs/{b}", headers=as_mia).json()
-    assert shown["review"] == "b" and shown["status"] == "queued" and shown["outputs"] == []
+    assert shown["review"] == "b"
+    assert shown["status"] == "queued"
+    assert shown["outputs"] == []
     assert api.get("/api/v1/jobs?status=nonsense", headers=as_mia).status_code == 422
     cancelled = api.post(f"/api/v1/jobs/{b}/cancel", headers=as_mia)
-    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
     # the cancel button
     response = mia.post(f"/jobs/{b}/cancel", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 409  # it has ended already
@@ -166,11 +173,15 @@ def test_cli_import_job_here_and_on_the_list(cli: Cli, store: Store) -> None:
     assert found is not None, run.stdout
     job_id = found[1]
     listed = json.loads(cli("jobs", "list", "--json").stdout)
-    assert listed["total"] == 1 and listed["jobs"][0]["status"] == "done"
+    assert listed["total"] == 1
+    assert listed["jobs"][0]["status"] == "done"
     shown = json.loads(cli("jobs", "show", job_id, "--json").stdout)
-    assert shown["result"]["created"] == 14 and shown["link"] == "/portfolios/lm2016" and shown["attempts"] == 1
+    assert shown["result"]["created"] == 14
+    assert shown["link"] == "/portfolios/lm2016"
+    assert shown["attempts"] == 1
     bad = cli("jobs", "import", str(SAMPLES / "lm2016.csv"), "--portfolio", "bad name!", "--here")
-    assert bad.exit_code == 2 and "Traceback" not in bad.stderr
+    assert bad.exit_code == 2
+    assert "Traceback" not in bad.stderr
     assert cli("jobs", "show", str(int(job_id) + 99)).exit_code == 2
     assert cli("jobs", "cancel", job_id).exit_code == 2  # it has ended
 
@@ -197,7 +208,8 @@ def test_a_report_job_keeps_the_files_it_built(cli: Cli, store: Store, tmp_path:
     page = rex.get(f"/jobs/{job_id}")
     assert f"/jobs/{job_id}/files/{file_id}" in page.text
     download = rex.get(f"/jobs/{job_id}/files/{file_id}")
-    assert download.status_code == 200 and download.content == (out / "r-report.xlsx").read_bytes()
+    assert download.status_code == 200
+    assert download.content == (out / "r-report.xlsx").read_bytes()
     assert "attachment" in download.headers["content-disposition"]
     other, _ = _client(app, "out")
     assert other.get(f"/jobs/{job_id}").status_code == 404
@@ -210,7 +222,8 @@ def test_a_report_job_keeps_the_files_it_built(cli: Cli, store: Store, tmp_path:
     assert response.status_code == 303
     built = int(response.headers["location"].rsplit("/", 1)[1])
     job = _wait(store, built)
-    assert job.status == "done" and job.result == {"files": ["r-report.html"]}, job.message
+    assert job.status == "done", job.message
+    assert job.result == {"files": ["r-report.html"]}
     assert other.post("/reviews/r/report/build", data={"csrf_token": token}).status_code == 404
 
 
@@ -224,14 +237,18 @@ def test_an_upload_of_many_documents_becomes_a_job_the_page_follows(store: Store
     ]
     files.append(("files", ("broken.pdf", b"%PDF-1.4 not really", "application/pdf")))
     response = rex.post("/evidence", data={"csrf_token": token}, files=files, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].startswith("/jobs/")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/jobs/")
     job_id = int(response.headers["location"].rsplit("/", 1)[1])
     job = _wait(store, job_id)
     assert job.status == "done", job.message
     assert job.result == {"added": 7, "already_there": 0, "refused": 1}
-    assert len(job.errors) == 1 and job.errors[0].startswith("broken.pdf: ")
+    assert len(job.errors) == 1
+    assert job.errors[0].startswith("broken.pdf: ")
     page = rex.get(f"/jobs/{job_id}").text
-    assert "7 added, 0 already there, 1 refused" in page and "broken.pdf" in page and "/evidence/" in page
+    assert "7 added, 0 already there, 1 refused" in page
+    assert "broken.pdf" in page
+    assert "/evidence/" in page
     with store.session() as session:
         assert session.scalar(select(func.count(Document.id))) == 7
         assert session.scalar(select(func.count(JobFile.id)).where(JobFile.content.is_not(None))) == 0
@@ -266,7 +283,8 @@ def test_a_running_job_can_be_cancelled_between_files(
     assert runner.run_job(store, settings, job_id) == "cancelled"
     with store.session() as session:
         job = session.get(Job, job_id)
-        assert job is not None and job.message.startswith("cancelled")
+        assert job is not None
+        assert job.message.startswith("cancelled")
         assert session.scalar(select(func.count(Document.id))) == 3  # what was done stays done, nothing after
         outcomes = session.scalars(select(JobFile.status).where(JobFile.job_id == job_id)).all()
     assert outcomes == ["done"] * 3 + ["pending"] * 27
@@ -287,9 +305,11 @@ def test_a_job_left_running_by_a_dead_process_is_queued_again_then_failed(store:
             assert job.attempts == attempt
             assert job.errors[-1] == f"attempt {attempt}: {gone} stopped before the job ended"
             if attempt == 1:
-                assert job.status == "queued" and "queued again" in job.message
+                assert job.status == "queued"
+                assert "queued again" in job.message
             else:
-                assert job.status == "failed" and job.message.startswith("interrupted 2 times")
+                assert job.status == "failed"
+                assert job.message.startswith("interrupted 2 times")
     # a runner on another machine is judged by its heartbeat
     with store.session() as session:
         other = service.create_job(session, kind="report", title="t", actor="t", user=None).id
@@ -312,7 +332,8 @@ def test_scheduled_reminders_make_one_job_per_open_review_with_invitations(
         job = session.get(Job, made[0])
         assert job is not None
         assert status == "done", (job.message, job.errors)
-        assert job.result == {"sent": 1, "failed": 0} and job.actor == scheduled.ACTOR
+        assert job.result == {"sent": 1, "failed": 0}
+        assert job.actor == scheduled.ACTOR
     assert len(mail_env.messages) == 1
     assert queue.schedule_fields("0 9 * * 1") == ("0", "9", "*", "*", "1")
     with pytest.raises(queue.LmreviewError, match="five crontab fields"):
@@ -326,14 +347,17 @@ def test_the_worker_refuses_a_bad_schedule_and_a_missing_queue(
 ) -> None:
     monkeypatch.setenv("LMREVIEW_REMINDER_SCHEDULE", "at nine")
     run = cli("worker")
-    assert run.exit_code == 2 and "five crontab fields" in run.stderr
+    assert run.exit_code == 2
+    assert "five crontab fields" in run.stderr
     monkeypatch.delenv("LMREVIEW_REMINDER_SCHEDULE")
     monkeypatch.setenv("LMREVIEW_QUEUE_URL", "thread")
     run = cli("worker")
-    assert run.exit_code == 2 and "there is no queue for a worker" in run.stderr
+    assert run.exit_code == 2
+    assert "there is no queue for a worker" in run.stderr
     monkeypatch.setenv("LMREVIEW_QUEUE_URL", "amqp://x")
     run = cli("jobs", "import", str(SAMPLES / "lm2016.csv"))
-    assert run.exit_code == 2 and "LMREVIEW_QUEUE_URL must be" in run.stderr
+    assert run.exit_code == 2
+    assert "LMREVIEW_QUEUE_URL must be" in run.stderr
 
 
 def _redis_answers() -> bool:
@@ -383,7 +407,8 @@ def test_a_worker_killed_during_a_200_pdf_ingest_is_resumed_and_nothing_is_lost(
     run = cli("jobs", "ingest", str(folder))
     assert run.exit_code == 0, run.stderr
     found = re.search(r"Queued job (\d+)\.", run.stdout)
-    assert found is not None and "No worker is running" in run.stdout, run.stdout
+    assert found is not None, run.stdout
+    assert "No worker is running" in run.stdout
     job_id = int(found[1])
     log = tmp_path / "worker.log"
     first = _worker(db_url, queue_env, log)
@@ -392,7 +417,8 @@ def test_a_worker_killed_during_a_200_pdf_ingest_is_resumed_and_nothing_is_lost(
         deadline = time.monotonic() + 240
         done = 0
         while done < 20:
-            assert time.monotonic() < deadline and first.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            assert first.poll() is None, log.read_text()
             with store.session() as session:
                 done = session.scalar(select(Job.done).where(Job.id == job_id)) or 0
             time.sleep(0.1)
@@ -407,7 +433,8 @@ def test_a_worker_killed_during_a_200_pdf_ingest_is_resumed_and_nothing_is_lost(
         with store.session() as session:
             job = session.get(Job, job_id)
             assert job is not None
-            assert job.status == "running" and 20 <= job.done < 200, (job.status, job.done)
+            assert job.status == "running"
+            assert 20 <= job.done < 200
             before = session.scalar(select(func.count(Document.id)))
         second = _worker(db_url, queue_env, log)
         try:
@@ -419,11 +446,14 @@ def test_a_worker_killed_during_a_200_pdf_ingest_is_resumed_and_nothing_is_lost(
         if first.poll() is None:
             first.kill()
     assert job.status == "done", (job.message, job.errors, log.read_text()[-3000:])
-    assert job.attempts == 2 and job.done == 200
-    assert job.errors[0].startswith("attempt 1: worker ") and job.errors[0].endswith("stopped before the job ended")
+    assert job.attempts == 2
+    assert job.done == 200
+    assert job.errors[0].startswith("attempt 1: worker ")
+    assert job.errors[0].endswith("stopped before the job ended")
     assert job.result == {"added": 200, "already_there": 0, "refused": 0}
     with store.session() as session:
-        assert before is not None and before >= 20
+        assert before is not None
+        assert before >= 20
         assert session.scalar(select(func.count(Document.id))) == 200
         assert session.scalar(select(func.count(func.distinct(Document.sha256)))) == 200
         statuses = session.scalars(select(JobFile.status).where(JobFile.job_id == job_id)).all()

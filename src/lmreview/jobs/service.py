@@ -224,4 +224,4 @@ def review_names(session: Session, jobs: Sequence[Job]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(select(Review.id, Review.name).where(Review.id.in_(ids))).all()
-    return {review_id: name for review_id, name in rows}
+    return dict(rows)
