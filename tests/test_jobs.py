@@ -360,6 +360,41 @@ def test_the_worker_refuses_a_bad_schedule_and_a_missing_queue(
     assert "LMREVIEW_QUEUE_URL must be" in run.stderr
 
 
+def test_with_a_worker_running_the_buttons_queue_and_the_cli_reminds_as_a_job(
+    cli: Cli, store: Store, tmp_path: Path
+) -> None:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    personal_link(cli, FORM, tmp_path)
+    outbox = tmp_path / "reminders"
+    run = cli("jobs", "remind", "--review", "r", "--dry-run", str(outbox), "--here")
+    assert run.exit_code == 0, run.stderr
+    assert "done: 1 reminders sent" in run.stdout
+    assert len(list(outbox.glob("*.eml"))) == 1
+    assert cli("jobs", "remind").exit_code == 2  # neither --review nor --followup
+    assert cli("jobs", "remind", "--review", "nope").exit_code == 2
+    _users(store, mia="admin")
+    redis = None if store.is_sqlite or not _redis_answers() else "redis://127.0.0.1:6379/0"
+    settings = Settings(database_url=store.url, queue_url=redis, queue_name=f"test-{uuid.uuid4().hex[:6]}")
+    app = create_app(settings, store)
+    queue.mark_worker_seen(store)  # as `lmreview worker` does every 10 s
+    dispatcher: queue.Dispatcher = app.state.jobs
+    if dispatcher.url is None:  # PostgreSQL without a queue setting: the web runs jobs itself
+        assert not dispatcher.uses_queue()
+        return
+    assert dispatcher.uses_queue()
+    mia, token = _client(app, "mia")
+    response = mia.post("/reviews/r/invite", data={"csrf_token": token, "kind": "reminders"}, follow_redirects=False)
+    assert response.status_code == 303
+    job_id = int(response.headers["location"].rsplit("/", 1)[1])
+    with store.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        assert job.kind == "remind"
+        assert job.status == "queued"  # on the queue, for the worker; nothing was sent from the request
+    assert dispatcher.huey().pending_count() == 1
+    dispatcher.huey().flush()
+
+
 def _redis_answers() -> bool:
     try:
         import redis

@@ -19,7 +19,7 @@ from lmreview.jobs.models import FINISHED, KINDS, STATUSES
 from lmreview.jobs.queue import Dispatcher
 from lmreview.questionnaire import reviews
 from lmreview.store.models import User
-from lmreview.web.pages import RowId, flash, media_response, render, segment
+from lmreview.web.pages import RowId, flash, media_response, render
 from lmreview.web.security import check_csrf, require, require_member
 
 router = APIRouter()
@@ -140,7 +140,3 @@ def build_report(
         )
         job_id = job.id
     return start(request, job_id)
-
-
-def review_jobs_link(name: str) -> str:
-    return f"/jobs?review={segment(name)}"
