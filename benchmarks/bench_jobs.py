@@ -195,6 +195,7 @@ def main() -> None:
         print(
             f"ingest as a job on a running worker:       median {median(job):.2f} s ({pages / median(job):.1f} pages/s)"
         )
+        print(f"the job's run on the worker alone:        median {median(work):.2f} s")
         print(f"ratio job / foreground: {median(job) / median(fg):.2f}; its run alone: {median(work) / median(fg):.2f}")
         queues = [("huey on SQLite", None)] + (
             [("huey on Redis", "redis://127.0.0.1:6379/0")] if redis_answers() else []
