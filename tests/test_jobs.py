@@ -129,6 +129,19 @@ def test_a_job_is_seen_by_the_members_of_its_review_and_a_site_job_by_its_starte
         service.cancel_job(session, None, ids["b"])
 
 
+def test_the_cli_run_as_a_user_sees_their_jobs_only(cli: Cli, two_reviews: dict[str, int], tmp_path: Path) -> None:
+    listed = json.loads(cli("jobs", "list", "--json", user="out").stdout)
+    assert {j["id"] for j in listed["jobs"]} == {two_reviews["a"], two_reviews["site"]}
+    assert cli("jobs", "show", str(two_reviews["b"]), user="out").exit_code == 2
+    assert cli("jobs", "cancel", str(two_reviews["b"]), user="rea").exit_code == 2  # a reader may not
+    everything = json.loads(cli("jobs", "list", "--json").stdout)  # the local operator
+    assert everything["total"] == 3
+    (tmp_path / "note.txt").write_text("A report\n\nIt found things.", encoding="utf-8")
+    refused = cli("jobs", "ingest", str(tmp_path / "note.txt"), "--here", user="rea")  # a site viewer
+    assert refused.exit_code == 2
+    assert "this needs the reviewer role" in refused.stderr
+
+
 def test_web_and_api_answer_404_for_a_job_of_another_review(store: Store, two_reviews: dict[str, int]) -> None:
     app = create_app(Settings(database_url=store.url), store)
     out, _ = _client(app, "out")
