@@ -4,6 +4,7 @@ worker killed (SIGKILL) in the middle of a 200-PDF ingest, on SQLite (huey on SQ
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -329,6 +330,13 @@ def test_a_job_left_running_by_a_dead_process_is_queued_again_then_failed(store:
     assert runner.claim(store, other, "worker elsewhere.example:1")
     assert runner.recover(store) == []
     assert runner.recover(store, stale_seconds=-1) == [other]
+    # a job queued long ago whose message may be lost (a restored backup): handed over again when a worker starts
+    with store.session() as session:
+        waiting = service.create_job(session, kind="report", title="t", actor="t", user=None)
+        waiting.created_at = waiting.created_at - dt.timedelta(minutes=11)
+        waiting_id = waiting.id
+    assert runner.recover(store) == []
+    assert runner.recover(store, waiting_minutes=10) == [waiting_id]  # not the one queued again just now
 
 
 def test_scheduled_reminders_make_one_job_per_open_review_with_invitations(

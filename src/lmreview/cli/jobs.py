@@ -37,7 +37,8 @@ def worker(
     """Run the background jobs of the queue until stopped (Ctrl+C lets running jobs finish first).
 
     The queue is LMREVIEW_QUEUE_URL (Redis), or a file beside an SQLite database. At start, jobs a stopped worker
-    left running are queued again (or marked failed after their last attempt).
+    left running are queued again (or marked failed after their last attempt), and so are jobs waiting for more
+    than 10 minutes, whose message may have been lost.
 
     Example: LMREVIEW_QUEUE_URL=redis://127.0.0.1:6379/0 lmreview --db postgresql://lmreview@db/lmreview worker
     """
@@ -57,7 +58,7 @@ def worker(
     huey = queue.make_huey(settings, lambda: store)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     queue.mark_worker_seen(store)
-    again = runner.recover(store)
+    again = runner.recover(store, waiting_minutes=10)
     for job_id in again:
         huey.lmreview_run(job_id)
     stop = threading.Event()

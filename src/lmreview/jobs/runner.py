@@ -459,12 +459,18 @@ WORK: dict[str, Work] = {
 }
 
 
-def recover(store: Store, *, stale_seconds: float = STALE_SECONDS) -> list[int]:
+def recover(store: Store, *, stale_seconds: float = STALE_SECONDS, waiting_minutes: float | None = None) -> list[int]:
     """Queue again the jobs whose runner died (its process is gone, or no heartbeat for ``stale_seconds``); a job
-    tried ``max_attempts`` times is marked failed instead. The ids queued again, for the caller to hand over."""
+    tried ``max_attempts`` times is marked failed instead. With ``waiting_minutes``, also the jobs queued longer ago
+    than that (their message may be lost: a database restored from a backup, a queue file deleted; a message
+    delivered twice is harmless, :func:`claim` runs a job once). The ids to hand over again."""
     now = utcnow()
     again: list[int] = []
     with store.session() as session:
+        if waiting_minutes is not None:
+            since = now - dt.timedelta(minutes=waiting_minutes)
+            waiting = select(Job.id).where(Job.status == "queued", Job.created_at < since).order_by(Job.id)
+            again += session.scalars(waiting).all()
         running = session.scalars(select(Job).where(Job.status == "running")).all()
         for job in running:
             if not _runner_died(job, now, stale_seconds):
