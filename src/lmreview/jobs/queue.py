@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -171,8 +170,7 @@ class Dispatcher:
         self.store = store
         self.url = queue_url(settings)
         self._huey: Any = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._threads = threads
+        self._slots = threading.BoundedSemaphore(threads)
         self._lock = threading.Lock()
 
     def huey(self) -> Any:
@@ -200,17 +198,16 @@ class Dispatcher:
         huey.lmreview_run(job_id)
 
     def in_thread(self, job_id: int) -> None:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="lmreview-job")
-            pool = self._pool
-        pool.submit(self._run, job_id)
+        """Run the job in a daemon thread of this process, at most ``threads`` at once: a web process that stops
+        does not wait for its jobs; they are resumed at the next start, as after a crash."""
+        threading.Thread(target=self._run, args=(job_id,), name=f"lmreview-job-{job_id}", daemon=True).start()
 
     def _run(self, job_id: int) -> None:
-        try:
-            runner.run_job(self.store, self.settings, job_id, runner.runner_name("thread"))
-        except Exception:  # run_job records what it can; this keeps the thread pool alive
-            log.exception("job %s", job_id)
+        with self._slots:
+            try:
+                runner.run_job(self.store, self.settings, job_id, runner.runner_name("thread"))
+            except Exception:  # run_job records what it can; the thread ends quietly
+                log.exception("job %s", job_id)
 
     def recover(self) -> list[int]:
         """Jobs a dead process left behind, handed over again (at start of the web app when no worker runs)."""
@@ -218,9 +215,3 @@ class Dispatcher:
         for job_id in again:
             self.submit(job_id)
         return again
-
-    def shutdown(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=False)
-                self._pool = None
