@@ -339,6 +339,28 @@ def test_a_job_left_running_by_a_dead_process_is_queued_again_then_failed(store:
     assert runner.recover(store, waiting_minutes=10) == [waiting_id]  # not the one queued again just now
 
 
+def test_a_web_process_starting_resumes_the_jobs_of_a_dead_one(store: Store) -> None:
+    with store.session() as session:
+        job_id = service.create_job(
+            session,
+            kind="import",
+            title="t",
+            actor="t",
+            user=None,
+            params={"portfolio": "lm2016"},
+            inputs=[service.Input(name="lm2016.csv", content=(SAMPLES / "lm2016.csv").read_bytes())],
+        ).id
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    assert runner.claim(store, job_id, f"thread {os.uname().nodename}:{dead.pid}")  # a web process, then killed
+    create_app(Settings(database_url=store.url, queue_url="thread"), store)
+    job = _wait(store, job_id)
+    assert job.status == "done", job.message
+    assert job.attempts == 2
+    assert job.result is not None
+    assert job.result["created"] == 14
+
+
 def test_scheduled_reminders_make_one_job_per_open_review_with_invitations(
     cli: Cli, store: Store, tmp_path: Path, mail_env: Mailbox
 ) -> None:
