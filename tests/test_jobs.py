@@ -379,6 +379,13 @@ def test_scheduled_reminders_make_one_job_per_open_review_with_invitations(
         assert job.actor == scheduled.ACTOR
     assert len(mail_env.messages) == 1
     assert queue.schedule_fields("0 9 * * 1") == ("0", "9", "*", "*", "1")
+    # the worker's huey carries the schedule: Monday 7 December 2026 at 09:00 UTC is a time of it, Tuesday is not
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", reminder_schedule="0 9 * * 1")
+    huey = queue.make_huey(settings, lambda: store)
+    periodic = {task.__name__: task for task in huey._registry._periodic_tasks}
+    assert set(periodic) == {"lmreview.recover", "lmreview.remind"}
+    assert periodic["lmreview.remind"]().validate_datetime(dt.datetime(2026, 12, 7, 9, 0))
+    assert not periodic["lmreview.remind"]().validate_datetime(dt.datetime(2026, 12, 8, 9, 0))
     with pytest.raises(queue.LmreviewError, match="five crontab fields"):
         queue.schedule_fields("every monday")
     with pytest.raises(queue.LmreviewError, match="LMREVIEW_REMINDER_SCHEDULE"):
