@@ -202,6 +202,11 @@ def test_cli_import_job_here_and_on_the_list(cli: Cli, store: Store) -> None:
 
 def test_a_report_job_keeps_the_files_it_built(cli: Cli, store: Store, tmp_path: Path) -> None:
     make_review(cli, tmp_path)
+    # the Kobo export make_review imported, again as a job: every submission unchanged
+    run = cli("jobs", "responses", str(tmp_path / "kobo.xlsx"), "--review", "r", "--here")
+    assert run.exit_code == 0, run.stderr
+    assert re.search(r"Job \d+ done: Responses kobo.xlsx: 0 created, 0 updated, \d+ unchanged", run.stdout), run.stdout
+    assert cli("jobs", "responses", str(tmp_path / "kobo.xlsx"), "--review", "nope").exit_code == 2
     run = cli("jobs", "report", "--review", "r", "--format", "html,xlsx", "--here")
     assert run.exit_code == 0, run.stderr
     with store.session() as session:
