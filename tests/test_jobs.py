@@ -446,7 +446,19 @@ def test_with_a_worker_running_the_buttons_queue_and_the_cli_reminds_as_a_job(
         assert job is not None
         assert job.kind == "remind"
         assert job.status == "queued"  # on the queue, for the worker; nothing was sent from the request
-    assert dispatcher.huey().pending_count() == 1
+    csv = ("p.csv", (SAMPLES / "lm2016.csv").read_bytes(), "text/csv")
+    imported = mia.post("/import", data={"csrf_token": token}, files={"file": csv}, follow_redirects=False)
+    answers = ("kobo.csv", b"x", "text/csv")
+    uploaded = mia.post(
+        "/reviews/r/responses", data={"csrf_token": token}, files={"file": answers}, follow_redirects=False
+    )
+    for response in (imported, uploaded):
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/jobs/")
+    with store.session() as session:
+        kinds = session.scalars(select(Job.kind).where(Job.status == "queued").order_by(Job.id)).all()
+    assert kinds == ["remind", "import", "responses"]
+    assert dispatcher.huey().pending_count() == 3
     dispatcher.huey().flush()
 
 
