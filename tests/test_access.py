@@ -24,6 +24,8 @@ from lmreview.coding import codebooks, segments
 from lmreview.coding.sources import answer_reference
 from lmreview.errors import Conflict, Forbidden, NotFound
 from lmreview.evidence.models import Item
+from lmreview.jobs import service as jobs
+from lmreview.jobs.models import JobFile
 from lmreview.questionnaire.models import MediaBlob, Review, Submission, SubmissionFile
 from lmreview.settings import Settings, database_url
 from lmreview.store import Store, tokens
@@ -139,6 +141,8 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/reviews"): ("staff", ""),
     ("POST", "/api/v1/reviews"): ("staff", ""),
     ("GET", "/api/v1/tracking/recommendations"): ("staff", ""),
+    ("GET", "/jobs"): ("staff", ""),  # the jobs of the user's reviews and the site jobs they started
+    ("GET", "/api/v1/jobs"): ("staff", ""),
     # one review
     ("GET", "/reviews/{name}"): ("review", "read"),
     ("POST", "/reviews/{name}/roster"): ("review", "manage"),
@@ -165,6 +169,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/reviews/{name}/tabulate"): ("review", "read"),
     ("GET", "/reviews/{name}/report"): ("review", "read"),
     ("POST", "/reviews/{name}/report/sections/{key}"): ("review", "write"),
+    ("POST", "/reviews/{name}/report/build"): ("review", "write"),
     ("GET", "/reviews/{name}/report.{fmt}"): ("review", "read"),
     ("GET", "/reviews/{name}/brief.{fmt}"): ("review", "read"),
     ("GET", "/coding/reviews/{review}"): ("review", "read"),
@@ -201,6 +206,11 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/tracking/recs/{rec_id}/actions"): ("record", "write"),
     ("POST", "/tracking/actions/{action_id}"): ("record", "write"),
     ("GET", "/tracking/actions/{action_id}/files/{comment_id}"): ("record", "read"),
+    ("GET", "/jobs/{job_id}"): ("record", "read"),
+    ("POST", "/jobs/{job_id}/cancel"): ("record", "write"),
+    ("GET", "/jobs/{job_id}/files/{file_id}"): ("record", "read"),
+    ("GET", "/api/v1/jobs/{job_id}"): ("record", "read"),
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): ("record", "write"),
 }
 # Query values a route needs to reach its code.
 QUERIES = {
@@ -291,6 +301,11 @@ def world(store: Store, cli: Cli, tmp_path: Path) -> dict[str, Any]:
                 document_id=document_id, seq=1, kind="recommendation", text="Act", pages=[1], fields={}, rule="test"
             )
             session.add(item)
+        job = jobs.create_job(
+            session, kind="report", title="Zanzibar report", actor="test", user=None, review_id=b.id, params={}
+        )
+        made = JobFile(job_id=job.id, role="output", name="r.html", content=b"<p>Zanzibar</p>", size=15, status="done")
+        session.add(made)
         keys = {
             name: tokens.create_token(session, name, "matrix", actor="test", scope="write").secret
             for name in ("ada", "mia", "rex", "rea", "out")
@@ -309,6 +324,8 @@ def world(store: Store, cli: Cli, tmp_path: Path) -> dict[str, Any]:
             "answer": answer,
             "item_id": item.id,
             "filename": "note.txt",
+            "job_id": job.id,
+            "file_id": made.id,
         }
     return {**{k: str(v) for k, v in ids.items()}, **{f"token:{name}": key for name, key in keys.items()}}
 

@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     # Patterns (RE2) of an organisation's project codes, read in the evidence library's documents beside the built-in
     # IOM, ILO and IATI ones; in the environment a JSON list: LMREVIEW_PROJECT_CODE_PATTERNS='["P\\d{6}"]'.
     project_code_patterns: list[str] = []
+    # Background jobs (docs/deploy.md, "Background jobs"): the queue `lmreview worker` reads. Unset: a file beside an
+    # SQLite database (DATABASE.jobs), none for PostgreSQL; redis://HOST:PORT/DB for Redis; "thread" for no queue
+    # (the web process runs jobs in a thread). LMREVIEW_REDIS_URL is taken when LMREVIEW_QUEUE_URL is unset.
+    queue_url: str | None = None
+    redis_url: str | None = None
+    queue_name: str = "lmreview"  # the queue's name in Redis: one per deployment sharing a Redis server
+    # When the worker sends the reminders of every open review: five crontab fields (minute hour day month weekday,
+    # UTC), e.g. "0 9 * * 1" for Mondays at 09:00; unset: no scheduled reminders.
+    reminder_schedule: str | None = None
 
     @field_validator("database_url")
     @classmethod

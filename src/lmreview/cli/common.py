@@ -104,10 +104,14 @@ READ_ONLY = {
     "tabulate",
     "audit",
     "stats",
+    "jobs list",
+    "jobs show",
+    "jobs files",
 }
 MANAGE = {
     "review invite",
     "review remind",
+    "jobs remind",
     "review mail",
     "review member add",
     "review member change",

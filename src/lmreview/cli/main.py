@@ -49,6 +49,12 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "demo": Lazy("serve", "demo", False, "Load the sample portfolios (lm2016, lm2022) and serve the web UI."),
     "serve": Lazy("serve", "serve", False, "Serve the web UI (behind a reverse proxy for HTTPS; see docs/deploy.md)."),
+    "worker": Lazy(
+        "jobs",
+        "worker",
+        False,
+        "Run the background jobs of the queue until stopped (Ctrl+C lets running jobs finish first).",
+    ),
     "db": Lazy("db", "app", True, "Create, upgrade, back up or restore the database."),
     "portfolio": Lazy("portfolio", "app", True, "Import and browse portfolios of projects."),
     "form": Lazy("form", "app", True, "Questionnaires: add XLSForms, list them, start from a template."),
@@ -69,6 +75,7 @@ COMMANDS: dict[str, Lazy] = {
     "coding": Lazy("coding", "app", True, "Qualitative coding: codebooks, codings, code matrices, agreement."),
     "tracking": Lazy("tracking", "app", True, "Follow-up: recommendations, management responses, key actions."),
     "secret": Lazy("secret", "app", True, "The web UI's session secret."),
+    "jobs": Lazy("jobs", "app", True, "Background jobs: put long work on the queue, follow it, cancel it."),
 }
 
 

@@ -2,6 +2,7 @@
 
 from lmreview.coding import models as coding_models
 from lmreview.evidence import models as evidence_models
+from lmreview.jobs import models as jobs_models
 from lmreview.portfolio import models as portfolio_models
 from lmreview.questionnaire import models as questionnaire_models
 from lmreview.ratings import models as ratings_models
@@ -15,6 +16,7 @@ metadata = Base.metadata
 __all__ = [
     "coding_models",
     "evidence_models",
+    "jobs_models",
     "metadata",
     "portfolio_models",
     "questionnaire_models",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -39,6 +40,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.login_throttle = LoginThrottle(store)
+    from lmreview.jobs.queue import Dispatcher
+
+    app.state.jobs = Dispatcher(settings, store)
+    with contextlib.suppress(DBAPIError):  # a database not ready yet: /ready says so; a worker recovers later
+        app.state.jobs.recover()  # jobs a stopped process left running go on (in a thread, or on the worker)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["number"] = fmt_number
     templates.env.filters["pct"] = fmt_pct
@@ -71,6 +77,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         auth,
         evidence,
         health,
+        jobs,
         members,
         portfolio,
         ratings,
@@ -96,6 +103,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(evidence.router)
     app.include_router(coding_routes.router)
     app.include_router(tracking_routes.router)
+    app.include_router(jobs.router)
     from lmreview.web.api import PREFIX, create_api
 
     app.mount(PREFIX, create_api(app))

@@ -14,10 +14,12 @@ from lmreview.evidence.extract import KINDS
 from lmreview.evidence.models import DOCUMENT_TYPES, PASSAGE_KINDS
 from lmreview.evidence.search import YEARS, Filters, SearchResult, check_year
 from lmreview.evidence.view import document_pages, split_marks
+from lmreview.store.models import User
 from lmreview.web.pages import RowId, flash, read_upload, render
 from lmreview.web.security import check_csrf, require
 
 router = APIRouter()
+INLINE_FILES = 5  # an upload of more files than this is added by a job, off the request
 FILTERS = ("type", "organisation", "year_from", "year_to", "project", "kind")
 
 
@@ -79,6 +81,8 @@ async def upload(
             received.append(await read_upload(request, file))
         except BadInput as exc:
             refused += exc.problems
+    if received and (len(received) > INLINE_FILES or request.app.state.jobs.uses_queue()):
+        return _ingest_job(request, user, received, refused, doc_type, project)
 
     def run() -> service.AddReport:
         with request.app.state.store.session() as session:
@@ -102,6 +106,36 @@ async def upload(
         duplicates=report.duplicates,
         refused=report.refused,
     )
+
+
+def _ingest_job(
+    request: Request,
+    user: User,
+    received: list[tuple[str, bytes]],
+    refused: list[Problem],
+    doc_type: str,
+    project: str,
+) -> Response:
+    """Many files (or a worker running): the files are kept with a job that adds them off the request."""
+    from lmreview.jobs import service as jobs
+    from lmreview.web.routes.jobs import start
+
+    if doc_type and doc_type not in DOCUMENT_TYPES:
+        raise BadInput([Problem("doc_type", 0, "-", f"unknown document type {doc_type[:40]!r}")])
+    with request.app.state.store.session() as session:
+        job = jobs.create_job(
+            session,
+            kind="ingest",
+            title=f"Add {len(received)} documents to the evidence library",
+            actor=user.name,
+            user=user,
+            params={"doc_type": doc_type or None, "project": project or None},
+            inputs=[jobs.Input(name=name, content=data) for name, data in received],
+        )
+        job_id = job.id
+    for problem in refused:
+        flash(request, f"{problem.file}: {problem.message}", "warn")
+    return start(request, job_id)
 
 
 def _run_search(request: Request, query: str, limit: int) -> SearchResult:

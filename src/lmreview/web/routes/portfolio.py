@@ -75,6 +75,23 @@ async def import_upload(
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
     name = portfolio.strip() or importing.portfolio_name_for(Path(filename))
+    if not dry_run and request.app.state.jobs.uses_queue():  # a worker runs: the import is its job
+        from lmreview.jobs import service as jobs
+        from lmreview.web.routes.jobs import start
+
+        importing.check_portfolio_name(name)
+        with request.app.state.store.session() as session:
+            job = jobs.create_job(
+                session,
+                kind="import",
+                title=f"Import {filename} into portfolio {name}",
+                actor=user.name,
+                user=user,
+                params={"portfolio": name},
+                inputs=[jobs.Input(name=filename, content=data)],
+            )
+            job_id = job.id
+        return start(request, job_id)
 
     def run() -> importing.ImportReport:
         with request.app.state.store.session() as session:

@@ -256,6 +256,23 @@ def invite(
 ) -> Response:
     user = require_member(request, name, "manage")
     check_csrf(request, csrf_token)
+    if request.app.state.jobs.uses_queue():  # a worker runs: the messages go out from there
+        from lmreview.jobs import service as jobs
+        from lmreview.web.routes.jobs import start
+
+        with request.app.state.store.session() as session:
+            review = reviews.get_review(session, name)
+            job = jobs.create_job(
+                session,
+                kind="remind",
+                title=f"{'Reminders' if kind == 'reminders' else 'Invitations'} of review {review.name}",
+                actor=user.name,
+                user=user,
+                review_id=review.id,
+                params={"reminders": kind == "reminders"},
+            )
+            job_id = job.id
+        return start(request, job_id)
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         sent = invitations.send_invitations(
@@ -323,6 +340,25 @@ async def upload_responses(
     user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
     filename, data = await read_upload(request, file)
+    if request.app.state.jobs.uses_queue():  # a worker runs: the import is its job
+        from lmreview.jobs import service as jobs
+        from lmreview.web.routes.jobs import start
+
+        with request.app.state.store.session() as session:
+            review = reviews.get_review(session, name)
+            if review.form is None:
+                raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
+            job = jobs.create_job(
+                session,
+                kind="responses",
+                title=f"Import responses {filename} into review {review.name}",
+                actor=user.name,
+                user=user,
+                review_id=review.id,
+                inputs=[jobs.Input(name=filename, content=data)],
+            )
+            job_id = job.id
+        return start(request, job_id)
 
     def run() -> responses.ResponseImport:
         with request.app.state.store.session() as session:
