@@ -239,3 +239,43 @@ def test_the_revision_check_reads_the_same_chain_as_alembic() -> None:
     script = ScriptDirectory(str(migrate.MIGRATIONS))
     assert migrate.head_revision() == script.get_current_head()
     assert migrate._revisions() == {r.revision: r.down_revision for r in script.walk_revisions()}
+
+
+def test_a_write_session_takes_the_sqlite_write_lock_before_it_reads(tmp_path: Path) -> None:
+    """A deferred transaction that read (a savepoint starts one) and then writes after another connection committed
+    fails at once with "database is locked", whatever the busy timeout: a job importing beside the web hit it.
+    ``write_session`` begins IMMEDIATE: the other writer waits for it instead."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    store = open_store(str(tmp_path / "w.db"))
+    try:
+
+        def other_writer(name: str) -> None:
+            with store.session() as other:
+                other.add(Portfolio(name=name))
+
+        with store.session() as plain:
+            plain.begin_nested()
+            plain.scalar(select(Portfolio.id).where(Portfolio.name == "a"))  # the snapshot is taken here
+            other_writer("b")  # another connection commits in between
+            plain.add(Portfolio(name="a"))
+            with pytest.raises(OperationalError, match="database is locked"):
+                plain.flush()
+            plain.rollback()
+        with store.write_session() as session:
+            session.begin_nested()
+            assert session.scalar(select(Portfolio.id).where(Portfolio.name == "a")) is None
+            late = threading.Thread(target=other_writer, args=("c",))
+            late.start()  # waits for the write lock this session holds
+            late.join(timeout=0.3)
+            assert late.is_alive()
+            session.add(Portfolio(name="a"))
+            session.flush()
+        late.join(timeout=10)
+        assert not late.is_alive()
+        with store.session() as session:
+            assert sorted(session.scalars(select(Portfolio.name))) == ["a", "b", "c"]
+    finally:
+        store.dispose()

@@ -246,7 +246,7 @@ def _ingest(store: Store, settings: Settings, job_id: int, context: Context) -> 
         ).all()
     total = len(files)
     for number, file_id in enumerate(files, start=1):
-        with store.session() as session:
+        with store.write_session() as session:
             file = session.get(JobFile, file_id)
             assert file is not None
             if file.status == "pending":  # done before an interruption: not read again
@@ -298,7 +298,7 @@ def _one_input(session: Session, job_id: int) -> JobFile:
 def _import(store: Store, settings: Settings, job_id: int, context: Context) -> Outcome:
     from lmreview.portfolio import importing
 
-    with store.session() as session:
+    with store.write_session() as session:
         job = session.get(Job, job_id)
         assert job is not None
         file = _one_input(session, job_id)
@@ -338,7 +338,7 @@ def _review(session: Session, job: Job) -> Any:
 def _responses(store: Store, settings: Settings, job_id: int, context: Context) -> Outcome:
     from lmreview.questionnaire import submissions
 
-    with store.session() as session:
+    with store.write_session() as session:
         job = session.get(Job, job_id)
         assert job is not None
         review = _review(session, job)

@@ -128,6 +128,19 @@ class Store:
         finally:
             session.close()
 
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session for work that reads and then writes while other connections write too (a job beside the web).
+
+        On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once, waiting for it up
+        to the busy timeout. A deferred transaction that has read (a savepoint starts one) and then writes after
+        another connection committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT), whatever the
+        timeout. On PostgreSQL it is :meth:`session`."""
+        with self.session() as session:
+            if self.is_sqlite:
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+
     def dispose(self) -> None:
         self.engine.dispose()
 
