@@ -331,8 +331,9 @@ async def upload_responses(
                 raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
             form = review.form.name
             limit = request.app.state.settings.max_media_bytes
+            visible = visible_review_ids(session, user)
             done = submissions.import_responses(
-                session, form, data, filename, actor=user.name, review=review, media_limit=limit
+                session, form, data, filename, actor=user.name, review=review, media_limit=limit, visible=visible
             )
             return done.result
 
