@@ -109,6 +109,7 @@ MANAGE = {
     "review invite",
     "review remind",
     "review mail",
+    "review export",
     "review member add",
     "review member change",
     "review member remove",
