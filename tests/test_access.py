@@ -104,6 +104,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     # lists: every one shows only the reviews the user may see (checked below for leaks)
     ("GET", "/reviews"): ("staff", ""),
     ("POST", "/reviews"): ("staff", ""),
+    ("POST", "/reviews/import"): ("staff", ""),  # a new review; the site reviewer role
     ("GET", "/coding"): ("staff", ""),
     ("GET", "/audit"): ("staff", ""),
     ("POST", "/audit"): ("staff", ""),  # the review field is checked like a path
@@ -135,6 +136,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/portfolios/{name}/stats"): ("staff", ""),
     ("GET", "/api/v1/reviews"): ("staff", ""),
     ("POST", "/api/v1/reviews"): ("staff", ""),
+    ("POST", "/api/v1/reviews/import"): ("staff", ""),  # a new review; the site reviewer role
     ("GET", "/api/v1/tracking/recommendations"): ("staff", ""),
     # one review
     ("GET", "/reviews/{name}"): ("review", "read"),
@@ -150,6 +152,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/reviews/{name}/submissions/{submission_id}/change"): ("review", "write"),
     ("POST", "/reviews/{name}/submissions/{submission_id}/state"): ("review", "write"),
     ("GET", "/api/reviews/{name}/status"): ("review", "read"),
+    ("GET", "/reviews/{name}/export.zip"): ("review", "manage"),
     ("GET", "/reviews/{name}/members"): ("review", "read"),
     ("POST", "/reviews/{name}/members"): ("review", "manage"),
     ("POST", "/reviews/{name}/members/{member}"): ("review", "manage"),
@@ -188,6 +191,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/reviews/{name}/submissions/{submission_id}/versions"): ("review", "read"),
     ("POST", "/api/v1/reviews/{name}/submissions/{submission_id}/versions"): ("review", "write"),
     ("GET", "/api/v1/reviews/{name}/tabulate"): ("review", "read"),
+    ("GET", "/api/v1/reviews/{name}/export"): ("review", "manage"),
     ("GET", "/api/v1/coding/reviews/{name}/matrix"): ("review", "read"),
     # a record of a review
     ("DELETE", "/api/coding/codings/{coding_id}"): ("record", "write"),

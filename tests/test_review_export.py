@@ -12,12 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from lmreview import access
+from lmreview.questionnaire.models import Review
+from lmreview.settings import Settings
 from lmreview.store import Store
+from lmreview.store.backup import sqlite_copy
 from lmreview.store.registry import metadata
 from lmreview.store.review_archive import AUDIT_ENTITIES, MEDIA
 from lmreview.store.users import add_user
+from lmreview.web.app import create_app
 from tests.conftest import Cli
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
@@ -28,8 +35,7 @@ REVIEWS = ("idf-lm-2022", "idf-lm-2016")  # answers, codings, ratings; recommend
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace on SQLite with what the demo lacks: members (one acting, so that audit events name a
     user), a file sent with an answer, and a personal response link of a recommendation."""
-    from lmreview import access
-    from lmreview.questionnaire.models import MediaBlob, Review, Submission, SubmissionFile
+    from lmreview.questionnaire.models import MediaBlob, Submission, SubmissionFile
     from lmreview.tracking.models import Recommendation, ResponseLink
 
     folder = tmp_path_factory.mktemp("demo")
@@ -160,7 +166,7 @@ def test_a_copy_in_the_same_workspace_gets_new_unique_values(
     demo_db: Path, tmp_path: Path, cli_factory: type[Cli]
 ) -> None:
     work = tmp_path / "work.db"
-    work.write_bytes(demo_db.read_bytes())
+    sqlite_copy(demo_db, work)  # the demo's WAL included
     cli = cli_factory(str(work))
     assert cli("review", "export", "idf-lm-2022", str(tmp_path / "r.zip")).exit_code == 0
     refused = cli("review", "import", str(tmp_path / "r.zip"))
@@ -280,3 +286,114 @@ def test_an_export_names_an_unknown_review_and_a_folder_clearly(demo_db: Path, t
     run = source("review", "import", str(not_zip))
     assert run.exit_code == 2
     assert "not a zip file" in run.stderr
+
+
+def _login(client: TestClient, name: str) -> str:
+    """Log ``name`` in and return the CSRF token of their session."""
+    token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
+    assert token is not None
+    client.post("/login", data={"name": name, "password": "correct-horse", "csrf_token": token["value"]})
+    found = BeautifulSoup(client.get("/reviews").text, "html.parser").find("input", {"name": "csrf_token"})
+    assert found is not None
+    return str(found["value"])
+
+
+def test_the_web_ui_exports_for_a_manager_and_imports_for_a_reviewer(
+    demo_db: Path, db_url: str, tmp_path: Path
+) -> None:
+    work = tmp_path / "work.db"
+    sqlite_copy(demo_db, work)  # the demo's WAL included
+    source = Store(str(work))
+    with source.session() as session:
+        add_user(session, "mona", "viewer", "correct-horse", actor="test")
+        review = session.scalars(select(Review).where(Review.name == "idf-lm-2022")).one()
+        access.add_member(session, review, "mona", "manager", actor="test")
+    with TestClient(create_app(Settings(database_url=source.url), source)) as client:
+        _login(client, "lena")  # a reader of the review: no Export link, and the address answers 403
+        assert "export.zip" not in client.get("/reviews/idf-lm-2022").text
+        assert client.get("/reviews/idf-lm-2022/export.zip").status_code == 403
+    with TestClient(create_app(Settings(database_url=source.url), source)) as client:
+        _login(client, "mona")
+        page = BeautifulSoup(client.get("/reviews/idf-lm-2022").text, "html.parser")
+        link = page.find("a", href="/reviews/idf-lm-2022/export.zip")
+        assert link is not None
+        download = client.get(str(link["href"]))
+        assert download.status_code == 200, download.text[:300]
+        assert 'filename="idf-lm-2022.zip"' in download.headers["content-disposition"]
+        assert download.content.startswith(b"PK")
+    source.dispose()
+
+    target = Store(db_url)
+    with target.session() as session:
+        add_user(session, "rex", "reviewer", "correct-horse", actor="test")
+        add_user(session, "vera", "viewer", "correct-horse", actor="test")
+    with TestClient(create_app(Settings(database_url=db_url), target)) as client:
+        csrf = _login(client, "rex")
+        assert BeautifulSoup(client.get("/reviews").text, "html.parser").find("form", action="/reviews/import")
+        files = {"file": ("idf-lm-2022.zip", download.content, "application/zip")}
+        done = client.post(
+            "/reviews/import", data={"csrf_token": csrf, "as_name": "moved"}, files=files, follow_redirects=False
+        )
+        assert done.status_code == 303, done.text[:500]
+        assert done.headers["location"] == "/reviews/moved"
+        page = client.get("/reviews/moved")
+        assert page.status_code == 200  # rex manages the review imported
+        assert "export.zip" in page.text
+        again = client.post("/reviews/import", data={"csrf_token": csrf, "as_name": "moved"}, files=files)
+        assert again.status_code == 409
+        assert "there is already a review moved" in again.text
+        broken = {"file": ("x.zip", download.content[:2000], "application/zip")}
+        refused = client.post("/reviews/import", data={"csrf_token": csrf}, files=broken)
+        assert refused.status_code == 422
+        assert "not a zip file, or a damaged one" in refused.text
+    with TestClient(create_app(Settings(database_url=db_url), target)) as client:
+        csrf = _login(client, "vera")  # a site viewer imports nothing
+        assert client.post("/reviews/import", data={"csrf_token": csrf}, files=files).status_code == 403
+    target.dispose()
+
+
+def test_the_api_exports_and_imports_a_review(demo_db: Path, db_url: str, tmp_path: Path) -> None:
+    from tests.test_api import bearer, make_token
+
+    work = tmp_path / "work.db"
+    sqlite_copy(demo_db, work)  # the demo's WAL included
+    source_cli = Cli(str(work))
+    manager = bearer(make_token(source_cli, "analyst", "read"))  # analyst is a reviewer of the review
+    reader = bearer(make_token(source_cli, "lena", "read"))
+    assert source_cli("review", "member", "change", "idf-lm-2022", "analyst", "--role", "manager").exit_code == 0
+    source = Store(str(work))
+    with TestClient(create_app(Settings(database_url=source.url), source)) as client:
+        assert client.get("/api/v1/reviews/idf-lm-2022/export", headers=reader).status_code == 403
+        assert client.get("/api/v1/reviews/no-such/export", headers=manager).status_code == 404
+        export = client.get("/api/v1/reviews/idf-lm-2022/export", headers=manager)
+        assert export.status_code == 200, export.text[:300]
+        assert export.headers["content-type"] == "application/zip"
+    source.dispose()
+
+    target = Store(db_url)
+    cli = Cli(db_url)
+    with target.session() as session:
+        add_user(session, "rex", "reviewer", "correct-horse", actor="test")
+        add_user(session, "vera", "viewer", "correct-horse", actor="test")
+    writer, viewer = bearer(make_token(cli, "rex", "write")), bearer(make_token(cli, "vera", "write"))
+    files = {"file": ("r.zip", export.content, "application/zip")}
+    with TestClient(create_app(Settings(database_url=db_url), target)) as client:
+        assert client.post("/api/v1/reviews/import", headers=viewer, files=files).status_code == 403
+        made = client.post("/api/v1/reviews/import", headers=writer, files=files)
+        assert made.status_code == 201, made.text
+        body = made.json()
+        assert (body["review"], body["from_review"], body["added"]["submission"]) == ("idf-lm-2022", "idf-lm-2022", 27)
+        assert [r["name"] for r in client.get("/api/v1/reviews", headers=writer).json()] == ["idf-lm-2022"]
+        twice = client.post("/api/v1/reviews/import", headers=writer, files=files)
+        assert twice.status_code == 409
+        assert twice.json()["error"].startswith("there is already a review idf-lm-2022")
+        hostile = _rewrite_bytes(export.content, tmp_path, _traversal)
+        refused = client.post("/api/v1/reviews/import", headers=writer, files={"file": ("h.zip", hostile)})
+        assert refused.status_code == 422
+        assert "is not one lmreview writes" in refused.json()["problems"][0]
+    target.dispose()
+
+
+def _rewrite_bytes(data: bytes, folder: Path, change: Any) -> bytes:
+    (folder / "in.zip").write_bytes(data)
+    return _rewrite(folder / "in.zip", folder / "out.zip", change).read_bytes()
