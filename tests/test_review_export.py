@@ -397,3 +397,31 @@ def test_the_api_exports_and_imports_a_review(demo_db: Path, db_url: str, tmp_pa
 def _rewrite_bytes(data: bytes, folder: Path, change: Any) -> bytes:
     (folder / "in.zip").write_bytes(data)
     return _rewrite(folder / "in.zip", folder / "out.zip", change).read_bytes()
+
+
+def test_a_copy_that_would_duplicate_a_documents_recommendation_is_refused(
+    demo_db: Path, tmp_path: Path, cli_factory: type[Cli]
+) -> None:
+    from sqlalchemy import update
+
+    from lmreview.evidence.models import Document
+    from lmreview.tracking.models import Recommendation
+
+    work = tmp_path / "work.db"
+    sqlite_copy(demo_db, work)
+    store = Store(str(work))
+    with store.session() as session:  # a recommendation of the 2016 review that one of its documents holds
+        document = session.scalars(select(Document.id).order_by(Document.id)).first()
+        review = select(Review.id).where(Review.name == "idf-lm-2016").scalar_subquery()
+        first = session.scalars(select(Recommendation.id).where(Recommendation.review_id == review)).first()
+        session.execute(
+            update(Recommendation).where(Recommendation.id == first).values(document_id=document, number="99")
+        )
+    store.dispose()
+    cli = cli_factory(str(work))
+    assert cli("review", "export", "idf-lm-2016", str(tmp_path / "r.zip")).exit_code == 0
+    before = table_counts(str(work))
+    run = cli("review", "import", str(tmp_path / "r.zip"), "--as", "copy")
+    assert run.exit_code == 2, run.stdout
+    assert "the review holds a record this lmreview has already" in run.stderr
+    assert table_counts(str(work)) == before

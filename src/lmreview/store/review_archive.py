@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, cast, insert, or_, select, union, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -573,7 +574,13 @@ def import_review(
     """Import the review export ``path`` in ``session``'s transaction (any error: nothing is written once the
     caller rolls back); see the module's docstring. The import is in the audit log, and ``user`` (who imported it)
     becomes a manager of the review, as its creator would."""
-    result = _import(session.connection(), path, new_name=new_name, actor=actor)
+    try:
+        result = _import(session.connection(), path, new_name=new_name, actor=actor)
+    except IntegrityError as exc:  # e.g. a recommendation of a document that another review here tracks
+        detail = str(exc.orig).splitlines()[0][:200]
+        raise Conflict(
+            f"the review holds a record this lmreview has already ({detail}); import it into another lmreview"
+        ) from None
     review = session.get(Review, result.review_id)
     assert review is not None
     audit_log.record(
