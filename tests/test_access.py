@@ -108,6 +108,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     # lists: every one shows only the reviews the user may see (checked below for leaks)
     ("GET", "/reviews"): ("staff", ""),
     ("POST", "/reviews"): ("staff", ""),
+    ("POST", "/reviews/import"): ("staff", ""),  # a new review; the site reviewer role
     ("GET", "/coding"): ("staff", ""),
     ("GET", "/audit"): ("staff", ""),
     ("POST", "/audit"): ("staff", ""),  # the review field is checked like a path
@@ -140,6 +141,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/portfolios/{name}/stats"): ("staff", ""),
     ("GET", "/api/v1/reviews"): ("staff", ""),
     ("POST", "/api/v1/reviews"): ("staff", ""),
+    ("POST", "/api/v1/reviews/import"): ("staff", ""),  # a new review; the site reviewer role
     ("GET", "/api/v1/tracking/recommendations"): ("staff", ""),
     ("GET", "/jobs"): ("staff", ""),  # the jobs of the user's reviews and the site jobs they started
     ("GET", "/api/v1/jobs"): ("staff", ""),
@@ -157,6 +159,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/reviews/{name}/submissions/{submission_id}/change"): ("review", "write"),
     ("POST", "/reviews/{name}/submissions/{submission_id}/state"): ("review", "write"),
     ("GET", "/api/reviews/{name}/status"): ("review", "read"),
+    ("GET", "/reviews/{name}/export.zip"): ("review", "manage"),
     ("GET", "/reviews/{name}/members"): ("review", "read"),
     ("POST", "/reviews/{name}/members"): ("review", "manage"),
     ("POST", "/reviews/{name}/members/{member}"): ("review", "manage"),
@@ -196,6 +199,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/reviews/{name}/submissions/{submission_id}/versions"): ("review", "read"),
     ("POST", "/api/v1/reviews/{name}/submissions/{submission_id}/versions"): ("review", "write"),
     ("GET", "/api/v1/reviews/{name}/tabulate"): ("review", "read"),
+    ("GET", "/api/v1/reviews/{name}/export"): ("review", "manage"),
     ("GET", "/api/v1/coding/reviews/{name}/matrix"): ("review", "read"),
     # a record of a review
     ("DELETE", "/api/coding/codings/{coding_id}"): ("record", "write"),

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from lmreview.questionnaire.models import Review, Submission
 from lmreview.settings import Settings
 from lmreview.store import Store
 from lmreview.store.users import add_user
@@ -326,3 +328,41 @@ def test_the_reference_page_lists_every_operation_without_scripts(client: TestCl
     for path, item in spec["paths"].items():
         for method in item:
             assert f"{method.upper()} /api/v1{path}" in page.text
+
+
+def test_an_import_by_questionnaire_names_no_review_the_caller_may_not_see(
+    client: TestClient, store: Store, cli: Cli, world: dict[str, str]
+) -> None:
+    """POST /forms/{name}/responses without a review: only the reviews the caller may see are candidates, so a
+    non-member learns neither the name nor the id of a review using the form, and its submissions stay untouched."""
+    # the operator's answers, in r16, the one review using the form (rita is no member of it)
+    assert cli("form", "import-responses", str(KOBO), "--form", "bilingual_test").exit_code == 0
+    with store.session() as session:
+        add_user(session, "rita", "reviewer", PASSWORD, actor="test")
+    auth = bearer(make_token(cli, "rita", "write"))
+    by_form = "/api/v1/forms/bilingual_test/responses"
+    with KOBO.open("rb") as handle:
+        refused = client.post(by_form, headers=auth, files={"file": ("kobo.csv", handle)})
+    assert refused.status_code == 422, refused.text
+    assert "r16" not in refused.text
+    problems = [p for p in refused.json()["problems"] if "warning:" not in p]
+    assert problems
+    assert all("not yours to change" in p for p in problems), problems
+    with store.session() as session:
+        review_id = session.scalar(select(Review.id).where(Review.name == "r16"))
+    assert not re.search(rf"\b{review_id}\b", refused.json()["error"])
+    # a second review using the form: the one r16 member hears only of the review they may see
+    assert cli("review", "create", "r16b", "--portfolio", "lm2016", "--form", "bilingual_test").exit_code == 0
+    assert cli("review", "member", "add", "r16b", "rita", "--role", "reviewer").exit_code == 0
+    with KOBO.open("rb") as handle:
+        chosen = client.post(by_form, headers=auth, files={"file": ("kobo.csv", handle)})
+    assert chosen.status_code == 422
+    assert "r16" not in chosen.text.replace("r16b", "")
+    with store.session() as session:
+        in_r16 = session.scalar(select(func.count()).select_from(Submission).join(Review).where(Review.name == "r16"))
+    assert in_r16 == 2
+    # ana, a member of r16 only, imports into it as before
+    with KOBO.open("rb") as handle:
+        again = client.post(by_form, headers=bearer(world["write"]), files={"file": ("kobo.csv", handle)})
+    assert again.status_code == 201, again.text
+    assert again.json()["review"] == "r16"

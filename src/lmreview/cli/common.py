@@ -113,6 +113,7 @@ MANAGE = {
     "review remind",
     "jobs remind",
     "review mail",
+    "review export",
     "review member add",
     "review member change",
     "review member remove",

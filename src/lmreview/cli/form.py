@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from lmreview import access
 from lmreview.cli.common import console, err, print_json, state
 from lmreview.errors import BadInput
 from lmreview.figures import plural
@@ -182,6 +183,7 @@ def import_responses(
             actor=st.settings.actor,
             review=review,
             media_limit=st.settings.max_media_bytes,
+            visible=access.acting_visible(session),
         )
     result = done.result
     for warning in result.warnings:

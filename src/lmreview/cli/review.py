@@ -425,3 +425,60 @@ def member_remove(ctx: typer.Context, name: ReviewName, user: UserName) -> None:
         review = reviews.get_review(session, name)
         access.remove_member(session, review, user, actor=st.settings.actor, by_admin=_by_admin(st, session))
     console.print(f"{user} is no longer a member of review {name}.")
+
+
+@review_app.command("export")
+def export(
+    ctx: typer.Context,
+    name: ReviewName,
+    file: Annotated[Path, typer.Argument(help="The zip to write.", show_default=False)],
+) -> None:
+    """Export a review as one zip that another lmreview imports: its portfolio, questionnaire, respondents,
+    submissions with their changes and files, ratings, codings, report sections, follow-up and audit events.
+
+    Example: lmreview review export lm2022-review lm2022-review.zip
+    """
+    from lmreview.store import review_archive
+
+    st = state(ctx)
+    with st.session() as session:
+        reviews.get_review(session, name)  # run as --user: a manager of the review
+    result = review_archive.export_review(st.store(), name, file)
+    console.print(
+        f"Exported review {name} to {file}: {plural(result.rows, 'row')}, {plural(result.files, 'file')}.",
+        markup=False,
+    )
+
+
+@review_app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A zip written by lmreview review export.", show_default=False)],
+    new_name: Annotated[str | None, typer.Option("--as", help="Import the review under this name.")] = None,
+) -> None:
+    """Import a review exported by lmreview review export, all or nothing. Its portfolio, questionnaire, codebooks
+    and documents are reused when this lmreview has them (by name), added otherwise.
+
+    Example: lmreview review import lm2022-review.zip --as lm2022-copy
+    """
+    from lmreview.errors import Forbidden
+    from lmreview.store import review_archive
+
+    st = state(ctx)
+    with st.session() as session:
+        user = st.account(session)
+        if user is not None and not (user.active and user.role in ("reviewer", "admin")):
+            raise Forbidden(f"importing a review needs the reviewer role; {user.name} is a {user.role}")
+        result = review_archive.import_review(session, file, new_name=new_name, actor=st.settings.actor, user=user)
+    added = sum(result.added.values())
+    reused = sum(result.reused.values())
+    console.print(
+        f"Imported review {result.review} from {file.name}: {plural(added, 'row')} added, "
+        f"{plural(reused, 'row')} found here already (portfolio, questionnaire, codebooks, documents).",
+        markup=False,
+    )
+    if result.users_missing:
+        missing = ", ".join(result.users_missing)
+        console.print(f"  users this lmreview does not have (not made members): {missing}", markup=False)
+    for table, count in result.renewed.items():
+        console.print(f"  {table}: {count} given a new unique value (held here already)", markup=False)

@@ -81,6 +81,7 @@ def import_responses(
     actor: str,
     review: Review | None = None,
     media_limit: int = media.DEFAULT_MAX_BYTES,
+    visible: set[int] | None = None,
 ) -> ResponseImport:
     form = forms.get_form(session, form_name)
     definition = forms.definition_of(forms.latest_version(form))
@@ -102,6 +103,16 @@ def import_responses(
             problems.append(
                 Problem(filename, record.row, "-", f"submission {record.instance_id} belongs to another form")
             )
+        elif (
+            found is not None
+            and visible is not None
+            and found.review_id is not None
+            and found.review_id not in visible
+            and (review is None or found.review_id != review.id)
+        ):
+            # a submission of a review the caller may not see: neither changed nor named
+            message = f"submission {record.instance_id} is already in lmreview and is not yours to change"
+            problems.append(Problem(filename, record.row, "-", message))
         if record.version and record.version not in known and record.version not in unknown_versions:
             unknown_versions.add(record.version)
             problems.append(

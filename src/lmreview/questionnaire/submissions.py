@@ -327,13 +327,21 @@ class ImportedResponses:
     attached: bool
 
 
-def review_for_import(session: Session, form_name: str, review_name: str | None) -> tuple[Review | None, bool]:
+def review_for_import(
+    session: Session, form_name: str, review_name: str | None, visible: set[int] | None = None
+) -> tuple[Review | None, bool]:
     """The review imported answers belong to: the one named, else the one review that uses the form (attached, True),
-    else none (the answers stay with the form: respondent-level). Several reviews and none named: an error."""
+    else none (the answers stay with the form: respondent-level). Several reviews and none named: an error.
+
+    ``visible`` (from :func:`lmreview.access.visible_review_ids`; None = all) limits the reviews considered to those
+    the caller may see, so that neither their names nor their ids reach a non-member."""
     if review_name is not None:
         return reviews.get_review(session, review_name), False
     form = forms.get_form(session, form_name)
-    using = list(session.scalars(select(Review).where(Review.form_id == form.id).order_by(Review.name)))
+    query = select(Review).where(Review.form_id == form.id).order_by(Review.name)
+    if visible is not None:
+        query = query.where(Review.id.in_(visible or {0}))
+    using = list(session.scalars(query))
     if len(using) > 1:
         names = ", ".join(r.name for r in using)
         message = f"{len(using)} reviews use form {form.name} ({names}): name the one these answers belong to"
@@ -350,16 +358,19 @@ def import_responses(
     actor: str,
     review: str | Review | None = None,
     media_limit: int = media.DEFAULT_MAX_BYTES,
+    visible: set[int] | None = None,
 ) -> ImportedResponses:
     """Import a KoboToolbox or ODK Central export into the form (see ``responses.import_responses``), into the review
     named, or the one review that uses the form. An export that matches none of the form's questions is refused,
-    and the message names the form of lmreview whose questions its columns are, when there is one."""
+    and the message names the form of lmreview whose questions its columns are, when there is one.
+
+    ``visible``: the reviews the caller may see (None = all); others are neither chosen nor changed."""
     found, attached = review if isinstance(review, Review) else None, False
     if not isinstance(review, Review):
-        found, attached = review_for_import(session, form_name, review)
+        found, attached = review_for_import(session, form_name, review, visible)
     try:
         result = responses.import_responses(
-            session, form_name, data, filename, actor=actor, review=found, media_limit=media_limit
+            session, form_name, data, filename, actor=actor, review=found, media_limit=media_limit, visible=visible
         )
     except exchange.NoQuestionColumns as exc:
         raise _other_form(session, form_name, exc) from None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -107,10 +108,15 @@ def table_info(table: Table) -> TableInfo:
     return TableInfo(table.name, [Column(c.name, column_kind(c)) for c in table.columns])
 
 
-def read_rows(connection: Connection, table: Table, info: TableInfo) -> Iterator[list[Any]]:
-    """The rows of ``table`` encoded for an archive, in primary-key order, fetched in batches."""
+def read_rows(
+    connection: Connection, table: Table, info: TableInfo, where: ColumnElement[bool] | None = None
+) -> Iterator[list[Any]]:
+    """The rows of ``table`` (those matching ``where``) encoded for an archive, in primary-key order, fetched in
+    batches."""
     order = list(table.primary_key.columns) or list(table.columns)
     query = select(*[_read_expr(table, c) for c in info.columns]).order_by(*order)
+    if where is not None:
+        query = query.where(where)
     result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(query)
     for row in result:
         yield [encode(c.kind, v) for c, v in zip(info.columns, row, strict=True)]
@@ -210,38 +216,56 @@ def _write_archive(store: Store, path: Path, revision: str, progress: Progress |
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             for number, table in enumerate(tables, 1):
                 info = table_info(table)
-                with archive.open(f"tables/{number:03d}_{table.name}.jsonl", "w", force_zip64=True) as out:
-                    for row in read_rows(connection, table, info):
-                        out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
-                        info.rows += 1
-                        done += 1
-                        if progress and done % BATCH == 0:
-                            progress(done, total)
+                for _ in write_table(archive, number, read_rows(connection, table, info), info):
+                    done += 1
+                    if progress and done % BATCH == 0:
+                        progress(done, total)
                 infos.append(info)
                 result.table_rows[table.name] = info.rows
-            manifest = {
-                "format": FORMAT,
-                "format_version": FORMAT_VERSION,
-                "lmreview": __version__,
-                "revision": revision,
-                "created": dt.datetime.now(dt.UTC).isoformat(),
-                "source": connection.dialect.name,
-                "tables": [
-                    {
-                        "name": i.name,
-                        "file": f"tables/{n:03d}_{i.name}.jsonl",
-                        "rows": i.rows,
-                        "columns": [{"name": c.name, "kind": c.kind} for c in i.columns],
-                    }
-                    for n, i in enumerate(infos, 1)
-                ],
-            }
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+            archive.writestr(MANIFEST, json.dumps(manifest_of(FORMAT, revision, connection, infos), indent=1))
     if progress:
         progress(done, total)
     partial.replace(path)
     result.tables, result.rows = len(infos), done
     return result
+
+
+def member_name(number: int, name: str) -> str:
+    return f"tables/{number:03d}_{name}.jsonl"
+
+
+def write_table(archive: zipfile.ZipFile, number: int, rows: Iterator[list[Any]], info: TableInfo) -> Iterator[None]:
+    """Write ``rows`` as the JSON Lines member of table number ``number``, counting them in ``info``; yields once
+    per row (for progress)."""
+    with archive.open(member_name(number, info.name), "w", force_zip64=True) as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+            info.rows += 1
+            yield
+
+
+def manifest_of(
+    fmt: str, revision: str, connection: Connection, infos: list[TableInfo], **extra: Any
+) -> dict[str, Any]:
+    """The ``manifest.json`` of an archive (``fmt``: the backup's or a review export's) holding ``infos``."""
+    return {
+        "format": fmt,
+        "format_version": FORMAT_VERSION,
+        "lmreview": __version__,
+        "revision": revision,
+        "created": dt.datetime.now(dt.UTC).isoformat(),
+        "source": connection.dialect.name,
+        **extra,
+        "tables": [
+            {
+                "name": i.name,
+                "file": member_name(n, i.name),
+                "rows": i.rows,
+                "columns": [{"name": c.name, "kind": c.kind} for c in i.columns],
+            }
+            for n, i in enumerate(infos, 1)
+        ],
+    }
 
 
 # --- reading an archive ----------------------------------------------------------------------------------------------
@@ -255,6 +279,7 @@ class Archive:
     zip: zipfile.ZipFile
     revision: str
     tables: list[tuple[TableInfo, str]]
+    manifest: dict[str, Any] = field(default_factory=dict)
 
     def rows(self, info: TableInfo, member: str) -> Iterator[list[Any]]:
         name = self.path.name
@@ -283,7 +308,14 @@ def _bad(path: Path, message: str) -> BadInput:
     return BadInput([Problem(path.name, 0, "-", message)], message="this is not a usable lmreview archive")
 
 
-def open_archive(path: Path) -> Archive:
+WRITERS = {FORMAT: "`lmreview db backup`", "lmreview-review": "`lmreview review export`"}
+# member names an archive may hold: no folders above, no absolute paths, no backslashes or drive letters
+SAFE_NAME = re.compile(r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+")
+
+
+def open_archive(path: Path, fmt: str = FORMAT) -> Archive:
+    """Open an archive of format ``fmt`` (a backup, or a review export), refusing zip bombs, unsafe member names
+    and manifests that do not describe one."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
@@ -292,12 +324,17 @@ def open_archive(path: Path) -> Archive:
         for info in archive.infolist():
             if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise _bad(path, f"{info.filename} expands more than {MAX_RATIO} times (a zip bomb?)")
+            parts = info.filename.split("/")
+            if not SAFE_NAME.fullmatch(info.filename) or ".." in parts or "." in parts:
+                raise _bad(path, f"the member name {info.filename[:80]!r} is not one lmreview writes")
         try:
             raw = archive.read(MANIFEST) if archive.getinfo(MANIFEST).file_size < 16 * 1024 * 1024 else b""
             manifest = json.loads(raw)
         except (KeyError, ValueError):
-            raise _bad(path, f"no readable {MANIFEST}: it was not written by `lmreview db backup`") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise _bad(path, f"no readable {MANIFEST}: it was not written by {WRITERS[fmt]}") from None
+        if isinstance(manifest, dict) and manifest.get("format") in WRITERS and manifest.get("format") != fmt:
+            raise _bad(path, f"this archive was written by {WRITERS[manifest['format']]}, not {WRITERS[fmt]}")
+        if not isinstance(manifest, dict) or manifest.get("format") != fmt:
             raise _bad(path, f"{MANIFEST} does not describe an lmreview archive")
         if manifest.get("format_version") != FORMAT_VERSION:
             raise _bad(path, f"archive format {manifest.get('format_version')} is not one this lmreview reads")
@@ -309,7 +346,7 @@ def open_archive(path: Path) -> Archive:
             if unknown or entry["file"] not in names:
                 raise _bad(path, f"table {entry['name']}: unknown column kind or missing file")
             tables.append((TableInfo(str(entry["name"]), columns, int(entry["rows"])), str(entry["file"])))
-        return Archive(path, archive, str(manifest["revision"]), tables)
+        return Archive(path, archive, str(manifest["revision"]), tables, manifest)
     except BadInput:
         archive.close()
         raise

@@ -164,12 +164,15 @@ def authenticate(session: Session, secret: str, now: dt.datetime | None = None) 
     account is switched off. Records when the token was last used (at most once a minute)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
+    # one query for the token and its user: it runs on every API request
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == token_hash(secret))
+    ).first()
     now = now or utcnow()
-    if token is None or state(token, now) != "active":
+    if found is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.active:
+    token, user = found.tuple()
+    if state(token, now) != "active" or not user.active:
         return None
     last = _aware(token.last_used_at)
     if last is None or now - last >= _TOUCH_EVERY:

@@ -316,11 +316,13 @@ async def _import(request: Request, who: Caller, file: UploadFile, form: str | N
     def run() -> dict[str, Any]:
         with request.app.state.store.session() as session:
             target: Review | None = None
+            visible = access.visible_review_ids(session, who.user)
             if review is not None:
                 target = _review(session, who.user, review, "write")
             else:
                 assert form is not None
-                found, _ = submissions.review_for_import(session, form, None)
+                # only the reviews the caller may see are candidates: a non-member learns no name and no id
+                found, _ = submissions.review_for_import(session, form, None, visible)
                 target = access.require_review(session, who.user, found.id, "write") if found is not None else None
                 if target is None:
                     need_role(who, "reviewer")
@@ -331,7 +333,7 @@ async def _import(request: Request, who: Caller, file: UploadFile, form: str | N
                     raise NotFound(f"review {target.name} has no questionnaire: choose one before importing responses")
                 form_name = target.form.name
             imported = submissions.import_responses(
-                session, form_name, data, filename, actor=who.user.name, review=target
+                session, form_name, data, filename, actor=who.user.name, review=target, visible=visible
             )
             return _import_json(imported.result, filename)
 

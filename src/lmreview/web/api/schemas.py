@@ -236,6 +236,15 @@ class ResponseImport(BaseModel):
     warnings: list[str]
 
 
+class ReviewImport(BaseModel):
+    review: str
+    from_review: str
+    added: dict[str, int]
+    reused: dict[str, int]
+    users_missing: list[str]
+    renewed: dict[str, int]
+
+
 class AuditEvent(BaseModel):
     id: int
     at: Moment

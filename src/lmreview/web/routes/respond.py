@@ -69,6 +69,9 @@ def _page(
         form = submissions.definition(submission)
     else:
         respondent, review, submission, form = loaded
+    # What this request writes (the link's first opening, a save) ends here, so that SQLite's write lock is not held
+    # while the form is judged and the page rendered: under load, other respondents' saves would wait for it.
+    session.commit()
     language = _language(request, form, language, respondent)
     current = submission.data if data is None else data
     if evaluation is None:

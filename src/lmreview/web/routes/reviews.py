@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from lmreview.access import can_see, make_manager, visible_review_ids
 from lmreview.errors import BadInput, NotFound
@@ -25,6 +28,7 @@ from lmreview.questionnaire import (
 )
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
+from lmreview.store import review_archive
 from lmreview.web.pages import RowId, attachment, flash, media_response, read_upload, render
 from lmreview.web.security import check_csrf, require, require_member
 
@@ -170,6 +174,55 @@ def create_review(
         review_name = review.name
     flash(request, f"Created review {review_name}. Next: import the respondents.")
     return RedirectResponse(f"/reviews/{review_name}", status_code=303)
+
+
+@router.post("/reviews/import")
+async def import_review(
+    request: Request,
+    file: UploadFile,
+    csrf_token: Annotated[str, Form()] = "",
+    as_name: Annotated[str, Form()] = "",
+) -> Response:
+    """A review exported by another lmreview (``lmreview review export``); the importer manages it."""
+    user = require(request, "reviewer")
+    check_csrf(request, csrf_token)
+    filename, data = await read_upload(request, file)
+
+    def run() -> review_archive.ImportResult:
+        with tempfile.TemporaryDirectory(prefix="lmreview-import-") as folder:
+            path = Path(folder) / filename
+            path.write_bytes(data)
+            with request.app.state.store.session() as session:
+                return review_archive.import_review(
+                    session, path, new_name=as_name.strip() or None, actor=user.name, user=user
+                )
+
+    result = await run_in_threadpool(run)
+    flash(request, f"Imported review {result.review} from {filename}: {sum(result.added.values())} rows added.")
+    if result.users_missing:
+        flash(
+            request, f"Users this lmreview does not have (not made members): {', '.join(result.users_missing)}", "warn"
+        )
+    return RedirectResponse(f"/reviews/{result.review}", status_code=303)
+
+
+@router.get("/reviews/{name}/export.zip")
+async def export_review(request: Request, name: str) -> Response:
+    """The whole review as one zip another lmreview imports (a manager of the review)."""
+    require_member(request, name, "manage")
+    folder = tempfile.mkdtemp(prefix="lmreview-export-")
+    path = Path(folder) / f"{name}.zip"
+    try:
+        await run_in_threadpool(review_archive.export_review, request.app.state.store, name, path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        headers=attachment(f"{name}.zip"),
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
 
 
 @router.get("/reviews/{name}", response_class=HTMLResponse)
@@ -367,8 +420,9 @@ async def upload_responses(
                 raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
             form = review.form.name
             limit = request.app.state.settings.max_media_bytes
+            visible = visible_review_ids(session, user)
             done = submissions.import_responses(
-                session, form, data, filename, actor=user.name, review=review, media_limit=limit
+                session, form, data, filename, actor=user.name, review=review, media_limit=limit, visible=visible
             )
             return done.result
 
