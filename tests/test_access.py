@@ -59,6 +59,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/account/tokens"): ("staff", ""),
     ("POST", "/account/tokens/{token_id}/revoke"): ("staff", ""),
     ("GET", "/r/{token}/files/{filename}"): ("public", ""),
+    ("GET", "/r/{token}/options/{path:path}"): ("public", ""),
     ("GET", "/api/v1/docs"): ("public", ""),
     # portfolios, questionnaires, the evidence library, lessons, codebooks, users: office-wide
     ("GET", "/"): ("staff", ""),

@@ -348,6 +348,8 @@ def type_error(definition: FormDefinition, q: Question, value: str) -> str | Non
         allowed = _choice_names(choices_for(definition, q))
         picked = text.split() if q.type == "select_multiple" else [text]
         unknown = [p for p in picked if p not in allowed]
+        if unknown and len(allowed) > 20:  # a long list: naming every option would make a message of megabytes
+            return f'"{unknown[0]}" is not one of the {len(allowed):,} options of the list {q.list_name}.'
         if unknown:
             return f'"{unknown[0]}" is not one of the options ({", ".join(sorted(allowed))}).'
     return None

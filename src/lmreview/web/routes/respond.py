@@ -16,19 +16,20 @@ respondent's own files back.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, form_types, invitations, media, submissions
+from lmreview.questionnaire import engine, form_types, invitations, long_lists, media, submissions
 from lmreview.questionnaire.view import FormView, choose_language
-from lmreview.questionnaire.xlsform import FormDefinition
+from lmreview.questionnaire.xlsform import FormDefinition, pick
 from lmreview.store import audit
 from lmreview.store.base import utcnow
 from lmreview.web.pages import media_response, render
@@ -58,6 +59,7 @@ def _page(
     step: int = 0,
     loaded: _Loaded | None = None,
     evaluation: engine.Evaluation | None = None,
+    searches: dict[str, str] | None = None,
 ) -> Response:
     """The form page; with ``refused``, the answers that were not saved are the only errors shown. A form with
     ``style: pages`` shows one page: ``page``, else ``?page=``, else the page of the first error shown. ``loaded``
@@ -77,7 +79,15 @@ def _page(
         for path, item in evaluation.fields.items():
             item.error = refused.get(path)
         evaluation.repeat_errors.clear()
-    view = FormView(form, language, evaluation, editable=submission.status != "submitted", show_errors=show_errors)
+    view = FormView(
+        form,
+        language,
+        evaluation,
+        editable=submission.status != "submitted",
+        show_errors=show_errors,
+        searches=searches or {},
+        options_url=f"/r/{token}/options/",
+    )
     pages = view.pages()
     if page is None:
         asked = request.query_params.get("page", "")
@@ -177,6 +187,11 @@ def _answer(
     language = fields["lang"][-1] if fields.get("lang") else None
     posted = (fields.get("page") or [""])[-1]
     posted_page = int(posted) if posted.isdigit() and len(posted) < 5 else None
+    searches = {  # a long list's search box, sent without JavaScript: the page comes back with its matches
+        key.removesuffix(".search"): values[-1][: long_lists.MAX_QUERY]
+        for key, values in fields.items()
+        if key.endswith(".search") and values and values[-1].strip()
+    }
     with request.app.state.store.session() as session:
         _invitation, respondent, review = invitations.open_link(session, token)
         submission = submissions.for_respondent(session, review, respondent)
@@ -202,6 +217,7 @@ def _answer(
                 refused=refused,
                 status_code=422,
                 page=posted_page,
+                searches=searches,
             )
         turn = action in ("next", "previous")  # a paged form: the draft is saved on every page turn
         if submission.status == "draft":
@@ -229,12 +245,13 @@ def _answer(
             data=data,
             language=language,
             show_errors=action == "submit",
-            saved=action == "save" or turn,
+            saved=action == "save" or turn or action.startswith("search:"),
             status_code=422 if action == "submit" else 200,
             page=None if action == "submit" else posted_page,
             step={"next": 1, "previous": -1}.get(action, 0),
             loaded=(respondent, review, submission, form),
             evaluation=saved.evaluation,
+            searches=searches if not turn else {},
         )
 
 
@@ -274,6 +291,37 @@ def respondent_file(request: Request, token: str, filename: str) -> Response:
         row, content = media.read(session, submission.id, filename)
         served = media.serving(row)
         return media_response(row.filename, served.media_type, content, served.inline)
+
+
+@router.get("/r/{token}/options/{path:path}")
+def long_list_options(request: Request, token: str, path: str, q: str = "", lang: str | None = None) -> JSONResponse:
+    """The options of a long list matching ``q``, after the question's ``choice_filter`` read with the saved draft:
+    ``{"options": [{"name", "label"}], "total": N}``, the first :data:`long_lists.SHOWN` of the N that match."""
+    with request.app.state.store.session() as session:
+        _invitation, respondent, review = invitations.open_link(session, token)
+        submission = submissions.for_respondent(session, review, respondent, create=False)
+        form = submissions.definition(submission)
+        question = form.by_path().get(re.sub(r"\[\d+\]", "", path))
+        if question is None or not long_lists.is_long(form, question):
+            raise NotFound(f"this questionnaire has no long list of options at {path!r}")
+        language = _language(request, form, lang, respondent)
+        allowed = None
+        value = ""
+        if question.choice_filter or "[" in path:
+            evaluation = engine.evaluate(form, submission.data, language=language)
+            field = evaluation.fields.get(path)
+            if field is None:
+                raise NotFound(f"this questionnaire has no question at {path!r}; save the page and try again")
+            value = field.value
+            if question.choice_filter:
+                allowed = engine.visible_choices(form, question, field.scope or {}, dt.date.today())
+        else:
+            current = engine.get_path(submission.data, path)
+            value = current if isinstance(current, str) else ""
+        chosen = frozenset(c.name for c in long_lists.picked(form, question, value))
+        found = long_lists.search(form, question, q, language, allowed=allowed, leave_out=chosen)
+        options = [{"name": c.name, "label": pick(c.labels, language) or c.name} for c in found.options]
+        return JSONResponse({"options": options, "total": found.total})
 
 
 @router.post("/r/{token}/decline", response_class=HTMLResponse)
