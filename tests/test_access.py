@@ -79,6 +79,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/forms"): ("staff", ""),
     ("GET", "/forms/templates/{name}.xlsx"): ("staff", ""),
     ("GET", "/forms/{name}.xlsx"): ("staff", ""),
+    ("GET", "/forms/{name}.zip"): ("staff", ""),
     ("GET", "/forms/{name}"): ("staff", ""),
     ("GET", "/admin/users"): ("staff", ""),
     ("POST", "/admin/users"): ("staff", ""),
