@@ -53,9 +53,7 @@ def test_the_zip_holds_the_workbook_and_its_files_and_adds_back_unchanged(
     assert "--out FILE.zip gives them too" in xlsx.stdout
 
 
-def test_a_version_added_before_files_were_kept_says_which_are_missing(
-    cli: Cli, store: Store, tmp_path: Path
-) -> None:
+def test_a_version_added_before_files_were_kept_says_which_are_missing(cli: Cli, store: Store, tmp_path: Path) -> None:
     assert cli("form", "add", _form(tmp_path), *_files(tmp_path)).exit_code == 0
     with store.session() as session:
         for row in session.scalars(select(FormVersionFile)):

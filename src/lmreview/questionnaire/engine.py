@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
@@ -24,6 +24,7 @@ from lmreview.questionnaire import expressions, form_types
 from lmreview.questionnaire.xlsform import Choice, FormDefinition, Question, pick
 
 Values = dict[str, "str | list[str]"]
+NewInstances = Callable[[Question, str], dict[str, Any]]  # (repeat, instance path) -> the new instance
 MAX_REPEATS = 200  # instances of one repeat; the web form posts at most as many
 MAX_ANSWER_LENGTH = 10_000  # characters in one answer
 INTEGER_RANGE = (-(2**31), 2**31 - 1)  # XForms int: 32 bits
@@ -140,8 +141,16 @@ def _parse(text: str) -> expressions.Expr:
 
 
 class _Evaluator:
-    def __init__(self, definition: FormDefinition, data: Mapping[str, Any], today: dt.date, language: str) -> None:
+    def __init__(
+        self,
+        definition: FormDefinition,
+        data: Mapping[str, Any],
+        today: dt.date,
+        language: str,
+        new_instances: NewInstances | None = None,
+    ) -> None:
         self.definition = definition
+        self.new_instances = new_instances
         self.language = language
         self.position: int | None = None  # the number of the repeat instance being walked, for position(..)
         self.data = data
@@ -226,7 +235,10 @@ class _Evaluator:
                         shown = f"{wanted:.0f}" if wanted < 1e15 else "too many"
                         node.error = self.repeat_errors[path] = MESSAGES["repeats"].format(wanted=shown)
                     kept = int(min(wanted, MAX_REPEATS))
-                    items = [*items[:kept], *([{}] * max(0, kept - len(items)))]
+                    items = items[:kept]
+                    for index in range(len(items) + 1, kept + 1):  # an instance asked for and not there yet
+                        made = self.new_instances(q, f"{path}[{index}]") if self.new_instances else {}
+                        items.append(made)
                 for index, item in enumerate(items, start=1):
                     item = item if isinstance(item, Mapping) else {}
                     local: Values = dict(scope)
@@ -383,9 +395,17 @@ def refused(definition: FormDefinition, data: Mapping[str, Any]) -> dict[str, st
 
 
 def evaluate(
-    definition: FormDefinition, data: Mapping[str, Any], today: dt.date | None = None, language: str | None = None
+    definition: FormDefinition,
+    data: Mapping[str, Any],
+    today: dt.date | None = None,
+    language: str | None = None,
+    new_instances: NewInstances | None = None,
 ) -> Evaluation:
-    evaluator = _Evaluator(definition, data, today or dt.date.today(), language or definition.default_language)
+    """Judge ``data``. ``new_instances`` makes the instances a ``repeat_count`` asks for beyond those in ``data``
+    (the respondent's page: their defaults, see :func:`instance_defaults`); else they start empty."""
+    evaluator = _Evaluator(
+        definition, data, today or dt.date.today(), language or definition.default_language, new_instances
+    )
     scope: Values = dict(evaluator.globals)
     nodes = evaluator.walk(definition.survey, data, "", scope, True)
     return Evaluation(nodes, evaluator.fields, evaluator.out, evaluator.repeat_errors)
@@ -488,3 +508,47 @@ def with_defaults(
             if value is not None:
                 set_path(document, path, value)
     return document
+
+
+def answers_by_name(document: Mapping[str, Any], into: dict[str, str] | None = None) -> dict[str, str]:
+    """The answers of a document by question name, through groups (not into repeats): what ``${last-saved#name}``
+    reads at the top of a form."""
+    found: dict[str, str] = {} if into is None else into
+    for key, value in document.items():
+        if isinstance(value, Mapping):
+            answers_by_name(value, found)
+        elif isinstance(value, str):
+            found.setdefault(key, value)
+    return found
+
+
+def last_saved_in(previous: Mapping[str, Any], instance_path: str) -> dict[str, str]:
+    """What ``${last-saved#name}`` reads in the repeat instance ``instance_path`` (``visits[2]``): the answer in the
+    same instance of the previous submission (its second visit), else the previous answers outside the repeat."""
+    inside = get_path(previous, instance_path)
+    outside = answers_by_name(previous)
+    if isinstance(inside, Mapping):
+        outside.update(answers_by_name(inside))
+    return outside
+
+
+def instance_defaults(
+    repeat: Question, instance_path: str, previous: Mapping[str, Any] | None = None, today: dt.date | None = None
+) -> dict[str, Any]:
+    """A new instance of ``repeat`` at ``instance_path`` holding its questions' defaults; a ``${last-saved#name}``
+    default reads the same instance of ``previous`` (the respondent's previous submission), see
+    :func:`last_saved_in`."""
+    saved = last_saved_in(previous, instance_path) if previous else None
+    document: dict[str, Any] = {}
+    for question in repeat.children:
+        if question.type == "group":
+            with_defaults(question.children, f"{question.name}/", document, saved)
+        elif question.type not in ("repeat", "note"):
+            value = default_value(question, today=today, last_saved=saved)
+            if value is not None:
+                document[question.name] = value
+    return document
+
+
+def uses_last_saved(definition: FormDefinition) -> bool:
+    return any(q.default and "${last-saved#" in q.default for q in definition.walk())

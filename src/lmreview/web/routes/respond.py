@@ -74,7 +74,8 @@ def _page(
     language = _language(request, form, language, respondent)
     current = submission.data if data is None else data
     if evaluation is None:
-        evaluation = engine.evaluate(form, current, language=language)
+        new = submissions.new_instances(session, submission, form) if submission.status == "draft" else None
+        evaluation = engine.evaluate(form, current, language=language, new_instances=new)
     if refused:
         for path, item in evaluation.fields.items():
             item.error = refused.get(path)
@@ -199,8 +200,9 @@ def _answer(
         data = submissions.form_data(form, fields, submission.data if submission.status == "draft" else {})
         limit = request.app.state.settings.max_media_bytes
         files, bad_files = _files(form, data, fields, uploads or {}, limit)
+        new = submissions.new_instances(session, submission, form)
         if action.startswith("add:"):
-            _resize(data, action.removeprefix("add:"), add=True, form=form)
+            _resize(data, action.removeprefix("add:"), add=True, form=form, new=new)
         elif action.startswith("remove:"):
             _resize(data, action.removeprefix("remove:"), add=False)
         refused = engine.refused(form, data) if submission.status == "draft" else {}
@@ -225,7 +227,7 @@ def _answer(
                 kept = media.store(session, submission, question, path, name, content, limit=limit)
                 engine.set_path(data, path, kept.filename)
         chosen = _language(request, form, language, respondent)
-        saved = submissions.save(session, submission, data, submit=action == "submit", language=chosen)
+        saved = submissions.save(session, submission, data, submit=action == "submit", language=chosen, new=new)
         media.prune(session, submission, form)
         if saved.submitted:
             audit.record(
@@ -260,14 +262,25 @@ def _language(request: Request, form: FormDefinition, asked: str | None, respond
     return choose_language(form, asked or request.query_params.get("lang") or respondent.language)
 
 
-def _resize(data: dict[str, Any], path: str, *, add: bool, form: FormDefinition | None = None) -> None:
-    """Add an instance (with its defaults) at the end of the repeat at ``path``, or remove the instance ``path``
-    (``outcomes[2]``)."""
+def _resize(
+    data: dict[str, Any],
+    path: str,
+    *,
+    add: bool,
+    form: FormDefinition | None = None,
+    new: engine.NewInstances | None = None,
+) -> None:
+    """Add an instance (made by ``new``: its defaults) at the end of the repeat at ``path``, or remove the instance
+    ``path`` (``outcomes[2]``)."""
     if add:
         items = engine.get_path(data, path)
         items = items if isinstance(items, list) else []
         repeat = form.by_path().get(re.sub(r"\[\d+\]", "", path)) if form is not None else None
-        items.append(engine.with_defaults(repeat.children) if repeat is not None else {})
+        if repeat is None or repeat.type != "repeat":
+            return
+        if len(items) < engine.MAX_REPEATS:
+            instance = f"{path}[{len(items) + 1}]"
+            items.append(new(repeat, instance) if new is not None else engine.instance_defaults(repeat, instance))
         engine.set_path(data, path, items)
         return
     name, _, index = path.rpartition("[")
