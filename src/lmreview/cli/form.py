@@ -11,7 +11,7 @@ from rich.table import Table
 from lmreview.cli.common import console, err, print_json, state
 from lmreview.errors import BadInput
 from lmreview.figures import plural
-from lmreview.files import read_input
+from lmreview.files import open_input, read_input
 from lmreview.questionnaire import attachments, forms, responses, reviews, submissions
 
 app = typer.Typer(help="Questionnaires: add XLSForms, list them, start from a template.", no_args_is_help=True)
@@ -197,8 +197,7 @@ def import_responses(
     Example: lmreview form import-responses kobo-export.xlsx --form idf_lm_2022 --review lm2022-review
     """
     st = state(ctx)
-    data = read_input(file)
-    with st.session() as session:
+    with open_input(file) as data, st.session() as session:  # a zip is read member by member, never whole
         done = submissions.import_responses(
             session,
             form,

@@ -363,7 +363,7 @@ def review_for_import(session: Session, form_name: str, review_name: str | None)
 def import_responses(
     session: Session,
     form_name: str,
-    data: bytes,
+    data: exchange.Source,
     filename: str,
     *,
     actor: str,
