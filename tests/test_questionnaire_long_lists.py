@@ -237,3 +237,22 @@ def test_in_a_browser_the_box_finds_options_by_keyboard_and_the_answers_are_subm
         submitted = session.query(Submission).filter(Submission.status == "submitted").one()
         assert (submitted.data["village"], submitted.data["visited"]) == ("segou", "v1001")
     store.dispose()
+
+
+def test_the_preview_of_the_form_says_how_many_options_a_box_finds(store: Store, link: str) -> None:
+    from bs4 import BeautifulSoup
+
+    from lmreview.store.users import add_user
+    from tests.conftest import join_every_review
+
+    with store.session() as session:
+        add_user(session, "rev", "reviewer", "correct-horse", actor="test")
+    join_every_review(store, "rev")
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        token = BeautifulSoup(client.get("/login").text, "html.parser").find("input", {"name": "csrf_token"})
+        assert token is not None
+        client.post("/login", data={"name": "rev", "password": "correct-horse", "csrf_token": str(token["value"])})
+        preview = page(client.get("/forms/villages"))
+    assert preview.find("input", {"type": "search"}) is None  # a preview is not answered
+    assert "1,201 options, found with a search box." in preview.get_text()
+    assert preview.find("input", {"name": "village", "value": "v7"}) is None

@@ -44,6 +44,7 @@ UI = {
         "search_hint": "Type part of a name to find it among the {n} options.",
         "search_found": "{shown} of {total} matching options:",
         "search_none": "No option matches.",
+        "search_count": "{n} options, found with a search box.",
     },
     "fr": {
         "save": "Enregistrer le brouillon",
@@ -72,6 +73,7 @@ UI = {
         "search_hint": "Tapez une partie d'un nom pour le trouver parmi les {n} options.",
         "search_found": "{shown} des {total} options trouvées :",
         "search_none": "Aucune option ne correspond.",
+        "search_count": "{n} options, trouvées avec une boîte de recherche.",
     },
     "es": {
         "save": "Guardar borrador",
@@ -100,6 +102,7 @@ UI = {
         "search_hint": "Escriba parte de un nombre para encontrarlo entre las {n} opciones.",
         "search_found": "{shown} de {total} opciones encontradas:",
         "search_none": "Ninguna opción coincide.",
+        "search_count": "{n} opciones, que se encuentran con un cuadro de búsqueda.",
     },
 }
 
