@@ -106,3 +106,38 @@ def test_an_xls_form_downloads_as_xlsx(cli: Cli, store: Store, tmp_path: Path) -
     again = cli("form", "add", str(out), "--name", "tutorial_again")  # the same form, read from the XLSX
     assert again.exit_code == 0, again.stderr
     assert again.stdout.split(":", 1)[1].split(",")[1:] == first.stdout.split(":", 1)[1].split(",")[1:]
+
+
+EXTERNAL_FORM = """| survey |
+| | type | name | label | calculation |
+| | xml-external | crops | | |
+| | csv-external | prices | | |
+| | text | crop | Crop | |
+| | calculate | crop_label | | instance('crops')/root/item[name = ${crop}]/label |
+| | calculate | price | | instance('prices')/root/item[name = ${crop}]/price |
+"""
+
+
+def test_csv_and_xml_external_rows_name_their_file_in_the_name_column(cli: Cli, tmp_path: Path) -> None:
+    """``xml-external`` in the type column and the file's name in the name column, as pyxform's own examples write
+    it: the file is required, then read like any attached file."""
+    form = tmp_path / "external.md"
+    form.write_text(EXTERNAL_FORM, encoding="utf-8")
+    missing = cli("form", "add", str(form))
+    assert missing.exit_code == 2
+    assert '"xml-external" crops reads the file crops.xml, which is not attached' in missing.stderr
+    assert '"csv-external" prices reads the file prices.csv, which is not attached' in missing.stderr
+    crops = tmp_path / "crops.xml"
+    crops.write_text("<root><item><name>maize</name><label>Maize</label></item></root>", encoding="utf-8")
+    prices = tmp_path / "prices.csv"
+    prices.write_text("name,price\nmaize,12\n", encoding="utf-8")
+    added = cli("form", "add", str(form), "--attach", str(crops), "--attach", str(prices))
+    assert added.exit_code == 0, added.stderr
+    assert "Attached: crops.xml, prices.csv." in added.stdout
+    from lmreview.questionnaire import engine
+    from lmreview.questionnaire.xlsform import parse_form
+
+    files = {"crops.xml": crops.read_bytes(), "prices.csv": prices.read_bytes()}
+    definition = parse_form(EXTERNAL_FORM.encode(), "external.md", files=files).definition
+    judged = engine.evaluate(definition, {"crop": "maize"})
+    assert (judged.data["crop_label"], judged.data["price"]) == ("Maize", "12")

@@ -467,6 +467,9 @@ class _Builder:
         elif lowered.startswith(("csv-external", "xml-external")) and len(kind.split()) == 2:
             self.table(row, "type", f"{kind.split()[1]}.{lowered[:3]}", kind)
             return None
+        elif lowered in ("csv-external", "xml-external") and name:  # the usual spelling: the file's name in "name"
+            self.table(row, "type", f"{name}.{lowered[:3]}", f'"{kind}" {name}')
+            return None
         elif lowered.startswith(("begin loop", "begin_loop")):
             self.unsupported(row, "loops (begin loop)")
             return None
