@@ -94,3 +94,62 @@ def test_instance_defaults_read_the_same_instance_then_the_answers_outside() -> 
     assert engine.last_saved_in(previous, "visits[2]") == {"n_sites": "1"}
     sites = definition.by_name()["sites"]
     assert engine.instance_defaults(sites, "sites[1]") == {"staff": "10"}
+
+
+EXPRESSION_FORM = """| survey |
+| | type | name | label | default | relevant | constraint | calculation |
+| | text | project_code | Project code | | | | |
+| | text | office | Office | concat(${last-saved#office}, '') | | | |
+| | integer | staff | Staff | | | . >= ${last-saved#staff} or ${last-saved#staff} = '' | |
+| | text | why_moved | Why did the office move? | | ${last-saved#office} != '' and ${office} != ${last-saved#office} | | |
+| | calculate | growth | | | | | ${staff} - ${last-saved#staff} |
+| settings |
+| | form_id | version |
+| | yearly_expr | 1 |
+"""
+
+
+def test_expressions_read_the_last_submission(cli: Cli, store: Store, tmp_path: Path) -> None:
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    first = personal_link(cli, EXPRESSION_FORM, tmp_path, review="e1")
+    assert cli("review", "create", "e2", "--portfolio", "lm2016", "--form", "yearly_expr").exit_code == 0
+    run = cli("respondents", "add", "Ana S", "--review", "e2", "--email", "a@example.org", "--project", "LM.0183")
+    assert run.exit_code == 0, run.stderr
+    outbox = tmp_path / "e2-outbox"
+    assert cli("review", "invite", "e2", "--dry-run", str(outbox)).exit_code == 0
+    token = re.search(rb"/r/([A-Za-z0-9_\-]+)", next(outbox.glob("*.eml")).read_bytes())
+    assert token is not None
+    second = f"/r/{token[1].decode()}"
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        opened = page(client.get(first))
+        assert opened.find("div", {"data-name": "why_moved"}).has_attr("hidden")  # type: ignore[union-attr]
+        assert opened.find("script", {"id": "lm-last-saved"}) is None  # nothing submitted before
+        fields = [("project_code", "LM.0181"), ("office", "Dakar"), ("staff", "4")]
+        assert post(client, first, fields, "submit").status_code == 303
+        soup = page(client.get(second))
+        assert _value(client.get(second), "office") == "Dakar"  # a default computed from the last answer
+        assert soup.find("script", {"id": "lm-last-saved"}) is not None  # for the page's script
+        fewer = post(client, second, [("project_code", "LM.0183"), ("office", "Dakar"), ("staff", "3")], "submit")
+        assert fewer.status_code == 422
+        assert "This answer is not accepted." in page(fewer).get_text()  # fewer staff than last year's 4
+        moved = post(client, second, [("project_code", "LM.0183"), ("office", "Thiès"), ("staff", "6")], "save")
+        assert not page(moved).find("div", {"data-name": "why_moved"}).has_attr("hidden")  # type: ignore[union-attr]
+        fields = [("project_code", "LM.0183"), ("office", "Thiès"), ("staff", "6"), ("why_moved", "rent")]
+        assert post(client, second, fields, "submit").status_code == 303
+    from sqlalchemy import select
+
+    from lmreview.questionnaire.models import Submission
+
+    with store.session() as session:
+        data = session.scalars(select(Submission.data).order_by(Submission.id)).all()
+    assert data[-1]["growth"] == "2"  # 6 this year, 4 last year
+
+
+def test_without_a_previous_submission_last_saved_reads_empty() -> None:
+    definition = parse_form(EXPRESSION_FORM.encode(), "f.md").definition
+    judged = engine.evaluate(definition, {"office": "Dakar", "staff": "3"})
+    assert judged.errors == {}
+    assert judged.fields["why_moved"].relevant is False
+    judged = engine.evaluate(definition, {"office": "Dakar", "staff": "3"}, previous={"office": "Dakar", "staff": "5"})
+    assert "staff" in judged.errors
+    assert judged.data["growth"] == "-2"

@@ -148,6 +148,7 @@ class _Evaluator:
         today: dt.date,
         language: str,
         new_instances: NewInstances | None = None,
+        previous: Mapping[str, Any] | None = None,
     ) -> None:
         self.definition = definition
         self.new_instances = new_instances
@@ -162,6 +163,8 @@ class _Evaluator:
         self.globals: Values = {}
         self.repeat_errors: dict[str, str] = {}
         self._collect(definition.survey, data, self.globals, inside_repeat=False)
+        for name, value in last_saved_values(previous).items():
+            self.globals[name] = value
 
     def _collect(self, questions: list[Question], data: Mapping[str, Any], into: Values, inside_repeat: bool) -> None:
         """Every question's value by name, as the expressions see them from outside: lists inside repeats."""
@@ -400,11 +403,13 @@ def evaluate(
     today: dt.date | None = None,
     language: str | None = None,
     new_instances: NewInstances | None = None,
+    previous: Mapping[str, Any] | None = None,
 ) -> Evaluation:
     """Judge ``data``. ``new_instances`` makes the instances a ``repeat_count`` asks for beyond those in ``data``
-    (the respondent's page: their defaults, see :func:`instance_defaults`); else they start empty."""
+    (the respondent's page: their defaults, see :func:`instance_defaults`); else they start empty. ``previous`` is
+    the respondent's previous submission, which ``${last-saved#name}`` reads (empty without one)."""
     evaluator = _Evaluator(
-        definition, data, today or dt.date.today(), language or definition.default_language, new_instances
+        definition, data, today or dt.date.today(), language or definition.default_language, new_instances, previous
     )
     scope: Values = dict(evaluator.globals)
     nodes = evaluator.walk(definition.survey, data, "", scope, True)
@@ -469,6 +474,13 @@ def answer_choices(q: Question, scope: Values, today: dt.date) -> list[Choice]:
 
 
 LAST_SAVED = re.compile(r"\$\{last-saved#([^}]+)\}")
+LAST_SAVED_PREFIX = "last-saved#"
+
+
+def last_saved_values(previous: Mapping[str, Any] | None) -> dict[str, str]:
+    """The previous submission's answers as expressions read them: ``last-saved#name`` -> the answer (through groups,
+    not repeats)."""
+    return {f"{LAST_SAVED_PREFIX}{k}": v for k, v in answers_by_name(previous).items()} if previous else {}
 
 
 def default_value(
@@ -486,7 +498,10 @@ def default_value(
         return (last_saved or {}).get(found[1]) or None
     if "(" not in text and "${" not in text:
         return text
-    value = expressions.to_string(expressions.evaluate(expressions.parse(text), {}, today=today or dt.date.today()))
+    scope: Values = {f"{LAST_SAVED_PREFIX}{name}": value for name, value in (last_saved or {}).items()}
+    value = expressions.to_string(
+        expressions.evaluate(expressions.parse(text), scope, today=today or dt.date.today())
+    )
     return value or None
 
 
@@ -551,4 +566,6 @@ def instance_defaults(
 
 
 def uses_last_saved(definition: FormDefinition) -> bool:
-    return any(q.default and "${last-saved#" in q.default for q in definition.walk())
+    """Whether any default or expression of the form reads ``${last-saved#…}``."""
+    columns = ("default", "relevant", "constraint", "calculation", "required", "choice_filter", "repeat_count")
+    return any("${last-saved#" in (getattr(q, c) or "") for q in definition.walk() for c in columns)

@@ -100,16 +100,20 @@ def last_saved(session: Session, form_id: int, respondent: Respondent) -> dict[s
     return engine.answers_by_name(previous_submission(session, form_id, respondent))
 
 
-def new_instances(
-    session: Session, submission: Submission, definition: FormDefinition
-) -> Callable[[Question, str], dict[str, Any]]:
+def previous_for(session: Session, submission: Submission, definition: FormDefinition) -> dict[str, Any] | None:
+    """The respondent's previous submission when the form reads ``${last-saved#…}`` (None when it does not, or when
+    the submission has no respondent)."""
+    if not engine.uses_last_saved(definition) or submission.respondent_id is None:
+        return None
+    respondent = session.get(Respondent, submission.respondent_id)
+    if respondent is None:
+        return None
+    return previous_submission(session, submission.form_version.form_id, respondent)
+
+
+def new_instances(previous: Mapping[str, Any] | None) -> Callable[[Question, str], dict[str, Any]]:
     """How the respondent's page makes a new repeat instance (Add, or one a ``repeat_count`` asks for): with its
-    defaults, and ``${last-saved#name}`` read in the same instance of the respondent's previous submission."""
-    previous: dict[str, Any] | None = None
-    if engine.uses_last_saved(definition) and submission.respondent_id is not None:
-        respondent = session.get(Respondent, submission.respondent_id)
-        if respondent is not None:
-            previous = previous_submission(session, submission.form_version.form_id, respondent)
+    defaults, and ``${last-saved#name}`` read in the same instance of ``previous`` (:func:`previous_for`)."""
 
     def make(repeat: Question, instance_path: str) -> dict[str, Any]:
         return engine.instance_defaults(repeat, instance_path, previous)
@@ -173,14 +177,16 @@ def save(
     submit: bool,
     language: str | None = None,
     new: engine.NewInstances | None = None,
+    previous: Mapping[str, Any] | None = None,
 ) -> Saved:
     """Save a draft, or submit when ``submit`` and there is no error left (else the draft is saved with them).
-    ``new``: how a repeat instance a ``repeat_count`` asks for is made (:func:`new_instances`)."""
+    ``new``: how a repeat instance a ``repeat_count`` asks for is made (:func:`new_instances`); ``previous``: what
+    ``${last-saved#…}`` reads (:func:`previous_for`)."""
     if submission.status == "submitted":
         when = submission.submitted_at.date().isoformat() if submission.submitted_at else "earlier"
         raise Conflict(f"this questionnaire was submitted on {when}; it cannot be changed from this link")
     form = definition(submission)
-    evaluation = engine.evaluate(form, data, language=language, new_instances=new)
+    evaluation = engine.evaluate(form, data, language=language, new_instances=new, previous=previous)
     submitted = submit and not evaluation.errors
     if submitted:
         submission.data = evaluation.data

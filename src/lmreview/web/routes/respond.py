@@ -73,9 +73,10 @@ def _page(
         respondent, review, submission, form = loaded
     language = _language(request, form, language, respondent)
     current = submission.data if data is None else data
+    previous = submissions.previous_for(session, submission, form) if submission.status == "draft" else None
     if evaluation is None:
-        new = submissions.new_instances(session, submission, form) if submission.status == "draft" else None
-        evaluation = engine.evaluate(form, current, language=language, new_instances=new)
+        new = submissions.new_instances(previous) if submission.status == "draft" else None
+        evaluation = engine.evaluate(form, current, language=language, new_instances=new, previous=previous)
     if refused:
         for path, item in evaluation.fields.items():
             item.error = refused.get(path)
@@ -112,6 +113,7 @@ def _page(
         previous_page=max((n for n in shown if n < page), default=None),
         next_page=min((n for n in shown if n > page), default=None),
         outside=view.outside_values(page) if len(pages) > 1 else {},
+        last_saved=engine.last_saved_values(previous),
         errors=evaluation.errors,
         labels=view.labels_by_path(),
         review_title=review.title or review.name,
@@ -200,7 +202,8 @@ def _answer(
         data = submissions.form_data(form, fields, submission.data if submission.status == "draft" else {})
         limit = request.app.state.settings.max_media_bytes
         files, bad_files = _files(form, data, fields, uploads or {}, limit)
-        new = submissions.new_instances(session, submission, form)
+        previous = submissions.previous_for(session, submission, form)
+        new = submissions.new_instances(previous)
         if action.startswith("add:"):
             _resize(data, action.removeprefix("add:"), add=True, form=form, new=new)
         elif action.startswith("remove:"):
@@ -227,7 +230,9 @@ def _answer(
                 kept = media.store(session, submission, question, path, name, content, limit=limit)
                 engine.set_path(data, path, kept.filename)
         chosen = _language(request, form, language, respondent)
-        saved = submissions.save(session, submission, data, submit=action == "submit", language=chosen, new=new)
+        saved = submissions.save(
+            session, submission, data, submit=action == "submit", language=chosen, new=new, previous=previous
+        )
         media.prune(session, submission, form)
         if saved.submitted:
             audit.record(
@@ -321,7 +326,8 @@ def long_list_options(request: Request, token: str, path: str, q: str = "", lang
         allowed = None
         value = ""
         if question.choice_filter or "[" in path:
-            evaluation = engine.evaluate(form, submission.data, language=language)
+            previous = submissions.previous_for(session, submission, form)
+            evaluation = engine.evaluate(form, submission.data, language=language, previous=previous)
             field = evaluation.fields.get(path)
             if field is None:
                 raise NotFound(f"this questionnaire has no question at {path!r}; save the page and try again")

@@ -35,6 +35,11 @@
       }
       values[name] = list;
     });
+    var saved = document.getElementById("lm-last-saved");  // ${last-saved#name}: the previous submission's answers
+    if (saved) {
+      var previous = JSON.parse(saved.textContent);
+      Object.keys(previous).forEach(function (name) { values[name] = previous[name]; });
+    }
     var outside = document.getElementById("lm-outside");  // a paged form: the answers on the other pages
     if (outside) {
       var others = JSON.parse(outside.textContent);
