@@ -101,7 +101,7 @@ EXPRESSION_FORM = """| survey |
 | | text | project_code | Project code | | | | |
 | | text | office | Office | concat(${last-saved#office}, '') | | | |
 | | integer | staff | Staff | | | . >= ${last-saved#staff} or ${last-saved#staff} = '' | |
-| | text | why_moved | Why did the office move? | | ${last-saved#office} != '' and ${office} != ${last-saved#office} | | |
+| | text | why_moved | Why moved? | | ${last-saved#office} != '' and ${office} != ${last-saved#office} | | |
 | | calculate | growth | | | | | ${staff} - ${last-saved#staff} |
 | settings |
 | | form_id | version |

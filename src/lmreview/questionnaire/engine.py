@@ -499,9 +499,7 @@ def default_value(
     if "(" not in text and "${" not in text:
         return text
     scope: Values = {f"{LAST_SAVED_PREFIX}{name}": value for name, value in (last_saved or {}).items()}
-    value = expressions.to_string(
-        expressions.evaluate(expressions.parse(text), scope, today=today or dt.date.today())
-    )
+    value = expressions.to_string(expressions.evaluate(expressions.parse(text), scope, today=today or dt.date.today()))
     return value or None
 
 
