@@ -127,6 +127,7 @@ def test_csv_and_xml_external_rows_name_their_file_in_the_name_column(cli: Cli, 
     assert missing.exit_code == 2
     assert '"xml-external" crops reads the file crops.xml, which is not attached' in missing.stderr
     assert '"csv-external" prices reads the file prices.csv, which is not attached' in missing.stderr
+    assert "crops.csv" not in missing.stderr  # instance('crops') reads the declared crops.xml, named once
     crops = tmp_path / "crops.xml"
     crops.write_text("<root><item><name>maize</name><label>Maize</label></item></root>", encoding="utf-8")
     prices = tmp_path / "prices.csv"

@@ -372,6 +372,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.languages: list[str] = []
         self.features: dict[str, list[int]] = {}  # an unsupported feature -> the rows that use it
+        self.declared: dict[str, str] = {}  # csv-external / xml-external rows: instance name -> file name
         self.last_saved: list[tuple[int, str, str]] = []  # (row, column, question) of each ${last-saved#question}
 
     def problem(self, sheet: str, row: int, column: str, message: str) -> None:
@@ -465,10 +466,12 @@ class _Builder:
                 return None
             base, list_name = from_file
         elif lowered.startswith(("csv-external", "xml-external")) and len(kind.split()) == 2:
-            self.table(row, "type", f"{kind.split()[1]}.{lowered[:3]}", kind)
+            self.declared[kind.split()[1]] = f"{kind.split()[1]}.{lowered[:3]}"
+            self.table(row, "type", self.declared[kind.split()[1]], kind)
             return None
         elif lowered in ("csv-external", "xml-external") and name:  # the usual spelling: the file's name in "name"
-            self.table(row, "type", f"{name}.{lowered[:3]}", f'"{kind}" {name}')
+            self.declared[name] = f"{name}.{lowered[:3]}"
+            self.table(row, "type", self.declared[name], f'"{kind}" {name}')
             return None
         elif lowered.startswith(("begin loop", "begin_loop")):
             self.unsupported(row, "loops (begin loop)")
@@ -589,6 +592,8 @@ class _Builder:
             elif name in choices:
                 present = {"name", "label"}.union(*(c.filters.keys() for c in choices[name]))
                 where = f"the choice list {name}"
+            elif name in self.declared:
+                continue  # declared by a csv-external or xml-external row, which names the missing file already
             else:
                 self.table(row, column, f"{name}.csv", call)
                 continue
