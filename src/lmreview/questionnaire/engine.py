@@ -483,11 +483,21 @@ def last_saved_values(previous: Mapping[str, Any] | None) -> dict[str, str]:
     return {f"{LAST_SAVED_PREFIX}{k}": v for k, v in answers_by_name(previous).items()} if previous else {}
 
 
+@functools.lru_cache(maxsize=4096)
+def dynamic_default(text: str, question_type: str) -> bool:
+    """Whether a ``default`` is an expression, judged as pyxform judges it (a function call, a ``${reference}``, an
+    arithmetic operator but a date's "-"): "N/A (none)" and "2024-05-01" are plain values, ``today()`` is not."""
+    from pyxform.utils import default_is_dynamic
+
+    pyxform_type = {"datetime": "dateTime"}.get(question_type, question_type)
+    return bool(default_is_dynamic(text, pyxform_type))
+
+
 def default_value(
     question: Question, today: dt.date | None = None, last_saved: Mapping[str, str] | None = None
 ) -> str | None:
-    """A question's ``default``: a literal ("yes", "0"), or an expression when it calls a function or refers to
-    a question (``today()``), evaluated once when the questionnaire or the repeat instance is started.
+    """A question's ``default``: a literal ("yes", "0"), or an expression when pyxform would read it as one
+    (:func:`dynamic_default`: ``today()``), evaluated once when the questionnaire or the repeat instance is started.
     ``${last-saved#name}`` is the answer to ``name`` in ``last_saved`` (the respondent's previous submission, by
     question name), nothing when there is none."""
     text = question.default
@@ -496,7 +506,7 @@ def default_value(
     found = LAST_SAVED.fullmatch(text.strip())
     if found is not None:
         return (last_saved or {}).get(found[1]) or None
-    if "(" not in text and "${" not in text:
+    if not dynamic_default(text, question.type):
         return text
     scope: Values = {f"{LAST_SAVED_PREFIX}{name}": value for name, value in (last_saved or {}).items()}
     value = expressions.to_string(expressions.evaluate(expressions.parse(text), scope, today=today or dt.date.today()))

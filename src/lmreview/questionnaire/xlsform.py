@@ -519,6 +519,12 @@ class _Builder:
         if question.default and "${last-saved#" in question.default:
             for wanted in re.findall(r"\$\{last-saved#([^}]+)\}", question.default):
                 self.last_saved.append((row, "default", wanted))
+        default = question.default
+        if default and not re.fullmatch(r"\$\{last-saved#[^}]+\}", default.strip()):
+            from lmreview.questionnaire.engine import dynamic_default  # the engine reads the definition built here
+
+            if dynamic_default(default, question.type):  # an expression: refused now if it cannot be evaluated
+                self.check_expression(row, "default", default, name, choices)
         return question
 
     def table(self, row: int, column: str, filename: str, used_by: str) -> attachments.Table | None:
@@ -656,7 +662,7 @@ def parse_form(
     choices = builder.choices()
     survey = builder.survey(choices)
     names = {q.name for root in survey for q in root.walk()}
-    for row, column, wanted in builder.last_saved:
+    for row, column, wanted in dict.fromkeys(builder.last_saved):  # a default expression is listed twice
         if wanted not in names:
             builder.problem("survey", row, column, f"${{last-saved#{wanted}}}: the form has no question {wanted}")
     if builder.features:
