@@ -12,6 +12,10 @@ The form is posted as ``multipart/form-data``: a file question's file arrives un
 (``PATH.remove`` empties the answer) and is judged and stored by ``questionnaire/media.py``; a file refused (too
 large, not the kind asked for) is a refused answer like the others. ``GET /r/{token}/files/{name}`` serves the
 respondent's own files back.
+
+A select with a long list of options is a search box (``questionnaire/long_lists.py``): ``GET
+/r/{token}/options/{path}?q=`` gives the options matching what is typed, and without JavaScript the box's Search
+button (``action=search:PATH``) saves the draft and brings the page back with the matches.
 """
 
 from __future__ import annotations
