@@ -256,3 +256,35 @@ def test_the_preview_of_the_form_says_how_many_options_a_box_finds(store: Store,
     assert preview.find("input", {"type": "search"}) is None  # a preview is not answered
     assert "1,201 options, found with a search box." in preview.get_text()
     assert preview.find("input", {"name": "village", "value": "v7"}) is None
+
+
+def test_a_long_select_multiple_exports_in_one_column_and_imports_back(cli: Cli, tmp_path: Path) -> None:
+    """1,201 options would be 1,201 columns of 0/1 (50,000 are beyond what a spreadsheet holds): a long list's
+    answers are the question's one column, which the import reads back; a wrong option is named without the list."""
+    form = tmp_path / "villages.md"
+    form.write_text(long_form(), encoding="utf-8")
+    assert cli("form", "add", str(form)).exit_code == 0
+    header = ["region", "village", "visited", "_uuid", "_index"]
+    rows = [["n", "segou", "v1 v1100", "5b0e3a2c-0000-4000-8000-000000000001", "1"]]
+    kobo = tmp_path / "villages-kobo.csv"
+    kobo.write_text("\n".join(";".join(f'"{c}"' for c in row) for row in [header, *rows]) + "\n", encoding="utf-8")
+    run = cli("form", "import-responses", str(kobo), "--form", "villages")
+    assert run.exit_code == 0, run.stderr
+    out = tmp_path / "out.xlsx"
+    assert cli("form", "export-responses", "--form", "villages", "--format", "xlsx", "--out", str(out)).exit_code == 0
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out).worksheets[0]
+    columns = [c.value for c in sheet[1]]
+    assert "visited" in columns
+    assert not any(str(c).startswith("visited/") for c in columns)  # no column per village
+    assert [c.value for c in sheet[2]][columns.index("visited")] == "v1 v1100"
+    again = cli("form", "import-responses", str(out), "--form", "villages")
+    assert again.exit_code == 0, again.stderr
+    assert "1 unchanged" in again.stdout
+    rows[0][2] = "v1 v99999"
+    kobo.write_text("\n".join(";".join(f'"{c}"' for c in row) for row in [header, *rows]) + "\n", encoding="utf-8")
+    wrong = cli("form", "import-responses", str(kobo), "--form", "villages")
+    assert wrong.exit_code == 2
+    assert '"v99999" is not a choice of the list village (1,201 options)' in wrong.stderr
+    assert "v1199" not in wrong.stderr
