@@ -61,6 +61,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/account/tokens"): ("staff", ""),
     ("POST", "/account/tokens/{token_id}/revoke"): ("staff", ""),
     ("GET", "/r/{token}/files/{filename}"): ("public", ""),
+    ("GET", "/r/{token}/options/{path:path}"): ("public", ""),
     ("GET", "/api/v1/docs"): ("public", ""),
     # portfolios, questionnaires, the evidence library, lessons, codebooks, users: office-wide
     ("GET", "/"): ("staff", ""),
@@ -80,6 +81,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/forms"): ("staff", ""),
     ("GET", "/forms/templates/{name}.xlsx"): ("staff", ""),
     ("GET", "/forms/{name}.xlsx"): ("staff", ""),
+    ("GET", "/forms/{name}.zip"): ("staff", ""),
     ("GET", "/forms/{name}"): ("staff", ""),
     ("GET", "/admin/users"): ("staff", ""),
     ("POST", "/admin/users"): ("staff", ""),

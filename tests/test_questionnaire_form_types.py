@@ -106,14 +106,6 @@ def test_typographic_quotes_in_expressions_are_plain_quotes() -> None:
             "| | select_one yesno | town | Town | | search('towns') |",
             "the search() appearance (use select_one_from_file with a choice_filter) (row 3)",
         ),
-        (
-            "| | calculate | again | | concat(${last-saved#phone}, '!') |",
-            "${last-saved#…} in calculation (only a default of ${last-saved#name} alone works) (row 3)",
-        ),
-        (
-            "| | text | again | Again | concat(${last-saved#phone}, '!') |",
-            "${last-saved#…} inside an expression (a default of ${last-saved#name} alone works) (row 3)",
-        ),
     ],
 )
 def test_what_lmreview_does_not_support_is_named_in_one_line(row: str, feature: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from lmreview.errors import BadInput, Problem
 
@@ -17,6 +20,22 @@ def read_input(path: Path) -> bytes:
         raise BadInput([Problem(str(path), 0, "-", "this is a folder, not a file")]) from None
     except OSError as exc:
         raise BadInput([Problem(str(path), 0, "-", f"cannot read the file ({exc.strerror})")]) from None
+
+
+@contextmanager
+def open_input(path: Path) -> Iterator[BinaryIO]:
+    """``path`` opened for reading, for a file read in parts (a zip member by member); the same BadInput as
+    :func:`read_input` when it cannot be opened."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise BadInput([Problem(str(path), 0, "-", "no such file")]) from None
+    except IsADirectoryError:
+        raise BadInput([Problem(str(path), 0, "-", "this is a folder, not a file")]) from None
+    except OSError as exc:
+        raise BadInput([Problem(str(path), 0, "-", f"cannot read the file ({exc.strerror})")]) from None
+    with handle:
+        yield handle
 
 
 def read_text(path: Path) -> str:

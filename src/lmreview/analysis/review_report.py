@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from lmreview.analysis.coded import CodedFindings, coded_findings
 from lmreview.analysis.ratings import CriterionScore, RatingsSummary, ratings_summary
 from lmreview.analysis.tabulate import Block, Tabulation, tabulate
+from lmreview.analysis.thumbnails import Budget, Thumbnail, thumbnails
 from lmreview.errors import LmreviewError
 from lmreview.figures import Share, Summary, fmt_number, fmt_pct
 from lmreview.portfolio.models import Portfolio, Revision
@@ -135,6 +136,8 @@ class QuestionFinding:
     mean: Decimal | None = None  # a rating scale (1-6...): its mean
     top_box: tuple[str, int, int] | None = None  # ("5 or 6", n, of)
     from_documents: int = 0  # units whose answers were entered from a document (not in ``responded``)
+    thumbnails: tuple[Thumbnail, ...] = ()  # an image question: the first images received, small
+    images: tuple[tuple[str, int, str], ...] = ()  # an image question: (unit, submission row, file) of each received
 
     @property
     def unit_word(self) -> str:
@@ -368,8 +371,10 @@ def _findings(
     if loose:
         groups.append(("", "Other questions", loose))
     sections = []
+    budget = Budget()
     for key, title, questions in groups:
         found = [_finding(tabulate(session, review, q.path), q) for q in questions]
+        found = [replace(f, thumbnails=thumbnails(session, f.images, budget)) if f.images else f for f in found]
         sections.append(FindingSection(key, title, found))
     if not sections:
         return [], "The questionnaire has no select questions to tabulate."
@@ -404,6 +409,9 @@ def _finding(t: Tabulation, question: Question) -> QuestionFinding:
             rows = tuple(dict.fromkeys(o.unit for o in found))
             submissions = tuple(block.submissions.get(u, "") for u in rows)
             counts.append(ChoiceCount(value, label, True, len(found), block.answered, rows, submissions))
+    images: tuple[tuple[str, int, str], ...] = ()
+    if block.files is not None and question.type == "image":
+        images = tuple((o.unit, row, o.value) for o, row in block.files if row is not None)
     top_box = None
     if block.top_box is not None:
         top_box = (" or ".join(block.top_box.values), block.top_box.n, block.top_box.of)
@@ -424,6 +432,7 @@ def _finding(t: Tabulation, question: Question) -> QuestionFinding:
         answered_rows=tuple(block.units_with_answer),
         mean=block.numbers.mean if block.numbers is not None and block.top_box is not None else None,
         top_box=top_box,
+        images=images,
     )
 
 

@@ -12,7 +12,7 @@ from lmreview import access
 from lmreview.cli.common import console, err, print_json, state
 from lmreview.errors import BadInput
 from lmreview.figures import plural
-from lmreview.files import read_input
+from lmreview.files import open_input, read_input
 from lmreview.questionnaire import attachments, forms, responses, reviews, submissions
 
 app = typer.Typer(help="Questionnaires: add XLSForms, list them, start from a template.", no_args_is_help=True)
@@ -143,19 +143,44 @@ def templates_(
 def download(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Form name.")],
-    out: Annotated[Path, typer.Option("--out", help="XLSX file to write.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="XLSX file to write, or a .zip for the workbook with the files attached to it."),
+    ],
     version: Annotated[str | None, typer.Option("--version", help="Version (default: the newest).")] = None,
 ) -> None:
-    """Write a form's XLSForm as XLSX, to edit and add again as a new version.
+    """Write a form's XLSForm as XLSX, to edit and add again as a new version; with --out FILE.zip, the workbook
+    and the files attached to the version (CSV, XML, GeoJSON) side by side.
 
     Example: lmreview form download idf_lm_2022 --out idf.xlsx
+    Example: lmreview form download household --out household.zip
     """
+    package = out.suffix.lower() == ".zip"
     with state(ctx).session() as session:
         chosen = forms.get_version(forms.get_form(session, name), version)
-        data = forms.form_xlsx(chosen)
+        data = forms.form_package(chosen, name) if package else forms.form_xlsx(chosen)
         label = chosen.version
+        attached = [f.filename for f in chosen.files]
+        missing = forms.missing_files(chosen)
     out.write_bytes(data)
-    console.print(f"Wrote {out} (form {name}, version {label}).")
+    if package:
+        files = f" with {plural(len(attached), 'attached file')} ({', '.join(attached)})" if attached else ""
+        console.print(f"Wrote {out} (form {name}, version {label}){files}.", markup=False, soft_wrap=True)
+    else:
+        console.print(f"Wrote {out} (form {name}, version {label}).", markup=False, soft_wrap=True)
+        if attached:
+            console.print(
+                f"The version has files attached ({', '.join(attached)}): --out FILE.zip gives them too.",
+                markup=False,
+                soft_wrap=True,
+            )
+    if missing:
+        err.print(
+            f"warning: this version was added before lmreview kept attached files: {', '.join(missing)} "
+            "are not stored (their rows are); keep them beside the workbook to add a later version",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("import-responses")
@@ -173,8 +198,7 @@ def import_responses(
     Example: lmreview form import-responses kobo-export.xlsx --form idf_lm_2022 --review lm2022-review
     """
     st = state(ctx)
-    data = read_input(file)
-    with st.session() as session:
+    with open_input(file) as data, st.session() as session:  # a zip is read member by member, never whole
         done = submissions.import_responses(
             session,
             form,

@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
@@ -24,6 +24,7 @@ from lmreview.questionnaire import expressions, form_types
 from lmreview.questionnaire.xlsform import Choice, FormDefinition, Question, pick
 
 Values = dict[str, "str | list[str]"]
+NewInstances = Callable[[Question, str], dict[str, Any]]  # (repeat, instance path) -> the new instance
 MAX_REPEATS = 200  # instances of one repeat; the web form posts at most as many
 MAX_ANSWER_LENGTH = 10_000  # characters in one answer
 INTEGER_RANGE = (-(2**31), 2**31 - 1)  # XForms int: 32 bits
@@ -140,8 +141,17 @@ def _parse(text: str) -> expressions.Expr:
 
 
 class _Evaluator:
-    def __init__(self, definition: FormDefinition, data: Mapping[str, Any], today: dt.date, language: str) -> None:
+    def __init__(
+        self,
+        definition: FormDefinition,
+        data: Mapping[str, Any],
+        today: dt.date,
+        language: str,
+        new_instances: NewInstances | None = None,
+        previous: Mapping[str, Any] | None = None,
+    ) -> None:
         self.definition = definition
+        self.new_instances = new_instances
         self.language = language
         self.position: int | None = None  # the number of the repeat instance being walked, for position(..)
         self.data = data
@@ -153,6 +163,8 @@ class _Evaluator:
         self.globals: Values = {}
         self.repeat_errors: dict[str, str] = {}
         self._collect(definition.survey, data, self.globals, inside_repeat=False)
+        for name, value in last_saved_values(previous).items():
+            self.globals[name] = value
 
     def _collect(self, questions: list[Question], data: Mapping[str, Any], into: Values, inside_repeat: bool) -> None:
         """Every question's value by name, as the expressions see them from outside: lists inside repeats."""
@@ -226,7 +238,10 @@ class _Evaluator:
                         shown = f"{wanted:.0f}" if wanted < 1e15 else "too many"
                         node.error = self.repeat_errors[path] = MESSAGES["repeats"].format(wanted=shown)
                     kept = int(min(wanted, MAX_REPEATS))
-                    items = [*items[:kept], *([{}] * max(0, kept - len(items)))]
+                    items = items[:kept]
+                    for index in range(len(items) + 1, kept + 1):  # an instance asked for and not there yet
+                        made = self.new_instances(q, f"{path}[{index}]") if self.new_instances else {}
+                        items.append(made)
                 for index, item in enumerate(items, start=1):
                     item = item if isinstance(item, Mapping) else {}
                     local: Values = dict(scope)
@@ -348,6 +363,8 @@ def type_error(definition: FormDefinition, q: Question, value: str) -> str | Non
         allowed = _choice_names(choices_for(definition, q))
         picked = text.split() if q.type == "select_multiple" else [text]
         unknown = [p for p in picked if p not in allowed]
+        if unknown and len(allowed) > 20:  # a long list: naming every option would make a message of megabytes
+            return f'"{unknown[0]}" is not one of the {len(allowed):,} options of the list {q.list_name}.'
         if unknown:
             return f'"{unknown[0]}" is not one of the options ({", ".join(sorted(allowed))}).'
     return None
@@ -381,9 +398,19 @@ def refused(definition: FormDefinition, data: Mapping[str, Any]) -> dict[str, st
 
 
 def evaluate(
-    definition: FormDefinition, data: Mapping[str, Any], today: dt.date | None = None, language: str | None = None
+    definition: FormDefinition,
+    data: Mapping[str, Any],
+    today: dt.date | None = None,
+    language: str | None = None,
+    new_instances: NewInstances | None = None,
+    previous: Mapping[str, Any] | None = None,
 ) -> Evaluation:
-    evaluator = _Evaluator(definition, data, today or dt.date.today(), language or definition.default_language)
+    """Judge ``data``. ``new_instances`` makes the instances a ``repeat_count`` asks for beyond those in ``data``
+    (the respondent's page: their defaults, see :func:`instance_defaults`); else they start empty. ``previous`` is
+    the respondent's previous submission, which ``${last-saved#name}`` reads (empty without one)."""
+    evaluator = _Evaluator(
+        definition, data, today or dt.date.today(), language or definition.default_language, new_instances, previous
+    )
     scope: Values = dict(evaluator.globals)
     nodes = evaluator.walk(definition.survey, data, "", scope, True)
     return Evaluation(nodes, evaluator.fields, evaluator.out, evaluator.repeat_errors)
@@ -447,13 +474,30 @@ def answer_choices(q: Question, scope: Values, today: dt.date) -> list[Choice]:
 
 
 LAST_SAVED = re.compile(r"\$\{last-saved#([^}]+)\}")
+LAST_SAVED_PREFIX = "last-saved#"
+
+
+def last_saved_values(previous: Mapping[str, Any] | None) -> dict[str, str]:
+    """The previous submission's answers as expressions read them: ``last-saved#name`` -> the answer (through groups,
+    not repeats)."""
+    return {f"{LAST_SAVED_PREFIX}{k}": v for k, v in answers_by_name(previous).items()} if previous else {}
+
+
+@functools.lru_cache(maxsize=4096)
+def dynamic_default(text: str, question_type: str) -> bool:
+    """Whether a ``default`` is an expression, judged as pyxform judges it (a function call, a ``${reference}``, an
+    arithmetic operator but a date's "-"): "N/A (none)" and "2024-05-01" are plain values, ``today()`` is not."""
+    from pyxform.utils import default_is_dynamic
+
+    pyxform_type = {"datetime": "dateTime"}.get(question_type, question_type)
+    return bool(default_is_dynamic(text, pyxform_type))
 
 
 def default_value(
     question: Question, today: dt.date | None = None, last_saved: Mapping[str, str] | None = None
 ) -> str | None:
-    """A question's ``default``: a literal ("yes", "0"), or an expression when it calls a function or refers to
-    a question (``today()``), evaluated once when the questionnaire or the repeat instance is started.
+    """A question's ``default``: a literal ("yes", "0"), or an expression when pyxform would read it as one
+    (:func:`dynamic_default`: ``today()``), evaluated once when the questionnaire or the repeat instance is started.
     ``${last-saved#name}`` is the answer to ``name`` in ``last_saved`` (the respondent's previous submission, by
     question name), nothing when there is none."""
     text = question.default
@@ -462,9 +506,10 @@ def default_value(
     found = LAST_SAVED.fullmatch(text.strip())
     if found is not None:
         return (last_saved or {}).get(found[1]) or None
-    if "(" not in text and "${" not in text:
+    if not dynamic_default(text, question.type):
         return text
-    value = expressions.to_string(expressions.evaluate(expressions.parse(text), {}, today=today or dt.date.today()))
+    scope: Values = {f"{LAST_SAVED_PREFIX}{name}": value for name, value in (last_saved or {}).items()}
+    value = expressions.to_string(expressions.evaluate(expressions.parse(text), scope, today=today or dt.date.today()))
     return value or None
 
 
@@ -486,3 +531,49 @@ def with_defaults(
             if value is not None:
                 set_path(document, path, value)
     return document
+
+
+def answers_by_name(document: Mapping[str, Any], into: dict[str, str] | None = None) -> dict[str, str]:
+    """The answers of a document by question name, through groups (not into repeats): what ``${last-saved#name}``
+    reads at the top of a form."""
+    found: dict[str, str] = {} if into is None else into
+    for key, value in document.items():
+        if isinstance(value, Mapping):
+            answers_by_name(value, found)
+        elif isinstance(value, str):
+            found.setdefault(key, value)
+    return found
+
+
+def last_saved_in(previous: Mapping[str, Any], instance_path: str) -> dict[str, str]:
+    """What ``${last-saved#name}`` reads in the repeat instance ``instance_path`` (``visits[2]``): the answer in the
+    same instance of the previous submission (its second visit), else the previous answers outside the repeat."""
+    inside = get_path(previous, instance_path)
+    outside = answers_by_name(previous)
+    if isinstance(inside, Mapping):
+        outside.update(answers_by_name(inside))
+    return outside
+
+
+def instance_defaults(
+    repeat: Question, instance_path: str, previous: Mapping[str, Any] | None = None, today: dt.date | None = None
+) -> dict[str, Any]:
+    """A new instance of ``repeat`` at ``instance_path`` holding its questions' defaults; a ``${last-saved#name}``
+    default reads the same instance of ``previous`` (the respondent's previous submission), see
+    :func:`last_saved_in`."""
+    saved = last_saved_in(previous, instance_path) if previous else None
+    document: dict[str, Any] = {}
+    for question in repeat.children:
+        if question.type == "group":
+            with_defaults(question.children, f"{question.name}/", document, saved)
+        elif question.type not in ("repeat", "note"):
+            value = default_value(question, today=today, last_saved=saved)
+            if value is not None:
+                document[question.name] = value
+    return document
+
+
+def uses_last_saved(definition: FormDefinition) -> bool:
+    """Whether any default or expression of the form reads ``${last-saved#…}``."""
+    columns = ("default", "relevant", "constraint", "calculation", "required", "choice_filter", "repeat_count")
+    return any("${last-saved#" in (getattr(q, c) or "") for q in definition.walk() for c in columns)

@@ -98,6 +98,7 @@ _TOKEN = re.compile(
     r"(?P<ws>[ \t\r\n]+)|(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|(?P<str>'[^']*'|\"[^\"]*\")"
     r"|(?P<op>!=|<=|>=|[=<>+\-*(),])|(?P<dot>\.\.?)|(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?)"
 )
+LAST_SAVED = "last-saved#"  # ${last-saved#name}: the answer to name in the respondent's previous submission
 _REF_BODY = re.compile(r"[^}\r\n'\"(),=<>!+*$]*")
 _QUESTION_NAME = re.compile("[A-Za-z_\u00c0-\U0010ffff][A-Za-z0-9_.\\-\u00b7\u00c0-\U0010ffff]*")
 _CHAR_HINTS = {
@@ -129,7 +130,7 @@ def _tokenize(text: str) -> list[_Token]:
             close = i + 2 + len(name)
             if not text.startswith("}", close):
                 raise ExpressionError("missing closing } for the reference starting", text, i)
-            if not _QUESTION_NAME.fullmatch(name):
+            if not _QUESTION_NAME.fullmatch(name.removeprefix(LAST_SAVED)):  # ${last-saved#q}: the previous answer
                 raise ExpressionError(f'invalid question name "${{{name}}}"', text, i)
             tokens.append(_Token("ref", name, i))
             i = close + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -20,10 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lmreview.errors import BadInput, NotFound, Problem
-from lmreview.questionnaire.models import Form, FormVersion, Submission
+from lmreview.questionnaire.models import Form, FormVersion, FormVersionFile, Submission
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.questionnaire.xlsform import parse_form as parse_xlsform
-from lmreview.questionnaire.xlsform_sheets import read_markdown
+from lmreview.questionnaire.xlsform_sheets import read_markdown, xls_to_xlsx
 from lmreview.store import audit
 
 FORM_NAME_CHARS = "letters, digits, '_', '-' or '.'"
@@ -115,6 +116,15 @@ def add_form(
             xform=parsed.xform,
             warnings=parsed.warnings,
             actor=actor,
+            files=[
+                FormVersionFile(
+                    filename=Path(filename).name,
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    size=len(content),
+                    content=content,
+                )
+                for filename, content in sorted((files or {}).items(), key=lambda item: Path(item[0]).name)
+            ],
         )
     )
     session.flush()
@@ -279,9 +289,32 @@ def markdown_to_xlsx(text: str, filename: str) -> bytes:
 
 
 def form_xlsx(version: FormVersion) -> bytes:
+    """The version's workbook as XLSX: as uploaded, or converted from an Excel 97-2003 ``.xls`` or Markdown form."""
     if version.file_format == "xlsx":
         return version.source
+    if version.file_format == "xls":
+        return xls_to_xlsx(version.source, version.filename)
     return markdown_to_xlsx(version.source.decode("utf-8"), version.filename)
+
+
+def missing_files(version: FormVersion) -> list[str]:
+    """The files a version read when it was added that lmreview did not keep (versions added before it kept them:
+    their rows are in the definition, the files themselves are not)."""
+    kept = {f.filename for f in version.files}
+    return [name for name in version.definition.get("attachments", []) if name not in kept]
+
+
+def form_package(version: FormVersion, name: str) -> bytes:
+    """A zip of the version as it was added: its workbook as XLSX (``NAME-VERSION.xlsx``) and each attached file
+    under its own name, beside it, so that ``lmreview form add NAME-VERSION.xlsx --attach FILE…`` adds it again."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(re.sub(r"[^\w.-]+", "_", f"{name}-{version.version}") + ".xlsx", form_xlsx(version))
+        for attached in version.files:
+            archive.writestr(attached.filename, attached.content)
+    return buffer.getvalue()
 
 
 def template_xlsx(name: str) -> bytes:

@@ -75,6 +75,24 @@ class FormVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     form: Mapped[Form] = relationship(back_populates="versions")
+    files: Mapped[list[FormVersionFile]] = relationship(
+        cascade="all, delete-orphan", order_by="FormVersionFile.filename", lazy="select"
+    )
+
+
+class FormVersionFile(Base):
+    """A file attached to a form version (a CSV, XML or GeoJSON table it reads), kept as it was uploaded, so that the
+    version can be downloaded whole and added again; its rows are read into the definition when it is added."""
+
+    __tablename__ = "form_version_file"
+    __table_args__ = (UniqueConstraint("form_version_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only for a download
 
 
 class Respondent(Timestamped, Base):

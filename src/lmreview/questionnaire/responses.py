@@ -75,7 +75,7 @@ def _version(form: Form, wanted: str | None) -> FormVersion:
 def import_responses(
     session: Session,
     form_name: str,
-    data: bytes,
+    data: exchange.Source,
     filename: str,
     *,
     actor: str,
@@ -83,6 +83,7 @@ def import_responses(
     media_limit: int = media.DEFAULT_MAX_BYTES,
     visible: set[int] | None = None,
 ) -> ResponseImport:
+    """Import an export (bytes, or an open file: a zip is then read member by member, see ``exchange.Source``)."""
     form = forms.get_form(session, form_name)
     definition = forms.definition_of(forms.latest_version(form))
     versions = {v.version: forms.definition_of(v) for v in form.versions}
@@ -210,7 +211,7 @@ def _attach_files(
     result: ResponseImport,
     records: list[exchange.ImportedSubmission],
     definition: FormDefinition,
-    data: bytes,
+    data: exchange.Source,
     name: str,
     limit: int,
 ) -> None:
@@ -220,7 +221,7 @@ def _attach_files(
     wanted = [(r, media.media_answers(definition, r.data)) for r in records]
     if not any(found for _r, found in wanted):
         return
-    archive = exchange.open_zip(data, name) if data.startswith(b"PK\x03\x04") else None
+    archive = exchange.open_zip(data, name) if exchange.is_zip(data) else None
     members = exchange.media_members(archive) if archive is not None else {}
     by_instance = {
         s.instance_id: s
@@ -240,8 +241,15 @@ def _attach_files(
                 if info is None or archive is None:
                     result.files_missing += 1
                     continue
-                with archive.open(info) as member:
-                    content = member.read(limit + 1)
+                try:
+                    with archive.open(info) as member:
+                        content = member.read(limit + 1)
+                except Exception as exc:  # zlib, CRC and truncation errors: a damaged member, left out
+                    damage = type(exc).__name__
+                    message = f"{filename} is not kept: {info.filename} cannot be read from the zip ({damage})"
+                    result.warnings.append(Problem(name, record.row, path, message, severity="warning"))
+                    result.files_missing += 1
+                    continue
                 problem = media.problem_with(question, filename, content, limit)
                 if media.safe_name(filename) != filename:
                     problem = "lmreview keeps file names without folders, control characters or %"

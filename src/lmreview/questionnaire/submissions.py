@@ -16,7 +16,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ from lmreview.questionnaire.models import (
     SubmissionChange,
     SubmissionComment,
 )
-from lmreview.questionnaire.xlsform import FormDefinition
+from lmreview.questionnaire.xlsform import FormDefinition, Question
 from lmreview.store import audit
 from lmreview.store.base import get_row, utcnow
 
@@ -76,19 +76,10 @@ def definition(submission: Submission) -> FormDefinition:
     return found
 
 
-def _answers_by_name(document: Mapping[str, Any], into: dict[str, str]) -> dict[str, str]:
-    """The answers of a document by question name, through groups (not repeats): what ``${last-saved#name}`` reads."""
-    for key, value in document.items():
-        if isinstance(value, Mapping):
-            _answers_by_name(value, into)
-        elif isinstance(value, str):
-            into.setdefault(key, value)
-    return into
-
-
-def last_saved(session: Session, form_id: int, respondent: Respondent) -> dict[str, str]:
-    """The answers of the respondent's previous submission of the form (any version, any review), by question
-    name: the newest submitted by this respondent or by a respondent with the same e-mail address; {} if none."""
+def previous_submission(session: Session, form_id: int, respondent: Respondent) -> dict[str, Any]:
+    """The answers of the respondent's previous submission of the form (any version, any review): the newest
+    submitted by this respondent or by a respondent with the same e-mail address; {} if none. What
+    ``${last-saved#name}`` defaults read."""
     same_person = Submission.respondent_id == respondent.id
     if respondent.email:
         people = select(Respondent.id).where(func.lower(Respondent.email) == respondent.email.lower())
@@ -101,7 +92,33 @@ def last_saved(session: Session, form_id: int, respondent: Respondent) -> dict[s
         .limit(1)
     )
     found = session.scalar(query)
-    return _answers_by_name(found, {}) if isinstance(found, Mapping) else {}
+    return dict(found) if isinstance(found, Mapping) else {}
+
+
+def last_saved(session: Session, form_id: int, respondent: Respondent) -> dict[str, str]:
+    """The previous submission's answers by question name, through groups (see :func:`previous_submission`)."""
+    return engine.answers_by_name(previous_submission(session, form_id, respondent))
+
+
+def previous_for(session: Session, submission: Submission, definition: FormDefinition) -> dict[str, Any] | None:
+    """The respondent's previous submission when the form reads ``${last-saved#…}`` (None when it does not, or when
+    the submission has no respondent)."""
+    if not engine.uses_last_saved(definition) or submission.respondent_id is None:
+        return None
+    respondent = session.get(Respondent, submission.respondent_id)
+    if respondent is None:
+        return None
+    return previous_submission(session, submission.form_version.form_id, respondent)
+
+
+def new_instances(previous: Mapping[str, Any] | None) -> Callable[[Question, str], dict[str, Any]]:
+    """How the respondent's page makes a new repeat instance (Add, or one a ``repeat_count`` asks for): with its
+    defaults, and ``${last-saved#name}`` read in the same instance of ``previous`` (:func:`previous_for`)."""
+
+    def make(repeat: Question, instance_path: str) -> dict[str, Any]:
+        return engine.instance_defaults(repeat, instance_path, previous)
+
+    return make
 
 
 def _prefill(
@@ -132,8 +149,7 @@ def for_respondent(session: Session, review: Review, respondent: Respondent, *, 
     version = forms.latest_version(review.form)
     project = session.get(Project, respondent.project_id) if respondent.project_id else None
     definition = forms.definition_of(version)
-    uses_last_saved = any(q.default and "${last-saved#" in q.default for q in definition.walk())
-    previous = last_saved(session, review.form.id, respondent) if uses_last_saved else {}
+    previous = last_saved(session, review.form.id, respondent) if engine.uses_last_saved(definition) else {}
     submission = Submission(
         instance_id=f"uuid:{uuid.uuid4()}",
         form_version_id=version.id,
@@ -154,14 +170,23 @@ def for_respondent(session: Session, review: Review, respondent: Respondent, *, 
 
 
 def save(
-    session: Session, submission: Submission, data: dict[str, Any], *, submit: bool, language: str | None = None
+    session: Session,
+    submission: Submission,
+    data: dict[str, Any],
+    *,
+    submit: bool,
+    language: str | None = None,
+    new: engine.NewInstances | None = None,
+    previous: Mapping[str, Any] | None = None,
 ) -> Saved:
-    """Save a draft, or submit when ``submit`` and there is no error left (else the draft is saved with them)."""
+    """Save a draft, or submit when ``submit`` and there is no error left (else the draft is saved with them).
+    ``new``: how a repeat instance a ``repeat_count`` asks for is made (:func:`new_instances`); ``previous``: what
+    ``${last-saved#…}`` reads (:func:`previous_for`)."""
     if submission.status == "submitted":
         when = submission.submitted_at.date().isoformat() if submission.submitted_at else "earlier"
         raise Conflict(f"this questionnaire was submitted on {when}; it cannot be changed from this link")
     form = definition(submission)
-    evaluation = engine.evaluate(form, data, language=language)
+    evaluation = engine.evaluate(form, data, language=language, new_instances=new, previous=previous)
     submitted = submit and not evaluation.errors
     if submitted:
         submission.data = evaluation.data
@@ -352,7 +377,7 @@ def review_for_import(
 def import_responses(
     session: Session,
     form_name: str,
-    data: bytes,
+    data: exchange.Source,
     filename: str,
     *,
     actor: str,

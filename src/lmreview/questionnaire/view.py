@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from lmreview.questionnaire import engine, expressions, form_types
+from lmreview.questionnaire import engine, expressions, form_types, long_lists
 from lmreview.questionnaire.xlsform import DEFAULT_LANGUAGE, Choice, FormDefinition, Question, language_code, pick
 
 UI = {
@@ -39,6 +39,12 @@ UI = {
         "file_sent": "File sent:",
         "file_remove": "Remove this file",
         "file_replace": "Choose another file to replace it.",
+        "search": "Search the options",
+        "search_button": "Search",
+        "search_hint": "Type part of a name to find it among the {n} options.",
+        "search_found": "{shown} of {total} matching options:",
+        "search_none": "No option matches.",
+        "search_count": "{n} options, found with a search box.",
     },
     "fr": {
         "save": "Enregistrer le brouillon",
@@ -62,6 +68,12 @@ UI = {
         "file_sent": "Fichier envoyé :",
         "file_remove": "Supprimer ce fichier",
         "file_replace": "Choisissez un autre fichier pour le remplacer.",
+        "search": "Chercher parmi les options",
+        "search_button": "Chercher",
+        "search_hint": "Tapez une partie d'un nom pour le trouver parmi les {n} options.",
+        "search_found": "{shown} des {total} options trouvées :",
+        "search_none": "Aucune option ne correspond.",
+        "search_count": "{n} options, trouvées avec une boîte de recherche.",
     },
     "es": {
         "save": "Guardar borrador",
@@ -85,6 +97,12 @@ UI = {
         "file_sent": "Archivo enviado:",
         "file_remove": "Quitar este archivo",
         "file_replace": "Elija otro archivo para reemplazarlo.",
+        "search": "Buscar entre las opciones",
+        "search_button": "Buscar",
+        "search_hint": "Escriba parte de un nombre para encontrarlo entre las {n} opciones.",
+        "search_found": "{shown} de {total} opciones encontradas:",
+        "search_none": "Ninguna opción coincide.",
+        "search_count": "{n} opciones, que se encuentran con un cuadro de búsqueda.",
     },
 }
 
@@ -126,6 +144,8 @@ class FormView:
     editable: bool = True
     show_errors: bool = False
     today: dt.date | None = None
+    searches: dict[str, str] = field(default_factory=dict)  # a long list's search box, by instance path
+    options_url: str | None = None  # where a long list's box finds its options (the respondent's link)
 
     @property
     def title(self) -> str:
@@ -171,6 +191,32 @@ class FormView:
             return [(c, True) for c in visible]
         kept = {c.name for c in visible}
         return [(c, c.name in kept) for c in engine.choices_for(self.definition, q)]
+
+    def is_long(self, q: Question) -> bool:
+        """A select answered through a search box: see :mod:`lmreview.questionnaire.long_lists`."""
+        return long_lists.is_long(self.definition, q)
+
+    def picked(self, q: Question, value: str) -> list[Choice]:
+        return long_lists.picked(self.definition, q, value)
+
+    def options_count(self, q: Question) -> int:
+        return len(engine.choices_for(self.definition, q))
+
+    def found(self, q: Question, node: engine.Node) -> long_lists.Found | None:
+        """The options matching what was typed in a long list's box, when the page comes back from a search
+        without JavaScript; None when nothing was typed."""
+        text = self.searches.get(node.path, "").strip()
+        if not text:
+            return None
+        scope = node.field.scope if node.field is not None and node.field.scope is not None else {}
+        allowed = (
+            engine.visible_choices(self.definition, q, scope, self.today or dt.date.today())
+            if q.choice_filter
+            else None
+        )
+        value = node.field.value if node.field is not None else ""
+        chosen = frozenset(c.name for c in self.picked(q, value))
+        return long_lists.search(self.definition, q, text, self.language, allowed=allowed, leave_out=chosen)
 
     def pages(self) -> list[list[engine.Node]]:
         """The pages of a form with ``style: pages``: each top-level question, group (a ``field-list`` group keeps

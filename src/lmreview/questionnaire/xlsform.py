@@ -372,7 +372,8 @@ class _Builder:
         self.problems: list[Problem] = []
         self.languages: list[str] = []
         self.features: dict[str, list[int]] = {}  # an unsupported feature -> the rows that use it
-        self.last_saved: dict[int, str] = {}  # row -> the question a ${last-saved#name} default names
+        self.declared: dict[str, str] = {}  # csv-external / xml-external rows: instance name -> file name
+        self.last_saved: list[tuple[int, str, str]] = []  # (row, column, question) of each ${last-saved#question}
 
     def problem(self, sheet: str, row: int, column: str, message: str) -> None:
         self.problems.append(Problem(f"{self.filename}:{sheet}", row, column, message))
@@ -465,7 +466,12 @@ class _Builder:
                 return None
             base, list_name = from_file
         elif lowered.startswith(("csv-external", "xml-external")) and len(kind.split()) == 2:
-            self.table(row, "type", f"{kind.split()[1]}.{lowered[:3]}", kind)
+            self.declared[kind.split()[1]] = f"{kind.split()[1]}.{lowered[:3]}"
+            self.table(row, "type", self.declared[kind.split()[1]], kind)
+            return None
+        elif lowered in ("csv-external", "xml-external") and name:  # the usual spelling: the file's name in "name"
+            self.declared[name] = f"{name}.{lowered[:3]}"
+            self.table(row, "type", self.declared[name], f'"{kind}" {name}')
             return None
         elif lowered.startswith(("begin loop", "begin_loop")):
             self.unsupported(row, "loops (begin loop)")
@@ -511,13 +517,14 @@ class _Builder:
         if question.appearance and "search(" in question.appearance:  # options from a CSV through the appearance
             self.unsupported(row, "the search() appearance (use select_one_from_file with a choice_filter)")
         if question.default and "${last-saved#" in question.default:
-            saved = re.fullmatch(r"\$\{last-saved#([^}]+)\}", question.default.strip())
-            if saved is None:
-                self.unsupported(
-                    row, "${last-saved#…} inside an expression (a default of ${last-saved#name} alone works)"
-                )
-            else:
-                self.last_saved[row] = saved[1]
+            for wanted in re.findall(r"\$\{last-saved#([^}]+)\}", question.default):
+                self.last_saved.append((row, "default", wanted))
+        default = question.default
+        if default and not re.fullmatch(r"\$\{last-saved#[^}]+\}", default.strip()):
+            from lmreview.questionnaire.engine import dynamic_default  # the engine reads the definition built here
+
+            if dynamic_default(default, question.type):  # an expression: refused now if it cannot be evaluated
+                self.check_expression(row, "default", default, name, choices)
         return question
 
     def table(self, row: int, column: str, filename: str, used_by: str) -> attachments.Table | None:
@@ -591,6 +598,8 @@ class _Builder:
             elif name in choices:
                 present = {"name", "label"}.union(*(c.filters.keys() for c in choices[name]))
                 where = f"the choice list {name}"
+            elif name in self.declared:
+                continue  # declared by a csv-external or xml-external row, which names the missing file already
             else:
                 self.table(row, column, f"{name}.csv", call)
                 continue
@@ -600,9 +609,8 @@ class _Builder:
                     self.problem("survey", row, column, f"{message} (its columns: {', '.join(sorted(present))})")
 
     def check_expression(self, row: int, column: str, text: str, name: str, choices: dict[str, list[Choice]]) -> None:
-        if "${last-saved#" in text:
-            self.unsupported(row, f"${{last-saved#…}} in {column} (only a default of ${{last-saved#name}} alone works)")
-            return
+        for wanted in re.findall(r"\$\{last-saved#([^}]+)\}", text):
+            self.last_saved.append((row, column, wanted))
         try:
             tree = expressions.parse(text, names=column == "choice_filter")
             self.check_lookups(row, column, tree, choices)
@@ -654,9 +662,9 @@ def parse_form(
     choices = builder.choices()
     survey = builder.survey(choices)
     names = {q.name for root in survey for q in root.walk()}
-    for row, wanted in builder.last_saved.items():
+    for row, column, wanted in dict.fromkeys(builder.last_saved):  # a default expression is listed twice
         if wanted not in names:
-            builder.problem("survey", row, "default", f"${{last-saved#{wanted}}}: the form has no question {wanted}")
+            builder.problem("survey", row, column, f"${{last-saved#{wanted}}}: the form has no question {wanted}")
     if builder.features:
         raise BadInput([_unsupported(filename, builder.features)], "1 error; the form was not added")
     if builder.problems:

@@ -135,6 +135,23 @@ def _xls_sheets(data: bytes, filename: str) -> list[_Sheet]:
     return sheets
 
 
+def xls_to_xlsx(data: bytes, filename: str) -> bytes:
+    """An Excel 97-2003 workbook as XLSX: every sheet, each cell as the text lmreview reads from it."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for sheet in _xls_sheets(data, filename):
+        target = workbook.create_sheet(sheet.name[:31])
+        for number, values in sheet.rows:
+            for column, value in enumerate(values, start=1):
+                if value:
+                    target.cell(row=number, column=column, value=value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def _by_name(sheets: list[_Sheet]) -> dict[str, Rows]:
     found: dict[str, Rows] = {}
     for sheet in sheets:

@@ -96,6 +96,22 @@ def _picture(doc: Any, chart: Chart) -> None:
     inline.docPr.set("title", chart.title)
 
 
+def _thumbnails(doc: Any, block: Block) -> None:
+    """The images received for a question, three to a row, each with its row and file name under it."""
+    columns = 3
+    table = doc.add_table(rows=(len(block.images) + columns - 1) // columns, cols=columns)
+    for index, thumb in enumerate(block.images):
+        cell = table.cell(index // columns, index % columns)
+        paragraph = cell.paragraphs[0]
+        width = Cm(4.5) if thumb.width >= thumb.height else Cm(4.5 * thumb.width / max(thumb.height, 1))
+        paragraph.add_run().add_picture(io.BytesIO(thumb.jpeg), width=width)
+        inline = paragraph.runs[-1]._r.xpath(".//wp:docPr")
+        if inline:
+            inline[0].set("descr", f"{thumb.filename}, sent for {thumb.unit}")
+        label = cell.add_paragraph().add_run(f"{thumb.unit} · {thumb.filename}")
+        label.font.size, label.font.color.rgb = Pt(8), MUTED
+
+
 # --- Markdown --------------------------------------------------------------------------------------------------------
 
 
@@ -229,6 +245,9 @@ def render_docx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
                 _note(doc, b.note)
         elif b.kind == "figure" and b.chart is not None:
             _picture(doc, b.chart)
+            _caption(doc, f"{b.number}. {b.text}")
+        elif b.kind == "thumbnails" and b.images:
+            _thumbnails(doc, b)
             _caption(doc, f"{b.number}. {b.text}")
     _page_numbers(doc)
     buffer = io.BytesIO()

@@ -9,6 +9,7 @@ nothing fetched from elsewhere. With ``link_base`` (the web UI), every figure li
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from lmreview.figures import Share, Summary, fmt_number, fmt_pct, fmt_quantity
 
 if TYPE_CHECKING:
     from lmreview.analysis.review_report import Brief, QuestionFinding, ReviewReport
+    from lmreview.analysis.thumbnails import Thumbnail
     from lmreview.report.charts import Chart
 
 NOT_WRITTEN = "This section has not been written yet."
@@ -52,6 +54,7 @@ class Block:
     sheet: str = ""
     chart: Chart | None = None
     placeholder: bool = False
+    images: tuple[Thumbnail, ...] = ()  # thumbnails: the images received for a question
 
 
 class _Outline:
@@ -95,6 +98,21 @@ class _Outline:
             Block("table", caption, number=f"Table {self.tables}", anchor=f"t{self.tables}", header=header, body=body,
                   note=note, sheet=sheet)
         )  # fmt: skip
+
+    def thumbnails(self, q: QuestionFinding) -> None:
+        """The first images received for an image question, small, as a figure under its count."""
+        received = next((c.n for c in q.counts if c.value == "received"), len(q.thumbnails))
+        shown = f"the first {len(q.thumbnails)} of {received}" if received > len(q.thumbnails) else f"all {received}"
+        self.figures += 1
+        self.blocks.append(
+            Block(
+                "thumbnails",
+                f"{q.label}: {shown} images received, small (every file is on the review's pages)",
+                number=f"Figure {self.figures}",
+                anchor=f"f{self.figures}",
+                images=q.thumbnails,
+            )
+        )
 
     def figure(self, chart: Chart | None) -> None:
         if chart is not None:
@@ -212,6 +230,8 @@ def _findings(o: _Outline, report: ReviewReport, charts: dict[str, Chart]) -> No
                 f"F{index} {q.path.rsplit('/', 1)[-1]}",
                 _denominators(q),
             )
+            if q.thumbnails:
+                o.thumbnails(q)
         o.figure(charts.get(f"findings-{index}"))
 
 
@@ -407,6 +427,7 @@ def _environment() -> Environment:
     env.filters["markdown_inline"] = markdown_inline
     env.filters["number"] = fmt_number
     env.filters["quantity"] = fmt_quantity
+    env.filters["base64"] = lambda data: base64.b64encode(data).decode("ascii")
     return env
 
 

@@ -44,14 +44,24 @@ def pdf_available() -> str | None:
     return None
 
 
-def _no_fetching(url: str, *args: object, **kwargs: object) -> dict[str, Any]:
-    """The HTML is self-contained; a reference to anything else (a link in a narrative) is not fetched."""
-    raise ValueError(f"lmreview does not fetch {url} into a PDF")
+def _fetcher(weasyprint: Any) -> Any:
+    """The HTML is self-contained: its images are ``data:`` URLs (the thumbnails of images received), read in place;
+    nothing else (a link in a narrative, a file on the server) is ever fetched."""
+    urls = getattr(weasyprint, "urls", None)
+    if urls is not None and hasattr(urls, "URLFetcher"):  # WeasyPrint 66 and later
+        return urls.URLFetcher(allowed_protocols={"data"})
+
+    def fetch(url: str, *args: object, **kwargs: object) -> Any:
+        if url.startswith("data:image/"):
+            return weasyprint.default_url_fetcher(url)
+        raise ValueError(f"lmreview does not fetch {url} into a PDF")
+
+    return fetch
 
 
 def render_pdf(html: str) -> bytes:
     """The PDF of a self-contained HTML document (the report or the brief)."""
     weasyprint = _weasyprint()
-    document = weasyprint.HTML(string=html, url_fetcher=_no_fetching, base_url=".")
+    document = weasyprint.HTML(string=html, url_fetcher=_fetcher(weasyprint), base_url=".")
     data: bytes = document.write_pdf()
     return data

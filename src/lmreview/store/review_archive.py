@@ -101,6 +101,7 @@ OWNED_BY: dict[str, str] = {
     "indicator": "result_id",
     "indicator_period": "indicator_id",
     "import_batch": "portfolio_id",
+    "form_version_file": "form_version_id",
 }
 # Unique values of the review's own rows that the target may hold already: given a new value on import.
 FRESH: dict[str, str] = {
@@ -229,6 +230,9 @@ def review_rows(review_id: int) -> dict[str, ColumnElement[bool]]:
         ),
         "form": t("form").c.id.in_(forms),
         "form_version": t("form_version").c.form_id.in_(forms),
+        "form_version_file": t("form_version_file").c.form_version_id.in_(
+            select(t("form_version").c.id).where(t("form_version").c.form_id.in_(forms))
+        ),
         "submission": sub.c.review_id == review_id,
         "invitation": t("invitation").c.respondent_id.in_(
             select(t("respondent").c.id).where(t("respondent").c.review_id == review_id)

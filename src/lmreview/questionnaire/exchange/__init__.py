@@ -20,7 +20,7 @@ zip or a workbook), ``reading`` (columns to questions, values checked, repeats a
 
 from __future__ import annotations
 
-from lmreview.questionnaire.exchange.files import media_members, media_name, open_zip
+from lmreview.questionnaire.exchange.files import Source, is_zip, media_members, media_name, open_zip
 from lmreview.questionnaire.exchange.layout import (
     KOBO_COPY_FIELDS,
     KOBO_REPEAT_COLUMNS,
@@ -42,6 +42,8 @@ __all__ = [
     "ExportRow",
     "ImportedSubmission",
     "NoQuestionColumns",
+    "Source",
+    "is_zip",
     "media_members",
     "media_name",
     "open_zip",

@@ -7,6 +7,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import BinaryIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from lmreview.errors import BadInput, Problem
@@ -20,6 +21,31 @@ MAX_MEDIA_MEMBERS = 50_000
 MAX_MEDIA_TOTAL = 8 * 1024 * 1024 * 1024
 
 
+# An export as bytes (a web upload), or as an open file (the command line): a zip is then read member by member from
+# the disk, so an ODK Central export of several GiB of photos never sits in memory; its tables are read whole.
+Source = bytes | BinaryIO
+
+
+def is_zip(source: Source) -> bool:
+    """Whether the export is a zip (ODK Central's, lmreview's, or an XLSX workbook): it starts with a member or, empty,
+    with its end record."""
+    if isinstance(source, bytes):
+        head = source[:4]
+    else:
+        source.seek(0)
+        head = source.read(4)
+        source.seek(0)
+    return head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+
+
+def whole(source: Source) -> bytes:
+    """The bytes of an export that is read whole (a CSV, a workbook)."""
+    if isinstance(source, bytes):
+        return source
+    source.seek(0)
+    return source.read()
+
+
 @dataclass
 class Sheet:
     name: str  # sheet name, zip member name, or the file name
@@ -27,12 +53,19 @@ class Sheet:
     table: Table
 
 
-def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
+def open_zip(data: Source, filename: str) -> zipfile.ZipFile:
+    """The zip of an export, checked by its directory before anything is read from it: the number of tables and media
+    files, what they unpack to together, and no member of over 1 MiB that unpacks more than ``MAX_RATIO`` times its
+    packed size (a zip bomb). Reading a member stops at the size the directory declares (zipfile checks it and the
+    CRC), so these limits hold for what is read too."""
+
     def refuse(message: str) -> BadInput:
         return BadInput([Problem(filename, 0, "-", message)])
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        if not isinstance(data, bytes):
+            data.seek(0)
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise refuse("this zip file is damaged and cannot be opened") from None
@@ -76,13 +109,14 @@ def media_members(archive: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
     return found
 
 
-def sheets_of(data: bytes, filename: str) -> tuple[str, list[Sheet]]:
+def sheets_of(source: Source, filename: str) -> tuple[str, list[Sheet]]:
     """The tables of the file: ("xlsx", sheets) for a workbook, ("zip", CSV members) or ("csv", [the table])."""
-    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip starts with a member or, empty, its end
-        return "csv", [Sheet(filename, filename, _csv_table(data, filename))]
+    if not is_zip(source):
+        return "csv", [Sheet(filename, filename, _csv_table(whole(source), filename))]
     sheets = []
-    with open_zip(data, filename) as archive:
+    with open_zip(source, filename) as archive:
         if "[Content_Types].xml" in archive.namelist():
+            data = whole(source)
             try:
                 tables = read_workbook(data, filename)
             except BadInput:  # a later sheet may be free text (instructions): a filled workbook needs only the first

@@ -144,14 +144,32 @@ def value_problem(definition: FormDefinition, question: Question, value: str) ->
         except ValueError:
             return f'"{value}" is not a date (YYYY-MM-DD)'
     if question.type in ("select_one", "select_multiple") and question.answers_of is None:
-        allowed = [c.name for c in definition.options(question.list_name)]
-        allowed += ["other"] if question.or_other and "other" not in allowed else []
-        bad = [t for t in ([value] if question.type == "select_one" else value.split()) if t not in allowed]
+        options = definition.options(question.list_name)
+        known = _names(options) | ({"other"} if question.or_other else set())
+        bad = [t for t in ([value] if question.type == "select_one" else value.split()) if t not in known]
         if bad:
+            allowed = [c.name for c in options] + (
+                ["other"] if question.or_other and "other" not in _names(options) else []
+            )
             verb = "is not a choice" if len(bad) == 1 else "are not choices"
             names = ", ".join(f'"{b}"' for b in bad)
+            if len(allowed) > 20:  # a long list: its options are not named (50,000 villages make no message)
+                return f"{names} {verb} of the list {question.list_name} ({len(allowed):,} options)"
             return f"{names} {verb} of the list {question.list_name}; allowed: {', '.join(allowed)}"
     return None
+
+
+_NAMES: dict[int, tuple[list[Any], frozenset[str]]] = {}
+
+
+def _names(options: list[Any]) -> frozenset[str]:
+    """The option names of a list, memoised per list: every cell of an import checks against the same list."""
+    kept = _NAMES.get(id(options))
+    if kept is None or kept[0] is not options:
+        if len(_NAMES) > 1024:
+            _NAMES.clear()
+        kept = _NAMES[id(options)] = (options, frozenset(c.name for c in options))
+    return kept[1]
 
 
 def _special(question: Question, value: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire import form_types
-from lmreview.questionnaire.exchange.files import Sheet, detect, media_name, sheets_of
+from lmreview.questionnaire.exchange.files import Sheet, Source, detect, media_name, sheets_of
 from lmreview.questionnaire.exchange.layout import (
     KOBO_COPY_FIELDS,
     ODK_META,
@@ -435,7 +435,7 @@ class _Reader:
 
 
 def read_responses(
-    data: bytes, filename: str, definition: FormDefinition, versions: Mapping[str, FormDefinition] | None = None
+    data: Source, filename: str, definition: FormDefinition, versions: Mapping[str, FormDefinition] | None = None
 ) -> tuple[list[ImportedSubmission], list[Problem]]:
     """Submissions from a KoboToolbox or ODK Central export, or a filled one-row-per-project workbook.
 

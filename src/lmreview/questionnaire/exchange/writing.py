@@ -23,6 +23,7 @@ from lmreview.questionnaire.exchange.layout import (
     scope_of,
     sheet_name,
 )
+from lmreview.questionnaire.long_lists import LONG_LIST
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 
 
@@ -60,6 +61,7 @@ class _Writer:
         self.versions = [*versions, definition]  # oldest first, the newest last
         self.language = language
         self.by_path = definition.by_path()
+        self._choices: dict[str, list[str]] = {}  # the option columns of each select_multiple, by path
         self.outs: dict[str, _Out] = {}
         taken: list[str] = []
         for question in [None, *all_repeats(definition)]:
@@ -95,13 +97,18 @@ class _Writer:
         return [header, *(f"{header}/{self.choice(question, c)}" for c in self.choices(question))]
 
     def choices(self, question: Question) -> list[str]:
-        """The option names of a select_multiple in every version of the form, one column each."""
-        lists = []
-        for version in self.versions:
-            same = version.by_path().get(question.path)
-            if same is not None and same.type == "select_multiple":
-                lists.append([c.name for c in version.options(same.list_name)])
-        return merged_options(lists)
+        """The option names of a select_multiple in every version of the form, one column each; none for a long
+        list (over ``LONG_LIST`` options: a list of 50,000 villages would be 50,000 columns, beyond what a
+        spreadsheet holds), whose answers are in the one column of the question, which the import reads."""
+        if question.path not in self._choices:
+            lists = []
+            for version in self.versions:
+                same = version.by_path().get(question.path)
+                if same is not None and same.type == "select_multiple":
+                    lists.append([c.name for c in version.options(same.list_name)])
+            merged = merged_options(lists)
+            self._choices[question.path] = merged if len(merged) <= LONG_LIST else []
+        return self._choices[question.path]
 
     def choice(self, question: Question, name: str) -> str:
         label = self.definition.choice_label(question.list_name or "", name, self.language) if self.language else None

@@ -12,23 +12,28 @@ The form is posted as ``multipart/form-data``: a file question's file arrives un
 (``PATH.remove`` empties the answer) and is judged and stored by ``questionnaire/media.py``; a file refused (too
 large, not the kind asked for) is a refused answer like the others. ``GET /r/{token}/files/{name}`` serves the
 respondent's own files back.
+
+A select with a long list of options is a search box (``questionnaire/long_lists.py``): ``GET
+/r/{token}/options/{path}?q=`` gives the options matching what is typed, and without JavaScript the box's Search
+button (``action=search:PATH``) saves the draft and brings the page back with the matches.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
-from lmreview.questionnaire import engine, form_types, invitations, media, submissions
+from lmreview.questionnaire import engine, form_types, invitations, long_lists, media, submissions
 from lmreview.questionnaire.view import FormView, choose_language
-from lmreview.questionnaire.xlsform import FormDefinition
+from lmreview.questionnaire.xlsform import FormDefinition, pick
 from lmreview.store import audit
 from lmreview.store.base import utcnow
 from lmreview.web.pages import media_response, render
@@ -58,6 +63,7 @@ def _page(
     step: int = 0,
     loaded: _Loaded | None = None,
     evaluation: engine.Evaluation | None = None,
+    searches: dict[str, str] | None = None,
 ) -> Response:
     """The form page; with ``refused``, the answers that were not saved are the only errors shown. A form with
     ``style: pages`` shows one page: ``page``, else ``?page=``, else the page of the first error shown. ``loaded``
@@ -74,13 +80,23 @@ def _page(
     session.commit()
     language = _language(request, form, language, respondent)
     current = submission.data if data is None else data
+    previous = submissions.previous_for(session, submission, form) if submission.status == "draft" else None
     if evaluation is None:
-        evaluation = engine.evaluate(form, current, language=language)
+        new = submissions.new_instances(previous) if submission.status == "draft" else None
+        evaluation = engine.evaluate(form, current, language=language, new_instances=new, previous=previous)
     if refused:
         for path, item in evaluation.fields.items():
             item.error = refused.get(path)
         evaluation.repeat_errors.clear()
-    view = FormView(form, language, evaluation, editable=submission.status != "submitted", show_errors=show_errors)
+    view = FormView(
+        form,
+        language,
+        evaluation,
+        editable=submission.status != "submitted",
+        show_errors=show_errors,
+        searches=searches or {},
+        options_url=f"/r/{token}/options/",
+    )
     pages = view.pages()
     if page is None:
         asked = request.query_params.get("page", "")
@@ -104,6 +120,7 @@ def _page(
         previous_page=max((n for n in shown if n < page), default=None),
         next_page=min((n for n in shown if n > page), default=None),
         outside=view.outside_values(page) if len(pages) > 1 else {},
+        last_saved=engine.last_saved_values(previous),
         errors=evaluation.errors,
         labels=view.labels_by_path(),
         review_title=review.title or review.name,
@@ -180,6 +197,11 @@ def _answer(
     language = fields["lang"][-1] if fields.get("lang") else None
     posted = (fields.get("page") or [""])[-1]
     posted_page = int(posted) if posted.isdigit() and len(posted) < 5 else None
+    searches = {  # a long list's search box, sent without JavaScript: the page comes back with its matches
+        key.removesuffix(".search"): values[-1][: long_lists.MAX_QUERY]
+        for key, values in fields.items()
+        if key.endswith(".search") and values and values[-1].strip()
+    }
     with request.app.state.store.session() as session:
         _invitation, respondent, review = invitations.open_link(session, token)
         submission = submissions.for_respondent(session, review, respondent)
@@ -187,8 +209,10 @@ def _answer(
         data = submissions.form_data(form, fields, submission.data if submission.status == "draft" else {})
         limit = request.app.state.settings.max_media_bytes
         files, bad_files = _files(form, data, fields, uploads or {}, limit)
+        previous = submissions.previous_for(session, submission, form)
+        new = submissions.new_instances(previous)
         if action.startswith("add:"):
-            _resize(data, action.removeprefix("add:"), add=True, form=form)
+            _resize(data, action.removeprefix("add:"), add=True, form=form, new=new)
         elif action.startswith("remove:"):
             _resize(data, action.removeprefix("remove:"), add=False)
         refused = engine.refused(form, data) if submission.status == "draft" else {}
@@ -205,6 +229,7 @@ def _answer(
                 refused=refused,
                 status_code=422,
                 page=posted_page,
+                searches=searches,
             )
         turn = action in ("next", "previous")  # a paged form: the draft is saved on every page turn
         if submission.status == "draft":
@@ -212,7 +237,9 @@ def _answer(
                 kept = media.store(session, submission, question, path, name, content, limit=limit)
                 engine.set_path(data, path, kept.filename)
         chosen = _language(request, form, language, respondent)
-        saved = submissions.save(session, submission, data, submit=action == "submit", language=chosen)
+        saved = submissions.save(
+            session, submission, data, submit=action == "submit", language=chosen, new=new, previous=previous
+        )
         media.prune(session, submission, form)
         if saved.submitted:
             audit.record(
@@ -232,12 +259,13 @@ def _answer(
             data=data,
             language=language,
             show_errors=action == "submit",
-            saved=action == "save" or turn,
+            saved=action == "save" or turn or action.startswith("search:"),
             status_code=422 if action == "submit" else 200,
             page=None if action == "submit" else posted_page,
             step={"next": 1, "previous": -1}.get(action, 0),
             loaded=(respondent, review, submission, form),
             evaluation=saved.evaluation,
+            searches=searches if not turn else {},
         )
 
 
@@ -246,14 +274,25 @@ def _language(request: Request, form: FormDefinition, asked: str | None, respond
     return choose_language(form, asked or request.query_params.get("lang") or respondent.language)
 
 
-def _resize(data: dict[str, Any], path: str, *, add: bool, form: FormDefinition | None = None) -> None:
-    """Add an instance (with its defaults) at the end of the repeat at ``path``, or remove the instance ``path``
-    (``outcomes[2]``)."""
+def _resize(
+    data: dict[str, Any],
+    path: str,
+    *,
+    add: bool,
+    form: FormDefinition | None = None,
+    new: engine.NewInstances | None = None,
+) -> None:
+    """Add an instance (made by ``new``: its defaults) at the end of the repeat at ``path``, or remove the instance
+    ``path`` (``outcomes[2]``)."""
     if add:
         items = engine.get_path(data, path)
         items = items if isinstance(items, list) else []
         repeat = form.by_path().get(re.sub(r"\[\d+\]", "", path)) if form is not None else None
-        items.append(engine.with_defaults(repeat.children) if repeat is not None else {})
+        if repeat is None or repeat.type != "repeat":
+            return
+        if len(items) < engine.MAX_REPEATS:
+            instance = f"{path}[{len(items) + 1}]"
+            items.append(new(repeat, instance) if new is not None else engine.instance_defaults(repeat, instance))
         engine.set_path(data, path, items)
         return
     name, _, index = path.rpartition("[")
@@ -277,6 +316,38 @@ def respondent_file(request: Request, token: str, filename: str) -> Response:
         row, content = media.read(session, submission.id, filename)
         served = media.serving(row)
         return media_response(row.filename, served.media_type, content, served.inline)
+
+
+@router.get("/r/{token}/options/{path:path}")
+def long_list_options(request: Request, token: str, path: str, q: str = "", lang: str | None = None) -> JSONResponse:
+    """The options of a long list matching ``q``, after the question's ``choice_filter`` read with the saved draft:
+    ``{"options": [{"name", "label"}], "total": N}``, the first :data:`long_lists.SHOWN` of the N that match."""
+    with request.app.state.store.session() as session:
+        _invitation, respondent, review = invitations.open_link(session, token)
+        submission = submissions.for_respondent(session, review, respondent, create=False)
+        form = submissions.definition(submission)
+        question = form.by_path().get(re.sub(r"\[\d+\]", "", path))
+        if question is None or not long_lists.is_long(form, question):
+            raise NotFound(f"this questionnaire has no long list of options at {path!r}")
+        language = _language(request, form, lang, respondent)
+        allowed = None
+        value = ""
+        if question.choice_filter or "[" in path:
+            previous = submissions.previous_for(session, submission, form)
+            evaluation = engine.evaluate(form, submission.data, language=language, previous=previous)
+            field = evaluation.fields.get(path)
+            if field is None:
+                raise NotFound(f"this questionnaire has no question at {path!r}; save the page and try again")
+            value = field.value
+            if question.choice_filter:
+                allowed = engine.visible_choices(form, question, field.scope or {}, dt.date.today())
+        else:
+            current = engine.get_path(submission.data, path)
+            value = current if isinstance(current, str) else ""
+        chosen = frozenset(c.name for c in long_lists.picked(form, question, value))
+        found = long_lists.search(form, question, q, language, allowed=allowed, leave_out=chosen)
+        options = [{"name": c.name, "label": pick(c.labels, language) or c.name} for c in found.options]
+        return JSONResponse({"options": options, "total": found.total})
 
 
 @router.post("/r/{token}/decline", response_class=HTMLResponse)

@@ -101,6 +101,17 @@ def form_download(request: Request, name: str, version: str | None = None) -> Re
     return Response(data, media_type=XLSX, headers=attachment(f"{name}-{label}.xlsx"))
 
 
+@router.get("/forms/{name}.zip")
+def form_package_download(request: Request, name: str, version: str | None = None) -> Response:
+    """The version's workbook (XLSX) and the files attached to it, in one zip."""
+    require(request)
+    with request.app.state.store.session() as session:
+        chosen = forms.get_version(forms.get_form(session, name), version)
+        data = forms.form_package(chosen, name)
+        label = chosen.version
+    return Response(data, media_type="application/zip", headers=attachment(f"{name}-{label}.zip"))
+
+
 @router.get("/forms/{name}", response_class=HTMLResponse)
 def form_page(request: Request, name: str, lang: str | None = None) -> Response:
     """A preview: the newest version rendered empty, as a respondent would see it, plus its versions."""
@@ -119,6 +130,7 @@ def form_page(request: Request, name: str, lang: str | None = None) -> Response:
                 v.created_at,
                 v.actor,
                 v.warnings,
+                bool(v.definition.get("attachments")) and not forms.missing_files(v),
             )
             for v in reversed(form.versions)
         ]  # the workbook, then the files attached to it

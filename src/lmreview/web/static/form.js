@@ -35,6 +35,11 @@
       }
       values[name] = list;
     });
+    var saved = document.getElementById("lm-last-saved");  // ${last-saved#name}: the previous submission's answers
+    if (saved) {
+      var previous = JSON.parse(saved.textContent);
+      Object.keys(previous).forEach(function (name) { values[name] = previous[name]; });
+    }
     var outside = document.getElementById("lm-outside");  // a paged form: the answers on the other pages
     if (outside) {
       var others = JSON.parse(outside.textContent);
@@ -106,16 +111,17 @@
   form.querySelector(".actions").appendChild(status);
 
   function save() {
-    if (!dirty || !window.fetch || !window.FormData) return;
+    if (!dirty || !window.fetch || !window.FormData) return Promise.resolve();
     dirty = false;
     var data = new FormData(form);
     data.set("action", "save");
-    fetch(form.getAttribute("action") || window.location.pathname, { method: "POST", body: data, credentials: "same-origin" })
+    return fetch(form.getAttribute("action") || window.location.pathname, { method: "POST", body: data, credentials: "same-origin" })
       .then(function (response) {
         status.textContent = response.ok ? status.getAttribute("data-saved") || "Saved." : "";
       })
       .catch(function () { dirty = true; });
   }
+  window.lmSaveDraft = save;  // a long list's search reads the saved draft: the answers above it are saved first
 
   status.setAttribute("data-saved", form.getAttribute("data-saved-text") || "Saved.");
   form.addEventListener("input", function () { dirty = true; status.textContent = ""; });
@@ -155,4 +161,134 @@
       }, { enableHighAccuracy: true, timeout: 20000 });
     });
   }
+})();
+
+// Long lists (more than 500 options, or the autocomplete appearance): the page holds the options picked and a search
+// box; the options matching what is typed come from the server (GET /r/TOKEN/options/PATH?q=). Arrow keys move in
+// the suggestions, Enter picks one, Escape closes them. Without this script the box's Search button posts the form
+// and the page comes back with the matching options to tick.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.questionnaire");
+  var boxes = document.querySelectorAll("fieldset.longlist[data-options]");
+  if (!form || !boxes.length || !window.fetch) return;
+  var langInput = form.querySelector('input[name="lang"]');
+
+  function setUp(box) {
+    var input = box.querySelector('input[type="search"]');
+    var list = box.querySelector("ul.suggestions");
+    var picked = box.querySelector(".picked");
+    var button = box.querySelector(".search button");
+    if (!input || !list || !picked) return;
+    if (button) button.hidden = true;
+    var kind = box.getAttribute("data-kind");
+    var path = input.name.replace(/\.search$/, "");
+    var name = box.getAttribute("data-question");
+    var options = [];
+    var active = -1;
+    var timer = null;
+    var asked = 0;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      options = [];
+      active = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function highlight(index) {
+      var items = list.querySelectorAll('[role="option"]');
+      if (!options.length) return;
+      active = (index + options.length) % options.length;
+      for (var i = 0; i < items.length; i++) items[i].setAttribute("aria-selected", i === active ? "true" : "false");
+      input.setAttribute("aria-activedescendant", items[active].id);
+      items[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function choose(option) {
+      var existing = picked.querySelectorAll("input");
+      for (var i = 0; i < existing.length; i++) {
+        if (existing[i].value === option.name) { existing[i].checked = true; close(); input.value = ""; return; }
+        if (kind === "radio") existing[i].closest("label").remove();  // one answer: the new one replaces it
+      }
+      var label = document.createElement("label");
+      label.className = "check";
+      var box = document.createElement("input");
+      box.type = kind;
+      box.name = path;
+      box.value = option.name;
+      box.checked = true;
+      box.setAttribute("data-name", name);
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + option.label));
+      picked.appendChild(label);
+      input.value = "";
+      close();
+      box.dispatchEvent(new Event("change", { bubbles: true }));  // relevance follows, and the draft is saved
+      input.focus();
+    }
+
+    function show(data) {
+      list.textContent = "";
+      options = data.options;
+      options.forEach(function (option, i) {
+        var item = document.createElement("li");
+        item.id = list.id + "-" + i;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        item.textContent = option.label;
+        item.addEventListener("mousedown", function (event) { event.preventDefault(); choose(option); });
+        list.appendChild(item);
+      });
+      var note = document.createElement("li");
+      note.className = "muted";
+      note.setAttribute("aria-hidden", "true");
+      note.textContent = options.length ? (data.total > options.length ? options.length + " / " + data.total + " …" : "") : "–";
+      if (note.textContent) list.appendChild(note);
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      if (options.length) highlight(0);
+    }
+
+    function search() {
+      var text = input.value.trim();
+      if (!text) { close(); return; }
+      var mine = ++asked;
+      var url = box.getAttribute("data-options") + "?q=" + encodeURIComponent(text) +
+        (langInput ? "&lang=" + encodeURIComponent(langInput.value) : "");
+      (window.lmSaveDraft ? window.lmSaveDraft() : Promise.resolve())
+        .then(function () { return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }); })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { if (data && mine === asked && input.value.trim()) show(data); })
+        .catch(function () { if (button) button.hidden = false; });  // the server's search still works
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (list.hidden) { search(); return; }
+        highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+      } else if (event.key === "Enter") {
+        event.preventDefault();  // never submits the questionnaire
+        if (!list.hidden && active >= 0 && options[active]) choose(options[active]);
+        else search();
+      } else if (event.key === "Escape" && !list.hidden) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+
+  for (var i = 0; i < boxes.length; i++) setUp(boxes[i]);
 })();

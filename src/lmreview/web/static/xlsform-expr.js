@@ -57,7 +57,9 @@
         if (!text.startsWith("}", close)) {
           throw new ExpressionError("missing closing } for the reference starting", text, i);
         }
-        if (!QUESTION_NAME.test(name)) throw new ExpressionError(`invalid question name "\${${name}}"`, text, i);
+        // ${last-saved#q}: the answer to q in the respondent's previous submission, given to the page like an answer
+        const bare = name.startsWith("last-saved#") ? name.slice("last-saved#".length) : name;
+        if (!QUESTION_NAME.test(bare)) throw new ExpressionError(`invalid question name "\${${name}}"`, text, i);
         tokens.push({ kind: "ref", text: name, position: i });
         i = close + 1;
         continue;
