@@ -174,6 +174,16 @@ def save(
     return Saved(submission, evaluation, submitted)
 
 
+def save_draft(session: Session, submission: Submission, data: dict[str, Any]) -> Submission:
+    """Keep ``data`` as the draft, without judging it: what a background save needs (a draft keeps every answer
+    until it is submitted, and :func:`save` judges them when the respondent presses a button)."""
+    if submission.status != "draft":
+        raise Conflict("this questionnaire was submitted; it cannot be changed from this link")
+    submission.data = data
+    session.flush()
+    return submission
+
+
 def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: Mapping[str, Any]) -> dict[str, Any]:
     """The instance document from a posted form: one key per instance path, several values for select_multiple.
 

@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -191,6 +191,8 @@ def _answer(
         refused = engine.refused(form, data) if submission.status == "draft" else {}
         if submission.status == "draft":
             refused.update(bad_files)
+        if action == "autosave":
+            return _autosave(session, submission, form, data, files, refused, limit)
         if refused:
             return _page(
                 request,
@@ -236,6 +238,47 @@ def _answer(
             loaded=(respondent, review, submission, form),
             evaluation=saved.evaluation,
         )
+
+
+def _autosave(
+    session: Any,
+    submission: Submission,
+    form: FormDefinition,
+    data: dict[str, Any],
+    files: dict[str, tuple[Any, str, bytes]],
+    refused: dict[str, str],
+    limit: int,
+) -> Response:
+    """The form's script saving the draft in the background: ``204 No Content`` once saved, ``422`` with the
+    refused answers (by instance path) when nothing was saved, ``409`` when the questionnaire was submitted. No
+    page is rendered and the answers are not judged (a draft keeps every answer, right or wrong, until it is
+    submitted): the respondent sees the page's judgement when they press a button."""
+    if submission.status != "draft":
+        return JSONResponse({"error": "this questionnaire was already submitted"}, status_code=409)
+    if refused:
+        return JSONResponse({"refused": refused}, status_code=422)
+    for path, (question, name, content) in files.items():
+        kept = media.store(session, submission, question, path, name, content, limit=limit)
+        engine.set_path(data, path, kept.filename)
+    submissions.save_draft(session, submission, data)
+    if files or _has_files(form):
+        media.prune(session, submission, form)
+    return Response(status_code=204)
+
+
+_HAS_FILES: dict[int, tuple[FormDefinition, bool]] = {}  # definitions are kept per form version for the process
+
+
+def _has_files(form: FormDefinition) -> bool:
+    """Whether the form has a file question (the only answers that keep files to prune)."""
+    known = _HAS_FILES.get(id(form))
+    if known is not None and known[0] is form:
+        return known[1]
+    found = any(q.type in form_types.MEDIA_TYPES for q in form.walk())
+    if len(_HAS_FILES) >= 256:
+        _HAS_FILES.clear()
+    _HAS_FILES[id(form)] = (form, found)
+    return found
 
 
 def _language(request: Request, form: FormDefinition, asked: str | None, respondent: Respondent) -> str:
