@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Table, insert, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lmreview.portfolio import snapshot
@@ -31,43 +31,67 @@ BATCH = 1000  # rows per INSERT statement (SQLite binds at most 32,766 parameter
 
 @dataclass(slots=True)
 class Known:
-    """A stored project as change detection needs it."""
+    """A stored project as change detection needs it first: a row whose hash is ``import_hash`` is unchanged."""
 
     id: int
     code: str
-    snapshot: Snapshot
+    import_hash: str | None
 
 
 def known_projects(session: Session, portfolio_id: int) -> dict[str, Known]:
-    """The projects of a portfolio by case-folded code, with the snapshot :func:`snapshot.of_project` gives
-    (without budgets, results and tags, which a tabular file never provides)."""
-    countries: dict[int, list[Snapshot]] = defaultdict(list)
+    """The projects of a portfolio by case-folded code, with the hash of the row that last set each (one query)."""
     rows = session.execute(
-        select(ProjectCountry.project_id, ProjectCountry.name, ProjectCountry.iso3, ProjectCountry.percentage)
-        .join(Project, Project.id == ProjectCountry.project_id)
-        .where(Project.portfolio_id == portfolio_id)
-        .order_by(ProjectCountry.project_id, ProjectCountry.position, ProjectCountry.id)
+        select(Project.id, Project.code, Project.import_hash).where(Project.portfolio_id == portfolio_id)
     )
-    for project_id, name, iso3, percentage in rows:
-        countries[project_id].append({"name": name, "iso3": iso3, "percentage": snapshot.plain(percentage, 4)})
-    columns = [getattr(Project, name) for name in SCALARS]
-    known: dict[str, Known] = {}
-    for row in session.execute(
-        select(Project.id, Project.code, Project.extra, Region.name, Category.name, *columns)
-        .outerjoin(Region, Project.region_id == Region.id)
-        .outerjoin(Category, Project.category_id == Category.id)
-        .where(Project.portfolio_id == portfolio_id)
-    ):
-        project_id, code, extra, region, category, *values = row
-        snap: Snapshot = {"code": code}
-        for name, value in zip(SCALARS, values, strict=True):
-            snap[name] = snapshot.plain(value)
-        snap["region"] = region
-        snap["category"] = category
-        snap["countries"] = countries.pop(project_id, [])
-        snap["extra"] = dict(extra or {})
-        known[code.casefold()] = Known(project_id, code, snap)
-    return known
+    return {code.casefold(): Known(project_id, code, digest) for project_id, code, digest in rows}
+
+
+def snapshots(session: Session, ids: Sequence[int]) -> dict[int, Snapshot]:
+    """The snapshots :func:`snapshot.of_project` gives for the projects ``ids`` (without budgets, results and tags,
+    which a tabular file never provides), read as plain rows: one query for the projects with their region and
+    category names, one for their countries, per :data:`BATCH` ids."""
+    found: dict[int, Snapshot] = {}
+    for chunk in _chunks(ids):
+        countries: dict[int, list[Snapshot]] = defaultdict(list)
+        rows = session.execute(
+            select(ProjectCountry.project_id, ProjectCountry.name, ProjectCountry.iso3, ProjectCountry.percentage)
+            .where(ProjectCountry.project_id.in_(chunk))
+            .order_by(ProjectCountry.project_id, ProjectCountry.position, ProjectCountry.id)
+        )
+        for project_id, name, iso3, percentage in rows:
+            countries[project_id].append({"name": name, "iso3": iso3, "percentage": snapshot.plain(percentage, 4)})
+        columns = [getattr(Project, name) for name in SCALARS]
+        for row in session.execute(
+            select(Project.id, Project.code, Project.extra, Region.name, Category.name, *columns)
+            .outerjoin(Region, Project.region_id == Region.id)
+            .outerjoin(Category, Project.category_id == Category.id)
+            .where(Project.id.in_(chunk))
+        ):
+            project_id, code, extra, region, category, *values = row
+            snap: Snapshot = {"code": code}
+            for name, value in zip(SCALARS, values, strict=True):
+                snap[name] = snapshot.plain(value)
+            snap["region"] = region
+            snap["category"] = category
+            snap["countries"] = countries.pop(project_id, [])
+            snap["extra"] = dict(extra or {})
+            found[project_id] = snap
+    return found
+
+
+def keep_hashes(session: Session, hashes: list[tuple[int, str]]) -> None:
+    """Store the row hashes of projects found unchanged field by field (not a change of the project: no event, and
+    ``updated_at`` stays)."""
+    if not hashes:
+        return
+    table: Table = Project.__table__  # type: ignore[assignment]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("project_id"))
+        .values(import_hash=bindparam("digest"), updated_at=table.c.updated_at)
+    )
+    for chunk in _chunks(hashes):
+        session.execute(statement, [{"project_id": pid, "digest": digest} for pid, digest in chunk])
 
 
 @dataclass(slots=True)
@@ -83,10 +107,14 @@ class NewProject:
 
 
 def new_project(
-    record: ProjectRecord, target: Snapshot, region: Region | None, category: Category | None
+    record: ProjectRecord,
+    target: Snapshot,
+    region: Region | None,
+    category: Category | None,
+    row_hash: str | None = None,
 ) -> NewProject:
     """What the ORM path would store and snapshot for a created project (see importing._Writer._apply)."""
-    row: dict[str, Any] = {"code": record.code}
+    row: dict[str, Any] = {"code": record.code, "import_hash": row_hash}
     after: Snapshot = {"code": record.code}
     for name in SCALARS:  # the target holds the snapshot values of the fields the file provides
         if name in target:
