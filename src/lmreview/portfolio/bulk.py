@@ -208,7 +208,7 @@ def insert_projects(
         _guarded(project_table, rows)
         # A plain executemany, then the ids by code (unique in a portfolio): RETURNING in parameter order makes
         # SQLite insert row by row.
-        session.execute(insert(project_table), rows)
+        _insert(session, project_table, rows)
         by_code = dict(
             session.execute(
                 select(project_table.c.code, project_table.c.id).where(
@@ -224,7 +224,7 @@ def insert_projects(
         ]
         _guarded(country_table, countries)
         if countries:
-            session.execute(insert(country_table), countries)
+            _insert(session, country_table, countries)
         events = [
             {
                 "actor": actor,
@@ -241,4 +241,53 @@ def insert_projects(
         ]
         # The snapshots repeat the values of the rows checked above; the other fields are the same in every event.
         _guarded(audit_table, [{k: v for k, v in events[0].items() if k != "after"}])
-        session.execute(insert(audit_table), events)
+        _insert(session, audit_table, events)
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` of ``rows`` (all with the same keys, checked by :func:`_guarded`) as one executemany of the
+    driver, each value converted by its column's own bind processor: what ``session.execute(insert(table), rows)``
+    does, without SQLAlchemy's per-row bookkeeping. The values of a :class:`Scaled` column were checked already and
+    are only scaled; the Python-side defaults of the columns left out (times, empty summaries) are computed once
+    for all the rows, as one import writes them in the same moment."""
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    constants: dict[str, Any] = {}
+    for column in table.c:
+        default = column.default
+        if column.key in rows[0] or column.primary_key or default is None or not hasattr(default, "arg"):
+            continue
+        constants[column.key] = default.arg(None) if default.is_callable else default.arg
+    compiled = insert(table).compile(dialect=dialect, column_keys=[*keys, *constants])
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+    if set(names) != set(keys) | set(constants):  # not the plain statement expected: let SQLAlchemy do it
+        session.execute(insert(table), rows)
+        return
+    converters: dict[str, Any] = {}
+    for name in names:
+        kind = table.c[name].type
+        if isinstance(kind, Scaled):
+            converters[name] = _scaler(kind.scale)
+        else:
+            converters[name] = kind._cached_bind_processor(dialect)  # SQLAlchemy caches it per dialect
+    for name, value in constants.items():
+        convert = converters[name]
+        constants[name] = convert(value) if convert is not None else value
+    varying = [(i, name, converters[name]) for i, name in enumerate(names) if name not in constants]
+    template = [constants.get(name) for name in names]
+    params: list[Any] = []
+    for row in rows:
+        values = list(template)
+        for i, name, convert in varying:
+            value = row[name]
+            values[i] = convert(value) if convert is not None else value
+        params.append(tuple(values) if compiled.positional else dict(zip(names, values, strict=True)))
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _scaler(scale: int) -> Any:
+    def scaled(value: Decimal | None) -> int | None:
+        return None if value is None else int(value.scaleb(scale))
+
+    return scaled

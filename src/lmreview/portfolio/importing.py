@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input
@@ -47,7 +47,7 @@ from lmreview.portfolio.schemas import ProjectRecord, ResultRecord
 from lmreview.portfolio.snapshot import Snapshot
 from lmreview.portfolio.tabular import TableReader, parse_table
 from lmreview.store import audit
-from lmreview.tables import read_table, sniff_format
+from lmreview.tables import TableStream, read_table, sniff_format, stream_table
 
 PORTFOLIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 IATI_FIELDS = {
@@ -259,18 +259,35 @@ def _import_table(
     :data:`bulk.BATCH`), inside a savepoint that a problem anywhere in the file rolls back, so the import stays
     all or nothing. A row whose hash is the one its stored project keeps (the same cells under the same header, the
     project unchanged since) is unchanged without being read further; the others are compared field by field."""
-    table = read_table(data, filename)
+    table = stream_table(data, filename)
     reader = TableReader(table)
     if reader.problems:
         raise BadInput(reader.problems)
-    if not table.rows:
-        raise BadInput([reader.no_rows()])
     report = ImportReport(portfolio=portfolio, filename=filename, file_format=table.file_format, dry_run=dry_run)
     savepoint = session.begin_nested()
-    writer = _Writer(session, portfolio, actor, in_bulk=True)
+    try:
+        return _write_table(session, data, table, reader, report, savepoint, actor=actor, progress=progress)
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+
+
+def _write_table(
+    session: Session,
+    data: bytes,
+    table: TableStream,
+    reader: TableReader,
+    report: ImportReport,
+    savepoint: SessionTransaction,
+    *,
+    actor: str,
+    progress: Progress | None,
+) -> ImportReport:
+    writer = _Writer(session, report.portfolio, actor, in_bulk=True)
     batch = ImportBatch(
         portfolio_id=writer.portfolio.id,
-        filename=Path(filename).name,
+        filename=Path(report.filename).name,
         sha256=hashlib.sha256(data).hexdigest(),
         file_format=table.file_format,
         actor=actor,
@@ -280,7 +297,8 @@ def _import_table(
     session.flush()
     problems: list[Problem] = []
     failed = False  # after the first error, rows are still read (every problem is listed) but no longer written
-    total = len(table.rows)
+    total = data.count(b"\n")  # about the number of rows, for the progress bar (a cell may hold line breaks)
+    done = 0
     for done, (number, cells) in enumerate(table.rows, start=1):
         digest = reader.row_hash(cells)
         known = writer.known.get(reader.code(cells).casefold())
@@ -296,12 +314,15 @@ def _import_table(
             record, found = reader.row(number, cells)
             problems.extend(found)
             failed = failed or any(p.severity == "error" for p in found)
-            if record is not None and not failed:
+            if record is not None and not failed and not table.problems:
                 writer.write(record, reader.provided, batch.id, report, row_hash=digest)
         if progress is not None:
-            progress(done, total)
+            progress(done, max(done, total))
+    if table.problems:  # the file as a whole is refused (read_table's problems), as before reading any row
+        raise BadInput(table.problems)
+    if done == 0:
+        raise BadInput([reader.no_rows()])
     if failed:
-        savepoint.rollback()
         raise BadInput(problems)
     writer.write_audit(batch.id, report)
     writer.in_file_order(report)
@@ -315,7 +336,7 @@ def _import_table(
     )
     session.flush()
     report.batch_id = batch.id
-    if dry_run:
+    if report.dry_run:
         savepoint.rollback()
         report.batch_id = None
     else:

@@ -14,7 +14,7 @@ from typing import Any
 from lmreview.errors import Problem
 from lmreview.portfolio import countries, values
 from lmreview.portfolio.schemas import CountryRef, ProjectRecord
-from lmreview.tables import Table, normalise_header
+from lmreview.tables import Table, TableStream, normalise_header
 
 COLUMNS = (
     "code",
@@ -89,7 +89,7 @@ class TableReader:
     """The rows of a portfolio table one at a time (:func:`parse_table` reads them all): ``problems`` holds the
     header's; :meth:`row` gives a row's record and problems, duplicate codes included."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table | TableStream) -> None:
         self.table = table
         self.problems: list[Problem] = []
         name = table.filename
