@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
@@ -38,7 +39,7 @@ from lmreview.questionnaire.models import (
 )
 from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.store import audit
-from lmreview.store.base import get_row, utcnow
+from lmreview.store.base import check_value, get_row, utcnow
 
 PREFILL = {"project_code": "code", "project_title": "title"}
 # The form version of a submission without its big columns (the source file, the XForm, the definition JSON, which
@@ -58,6 +59,12 @@ class Saved:
 _DEFINITIONS: OrderedDict[tuple[int, str, str], FormDefinition] = OrderedDict()
 _DEFINITIONS_MAX = 64
 _LOCK = threading.Lock()
+
+
+def known_definition(version_id: int, sha256: str, version: str) -> FormDefinition | None:
+    """The definition :func:`definition` has already read for this form version, if it has."""
+    with _LOCK:
+        return _DEFINITIONS.get((version_id, sha256, version))
 
 
 def definition(submission: Submission) -> FormDefinition:
@@ -179,9 +186,24 @@ def save_draft(session: Session, submission: Submission, data: dict[str, Any]) -
     until it is submitted, and :func:`save` judges them when the respondent presses a button)."""
     if submission.status != "draft":
         raise Conflict("this questionnaire was submitted; it cannot be changed from this link")
-    submission.data = data
-    session.flush()
+    if not store_draft(session, submission.id, data):
+        raise Conflict("this questionnaire was submitted; it cannot be changed from this link")
+    set_committed_value(submission, "data", data)
     return submission
+
+
+def store_draft(session: Session, submission_id: int, data: dict[str, Any]) -> bool:
+    """One UPDATE of the one column a draft save changes, checked by the flush guard's own check, instead of a unit
+    of work over the whole row (a background save comes each time the respondent leaves a section). False when
+    the submission is no longer a draft: nothing was written."""
+    check_value("submission", Submission.__table__.c.data, data)
+    saved = session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == "draft")
+        .values(data=data, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(saved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: Mapping[str, Any]) -> dict[str, Any]:

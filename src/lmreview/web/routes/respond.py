@@ -16,6 +16,7 @@ respondent's own files back.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +136,58 @@ async def post_form(request: Request, token: str) -> Response:
             fields.setdefault(key, []).append(value)
         elif isinstance(value, UploadFile) and value.filename and len(uploads) < 100:
             uploads[key] = (value.filename, await value.read(limit + 1))  # one byte more tells "too big"
+    if (fields.get("action") or [""])[-1] == "autosave" and not uploads:
+        quick = await run_in_threadpool(_quick_autosave, request, token, fields)
+        if quick is not None:
+            return quick
     return await run_in_threadpool(_answer, request, token, fields, uploads)
+
+
+def _quick_autosave(request: Request, token: str, fields: dict[str, list[str]]) -> Response | None:
+    """The usual background save in one query and one UPDATE, without ORM objects: a link already opened, neither
+    withdrawn nor expired, whose draft exists, on a form version whose definition this process has read and that
+    asks for no file. None for anything else, which :func:`_answer` handles (and explains)."""
+    from sqlalchemy import select
+
+    from lmreview.questionnaire.models import FormVersion, Invitation, Respondent, Submission
+
+    with request.app.state.store.session() as session:
+        found = session.execute(
+            select(
+                Invitation.revoked_at,
+                Invitation.expires_at,
+                Invitation.opened_at,
+                Submission.id,
+                Submission.status,
+                Submission.data,
+                FormVersion.id,
+                FormVersion.sha256,
+                FormVersion.version,
+            )
+            .join(Respondent, Respondent.id == Invitation.respondent_id)
+            .join(
+                Submission,
+                (Submission.respondent_id == Respondent.id) & (Submission.review_id == Respondent.review_id),
+            )
+            .join(FormVersion, FormVersion.id == Submission.form_version_id)
+            .where(Invitation.token_hash == invitations.token_hash(token))
+        ).first()
+        if found is None:
+            return None
+        revoked, expires, opened, submission_id, status, stored, version_id, sha256, version = found
+        expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)
+        if revoked is not None or expires < utcnow() or opened is None or status != "draft":
+            return None
+        form = submissions.known_definition(version_id, sha256, version)
+        if form is None or _has_files(form):
+            return None
+        data = submissions.form_data(form, fields, stored if isinstance(stored, dict) else {})
+        refused = engine.refused(form, data)
+        if refused:
+            return JSONResponse({"refused": refused}, status_code=422)
+        if not submissions.store_draft(session, submission_id, data):
+            return None
+    return Response(status_code=204)
 
 
 def _files(
