@@ -17,11 +17,13 @@ respondent's own files back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Select, bindparam, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -147,31 +149,8 @@ def _quick_autosave(request: Request, token: str, fields: dict[str, list[str]]) 
     """The usual background save in one query and one UPDATE, without ORM objects: a link already opened, neither
     withdrawn nor expired, whose draft exists, on a form version whose definition this process has read and that
     asks for no file. None for anything else, which :func:`_answer` handles (and explains)."""
-    from sqlalchemy import select
-
-    from lmreview.questionnaire.models import FormVersion, Invitation, Respondent, Submission
-
     with request.app.state.store.session() as session:
-        found = session.execute(
-            select(
-                Invitation.revoked_at,
-                Invitation.expires_at,
-                Invitation.opened_at,
-                Submission.id,
-                Submission.status,
-                Submission.data,
-                FormVersion.id,
-                FormVersion.sha256,
-                FormVersion.version,
-            )
-            .join(Respondent, Respondent.id == Invitation.respondent_id)
-            .join(
-                Submission,
-                (Submission.respondent_id == Respondent.id) & (Submission.review_id == Respondent.review_id),
-            )
-            .join(FormVersion, FormVersion.id == Submission.form_version_id)
-            .where(Invitation.token_hash == invitations.token_hash(token))
-        ).first()
+        found = session.connection().execute(_quick_query(), {"token_hash": invitations.token_hash(token)}).first()
         if found is None:
             return None
         revoked, expires, opened, submission_id, status, stored, version_id, sha256, version = found
@@ -290,6 +269,33 @@ def _answer(
             loaded=(respondent, review, submission, form),
             evaluation=saved.evaluation,
         )
+
+
+@functools.cache
+def _quick_query() -> Select[Any]:
+    """The link's state and its draft, as plain columns (built once)."""
+    from lmreview.questionnaire.models import FormVersion, Invitation, Respondent, Submission
+
+    return (
+        select(
+            Invitation.revoked_at,
+            Invitation.expires_at,
+            Invitation.opened_at,
+            Submission.id,
+            Submission.status,
+            Submission.data,
+            FormVersion.id,
+            FormVersion.sha256,
+            FormVersion.version,
+        )
+        .join(Respondent, Respondent.id == Invitation.respondent_id)
+        .join(
+            Submission,
+            (Submission.respondent_id == Respondent.id) & (Submission.review_id == Respondent.review_id),
+        )
+        .join(FormVersion, FormVersion.id == Submission.form_version_id)
+        .where(Invitation.token_hash == bindparam("token_hash"))
+    )
 
 
 def _autosave(
