@@ -60,3 +60,47 @@ def test_stream_stops_at_the_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     data = b"code\n" + b"".join(f"A.{i}\n".encode() for i in range(10))
     assert outcome(lambda: streamed(data)) == outcome(lambda: whole(data))
     assert outcome(lambda: whole(data))[0] == "refused"
+
+
+def workbook(rows: list[list[object]]) -> bytes:
+    import datetime as dt
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append([dt.date(2014, 5, 1) if v == "DATE" else v for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+XLSX = {
+    "typed cells": [["code", "title", "budget", "start"], ["A.1", "One", 70000.5, "DATE"], [None], ["A.2", "Two", 5]],
+    "too many values": [["code", "title"], ["A.1", "One", "extra"], ["A.2", "Two"]],
+    "an unnamed column with values": [["code", None, "title"], ["A.1", "x", "One"]],
+    "header only": [["code", "title"]],
+    "empty": [[None]],
+}
+
+
+@pytest.mark.parametrize("name", list(XLSX))
+def test_stream_reads_a_workbook_as_read_table(name: str) -> None:
+    data = workbook(XLSX[name])
+
+    def streamed_xlsx() -> object:
+        stream = tables.stream_table(data, "f.xlsx")
+        rows = list(stream.rows)
+        if stream.problems:
+            raise BadInput(stream.problems)
+        assert stream.file_format == "xlsx"
+        return (stream.header, stream.header_row, rows)
+
+    def whole_xlsx() -> object:
+        table = tables.read_table(data, "f.xlsx")
+        return (table.header, table.header_row, table.rows)
+
+    assert outcome(streamed_xlsx) == outcome(whole_xlsx)

@@ -313,17 +313,20 @@ class TableStream:
 
 
 def stream_table(data: bytes, filename: str) -> TableStream:
-    """The table of a CSV file row by row, without a list of its rows; the same rows and problems as
-    :func:`read_table` (whose BadInput for the file as a whole comes when the row that shows it is read). An XLSX
-    workbook, a UTF-16 text, a file with NUL characters and a header with an unnamed column are read whole by
-    :func:`read_table` (their checks need the whole file) and streamed from the list."""
+    """The table of a CSV file or of a workbook's first sheet row by row, without a list of its rows; the same rows
+    and problems as :func:`read_table` (whose BadInput for the file as a whole comes when the row that shows it is
+    read). A UTF-16 text, a file with NUL characters and a header with an unnamed column or a bad name are read
+    whole by :func:`read_table` (their checks need the whole file) and streamed from the list."""
     kind = sniff_format(data, filename)
-    if kind != "csv" or data.startswith(_UTF16_BOMS) or b"\x00" in data:
+    if kind == "xlsx":
+        rows = _xlsx_rows(data, filename)
+    elif kind != "csv" or data.startswith(_UTF16_BOMS) or b"\x00" in data:
         return _streamed(read_table(data, filename))
-    text = _decode(data, filename)
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
-    rows = _csv_rows(reader, filename)
+    else:
+        text = _decode(data, filename)
+        first_line = text.split("\n", 1)[0]
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+        rows = _csv_rows(reader, filename)
     first = next(((number, cells) for number, cells in rows if any(cells)), None)
     if first is None:
         raise BadInput([Problem(filename, 0, "-", "the file is empty: no header and no rows")])
@@ -331,10 +334,42 @@ def stream_table(data: bytes, filename: str) -> TableStream:
     while header and not header[-1]:
         header.pop()
     if not all(header) or any(text_problem(name) for name in header):
+        rows.close()  # type: ignore[attr-defined]
         return _streamed(read_table(data, filename))  # the header's problems, with every row's, as read_table
-    stream = TableStream(filename, "csv", header, header_row, iter(()))
+    stream = TableStream(filename, kind, header, header_row, iter(()))
     stream.rows = _checked_rows(rows, stream)
     return stream
+
+
+def _xlsx_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a workbook's first sheet as text, read as they are consumed (openpyxl's read-only mode); the
+    checks and messages of :func:`read_sheets`."""
+    check_zip(data, filename)
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        raise BadInput(
+            [Problem(filename, 0, "-", f"the workbook cannot be read ({type(exc).__name__}: {exc})")]
+        ) from None
+    try:
+        if not workbook.worksheets:
+            raise BadInput([Problem(filename, 0, "-", "the workbook has no sheet")])
+        sheet = workbook.worksheets[0]
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > MAX_ROWS + 1:
+                    raise BadInput([Problem(filename, number, "-", f"more than {MAX_ROWS} rows")])
+                yield number, [_cell_text(v) for v in values]
+        except BadInput:
+            raise
+        except Exception as exc:
+            raise BadInput(
+                [Problem(filename, 0, "-", f"the sheet {sheet.title} cannot be read ({type(exc).__name__})")]
+            ) from None
+    finally:
+        workbook.close()
 
 
 def _streamed(table: Table) -> TableStream:
