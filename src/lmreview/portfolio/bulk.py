@@ -9,6 +9,7 @@ go through the ORM, one by one, as before; the import stays one transaction eith
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -274,15 +275,16 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     for name, value in constants.items():
         convert = converters[name]
         constants[name] = convert(value) if convert is not None else value
-    varying = [(i, name, converters[name]) for i, name in enumerate(names) if name not in constants]
-    template = [constants.get(name) for name in names]
-    params: list[Any] = []
-    for row in rows:
-        values = list(template)
-        for i, name, convert in varying:
-            value = row[name]
-            values[i] = convert(value) if convert is not None else value
-        params.append(tuple(values) if compiled.positional else dict(zip(names, values, strict=True)))
+    columns: list[Any] = []  # column by column: one list comprehension each
+    for name in names:
+        if name in constants:
+            columns.append(itertools.repeat(constants[name], len(rows)))
+            continue
+        convert = converters[name]
+        values = [row[name] for row in rows]
+        columns.append([convert(v) for v in values] if convert is not None else values)
+    tuples = list(zip(*columns, strict=False))  # repeat() is endless: the rows' lists set the length
+    params = tuples if compiled.positional else [dict(zip(names, t, strict=True)) for t in tuples]
     connection.exec_driver_sql(compiled.string, params)
 
 

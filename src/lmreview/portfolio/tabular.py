@@ -182,10 +182,10 @@ def _parse_row(
     header: list[str],
 ) -> tuple[ProjectRecord | None, list[Problem]]:
     problems: list[Problem] = []
-
-    def cell(column: str) -> str:
-        index = columns.get(column)
-        return cells[index] if index is not None else ""
+    texts = dict.fromkeys(COLUMNS, "")  # "" for a column the file does not have
+    for column, index in columns.items():
+        texts[column] = cells[index]
+    cell = texts.__getitem__
 
     def header_of(column: str) -> str:
         return header[columns[column]] if column in columns else column
