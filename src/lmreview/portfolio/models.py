@@ -161,11 +161,19 @@ class Project(Timestamped, Base):
         return None
 
 
+# What a row of a file does not give: changing these leaves a project what its last row made it.
+_NOT_FROM_A_ROW = frozenset({"import_hash", "created_at", "updated_at", "revisions", "portfolio"})
+
+
 @event.listens_for(Project, "before_update")
 def _forget_import_hash(_mapper: Any, _connection: Any, project: Project) -> None:
     """A project changed other than by the import of a row (which sets the row's hash in the same flush) is no
-    longer what its last row gave: the next re-import compares it field by field."""
-    if project.import_hash is not None and not inspect(project).attrs.import_hash.history.has_changes():
+    longer what its last row gave: the next re-import compares it field by field. A revision recorded is no such
+    change."""
+    state = inspect(project)
+    if project.import_hash is None or state.attrs.import_hash.history.has_changes():
+        return
+    if any(attr.history.has_changes() for attr in state.attrs if attr.key not in _NOT_FROM_A_ROW):
         project.import_hash = None
 
 
