@@ -116,3 +116,103 @@ def test_bulk_rows_meet_the_flush_guard() -> None:
     _guarded(table, [{"title": "two\nlines"}])  # type: ignore[arg-type]
     with pytest.raises(BadText, match="one-line"):
         _guarded(table, [{"code": "A.1"}, {"code": "A\tB"}])  # type: ignore[arg-type]
+
+
+def hashes(store: Store, portfolio: str) -> dict[str, str | None]:
+    with store.session() as session:
+        rows = session.execute(
+            select(Project.code, Project.import_hash).join(Project.portfolio).where(Portfolio.name == portfolio)
+        )
+        return dict(rows.all())
+
+
+def test_an_unchanged_row_is_known_by_its_hash_until_the_project_changes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-import compares only hashes for the rows whose projects are as their last row left them; a project
+    changed since through the ORM (a category put by a reviewer, a title) is compared field by field, and what the
+    file gives is set back, audited."""
+    from lmreview.portfolio import categories, service
+
+    data = (SAMPLES / "lm2016.csv").read_bytes()
+    run(store, data, "p", in_bulk=True, monkeypatch=monkeypatch)
+    first = hashes(store, "p")
+    assert len(first) == 14
+    assert all(first.values())
+    assert len(set(first.values())) == 14
+    with store.session() as session:
+        categories.set_category(session, "p", "LM.0183", "Something else", actor="cli:test")
+        project = session.scalars(select(Project).where(Project.code == "LM.0181")).one()
+        original = project.title
+        project.title = "Edited by hand"
+        session.commit()
+    assert hashes(store, "p")["LM.0181"] is None  # cleared by the changes
+    assert hashes(store, "p")["LM.0183"] is None
+    assert hashes(store, "p")["LM.0115"] == first["LM.0115"]
+    with store.session() as session:  # a revision is no change of what the row gives
+        service.add_revision(session, "p", "LM.0115", type="budget", date=None, reason=None, note="more", actor="t")
+        session.commit()
+    assert hashes(store, "p")["LM.0115"] == first["LM.0115"]
+
+    calls: list[list[int]] = []
+    compare = bulk.snapshots
+    monkeypatch.setattr(bulk, "snapshots", lambda session, ids: calls.append(list(ids)) or compare(session, ids))
+    again = run(store, data, "p", in_bulk=True, monkeypatch=monkeypatch)
+    assert [(u.code, [c.field for c in u.changes]) for u in again.updated] == [("LM.0181", ["title"])]
+    assert len(again.unchanged) == 13  # the file has no category column: LM.0183 keeps its category
+    assert len(calls) == 1
+    assert len(calls[0]) == 2
+    with store.session() as session:
+        assert session.scalar(select(Project.title).where(Project.code == "LM.0181")) == original
+        assert session.scalar(select(AuditEvent.summary).order_by(AuditEvent.id.desc()).limit(1)) == (
+            "changed title by importing file.csv"
+        )
+    assert hashes(store, "p") == first  # both are what their rows give again
+
+    calls.clear()
+    assert len(run(store, data, "p", in_bulk=True, monkeypatch=monkeypatch).unchanged) == 14
+    assert calls == []
+
+
+def test_rows_without_a_stored_hash_are_compared_then_keep_their_hash(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Projects stored before hashes (or by the ORM path) are compared field by field once; a row found unchanged
+    keeps its hash without touching the project (no event, the same updated_at); another header is another hash."""
+    data = (SAMPLES / "lm2016.csv").read_bytes()
+    run(store, data, "p", in_bulk=False, monkeypatch=monkeypatch)
+    assert set(hashes(store, "p").values()) == {None}
+    with store.session() as session:
+        stamps = dict(session.execute(select(Project.code, Project.updated_at)).all())
+        last_event = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    report = run(store, data, "p", in_bulk=True, monkeypatch=monkeypatch)
+    assert (len(report.unchanged), report.updated, report.created) == (14, [], [])
+    stored_hashes = hashes(store, "p")
+    assert all(stored_hashes.values())
+    with store.session() as session:
+        assert dict(session.execute(select(Project.code, Project.updated_at)).all()) == stamps
+        assert session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) == last_event
+
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    rows[0] = [h.upper() for h in rows[0]]  # the same columns, another header: compared, unchanged, new hashes
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    report = run(store, out.getvalue().encode(), "p", in_bulk=True, monkeypatch=monkeypatch)
+    assert (len(report.unchanged), report.updated) == (14, [])
+    assert not set(hashes(store, "p").values()) & set(stored_hashes.values())
+
+
+def test_a_bad_row_after_good_ones_writes_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are written as they are read; an error on a later row rolls all of them back, and every problem of the
+    file is listed."""
+    from lmreview.errors import BadInput
+
+    monkeypatch.setattr(bulk, "BATCH", 3)
+    rows = ["code,title,budget_usd"] + [f"A.{i},Project {i},{i * 100}" for i in range(10)]
+    rows += ["A.10,Bad,EUR 5", "A.1,Again,5", "A.11,Also bad,-1"]
+    with pytest.raises(BadInput) as caught:
+        run(store, "\n".join(rows).encode(), "p", in_bulk=True, monkeypatch=monkeypatch)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(12, "budget_usd"), (13, "code"), (14, "budget_usd")]
+    assert hashes(store, "p") == {}
+    with store.session() as session:
+        assert session.scalar(select(Portfolio.id).where(Portfolio.name == "p")) is None

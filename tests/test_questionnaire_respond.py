@@ -160,6 +160,54 @@ def test_draft_is_saved_and_resumed_then_submitted_once(client: TestClient, setu
     assert "cannot be changed from this link" in again.text
 
 
+def test_autosave_of_a_withdrawn_or_expired_link_is_refused(
+    client: TestClient, setup: dict[str, str], store: Store
+) -> None:
+    link = f"/r/{setup['LM.0183']}"
+    assert post(client, link, [("beneficiaries", "5")], "autosave").status_code == 204
+    token = token_of(client.get(link).text)
+    for change in ({"expires_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, {"revoked_at": dt.datetime.now(dt.UTC)}):
+        with store.session() as session:
+            session.execute(update(Invitation).values(**change))
+        refused = client.post(link, data={"csrf_token": token, "action": "autosave", "beneficiaries": "6"})
+        assert refused.status_code == 403
+
+
+def test_autosave_keeps_the_draft_without_a_page(client: TestClient, setup: dict[str, str], cli: Cli) -> None:
+    """The form's script saves in the background: 204 and no page; a refused answer is 422 with its path and leaves
+    the draft as it was; once submitted, 409."""
+    link = f"/r/{setup['LM.0181']}"
+    saved = post(client, link, [("beneficiaries", "12a"), ("sustained", "no")], "autosave")
+    assert (saved.status_code, saved.content) == (204, b"")
+    assert status(cli)["draft"] == 1
+    resumed = page(client.get(link))
+    assert resumed.find("input", {"name": "beneficiaries"})["value"] == "12a"  # type: ignore[index]  # kept as typed
+
+    again = post(client, link, [("beneficiaries", "12b"), ("sustained", "no")], "autosave")
+    assert again.status_code == 204
+    assert page(client.get(link)).find("input", {"name": "beneficiaries"})["value"] == "12b"  # type: ignore[index]
+    refused = post(client, link, [("beneficiaries", "9" * 40), ("sustained", "yes")], "autosave")
+    assert refused.status_code == 422
+    assert list(refused.json()["refused"]) == ["beneficiaries"]
+    kept = page(client.get(link))
+    assert kept.find("input", {"name": "beneficiaries"})["value"] == "12b"  # type: ignore[index]
+
+    fields = [
+        ("project/project_code", "LM.0181"),
+        ("project/report_date", "2015-03-31"),
+        ("beneficiaries", "120"),
+        ("budget", "200000"),
+        ("sustained", "yes"),
+        ("outcomes.count", "0"),
+    ]
+    assert post(client, link, fields, "submit").status_code == 303
+    assert status(cli)["submitted"] == 1
+    token = token_of(client.get("/login").text)
+    late = client.post(link, data={"csrf_token": token, "action": "autosave", "beneficiaries": "1"})
+    assert late.status_code == 409
+    assert status(cli)["submitted"] == 1
+
+
 def test_forged_revoked_and_expired_links_are_refused(
     client: TestClient, setup: dict[str, str], cli: Cli, store: Store
 ) -> None:

@@ -13,8 +13,10 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from lmreview.errors import BadInput, Problem
 from lmreview.text import text_problem
@@ -294,6 +296,137 @@ def _split_header(rows: list[tuple[int, list[str]]], filename: str, kind: str) -
     if problems:
         raise BadInput(problems)
     return table
+
+
+@dataclass(slots=True)
+class TableStream:
+    """A table whose rows are read as they are consumed (:func:`stream_table`): the problems of a row (too many
+    values, characters no text may hold) are added to ``problems`` and the row is left out, as :func:`read_table`
+    would have refused the file for them."""
+
+    filename: str
+    file_format: str
+    header: list[str]
+    header_row: int
+    rows: Iterator[tuple[int, list[str]]]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def stream_table(data: bytes, filename: str) -> TableStream:
+    """The table of a CSV file or of a workbook's first sheet row by row, without a list of its rows; the same rows
+    and problems as :func:`read_table` (whose BadInput for the file as a whole comes when the row that shows it is
+    read). A UTF-16 text, a file with NUL characters and a header with an unnamed column or a bad name are read
+    whole by :func:`read_table` (their checks need the whole file) and streamed from the list."""
+    kind = sniff_format(data, filename)
+    if kind == "xlsx":
+        rows = _xlsx_rows(data, filename)
+    elif kind != "csv" or data.startswith(_UTF16_BOMS) or b"\x00" in data:
+        return _streamed(read_table(data, filename))
+    else:
+        text = _decode(data, filename)
+        first_line = text.split("\n", 1)[0]
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+        rows = _csv_rows(reader, filename)
+    first = next(((number, cells) for number, cells in rows if any(cells)), None)
+    if first is None:
+        raise BadInput([Problem(filename, 0, "-", "the file is empty: no header and no rows")])
+    header_row, header = first
+    while header and not header[-1]:
+        header.pop()
+    if not all(header) or any(text_problem(name) for name in header):
+        rows.close()  # type: ignore[attr-defined]
+        return _streamed(read_table(data, filename))  # the header's problems, with every row's, as read_table
+    stream = TableStream(filename, kind, header, header_row, iter(()))
+    stream.rows = _checked_rows(rows, stream)
+    return stream
+
+
+def _xlsx_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a workbook's first sheet as text, read as they are consumed (openpyxl's read-only mode); the
+    checks and messages of :func:`read_sheets`."""
+    check_zip(data, filename)
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        raise BadInput(
+            [Problem(filename, 0, "-", f"the workbook cannot be read ({type(exc).__name__}: {exc})")]
+        ) from None
+    try:
+        if not workbook.worksheets:
+            raise BadInput([Problem(filename, 0, "-", "the workbook has no sheet")])
+        sheet = workbook.worksheets[0]
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > MAX_ROWS + 1:
+                    raise BadInput([Problem(filename, number, "-", f"more than {MAX_ROWS} rows")])
+                yield number, [_cell_text(v) for v in values]
+        except BadInput:
+            raise
+        except Exception as exc:
+            raise BadInput(
+                [Problem(filename, 0, "-", f"the sheet {sheet.title} cannot be read ({type(exc).__name__})")]
+            ) from None
+    finally:
+        workbook.close()
+
+
+def _streamed(table: Table) -> TableStream:
+    return TableStream(table.filename, table.file_format, table.header, table.header_row, iter(table.rows))
+
+
+def _csv_rows(reader: Any, filename: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV reader with the line each starts on, stripped; BadInput as :func:`_read_csv` raises it."""
+    count = 0
+    start = 1
+    try:
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            if count > MAX_ROWS:
+                raise BadInput([Problem(filename, start, "-", f"more than {MAX_ROWS} rows")])
+            count += 1
+            yield start, [c.strip() for c in cells]
+    except csv.Error as exc:
+        raise BadInput(
+            [Problem(filename, start, "-", f"the CSV cannot be read here ({exc}); check for an unclosed quote")]
+        ) from None
+
+
+def _checked_rows(rows: Iterator[tuple[int, list[str]]], stream: TableStream) -> Iterator[tuple[int, list[str]]]:
+    """The data rows after the header, checked as :func:`_split_header` checks them."""
+    header, filename = stream.header, stream.filename
+    width = len(header)
+    for number, cells in rows:
+        if not any(cells):
+            continue
+        if len(cells) > width:
+            extra = cells[width:]
+            if any(extra):
+                stream.problems.append(
+                    Problem(
+                        filename,
+                        number,
+                        "-",
+                        f"this row has {width + max(i for i, c in enumerate(extra) if c) + 1}"
+                        f" values but the header has {width} columns",
+                    )
+                )
+                continue
+            cells = cells[:width]
+        if text_problem(" ".join(cells), multiline=True):
+            bad = [(i, p) for i, cell in enumerate(cells) if (p := text_problem(cell, multiline=True))]
+            for index, problem in bad:
+                stream.problems.append(
+                    Problem(filename, number, header[index] or column_letter(index), f"the value {problem}")
+                )
+            if bad:
+                continue
+        yield number, cells + [""] * (width - len(cells))
 
 
 def column_letter(index: int) -> str:

@@ -9,13 +9,14 @@ go through the ORM, one by one, as before; the import stays one transaction eith
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Table, insert, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lmreview.portfolio import snapshot
@@ -31,43 +32,67 @@ BATCH = 1000  # rows per INSERT statement (SQLite binds at most 32,766 parameter
 
 @dataclass(slots=True)
 class Known:
-    """A stored project as change detection needs it."""
+    """A stored project as change detection needs it first: a row whose hash is ``import_hash`` is unchanged."""
 
     id: int
     code: str
-    snapshot: Snapshot
+    import_hash: str | None
 
 
 def known_projects(session: Session, portfolio_id: int) -> dict[str, Known]:
-    """The projects of a portfolio by case-folded code, with the snapshot :func:`snapshot.of_project` gives
-    (without budgets, results and tags, which a tabular file never provides)."""
-    countries: dict[int, list[Snapshot]] = defaultdict(list)
+    """The projects of a portfolio by case-folded code, with the hash of the row that last set each (one query)."""
     rows = session.execute(
-        select(ProjectCountry.project_id, ProjectCountry.name, ProjectCountry.iso3, ProjectCountry.percentage)
-        .join(Project, Project.id == ProjectCountry.project_id)
-        .where(Project.portfolio_id == portfolio_id)
-        .order_by(ProjectCountry.project_id, ProjectCountry.position, ProjectCountry.id)
+        select(Project.id, Project.code, Project.import_hash).where(Project.portfolio_id == portfolio_id)
     )
-    for project_id, name, iso3, percentage in rows:
-        countries[project_id].append({"name": name, "iso3": iso3, "percentage": snapshot.plain(percentage, 4)})
-    columns = [getattr(Project, name) for name in SCALARS]
-    known: dict[str, Known] = {}
-    for row in session.execute(
-        select(Project.id, Project.code, Project.extra, Region.name, Category.name, *columns)
-        .outerjoin(Region, Project.region_id == Region.id)
-        .outerjoin(Category, Project.category_id == Category.id)
-        .where(Project.portfolio_id == portfolio_id)
-    ):
-        project_id, code, extra, region, category, *values = row
-        snap: Snapshot = {"code": code}
-        for name, value in zip(SCALARS, values, strict=True):
-            snap[name] = snapshot.plain(value)
-        snap["region"] = region
-        snap["category"] = category
-        snap["countries"] = countries.pop(project_id, [])
-        snap["extra"] = dict(extra or {})
-        known[code.casefold()] = Known(project_id, code, snap)
-    return known
+    return {code.casefold(): Known(project_id, code, digest) for project_id, code, digest in rows}
+
+
+def snapshots(session: Session, ids: Sequence[int]) -> dict[int, Snapshot]:
+    """The snapshots :func:`snapshot.of_project` gives for the projects ``ids`` (without budgets, results and tags,
+    which a tabular file never provides), read as plain rows: one query for the projects with their region and
+    category names, one for their countries, per :data:`BATCH` ids."""
+    found: dict[int, Snapshot] = {}
+    for chunk in _chunks(ids):
+        countries: dict[int, list[Snapshot]] = defaultdict(list)
+        rows = session.execute(
+            select(ProjectCountry.project_id, ProjectCountry.name, ProjectCountry.iso3, ProjectCountry.percentage)
+            .where(ProjectCountry.project_id.in_(chunk))
+            .order_by(ProjectCountry.project_id, ProjectCountry.position, ProjectCountry.id)
+        )
+        for project_id, name, iso3, percentage in rows:
+            countries[project_id].append({"name": name, "iso3": iso3, "percentage": snapshot.plain(percentage, 4)})
+        columns = [getattr(Project, name) for name in SCALARS]
+        for row in session.execute(
+            select(Project.id, Project.code, Project.extra, Region.name, Category.name, *columns)
+            .outerjoin(Region, Project.region_id == Region.id)
+            .outerjoin(Category, Project.category_id == Category.id)
+            .where(Project.id.in_(chunk))
+        ):
+            project_id, code, extra, region, category, *values = row
+            snap: Snapshot = {"code": code}
+            for name, value in zip(SCALARS, values, strict=True):
+                snap[name] = snapshot.plain(value)
+            snap["region"] = region
+            snap["category"] = category
+            snap["countries"] = countries.pop(project_id, [])
+            snap["extra"] = dict(extra or {})
+            found[project_id] = snap
+    return found
+
+
+def keep_hashes(session: Session, hashes: list[tuple[int, str]]) -> None:
+    """Store the row hashes of projects found unchanged field by field (not a change of the project: no event, and
+    ``updated_at`` stays)."""
+    if not hashes:
+        return
+    table: Table = Project.__table__  # type: ignore[assignment]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("project_id"))
+        .values(import_hash=bindparam("digest"), updated_at=table.c.updated_at)
+    )
+    for chunk in _chunks(hashes):
+        session.execute(statement, [{"project_id": pid, "digest": digest} for pid, digest in chunk])
 
 
 @dataclass(slots=True)
@@ -83,10 +108,14 @@ class NewProject:
 
 
 def new_project(
-    record: ProjectRecord, target: Snapshot, region: Region | None, category: Category | None
+    record: ProjectRecord,
+    target: Snapshot,
+    region: Region | None,
+    category: Category | None,
+    row_hash: str | None = None,
 ) -> NewProject:
     """What the ORM path would store and snapshot for a created project (see importing._Writer._apply)."""
-    row: dict[str, Any] = {"code": record.code}
+    row: dict[str, Any] = {"code": record.code, "import_hash": row_hash}
     after: Snapshot = {"code": record.code}
     for name in SCALARS:  # the target holds the snapshot values of the fields the file provides
         if name in target:
@@ -180,7 +209,7 @@ def insert_projects(
         _guarded(project_table, rows)
         # A plain executemany, then the ids by code (unique in a portfolio): RETURNING in parameter order makes
         # SQLite insert row by row.
-        session.execute(insert(project_table), rows)
+        _insert(session, project_table, rows)
         by_code = dict(
             session.execute(
                 select(project_table.c.code, project_table.c.id).where(
@@ -196,7 +225,7 @@ def insert_projects(
         ]
         _guarded(country_table, countries)
         if countries:
-            session.execute(insert(country_table), countries)
+            _insert(session, country_table, countries)
         events = [
             {
                 "actor": actor,
@@ -213,4 +242,54 @@ def insert_projects(
         ]
         # The snapshots repeat the values of the rows checked above; the other fields are the same in every event.
         _guarded(audit_table, [{k: v for k, v in events[0].items() if k != "after"}])
-        session.execute(insert(audit_table), events)
+        _insert(session, audit_table, events)
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` of ``rows`` (all with the same keys, checked by :func:`_guarded`) as one executemany of the
+    driver, each value converted by its column's own bind processor: what ``session.execute(insert(table), rows)``
+    does, without SQLAlchemy's per-row bookkeeping. The values of a :class:`Scaled` column were checked already and
+    are only scaled; the Python-side defaults of the columns left out (times, empty summaries) are computed once
+    for all the rows, as one import writes them in the same moment."""
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    constants: dict[str, Any] = {}
+    for column in table.c:
+        default = column.default
+        if column.key in rows[0] or column.primary_key or default is None or not hasattr(default, "arg"):
+            continue
+        constants[column.key] = default.arg(None) if default.is_callable else default.arg
+    compiled = insert(table).compile(dialect=dialect, column_keys=[*keys, *constants])
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+    if set(names) != set(keys) | set(constants):  # not the plain statement expected: let SQLAlchemy do it
+        session.execute(insert(table), rows)
+        return
+    converters: dict[str, Any] = {}
+    for name in names:
+        kind = table.c[name].type
+        if isinstance(kind, Scaled):
+            converters[name] = _scaler(kind.scale)
+        else:
+            converters[name] = kind._cached_bind_processor(dialect)  # SQLAlchemy caches it per dialect
+    for name, value in constants.items():
+        convert = converters[name]
+        constants[name] = convert(value) if convert is not None else value
+    columns: list[Any] = []  # column by column: one list comprehension each
+    for name in names:
+        if name in constants:
+            columns.append(itertools.repeat(constants[name], len(rows)))
+            continue
+        convert = converters[name]
+        values = [row[name] for row in rows]
+        columns.append([convert(v) for v in values] if convert is not None else values)
+    tuples = list(zip(*columns, strict=False))  # repeat() is endless: the rows' lists set the length
+    params = tuples if compiled.positional else [dict(zip(names, t, strict=True)) for t in tuples]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _scaler(scale: int) -> Any:
+    def scaled(value: Decimal | None) -> int | None:
+        return None if value is None else int(value.scaleb(scale))
+
+    return scaled

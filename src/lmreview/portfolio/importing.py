@@ -11,15 +11,17 @@ the file are kept and listed in the report.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from lmreview.errors import BadInput, Problem
 from lmreview.files import read_input
@@ -43,9 +45,9 @@ from lmreview.portfolio.models import (
 )
 from lmreview.portfolio.schemas import ProjectRecord, ResultRecord
 from lmreview.portfolio.snapshot import Snapshot
-from lmreview.portfolio.tabular import parse_table
+from lmreview.portfolio.tabular import TableReader, parse_table
 from lmreview.store import audit
-from lmreview.tables import read_table, sniff_format
+from lmreview.tables import TableStream, read_table, sniff_format, stream_table
 
 PORTFOLIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 IATI_FIELDS = {
@@ -172,6 +174,11 @@ def import_data(
     progress: Progress | None = None,
 ) -> ImportReport:
     check_portfolio_name(portfolio)
+    if BULK and sniff_format(data, filename) != "xml":
+        with _gc_paused():
+            return _import_table(
+                session, data, filename=filename, portfolio=portfolio, actor=actor, dry_run=dry_run, progress=progress
+            )
     file_format, records, problems, provided = parse_file(data, filename)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -207,7 +214,7 @@ def import_data(
         writer.write(record, fields, batch.id, report)
         if progress is not None:
             progress(done, len(records))
-    writer.write_audit(batch.id, report.filename)
+    writer.write_audit(batch.id, report)
     report.not_in_file = sorted(code for k, code in writer.codes.items() if k not in seen)
     batch.created, batch.updated, batch.unchanged = (
         len(report.created),
@@ -217,6 +224,119 @@ def import_data(
     session.flush()
     report.batch_id = batch.id
     if dry_run:
+        savepoint.rollback()
+        report.batch_id = None
+    else:
+        savepoint.commit()
+    return report
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is imported: the import allocates many small objects and frees
+    them in batches, none in cycles, and each collection would walk them all again (the import is bounded by
+    MAX_ROWS; reference counting still frees what each batch leaves)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import_table(
+    session: Session,
+    data: bytes,
+    *,
+    filename: str,
+    portfolio: str,
+    actor: str,
+    dry_run: bool,
+    progress: Progress | None,
+) -> ImportReport:
+    """A CSV or XLSX file, row by row: each row is read, checked and written in bulk as it comes (batches of
+    :data:`bulk.BATCH`), inside a savepoint that a problem anywhere in the file rolls back, so the import stays
+    all or nothing. A row whose hash is the one its stored project keeps (the same cells under the same header, the
+    project unchanged since) is unchanged without being read further; the others are compared field by field."""
+    table = stream_table(data, filename)
+    reader = TableReader(table)
+    if reader.problems:
+        raise BadInput(reader.problems)
+    report = ImportReport(portfolio=portfolio, filename=filename, file_format=table.file_format, dry_run=dry_run)
+    savepoint = session.begin_nested()
+    try:
+        return _write_table(session, data, table, reader, report, savepoint, actor=actor, progress=progress)
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+
+
+def _write_table(
+    session: Session,
+    data: bytes,
+    table: TableStream,
+    reader: TableReader,
+    report: ImportReport,
+    savepoint: SessionTransaction,
+    *,
+    actor: str,
+    progress: Progress | None,
+) -> ImportReport:
+    writer = _Writer(session, report.portfolio, actor, in_bulk=True)
+    batch = ImportBatch(
+        portfolio_id=writer.portfolio.id,
+        filename=Path(report.filename).name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        file_format=table.file_format,
+        actor=actor,
+        warnings=[],
+    )
+    session.add(batch)
+    session.flush()
+    problems: list[Problem] = []
+    failed = False  # after the first error, rows are still read (every problem is listed) but no longer written
+    total = data.count(b"\n")  # about the number of rows, for the progress bar (a cell may hold line breaks)
+    done = 0
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        digest = reader.row_hash(cells)
+        known = writer.known.get(reader.code(cells).casefold())
+        if known is not None and known.import_hash == digest:
+            duplicate = reader.duplicate(number, cells)
+            if duplicate is not None:
+                problems.append(duplicate)
+                failed = True
+                continue
+            problems.extend(reader.warnings(number, cells))
+            writer.unchanged(known, report)
+        else:
+            record, found = reader.row(number, cells)
+            problems.extend(found)
+            failed = failed or any(p.severity == "error" for p in found)
+            if record is not None and not failed and not table.problems:
+                writer.write(record, reader.provided, batch.id, report, row_hash=digest)
+        if progress is not None:
+            progress(done, max(done, total))
+    if table.problems:  # the file as a whole is refused (read_table's problems), as before reading any row
+        raise BadInput(table.problems)
+    if done == 0:
+        raise BadInput([reader.no_rows()])
+    if failed:
+        raise BadInput(problems)
+    writer.write_audit(batch.id, report)
+    writer.in_file_order(report)
+    report.warnings = problems  # no error: every problem left is a warning
+    report.not_in_file = sorted(code for k, code in writer.codes.items() if k not in writer.seen)
+    batch.warnings = [str(w) for w in report.warnings]
+    batch.created, batch.updated, batch.unchanged = (
+        len(report.created),
+        len(report.updated),
+        len(report.unchanged),
+    )
+    session.flush()
+    report.batch_id = batch.id
+    if report.dry_run:
         savepoint.rollback()
         report.batch_id = None
     else:
@@ -256,6 +376,10 @@ class _Writer:
         self.tags = {(t.scheme, t.code): t for t in session.scalars(select(Tag))}
         self.pending: list[tuple[Project, str, Snapshot | None, Snapshot, str]] = []
         self.created: list[bulk.NewProject] = []
+        self.seen: set[str] = set()  # the case-folded codes of the file
+        self.order: dict[str, int] = {}  # each code's place in the file, for the report's lists
+        self.compared: list[tuple[bulk.Known, ProjectRecord, set[str], str]] = []  # compared field by field in batch
+        self.hashes: list[tuple[int, str]] = []  # hashes of projects found unchanged field by field
 
     @staticmethod
     def _with_children() -> Select[Project]:
@@ -265,20 +389,31 @@ class _Writer:
             selectinload(Project.results).selectinload(Result.indicators).selectinload(Indicator.periods),
         )
 
-    def write(self, record: ProjectRecord, provided: set[str], batch_id: int, report: ImportReport) -> None:
+    def unchanged(self, known: bulk.Known, report: ImportReport) -> None:
+        """A row whose hash is its project's: nothing to compare or write."""
+        key = known.code.casefold()
+        self.seen.add(key)
+        self.order[key] = len(self.order)
+        report.unchanged.append(known.code)
+
+    def write(
+        self,
+        record: ProjectRecord,
+        provided: set[str],
+        batch_id: int,
+        report: ImportReport,
+        *,
+        row_hash: str | None = None,
+    ) -> None:
         key = record.code.casefold()
+        self.seen.add(key)
+        self.order.setdefault(key, len(self.order))
         known = self.known.get(key)
-        if known is not None:  # in bulk: compare with the stored row; load the project only if it changes
-            stored = known.snapshot
-            target = snapshot.of_record(record, provided, stored["extra"])
-            self._canonical(target, stored)
-            if not any(stored.get(k) != target[k] for k in target):
-                report.unchanged.append(known.code)
-                return
-            del self.known[key]
-            loaded = self.session.scalar(self._with_children().where(Project.id == known.id))
-            assert loaded is not None, "a project read at the start of the import"
-            self.existing[key] = loaded
+        if known is not None:  # in bulk: compared with the stored row in a batch; loaded only if it changes
+            self.compared.append((known, record, provided, row_hash or ""))
+            if len(self.compared) >= bulk.BATCH:
+                self._compare(batch_id, report)
+            return
         if self.in_bulk and key not in self.existing:  # a new project, inserted with the others at the end
             target = snapshot.of_record(record, provided, {})
             self._canonical(target, None)
@@ -286,12 +421,51 @@ class _Writer:
                 self._ensure_countries([c.iso3 for c in record.countries if c.iso3])
             region = self._region(record.region) if "region" in target else None
             category = self._category(record.category) if "category" in target else None
-            self.created.append(bulk.new_project(record, target, region, category))
+            self.created.append(bulk.new_project(record, target, region, category, row_hash))
             report.created.append(record.code)
             self.codes[key] = record.code
             if len(self.created) >= bulk.BATCH:  # written as they come: memory stays bounded by the batch
                 self._insert_created(batch_id, report.filename)
             return
+        self._write_orm(record, provided, report, row_hash)
+
+    def _compare(self, batch_id: int, report: ImportReport) -> None:
+        """The queued rows of stored projects against their snapshots (read for the batch); the projects that
+        change are loaded (one query) and updated through the ORM."""
+        queued, self.compared = self.compared, []
+        if not queued:
+            return
+        stored = bulk.snapshots(self.session, [known.id for known, *_ in queued])
+        changed: list[tuple[bulk.Known, ProjectRecord, set[str], str]] = []
+        for known, record, provided, digest in queued:
+            before = stored[known.id]
+            target = snapshot.of_record(record, provided, before["extra"])
+            self._canonical(target, before)
+            if any(before.get(k) != target[k] for k in target):
+                changed.append((known, record, provided, digest))
+            else:
+                report.unchanged.append(known.code)
+                if digest and digest != known.import_hash:
+                    self.hashes.append((known.id, digest))
+        if changed:
+            ids = [known.id for known, *_ in changed]
+            for project in self.session.scalars(self._with_children().where(Project.id.in_(ids))):
+                self.existing[project.code.casefold()] = project
+            for known, record, provided, digest in changed:
+                del self.known[known.code.casefold()]
+                self._write_orm(record, provided, report, digest or None)
+
+    def in_file_order(self, report: ImportReport) -> None:
+        """The report's lists in the order of the file's rows (rows compared in a batch are decided later)."""
+        order = self.order
+        report.unchanged.sort(key=lambda code: order.get(code.casefold(), 0))
+        report.updated.sort(key=lambda change: order.get(change.code.casefold(), 0))
+
+    def _write_orm(
+        self, record: ProjectRecord, provided: set[str], report: ImportReport, row_hash: str | None = None
+    ) -> None:
+        """A project created or updated through the ORM, with its audit event queued."""
+        key = record.code.casefold()
         project = self.existing.get(key)
         before = snapshot.of_project(project) if project is not None else None
         target = snapshot.of_record(record, provided, before["extra"] if before else {})
@@ -314,6 +488,7 @@ class _Writer:
             self.session.add(project)
             self.existing[record.code.casefold()] = project
         self._apply(project, record, target, changed)
+        project.import_hash = row_hash  # None (cleared) unless a tabular row set it
         after = snapshot.of_project(project)
         if before is None:
             report.created.append(project.code)
@@ -346,8 +521,12 @@ class _Writer:
         )
         self.created.clear()
 
-    def write_audit(self, batch_id: int, filename: str) -> None:
+    def write_audit(self, batch_id: int, report: ImportReport) -> None:
         """One audit event per created or updated project, once their ids are known."""
+        filename = report.filename
+        self._compare(batch_id, report)
+        bulk.keep_hashes(self.session, self.hashes)
+        self.hashes.clear()
         self._insert_created(batch_id, filename)
         self.session.flush()
         for project, action, before, after, summary in self.pending:

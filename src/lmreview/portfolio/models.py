@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -117,6 +119,10 @@ class Project(Timestamped, Base):
     status: Mapped[str | None] = mapped_column(String(80))
     iati_identifier: Mapped[str | None] = mapped_column(String(200))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The hash of the CSV/XLSX row (with its file's header) that last set this project, while the project is still
+    # exactly what that row gave: a re-import finds an unchanged row by its hash alone. Any other change of the
+    # project through the ORM clears it (_forget_import_hash); a Core UPDATE of a project must clear it too.
+    import_hash: Mapped[str | None] = mapped_column(String(32))
 
     portfolio: Mapped[Portfolio] = relationship(back_populates="projects")
     region: Mapped[Region | None] = relationship(lazy="joined")
@@ -153,6 +159,22 @@ class Project(Timestamped, Base):
         if self.start_date is not None and self.end_date is not None and self.start_date <= self.end_date:
             return "whole months from start_date to end_date"
         return None
+
+
+# What a row of a file does not give: changing these leaves a project what its last row made it.
+_NOT_FROM_A_ROW = frozenset({"import_hash", "created_at", "updated_at", "revisions", "portfolio"})
+
+
+@event.listens_for(Project, "before_update")
+def _forget_import_hash(_mapper: Any, _connection: Any, project: Project) -> None:
+    """A project changed other than by the import of a row (which sets the row's hash in the same flush) is no
+    longer what its last row gave: the next re-import compares it field by field. A revision recorded is no such
+    change."""
+    state = inspect(project)
+    if project.import_hash is None or state.attrs.import_hash.history.has_changes():
+        return
+    if any(attr.history.has_changes() for attr in state.attrs if attr.key not in _NOT_FROM_A_ROW):
+        project.import_hash = None
 
 
 class ProjectCountry(Base):

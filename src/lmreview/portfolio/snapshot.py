@@ -32,7 +32,12 @@ SCALARS = (
 Snapshot = dict[str, Any]
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def plain(value: Any, places: int = 2) -> Any:
+    if type(value) in _AS_IS:  # most values: nothing to convert
+        return value
     if isinstance(value, Decimal):
         return str(value.quantize(Decimal(1).scaleb(-places)))
     if isinstance(value, dt.date):

@@ -380,17 +380,20 @@ def _record(session: Session, item: _Outgoing, reminders: bool) -> None:
 
 def open_link(session: Session, token: str) -> tuple[Invitation, Respondent, Review]:
     """The invitation of a token; Forbidden (with what to do) when it is unknown, withdrawn or expired."""
-    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
-    if invitation is None:
+    found = session.execute(  # one query for the three (every save of a respondent opens the link)
+        select(Invitation, Respondent, Review)
+        .join(Respondent, Respondent.id == Invitation.respondent_id)
+        .join(Review, Review.id == Respondent.review_id)
+        .where(Invitation.token_hash == token_hash(token))
+    ).first()
+    if found is None:
         raise Forbidden("this link is not valid: check that it was copied whole, or ask the review team for a new one")
+    invitation, respondent, review = found
     if invitation.revoked_at is not None:
         raise Forbidden("this link was withdrawn by the review team; ask them for a new one")
     expires = invitation.expires_at if invitation.expires_at.tzinfo else invitation.expires_at.replace(tzinfo=dt.UTC)
     if expires < utcnow():
         raise Forbidden(f"this link expired on {expires.date().isoformat()}; ask the review team for a new one")
-    respondent = invitation.respondent
-    review = session.get(Review, respondent.review_id)
-    assert review is not None
     if invitation.opened_at is None:
         invitation.opened_at = utcnow()
     return invitation, respondent, review

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import re
 import threading
 import uuid
@@ -20,8 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Project
@@ -38,7 +40,7 @@ from lmreview.questionnaire.models import (
 )
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 from lmreview.store import audit
-from lmreview.store.base import get_row, utcnow
+from lmreview.store.base import check_value, get_row, utcnow
 
 PREFILL = {"project_code": "code", "project_title": "title"}
 # The form version of a submission without its big columns (the source file, the XForm, the definition JSON, which
@@ -58,6 +60,12 @@ class Saved:
 _DEFINITIONS: OrderedDict[tuple[int, str, str], FormDefinition] = OrderedDict()
 _DEFINITIONS_MAX = 64
 _LOCK = threading.Lock()
+
+
+def known_definition(version_id: int, sha256: str, version: str) -> FormDefinition | None:
+    """The definition :func:`definition` has already read for this form version, if it has."""
+    with _LOCK:
+        return _DEFINITIONS.get((version_id, sha256, version))
 
 
 def definition(submission: Submission) -> FormDefinition:
@@ -197,6 +205,38 @@ def save(
         submission.data = data
     session.flush()
     return Saved(submission, evaluation, submitted)
+
+
+def save_draft(session: Session, submission: Submission, data: dict[str, Any]) -> Submission:
+    """Keep ``data`` as the draft, without judging it: what a background save needs (a draft keeps every answer
+    until it is submitted, and :func:`save` judges them when the respondent presses a button)."""
+    if submission.status != "draft":
+        raise Conflict("this questionnaire was submitted; it cannot be changed from this link")
+    if not store_draft(session, submission.id, data):
+        raise Conflict("this questionnaire was submitted; it cannot be changed from this link")
+    set_committed_value(submission, "data", data)
+    return submission
+
+
+def store_draft(session: Session, submission_id: int, data: dict[str, Any]) -> bool:
+    """One UPDATE of the one column a draft save changes, checked by the flush guard's own check, instead of a unit
+    of work over the whole row (a background save comes each time the respondent leaves a section). False when
+    the submission is no longer a draft: nothing was written."""
+    table: Table = Submission.__table__  # type: ignore[assignment]
+    check_value("submission", table.c.data, data)
+    # Core, and one statement built once: the ORM's bulk UPDATE machinery costs more than the UPDATE itself.
+    saved = session.connection().execute(_store_draft_statement(), {"sid": submission_id, "data": data, "at": utcnow()})
+    return saved.rowcount == 1
+
+
+@functools.cache
+def _store_draft_statement() -> Update:
+    table: Table = Submission.__table__  # type: ignore[assignment]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("sid"), table.c.status == "draft")
+        .values(data=bindparam("data", type_=table.c.data.type), updated_at=bindparam("at"))
+    )
 
 
 def form_data(form: FormDefinition, fields: Mapping[str, list[str]], existing: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ UI = {
     "en": {
         "save": "Save draft",
         "autosaved": "Draft saved.",
+        "not_autosaved": "Not saved: an answer is too long or out of range. Press Save draft to see which.",
         "submit": "Submit",
         "saved": "Your answers are saved. You can come back to this link to finish.",
         "submitted": "Thank you: this questionnaire was submitted on",
@@ -49,6 +50,10 @@ UI = {
     "fr": {
         "save": "Enregistrer le brouillon",
         "autosaved": "Brouillon enregistré.",
+        "not_autosaved": (
+            "Non enregistré : une réponse est trop longue ou hors limites. "
+            "Cliquez sur Enregistrer le brouillon pour la voir."
+        ),
         "submit": "Envoyer",
         "saved": "Vos réponses sont enregistrées. Vous pouvez revenir à ce lien pour terminer.",
         "submitted": "Merci : ce questionnaire a été envoyé le",
@@ -78,6 +83,9 @@ UI = {
     "es": {
         "save": "Guardar borrador",
         "autosaved": "Borrador guardado.",
+        "not_autosaved": (
+            "No guardado: una respuesta es demasiado larga o está fuera de rango. Pulse Guardar borrador para verla."
+        ),
         "submit": "Enviar",
         "saved": "Sus respuestas están guardadas. Puede volver a este enlace para terminar.",
         "submitted": "Gracias: este cuestionario se envió el",

@@ -102,8 +102,10 @@
     }
   }
 
-  // Drafts are saved section by section: when the focus leaves a section that changed, the page is saved in the
-  // background (the same "Save draft" a respondent can press), so closing the tab loses at most one section.
+  // Drafts are saved section by section: when the focus leaves a section that changed, the answers are saved in the
+  // background (action "autosave": the server keeps the draft and answers 204 No Content, without a page), so
+  // closing the tab loses at most one section. An answer the server refuses to store (422) leaves the draft as it
+  // was; "Save draft" shows which.
   var dirty = false;
   var status = document.createElement("p");
   status.className = "autosave muted";
@@ -114,16 +116,19 @@
     if (!dirty || !window.fetch || !window.FormData) return Promise.resolve();
     dirty = false;
     var data = new FormData(form);
-    data.set("action", "save");
+    data.set("action", "autosave");
     return fetch(form.getAttribute("action") || window.location.pathname, { method: "POST", body: data, credentials: "same-origin" })
       .then(function (response) {
-        status.textContent = response.ok ? status.getAttribute("data-saved") || "Saved." : "";
+        if (response.status === 422) dirty = true;
+        status.textContent = response.ok ? status.getAttribute("data-saved") || "Saved."
+          : response.status === 422 ? status.getAttribute("data-not-saved") || "" : "";
       })
       .catch(function () { dirty = true; });
   }
   window.lmSaveDraft = save;  // a long list's search reads the saved draft: the answers above it are saved first
 
   status.setAttribute("data-saved", form.getAttribute("data-saved-text") || "Saved.");
+  status.setAttribute("data-not-saved", form.getAttribute("data-not-saved-text") || "");
   form.addEventListener("input", function () { dirty = true; status.textContent = ""; });
   form.addEventListener("change", function () { dirty = true; });
   form.addEventListener("focusout", function (event) {
