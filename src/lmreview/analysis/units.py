@@ -15,13 +15,15 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, event, select
+from sqlalchemy import Connection, Select, distinct, event, func, select
 from sqlalchemy.orm import Session, defer, lazyload
 
 from lmreview.analysis.questions import enclosing_repeat
 from lmreview.analysis.tabulation import Observation, SetAside
 from lmreview.portfolio.models import Project
+from lmreview.questionnaire import decisions as stored_decisions
 from lmreview.questionnaire import engine
+from lmreview.questionnaire.decisions import CHOSEN, SubmissionDecision
 from lmreview.questionnaire.models import Form, FormVersion, Respondent, Review, Submission
 from lmreview.questionnaire.xlsform import FormDefinition
 
@@ -153,23 +155,34 @@ def decisions(definition: FormDefinition, data: dict[str, Any], today: dt.date) 
 
 
 class Observer:
-    """Evaluates each used submission once, with the form version it was made with, and reads questions from it.
+    """Reads the engine's decisions for each used submission, with the form version it was made with.
 
-    The engine's decisions are kept for the process, by database, submission, its last change and its form version
-    (and the day, which ``today()`` in a form may read): a page or a report computed again after a change
-    evaluates only the submissions that changed."""
+    A submission whose stored decisions still hold (:func:`decisions.fresh_ids`) is read from ``submission_decision``,
+    one query per question; any other is evaluated by the form engine once for every question. Those evaluations are
+    kept for the process, by database, submission, its last change and its form version (and the day, which
+    ``today()`` in a form may read): a page or a report computed again evaluates only the submissions that changed."""
 
     def __init__(self, session: Session, units: list[Unit]) -> None:
-        self.evaluations: dict[str, Decisions] = {}  # unit -> the decisions of the submission it is counted with
+        self.evaluations: dict[str, Decisions] = {}  # unit -> the decisions of its submission, evaluated here
+        self.keys: list[str] = []  # the units with a submission, in order
+        self.stored: dict[int, str] = {}  # submission id -> unit, for submissions read from the stored decisions
+        self._session = session
+        self._read: dict[str, dict[str, tuple[tuple[str, str, str], ...]]] = {}  # path -> unit -> decisions
         self._paths: dict[int, set[str]] = {}  # the question paths of each version
         self._versions: dict[str, int] = {}
         used = [(u.key, u.submission) for u in units if u.submission is not None]
+        self.keys = [key for key, _ in used]
+        fresh = stored_decisions.fresh_ids(session.connection(), [s.id for _, s in used])
         today = dt.date.today()
         definitions: dict[int, FormDefinition] = {}
         missing = []
         bind = session.get_bind()
         database = (bind.engine if isinstance(bind, Connection) else bind).url.render_as_string(hide_password=True)
         for key, s in used:
+            self._versions[key] = s.form_version_id
+            if s.id in fresh:
+                self.stored[s.id] = key
+                continue
             stamp = (database, s.id, str(s.updated_at), s.form_version_id, today)
             with _DECIDED_LOCK:
                 kept = _DECIDED.get(stamp)
@@ -179,12 +192,12 @@ class Observer:
                 missing.append((key, s, stamp))
             else:
                 self.evaluations[key] = kept
-            self._versions[key] = s.form_version_id
         ids = sorted(set(self._versions.values()))
         if ids:
             query = select(FormVersion.id, FormVersion.definition).where(FormVersion.id.in_(ids))
             definitions = {id_: FormDefinition.from_json(data) for id_, data in session.execute(query).all()}
         self._paths = {id_: set(definition.by_path()) for id_, definition in definitions.items()}
+        self._types = {id_: {q.path: q.type for q in d.walk()} for id_, d in definitions.items()}
         for key, s, stamp in missing:
             decided = decisions(definitions[s.form_version_id], s.data, today)
             self.evaluations[key] = decided
@@ -193,10 +206,63 @@ class Observer:
                 while len(_DECIDED) > _DECIDED_MAX:
                     _DECIDED.popitem(last=False)
 
+    def _stored(self, path: str) -> dict[str, tuple[tuple[str, str, str], ...]]:
+        """The stored decisions of question ``path`` for the submissions read from the store, by unit."""
+        if path not in self._read:
+            found: dict[str, list[tuple[str, str, str]]] = {}
+            ids = sorted(self.stored)
+            for start in range(0, len(ids), 5_000):
+                query = (
+                    select(
+                        SubmissionDecision.submission_id,
+                        SubmissionDecision.instance_path,
+                        SubmissionDecision.state,
+                        SubmissionDecision.value,
+                    )
+                    .where(SubmissionDecision.question_path == path, SubmissionDecision.state != CHOSEN)
+                    .where(SubmissionDecision.submission_id.in_(ids[start : start + 5_000]))
+                    .order_by(SubmissionDecision.submission_id, SubmissionDecision.position)
+                )
+                for submission_id, instance, state, value in self._session.execute(query):
+                    found.setdefault(self.stored[submission_id], []).append((instance, state, value))
+            self._read[path] = {unit: tuple(items) for unit, items in found.items()}
+        return self._read[path]
+
+    def chosen(self, units: list[Unit], path: str, kind: str) -> tuple[dict[str, tuple[int, int]], set[str]]:
+        """For a select ``path`` of type ``kind``: how often each option was chosen by the stored submissions of
+        ``units`` (an aggregate query: answers, units), and the units that query counted. Units evaluated here, or
+        whose form version gives the question another type, are left to the caller."""
+        counted = {
+            u.submission.id: u.key
+            for u in units
+            if u.submission is not None
+            and u.submission.id in self.stored
+            and self._types[u.submission.form_version_id].get(path, kind) == kind
+        }
+        found: dict[str, tuple[int, int]] = {}
+        ids = sorted(counted)
+        for start in range(0, len(ids), 5_000):
+            query = (
+                select(
+                    SubmissionDecision.value,
+                    func.count(),
+                    func.count(distinct(SubmissionDecision.submission_id)),
+                )
+                .where(SubmissionDecision.question_path == path, SubmissionDecision.state == CHOSEN)
+                .where(SubmissionDecision.submission_id.in_(ids[start : start + 5_000]))
+                .group_by(SubmissionDecision.value)
+            )
+            for value, n, units_n in self._session.execute(query):
+                before = found.get(value, (0, 0))
+                found[value] = (before[0] + n, before[1] + units_n)
+        return found, set(counted.values())
+
     def observe(self, unit: str, path: str, in_repeat: bool) -> list[Observation]:
         if path not in self._paths[self._versions[unit]]:  # not in the version this unit answered: it was not asked
             return [] if in_repeat else [Observation(unit, path, "not_relevant", "", False)]
-        return [Observation(unit, *item, in_repeat) for item in self.evaluations[unit].get(path, ())]
+        kept = self.evaluations.get(unit)
+        items = kept.get(path, ()) if kept is not None else self._stored(path).get(unit, ())
+        return [Observation(unit, *item, in_repeat) for item in items]
 
 
 # --- one survey per session ------------------------------------------------------------------------------------------
