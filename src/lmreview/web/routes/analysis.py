@@ -114,7 +114,7 @@ def _compute(session: Session, review: Review, question: str | None, by: str | N
 def _charts(definition: FormDefinition, tables: list[Tabulation]) -> dict[str, Chart]:
     """The report's charts of the findings sections (SVG only), by section, drawn from the page's own tables."""
     from lmreview.analysis.review_report import SELECTS, FindingSection, QuestionFinding, _finding
-    from lmreview.report.charts import section_charts  # matplotlib: loaded when a page draws a chart
+    from lmreview.report.charts import section_charts  # SVG written directly: no matplotlib on a page
 
     questions = definition.by_path()
     grouped: dict[str, list[QuestionFinding]] = {}
