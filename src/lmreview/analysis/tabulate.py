@@ -77,6 +77,7 @@ __all__ = [
     "load_units",
     "pick_language",
     "tabulate",
+    "tabulate_many",
 ]
 
 PROJECT_FIELDS: dict[str, Callable[[Project], str | None]] = BREAKDOWNS
@@ -330,6 +331,16 @@ def tabulate(
         rule = UNIT_RULES[kind]
     else:
         rule = f"one respondent per submission of the form: no review uses form {the_form.name}"
+    if found is None and isinstance(by_what, str) and units and all(u.project is None for u in units):
+        # a form no review uses: its respondents belong to no portfolio, and one group "(none)" would say nothing
+        others = [
+            q.path
+            for q in definition.walk()
+            if q.type in ("select_one", "select_multiple") and enclosing_repeat(definition, q) is None
+        ]
+        hint = f"; cross-tabulate by a question of the form instead: {', '.join(others)}" if others else ""
+        message = f"none of the {len(units)} {kind}s counted here is linked to a project, so none has a {by_what}"
+        raise bad_option("--by", message + hint)
     in_repeat = repeat is not None
     observations = {key: observer.observe(key, question.path, in_repeat) for key in observer.keys}
     answers = [o for seen in observations.values() for o in seen if o.state == "answered"]
@@ -356,3 +367,18 @@ def tabulate(
             Group(value, label, _block(spec, members, observations, observer)) for value, label, members in groups
         ]
     return result
+
+
+def tabulate_many(
+    session: Session, review: Review, paths: list[str], by: str | None = None, language: str | None = None
+) -> list[Tabulation]:
+    """:func:`tabulate` for each of ``paths`` of the review's questionnaire, their stored decisions read at once."""
+    if review.form is not None and paths:
+        definition = forms.definition_of(forms.latest_version(review.form))
+        survey = survey_of(session, review, review.form, definition)
+        known = definition.by_path()
+        wanted = [known[p].path for p in paths if p in known]
+        if by is not None and by in known:
+            wanted.append(by)
+        survey.observer.prefetch(wanted)
+    return [tabulate(session, review, path, by=by, language=language) for path in paths]

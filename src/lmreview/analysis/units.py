@@ -42,10 +42,14 @@ def _moment(submission: Submission) -> tuple[dt.datetime, int]:
 
 def _submissions() -> Select[Submission]:
     """Submissions without what tabulation never reads: the form version's big columns (its source, XForm and
-    definition, which the joined relationship would load and decode once per row), the original answers and the
-    source's own columns. The definitions are read once per version by :class:`Observer`."""
+    definition, which the joined relationship would load and decode once per row), the answers (the stored decisions
+    serve; :class:`Observer` reads the answers of the others at once), the original answers and the source's own
+    columns. The definitions are read once per version by :class:`Observer`."""
     return select(Submission).options(
-        lazyload(Submission.form_version), defer(Submission.original), defer(Submission.meta)
+        lazyload(Submission.form_version),
+        defer(Submission.data),
+        defer(Submission.original),
+        defer(Submission.meta),
     )
 
 
@@ -167,7 +171,9 @@ class Observer:
         self.keys: list[str] = []  # the units with a submission, in order
         self.stored: dict[int, str] = {}  # submission id -> unit, for submissions read from the stored decisions
         self._session = session
+        self._dialect = session.get_bind().dialect.name
         self._read: dict[str, dict[str, tuple[tuple[str, str, str], ...]]] = {}  # path -> unit -> decisions
+        self._chosen_all: dict[str, dict[str, tuple[int, int]]] = {}  # path -> option -> counts, every stored one
         self._paths: dict[int, set[str]] = {}  # the question paths of each version
         self._versions: dict[str, int] = {}
         used = [(u.key, u.submission) for u in units if u.submission is not None]
@@ -198,33 +204,77 @@ class Observer:
             definitions = {id_: FormDefinition.from_json(data) for id_, data in session.execute(query).all()}
         self._paths = {id_: set(definition.by_path()) for id_, definition in definitions.items()}
         self._types = {id_: {q.path: q.type for q in d.walk()} for id_, d in definitions.items()}
+        answers: dict[int, Any] = {}
+        wanted = [s.id for _, s, _ in missing]
+        for start in range(0, len(wanted), 5_000):
+            query = select(Submission.id, Submission.data).where(Submission.id.in_(wanted[start : start + 5_000]))
+            answers.update((id_, data) for id_, data in session.execute(query))
         for key, s, stamp in missing:
-            decided = decisions(definitions[s.form_version_id], s.data, today)
+            decided = decisions(definitions[s.form_version_id], answers[s.id], today)
             self.evaluations[key] = decided
             with _DECIDED_LOCK:
                 _DECIDED[stamp] = decided
                 while len(_DECIDED) > _DECIDED_MAX:
                     _DECIDED.popitem(last=False)
 
+    def prefetch(self, paths: list[str]) -> None:
+        """Read the stored decisions of many questions at once, and their options counted over every stored
+        submission (one ``GROUP BY`` for them all): the analysis page and the report tabulate some thirty questions,
+        and one query each cost more than the rows."""
+        wanted = [p for p in dict.fromkeys(paths) if p not in self._read]
+        if not wanted or not self.stored:
+            return
+        ids = sorted(self.stored)
+        found: dict[str, dict[str, list[tuple[str, str, str]]]] = {p: {} for p in wanted}
+        query = (
+            select(
+                SubmissionDecision.question_path,
+                SubmissionDecision.submission_id,
+                SubmissionDecision.instance_path,
+                SubmissionDecision.state,
+                SubmissionDecision.value,
+            )
+            .where(SubmissionDecision.question_path.in_(wanted), SubmissionDecision.state != CHOSEN)
+            .where(stored_decisions.among(SubmissionDecision.submission_id, ids, self._dialect))
+            .order_by(SubmissionDecision.submission_id, SubmissionDecision.position)
+        )
+        for path, submission_id, instance, state, value in self._session.execute(query):
+            found[path].setdefault(self.stored[submission_id], []).append((instance, state, value))
+        for path, by_unit in found.items():
+            self._read[path] = {unit: tuple(items) for unit, items in by_unit.items()}
+        counts = (
+            select(
+                SubmissionDecision.question_path,
+                SubmissionDecision.value,
+                func.count(),
+                func.count(distinct(SubmissionDecision.submission_id)),
+            )
+            .where(SubmissionDecision.question_path.in_(wanted), SubmissionDecision.state == CHOSEN)
+            .where(stored_decisions.among(SubmissionDecision.submission_id, ids, self._dialect))
+            .group_by(SubmissionDecision.question_path, SubmissionDecision.value)
+        )
+        every: dict[str, dict[str, tuple[int, int]]] = {p: {} for p in wanted}
+        for path, value, n, units_n in self._session.execute(counts):
+            every[path][value] = (n, units_n)
+        self._chosen_all.update(every)
+
     def _stored(self, path: str) -> dict[str, tuple[tuple[str, str, str], ...]]:
         """The stored decisions of question ``path`` for the submissions read from the store, by unit."""
         if path not in self._read:
             found: dict[str, list[tuple[str, str, str]]] = {}
-            ids = sorted(self.stored)
-            for start in range(0, len(ids), 5_000):
-                query = (
-                    select(
-                        SubmissionDecision.submission_id,
-                        SubmissionDecision.instance_path,
-                        SubmissionDecision.state,
-                        SubmissionDecision.value,
-                    )
-                    .where(SubmissionDecision.question_path == path, SubmissionDecision.state != CHOSEN)
-                    .where(SubmissionDecision.submission_id.in_(ids[start : start + 5_000]))
-                    .order_by(SubmissionDecision.submission_id, SubmissionDecision.position)
+            query = (
+                select(
+                    SubmissionDecision.submission_id,
+                    SubmissionDecision.instance_path,
+                    SubmissionDecision.state,
+                    SubmissionDecision.value,
                 )
-                for submission_id, instance, state, value in self._session.execute(query):
-                    found.setdefault(self.stored[submission_id], []).append((instance, state, value))
+                .where(SubmissionDecision.question_path == path, SubmissionDecision.state != CHOSEN)
+                .where(stored_decisions.among(SubmissionDecision.submission_id, sorted(self.stored), self._dialect))
+                .order_by(SubmissionDecision.submission_id, SubmissionDecision.position)
+            )
+            for submission_id, instance, state, value in self._session.execute(query):
+                found.setdefault(self.stored[submission_id], []).append((instance, state, value))
             self._read[path] = {unit: tuple(items) for unit, items in found.items()}
         return self._read[path]
 
@@ -239,22 +289,21 @@ class Observer:
             and u.submission.id in self.stored
             and self._types[u.submission.form_version_id].get(path, kind) == kind
         }
-        found: dict[str, tuple[int, int]] = {}
-        ids = sorted(counted)
-        for start in range(0, len(ids), 5_000):
-            query = (
-                select(
-                    SubmissionDecision.value,
-                    func.count(),
-                    func.count(distinct(SubmissionDecision.submission_id)),
-                )
-                .where(SubmissionDecision.question_path == path, SubmissionDecision.state == CHOSEN)
-                .where(SubmissionDecision.submission_id.in_(ids[start : start + 5_000]))
-                .group_by(SubmissionDecision.value)
+        if not counted:
+            return {}, set()
+        if len(counted) == len(self.stored) and path in self._chosen_all:  # every stored submission: prefetched
+            return self._chosen_all[path], set(counted.values())
+        query = (
+            select(
+                SubmissionDecision.value,
+                func.count(),
+                func.count(distinct(SubmissionDecision.submission_id)),
             )
-            for value, n, units_n in self._session.execute(query):
-                before = found.get(value, (0, 0))
-                found[value] = (before[0] + n, before[1] + units_n)
+            .where(SubmissionDecision.question_path == path, SubmissionDecision.state == CHOSEN)
+            .where(stored_decisions.among(SubmissionDecision.submission_id, sorted(counted), self._dialect))
+            .group_by(SubmissionDecision.value)
+        )
+        found = {value: (n, units_n) for value, n, units_n in self._session.execute(query)}
         return found, set(counted.values())
 
     def observe(self, unit: str, path: str, in_repeat: bool) -> list[Observation]:

@@ -34,12 +34,16 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     delete,
     event,
+    func,
     insert,
     inspect,
+    literal_column,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lmreview.questionnaire import engine
@@ -122,6 +126,18 @@ def decide(definition: FormDefinition, data: dict[str, Any], today: dt.date) -> 
             options = value.split() if f.question.type == "select_multiple" else [value]
             found += [(f.question.path, f.path, CHOSEN, option) for option in dict.fromkeys(options)]
     return found
+
+
+def among(column: Any, ids: Sequence[int], dialect: str) -> Any:
+    """``column IN ids`` as one bound parameter (a JSON array read by SQLite's ``json_each``, a PostgreSQL array),
+    instead of one parameter per id, which SQLAlchemy renders anew for every statement (thousands of ids, dozens of
+    questions on a page)."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    if dialect != "sqlite":
+        return column.in_(list(ids))
+    listed = bindparam(None, json.dumps(list(ids)), type_=Text)
+    return column.in_(select(literal_column("value")).select_from(func.json_each(listed)))
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -215,28 +231,27 @@ def fresh_ids(connection: Connection, ids: Sequence[int], load_answers: bool = T
     fresh: set[int] = set()
     unsure: list[int] = []
     digests: dict[int, str] = {}
-    for part in _chunks(list(ids)):
-        query = (
-            select(
-                Submission.id,
-                Submission.updated_at,
-                AnswerState.stamp,
-                AnswerState.digest,
-                AnswerState.decided_on,
-                AnswerState.volatile,
-            )
-            .join(AnswerState, AnswerState.submission_id == Submission.id)
-            .where(Submission.id.in_(part), AnswerState.form_version_id == Submission.form_version_id)
-            .where(Submission.status == "submitted")
+    query = (
+        select(
+            Submission.id,
+            Submission.updated_at,
+            AnswerState.stamp,
+            AnswerState.digest,
+            AnswerState.decided_on,
+            AnswerState.volatile,
         )
-        for id_, updated_at, stamp, digest, decided_on, moving in connection.execute(query):
-            if moving and decided_on != today:
-                continue
-            if stamp == stamp_of(updated_at):
-                fresh.add(id_)
-            else:
-                unsure.append(id_)
-                digests[id_] = digest
+        .join(AnswerState, AnswerState.submission_id == Submission.id)
+        .where(among(Submission.id, ids, connection.dialect.name), Submission.status == "submitted")
+        .where(AnswerState.form_version_id == Submission.form_version_id)
+    )
+    for id_, updated_at, stamp, digest, decided_on, moving in connection.execute(query) if ids else []:
+        if moving and decided_on != today:
+            continue
+        if stamp == stamp_of(updated_at):
+            fresh.add(id_)
+        else:
+            unsure.append(id_)
+            digests[id_] = digest
     if unsure and load_answers:
         for part in _chunks(unsure):
             answers = select(Submission.id, Submission.data).where(Submission.id.in_(part))
