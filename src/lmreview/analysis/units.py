@@ -149,7 +149,7 @@ _DECIDED_LOCK = threading.Lock()
 
 def decisions(definition: FormDefinition, data: dict[str, Any], today: dt.date) -> Decisions:
     """What the form engine decides for every question of one submission, in the few strings tabulation reads."""
-    evaluation = engine.evaluate(definition, data, today=today)
+    evaluation = engine.evaluate(definition, data, today=today, judge=False)
     found: dict[str, list[tuple[str, str, str]]] = {}
     for f in evaluation.fields.values():
         value = f.value.strip()
