@@ -264,7 +264,7 @@ def _groups(
     if isinstance(by, str):
         name, label = by, by.replace("_", " ").capitalize()
         for unit in units:
-            members.setdefault(PROJECT_FIELDS[by](unit.project) if unit.project else None, []).append(unit)
+            members.setdefault(unit.project.values[by] if unit.project else None, []).append(unit)
     else:
         name, label = by.path, by.label(language)
         if by.list_name:

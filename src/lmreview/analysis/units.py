@@ -15,12 +15,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, distinct, event, func, select
-from sqlalchemy.orm import Session, defer, lazyload
+from sqlalchemy import Connection, distinct, event, func, select
+from sqlalchemy.orm import Session
 
 from lmreview.analysis.questions import enclosing_repeat
 from lmreview.analysis.tabulation import Observation, SetAside
-from lmreview.portfolio.models import Project
+from lmreview.portfolio.models import Category, Project, Region
+from lmreview.portfolio.stats import BREAKDOWN_COLUMNS
 from lmreview.questionnaire import decisions as stored_decisions
 from lmreview.questionnaire import engine
 from lmreview.questionnaire.decisions import CHOSEN, SubmissionDecision
@@ -28,38 +29,81 @@ from lmreview.questionnaire.models import Form, FormVersion, Respondent, Review,
 from lmreview.questionnaire.xlsform import FormDefinition
 
 
+@dataclass(frozen=True, slots=True)
+class Used:
+    """What counting reads of a submission: its state, where it comes from and when; not its answers (the stored
+    decisions serve; :class:`Observer` reads the answers of the others at once)."""
+
+    id: int
+    instance_id: str
+    form_version_id: int
+    respondent_id: int | None
+    project_id: int | None
+    status: str
+    review_state: str
+    source: str
+    submitted_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFields:
+    """What a cross-tab reads of a project: its code and the value of each project field (region, category…)."""
+
+    id: int
+    code: str
+    values: dict[str, str | None]
+
+
 @dataclass
 class Unit:
     key: str
-    project: Project | None
-    submission: Submission | None = None
+    project: ProjectFields | None
+    submission: Used | None = None
 
 
-def _moment(submission: Submission) -> tuple[dt.datetime, int]:
+def _moment(submission: Used) -> tuple[dt.datetime, int]:
     when = submission.submitted_at or submission.created_at
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)), submission.id
 
 
-def _submissions() -> Select[Submission]:
-    """Submissions without what tabulation never reads: the form version's big columns (its source, XForm and
-    definition, which the joined relationship would load and decode once per row), the answers (the stored decisions
-    serve; :class:`Observer` reads the answers of the others at once), the original answers and the source's own
-    columns. The definitions are read once per version by :class:`Observer`."""
-    return select(Submission).options(
-        lazyload(Submission.form_version),
-        defer(Submission.data),
-        defer(Submission.original),
-        defer(Submission.meta),
+_USED = tuple(getattr(Submission, name) for name in Used.__slots__)
+
+
+def _submissions(session: Session, where: Any) -> list[Used]:
+    """The submissions matching ``where`` as plain rows (no ORM object, no answers, no form version)."""
+    query = select(*_USED).where(where).order_by(Submission.id)
+    return [Used(*row) for row in session.execute(query)]
+
+
+def _answers(session: Session, ids: list[int]) -> dict[int, Any]:
+    """The answers of these submissions, by id."""
+    found: dict[int, Any] = {}
+    for start in range(0, len(ids), 5_000):
+        query = select(Submission.id, Submission.data).where(Submission.id.in_(ids[start : start + 5_000]))
+        found.update((id_, data) for id_, data in session.execute(query))
+    return found
+
+
+def _project_fields(session: Session, where: Any) -> list[ProjectFields]:
+    """The projects matching ``where``, ordered by code, with the value of each project field, read in one query."""
+    names = list(BREAKDOWN_COLUMNS)
+    query = (
+        select(Project.id, Project.code, *[BREAKDOWN_COLUMNS[name]() for name in names])
+        .outerjoin(Region, Project.region_id == Region.id)
+        .outerjoin(Category, Project.category_id == Category.id)
+        .where(where)
+        .order_by(Project.code)
     )
+    return [ProjectFields(row[0], row[1], dict(zip(names, row[2:], strict=True))) for row in session.execute(query)]
 
 
-def _projects(session: Session, review: Review) -> list[Project]:
-    """The projects of the review's portfolio as :func:`reviews.review_projects` gives them, without their countries
-    and extra fields, which counting never reads (they load when asked)."""
+def _projects(session: Session, review: Review) -> list[ProjectFields]:
+    """The projects of the review's portfolio, in the order of :func:`reviews.review_projects`."""
     if review.portfolio_id is None:
         return []
-    query = select(Project).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code)
-    return list(session.scalars(query.options(lazyload(Project.countries), defer(Project.extra))))
+    return _project_fields(session, Project.portfolio_id == review.portfolio_id)
 
 
 def load_units(
@@ -67,14 +111,14 @@ def load_units(
 ) -> tuple[str, list[Unit], list[SetAside], int]:
     """The unit kind, the units (with the submission each one is counted with), the set-aside submissions and the
     number of drafts."""
-    submissions = list(session.scalars(_submissions().where(Submission.review_id == review.id)))
+    submissions = _submissions(session, Submission.review_id == review.id)
     submitted = [s for s in submissions if s.status == "submitted"]
     kept = [s for s in submitted if s.review_state != "rejected"]
     asks = [q for q in definition.walk() if q.name == "project_code" and enclosing_repeat(definition, q) is None]
     projects = {p.id: p for p in _projects(session, review)}
 
-    def typed(s: Submission) -> str | None:  # the project code written in a submission, to say what it was
-        code = engine.get_path(s.data, asks[0].path) if asks else None
+    def typed(s: Used) -> str | None:  # the project code written in a submission, to say what it was
+        code = engine.get_path(_answers(session, [s.id]).get(s.id) or {}, asks[0].path) if asks else None
         return code if isinstance(code, str) and code else None
 
     if asks and review.portfolio_id is not None:
@@ -84,7 +128,7 @@ def load_units(
         roster = select(Respondent).where(Respondent.review_id == review.id).order_by(Respondent.id)
         people = list(session.scalars(roster))
         ids = [i for i in {r.project_id for r in people} | {s.project_id for s in kept} if i is not None]
-        projects = {p.id: p for p in session.scalars(select(Project).where(Project.id.in_(ids)))} if ids else {}
+        projects = {p.id: p for p in _project_fields(session, Project.id.in_(ids))} if ids else {}
         if people:
             kind, missing = "respondent", "it comes from no respondent of the review's roster"
             units = [Unit(f"respondent:{r.id}", projects.get(r.project_id or 0)) for r in people]
@@ -92,7 +136,7 @@ def load_units(
             kind, missing = "submission", ""
             units = [Unit(s.instance_id, projects.get(s.project_id or 0)) for s in sorted(kept, key=lambda s: s.id)]
 
-    def unit_of(s: Submission) -> str | None:
+    def unit_of(s: Used) -> str | None:
         if kind == "project":
             return projects[s.project_id].code if s.project_id in projects else None
         if kind == "respondent":
@@ -127,11 +171,11 @@ UNIT_RULES = {
 def load_form_units(session: Session, form: Form) -> tuple[str, list[Unit], list[SetAside], int]:
     """For a form no review uses (a respondent-level survey imported with ``--form`` alone): every submitted
     submission of the form is one respondent, as :func:`load_units` returns them."""
-    query = _submissions().join(FormVersion, Submission.form_version_id == FormVersion.id)
-    submissions = list(session.scalars(query.where(FormVersion.form_id == form.id).order_by(Submission.id)))
+    versions = select(FormVersion.id).where(FormVersion.form_id == form.id)
+    submissions = _submissions(session, Submission.form_version_id.in_(versions))
     submitted = [s for s in submissions if s.status == "submitted"]
     ids = [s.project_id for s in submitted if s.project_id is not None]
-    projects = {p.id: p for p in session.scalars(select(Project).where(Project.id.in_(ids)))} if ids else {}
+    projects = {p.id: p for p in _project_fields(session, Project.id.in_(ids))} if ids else {}
     units = [Unit(s.instance_id, projects.get(s.project_id or 0), s) for s in submitted if s.review_state != "rejected"]
     rejected = [s for s in submitted if s.review_state == "rejected"]
     set_aside = [SetAside(s.instance_id, s.instance_id, "rejected by a reviewer") for s in rejected]
@@ -204,11 +248,7 @@ class Observer:
             definitions = {id_: FormDefinition.from_json(data) for id_, data in session.execute(query).all()}
         self._paths = {id_: set(definition.by_path()) for id_, definition in definitions.items()}
         self._types = {id_: {q.path: q.type for q in d.walk()} for id_, d in definitions.items()}
-        answers: dict[int, Any] = {}
-        wanted = [s.id for _, s, _ in missing]
-        for start in range(0, len(wanted), 5_000):
-            query = select(Submission.id, Submission.data).where(Submission.id.in_(wanted[start : start + 5_000]))
-            answers.update((id_, data) for id_, data in session.execute(query))
+        answers = _answers(session, [s.id for _, s, _ in missing])
         for key, s, stamp in missing:
             decided = decisions(definitions[s.form_version_id], answers[s.id], today)
             self.evaluations[key] = decided
@@ -236,7 +276,7 @@ class Observer:
             )
             .where(SubmissionDecision.question_path.in_(wanted), SubmissionDecision.state != CHOSEN)
             .where(stored_decisions.among(SubmissionDecision.submission_id, ids, self._dialect))
-            .order_by(SubmissionDecision.submission_id, SubmissionDecision.position)
+            .order_by(SubmissionDecision.question_path, SubmissionDecision.submission_id, SubmissionDecision.position)
         )
         for path, submission_id, instance, state, value in self._session.execute(query):
             found[path].setdefault(self.stored[submission_id], []).append((instance, state, value))
@@ -271,7 +311,9 @@ class Observer:
                 )
                 .where(SubmissionDecision.question_path == path, SubmissionDecision.state != CHOSEN)
                 .where(stored_decisions.among(SubmissionDecision.submission_id, sorted(self.stored), self._dialect))
-                .order_by(SubmissionDecision.submission_id, SubmissionDecision.position)
+                .order_by(
+                    SubmissionDecision.question_path, SubmissionDecision.submission_id, SubmissionDecision.position
+                )
             )
             for submission_id, instance, state, value in self._session.execute(query):
                 found.setdefault(self.stored[submission_id], []).append((instance, state, value))

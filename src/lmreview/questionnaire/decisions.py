@@ -74,7 +74,7 @@ class SubmissionDecision(Base):
     """One question in one place of a submission, as the form engine decided it."""
 
     __tablename__ = "submission_decision"
-    __table_args__ = (Index("ix_submission_decision_question", "question_path", "submission_id"),)
+    __table_args__ = (Index("ix_submission_decision_question", "question_path", "submission_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)

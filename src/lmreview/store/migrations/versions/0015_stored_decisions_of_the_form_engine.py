@@ -54,7 +54,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_submission_decision")),
     )
     with op.batch_alter_table("submission_decision", schema=None) as batch_op:
-        batch_op.create_index("ix_submission_decision_question", ["question_path", "submission_id"], unique=False)
+        batch_op.create_index(
+            "ix_submission_decision_question", ["question_path", "submission_id", "position"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_submission_decision_submission_id"), ["submission_id"], unique=False)
     # The submissions stored before: decided now, as a save would have.
     from lmreview.questionnaire import decisions
