@@ -118,7 +118,7 @@ def test_a_large_review_shows_its_questions_a_page_at_a_time_and_long_row_lists_
     whole = BeautifulSoup(client.get("/reviews/r16/analysis").text, "html.parser")
     questions = [s.h2.code.get_text() for s in whole.select("section.tabulation") if s.h2 and s.h2.code]
     assert whole.select_one("nav.pages") is None  # a small review: every question on one page
-    monkeypatch.setattr(analysis, "PAGE_ANSWERS", 30)  # 11 submissions: 30 // 11 = 2, so MIN_QUESTIONS a page
+    monkeypatch.setattr(analysis, "PAGE_ANSWERS", 30)  # 11 submissions: 30 // 11 = 2 questions a page
     monkeypatch.setattr(analysis, "MIN_QUESTIONS", 2)
     monkeypatch.setattr(analysis, "LINKED_ROWS", 3)
     seen = []

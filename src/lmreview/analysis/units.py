@@ -74,7 +74,7 @@ _USED = tuple(getattr(Submission, name) for name in Used.__slots__)
 def _submissions(session: Session, where: Any) -> list[Used]:
     """The submissions matching ``where`` as plain rows (no ORM object, no answers, no form version)."""
     query = select(*_USED).where(where).order_by(Submission.id)
-    return [Used(*row) for row in session.execute(query)]
+    return [Used(*row) for row in session.connection().execute(query).all()]
 
 
 def _answers(session: Session, ids: list[int]) -> dict[int, Any]:
@@ -82,7 +82,7 @@ def _answers(session: Session, ids: list[int]) -> dict[int, Any]:
     found: dict[int, Any] = {}
     for start in range(0, len(ids), 5_000):
         query = select(Submission.id, Submission.data).where(Submission.id.in_(ids[start : start + 5_000]))
-        found.update((id_, data) for id_, data in session.execute(query))
+        found.update((id_, data) for id_, data in session.connection().execute(query))
     return found
 
 
@@ -96,7 +96,10 @@ def _project_fields(session: Session, where: Any) -> list[ProjectFields]:
         .where(where)
         .order_by(Project.code)
     )
-    return [ProjectFields(row[0], row[1], dict(zip(names, row[2:], strict=True))) for row in session.execute(query)]
+    return [
+        ProjectFields(row[0], row[1], dict(zip(names, row[2:], strict=True)))
+        for row in session.connection().execute(query)
+    ]
 
 
 def _projects(session: Session, review: Review) -> list[ProjectFields]:
@@ -214,7 +217,7 @@ class Observer:
         self.evaluations: dict[str, Decisions] = {}  # unit -> the decisions of its submission, evaluated here
         self.keys: list[str] = []  # the units with a submission, in order
         self.stored: dict[int, str] = {}  # submission id -> unit, for submissions read from the stored decisions
-        self._session = session
+        self._connection = session.connection()  # Core rows: the ORM's result processing is not needed here
         self._dialect = session.get_bind().dialect.name
         self._read: dict[str, dict[str, tuple[tuple[str, str, str], ...]]] = {}  # path -> unit -> decisions
         self._chosen_all: dict[str, dict[str, tuple[int, int]]] = {}  # path -> option -> counts, every stored one
@@ -278,7 +281,7 @@ class Observer:
             .where(stored_decisions.among(SubmissionDecision.submission_id, ids, self._dialect))
             .order_by(SubmissionDecision.question_path, SubmissionDecision.submission_id, SubmissionDecision.position)
         )
-        for path, submission_id, instance, state, value in self._session.execute(query):
+        for path, submission_id, instance, state, value in self._connection.execute(query).all():
             found[path].setdefault(self.stored[submission_id], []).append((instance, state, value))
         for path, by_unit in found.items():
             self._read[path] = {unit: tuple(items) for unit, items in by_unit.items()}
@@ -294,7 +297,7 @@ class Observer:
             .group_by(SubmissionDecision.question_path, SubmissionDecision.value)
         )
         every: dict[str, dict[str, tuple[int, int]]] = {p: {} for p in wanted}
-        for path, value, n, units_n in self._session.execute(counts):
+        for path, value, n, units_n in self._connection.execute(counts).all():
             every[path][value] = (n, units_n)
         self._chosen_all.update(every)
 
@@ -315,7 +318,7 @@ class Observer:
                     SubmissionDecision.question_path, SubmissionDecision.submission_id, SubmissionDecision.position
                 )
             )
-            for submission_id, instance, state, value in self._session.execute(query):
+            for submission_id, instance, state, value in self._connection.execute(query).all():
                 found.setdefault(self.stored[submission_id], []).append((instance, state, value))
             self._read[path] = {unit: tuple(items) for unit, items in found.items()}
         return self._read[path]
@@ -345,7 +348,7 @@ class Observer:
             .where(stored_decisions.among(SubmissionDecision.submission_id, sorted(counted), self._dialect))
             .group_by(SubmissionDecision.value)
         )
-        found = {value: (n, units_n) for value, n, units_n in self._session.execute(query)}
+        found = {value: (n, units_n) for value, n, units_n in self._connection.execute(query).all()}
         return found, set(counted.values())
 
     def observe(self, unit: str, path: str, in_repeat: bool) -> list[Observation]:

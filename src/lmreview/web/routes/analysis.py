@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 router = APIRouter()
 OVERVIEW_TYPES = ("select_one", "select_multiple", "integer", "decimal", "image", "audio", "video", "file")
-PAGE_ANSWERS = 20_000  # about as many answers (questions x submissions) on one page of the overview
+PAGE_ANSWERS = 12_000  # about as many answers (questions x submissions) on one page of the overview
 MIN_QUESTIONS = 5  # questions on a page, however many submissions
 LINKED_ROWS = 100  # a figure links to the project list with its codes up to this many rows; beyond, to its rows page
 ROWS_PAGE = 200
