@@ -213,7 +213,7 @@ def refresh(session: Session, where: Any = None) -> int:
     if where is not None:
         query = query.where(where)
     ids = list(connection.scalars(query.order_by(Submission.id)))
-    stale = sorted(set(ids) - fresh_ids(connection, ids, load_answers=True))
+    stale = sorted(set(ids) - fresh_ids(connection, ids))
     decided = 0
     for part in _chunks(stale):
         rows = connection.execute(
@@ -226,7 +226,7 @@ def refresh(session: Session, where: Any = None) -> int:
     return decided
 
 
-def fresh_ids(connection: Connection, ids: Sequence[int], load_answers: bool = True) -> set[int]:
+def fresh_ids(connection: Connection, ids: Sequence[int]) -> set[int]:
     """The submissions among ``ids`` whose stored decisions still hold: decided with their form version, from their
     last change (or, when only the time differs, from the same answers), and on the same day when the version's
     decisions depend on it."""
@@ -255,7 +255,7 @@ def fresh_ids(connection: Connection, ids: Sequence[int], load_answers: bool = T
         else:
             unsure.append(id_)
             digests[id_] = digest
-    if unsure and load_answers:
+    if unsure:
         for part in _chunks(unsure):
             answers = select(Submission.id, Submission.data).where(Submission.id.in_(part))
             fresh |= {id_ for id_, data in connection.execute(answers) if digest_of(data) == digests[id_]}
