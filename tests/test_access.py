@@ -171,6 +171,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/reviews/{name}/ratings/weights"): ("review", "write"),
     ("POST", "/reviews/{name}/ratings/scales"): ("review", "write"),
     ("GET", "/reviews/{name}/analysis"): ("review", "read"),
+    ("GET", "/reviews/{name}/analysis/rows"): ("review", "read"),
     ("GET", "/api/reviews/{name}/tabulate"): ("review", "read"),
     ("GET", "/reviews/{name}/report"): ("review", "read"),
     ("POST", "/reviews/{name}/report/sections/{key}"): ("review", "write"),
@@ -221,6 +222,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
 # Query values a route needs to reach its code.
 QUERIES = {
     "/api/reviews/{name}/tabulate": {"question": "project_code"},
+    "/reviews/{name}/analysis/rows": {"question": "project_code", "what": "units"},
     "/api/v1/reviews/{name}/tabulate": {"question": "project_code"},
     "/coding/reviews/{review}/items/{item_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/answers/{submission_id}": {"codebook": "cb"},

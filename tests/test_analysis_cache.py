@@ -107,3 +107,58 @@ def test_the_analysis_page_is_revalidated_with_its_etag_until_an_answer_changes(
     assert changed.headers["etag"] != tag
     assert _yes(changed.text) == "3"
     assert client.get("/api/reviews/r16/tabulate?question=sustained").json()["counts"][0]["n"] == 3
+
+
+def test_a_large_review_shows_its_questions_a_page_at_a_time_and_long_row_lists_on_a_rows_page(
+    client: TestClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages and links sized for thousands of submissions, tried on the small review with the limits lowered."""
+    from lmreview.web.routes import analysis
+
+    whole = BeautifulSoup(client.get("/reviews/r16/analysis").text, "html.parser")
+    questions = [s.h2.code.get_text() for s in whole.select("section.tabulation") if s.h2 and s.h2.code]
+    assert whole.select_one("nav.pages") is None  # a small review: every question on one page
+    monkeypatch.setattr(analysis, "PAGE_ANSWERS", 30)  # 11 submissions: 30 // 11 = 2 questions a page
+    monkeypatch.setattr(analysis, "MIN_QUESTIONS", 2)
+    monkeypatch.setattr(analysis, "LINKED_ROWS", 3)
+    seen = []
+    pages = -(-len(questions) // 2)
+    for number in range(1, pages + 1):
+        page = BeautifulSoup(client.get(f"/reviews/r16/analysis?page={number}").text, "html.parser")
+        nav = page.select_one("nav.pages")
+        assert nav is not None
+        assert f"page {number} of {pages}" in nav.get_text(" ", strip=True)
+        seen += [s.h2.code.get_text() for s in page.select("section.tabulation") if s.h2 and s.h2.code]
+    assert seen == questions  # every question once, in order
+    beyond = client.get(f"/reviews/r16/analysis?page={pages + 5}")
+    assert beyond.status_code == 200  # past the end: the last page
+    assert f"page {pages} of {pages}" in beyond.text
+
+    table = tabulate_json(store, "sustained")
+    yes = next(c for c in table["counts"] if c["value"] == "yes")
+    assert yes["n"] == 4  # more than LINKED_ROWS: the count links to its rows page, not to 4 codes
+    page = BeautifulSoup(client.get("/reviews/r16/analysis?question=sustained").text, "html.parser")
+    link = next(a for a in page.select("td.num a") if a.get_text() == "4")
+    assert link["href"].startswith("/reviews/r16/analysis/rows?")
+    rows = BeautifulSoup(client.get(str(link["href"])).text, "html.parser")
+    listed = [a.get_text() for a in rows.select("tbody a")]
+    assert listed == yes["rows"]
+    assert all(a["href"].startswith("/portfolios/lm2016/projects/") for a in rows.select("tbody a"))
+    short = next(a for a in page.select("td.num a") if a.get_text() == "3")  # 3 rows: the codes in the link
+    assert short["href"].startswith("/portfolios/lm2016?codes=")
+
+    by = client.get("/reviews/r16/analysis/rows?question=sustained&what=units&by=region&group=0")
+    crossed = tabulate_json(store, "sustained", by="region")["by"][0]
+    assert [a.get_text() for a in BeautifulSoup(by.text, "html.parser").select("tbody a")] == crossed["rows"]["units"]
+    monkeypatch.setattr(analysis, "ROWS_PAGE", 2)
+    second = BeautifulSoup(client.get(str(link["href"]) + "&page=2").text, "html.parser")
+    assert [a.get_text() for a in second.select("tbody a")] == yes["rows"][2:4]
+    for bad in ("what=everything", "what=value&value=maybe", "what=units&by=region&group=99", "what=units&page=0"):
+        answer = client.get(f"/reviews/r16/analysis/rows?question=sustained&{bad}")
+        assert answer.status_code in (404, 422), bad
+        assert "Traceback" not in answer.text
+
+
+def tabulate_json(store: Store, question: str, by: str | None = None) -> dict[str, Any]:
+    with store.session() as session:
+        return tabulate(session, "r16", question, by=by).as_json()

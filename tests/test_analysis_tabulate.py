@@ -479,3 +479,11 @@ def test_a_form_no_review_uses_counts_each_submission_as_a_respondent(cli: Cli, 
     assert result["set_aside"] == [{"submission": rejected, "unit": rejected, "reason": "rejected by a reviewer"}]
     assert [(c["value"], c["n"]) for c in result["counts"]] == [("hq", 1), ("field", 2)]
     assert [c["pct"] for c in result["counts"]] == pytest.approx([100 / 3, 200 / 3])
+    by_unit = tab(cli, "--form", "staff_survey", "--question", "support_rating", "--by", "staff_unit")
+    assert [(g["value"], g["units"]) for g in by_unit["by"]] == [("hq", 1), ("field", 2)]
+    # its respondents are linked to no project: a project field would put them all in one group without a value
+    run = cli("tabulate", "--form", "staff_survey", "--question", "staff_unit", "--by", "region")
+    assert run.exit_code == 2
+    assert "none of the 3 respondents counted here is linked to a project, so none has a region" in run.stderr
+    assert "by a question of the form instead: staff_unit, support_rating, topics" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -38,7 +38,7 @@ from lmreview.analysis.documents import (
     short,
     unit_of,
 )
-from lmreview.analysis.tabulate import tabulate
+from lmreview.analysis.tabulate import tabulate_many
 from lmreview.errors import NotFound
 from lmreview.questionnaire import engine, forms
 
@@ -113,10 +113,8 @@ def survey_figures(session: Session, review: Review) -> SurveyFigures:
         raise NotFound(f"review {review.name} has no questionnaire yet; choose one with `lmreview review create`")
     definition = forms.definition_of(forms.latest_version(review.form))
     answers = []
-    for question in definition.walk():
-        if question.type not in SELECTS:
-            continue
-        result = tabulate(session, review, question.path)
+    selects = [q for q in definition.walk() if q.type in SELECTS]
+    for question, result in zip(selects, tabulate_many(session, review, [q.path for q in selects]), strict=True):
         choices = {c.name: c for c in engine.choices_for(definition, question)}
         for count in result.whole.counts or []:
             if count.listed and count.value in choices:

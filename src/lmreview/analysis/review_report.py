@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lmreview.analysis.coded import CodedFindings, coded_findings
 from lmreview.analysis.ratings import CriterionScore, RatingsSummary, ratings_summary
-from lmreview.analysis.tabulate import Block, Tabulation, tabulate
+from lmreview.analysis.tabulate import Block, Tabulation, tabulate_many
 from lmreview.analysis.thumbnails import Budget, Thumbnail, thumbnails
 from lmreview.errors import LmreviewError
 from lmreview.figures import Share, Summary, fmt_number, fmt_pct
@@ -372,8 +372,10 @@ def _findings(
         groups.append(("", "Other questions", loose))
     sections = []
     budget = Budget()
+    tables = tabulate_many(session, review, [q.path for _, _, questions in groups for q in questions])
+    by_path = {t.question: t for t in tables}
     for key, title, questions in groups:
-        found = [_finding(tabulate(session, review, q.path), q) for q in questions]
+        found = [_finding(by_path[q.path], q) for q in questions]
         found = [replace(f, thumbnails=thumbnails(session, f.images, budget)) if f.images else f for f in found]
         sections.append(FindingSection(key, title, found))
     if not sections:

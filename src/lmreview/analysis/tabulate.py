@@ -77,6 +77,7 @@ __all__ = [
     "load_units",
     "pick_language",
     "tabulate",
+    "tabulate_many",
 ]
 
 PROJECT_FIELDS: dict[str, Callable[[Project], str | None]] = BREAKDOWNS
@@ -96,28 +97,39 @@ class _Spec:
     stored: dict[tuple[str, str], int] | None = None  # files: (instance id, file name) -> submission row id
 
 
-def _counts(spec: _Spec, answers: list[Observation], units: int) -> list[Count]:
+def _counts(
+    spec: _Spec, answers: list[Observation], units: int, responded: list[Unit], observer: Observer
+) -> list[Count]:
+    """The options' counts: for the units whose decisions are stored, an aggregate query (``GROUP BY`` the option);
+    for the others (evaluated in this process), counted here. The rows behind each count are the answers'."""
     q, multiple = spec.question, spec.question.type == "select_multiple"
     names = [c.name for c in engine.choices_for(spec.definition, q)]
+    aggregated, counted = observer.chosen(responded, q.path, q.type)
     chosen: dict[str, list[Observation]] = {name: [] for name in names}
+    here: dict[str, tuple[int, set[str]]] = {}
     for o in answers:
         for value in dict.fromkeys(o.value.split() if multiple else [o.value]):
             chosen.setdefault(value, []).append(o)
+            if o.unit not in counted:
+                n, seen = here.setdefault(value, (0, set()))
+                here[value] = (n + 1, seen | {o.unit})
     units_answered = len({o.unit for o in answers})
     counts = []
     for value in [*names, *sorted(v for v in chosen if v not in names)]:
         hits = chosen[value]
         listed = value in names
+        sql_n, sql_units = aggregated.get(value, (0, 0))
+        own_n, own_units = here.get(value, (0, set()))
         counts.append(
             Count(
                 value=value,
                 label=spec.definition.choice_label(q.list_name or "", value, spec.language) if listed else value,
                 listed=listed,
-                n=len(hits),
+                n=sql_n + own_n,
                 answered=len(answers),
                 units=units,
                 rows=tuple(o.ref for o in hits),
-                units_n=len({o.unit for o in hits}),
+                units_n=sql_units + len(own_units),
                 units_answered=units_answered,
                 in_repeat=spec.in_repeat,
             )
@@ -167,7 +179,7 @@ def _places(answers: list[Observation]) -> tuple[int, tuple[float, float, float,
     return len(rows), (min(latitudes), min(longitudes), max(latitudes), max(longitudes)), tuple(rows)
 
 
-def _block(spec: _Spec, units: list[Unit], observations: dict[str, list[Observation]]) -> Block:
+def _block(spec: _Spec, units: list[Unit], observations: dict[str, list[Observation]], observer: Observer) -> Block:
     responded = [u for u in units if u.submission is not None]
     seen = [o for u in responded for o in observations.get(u.key, [])]
     block = Block(
@@ -182,7 +194,7 @@ def _block(spec: _Spec, units: list[Unit], observations: dict[str, list[Observat
     )
     answers = [o for o in seen if o.state == "answered"]
     if spec.kind == "choices":
-        block.counts = _counts(spec, answers, len(units))
+        block.counts = _counts(spec, answers, len(units), responded, observer)
         if is_likert(spec.definition, spec.question):
             block.numbers, block.top_box = _likert(spec, answers)
     elif spec.kind == "numbers":
@@ -252,7 +264,7 @@ def _groups(
     if isinstance(by, str):
         name, label = by, by.replace("_", " ").capitalize()
         for unit in units:
-            members.setdefault(PROJECT_FIELDS[by](unit.project) if unit.project else None, []).append(unit)
+            members.setdefault(unit.project.values[by] if unit.project else None, []).append(unit)
     else:
         name, label = by.path, by.label(language)
         if by.list_name:
@@ -319,8 +331,18 @@ def tabulate(
         rule = UNIT_RULES[kind]
     else:
         rule = f"one respondent per submission of the form: no review uses form {the_form.name}"
+    if found is None and isinstance(by_what, str) and units and all(u.project is None for u in units):
+        # a form no review uses: its respondents belong to no portfolio, and one group "(none)" would say nothing
+        others = [
+            q.path
+            for q in definition.walk()
+            if q.type in ("select_one", "select_multiple") and enclosing_repeat(definition, q) is None
+        ]
+        hint = f"; cross-tabulate by a question of the form instead: {', '.join(others)}" if others else ""
+        message = f"none of the {len(units)} {kind}s counted here is linked to a project, so none has a {by_what}"
+        raise bad_option("--by", message + hint)
     in_repeat = repeat is not None
-    observations = {key: observer.observe(key, question.path, in_repeat) for key in observer.evaluations}
+    observations = {key: observer.observe(key, question.path, in_repeat) for key in observer.keys}
     answers = [o for seen in observations.values() for o in seen if o.state == "answered"]
     spec = _Spec(definition, question, chosen, in_repeat, _kind(question, answers))
     if spec.kind == "files":
@@ -334,12 +356,29 @@ def tabulate(
         language=chosen,
         unit=kind,
         repeat=repeat.path if repeat else None,
-        whole=_block(spec, units, observations),
+        whole=_block(spec, units, observations, observer),
         set_aside=set_aside,
         drafts=drafts,
         units_rule=rule,
     )
     if by_what is not None:
         result.by, result.by_label, groups = _groups(definition, by_what, units, observer, chosen)
-        result.groups = [Group(value, label, _block(spec, members, observations)) for value, label, members in groups]
+        result.groups = [
+            Group(value, label, _block(spec, members, observations, observer)) for value, label, members in groups
+        ]
     return result
+
+
+def tabulate_many(
+    session: Session, review: Review, paths: list[str], by: str | None = None, language: str | None = None
+) -> list[Tabulation]:
+    """:func:`tabulate` for each of ``paths`` of the review's questionnaire, their stored decisions read at once."""
+    if review.form is not None and paths:
+        definition = forms.definition_of(forms.latest_version(review.form))
+        survey = survey_of(session, review, review.form, definition)
+        known = definition.by_path()
+        wanted = [known[p].path for p in paths if p in known]
+        if by is not None and by in known:
+            wanted.append(by)
+        survey.observer.prefetch(wanted)
+    return [tabulate(session, review, path, by=by, language=language) for path in paths]

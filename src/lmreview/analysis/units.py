@@ -15,45 +15,98 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, event, select
-from sqlalchemy.orm import Session, defer, lazyload
+from sqlalchemy import Connection, distinct, event, func, select
+from sqlalchemy.orm import Session
 
 from lmreview.analysis.questions import enclosing_repeat
 from lmreview.analysis.tabulation import Observation, SetAside
-from lmreview.portfolio.models import Project
+from lmreview.portfolio.models import Category, Project, Region
+from lmreview.portfolio.stats import BREAKDOWN_COLUMNS
+from lmreview.questionnaire import decisions as stored_decisions
 from lmreview.questionnaire import engine
+from lmreview.questionnaire.decisions import CHOSEN, SubmissionDecision
 from lmreview.questionnaire.models import Form, FormVersion, Respondent, Review, Submission
 from lmreview.questionnaire.xlsform import FormDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class Used:
+    """What counting reads of a submission: its state, where it comes from and when; not its answers (the stored
+    decisions serve; :class:`Observer` reads the answers of the others at once)."""
+
+    id: int
+    instance_id: str
+    form_version_id: int
+    respondent_id: int | None
+    project_id: int | None
+    status: str
+    review_state: str
+    source: str
+    submitted_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFields:
+    """What a cross-tab reads of a project: its code and the value of each project field (region, category…)."""
+
+    id: int
+    code: str
+    values: dict[str, str | None]
 
 
 @dataclass
 class Unit:
     key: str
-    project: Project | None
-    submission: Submission | None = None
+    project: ProjectFields | None
+    submission: Used | None = None
 
 
-def _moment(submission: Submission) -> tuple[dt.datetime, int]:
+def _moment(submission: Used) -> tuple[dt.datetime, int]:
     when = submission.submitted_at or submission.created_at
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)), submission.id
 
 
-def _submissions() -> Select[Submission]:
-    """Submissions without what tabulation never reads: the form version's big columns (its source, XForm and
-    definition, which the joined relationship would load and decode once per row), the original answers and the
-    source's own columns. The definitions are read once per version by :class:`Observer`."""
-    return select(Submission).options(
-        lazyload(Submission.form_version), defer(Submission.original), defer(Submission.meta)
+_USED = tuple(getattr(Submission, name) for name in Used.__slots__)
+
+
+def _submissions(session: Session, where: Any) -> list[Used]:
+    """The submissions matching ``where`` as plain rows (no ORM object, no answers, no form version)."""
+    query = select(*_USED).where(where).order_by(Submission.id)
+    return [Used(*row) for row in session.connection().execute(query).all()]
+
+
+def _answers(session: Session, ids: list[int]) -> dict[int, Any]:
+    """The answers of these submissions, by id."""
+    found: dict[int, Any] = {}
+    for start in range(0, len(ids), 5_000):
+        query = select(Submission.id, Submission.data).where(Submission.id.in_(ids[start : start + 5_000]))
+        found.update((id_, data) for id_, data in session.connection().execute(query))
+    return found
+
+
+def _project_fields(session: Session, where: Any) -> list[ProjectFields]:
+    """The projects matching ``where``, ordered by code, with the value of each project field, read in one query."""
+    names = list(BREAKDOWN_COLUMNS)
+    query = (
+        select(Project.id, Project.code, *[BREAKDOWN_COLUMNS[name]() for name in names])
+        .outerjoin(Region, Project.region_id == Region.id)
+        .outerjoin(Category, Project.category_id == Category.id)
+        .where(where)
+        .order_by(Project.code)
     )
+    return [
+        ProjectFields(row[0], row[1], dict(zip(names, row[2:], strict=True)))
+        for row in session.connection().execute(query)
+    ]
 
 
-def _projects(session: Session, review: Review) -> list[Project]:
-    """The projects of the review's portfolio as :func:`reviews.review_projects` gives them, without their countries
-    and extra fields, which counting never reads (they load when asked)."""
+def _projects(session: Session, review: Review) -> list[ProjectFields]:
+    """The projects of the review's portfolio, in the order of :func:`reviews.review_projects`."""
     if review.portfolio_id is None:
         return []
-    query = select(Project).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code)
-    return list(session.scalars(query.options(lazyload(Project.countries), defer(Project.extra))))
+    return _project_fields(session, Project.portfolio_id == review.portfolio_id)
 
 
 def load_units(
@@ -61,14 +114,14 @@ def load_units(
 ) -> tuple[str, list[Unit], list[SetAside], int]:
     """The unit kind, the units (with the submission each one is counted with), the set-aside submissions and the
     number of drafts."""
-    submissions = list(session.scalars(_submissions().where(Submission.review_id == review.id)))
+    submissions = _submissions(session, Submission.review_id == review.id)
     submitted = [s for s in submissions if s.status == "submitted"]
     kept = [s for s in submitted if s.review_state != "rejected"]
     asks = [q for q in definition.walk() if q.name == "project_code" and enclosing_repeat(definition, q) is None]
     projects = {p.id: p for p in _projects(session, review)}
 
-    def typed(s: Submission) -> str | None:  # the project code written in a submission, to say what it was
-        code = engine.get_path(s.data, asks[0].path) if asks else None
+    def typed(s: Used) -> str | None:  # the project code written in a submission, to say what it was
+        code = engine.get_path(_answers(session, [s.id]).get(s.id) or {}, asks[0].path) if asks else None
         return code if isinstance(code, str) and code else None
 
     if asks and review.portfolio_id is not None:
@@ -78,7 +131,7 @@ def load_units(
         roster = select(Respondent).where(Respondent.review_id == review.id).order_by(Respondent.id)
         people = list(session.scalars(roster))
         ids = [i for i in {r.project_id for r in people} | {s.project_id for s in kept} if i is not None]
-        projects = {p.id: p for p in session.scalars(select(Project).where(Project.id.in_(ids)))} if ids else {}
+        projects = {p.id: p for p in _project_fields(session, Project.id.in_(ids))} if ids else {}
         if people:
             kind, missing = "respondent", "it comes from no respondent of the review's roster"
             units = [Unit(f"respondent:{r.id}", projects.get(r.project_id or 0)) for r in people]
@@ -86,7 +139,7 @@ def load_units(
             kind, missing = "submission", ""
             units = [Unit(s.instance_id, projects.get(s.project_id or 0)) for s in sorted(kept, key=lambda s: s.id)]
 
-    def unit_of(s: Submission) -> str | None:
+    def unit_of(s: Used) -> str | None:
         if kind == "project":
             return projects[s.project_id].code if s.project_id in projects else None
         if kind == "respondent":
@@ -121,11 +174,11 @@ UNIT_RULES = {
 def load_form_units(session: Session, form: Form) -> tuple[str, list[Unit], list[SetAside], int]:
     """For a form no review uses (a respondent-level survey imported with ``--form`` alone): every submitted
     submission of the form is one respondent, as :func:`load_units` returns them."""
-    query = _submissions().join(FormVersion, Submission.form_version_id == FormVersion.id)
-    submissions = list(session.scalars(query.where(FormVersion.form_id == form.id).order_by(Submission.id)))
+    versions = select(FormVersion.id).where(FormVersion.form_id == form.id)
+    submissions = _submissions(session, Submission.form_version_id.in_(versions))
     submitted = [s for s in submissions if s.status == "submitted"]
     ids = [s.project_id for s in submitted if s.project_id is not None]
-    projects = {p.id: p for p in session.scalars(select(Project).where(Project.id.in_(ids)))} if ids else {}
+    projects = {p.id: p for p in _project_fields(session, Project.id.in_(ids))} if ids else {}
     units = [Unit(s.instance_id, projects.get(s.project_id or 0), s) for s in submitted if s.review_state != "rejected"]
     rejected = [s for s in submitted if s.review_state == "rejected"]
     set_aside = [SetAside(s.instance_id, s.instance_id, "rejected by a reviewer") for s in rejected]
@@ -143,7 +196,7 @@ _DECIDED_LOCK = threading.Lock()
 
 def decisions(definition: FormDefinition, data: dict[str, Any], today: dt.date) -> Decisions:
     """What the form engine decides for every question of one submission, in the few strings tabulation reads."""
-    evaluation = engine.evaluate(definition, data, today=today)
+    evaluation = engine.evaluate(definition, data, today=today, judge=False)
     found: dict[str, list[tuple[str, str, str]]] = {}
     for f in evaluation.fields.values():
         value = f.value.strip()
@@ -153,23 +206,36 @@ def decisions(definition: FormDefinition, data: dict[str, Any], today: dt.date) 
 
 
 class Observer:
-    """Evaluates each used submission once, with the form version it was made with, and reads questions from it.
+    """Reads the engine's decisions for each used submission, with the form version it was made with.
 
-    The engine's decisions are kept for the process, by database, submission, its last change and its form version
-    (and the day, which ``today()`` in a form may read): a page or a report computed again after a change
-    evaluates only the submissions that changed."""
+    A submission whose stored decisions still hold (:func:`decisions.fresh_ids`) is read from ``submission_decision``,
+    one query per question; any other is evaluated by the form engine once for every question. Those evaluations are
+    kept for the process, by database, submission, its last change and its form version (and the day, which
+    ``today()`` in a form may read): a page or a report computed again evaluates only the submissions that changed."""
 
     def __init__(self, session: Session, units: list[Unit]) -> None:
-        self.evaluations: dict[str, Decisions] = {}  # unit -> the decisions of the submission it is counted with
+        self.evaluations: dict[str, Decisions] = {}  # unit -> the decisions of its submission, evaluated here
+        self.keys: list[str] = []  # the units with a submission, in order
+        self.stored: dict[int, str] = {}  # submission id -> unit, for submissions read from the stored decisions
+        self._connection = session.connection()  # Core rows: the ORM's result processing is not needed here
+        self._dialect = session.get_bind().dialect.name
+        self._read: dict[str, dict[str, tuple[tuple[str, str, str], ...]]] = {}  # path -> unit -> decisions
+        self._chosen_all: dict[str, dict[str, tuple[int, int]]] = {}  # path -> option -> counts, every stored one
         self._paths: dict[int, set[str]] = {}  # the question paths of each version
         self._versions: dict[str, int] = {}
         used = [(u.key, u.submission) for u in units if u.submission is not None]
+        self.keys = [key for key, _ in used]
+        fresh = stored_decisions.fresh_ids(session.connection(), [s.id for _, s in used])
         today = dt.date.today()
         definitions: dict[int, FormDefinition] = {}
         missing = []
         bind = session.get_bind()
         database = (bind.engine if isinstance(bind, Connection) else bind).url.render_as_string(hide_password=True)
         for key, s in used:
+            self._versions[key] = s.form_version_id
+            if s.id in fresh:
+                self.stored[s.id] = key
+                continue
             stamp = (database, s.id, str(s.updated_at), s.form_version_id, today)
             with _DECIDED_LOCK:
                 kept = _DECIDED.get(stamp)
@@ -179,24 +245,118 @@ class Observer:
                 missing.append((key, s, stamp))
             else:
                 self.evaluations[key] = kept
-            self._versions[key] = s.form_version_id
         ids = sorted(set(self._versions.values()))
         if ids:
             query = select(FormVersion.id, FormVersion.definition).where(FormVersion.id.in_(ids))
             definitions = {id_: FormDefinition.from_json(data) for id_, data in session.execute(query).all()}
         self._paths = {id_: set(definition.by_path()) for id_, definition in definitions.items()}
+        self._types = {id_: {q.path: q.type for q in d.walk()} for id_, d in definitions.items()}
+        answers = _answers(session, [s.id for _, s, _ in missing])
         for key, s, stamp in missing:
-            decided = decisions(definitions[s.form_version_id], s.data, today)
+            decided = decisions(definitions[s.form_version_id], answers[s.id], today)
             self.evaluations[key] = decided
             with _DECIDED_LOCK:
                 _DECIDED[stamp] = decided
                 while len(_DECIDED) > _DECIDED_MAX:
                     _DECIDED.popitem(last=False)
 
+    def prefetch(self, paths: list[str]) -> None:
+        """Read the stored decisions of many questions at once, and their options counted over every stored
+        submission (one ``GROUP BY`` for them all): the analysis page and the report tabulate some thirty questions,
+        and one query each cost more than the rows."""
+        wanted = [p for p in dict.fromkeys(paths) if p not in self._read]
+        if not wanted or not self.stored:
+            return
+        ids = sorted(self.stored)
+        found: dict[str, dict[str, list[tuple[str, str, str]]]] = {p: {} for p in wanted}
+        query = (
+            select(
+                SubmissionDecision.question_path,
+                SubmissionDecision.submission_id,
+                SubmissionDecision.instance_path,
+                SubmissionDecision.state,
+                SubmissionDecision.value,
+            )
+            .where(SubmissionDecision.question_path.in_(wanted), SubmissionDecision.state != CHOSEN)
+            .where(stored_decisions.among(SubmissionDecision.submission_id, ids, self._dialect))
+            .order_by(SubmissionDecision.question_path, SubmissionDecision.submission_id, SubmissionDecision.position)
+        )
+        for path, submission_id, instance, state, value in self._connection.execute(query).all():
+            found[path].setdefault(self.stored[submission_id], []).append((instance, state, value))
+        for path, by_unit in found.items():
+            self._read[path] = {unit: tuple(items) for unit, items in by_unit.items()}
+        counts = (
+            select(
+                SubmissionDecision.question_path,
+                SubmissionDecision.value,
+                func.count(),
+                func.count(distinct(SubmissionDecision.submission_id)),
+            )
+            .where(SubmissionDecision.question_path.in_(wanted), SubmissionDecision.state == CHOSEN)
+            .where(stored_decisions.among(SubmissionDecision.submission_id, ids, self._dialect))
+            .group_by(SubmissionDecision.question_path, SubmissionDecision.value)
+        )
+        every: dict[str, dict[str, tuple[int, int]]] = {p: {} for p in wanted}
+        for path, value, n, units_n in self._connection.execute(counts).all():
+            every[path][value] = (n, units_n)
+        self._chosen_all.update(every)
+
+    def _stored(self, path: str) -> dict[str, tuple[tuple[str, str, str], ...]]:
+        """The stored decisions of question ``path`` for the submissions read from the store, by unit."""
+        if path not in self._read:
+            found: dict[str, list[tuple[str, str, str]]] = {}
+            query = (
+                select(
+                    SubmissionDecision.submission_id,
+                    SubmissionDecision.instance_path,
+                    SubmissionDecision.state,
+                    SubmissionDecision.value,
+                )
+                .where(SubmissionDecision.question_path == path, SubmissionDecision.state != CHOSEN)
+                .where(stored_decisions.among(SubmissionDecision.submission_id, sorted(self.stored), self._dialect))
+                .order_by(
+                    SubmissionDecision.question_path, SubmissionDecision.submission_id, SubmissionDecision.position
+                )
+            )
+            for submission_id, instance, state, value in self._connection.execute(query).all():
+                found.setdefault(self.stored[submission_id], []).append((instance, state, value))
+            self._read[path] = {unit: tuple(items) for unit, items in found.items()}
+        return self._read[path]
+
+    def chosen(self, units: list[Unit], path: str, kind: str) -> tuple[dict[str, tuple[int, int]], set[str]]:
+        """For a select ``path`` of type ``kind``: how often each option was chosen by the stored submissions of
+        ``units`` (an aggregate query: answers, units), and the units that query counted. Units evaluated here, or
+        whose form version gives the question another type, are left to the caller."""
+        counted = {
+            u.submission.id: u.key
+            for u in units
+            if u.submission is not None
+            and u.submission.id in self.stored
+            and self._types[u.submission.form_version_id].get(path, kind) == kind
+        }
+        if not counted:
+            return {}, set()
+        if len(counted) == len(self.stored) and path in self._chosen_all:  # every stored submission: prefetched
+            return self._chosen_all[path], set(counted.values())
+        query = (
+            select(
+                SubmissionDecision.value,
+                func.count(),
+                func.count(distinct(SubmissionDecision.submission_id)),
+            )
+            .where(SubmissionDecision.question_path == path, SubmissionDecision.state == CHOSEN)
+            .where(stored_decisions.among(SubmissionDecision.submission_id, sorted(counted), self._dialect))
+            .group_by(SubmissionDecision.value)
+        )
+        found = {value: (n, units_n) for value, n, units_n in self._connection.execute(query).all()}
+        return found, set(counted.values())
+
     def observe(self, unit: str, path: str, in_repeat: bool) -> list[Observation]:
         if path not in self._paths[self._versions[unit]]:  # not in the version this unit answered: it was not asked
             return [] if in_repeat else [Observation(unit, path, "not_relevant", "", False)]
-        return [Observation(unit, *item, in_repeat) for item in self.evaluations[unit].get(path, ())]
+        kept = self.evaluations.get(unit)
+        items = kept.get(path, ()) if kept is not None else self._stored(path).get(unit, ())
+        return [Observation(unit, *item, in_repeat) for item in items]
 
 
 # --- one survey per session ------------------------------------------------------------------------------------------

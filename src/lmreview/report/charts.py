@@ -1,13 +1,17 @@
-"""Charts of the report: matplotlib (Agg, no display), the Okabe-Ito colour-blind-safe palette, titles that state n.
+"""Charts of the report and of the web pages: the Okabe-Ito colour-blind-safe palette, titles that state n.
 
-Each chart is made once and kept as an inline SVG element (for HTML and PDF; its text stays text) and a PNG (for
-DOCX), with an alt text built from the same data. The renderers receive charts; nothing here reads the store.
-matplotlib is imported on first use, so the CLI does not pay for it on every command.
+Each chart is made once and kept as an inline SVG element (its text stays text), with an alt text built from the
+same data. Without a picture (``png=False``: web pages, and the HTML, XLSX and PDF report) the SVG is written here
+directly, in milliseconds; DOCX needs a PNG, and those charts are drawn with matplotlib (Agg, no display), imported
+on first use so that the CLI and the web pages do not pay for it. The renderers receive charts; nothing here reads
+the store.
 """
 
 from __future__ import annotations
 
+import html
 import io
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -108,6 +112,125 @@ def _text(value: Decimal | int | float) -> str:
     return fmt_number(Decimal(str(value))) if value >= 1000 else fmt_quantity(Decimal(str(value)))
 
 
+# --- SVG written directly: web pages and the HTML, XLSX and PDF report -----------------------------------------------
+#
+# matplotlib takes about a second a chart on a loaded machine; a page or a report that needs no PNG gets the same
+# chart (same bars, labels, values, n in the title, colours and alt text) written as SVG elements here, in
+# milliseconds. Only DOCX, which needs a picture, draws with matplotlib.
+
+_WIDTH, _LABELS_AT, _BARS_AT, _BARS_END, _ROW, _TOP = 660, 250, 258, 610, 28, 40
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _ticks(top: float) -> list[float]:
+    """Round gridline values from 0 to about ``top``: 1, 2 or 5 times a power of ten apart, four to eight lines."""
+    if top <= 0:
+        return [0.0]
+    raw = top / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [i * step for i in range(int(top / step) + 1)]
+
+
+def _tick_text(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def _frame(key: str, title: str, rows: int, extra: int, axis_label: str, limit: float) -> tuple[list[str], int]:
+    """The start of an SVG chart: its title, gridlines with their values and the axis label; and its height."""
+    height = _TOP + rows * _ROW + 44 + extra
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", key)
+    out = [
+        f'<svg id="{prefix}-chart" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
+        'font-family="DejaVu Sans, Arial, sans-serif" role="presentation">',
+        f'<text x="8" y="20" font-size="13" font-weight="bold">{_e(_short(title, 90))}</text>',
+    ]
+    span = _BARS_END - _BARS_AT
+    bottom = _TOP + rows * _ROW
+    for tick in _ticks(limit):
+        x = _BARS_AT + span * (tick / limit if limit else 0)
+        out.append(f'<line x1="{x:.1f}" y1="{_TOP - 4}" x2="{x:.1f}" y2="{bottom}" stroke="#dddddd" stroke-width="1"/>')
+        out.append(f'<text x="{x:.1f}" y="{bottom + 14}" font-size="10" text-anchor="middle">{_tick_text(tick)}</text>')
+    out.append(f'<line x1="{_BARS_AT}" y1="{_TOP - 4}" x2="{_BARS_AT}" y2="{bottom}" stroke="#333333"/>')
+    out.append(
+        f'<text x="{_BARS_AT + span / 2:.1f}" y="{bottom + 32}" font-size="11" text-anchor="middle">'
+        f"{_e(axis_label)}</text>"
+    )
+    return out, height
+
+
+def _label(y: float, label: str) -> str:
+    return (
+        f'<text x="{_LABELS_AT}" y="{y:.1f}" font-size="11" text-anchor="end" dominant-baseline="middle">'
+        f"<title>{_e(label)}</title>{_e(_short(label, 40))}</text>"
+    )
+
+
+def _plain_bars(
+    key: str, title: str, labels: Sequence[str], values: Sequence[Decimal | int], axis_label: str, x_max: float | None
+) -> str:
+    numbers = [float(v) for v in values]
+    top = max(numbers, default=0.0)
+    limit = x_max if x_max is not None else (top * 1.15 or 1.0)
+    out, _ = _frame(key, title, len(labels), 0, axis_label, limit)
+    span = _BARS_END - _BARS_AT
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = _TOP + i * _ROW
+        width = span * max(float(value), 0.0) / limit
+        out.append(_label(y + _ROW / 2, label))
+        out.append(f'<rect x="{_BARS_AT}" y="{y + 4}" width="{width:.1f}" height="{_ROW - 8}" fill="{OKABE_ITO[0]}"/>')
+        out.append(
+            f'<text x="{_BARS_AT + width + 4:.1f}" y="{y + _ROW / 2:.1f}" font-size="10" '
+            f'dominant-baseline="middle">{_e(_text(value))}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _plain_stacked(
+    key: str, title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], axis_label: str
+) -> str:
+    totals = [sum(int(counts[i]) for _, counts in series) for i in range(len(labels))]
+    limit = max(totals, default=0) * 1.05 or 1.0
+    columns = 2 if any(len(name) > 20 for name, _ in series) else 4
+    legend_rows = -(-len(series) // columns)
+    out, height = _frame(key, title, len(labels), legend_rows * 18 + 8, axis_label, limit)
+    span = _BARS_END - _BARS_AT
+    for i, label in enumerate(labels):
+        y = _TOP + i * _ROW
+        out.append(_label(y + _ROW / 2, label))
+        left = 0.0
+        for index, (name, counts) in enumerate(series):
+            count = int(counts[i])
+            if not count:
+                continue
+            colour = OKABE_ITO[index % len(OKABE_ITO)]
+            x, width = _BARS_AT + span * left / limit, span * count / limit
+            out.append(
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{width:.1f}" height="{_ROW - 8}" fill="{colour}">'
+                f"<title>{_e(name)}: {count}</title></rect>"
+            )
+            dark = colour in ("#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7")
+            out.append(
+                f'<text x="{x + width / 2:.1f}" y="{y + _ROW / 2:.1f}" font-size="9" text-anchor="middle" '
+                f'dominant-baseline="middle" fill="{"white" if dark else "black"}">{count}</text>'
+            )
+            left += count
+    legend_top = height - legend_rows * 18 - 4
+    cell = (_WIDTH - 16) / columns
+    for index, (name, _) in enumerate(series):
+        x, y = 8 + (index % columns) * cell, legend_top + (index // columns) * 18
+        colour = OKABE_ITO[index % len(OKABE_ITO)]
+        chars = LABEL_CHARS if columns == 2 else LEGEND_CHARS
+        out.append(f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{colour}"/>')
+        out.append(f'<text x="{x + 16:.1f}" y="{y + 10}" font-size="10">{_e(_short(name, chars))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 def bar_chart(
     key: str,
     title: str,
@@ -123,6 +246,12 @@ def bar_chart(
     what = ("bar", key, title, tuple(labels), tuple(values), axis_label, rows, x_max)
     if (found := _kept(what, png)) is not None:
         return found
+    listed = "; ".join(f"{label}: {_text(value)}" for label, value in zip(labels, values, strict=True))
+    alt = f"Bar chart. {title}. {axis_label}: {listed}."
+    data: tuple[tuple[str, tuple[Decimal | int, ...]], ...] = ((axis_label, tuple(values)),)
+    if not png:
+        svg = _plain_bars(key, title, labels, values, axis_label, x_max)
+        return _keep(what, png, Chart(key, title, alt, svg, b"", tuple(labels), data, rows))
     with _LOCK:
         figure = _figure(len(labels))
         axes = figure.subplots()
@@ -141,9 +270,7 @@ def bar_chart(
             axes.xaxis.set_major_formatter("{x:,.0f}")
         _style(axes, title)
         svg, image = _export(key, figure, png)
-    listed = "; ".join(f"{label}: {_text(value)}" for label, value in zip(labels, values, strict=True))
-    alt = f"Bar chart. {title}. {axis_label}: {listed}."
-    return _keep(what, png, Chart(key, title, alt, svg, image, tuple(labels), ((axis_label, tuple(values)),), rows))
+    return _keep(what, png, Chart(key, title, alt, svg, image, tuple(labels), data, rows))
 
 
 def stacked_bar_chart(
@@ -160,6 +287,14 @@ def stacked_bar_chart(
     what = ("stacked", key, title, tuple(labels), tuple((n, tuple(c)) for n, c in series), axis_label, rows)
     if (found := _kept(what, png)) is not None:
         return found
+    parts = []
+    for i, label in enumerate(labels):
+        parts.append(f"{label}: " + ", ".join(f"{name} {counts[i]}" for name, counts in series))
+    alt = f"Stacked bar chart. {title}. {'; '.join(parts)}."
+    data = tuple((name, tuple(counts)) for name, counts in series)
+    if not png:
+        svg = _plain_stacked(key, title, labels, series, axis_label)
+        return _keep(what, png, Chart(key, title, alt, svg, b"", tuple(labels), data, rows))
     with _LOCK:
         chars = LABEL_CHARS if len(series) <= 4 else LEGEND_CHARS  # many long answer labels: shorter ones
         longest = max((len(_short(name, chars)) for name, _ in series), default=0)
@@ -186,11 +321,6 @@ def stacked_bar_chart(
                     frameon=False)  # fmt: skip
         _style(axes, title)
         svg, image = _export(key, figure, png)
-    parts = []
-    for i, label in enumerate(labels):
-        parts.append(f"{label}: " + ", ".join(f"{name} {counts[i]}" for name, counts in series))
-    alt = f"Stacked bar chart. {title}. {'; '.join(parts)}."
-    data = tuple((name, tuple(counts)) for name, counts in series)
     return _keep(what, png, Chart(key, title, alt, svg, image, tuple(labels), data, rows))
 
 

@@ -4,6 +4,7 @@ from lmreview.coding import models as coding_models
 from lmreview.evidence import models as evidence_models
 from lmreview.jobs import models as jobs_models
 from lmreview.portfolio import models as portfolio_models
+from lmreview.questionnaire import decisions as questionnaire_decisions
 from lmreview.questionnaire import models as questionnaire_models
 from lmreview.ratings import models as ratings_models
 from lmreview.report import models as report_models
@@ -19,6 +20,7 @@ __all__ = [
     "jobs_models",
     "metadata",
     "portfolio_models",
+    "questionnaire_decisions",
     "questionnaire_models",
     "ratings_models",
     "report_models",

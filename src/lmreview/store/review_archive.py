@@ -40,7 +40,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lmreview import access
 from lmreview.errors import BadInput, Conflict, LmreviewError, NotFound, Problem
-from lmreview.questionnaire.models import Review
+from lmreview.questionnaire import decisions
+from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import check_name
 from lmreview.store import audit as audit_log
 from lmreview.store.archive_values import RAW_TYPES, Column
@@ -127,7 +128,18 @@ USER_COLUMNS = ("id", "name")  # of user_account: never a password hash, an e-ma
 # Tables whose rows are not a review's content: settings, security records, the work queue's jobs (a job and the
 # files it was given belong to the workspace that ran it), and what a coder rejected among suggestions (a coder's
 # memory of the tool, keyed by text references an import would not remap).
-LEFT_OUT = {"app_setting", "login_failure", "api_token", "job", "job_file", "coding_rejection"}
+# The form engine's stored decisions (answer_state, submission_decision) are derived from the submissions: an import
+# decides them again for the review's submissions.
+LEFT_OUT = {
+    "app_setting",
+    "login_failure",
+    "api_token",
+    "job",
+    "job_file",
+    "coding_rejection",
+    "answer_state",
+    "submission_decision",
+}
 
 
 @dataclass(slots=True)
@@ -590,6 +602,7 @@ def import_review(
         ) from None
     review = session.get(Review, result.review_id)
     assert review is not None
+    decisions.refresh(session, Submission.review_id == review.id)
     audit_log.record(
         session,
         actor=actor,
