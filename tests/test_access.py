@@ -176,6 +176,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/reviews/{name}/report"): ("review", "read"),
     ("POST", "/reviews/{name}/report/sections/{key}"): ("review", "write"),
     ("POST", "/reviews/{name}/report/build"): ("review", "write"),
+    ("POST", "/api/v1/reviews/{name}/report/jobs"): ("review", "write"),
     ("GET", "/reviews/{name}/report.{fmt}"): ("review", "read"),
     ("GET", "/reviews/{name}/brief.{fmt}"): ("review", "read"),
     ("GET", "/coding/reviews/{review}"): ("review", "read"),
@@ -218,6 +219,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/jobs/{job_id}/files/{file_id}"): ("record", "read"),
     ("GET", "/api/v1/jobs/{job_id}"): ("record", "read"),
     ("POST", "/api/v1/jobs/{job_id}/cancel"): ("record", "write"),
+    ("GET", "/api/v1/jobs/{job_id}/files/{file_id}"): ("record", "read"),
 }
 # Query values a route needs to reach its code.
 QUERIES = {

@@ -246,6 +246,40 @@ def test_a_report_job_keeps_the_files_it_built(cli: Cli, store: Store, tmp_path:
     assert other.post("/reviews/r/report/build", data={"csrf_token": token}).status_code == 404
 
 
+def test_a_script_starts_a_report_job_through_the_api_and_downloads_its_file(
+    cli: Cli, store: Store, tmp_path: Path
+) -> None:
+    make_review(cli, tmp_path)
+    _users(store, rex="reviewer", rea="reviewer", out="reviewer")
+    with store.session() as session:
+        review = session.scalars(select(Review).where(Review.name == "r")).one()
+        access.add_member(session, review, "rex", "reviewer", actor="test")
+        access.add_member(session, review, "rea", "reader", actor="test")
+        keys = {
+            n: tokens.create_token(session, n, "t", actor="test", scope="write").secret for n in ("rex", "rea", "out")
+        }
+    api = TestClient(create_app(Settings(database_url=store.url), store))
+    as_rex = {"Authorization": f"Bearer {keys['rex']}"}
+    started = api.post("/api/v1/reviews/r/report/jobs", json={"formats": ["xlsx"]}, headers=as_rex)
+    assert started.status_code == 202, started.text
+    job_id = started.json()["id"]
+    assert started.headers["location"] == f"/api/v1/jobs/{job_id}"
+    assert started.json()["kind"] == "report"
+    assert _wait(store, job_id).status == "done"
+    shown = api.get(f"/api/v1/jobs/{job_id}", headers=as_rex).json()
+    assert [o["name"] for o in shown["outputs"]] == ["r-report.xlsx"]
+    download = api.get(shown["outputs"][0]["api_url"], headers=as_rex)
+    assert download.status_code == 200
+    assert download.content.startswith(b"PK")
+    refused = api.post("/api/v1/reviews/r/report/jobs", json={"formats": ["odt"]}, headers=as_rex)
+    assert refused.status_code == 422
+    assert refused.json()["problems"] == ["formats: there is no report format 'odt'; choose html, pdf, docx, xlsx"]
+    as_rea, as_out = {"Authorization": f"Bearer {keys['rea']}"}, {"Authorization": f"Bearer {keys['out']}"}
+    assert api.post("/api/v1/reviews/r/report/jobs", headers=as_rea).status_code == 403  # a reader builds nothing
+    assert api.post("/api/v1/reviews/r/report/jobs", headers=as_out).status_code == 404  # not a member: no review
+    assert api.get(shown["outputs"][0]["api_url"], headers=as_out).status_code == 404
+
+
 def test_an_upload_of_many_documents_becomes_a_job_the_page_follows(store: Store) -> None:
     _users(store, rex="reviewer", vic="viewer", ada="admin")
     app = create_app(Settings(database_url=store.url), store)

@@ -213,7 +213,13 @@ def job_json(job: Job, review_name: str | None = None, *, with_files: bool = Tru
             if f.role == "input"
         ]
         data["outputs"] = [
-            {"id": f.id, "name": f.name, "size": f.size, "url": f"/jobs/{job.id}/files/{f.id}"}
+            {
+                "id": f.id,
+                "name": f.name,
+                "size": f.size,
+                "url": f"/jobs/{job.id}/files/{f.id}",
+                "api_url": f"/api/v1/jobs/{job.id}/files/{f.id}",
+            }
             for f in job.files
             if f.role == "output"
         ]

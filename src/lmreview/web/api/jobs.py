@@ -9,11 +9,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from lmreview import access
+from lmreview.errors import BadInput, Problem
 from lmreview.jobs import service
 from lmreview.jobs.models import KINDS, STATUSES
 from lmreview.web.api.deps import CallerDep, Offset, WriterDep, created, etag_json
 from lmreview.web.api.schemas import Page
-from lmreview.web.pages import RowId
+from lmreview.web.pages import RowId, media_response
+
+REPORT_FORMATS = ("html", "pdf", "docx", "xlsx")
 
 router = APIRouter()
 
@@ -30,6 +34,7 @@ class JobOutput(BaseModel):
     name: str
     size: int
     url: str = Field(description="where the web UI (with a session) downloads it")
+    api_url: str = Field(description="where a script (with a token) downloads it")
 
 
 class Job(BaseModel):
@@ -102,3 +107,66 @@ def cancel_job(request: Request, who: WriterDep, job_id: RowId) -> Response:
         job = service.get_job(session, who.user, job_id)
         data = service.job_json(job, service.review_names(session, [job]).get(job.review_id or 0))
     return created(data, JobDetail, status_code=200)
+
+
+class ReportJobRequest(BaseModel):
+    formats: list[str] = Field(
+        default_factory=lambda: list(REPORT_FORMATS),
+        max_length=len(REPORT_FORMATS),
+        description="any of " + ", ".join(REPORT_FORMATS) + " (default: all)",
+    )
+
+
+def _started(request: Request, who: Any, job_id: int) -> Response:
+    """Hand the committed job over (to the worker, or a thread of this process) and answer 202 with it."""
+    request.app.state.jobs.submit(job_id)
+    with request.app.state.store.session() as session:
+        job = service.get_job(session, who.user, job_id)
+        data = service.job_json(job, service.review_names(session, [job]).get(job.review_id or 0))
+    response = created(data, JobDetail, status_code=202)
+    response.headers["Location"] = f"/api/v1/jobs/{job_id}"
+    return response
+
+
+@router.post(
+    "/reviews/{name}/report/jobs",
+    response_model=JobDetail,
+    status_code=202,
+    tags=["jobs"],
+    summary="Build a review's report as a job",
+)
+def start_report_job(request: Request, who: WriterDep, name: str, body: ReportJobRequest | None = None) -> Response:
+    """The report in the formats asked, built off the request; follow the job at its ``Location`` and download
+    what it made from ``/api/v1/jobs/{id}/files/{file_id}``. Needs the reviewer role in the review."""
+    chosen = body.formats if body is not None else list(REPORT_FORMATS)
+    unknown = [f for f in chosen if f not in REPORT_FORMATS]
+    if unknown:
+        message = f"there is no report format {unknown[0][:20]!r}; choose {', '.join(REPORT_FORMATS)}"
+        raise BadInput([Problem("formats", 0, "-", message)])
+    chosen = [f for f in REPORT_FORMATS if f in chosen] or list(REPORT_FORMATS)
+    with request.app.state.store.session() as session:
+        review = access.require_review_named(session, who.user, name, "write")
+        job_id = service.create_job(
+            session,
+            kind="report",
+            title=f"Report of review {review.name} ({', '.join(chosen)})",
+            actor=who.user.name,
+            user=who.user,
+            review_id=review.id,
+            params={"formats": chosen},
+        ).id
+    return _started(request, who, job_id)
+
+
+@router.get(
+    "/jobs/{job_id}/files/{file_id}",
+    tags=["jobs"],
+    summary="Download a file a job made",
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+)
+def job_file(request: Request, who: CallerDep, job_id: RowId, file_id: RowId) -> Response:
+    with request.app.state.store.session() as session:
+        file = service.output_file(session, who.user, job_id, file_id)
+        name, media_type, content = file.name, file.media_type or "application/octet-stream", file.content
+    assert content is not None
+    return media_response(name, media_type, content, inline=False)
