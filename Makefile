@@ -37,13 +37,14 @@ browser-deps:  ## Debian's Chromium for the browser tests (never `playwright ins
 	  echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; \
 	fi
 
+PYTEST_PARALLEL ?= -n auto --maxprocesses=4  # pytest-xdist: one worker per core, at most four
 test: $(BIN)/lmreview browser-deps lint typecheck  ## the whole suite: SQLite always, PostgreSQL when a server answers
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "PostgreSQL answers at $(PG_URL): the store tests run on SQLite and PostgreSQL"; \
-	  LMREVIEW_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest; \
+	  LMREVIEW_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_PARALLEL); \
 	else \
 	  echo "no PostgreSQL server answers at $(PG_URL): the store tests run on SQLite only"; \
-	  $(BIN)/pytest; \
+	  $(BIN)/pytest $(PYTEST_PARALLEL); \
 	fi
 
 BENCH_ARGS ?=

@@ -158,7 +158,7 @@ def test_a_newcomer_searches_the_evidence_and_follows_the_codings_and_the_regist
 
         page.get_by_role("link", name="Follow-up").click()
         text = _not_empty(page)
-        assert "Implementation rate: 50.0%" in text
+        assert "Implementation rate: 69.2%" in text
         page.get_by_role("link", name="Overdue").click()
         text = _not_empty(page)
         assert "overdue" in text.lower()

@@ -27,8 +27,10 @@ if TYPE_CHECKING:  # imported when used: `lmreview --help` needs neither SQLAlch
 # on SQLite too.
 ROW_ID: dict[str, Any] = {"min": 1, "max": 2**31 - 1}
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# A line is never broken by Rich (soft_wrap): a path, an id or "FILE:ROW:COLUMN: message" stays whole for scripts
+# and for copy and paste; the terminal folds what is too long. Tables still fit the width.
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 if not console.is_terminal:  # piped or captured: do not wrap tables at 80 columns
     console.width = 160
 
