@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lmreview import __version__
 from lmreview.errors import BadInput, DatabaseUnavailable, LmreviewError
-from lmreview.web.api import exchange, jobs, library, portfolios, reviews, schemas
+from lmreview.web.api import exchange, jobs, library, portfolios, reviews, schemas, writes
 from lmreview.web.pages import refuse_control_characters, render
 
 PREFIX = "/api/v1"
@@ -58,7 +58,7 @@ def create_api(parent: FastAPI) -> FastAPI:
         dependencies=[Depends(refuse_control_characters)],
     )
     api.state = parent.state
-    for router in (library.router, portfolios.router, exchange.router, reviews.router, jobs.router):
+    for router in (library.router, portfolios.router, exchange.router, reviews.router, jobs.router, writes.router):
         api.include_router(router, responses=ERRORS)
 
     @api.exception_handler(LmreviewError)

@@ -117,7 +117,7 @@ class ReportJobRequest(BaseModel):
     )
 
 
-def _started(request: Request, who: Any, job_id: int) -> Response:
+def started(request: Request, who: Any, job_id: int) -> Response:
     """Hand the committed job over (to the worker, or a thread of this process) and answer 202 with it."""
     request.app.state.jobs.submit(job_id)
     with request.app.state.store.session() as session:
@@ -155,7 +155,7 @@ def start_report_job(request: Request, who: WriterDep, name: str, body: ReportJo
             review_id=review.id,
             params={"formats": chosen},
         ).id
-    return _started(request, who, job_id)
+    return started(request, who, job_id)
 
 
 @router.get(

@@ -1,0 +1,195 @@
+"""``/api/v1`` writes of the later stages: documents added to the evidence library (inline, or as a job when there
+are many), the management response to a tracked recommendation, and a key action's progress. The same service
+functions as the web pages and the CLI; the same rights (a recommendation of a review: its reviewers and managers;
+of an evidence document: the site's reviewers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from lmreview import access
+from lmreview.errors import BadInput, Forbidden, NotFound, Problem
+from lmreview.evidence import service as evidence
+from lmreview.evidence.models import DOCUMENT_TYPES
+from lmreview.jobs import service as jobs
+from lmreview.store.base import find_row
+from lmreview.store.models import User
+from lmreview.store.users import can
+from lmreview.tracking import service as tracking
+from lmreview.tracking.models import Action, Recommendation
+from lmreview.web.api import schemas
+from lmreview.web.api.deps import WriterDep, created, need_role
+from lmreview.web.api.jobs import JobDetail, started
+from lmreview.web.pages import RowId, read_upload
+
+router = APIRouter()
+INLINE_FILES = 5  # as the web's upload: more files than this are added by a job, off the request
+
+
+class DocumentAdded(BaseModel):
+    id: int
+    file: str
+    title: str | None
+    pages: int
+
+
+class DocumentsAdded(BaseModel):
+    added: list[DocumentAdded]
+    already_there: list[dict[str, Any]] = Field(description='{"file", "document"}: the same content is there')
+    refused: list[dict[str, str]] = Field(description='{"file", "reason"}: one line each')
+
+
+@router.post(
+    "/evidence/documents",
+    response_model=DocumentsAdded,
+    status_code=201,
+    tags=["evidence"],
+    summary="Add documents to the evidence library",
+    responses={202: {"model": JobDetail, "description": "more than five files: a job adds them (see Location)"}},
+)
+async def add_documents(
+    request: Request,
+    who: WriterDep,
+    files: list[UploadFile],
+    doc_type: Annotated[str, Form(description=", ".join(DOCUMENT_TYPES) + " (default: read from the text)")] = "",
+    project: Annotated[str, Form(description="a project code the documents are about", max_length=80)] = "",
+) -> Response:
+    """PDF, DOCX, text, Markdown or HTML files, as the library's Upload: each is read, structured, its items
+    extracted and indexed; a duplicate (same content) or a file lmreview cannot read is listed with its reason and
+    the others are added. More than five files, or a worker running, go to a job (202, its ``Location``)."""
+    need_role(who, "reviewer")
+    if doc_type and doc_type not in DOCUMENT_TYPES:
+        raise BadInput([Problem("doc_type", 0, "-", f"unknown document type {doc_type[:40]!r}")])
+    received: list[tuple[str, bytes]] = []
+    refused: list[Problem] = []
+    for file in files:
+        try:
+            received.append(await read_upload(request, file))
+        except BadInput as exc:
+            refused += exc.problems
+    if not received:
+        raise BadInput(refused or [Problem("files", 0, "-", "no file was sent")])
+    if len(received) > INLINE_FILES or request.app.state.jobs.uses_queue():
+        with request.app.state.store.session() as session:
+            job_id = jobs.create_job(
+                session,
+                kind="ingest",
+                title=f"Add {len(received)} documents to the evidence library",
+                actor=who.user.name,
+                user=who.user,
+                params={"doc_type": doc_type or None, "project": project or None},
+                inputs=[jobs.Input(name=name, content=data) for name, data in received],
+            ).id
+        return started(request, who, job_id)
+
+    def run() -> dict[str, Any]:
+        with request.app.state.store.session() as session:
+            report = evidence.add_files(
+                session,
+                received,
+                actor=who.user.name,
+                doc_type=doc_type or None,
+                project=project or None,
+                patterns_of_codes=request.app.state.settings.project_code_patterns,
+            )
+            return {
+                "added": [
+                    {"id": d.id, "file": d.filename, "title": d.title, "pages": d.page_count} for d in report.added
+                ],
+                "already_there": [{"file": f, "document": i} for f, i in report.duplicates],
+                "refused": [{"file": p.file, "reason": p.message} for p in [*refused, *report.refused]],
+            }
+
+    data = await run_in_threadpool(run)
+    if not data["added"] and not data["already_there"]:
+        raise BadInput([Problem(r["file"], 0, "-", r["reason"]) for r in data["refused"]])
+    return created(data, DocumentsAdded)
+
+
+def _recommendation(session: Session, user: User, rec_id: int) -> Recommendation:
+    """The recommendation when ``user`` may change it; a non-member of its review hears what an unknown id hears."""
+    missing = NotFound(f"there is no recommendation {rec_id}")
+    rec = find_row(session, Recommendation, rec_id)
+    if rec is None:
+        raise missing
+    if rec.review_id is not None:
+        if access.review_role(session, user, rec.review_id) is None:
+            raise missing
+        access.require_review(session, user, rec.review_id, "write")
+    elif not can(user, "reviewer"):
+        raise Forbidden(f"this needs the reviewer role; you are a {user.role}")
+    return rec
+
+
+class ResponseIn(BaseModel):
+    stance: str | None = Field(
+        default=None, max_length=40, description="agrees, partially_agrees, disagrees or no_response (required)"
+    )
+    text: str | None = Field(default=None, max_length=20_000, description="the response (needed unless it agrees)")
+    by: str | None = Field(default=None, max_length=200, description="who responded (default: you)")
+
+
+@router.post(
+    "/tracking/recommendations/{rec_id}/response",
+    response_model=schemas.JsonObject,
+    tags=["tracking"],
+    summary="Record the management response to a recommendation",
+)
+def respond(request: Request, who: WriterDep, rec_id: RowId, body: ResponseIn | None = None) -> Response:
+    """As the recommendation's page and ``lmreview tracking respond``: replaces an earlier response (audited)."""
+    with request.app.state.store.session() as session:
+        _recommendation(session, who.user, rec_id)  # who may, before what they sent is judged
+        if body is None or not body.stance:
+            raise BadInput([Problem("stance", 0, "-", "give the stance")], message="stance: give the stance")
+        rec = tracking.respond(
+            session, rec_id, stance=body.stance, text=body.text, by=body.by or who.user.name, actor=who.user.name
+        )
+        data = tracking.recommendation_json(session, rec, dt.date.today())
+    return created(data, schemas.JsonObject, status_code=200)
+
+
+class ProgressIn(BaseModel):
+    status: str | None = Field(
+        default=None, max_length=40, description="not_initiated, initiated, completed or no_longer_applicable"
+    )
+    comment: str | None = Field(default=None, max_length=20_000, description="a dated progress comment")
+    due: dt.date | None = Field(default=None, description="a new due date")
+
+
+@router.post(
+    "/tracking/actions/{action_id}/progress",
+    response_model=schemas.JsonObject,
+    tags=["tracking"],
+    summary="Record a key action's progress",
+)
+def progress(request: Request, who: WriterDep, action_id: RowId, body: ProgressIn | None = None) -> Response:
+    """A new status, due date and/or progress comment of a key action, as its page and ``lmreview tracking action
+    update``; the recommendation with its actions comes back."""
+    with request.app.state.store.session() as session:
+        action = find_row(session, Action, action_id)
+        if action is None:
+            raise NotFound(f"there is no key action {action_id}")
+        try:
+            _recommendation(session, who.user, action.recommendation_id)
+        except NotFound:
+            raise NotFound(f"there is no key action {action_id}") from None
+        given = body or ProgressIn()
+        tracking.update_action(
+            session,
+            action_id,
+            actor=who.user.name,
+            status=given.status,
+            due=given.due,
+            comment=given.comment,
+            author=who.user.name,
+        )
+        rec = tracking.get_recommendation(session, action.recommendation_id)
+        data = tracking.recommendation_json(session, rec, dt.date.today())
+    return created(data, schemas.JsonObject, status_code=200)

@@ -1,0 +1,114 @@
+"""/api/v1 writes of the later stages, as a script makes them with a token: documents added to the evidence library
+(a few inline, many as a job), a management response and a key action's progress; who may not, and bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from fastapi.testclient import TestClient
+
+from lmreview.store import Store
+from lmreview.store.users import add_user
+from tests.conftest import Cli
+from tests.test_api import PASSWORD, bearer, client, make_token, world  # noqa: F401  (client, world: fixtures)
+
+BRIEF = "Evaluation brief\n\nRecommendations\n\n1. Register the recruitment agencies of the corridor.\n"
+
+
+def _rec(cli: Cli) -> tuple[int, int]:
+    run = cli("tracking", "recs", "add", "--review", "r16", "--number", "1", "--text", "Register the agencies")
+    assert run.exit_code == 0, run.stderr
+    rec_id = int(re.search(r"(\d+)", run.stdout)[1])  # type: ignore[index]
+    run = cli("tracking", "action", "add", str(rec_id), "--description", "Draft the register", "--due", "2027-01-31")
+    assert run.exit_code == 0, run.stderr
+    action_id = int(re.search(r"(\d+)", run.stdout)[1])  # type: ignore[index]
+    return rec_id, action_id
+
+
+def test_a_script_adds_documents_and_follows_up(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    auth = bearer(world["write"])
+    files = [("files", ("brief.md", BRIEF.encode())), ("files", ("empty.pdf", b""))]
+    added = client.post("/api/v1/evidence/documents", headers=auth, files=files, data={"project": "LM.0181"})
+    assert added.status_code == 201, added.text
+    body = added.json()
+    assert [d["file"] for d in body["added"]] == ["brief.md"]
+    assert body["refused"] == [{"file": "empty.pdf", "reason": "the file is empty (or no file was chosen)"}]
+    again = client.post("/api/v1/evidence/documents", headers=auth, files=files[:1])
+    assert again.json()["already_there"] == [{"file": "brief.md", "document": body["added"][0]["id"]}]
+    only_bad = client.post("/api/v1/evidence/documents", headers=auth, files=files[1:])
+    assert only_bad.status_code == 422
+    assert only_bad.json()["problems"] == ["empty.pdf: the file is empty (or no file was chosen)"]
+    bad_type = client.post("/api/v1/evidence/documents", headers=auth, files=files[:1], data={"doc_type": "poem"})
+    assert bad_type.status_code == 422
+    many = [("files", (f"note-{n}.md", f"Note {n}\n\nText of note {n}.\n".encode())) for n in range(7)]
+    queued = client.post("/api/v1/evidence/documents", headers=auth, files=many)
+    assert queued.status_code == 202, queued.text
+    job = queued.headers["location"]
+    for _ in range(600):
+        shown = client.get(job, headers=auth).json()
+        if shown["status"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert shown["status"] == "done", shown
+    assert shown["result"]["added"] == 7
+
+    rec_id, action_id = _rec(cli)
+    responded = client.post(
+        f"/api/v1/tracking/recommendations/{rec_id}/response",
+        headers=auth,
+        json={"stance": "partially_agrees", "text": "Only in the two pilot provinces", "by": "Head of unit"},
+    )
+    assert responded.status_code == 200, responded.text
+    assert responded.json()["response"]["stance"] == "partially_agrees"
+    progressed = client.post(
+        f"/api/v1/tracking/actions/{action_id}/progress",
+        headers=auth,
+        json={"status": "completed", "comment": "Register published"},
+    )
+    assert progressed.status_code == 200, progressed.text
+    listed = json.loads(cli("tracking", "recs", "list", "--json").stdout)
+    action = listed[0]["actions"][0]
+    assert action["status"] == "completed"
+    assert action["comments"][0]["text"] == "Register published"
+    assert action["comments"][0]["author"] == "ana"
+    wrong = client.post(f"/api/v1/tracking/recommendations/{rec_id}/response", headers=auth, json={"stance": "maybe"})
+    assert wrong.status_code == 422
+    assert "is not a stance" in wrong.json()["error"]
+    assert client.post("/api/v1/tracking/actions/999999/progress", headers=auth, json={}).status_code == 404
+
+
+def test_who_may_not_write(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    store: Store,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    rec_id, action_id = _rec(cli)
+    with store.session() as session:
+        add_user(session, "rea", "reviewer", PASSWORD, actor="test")
+        add_user(session, "out", "reviewer", PASSWORD, actor="test")
+    assert cli("review", "member", "add", "r16", "rea", "--role", "reader").exit_code == 0
+    reader = bearer(make_token(cli, "rea", "write"))
+    outsider = bearer(make_token(cli, "out", "write"))  # a site reviewer, no member of r16
+    read_only = bearer(world["read"])
+    response = {"stance": "agrees"}
+    url = f"/api/v1/tracking/recommendations/{rec_id}/response"
+    assert client.post(url, headers=reader, json=response).status_code == 403
+    hidden = client.post(url, headers=outsider, json=response)
+    assert hidden.status_code == 404  # a non-member hears what an unknown id hears
+    assert hidden.json()["error"] == f"there is no recommendation {rec_id}"
+    progress = f"/api/v1/tracking/actions/{action_id}/progress"
+    assert client.post(progress, headers=outsider, json={}).json()["error"] == f"there is no key action {action_id}"
+    assert client.post(url, headers=read_only, json=response).status_code == 403
+    assert client.post(f"/api/v1/tracking/actions/{action_id}/progress", headers=reader, json={}).status_code == 403
+    files = [("files", ("brief.md", BRIEF.encode()))]
+    assert client.post("/api/v1/evidence/documents", headers=read_only, files=files).status_code == 403
+    assert client.post("/api/v1/evidence/documents", headers=reader, files=files).status_code == 201
+    untouched = json.loads(cli("tracking", "recs", "list", "--json").stdout)[0]
+    assert untouched["response"]["stance"] == "no_response"
