@@ -14,6 +14,11 @@ app = typer.Typer(help="The library of lessons learned and good practices.", no_
 ReviewOption = Annotated[str | None, typer.Option("--review", "-r", help="Only this review's.")]
 
 
+def _template_fields(*values: str | None) -> dict[str, str | None]:
+    """The options --context … --impact by the field each fills (lessons.LESSON_FIELDS, then PRACTICE_FIELDS)."""
+    return dict(zip([*lessons.LESSON_FIELDS, *lessons.PRACTICE_FIELDS], values, strict=True))
+
+
 def _split(items: list[str] | None) -> list[str]:
     return [part.strip() for item in items or [] for part in item.split(";") if part.strip()]
 
@@ -46,16 +51,7 @@ def lessons_add(
     Example: lmreview tracking lessons add --kind good-practice --title "Joint labour inspections" --text "..."
     --document 3 --page 41 --project LM.0181 --elements "..." --replicability "..."
     """
-    fields = {
-        "context": context,
-        "challenge": challenge,
-        "targeted_users": users,
-        "relevance": relevance,
-        "success_elements": elements,
-        "replicability": replicability,
-        "objectives_link": objectives,
-        "impact": impact,
-    }
+    fields = _template_fields(context, challenge, users, relevance, elements, replicability, objectives, impact)
     st = state(ctx)
     with st.session() as session:
         lesson = lessons.add_lesson(
@@ -105,16 +101,7 @@ def lessons_set(
 
     Example: lmreview tracking lessons set 4 --title "Plan extensions at the design stage" --themes "management;design"
     """
-    given = {
-        "context": context,
-        "challenge": challenge,
-        "targeted_users": users,
-        "relevance": relevance,
-        "success_elements": elements,
-        "replicability": replicability,
-        "objectives_link": objectives,
-        "impact": impact,
-    }
+    given = _template_fields(context, challenge, users, relevance, elements, replicability, objectives, impact)
     st = state(ctx)
     with st.session() as session:
         lesson = lessons.update_lesson(

@@ -237,6 +237,17 @@ async def consensus(request: Request, review: str) -> Response:
     )
 
 
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or the one-line reason it is none."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise LmreviewError("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise LmreviewError("the body is not a JSON object")
+    return body
+
+
 def _check_source(session: Any, user: User, submission_id: int | None, missing: LmreviewError) -> None:
     """An answer is coded by a reviewer (or manager) of its review, a non-member hears ``missing`` (what an
     unknown source hears); a document of the evidence library is coded by a site reviewer."""
@@ -253,12 +264,7 @@ def _check_source(session: Any, user: User, submission_id: int | None, missing: 
 async def api_add(request: Request) -> Response:
     """``{"csrf_token", "source", "start", "end", "code_id", "memo"?}`` → the new coding."""
     user = require(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise LmreviewError("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise LmreviewError("the body is not a JSON object")
+    body = await _json_body(request)
     check_csrf(request, body.get("csrf_token"))
     try:
         start, end, code_id = int(body["start"]), int(body["end"]), int(body["code_id"])
@@ -302,12 +308,7 @@ async def api_suggest(request: Request) -> Response:
     for the acting coder (a reviewer of the review; anyone else is told there is no such review). Nothing is
     coded: the page lists them for the coder to accept or reject."""
     require(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise LmreviewError("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise LmreviewError("the body is not a JSON object")
+    body = await _json_body(request)
     user = require_member(request, str(body.get("review") or ""), "write")
     check_csrf(request, body.get("csrf_token"))
     wanted = body.get("sources")
@@ -350,12 +351,7 @@ async def api_reject(request: Request) -> Response:
     """``{"csrf_token", "review", "codebook", "source", "start", "end", "code_id"}``: the acting coder rejects a
     suggestion; it is not proposed to them again while the source holds the same text there."""
     require(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise LmreviewError("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise LmreviewError("the body is not a JSON object")
+    body = await _json_body(request)
     user = require_member(request, str(body.get("review") or ""), "write")
     check_csrf(request, body.get("csrf_token"))
     try:
