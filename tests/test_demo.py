@@ -411,6 +411,10 @@ def test_the_demo_prints_a_line_per_stage(demo: Demo) -> None:
     assert "Follow-up: 18 recommendations, 17 key actions, 4 overdue; 9 of 13 key actions due completed (69%)" in out
     assert "19 lessons and good practices" in out
     assert "Coder analyst / analyst-password (reviewer)." in out
+    job = re.search(r"Jobs: the report of idf-lm-2022 built as job (\d+) \(done\)", out)
+    assert job is not None
+    shown = _json(demo, "jobs", "show", job[1])
+    assert shown["result"] == {"files": ["idf-lm-2022-report.html", "idf-lm-2022-report.xlsx"]}
     for url in ("/evidence/items", "/coding/reviews/idf-lm-2022/agreement?codebook=challenges-2022", "/tracking"):
         assert url in out
 

@@ -184,6 +184,11 @@ def load_demo_stages(st: State) -> None:
         markup=False,
     )
     console.print("  in the web UI: /tracking · /tracking/actions · /tracking/lessons", markup=False)
+    from lmreview.demo.jobs import load_jobs
+
+    job_id, status = load_jobs(st.store(), st.settings, REVIEW, actor=st.settings.actor)
+    console.print(f"Jobs: the report of {REVIEW} built as job {job_id} ({status})", markup=False)
+    console.print(f"  in the web UI: /jobs · /jobs/{job_id}", markup=False)
     for name, password in coding.CODERS.items():
         if name in codings.users_created:
             console.print(f"Coder {name} / {password} (reviewer).", markup=False)
