@@ -25,7 +25,7 @@ from lmreview import access
 from lmreview.evidence.models import Document
 from lmreview.jobs import queue, runner, scheduled, service
 from lmreview.jobs.models import Job, JobFile
-from lmreview.questionnaire.models import Review
+from lmreview.questionnaire.models import Respondent, Review
 from lmreview.settings import Settings
 from lmreview.store import Store, tokens
 from lmreview.store.models import User
@@ -429,6 +429,40 @@ def test_scheduled_reminders_make_one_job_per_open_review_with_invitations(
         queue.schedule_fields("every monday")
     with pytest.raises(queue.LmreviewError, match="LMREVIEW_REMINDER_SCHEDULE"):
         queue.schedule_fields("99 * * * *")
+
+
+def test_a_retried_reminder_job_does_not_remind_twice(
+    cli: Cli, store: Store, tmp_path: Path, mail_env: Mailbox
+) -> None:
+    """The killed first attempt reminded Ana before it died; the retry reminds only Ben."""
+    from lmreview.questionnaire import invitations
+
+    assert cli("portfolio", "import", str(SAMPLES / "lm2016.csv")).exit_code == 0
+    personal_link(cli, FORM, tmp_path)
+    run = cli("respondents", "add", "Ben", "--review", "r", "--email", "b@example.org", "--project", "LM.0220")
+    assert run.exit_code == 0, run.stderr
+    assert cli("review", "invite", "r", "--dry-run", str(tmp_path / "second")).exit_code == 0
+    with store.session() as session:
+        review = session.scalars(select(Review).where(Review.name == "r")).one()
+        job_id = service.create_job(
+            session, kind="remind", title="Reminders", actor="t", user=None, review_id=review.id, params={}
+        ).id
+    with store.session() as session:  # the first attempt: Ana reminded, then the process died
+        review = session.scalars(select(Review).where(Review.name == "r")).one()
+        ana = session.scalars(select(Respondent.id).where(Respondent.name == "Ana")).one()
+        invitations.send_invitations(
+            session, review, Settings(database_url=store.url), actor="t", reminders=True, only=[ana]
+        )
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.attempts = 1
+    assert [m["To"] for m in mail_env.messages] == ["Ana <a@example.org>"]
+    assert runner.run_job(store, Settings(database_url=store.url), job_id) == "done"
+    assert [m["To"] for m in mail_env.messages] == ["Ana <a@example.org>", "Ben <b@example.org>"]
+    with store.session() as session:
+        done = session.get(Job, job_id)
+        assert done is not None
+        assert done.result == {"sent": 1, "failed": 0}
 
 
 def test_the_worker_refuses_a_bad_schedule_and_a_missing_queue(

@@ -439,6 +439,7 @@ def _remind(store: Store, settings: Settings, job_id: int, context: Context) -> 
             reminders=reminders,
             dry_run=dry_run,
             progress=lambda done, total: context.progress(done, total, "sending", session=session),
+            not_since=job.created_at if reminders and job.attempts > 1 else None,  # a retry: not twice
         )
         name = review.name
     word = "reminders" if reminders else "invitations"

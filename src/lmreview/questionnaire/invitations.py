@@ -257,13 +257,15 @@ def send_invitations(
     dry_run: Path | None = None,
     only: list[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    not_since: dt.datetime | None = None,
 ) -> list[Sent]:
-    """Invite everyone with an e-mail who has no invitation yet; or remind those who have not answered.
+    """Invite everyone with an e-mail who has no invitation yet; or remind those who have not answered (with
+    ``not_since``, only those not reminded since then: a reminder job retried after a crash does not remind twice).
 
     Every message is built and checked first (a bad name or address refuses the batch: BadInput, nothing sent);
     then each invitation is committed as its message goes out. A message that fails is reported as ``failed`` and
     not recorded, so the next run sends it again."""
-    outgoing = _prepare(session, review, settings, reminders=reminders, only=only)
+    outgoing = _prepare(session, review, settings, reminders=reminders, only=only, not_since=not_since)
     kind = "reminder" if reminders else "invitation"
     results: list[Sent] = []
     try:
@@ -311,7 +313,13 @@ def send_invitations(
 
 
 def _prepare(
-    session: Session, review: Review, settings: Settings, *, reminders: bool, only: list[int] | None
+    session: Session,
+    review: Review,
+    settings: Settings,
+    *,
+    reminders: bool,
+    only: list[int] | None,
+    not_since: dt.datetime | None = None,
 ) -> list[_Outgoing]:
     """The messages of a batch, every one checked; BadInput listing every respondent who cannot be mailed."""
     submissions = submissions_by_respondent(session, review)
@@ -329,7 +337,7 @@ def _prepare(
             continue
         status = respondent_status(respondent, submissions.get(respondent.id, []), entered)
         wanted = status in ("invited", "opened", "draft") if reminders else status == "not_invited"
-        if not wanted:
+        if not wanted or (reminders and not_since is not None and _reminded_since(respondent, not_since)):
             continue
         found = [("name", name_problem(respondent.name)), ("email", email_problem(respondent.email))]
         errors = [(column, problem) for column, problem in found if problem]
@@ -365,6 +373,13 @@ def new_link(
     respondent.invitations.append(invitation)
     session.flush()
     return invitation, token
+
+
+def _reminded_since(respondent: Respondent, since: dt.datetime) -> bool:
+    def utc(when: dt.datetime) -> dt.datetime:
+        return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+    return any(i.last_reminder_at is not None and utc(i.last_reminder_at) >= utc(since) for i in respondent.invitations)
 
 
 def _record(session: Session, item: _Outgoing, reminders: bool) -> None:
