@@ -155,7 +155,9 @@ class Submission(Timestamped, Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the source's own columns (_id, SubmitterID…)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
-    form_version: Mapped[FormVersion] = relationship(lazy="joined")
+    # selectin: a version (its whole form definition, JSON) is loaded once per query, not decoded again for each
+    # submission row as a joined load did (2,000 submissions: 4 s of JSON decoding on the review page)
+    form_version: Mapped[FormVersion] = relationship(lazy="selectin")
     changes: Mapped[list[SubmissionChange]] = relationship(cascade="all, delete-orphan", order_by="SubmissionChange.id")
     comments: Mapped[list[SubmissionComment]] = relationship(
         cascade="all, delete-orphan", order_by="SubmissionComment.id"
