@@ -20,10 +20,10 @@ BRIEF = "Evaluation brief\n\nRecommendations\n\n1. Register the recruitment agen
 def _rec(cli: Cli) -> tuple[int, int]:
     run = cli("tracking", "recs", "add", "--review", "r16", "--number", "1", "--text", "Register the agencies")
     assert run.exit_code == 0, run.stderr
-    rec_id = int(re.search(r"(\d+)", run.stdout)[1])  # type: ignore[index]
+    rec_id = int(re.search(r"\(id (\d+)\)", run.stdout)[1])  # type: ignore[index]
     run = cli("tracking", "action", "add", str(rec_id), "--description", "Draft the register", "--due", "2027-01-31")
     assert run.exit_code == 0, run.stderr
-    action_id = int(re.search(r"(\d+)", run.stdout)[1])  # type: ignore[index]
+    action_id = int(re.search(r"Added key action (\d+)", run.stdout)[1])  # type: ignore[index]
     return rec_id, action_id
 
 
