@@ -112,3 +112,55 @@ def test_who_may_not_write(
     assert client.post("/api/v1/evidence/documents", headers=reader, files=files).status_code == 201
     untouched = json.loads(cli("tracking", "recs", "list", "--json").stdout)[0]
     assert untouched["response"]["stance"] == "no_response"
+
+
+def test_ratings_and_report_sections_through_the_api(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    store: Store,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    from tests.test_ratings import ILO
+
+    auth = bearer(world["write"])
+    sent = client.post("/api/v1/reviews/r16/ratings", headers=auth, files={"file": ("ilo.csv", ILO.encode())})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["created"] == 12
+    summary = client.get("/api/v1/reviews/r16/ratings", headers=auth).json()
+    assert summary == json.loads(cli("ratings", "summary", "--review", "r16", "--json").stdout)
+    broken = client.post(
+        "/api/v1/reviews/r16/ratings", headers=auth, files={"file": ("bad.csv", b"criterion,source\nx,y\n")}
+    )
+    assert broken.status_code == 422
+    assert "the file needs a score column" in broken.text
+
+    listed = client.get("/api/v1/reviews/r16/sections", headers=auth).json()
+    assert [s["key"] for s in listed][:2] == ["summary", "introduction"]
+    assert listed[0]["version"] == 0
+    saved = client.post(
+        "/api/v1/reviews/r16/sections/summary", headers=auth, json={"markdown": "The review covers 14 projects."}
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == 1
+    again = client.post(
+        "/api/v1/reviews/r16/sections/summary", headers=auth, json={"markdown": "The review covers 14 projects."}
+    )
+    assert again.json()["version"] == 1  # the same text: no new version
+    unknown = client.post("/api/v1/reviews/r16/sections/preface", headers=auth, json={"markdown": "x"})
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"][0].startswith('--key: there is no report section "preface"; the sections are')
+    report = client.get("/api/v1/reviews/r16/report/html", headers=auth)
+    assert "The review covers 14 projects." in report.text
+
+    with store.session() as session:
+        add_user(session, "rea", "reviewer", PASSWORD, actor="test")
+        add_user(session, "out", "reviewer", PASSWORD, actor="test")
+    assert cli("review", "member", "add", "r16", "rea", "--role", "reader").exit_code == 0
+    reader, outsider = bearer(make_token(cli, "rea", "write")), bearer(make_token(cli, "out", "write"))
+    section = {"markdown": "Changed"}
+    assert client.post("/api/v1/reviews/r16/sections/summary", headers=reader, json=section).status_code == 403
+    assert client.post("/api/v1/reviews/r16/sections/summary", headers=outsider, json=section).status_code == 404
+    assert client.get("/api/v1/reviews/r16/sections", headers=outsider).status_code == 404
+    files = {"file": ("ilo.csv", ILO.encode())}
+    assert client.post("/api/v1/reviews/r16/ratings", headers=reader, files=files).status_code == 403
+    assert client.post("/api/v1/reviews/r16/ratings", headers=outsider, files=files).status_code == 404

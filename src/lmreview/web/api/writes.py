@@ -1,5 +1,6 @@
 """``/api/v1`` writes of the later stages: documents added to the evidence library (inline, or as a job when there
-are many), the management response to a tracked recommendation, and a key action's progress. The same service
+are many), the management response to a tracked recommendation, a key action's progress, criteria ratings from a
+file, and the report's narrative sections. The same service
 functions as the web pages and the CLI; the same rights (a recommendation of a review: its reviewers and managers;
 of an evidence document: the site's reviewers)."""
 
@@ -25,7 +26,7 @@ from lmreview.store.users import can
 from lmreview.tracking import service as tracking
 from lmreview.tracking.models import Action, Recommendation
 from lmreview.web.api import schemas
-from lmreview.web.api.deps import WriterDep, created, need_role
+from lmreview.web.api.deps import CallerDep, WriterDep, created, etag_json, need_role
 from lmreview.web.api.jobs import JobDetail, started
 from lmreview.web.pages import RowId, read_upload
 
@@ -193,3 +194,109 @@ def progress(request: Request, who: WriterDep, action_id: RowId, body: ProgressI
         rec = tracking.get_recommendation(session, action.recommendation_id)
         data = tracking.recommendation_json(session, rec, dt.date.today())
     return created(data, schemas.JsonObject, status_code=200)
+
+
+class RatingsImported(BaseModel):
+    created: int
+    replaced: int
+    unchanged: int
+    warnings: list[str]
+
+
+@router.post(
+    "/reviews/{name}/ratings",
+    response_model=RatingsImported,
+    status_code=201,
+    tags=["ratings"],
+    summary="Import criteria ratings (CSV or XLSX)",
+)
+async def import_ratings(
+    request: Request,
+    who: WriterDep,
+    name: str,
+    file: UploadFile,
+    scale: Annotated[str, Form(max_length=80, description="the rating scale (default six-point)")] = "six-point",
+) -> Response:
+    """As the ratings page's upload and ``lmreview ratings import``: columns criterion, source, score (and weight,
+    project, comment); one transaction, every located problem on 422."""
+    with request.app.state.store.session() as session:
+        access.require_review_named(session, who.user, name, "write")
+    filename, data = await read_upload(request, file)
+
+    def run() -> dict[str, Any]:
+        from lmreview.ratings import service as ratings
+
+        with request.app.state.store.session() as session:
+            review = access.require_review_named(session, who.user, name, "write")
+            done = ratings.import_ratings(session, review, data, filename, actor=who.user.name, scale_name=scale)
+            return {
+                "created": done.created,
+                "replaced": done.replaced,
+                "unchanged": done.unchanged,
+                "warnings": [str(w) for w in done.warnings],
+            }
+
+    return created(await run_in_threadpool(run), RatingsImported)
+
+
+class Section(BaseModel):
+    key: str
+    title: str
+    markdown: str
+    version: int = Field(description="0: not written yet")
+    actor: str | None
+    at: str | None
+
+
+class SectionIn(BaseModel):
+    markdown: str | None = Field(
+        default=None, max_length=500_000, description="Markdown (## heading, **bold**, - item, 1. item); required"
+    )
+    title: str | None = Field(default=None, max_length=300, description="default: the current title")
+
+
+def _section_json(section: Any) -> dict[str, Any]:
+    return {
+        "key": section.key,
+        "title": section.title,
+        "markdown": section.markdown,
+        "version": section.version,
+        "actor": section.actor,
+        "at": section.at.isoformat() if section.at else None,
+    }
+
+
+@router.get(
+    "/reviews/{name}/sections",
+    response_model=list[Section],
+    tags=["reports"],
+    summary="The report's narrative sections, current versions",
+)
+def sections(request: Request, who: CallerDep, name: str) -> Response:
+    from lmreview.report import narrative
+
+    with request.app.state.store.session() as session:
+        review = access.require_review_named(session, who.user, name)
+        data = [_section_json(x) for x in narrative.current_sections(session, review).values()]
+    return etag_json(request, who, data, list[Section])
+
+
+@router.post(
+    "/reviews/{name}/sections/{key}",
+    response_model=Section,
+    tags=["reports"],
+    summary="Save a new version of a narrative section",
+)
+def save_section(request: Request, who: WriterDep, name: str, key: str, body: SectionIn | None = None) -> Response:
+    """A new version (earlier ones are kept; the same text and title change nothing), as the report page and
+    ``lmreview report section``. ``key``: summary, introduction, findings, conclusions, recommendations, lessons,
+    brief_header."""
+    from lmreview.report import narrative
+
+    with request.app.state.store.session() as session:
+        review = access.require_review_named(session, who.user, name, "write")
+        if body is None or body.markdown is None:
+            raise BadInput([Problem("markdown", 0, "-", "send the section's Markdown")], message="markdown: missing")
+        saved = narrative.save_section(session, review, key, body.markdown, actor=who.user.name, title=body.title)
+        data = _section_json(saved.section)
+    return created(data, Section, status_code=200)
