@@ -233,3 +233,27 @@ def review_names(session: Session, jobs: Sequence[Job]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Review.id, Review.name).where(Review.id.in_(ids))).all()
     return dict(rows)
+
+
+REPORT_FORMATS = ("html", "pdf", "docx", "xlsx")
+
+
+def create_report_job(
+    session: Session, review: Review, formats: Sequence[str] | None, *, actor: str, user: User | None
+) -> Job:
+    """A queued job building ``review``'s report in ``formats`` (all when none is given), in the order of
+    REPORT_FORMATS; BadInput naming the first format there is not."""
+    unknown = [f for f in formats or [] if f not in REPORT_FORMATS]
+    if unknown:
+        message = f"there is no report format {unknown[0][:20]!r}; choose {', '.join(REPORT_FORMATS)}"
+        raise BadInput([Problem("formats", 0, "-", message)])
+    chosen = [f for f in REPORT_FORMATS if f in (formats or [])] or list(REPORT_FORMATS)
+    return create_job(
+        session,
+        kind="report",
+        title=f"Report of review {review.name} ({', '.join(chosen)})",
+        actor=actor,
+        user=user,
+        review_id=review.id,
+        params={"formats": chosen},
+    )

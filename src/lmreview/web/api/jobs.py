@@ -10,14 +10,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from lmreview import access
-from lmreview.errors import BadInput, Problem
 from lmreview.jobs import service
 from lmreview.jobs.models import KINDS, STATUSES
 from lmreview.web.api.deps import CallerDep, Offset, WriterDep, created, etag_json
 from lmreview.web.api.schemas import Page
 from lmreview.web.pages import RowId, media_response
 
-REPORT_FORMATS = ("html", "pdf", "docx", "xlsx")
+REPORT_FORMATS = service.REPORT_FORMATS
 
 router = APIRouter()
 
@@ -138,23 +137,10 @@ def started(request: Request, who: Any, job_id: int) -> Response:
 def start_report_job(request: Request, who: WriterDep, name: str, body: ReportJobRequest | None = None) -> Response:
     """The report in the formats asked, built off the request; follow the job at its ``Location`` and download
     what it made from ``/api/v1/jobs/{id}/files/{file_id}``. Needs the reviewer role in the review."""
-    chosen = body.formats if body is not None else list(REPORT_FORMATS)
-    unknown = [f for f in chosen if f not in REPORT_FORMATS]
-    if unknown:
-        message = f"there is no report format {unknown[0][:20]!r}; choose {', '.join(REPORT_FORMATS)}"
-        raise BadInput([Problem("formats", 0, "-", message)])
-    chosen = [f for f in REPORT_FORMATS if f in chosen] or list(REPORT_FORMATS)
     with request.app.state.store.session() as session:
         review = access.require_review_named(session, who.user, name, "write")
-        job_id = service.create_job(
-            session,
-            kind="report",
-            title=f"Report of review {review.name} ({', '.join(chosen)})",
-            actor=who.user.name,
-            user=who.user,
-            review_id=review.id,
-            params={"formats": chosen},
-        ).id
+        formats = body.formats if body is not None else None
+        job_id = service.create_report_job(session, review, formats, actor=who.user.name, user=who.user).id
     return started(request, who, job_id)
 
 

@@ -23,7 +23,6 @@ from lmreview.web.pages import RowId, flash, media_response, render
 from lmreview.web.security import check_csrf, require, require_member
 
 router = APIRouter()
-REPORT_FORMATS = ("html", "pdf", "docx", "xlsx")
 
 
 def start(request: Request, job_id: int) -> Response:
@@ -122,21 +121,8 @@ def build_report(
     """Build the report in the chosen formats as a job; its page offers the files."""
     user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
-    chosen = [f for f in REPORT_FORMATS if f in (formats or [])] or list(REPORT_FORMATS)
-    unknown = [f for f in formats or [] if f not in REPORT_FORMATS]
-    if unknown:
-        message = f"there is no report format {unknown[0][:20]!r}; choose {', '.join(REPORT_FORMATS)}"
-        raise BadInput([Problem("formats", 0, "-", message)])
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
-        job = service.create_job(
-            session,
-            kind="report",
-            title=f"Report of review {review.name} ({', '.join(chosen)})",
-            actor=user.name,
-            user=user,
-            review_id=review.id,
-            params={"formats": chosen},
-        )
+        job = service.create_report_job(session, review, formats, actor=user.name, user=user)
         job_id = job.id
     return start(request, job_id)
