@@ -16,6 +16,7 @@ import os
 import platform
 import random
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -98,6 +99,34 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
         fn()
         times.append(time.perf_counter() - start)
     return times
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(code: str, db: str, probe: str, tries: int = 600) -> tuple[subprocess.Popen[bytes], str]:
+    """Run ``python -c code DB PORT`` (a web server) on a free port; its process and URL once ``probe`` answers."""
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", code, db, str(port)], env=env())
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(tries):
+        try:
+            httpx.get(url + probe, timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def timed_median(fn: Callable[[], object], repeat: int) -> float:
+    """The median of ``repeat`` runs of ``fn``, in seconds."""
+    return statistics.median(timed(fn, repeat))
 
 
 def machine() -> str:

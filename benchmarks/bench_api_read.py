@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _portfolio_data import child, env, machine, portfolio_csv
+from _portfolio_data import child, env, machine, portfolio_csv, serve
 
 LMREVIEW = """
 import sys, uvicorn
@@ -51,27 +50,6 @@ def project(name: str, code: str) -> Response:
     return Response(json.dumps(dict(zip(columns, row)), default=str), media_type="application/json")
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def serve(code: str, db: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", code, db, str(port)], env=env())
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            httpx.get(url + "/openapi.json", timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
 
 
 async def load(url: str, token: str, codes: list[str], connections: int, seconds: float) -> float:
@@ -130,7 +108,7 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         for _ in range(args.rounds):
             for label, code in (("lmreview", LMREVIEW), ("bare", BARE)):
-                process, url = serve(code, db)
+                process, url = serve(code, db, "/openapi.json", 600)
                 try:
                     rates[label].append(asyncio.run(load(url, found[1], codes, args.connections, args.seconds)))
                 finally:

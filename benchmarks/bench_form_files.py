@@ -15,9 +15,8 @@ import csv
 import datetime as dt
 import io
 import platform
-import statistics
-import time
-from collections.abc import Callable
+
+from _portfolio_data import timed_median
 
 FORM = b"""| survey |
 | | type | name | label | choice_filter | calculation |
@@ -32,15 +31,6 @@ REGIONS = b"name,label\nn,North\ns,South\n"
 def villages(rows: int) -> bytes:
     lines = ["name,label,region,people"] + [f"v{i},Village {i},{'ns'[i % 2]},{i % 977}" for i in range(rows)]
     return ("\n".join(lines) + "\n").encode()
-
-
-def median(run: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -75,10 +65,10 @@ def main() -> None:
         people = next(r["people"] for r in rows if r["name"] == last)  # pulldata
         return label, people
 
-    add = median(lambda: parse_form(FORM, "form.md", files=files), max(1, args.repeat // 2))
-    read = median(anchor_read, args.repeat)
-    judge = median(lambda: engine.evaluate(definition, answers, today=today), args.repeat)
-    plain = median(anchor_judge, args.repeat)
+    add = timed_median(lambda: parse_form(FORM, "form.md", files=files), max(1, args.repeat // 2))
+    read = timed_median(anchor_read, args.repeat)
+    judge = timed_median(lambda: engine.evaluate(definition, answers, today=today), args.repeat)
+    plain = timed_median(anchor_judge, args.repeat)
     print(f"{platform.machine()}, Python {platform.python_version()}, {args.rows:,} rows")
     print(f"add the form with the file: {add:.2f} s; csv.DictReader: {read:.3f} s; ratio {add / read:.1f} x")
     print(f"judge one set of answers: {judge * 1000:.1f} ms; plain passes: {plain * 1000:.1f} ms", end="; ")

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +29,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_respond import _flat
+from _portfolio_data import free_port
+from bench_respond import seed
 
 from lmreview.store import Store, open_store
 
@@ -41,32 +40,13 @@ REVIEW = "bench-load"
 def build(store: Store, links: int) -> tuple[list[str], list[tuple[str, str]], str]:
     """The review and its respondents: their link tokens, the posted fields of one draft, and the path of the
     text answer that carries the marker."""
-    from importlib import resources
+    from lmreview.questionnaire import forms
 
-    from lmreview.demo import answers, form_source
-    from lmreview.portfolio.importing import import_data
-    from lmreview.questionnaire import forms, invitations, reviews
-    from lmreview.questionnaire import respondents as people
-
-    data = (resources.files("lmreview.portfolio") / "samples" / "lm2022.csv").read_bytes()
-    tokens: list[str] = []
     with store.session() as session:
-        import_data(session, data, filename="lm2022.csv", portfolio="lm2022", actor="bench")
-        added = forms.add_form(session, form_source(), "bench-form.md", actor="bench")
-        review = reviews.create_review(session, REVIEW, actor="bench", portfolio="lm2022", form=added.form)
-        projects = reviews.review_projects(session, review)
-        generated = answers.generate([(p.code, p.title) for p in projects], {p.code: "Ana" for p in projects})
-        expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-        for i in range(links):
-            project = projects[i % len(projects)]
-            person = people.add_respondent(
-                session, review, name=f"Respondent {i}", email=f"r{i}@example.org", project_code=project.code,
-                actor="bench",
-            )  # fmt: skip
-            tokens.append(invitations.new_link(session, person, expires_at=expires)[1])
-        definition = forms.definition_of(forms.latest_version(forms.get_form(session, added.form)))
-        first = projects[0].code
-        fields = _flat(generated[first].data)
+        seeded = seed(session, REVIEW, links)
+        definition = forms.definition_of(forms.latest_version(forms.get_form(session, seeded.form)))
+        tokens = [token for _p, _c, token in seeded.people]
+        fields = seeded.fields()
     by_path = definition.by_path()
     texts = [p for p, _ in fields if (q := by_path.get(p)) is not None and q.type == "text" and not q.constraint]
     if not texts:
@@ -153,12 +133,6 @@ def verify(store: Store, tokens: list[str], marker: str, tally: Tally) -> list[s
     return problems
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -200,7 +174,7 @@ def main() -> None:
         tokens, fields, marker = build(store, args.links)
         print(f"seeded {len(tokens)} links in {time.perf_counter() - started:.0f} s", flush=True)
         store.dispose()
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "LMREVIEW_SECRET_KEY": "bench-load-" + "k" * 40}
         command = [sys.executable, "-c", "from lmreview.cli.main import main; main()", "--db", url]
         log = (Path(tmp) / "serve.log").open("wb")

@@ -15,11 +15,10 @@ import argparse
 import datetime as dt
 import os
 import platform
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from _portfolio_data import timed_median
 
 FORM = b"""| survey |
 | | type | name | label | choice_filter |
@@ -37,15 +36,6 @@ REGIONS = b"name,label\nn,North\ns,South\n"
 def villages(rows: int) -> bytes:
     lines = ["name,label,region"] + [f"v{i},Village {i},{'ns'[i % 2]}" for i in range(rows)]
     return ("\n".join(lines) + "\n").encode()
-
-
-def median(run: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -88,7 +78,7 @@ def main() -> None:
 
             fetch()
             size = fetch()
-            page = median(fetch, args.repeat)
+            page = timed_median(fetch, args.repeat)
             last = f"Village {args.rows - 2}"
 
             def search() -> object:
@@ -97,10 +87,10 @@ def main() -> None:
                 return found
 
             search()
-            searched = median(search, args.repeat)
+            searched = timed_median(search, args.repeat)
             long_lists.LONG_LIST = 10**9  # every option on the page, as before long lists
             every_size = fetch()
-            every = median(fetch, max(1, args.repeat // 2))
+            every = timed_median(fetch, max(1, args.repeat // 2))
         store.dispose()
     load = os.getloadavg()[0]
     print(f"{platform.machine()}, Python {platform.python_version()}, {args.rows:,} rows, load average {load:.1f}")

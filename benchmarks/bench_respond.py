@@ -21,6 +21,7 @@ import platform
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,44 +29,65 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, insert
+from sqlalchemy.orm import Session
 
 from lmreview.store import Store, open_store
 
 REVIEW = "bench-respond"
 
 
-def build(store: Store, respondents: int) -> tuple[list[str], list[tuple[str, str]]]:
-    """The review and its respondents; the tokens of their links and the posted fields of one draft."""
+@dataclass
+class Seeded:
+    """A review of the sample portfolio with the demo questionnaire and one respondent (and link) per project in
+    turn: what the draft-save and the load benchmarks drive."""
+
+    review: Any
+    form: int
+    people: list[tuple[Any, str, str]]  # (respondent, project code, link token)
+    answers: dict[str, Any]  # generated answers by project code
+
+    def fields(self) -> list[tuple[str, str]]:
+        """The posted fields of the first project's generated answers."""
+        return _flat(self.answers[self.people[0][1]].data)
+
+
+def seed(session: Session, review_name: str, respondents: int) -> Seeded:
     from importlib import resources
 
     from lmreview.demo import answers, form_source
     from lmreview.portfolio.importing import import_data
-    from lmreview.questionnaire import forms, invitations, reviews, submissions
+    from lmreview.questionnaire import forms, invitations, reviews
     from lmreview.questionnaire import respondents as people
 
     data = (resources.files("lmreview.portfolio") / "samples" / "lm2022.csv").read_bytes()
-    tokens: list[str] = []
+    import_data(session, data, filename="lm2022.csv", portfolio="lm2022", actor="bench")
+    added = forms.add_form(session, form_source(), "bench-form.md", actor="bench")
+    review = reviews.create_review(session, review_name, actor="bench", portfolio="lm2022", form=added.form)
+    projects = reviews.review_projects(session, review)
+    generated = answers.generate([(p.code, p.title) for p in projects], {p.code: "Ana" for p in projects})
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    seeded = Seeded(review, added.form, [], dict(generated))
+    for i in range(respondents):
+        project = projects[i % len(projects)]
+        person = people.add_respondent(
+            session, review, name=f"Respondent {i}", email=f"r{i}@example.org", project_code=project.code,
+            actor="bench",
+        )  # fmt: skip
+        seeded.people.append((person, project.code, invitations.new_link(session, person, expires_at=expires)[1]))
+    return seeded
+
+
+def build(store: Store, respondents: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """The review and its respondents (every one but the first with a draft saved); the tokens of their links and
+    the posted fields of one draft."""
+    from lmreview.questionnaire import submissions
+
     with store.session() as session:
-        import_data(session, data, filename="lm2022.csv", portfolio="lm2022", actor="bench")
-        added = forms.add_form(session, form_source(), "bench-form.md", actor="bench")
-        review = reviews.create_review(session, REVIEW, actor="bench", portfolio="lm2022", form=added.form)
-        projects = reviews.review_projects(session, review)
-        generated = answers.generate([(p.code, p.title) for p in projects], {p.code: "Ana" for p in projects})
-        expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-        for i in range(respondents):
-            project = projects[i % len(projects)]
-            person = people.add_respondent(
-                session, review, name=f"Respondent {i}", email=f"r{i}@example.org", project_code=project.code,
-                actor="bench",
-            )  # fmt: skip
-            _invitation, token = invitations.new_link(session, person, expires_at=expires)
-            tokens.append(token)
-            if i:
-                draft = submissions.for_respondent(session, review, person)
-                submissions.save(session, draft, generated[project.code].data, submit=False)
-        first = projects[0].code
-    fields = [(path, value) for path, value in _flat(generated[first].data)]
-    return tokens, fields
+        seeded = seed(session, REVIEW, respondents)
+        for person, code, _token in seeded.people[1:]:
+            draft = submissions.for_respondent(session, seeded.review, person)
+            submissions.save(session, draft, seeded.answers[code].data, submit=False)
+        return [token for _p, _c, token in seeded.people], seeded.fields()
 
 
 def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:

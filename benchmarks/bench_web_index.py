@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _portfolio_data import child, env, machine, portfolio_csv
+from _portfolio_data import child, env, machine, portfolio_csv, serve
 
 PASSWORD = "bench-password-long-enough"
 LMREVIEW = """
@@ -43,27 +42,6 @@ def index() -> str:
     return "<table>" + "".join(f"<tr><td>{n}</td><td>{c}</td><td>{b}</td></tr>" for n, c, b in rows) + "</table>"
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def serve(code: str, db: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", code, db, str(port)], env=env())
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(url + "/login", timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
 
 
 async def load(url: str, connections: int, seconds: float, login: bool) -> float:
@@ -128,7 +106,7 @@ def main() -> None:
             raise SystemExit(added.stderr)
         rates = {}
         for name, code, login in (("lmreview", LMREVIEW, True), ("bare", BARE, False)):
-            process, url = serve(code, db)
+            process, url = serve(code, db, "/login", 300)
             try:
                 rates[name] = asyncio.run(load(url, args.connections, args.seconds, login))
             finally:
