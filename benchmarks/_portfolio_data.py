@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
@@ -76,14 +77,14 @@ def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(SRC)}
 
 
-def child(*args: str) -> dict[str, float]:
+def child(*args: str) -> dict[str, Any]:
     """Run one measured step in a fresh process; its JSON line."""
     out = subprocess.run(
         [sys.executable, str(HERE / "_portfolio_data.py"), *args], capture_output=True, text=True, env=env()
     )
     if out.returncode != 0:
         raise SystemExit(f"{args[0]} failed:\n{out.stderr}")
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -115,7 +116,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _lmreview_import(db: str, path: str) -> None:
+def _lmreview_import(db: str, path: str, *flags: str) -> None:
     """Start-up (imports, opening the store, SQLAlchemy's one-time mapper configuration) is left out of the time, as
     the anchor leaves out importing pandas."""
     from sqlalchemy.orm import configure_mappers
@@ -130,7 +131,39 @@ def _lmreview_import(db: str, path: str) -> None:
         import_file(session, Path(path), portfolio="bench", actor="bench")
         session.commit()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
+    result: dict[str, Any] = {"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}
+    if "--digest" in flags:
+        result["stored"] = _stored_digest(store)
+    print(json.dumps(result))
+
+
+def _stored_digest(store: Any) -> str:
+    """A digest of what the import stored (projects, countries, audit snapshots, as Python values), the same for
+    the same values whatever the database; computed after the timed part."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from lmreview.portfolio.models import Project, ProjectCountry
+    from lmreview.store.models import AuditEvent
+
+    digest = hashlib.sha256()
+    skip = {"id", "portfolio_id", "region_id", "category_id", "created_at", "updated_at"}
+    columns = [c for c in Project.__table__.c if c.name not in skip]
+    with store.session() as session:
+        for row in session.execute(select(*columns).order_by(Project.code)):
+            digest.update(repr(tuple(row)).encode())
+        countries = select(Project.code, ProjectCountry.position, ProjectCountry.name, ProjectCountry.iso3)
+        for row in session.execute(countries.join_from(ProjectCountry, Project).order_by(Project.code, "position")):
+            digest.update(repr(tuple(row)).encode())
+        events = select(Project.code, AuditEvent.action, AuditEvent.before, AuditEvent.after, AuditEvent.summary)
+        for row in session.execute(
+            events.join(AuditEvent, AuditEvent.entity_id == Project.id)
+            .where(AuditEvent.entity == "project")
+            .order_by(Project.code)
+        ):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
 
 
 def _pandas_import(db: str, path: str) -> None:
@@ -142,6 +175,23 @@ def _pandas_import(db: str, path: str) -> None:
     frame = pd.read_csv(path)
     with sqlite3.connect(db) as connection:
         frame.to_sql("project", connection, if_exists="replace", index=False)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
+
+
+def _pandas_import_postgres(url: str, path: str) -> None:
+    """The anchor on PostgreSQL: ``to_sql`` through a SQLAlchemy engine (the same driver as lmreview's)."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    from lmreview.settings import database_url
+
+    engine = create_engine(database_url(url))
+    with engine.connect():  # connected before the timed part, as lmreview's store is opened before it
+        pass
+    start, cpu = time.perf_counter(), time.process_time()
+    frame = pd.read_csv(path)
+    frame.to_sql("project_anchor", engine, if_exists="replace", index=False)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
 
@@ -166,5 +216,10 @@ def _pandas_compare(db: str, path: str) -> None:
 
 
 if __name__ == "__main__":
-    steps = {"lmreview-import": _lmreview_import, "pandas-import": _pandas_import, "pandas-compare": _pandas_compare}
-    steps[sys.argv[1]](sys.argv[2], sys.argv[3])
+    steps = {
+        "lmreview-import": _lmreview_import,
+        "pandas-import": _pandas_import,
+        "pandas-import-postgres": _pandas_import_postgres,
+        "pandas-compare": _pandas_compare,
+    }
+    steps[sys.argv[1]](*sys.argv[2:])

@@ -34,10 +34,12 @@ _CACHED = frozenset(
     {"funding_year", "fund_line", "budget_usd", "start_date", "end_date", "planned_months", "nce_months", "status"}
 )
 MAX_CACHED = 50_000  # distinct texts kept per column (a column of unique values starts over)
-_SLOW = None  # a text the general path must read: it has something to say
+_SLOW = None  # a row the general path must read: it has something to say
 
-# One cached text: its JSON piece of the snapshot (', "name": value'), its value for the driver, its parsed value.
-Entry = tuple[str, Any, Any]
+# One cached text: its JSON piece of the snapshot (', "name": value'), its value for the driver, its parsed value;
+# or () for a text the general path must read.
+Entry = tuple[Any, ...]
+_REFUSED: Entry = ()
 
 
 class NewRows:
@@ -74,7 +76,7 @@ class NewRows:
         self._value_of = {name: bulk.PROJECT_KEYS.index(name) for name in bulk.PROJECT_KEYS}
         self._piece_of = {name: i for i, name in enumerate([*SCALARS, "region", "category", "countries", "extra"])}
         # The cached columns: (cell index, cache, how a text is read, where its value and piece go)
-        self._cached: list[tuple[int, dict[str, Entry | None], Callable[[str], Entry | None], int, int]] = []
+        self._cached: list[tuple[int, dict[str, Entry], Callable[[str], Entry], int, int]] = []
         for name in sorted(_CACHED & set(columns), key=lambda n: columns[n]):
             self._cached.append((columns[name], {}, self._reader(name), self._value_of[name], self._piece_of[name]))
         self._region_column = columns.get("region")
@@ -94,17 +96,18 @@ class NewRows:
         ]
         self._empty_extra = binder.value("extra", {})
         self._values[self._value_of["extra"]] = self._empty_extra
+        # Where a row's start and end dates are read again (from their caches), to compare them.
         self._dates = (
-            (self._cached_index("start_date"), self._cached_index("end_date"))
+            (columns["start_date"], self._cache_of("start_date"), columns["end_date"], self._cache_of("end_date"))
             if "start_date" in columns and "end_date" in columns
             else None
         )
         self._title_convert = binder.project["title"]
         self._code_convert = binder.project["code"]
 
-    def _cached_index(self, name: str) -> int:
+    def _cache_of(self, name: str) -> dict[str, Entry]:
         piece = self._piece_of[name]
-        return next(i for i, (*_, at) in enumerate(self._cached) if at == piece)
+        return next(cache for _, cache, _, _, at in self._cached if at == piece)
 
     def key(self, cells: list[str]) -> str:
         """The row's code, case-folded."""
@@ -120,23 +123,21 @@ class NewRows:
             return _SLOW
         values = self._values.copy()
         pieces = self._pieces.copy()
-        entries: list[Entry] = []
         for index, cache, read, value_at, piece_at in self._cached:
             text = cells[index]
-            if text in cache:
-                entry = cache[text]
-            else:
+            entry = cache.get(text)
+            if entry is None:
                 entry = read(text)
                 if len(cache) >= MAX_CACHED:
                     cache.clear()
                 cache[text] = entry
-            if entry is None:
+            if not entry:
                 return _SLOW
             pieces[piece_at], values[value_at], _ = entry
-            entries.append(entry)
         if self._dates is not None:
-            start, end = entries[self._dates[0]][2], entries[self._dates[1]][2]
-            if start is not None and end is not None and end < start:
+            start_at, starts, end_at, ends = self._dates
+            start, end = cells[start_at], cells[end_at]
+            if start and end and ends[end][2] < starts[start][2]:
                 return _SLOW
         named: list[Any] = []
         for index, known, resolve, piece_at in self._named:
@@ -191,28 +192,28 @@ class NewRows:
         assert json_text is not None  # take is called only when usable
         return bulk.Prepared(code, tuple(values), region, category, countries, json_text(after))
 
-    def _reader(self, name: str) -> Callable[[str], Entry | None]:
+    def _reader(self, name: str) -> Callable[[str], Entry]:
         """How a text of the column ``name`` is read: parsed and checked as the general path does."""
         parse = tabular._PARSERS.get(name)
         column = self._columns[name]
         limit = MAX_LENGTH.get(name)
 
-        def read(text: str) -> Entry | None:
+        def read(text: str) -> Entry:
             if not text:
                 return f', "{name}": null', None, None
             if parse is not None:
                 try:
                     value: Any = parse(text)
                 except ValueError:
-                    return _SLOW
+                    return _REFUSED
             else:
                 if limit is not None and len(text) > limit:
-                    return _SLOW
+                    return _REFUSED
                 value = text
             try:
                 check_value("project", column, value)
             except Exception:
-                return _SLOW
+                return _REFUSED
             return f', "{name}": {json.dumps(plain(value))}', self.binder.value(name, value), value
 
         return read
