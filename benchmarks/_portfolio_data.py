@@ -5,6 +5,7 @@ Each measured run happens in a fresh Python process so that its peak memory (ru_
     python benchmarks/_portfolio_data.py lmreview-import DB CSV   # prints {"seconds": ..., "peak_mb": ...}
     python benchmarks/_portfolio_data.py pandas-import DB CSV
     python benchmarks/_portfolio_data.py pandas-compare DB CSV
+    python benchmarks/_portfolio_data.py sqlite-floor IMPORTED_DB NEW_DB
 """
 
 from __future__ import annotations
@@ -196,6 +197,35 @@ def _pandas_import_postgres(url: str, path: str) -> None:
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
 
 
+def _sqlite_floor(db: str, path: str) -> None:
+    """What writing the rows of a first import costs SQLite itself: the projects, countries and audit events that
+    lmreview stored in ``db``, read back, inserted by bare ``sqlite3`` executemany (one per table, values as
+    stored) into an empty copy of the schema at ``path``, with lmreview's pragmas, and committed. No parsing, no
+    checks, no Python per row: the part of the import that no reading of the file can remove."""
+    import sqlite3
+
+    tables = ("project", "project_country", "audit_event")
+    source = sqlite3.connect(db)
+    rows = {table: source.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() for table in tables}
+    target = sqlite3.connect(path, isolation_level=None)
+    source.backup(target)
+    source.close()
+    for table in reversed(tables):
+        target.execute(f"DELETE FROM {table}")
+    target.execute("VACUUM")
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "mmap_size=1073741824"):
+        target.execute(f"PRAGMA {pragma}")
+    start, cpu = time.perf_counter(), time.process_time()
+    target.execute("BEGIN")
+    for table in tables:
+        marks = ", ".join("?" * len(rows[table][0]))
+        target.executemany(f"INSERT INTO {table} VALUES ({marks})", rows[table])
+    target.execute("COMMIT")
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    target.close()
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
+
+
 def _pandas_compare(db: str, path: str) -> None:
     """The anchor of an unchanged re-import: read the file and the stored table, and find the rows that differ."""
     import sqlite3
@@ -221,5 +251,6 @@ if __name__ == "__main__":
         "pandas-import": _pandas_import,
         "pandas-import-postgres": _pandas_import_postgres,
         "pandas-compare": _pandas_compare,
+        "sqlite-floor": _sqlite_floor,
     }
     steps[sys.argv[1]](*sys.argv[2:])
