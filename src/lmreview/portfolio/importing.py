@@ -303,7 +303,8 @@ def _write_table(
     done = 0
     for done, (number, cells) in enumerate(table.rows, start=1):
         digest = reader.row_hash(cells)
-        known = writer.known.get(reader.code(cells).casefold())
+        key = reader.code(cells).casefold()
+        known = writer.known.get(key)
         if known is not None and known.import_hash == digest:
             duplicate = reader.duplicate(number, cells)
             if duplicate is not None:
@@ -315,7 +316,7 @@ def _write_table(
         else:
             prepared = None
             if fast.usable and known is None and not failed and not table.problems:
-                prepared = writer.fast(fast, number, cells, digest, batch.id, report)
+                prepared = writer.fast(fast, key, number, cells, digest, batch.id, report)
             if prepared is None:
                 record, found = reader.row(number, cells)
                 problems.extend(found)
@@ -442,19 +443,25 @@ class _Writer:
         )
 
     def fast(
-        self, rows: NewRows, number: int, cells: list[str], digest: str, batch_id: int, report: ImportReport
+        self,
+        rows: NewRows,
+        key: str,
+        number: int,
+        cells: list[str],
+        digest: str,
+        batch_id: int,
+        report: ImportReport,
     ) -> bulk.Prepared | None:
-        """The row of a new project taken by :class:`NewRows` (None: a row for the general path, which also
-        reports a code already seen)."""
-        key = rows.key(cells)
-        if key in self.existing or key in self.seen:
+        """The row of a new project (code ``key``, case-folded) taken by :class:`NewRows` (None: a row for the
+        general path, which also reports a code already seen)."""
+        if key in self.seen or key in self.existing:
             return None
         prepared = rows.take(number, cells, digest)
         if prepared is None:
             return None
-        rows.reader.duplicate(number, cells)  # the code remembered for the rows after
+        rows.reader.remember(key, number)  # for the rows after: a code already seen
         self.seen.add(key)
-        self.order.setdefault(key, len(self.order))
+        self.order[key] = len(self.order)
         self.created.append(prepared)
         report.created.append(prepared.code)
         self.codes[key] = prepared.code

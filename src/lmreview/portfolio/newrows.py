@@ -109,10 +109,6 @@ class NewRows:
         piece = self._piece_of[name]
         return next(cache for _, cache, _, _, at in self._cached if at == piece)
 
-    def key(self, cells: list[str]) -> str:
-        """The row's code, case-folded."""
-        return cells[self._code].casefold()
-
     def take(self, number: int, cells: list[str], digest: str) -> bulk.Prepared | None:
         """The project of a row without any problem, or None: the general path reads the row."""
         code = cells[self._code]
