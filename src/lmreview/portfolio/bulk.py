@@ -313,16 +313,18 @@ def insert_projects(
             # written, so no other connection inserts in between.
             start = (connection.exec_driver_sql("SELECT max(id) FROM project").scalar() or 0) + 1
             ids: Sequence[int] = range(start, start + len(chunk))
+            late = insert_project.late
             insert_project(
                 [
-                    (pid, portfolio_id, ids_of[p.region], ids_of[p.category], *p.values)
+                    (pid, portfolio_id, ids_of[p.region], ids_of[p.category], *p.values, *late)
                     for pid, p in zip(ids, chunk, strict=True)
                 ]
             )
         else:
             # A plain executemany, then the ids by code (unique in a portfolio): RETURNING in parameter order
             # makes the driver insert row by row.
-            insert_project([(portfolio_id, ids_of[p.region], ids_of[p.category], *p.values) for p in chunk])
+            late = insert_project.late
+            insert_project([(portfolio_id, ids_of[p.region], ids_of[p.category], *p.values, *late) for p in chunk])
             by_code = dict(
                 session.execute(
                     select(project_table.c.code, project_table.c.id).where(
@@ -332,10 +334,12 @@ def insert_projects(
                 ).all()
             )
             ids = [by_code[p.code] for p in chunk]
-        countries = [(pid, *c) for pid, p in zip(ids, chunk, strict=True) for c in p.countries]
+        late = insert_country.late
+        countries = [(pid, *c, *late) for pid, p in zip(ids, chunk, strict=True) for c in p.countries]
         if countries:
             insert_country(countries)
-        insert_event([(*constant, pid, p.after) for pid, p in zip(ids, chunk, strict=True)])
+        late = insert_event.late
+        insert_event([(*constant, pid, p.after, *late) for pid, p in zip(ids, chunk, strict=True)])
 
 
 def _convert(table: Table, key: str, value: Any, dialect: Any) -> Any:
@@ -344,10 +348,10 @@ def _convert(table: Table, key: str, value: Any, dialect: Any) -> Any:
 
 
 class _Insert:
-    """``INSERT`` of rows (values of ``keys``, converted for the driver and checked) as one executemany of the
-    driver: what ``session.execute(insert(table), rows)`` does, without SQLAlchemy's per-row bookkeeping. The
-    Python-side defaults of the columns left out (times, empty summaries) are computed once, when the statement is
-    made: one import writes them in the same moment."""
+    """``INSERT`` of rows (values of ``keys``, converted for the driver and checked, followed by :attr:`late`) as
+    one executemany of the driver: what ``session.execute(insert(table), rows)`` does, without SQLAlchemy's per-row
+    bookkeeping. :attr:`late` holds the Python-side defaults of the columns left out (times, empty summaries),
+    computed once, when the statement is made: one import writes them in the same moment."""
 
     def __init__(self, connection: Any, table: Table, keys: Sequence[str]) -> None:
         self.connection = connection
@@ -359,7 +363,7 @@ class _Insert:
                 continue
             value = default.arg(None) if default.is_callable else default.arg
             constants[column.key] = _convert(table, column.key, value, dialect)
-        self.extra = tuple(constants.values())
+        self.late = tuple(constants.values())
         self.names = [*keys, *constants]
         quote = dialect.identifier_preparer.quote
         style = dialect.paramstyle
@@ -376,8 +380,7 @@ class _Insert:
         self.sql = f"INSERT INTO {table_name} ({columns}) VALUES ({', '.join(marks)})"
 
     def __call__(self, rows: list[tuple[Any, ...]]) -> None:
-        extra = self.extra
-        params: list[Any] = [r + extra for r in rows] if extra else rows
+        params: list[Any] = rows
         if self.named:
             names = self.names
             params = [dict(zip(names, p, strict=True)) for p in params]
