@@ -296,7 +296,7 @@ def _write_table(
     )
     session.add(batch)
     session.flush()
-    fast = writer.new_rows(reader)
+    new_rows = writer.new_rows(reader)
     problems: list[Problem] = []
     failed = False  # after the first error, rows are still read (every problem is listed) but no longer written
     total = data.count(b"\n")  # about the number of rows, for the progress bar (a cell may hold line breaks)
@@ -315,8 +315,8 @@ def _write_table(
             writer.unchanged(known, report)
         else:
             prepared = None
-            if fast.usable and known is None and not failed and not table.problems:
-                prepared = writer.fast(fast, key, number, cells, digest, batch.id, report)
+            if new_rows.usable and known is None and not failed and not table.problems:
+                prepared = writer.new_row(new_rows, key, number, cells, digest, batch.id, report)
             if prepared is None:
                 record, found = reader.row(number, cells)
                 problems.extend(found)
@@ -438,11 +438,12 @@ class _Writer:
         self._write_orm(record, provided, report, row_hash)
 
     def new_rows(self, reader: TableReader) -> NewRows:
+        """The reader of new projects' rows for this import, resolving regions, categories and countries here."""
         return NewRows(
             reader, self.binder, region=self._region, category=self._category, countries=self._ensure_countries
         )
 
-    def fast(
+    def new_row(
         self,
         rows: NewRows,
         key: str,
