@@ -5,6 +5,7 @@ Each measured run happens in a fresh Python process so that its peak memory (ru_
     python benchmarks/_portfolio_data.py lmreview-import DB CSV   # prints {"seconds": ..., "peak_mb": ...}
     python benchmarks/_portfolio_data.py pandas-import DB CSV
     python benchmarks/_portfolio_data.py pandas-compare DB CSV
+    python benchmarks/_portfolio_data.py sqlite-floor IMPORTED_DB NEW_DB
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
@@ -77,14 +79,14 @@ def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(SRC)}
 
 
-def child(*args: str) -> dict[str, float]:
+def child(*args: str) -> dict[str, Any]:
     """Run one measured step in a fresh process; its JSON line."""
     out = subprocess.run(
         [sys.executable, str(HERE / "_portfolio_data.py"), *args], capture_output=True, text=True, env=env()
     )
     if out.returncode != 0:
         raise SystemExit(f"{args[0]} failed:\n{out.stderr}")
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -144,7 +146,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _lmreview_import(db: str, path: str) -> None:
+def _lmreview_import(db: str, path: str, *flags: str) -> None:
     """Start-up (imports, opening the store, SQLAlchemy's one-time mapper configuration) is left out of the time, as
     the anchor leaves out importing pandas."""
     from sqlalchemy.orm import configure_mappers
@@ -159,7 +161,39 @@ def _lmreview_import(db: str, path: str) -> None:
         import_file(session, Path(path), portfolio="bench", actor="bench")
         session.commit()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
+    result: dict[str, Any] = {"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}
+    if "--digest" in flags:
+        result["stored"] = _stored_digest(store)
+    print(json.dumps(result))
+
+
+def _stored_digest(store: Any) -> str:
+    """A digest of what the import stored (projects, countries, audit snapshots, as Python values), the same for
+    the same values whatever the database; computed after the timed part."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from lmreview.portfolio.models import Project, ProjectCountry
+    from lmreview.store.models import AuditEvent
+
+    digest = hashlib.sha256()
+    skip = {"id", "portfolio_id", "region_id", "category_id", "created_at", "updated_at"}
+    columns = [c for c in Project.__table__.c if c.name not in skip]
+    with store.session() as session:
+        for row in session.execute(select(*columns).order_by(Project.code)):
+            digest.update(repr(tuple(row)).encode())
+        countries = select(Project.code, ProjectCountry.position, ProjectCountry.name, ProjectCountry.iso3)
+        for row in session.execute(countries.join_from(ProjectCountry, Project).order_by(Project.code, "position")):
+            digest.update(repr(tuple(row)).encode())
+        events = select(Project.code, AuditEvent.action, AuditEvent.before, AuditEvent.after, AuditEvent.summary)
+        for row in session.execute(
+            events.join(AuditEvent, AuditEvent.entity_id == Project.id)
+            .where(AuditEvent.entity == "project")
+            .order_by(Project.code)
+        ):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
 
 
 def _pandas_import(db: str, path: str) -> None:
@@ -172,6 +206,52 @@ def _pandas_import(db: str, path: str) -> None:
     with sqlite3.connect(db) as connection:
         frame.to_sql("project", connection, if_exists="replace", index=False)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
+
+
+def _pandas_import_postgres(url: str, path: str) -> None:
+    """The anchor on PostgreSQL: ``to_sql`` through a SQLAlchemy engine (the same driver as lmreview's)."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    from lmreview.settings import database_url
+
+    engine = create_engine(database_url(url))
+    with engine.connect():  # connected before the timed part, as lmreview's store is opened before it
+        pass
+    start, cpu = time.perf_counter(), time.process_time()
+    frame = pd.read_csv(path)
+    frame.to_sql("project_anchor", engine, if_exists="replace", index=False)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
+
+
+def _sqlite_floor(db: str, path: str) -> None:
+    """What writing the rows of a first import costs SQLite itself: the projects, countries and audit events that
+    lmreview stored in ``db``, read back, inserted by bare ``sqlite3`` executemany (one per table, values as
+    stored) into an empty copy of the schema at ``path``, with lmreview's pragmas, and committed. No parsing, no
+    checks, no Python per row: the part of the import that no reading of the file can remove."""
+    import sqlite3
+
+    tables = ("project", "project_country", "audit_event")
+    source = sqlite3.connect(db)
+    rows = {table: source.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() for table in tables}
+    target = sqlite3.connect(path, isolation_level=None)
+    source.backup(target)
+    source.close()
+    for table in reversed(tables):
+        target.execute(f"DELETE FROM {table}")
+    target.execute("VACUUM")
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "mmap_size=1073741824"):
+        target.execute(f"PRAGMA {pragma}")
+    start, cpu = time.perf_counter(), time.process_time()
+    target.execute("BEGIN")
+    for table in tables:
+        marks = ", ".join("?" * len(rows[table][0]))
+        target.executemany(f"INSERT INTO {table} VALUES ({marks})", rows[table])
+    target.execute("COMMIT")
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    target.close()
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}))
 
 
@@ -195,5 +275,11 @@ def _pandas_compare(db: str, path: str) -> None:
 
 
 if __name__ == "__main__":
-    steps = {"lmreview-import": _lmreview_import, "pandas-import": _pandas_import, "pandas-compare": _pandas_compare}
-    steps[sys.argv[1]](sys.argv[2], sys.argv[3])
+    steps = {
+        "lmreview-import": _lmreview_import,
+        "pandas-import": _pandas_import,
+        "pandas-import-postgres": _pandas_import_postgres,
+        "pandas-compare": _pandas_compare,
+        "sqlite-floor": _sqlite_floor,
+    }
+    steps[sys.argv[1]](*sys.argv[2:])

@@ -318,12 +318,14 @@ def stream_table(data: bytes, filename: str) -> TableStream:
     read). A UTF-16 text, a file with NUL characters and a header with an unnamed column or a bad name are read
     whole by :func:`read_table` (their checks need the whole file) and streamed from the list."""
     kind = sniff_format(data, filename)
+    clean = False  # True when no cell can hold a character no text may hold (the whole file has none)
     if kind == "xlsx":
         rows = _xlsx_rows(data, filename)
     elif kind != "csv" or data.startswith(_UTF16_BOMS) or b"\x00" in data:
         return _streamed(read_table(data, filename))
     else:
         text = _decode(data, filename)
+        clean = text_problem(text, multiline=True) is None
         first_line = text.split("\n", 1)[0]
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
         rows = _csv_rows(reader, filename)
@@ -337,7 +339,7 @@ def stream_table(data: bytes, filename: str) -> TableStream:
         rows.close()  # type: ignore[attr-defined]
         return _streamed(read_table(data, filename))  # the header's problems, with every row's, as read_table
     stream = TableStream(filename, kind, header, header_row, iter(()))
-    stream.rows = _checked_rows(rows, stream)
+    stream.rows = _checked_rows(rows, stream, clean=clean)
     return stream
 
 
@@ -397,8 +399,11 @@ def _csv_rows(reader: Any, filename: str) -> Iterator[tuple[int, list[str]]]:
         ) from None
 
 
-def _checked_rows(rows: Iterator[tuple[int, list[str]]], stream: TableStream) -> Iterator[tuple[int, list[str]]]:
-    """The data rows after the header, checked as :func:`_split_header` checks them."""
+def _checked_rows(
+    rows: Iterator[tuple[int, list[str]]], stream: TableStream, *, clean: bool = False
+) -> Iterator[tuple[int, list[str]]]:
+    """The data rows after the header, checked as :func:`_split_header` checks them (their text not again when the
+    whole file is ``clean``)."""
     header, filename = stream.header, stream.filename
     width = len(header)
     for number, cells in rows:
@@ -418,7 +423,7 @@ def _checked_rows(rows: Iterator[tuple[int, list[str]]], stream: TableStream) ->
                 )
                 continue
             cells = cells[:width]
-        if text_problem(" ".join(cells), multiline=True):
+        if not clean and text_problem(" ".join(cells), multiline=True):
             bad = [(i, p) for i, cell in enumerate(cells) if (p := text_problem(cell, multiline=True))]
             for index, problem in bad:
                 stream.problems.append(
@@ -426,7 +431,7 @@ def _checked_rows(rows: Iterator[tuple[int, list[str]]], stream: TableStream) ->
                 )
             if bad:
                 continue
-        yield number, cells + [""] * (width - len(cells))
+        yield number, cells if len(cells) == width else cells + [""] * (width - len(cells))
 
 
 def column_letter(index: int) -> str:

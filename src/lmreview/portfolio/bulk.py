@@ -9,14 +9,13 @@ go through the ORM, one by one, as before; the import stays one transaction eith
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lmreview.portfolio import snapshot
@@ -179,10 +178,97 @@ def _fine(column: Any, values: list[Any]) -> bool:
     return not isinstance(kind, String | JSON)  # JSON value by value; dates and the rest have nothing to check
 
 
+PROJECT_KEYS = ("code", "import_hash", *SCALARS, "extra")  # the values of a :class:`Prepared` project, in order
+COUNTRY_KEYS = ("position", "name", "iso3", "percentage")
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A project to create, its values already converted for the database driver: what :func:`insert_projects`
+    writes. The region and category are objects, whose ids are known once the session is flushed."""
+
+    code: str
+    values: tuple[Any, ...]  # PROJECT_KEYS
+    region: Region | None
+    category: Category | None
+    countries: list[tuple[Any, ...]]  # COUNTRY_KEYS
+    after: Any  # the audit event's snapshot
+
+
+class Binder:
+    """The conversions of one database's driver (the columns' own bind processors, taken once), for the values of
+    new projects, their countries and their audit snapshots."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        project: Table = Project.__table__  # type: ignore[assignment]
+        country: Table = ProjectCountry.__table__  # type: ignore[assignment]
+        audit: Table = AuditEvent.__table__  # type: ignore[assignment]
+        self.project = {key: converter(project.c[key], dialect) for key in PROJECT_KEYS}
+        self.country = {key: converter(country.c[key], dialect) for key in COUNTRY_KEYS}
+        self.after = converter(audit.c.after, dialect)
+        self.json_text = _json_text(self.after)
+
+    def value(self, key: str, value: Any) -> Any:
+        """``value`` of the project column ``key`` as the driver takes it."""
+        convert = self.project[key]
+        return value if convert is None else convert(value)
+
+    def prepare(self, new: NewProject) -> Prepared:
+        """A project made by :func:`new_project`, checked as an ORM flush checks it and converted."""
+        project_table: Table = Project.__table__  # type: ignore[assignment]
+        country_table: Table = ProjectCountry.__table__  # type: ignore[assignment]
+        _guarded(project_table, [new.row])
+        countries = [
+            {"position": i, "name": c.name, "iso3": c.iso3, "percentage": c.percentage}
+            for i, c in enumerate(new.countries)
+        ]
+        _guarded(country_table, countries)
+        convert = self.country
+        return Prepared(
+            code=new.record.code,
+            values=tuple(self.value(key, new.row[key]) for key in PROJECT_KEYS),
+            region=new.region,
+            category=new.category,
+            countries=[
+                tuple(c[key] if convert[key] is None else convert[key](c[key]) for key in COUNTRY_KEYS)
+                for c in countries
+            ],
+            after=self.after(new.after) if self.after is not None else new.after,
+        )
+
+
+def converter(column: Any, dialect: Any) -> Any:
+    """The function that converts a value of ``column`` for the driver (None: as it is). A :class:`Scaled` value,
+    checked before, is only scaled."""
+    kind = column.type
+    if isinstance(kind, Scaled):
+        return _scaler(kind.scale)
+    return kind._cached_bind_processor(dialect)  # SQLAlchemy caches it per dialect
+
+
+def _json_text(convert: Any) -> Any:
+    """How a JSON document already written as text (by ``json.dumps`` rules) reaches the driver, or None when this
+    driver's conversion is not known: SQLite takes the text itself, psycopg a ``Json`` whose dumping is the text."""
+    if convert is None:
+        return None
+    probe = convert({"a": 1})
+    if isinstance(probe, str):
+        return _same if probe == '{"a": 1}' else None
+    kind = type(probe)
+    if kind.__module__.startswith("psycopg.") and kind.__name__ == "Json":
+        return lambda text: kind(text, dumps=_same)
+    return None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def insert_projects(
     session: Session,
     portfolio_id: int,
-    created: list[NewProject],
+    created: Sequence[Prepared],
     *,
     actor: str,
     user_id: int | None,
@@ -193,99 +279,112 @@ def insert_projects(
     if not created:
         return
     session.flush()  # regions, categories and countries the new projects refer to get their ids
+    connection = session.connection()
+    dialect = connection.dialect
     project_table: Table = Project.__table__  # type: ignore[assignment]
     country_table: Table = ProjectCountry.__table__  # type: ignore[assignment]
     audit_table: Table = AuditEvent.__table__  # type: ignore[assignment]
+    event: dict[str, Any] = {
+        "actor": actor,
+        "user_id": user_id,
+        "action": "create",
+        "entity": "project",
+        "before": None,
+        "summary": summary,
+        "import_batch_id": batch_id,
+    }
+    _guarded(audit_table, [event])  # the same in every event; the snapshots repeat the values checked before
+    constant = tuple(_convert(audit_table, key, value, dialect) for key, value in event.items())
+    sqlite = dialect.name == "sqlite"
+    project_keys = ("portfolio_id", "region_id", "category_id", *PROJECT_KEYS)
+    insert_project = _Insert(connection, project_table, ("id", *project_keys) if sqlite else project_keys)
+    insert_country = _Insert(connection, country_table, ("project_id", *COUNTRY_KEYS))
+    insert_event = _Insert(connection, audit_table, (*event, "entity_id", "after"))
+    ids_of: dict[Any, Any] = {None: None}  # region and category objects -> their ids
     for chunk in _chunks(created):
-        rows = [
-            {
-                **p.row,
-                "portfolio_id": portfolio_id,
-                "region_id": p.region.id if p.region is not None else None,
-                "category_id": p.category.id if p.category is not None else None,
-            }
-            for p in chunk
-        ]
-        _guarded(project_table, rows)
-        # A plain executemany, then the ids by code (unique in a portfolio): RETURNING in parameter order makes
-        # SQLite insert row by row.
-        _insert(session, project_table, rows)
-        by_code = dict(
-            session.execute(
-                select(project_table.c.code, project_table.c.id).where(
-                    project_table.c.portfolio_id == portfolio_id, project_table.c.code.in_([r["code"] for r in rows])
-                )
-            ).all()
-        )
-        ids = [by_code[r["code"]] for r in rows]
-        countries = [
-            {"project_id": pid, "position": i, "name": c.name, "iso3": c.iso3, "percentage": c.percentage}
-            for pid, p in zip(ids, chunk, strict=True)
-            for i, c in enumerate(p.countries)
-        ]
-        _guarded(country_table, countries)
-        if countries:
-            _insert(session, country_table, countries)
-        events = [
-            {
-                "actor": actor,
-                "user_id": user_id,
-                "action": "create",
-                "entity": "project",
-                "entity_id": pid,
-                "before": None,
-                "after": p.after,
-                "summary": summary,
-                "import_batch_id": batch_id,
-            }
-            for pid, p in zip(ids, chunk, strict=True)
-        ]
-        # The snapshots repeat the values of the rows checked above; the other fields are the same in every event.
-        _guarded(audit_table, [{k: v for k, v in events[0].items() if k != "after"}])
-        _insert(session, audit_table, events)
-
-
-def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``INSERT`` of ``rows`` (all with the same keys, checked by :func:`_guarded`) as one executemany of the
-    driver, each value converted by its column's own bind processor: what ``session.execute(insert(table), rows)``
-    does, without SQLAlchemy's per-row bookkeeping. The values of a :class:`Scaled` column were checked already and
-    are only scaled; the Python-side defaults of the columns left out (times, empty summaries) are computed once
-    for all the rows, as one import writes them in the same moment."""
-    connection = session.connection()
-    dialect = connection.dialect
-    keys = list(rows[0])
-    constants: dict[str, Any] = {}
-    for column in table.c:
-        default = column.default
-        if column.key in rows[0] or column.primary_key or default is None or not hasattr(default, "arg"):
-            continue
-        constants[column.key] = default.arg(None) if default.is_callable else default.arg
-    compiled = insert(table).compile(dialect=dialect, column_keys=[*keys, *constants])
-    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
-    if set(names) != set(keys) | set(constants):  # not the plain statement expected: let SQLAlchemy do it
-        session.execute(insert(table), rows)
-        return
-    converters: dict[str, Any] = {}
-    for name in names:
-        kind = table.c[name].type
-        if isinstance(kind, Scaled):
-            converters[name] = _scaler(kind.scale)
+        for p in chunk:
+            if p.region not in ids_of:
+                ids_of[p.region] = p.region.id
+            if p.category not in ids_of:
+                ids_of[p.category] = p.category.id
+        if sqlite:
+            # The ids SQLite would give (the largest + 1, one after the other; the table is not AUTOINCREMENT),
+            # given explicitly: the import's transaction holds the database's write lock since its batch was
+            # written, so no other connection inserts in between.
+            start = (connection.exec_driver_sql("SELECT max(id) FROM project").scalar() or 0) + 1
+            ids: Sequence[int] = range(start, start + len(chunk))
+            late = insert_project.late
+            insert_project(
+                [
+                    (pid, portfolio_id, ids_of[p.region], ids_of[p.category], *p.values, *late)
+                    for pid, p in zip(ids, chunk, strict=True)
+                ]
+            )
         else:
-            converters[name] = kind._cached_bind_processor(dialect)  # SQLAlchemy caches it per dialect
-    for name, value in constants.items():
-        convert = converters[name]
-        constants[name] = convert(value) if convert is not None else value
-    columns: list[Any] = []  # column by column: one list comprehension each
-    for name in names:
-        if name in constants:
-            columns.append(itertools.repeat(constants[name], len(rows)))
-            continue
-        convert = converters[name]
-        values = [row[name] for row in rows]
-        columns.append([convert(v) for v in values] if convert is not None else values)
-    tuples = list(zip(*columns, strict=False))  # repeat() is endless: the rows' lists set the length
-    params = tuples if compiled.positional else [dict(zip(names, t, strict=True)) for t in tuples]
-    connection.exec_driver_sql(compiled.string, params)
+            # A plain executemany, then the ids by code (unique in a portfolio): RETURNING in parameter order
+            # makes the driver insert row by row.
+            late = insert_project.late
+            insert_project([(portfolio_id, ids_of[p.region], ids_of[p.category], *p.values, *late) for p in chunk])
+            by_code = dict(
+                session.execute(
+                    select(project_table.c.code, project_table.c.id).where(
+                        project_table.c.portfolio_id == portfolio_id,
+                        project_table.c.code.in_([p.code for p in chunk]),
+                    )
+                ).all()
+            )
+            ids = [by_code[p.code] for p in chunk]
+        late = insert_country.late
+        countries = [(pid, *c, *late) for pid, p in zip(ids, chunk, strict=True) for c in p.countries]
+        if countries:
+            insert_country(countries)
+        late = insert_event.late
+        insert_event([(*constant, pid, p.after, *late) for pid, p in zip(ids, chunk, strict=True)])
+
+
+def _convert(table: Table, key: str, value: Any, dialect: Any) -> Any:
+    convert = converter(table.c[key], dialect)
+    return value if convert is None else convert(value)
+
+
+class _Insert:
+    """``INSERT`` of rows (values of ``keys``, converted for the driver and checked, followed by :attr:`late`) as
+    one executemany of the driver: what ``session.execute(insert(table), rows)`` does, without SQLAlchemy's per-row
+    bookkeeping. :attr:`late` holds the Python-side defaults of the columns left out (times, empty summaries),
+    computed once, when the statement is made: one import writes them in the same moment."""
+
+    def __init__(self, connection: Any, table: Table, keys: Sequence[str]) -> None:
+        self.connection = connection
+        dialect = connection.dialect
+        constants: dict[str, Any] = {}
+        for column in table.c:
+            default = column.default
+            if column.key in keys or column.primary_key or default is None or not hasattr(default, "arg"):
+                continue
+            value = default.arg(None) if default.is_callable else default.arg
+            constants[column.key] = _convert(table, column.key, value, dialect)
+        self.late = tuple(constants.values())
+        self.names = [*keys, *constants]
+        quote = dialect.identifier_preparer.quote
+        style = dialect.paramstyle
+        self.named = style in ("named", "pyformat")
+        marks = {
+            "qmark": ["?"] * len(self.names),
+            "format": ["%s"] * len(self.names),
+            "numeric": [f":{i}" for i in range(1, len(self.names) + 1)],
+            "named": [f":{name}" for name in self.names],
+            "pyformat": [f"%({name})s" for name in self.names],
+        }[style]
+        columns = ", ".join(quote(table.c[name].name) for name in self.names)
+        table_name = dialect.identifier_preparer.format_table(table)
+        self.sql = f"INSERT INTO {table_name} ({columns}) VALUES ({', '.join(marks)})"
+
+    def __call__(self, rows: list[tuple[Any, ...]]) -> None:
+        params: list[Any] = rows
+        if self.named:
+            names = self.names
+            params = [dict(zip(names, p, strict=True)) for p in params]
+        self.connection.exec_driver_sql(self.sql, params)
 
 
 def _scaler(scale: int) -> Any:

@@ -43,6 +43,7 @@ from lmreview.portfolio.models import (
     Result,
     Tag,
 )
+from lmreview.portfolio.newrows import NewRows
 from lmreview.portfolio.schemas import ProjectRecord, ResultRecord
 from lmreview.portfolio.snapshot import Snapshot
 from lmreview.portfolio.tabular import TableReader, parse_table
@@ -295,13 +296,15 @@ def _write_table(
     )
     session.add(batch)
     session.flush()
+    new_rows = writer.new_rows(reader)
     problems: list[Problem] = []
     failed = False  # after the first error, rows are still read (every problem is listed) but no longer written
     total = data.count(b"\n")  # about the number of rows, for the progress bar (a cell may hold line breaks)
     done = 0
     for done, (number, cells) in enumerate(table.rows, start=1):
         digest = reader.row_hash(cells)
-        known = writer.known.get(reader.code(cells).casefold())
+        key = reader.code(cells).casefold()
+        known = writer.known.get(key)
         if known is not None and known.import_hash == digest:
             duplicate = reader.duplicate(number, cells)
             if duplicate is not None:
@@ -311,11 +314,15 @@ def _write_table(
             problems.extend(reader.warnings(number, cells))
             writer.unchanged(known, report)
         else:
-            record, found = reader.row(number, cells)
-            problems.extend(found)
-            failed = failed or any(p.severity == "error" for p in found)
-            if record is not None and not failed and not table.problems:
-                writer.write(record, reader.provided, batch.id, report, row_hash=digest)
+            prepared = None
+            if new_rows.usable and known is None and not failed and not table.problems:
+                prepared = writer.new_row(new_rows, key, number, cells, digest, batch.id, report)
+            if prepared is None:
+                record, found = reader.row(number, cells)
+                problems.extend(found)
+                failed = failed or any(p.severity == "error" for p in found)
+                if record is not None and not failed and not table.problems:
+                    writer.write(record, reader.provided, batch.id, report, row_hash=digest)
         if progress is not None:
             progress(done, max(done, total))
     if table.problems:  # the file as a whole is refused (read_table's problems), as before reading any row
@@ -375,7 +382,8 @@ class _Writer:
         self.countries = set(session.scalars(select(Country.iso3)))
         self.tags = {(t.scheme, t.code): t for t in session.scalars(select(Tag))}
         self.pending: list[tuple[Project, str, Snapshot | None, Snapshot, str]] = []
-        self.created: list[bulk.NewProject] = []
+        self.binder = bulk.Binder(session.get_bind().dialect)
+        self.created: list[bulk.Prepared] = []
         self.seen: set[str] = set()  # the case-folded codes of the file
         self.order: dict[str, int] = {}  # each code's place in the file, for the report's lists
         self.compared: list[tuple[bulk.Known, ProjectRecord, set[str], str]] = []  # compared field by field in batch
@@ -421,13 +429,46 @@ class _Writer:
                 self._ensure_countries([c.iso3 for c in record.countries if c.iso3])
             region = self._region(record.region) if "region" in target else None
             category = self._category(record.category) if "category" in target else None
-            self.created.append(bulk.new_project(record, target, region, category, row_hash))
+            self.created.append(self.binder.prepare(bulk.new_project(record, target, region, category, row_hash)))
             report.created.append(record.code)
             self.codes[key] = record.code
             if len(self.created) >= bulk.BATCH:  # written as they come: memory stays bounded by the batch
                 self._insert_created(batch_id, report.filename)
             return
         self._write_orm(record, provided, report, row_hash)
+
+    def new_rows(self, reader: TableReader) -> NewRows:
+        """The reader of new projects' rows for this import, resolving regions, categories and countries here."""
+        return NewRows(
+            reader, self.binder, region=self._region, category=self._category, countries=self._ensure_countries
+        )
+
+    def new_row(
+        self,
+        rows: NewRows,
+        key: str,
+        number: int,
+        cells: list[str],
+        digest: str,
+        batch_id: int,
+        report: ImportReport,
+    ) -> bulk.Prepared | None:
+        """The row of a new project (code ``key``, case-folded) taken by :class:`NewRows` (None: a row for the
+        general path, which also reports a code already seen)."""
+        if key in self.seen or key in self.existing:
+            return None
+        prepared = rows.take(number, cells, digest)
+        if prepared is None:
+            return None
+        rows.reader.remember(key, number)  # for the rows after: a code already seen
+        self.seen.add(key)
+        self.order[key] = len(self.order)
+        self.created.append(prepared)
+        report.created.append(prepared.code)
+        self.codes[key] = prepared.code
+        if len(self.created) >= bulk.BATCH:
+            self._insert_created(batch_id, report.filename)
+        return prepared
 
     def _compare(self, batch_id: int, report: ImportReport) -> None:
         """The queued rows of stored projects against their snapshots (read for the batch); the projects that

@@ -156,6 +156,10 @@ class TableReader:
         header = self.table.header[self._code]
         return Problem(self.table.filename, number, header, f'"{code}" is already on row {first}; codes must be unique')
 
+    def remember(self, key: str, number: int) -> None:
+        """The row ``number`` has the code ``key`` (case-folded), read without :meth:`row`."""
+        self._first_row_of.setdefault(key, number)
+
     def row(self, number: int, cells: list[str]) -> tuple[ProjectRecord | None, list[Problem]]:
         record, problems = _parse_row(self.table.filename, number, cells, self.columns, self.extras, self.table.header)
         duplicate = self.duplicate(number, cells)
