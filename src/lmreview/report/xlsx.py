@@ -111,11 +111,14 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
     sources = workbook.create_sheet(_sheet_name("sources", taken))
     lines: list[list[Any]] = []
     for source in report.sources():
-        submissions = dict(zip(source.rows, source.submissions, strict=True)) if source.submissions else {}
+        figure, n, of, rule = source.figure, source.n, source.of, source.rule
         if not source.rows:
-            lines.append([source.figure, source.n, source.of, None, None, source.rule])
-        for row in source.rows:
-            lines.append([source.figure, source.n, source.of, row, submissions.get(row) or None, source.rule])
+            lines.append([figure, n, of, None, None, rule])
+        elif source.submissions:  # one for each row (the rows of a figure are distinct)
+            pairs = zip(source.rows, source.submissions, strict=True)
+            lines.extend([[figure, n, of, row, submission or None, rule] for row, submission in pairs])
+        else:
+            lines.extend([[figure, n, of, row, None, rule] for row in source.rows])
     sources.auto_filter = f"A3:F{len(lines) + 3}"
     _write(
         sources,
