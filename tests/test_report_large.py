@@ -114,3 +114,31 @@ def test_the_formats_of_one_build_lay_the_report_out_once(report: html.ReviewRep
     assert printed is not blocks
     assert any("a PDF prints an annex only up to 10 rows" in b.text for b in printed)
     assert not any("a PDF prints an annex" in b.text for b in blocks)
+
+
+def test_docx_tables_hold_every_row_as_python_docx_writes_it(report: html.ReviewReport) -> None:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from lmreview.report import docx
+
+    document = Document(io.BytesIO(docx.render_docx(report, {})))
+    annex = next(t for t in document.tables if t.rows[0].cells[0].text == "Code" and len(t.rows) == 15)
+    codes = [row.cells[0].text for row in annex.rows[1:]]
+    assert codes == [p.code for p in report.projects]
+    budget = annex.rows[1].cells[3].paragraphs[0]
+    assert budget.alignment == WD_ALIGN_PARAGRAPH.RIGHT  # a figure
+    assert annex.rows[1].cells[7].paragraphs[0].alignment is None  # the title
+    assert all(run.font.size.pt == 9 for row in annex.rows for c in row.cells for run in c.paragraphs[0].runs)
+
+    # Rows of one shape are copies of the first: texts of other shapes (empty, a tab, a line break, edge spaces)
+    # are written by python-docx itself.
+    cells = [["A", "1"], ["", "2"], ["tab\there", "3"], ["two\nlines", "4"], [" edge ", "5"], ["B", ""], ["C", "6"]]
+    body = [[html.Cell(text), html.Cell(number, num=True)] for text, number in cells]
+    blank = Document()
+    docx._table(blank, ["Text", "n"], body)
+    saved = io.BytesIO()
+    blank.save(saved)
+    table = Document(io.BytesIO(saved.getvalue())).tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows[1:]] == [list(c) for c in cells]
+    assert [row.cells[1].paragraphs[0].alignment for row in table.rows[1:]] == [WD_ALIGN_PARAGRAPH.RIGHT] * 7
