@@ -9,6 +9,7 @@ import io
 import zipfile
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 
 from lmreview.report.xlsx_writer import BOLD, PERCENT, TITLE, Styled, Workbook, column_letter
@@ -91,3 +92,17 @@ def test_wide_sheets_quoted_names_widths_panes_and_filters() -> None:
     assert [column_letter(n) for n in (1, 26, 27, 52, 53, 702, 703, 16384)] == [
         "A", "Z", "AA", "AZ", "BA", "ZZ", "AAA", "XFD"
     ]  # fmt: skip
+
+
+def test_frozen_panes_keep_rows_columns_or_both_in_view() -> None:
+    book = Workbook()
+    for freeze in ("A4", "B2", "C1", "A1"):
+        sheet = book.create_sheet(freeze)
+        sheet.freeze = freeze
+        sheet.append(["a", "b", "c"])
+    loaded = load_workbook(io.BytesIO(book.save()))
+    assert [loaded[name].freeze_panes for name in ("A4", "B2", "C1", "A1")] == ["A4", "B2", "C1", None]
+    wrong = Workbook()
+    wrong.create_sheet("x").freeze = "4A"
+    with pytest.raises(ValueError, match="'4A' is not a cell reference"):
+        wrong.save()

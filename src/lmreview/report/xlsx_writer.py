@@ -91,7 +91,8 @@ def quote_sheet(name: str) -> str:
 
 @dataclass
 class Sheet:
-    """One worksheet: set ``widths`` (column number -> width), ``freeze`` (the top-left cell that scrolls, "A4"),
+    """One worksheet: set ``widths`` (column number -> width), ``freeze`` (the top-left cell that scrolls: "A4" keeps
+    rows 1-3 in view, "B2" the first row and column; "A1" freezes nothing),
     ``auto_filter`` ("A3:F100") before writing; ``append`` a row of values (or ``Styled`` values) at a time."""
 
     name: str
@@ -157,12 +158,14 @@ class Sheet:
         yield _XML + f'<worksheet xmlns="{_MAIN}" xmlns:r="{_RELS}">'
         yield f'<dimension ref="A1:{last}"/>' if self.count else '<dimension ref="A1"/>'
         selected = ' tabSelected="1"' if self.book.sheets[0] is self else ""
-        if self.freeze:
-            top = int(re.sub(r"\D", "", self.freeze)) - 1
+        left, top = _split(self.freeze) if self.freeze else (0, 0)
+        if left or top:
+            pane = "bottomRight" if left and top else "topRight" if left else "bottomLeft"
+            splits = (f' xSplit="{left}"' if left else "") + (f' ySplit="{top}"' if top else "")
             yield (
                 f'<sheetViews><sheetView{selected} workbookViewId="0">'
-                f'<pane ySplit="{top}" topLeftCell="{self.freeze}" activePane="bottomLeft" state="frozen"/>'
-                f'<selection pane="bottomLeft" activeCell="{self.freeze}" sqref="{self.freeze}"/>'
+                f'<pane{splits} topLeftCell="{self.freeze}" activePane="{pane}" state="frozen"/>'
+                f'<selection pane="{pane}" activeCell="{self.freeze}" sqref="{self.freeze}"/>'
                 "</sheetView></sheetViews>"
             )
         else:
@@ -278,6 +281,18 @@ class Workbook:
             f'<Relationship Id="rId{n + 2}" Type="{_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
             "</Relationships>"
         )
+
+
+def _split(cell: str) -> tuple[int, int]:
+    """The columns and rows a frozen pane keeps in view when ``cell`` is the first that scrolls: B4 -> (1, 3)."""
+    found = re.fullmatch(r"([A-Z]{1,3})([1-9]\d*)", cell)
+    if found is None:
+        raise ValueError(f"{cell!r} is not a cell reference such as A4")
+    letters, digits = found.groups()
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return column - 1, int(digits) - 1
 
 
 def _absolute(ref: str) -> str:
