@@ -6,7 +6,7 @@ Data (seeded): the generated portfolio and demo answers of bench_analysis.py. Ea
 drawn once, then each format rendered; timed in a fresh process state (nothing kept from an earlier build) and
 again (figures kept by the analysis, charts by their data). The PDF is built in a process of its own, started for
 it (imports included in its first time), so that the peak memory printed for it is the PDF build's alone; the peak
-memory of the benchmark's own process (the data generated, the HTML and XLSX builds) is printed at the end.
+memory of the benchmark's own process (the data generated, the other builds) is printed at the end.
 There is no external anchor: the issue's goals are absolute (< 5 s, < 10 s, < 30 s and < 1 GB).
 
     .venv/bin/python benchmarks/bench_report.py [--scale 1] [--pdf] [--docx] [--db URL]
@@ -140,7 +140,7 @@ def main() -> None:
         print(f"{label:52} {cold:7.2f} s first, {warm:7.2f} s again ({files})")
     if pdf_peak is not None:
         print(f"peak memory of the PDF's process: {pdf_peak:.0f} MB")
-    print(f"peak memory of the benchmark's process (data, HTML + XLSX builds): {own_peak_mb():.0f} MB")
+    print(f"peak memory of the benchmark's process (the data, the builds other than the PDF): {own_peak_mb():.0f} MB")
 
 
 if __name__ == "__main__":
