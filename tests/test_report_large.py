@@ -4,6 +4,7 @@ the XLSX file, with a note saying so (the limits are lowered here so that lm2016
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
@@ -76,3 +77,68 @@ def test_a_pdf_lists_the_first_projects_without_a_questionnaire_and_the_html_all
     assert f"14 projects: {first}, … (all of them in the HTML version of this report)" in printed
     assert missing[3] not in printed.split("Projects without a submitted questionnaire", 1)[1].split("Questionnaire")[0]
     assert ", ".join(missing) in BeautifulSoup(html.render_html(report, {}), "html.parser").get_text(" ")
+
+
+def test_the_xlsx_file_keeps_its_styles_widths_frozen_header_and_filter(report: html.ReviewReport) -> None:
+    data = xlsx.render_xlsx(report, {})
+    book = load_workbook(io.BytesIO(data))
+    about = book["about"]
+    facts = {row[0].value: row[1] for row in about.iter_rows()}
+    assert facts["Projects"].value == 14
+    assert facts["Response rate"].value == 0  # no questionnaire came back: 0 of 14
+    assert facts["Response rate"].number_format == "0.0%"
+    assert about["A1"].font.b
+    assert (about.column_dimensions["A"].width, about.column_dimensions["B"].width) == (20, 70)
+    table = book["Table 1 summaries"]
+    assert table["A1"].value.startswith("Table 1. Budget, length incl. NCE")
+    assert (table["A1"].font.b, table["A1"].font.sz) == (True, 12)
+    assert [c.value for c in table[3]] == [None, "n", "Total", "Mean", "Median", "Min", "Max"]
+    assert all(c.font.b for c in table[3])
+    assert table.freeze_panes == "A4"
+    assert table.column_dimensions["A"].width == len("No-cost extensions (months)") + 2  # the longest value + 2
+    assert table.column_dimensions["B"].width == 8  # the narrowest a column gets
+    assert [c.value for c in table[5]][:3] == ["Length incl. NCE (months)", 14, 256.5]
+    sources = book["sources"]
+    assert sources.auto_filter.ref == f"A3:F{sources.max_row}"
+    with zipfile.ZipFile(io.BytesIO(data)) as package:  # the name Excel's filter buttons read
+        workbook = package.read("xl/workbook.xml").decode()
+    assert f'localSheetId="{len(book.sheetnames) - 1}" hidden="1">sources!$A$3:$F${sources.max_row}<' in workbook
+
+
+def test_the_formats_of_one_build_lay_the_report_out_once(report: html.ReviewReport) -> None:
+    drawn: dict[str, html.Chart] = {}
+    blocks = html.outline(report, drawn)
+    assert html.outline(report, drawn) is blocks  # the HTML, the XLSX and the DOCX of one build share it
+    assert html.outline(report, {}) is not blocks  # other charts: laid out again
+    printed = html.outline(report, drawn, annex_rows=10)
+    assert printed is not blocks
+    assert any("a PDF prints an annex only up to 10 rows" in b.text for b in printed)
+    assert not any("a PDF prints an annex" in b.text for b in blocks)
+
+
+def test_docx_tables_hold_every_row_as_python_docx_writes_it(report: html.ReviewReport) -> None:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from lmreview.report import docx
+
+    document = Document(io.BytesIO(docx.render_docx(report, {})))
+    annex = next(t for t in document.tables if t.rows[0].cells[0].text == "Code" and len(t.rows) == 15)
+    codes = [row.cells[0].text for row in annex.rows[1:]]
+    assert codes == [p.code for p in report.projects]
+    budget = annex.rows[1].cells[3].paragraphs[0]
+    assert budget.alignment == WD_ALIGN_PARAGRAPH.RIGHT  # a figure
+    assert annex.rows[1].cells[7].paragraphs[0].alignment is None  # the title
+    assert all(run.font.size.pt == 9 for row in annex.rows for c in row.cells for run in c.paragraphs[0].runs)
+
+    # Rows of one shape are copies of the first: texts of other shapes (empty, a tab, a line break, edge spaces)
+    # are written by python-docx itself.
+    cells = [["A", "1"], ["", "2"], ["tab\there", "3"], ["two\nlines", "4"], [" edge ", "5"], ["B", ""], ["C", "6"]]
+    body = [[html.Cell(text), html.Cell(number, num=True)] for text, number in cells]
+    blank = Document()
+    docx._table(blank, ["Text", "n"], body)
+    saved = io.BytesIO()
+    blank.save(saved)
+    table = Document(io.BytesIO(saved.getvalue())).tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows[1:]] == [list(c) for c in cells]
+    assert [row.cells[1].paragraphs[0].alignment for row in table.rows[1:]] == [WD_ALIGN_PARAGRAPH.RIGHT] * 7

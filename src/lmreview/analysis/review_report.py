@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from lmreview.analysis.tabulate import Block, Tabulation, tabulate_many
 from lmreview.analysis.thumbnails import Budget, Thumbnail, thumbnails
 from lmreview.errors import LmreviewError
 from lmreview.figures import Share, Summary, fmt_number, fmt_pct
-from lmreview.portfolio.models import Portfolio, Revision
+from lmreview.portfolio.models import Category, Portfolio, Project, ProjectCountry, Region, Revision, duration_of
 from lmreview.portfolio.stats import portfolio_stats
 from lmreview.questionnaire import forms, reviews
 from lmreview.questionnaire.form_types import MEDIA_TYPES
@@ -188,6 +189,8 @@ class ReviewReport:
     questionnaire: list[QuestionRow]
     questionnaire_title: str | None = None
     coded: list[CodedFindings] = field(default_factory=list)  # the code matrix of each codebook used in the review
+    # The renderers' layout of this report (``report.html.outline``), kept so that the formats of one build share it.
+    laid_out: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def portfolio(self) -> str:
@@ -256,19 +259,23 @@ def review_report(session: Session, name: str, today: dt.date | None = None) -> 
     if portfolio_name is None:
         raise LmreviewError(f"review {name} has no portfolio, and a report describes a portfolio's projects")
     portfolio = session.scalar(select(Portfolio).where(Portfolio.name == portfolio_name))
-    projects = reviews.review_projects(session, review)
+    projects = _project_rows(session, review)
     stats = portfolio_stats(session, portfolio_name)
     status = reviews.response_status(session, review)
     ratings = ratings_summary(session, review)
     definition = forms.definition_of(forms.latest_version(review.form)) if review.form else None
     of = len(projects)
     revised: dict[str, set[str]] = {"budget": set(), "duration": set()}
-    ids = {p.id: p.code for p in projects}
+    ids = {i: p.code for i, p, _ in projects}
     if ids:
-        query = select(Revision.project_id, Revision.type).where(Revision.project_id.in_(list(ids)))
+        query = (
+            select(Revision.project_id, Revision.type)
+            .join(Project, Project.id == Revision.project_id)
+            .where(Project.portfolio_id == review.portfolio_id)
+        )
         for project_id, kind in session.execute(query).all():
             revised.setdefault(kind, set()).add(ids[project_id])
-    nce = [p.code for p in projects if p.nce_months is not None and p.nce_months > 0]
+    nce = [p.code for _, p, months in projects if months is not None and months > 0]
     revisions = [
         _count("budget revision recorded", sorted(revised["budget"]), of),
         _count("duration revision recorded", sorted(revised["duration"]), of),
@@ -310,24 +317,65 @@ def review_report(session: Session, name: str, today: dt.date | None = None) -> 
         findings_note=findings_note,
         ratings=ratings,
         sections=_with_register(session, review),
-        projects=[
-            ProjectRow(
-                code=p.code,
-                title=p.title,
-                funding_year=p.funding_year,
-                fund_line=p.fund_line,
-                budget_usd=p.budget_usd,
-                region=p.region.name if p.region else None,
-                category=p.category.name if p.category else None,
-                months=p.duration_months,
-                countries=tuple(c.name for c in p.countries),
-            )
-            for p in projects
-        ],
+        projects=[p for _, p, _ in projects],
         questionnaire=_questionnaire(definition) if definition else [],
         questionnaire_title=definition.title if definition else None,
         coded=coded_findings(session, review),
     )
+
+
+def _project_rows(session: Session, review: Review) -> list[tuple[int, ProjectRow, Decimal | None]]:
+    """(id, the annex's row, NCE months) of each project of the review's portfolio, by code: read as plain rows in
+    two queries (the projects with their region and category; the countries), not built as ORM objects."""
+    if review.portfolio_id is None:
+        return []
+    query = (
+        select(
+            Project.id,
+            Project.code,
+            Project.title,
+            Project.funding_year,
+            Project.fund_line,
+            Project.budget_usd,
+            Region.name,
+            Category.name,
+            Project.planned_months,
+            Project.nce_months,
+            Project.start_date,
+            Project.end_date,
+        )
+        .outerjoin(Region, Region.id == Project.region_id)
+        .outerjoin(Category, Category.id == Project.category_id)
+        .where(Project.portfolio_id == review.portfolio_id)
+        .order_by(Project.code)
+    )
+    countries: dict[int, list[str]] = {}
+    named = (
+        select(ProjectCountry.project_id, ProjectCountry.name)
+        .join(Project, Project.id == ProjectCountry.project_id)
+        .where(Project.portfolio_id == review.portfolio_id)
+        .order_by(ProjectCountry.project_id, ProjectCountry.position)
+    )
+    for project_id, country in session.execute(named):
+        countries.setdefault(project_id, []).append(country)
+    return [
+        (
+            i,
+            ProjectRow(
+                code=code,
+                title=title,
+                funding_year=year,
+                fund_line=line,
+                budget_usd=budget,
+                region=region,
+                category=category,
+                months=duration_of(planned, nce, start, end),
+                countries=tuple(countries.get(i, ())),
+            ),
+            nce,
+        )
+        for i, code, title, year, line, budget, region, category, planned, nce, start, end in session.execute(query)
+    ]
 
 
 def _count(label: str, codes: list[str], of: int) -> Share:

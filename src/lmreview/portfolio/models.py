@@ -90,6 +90,18 @@ class ImportBatch(Base):
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+def duration_of(
+    planned_months: Decimal | None, nce_months: Decimal | None, start: dt.date | None, end: dt.date | None
+) -> Decimal | None:
+    """A project's length incl. NCE (``Project.duration_months``) from its columns, for code that reads them as
+    plain rows: planned + NCE months where both are given, else whole months between the dates."""
+    if planned_months is not None and nce_months is not None:
+        return planned_months + nce_months
+    if start is not None and end is not None and start <= end:
+        return Decimal(whole_months(start, end))
+    return None
+
+
 class Project(Timestamped, Base):
     __tablename__ = "project"
     __table_args__ = (
@@ -146,11 +158,7 @@ class Project(Timestamped, Base):
     def duration_months(self) -> Decimal | None:
         """planned + NCE months where both are given, else whole months between the dates (none when the stored
         end date is before the start date: the importers refuse that, but no stored value may break a page)."""
-        if self.planned_months is not None and self.nce_months is not None:
-            return self.planned_months + self.nce_months
-        if self.start_date is not None and self.end_date is not None and self.start_date <= self.end_date:
-            return Decimal(whole_months(self.start_date, self.end_date))
-        return None
+        return duration_of(self.planned_months, self.nce_months, self.start_date, self.end_date)
 
     @property
     def duration_rule(self) -> str | None:

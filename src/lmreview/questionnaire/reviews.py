@@ -192,6 +192,15 @@ def review_projects(session: Session, review: Review) -> list[Project]:
     )
 
 
+def review_project_codes(session: Session, review: Review) -> list[tuple[int, str]]:
+    """(id, code) of each project of the review's portfolio, by code: what a count of projects needs, without
+    building the projects (a portfolio of 10,000 projects with their countries, regions and categories)."""
+    if review.portfolio_id is None:
+        return []
+    query = select(Project.id, Project.code).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code)
+    return [(i, code) for i, code in session.execute(query)]
+
+
 def projects_by_code(session: Session, review: Review) -> dict[str, Project]:
     """The projects of the review's portfolio by code, ignoring case (empty without a portfolio)."""
     return {p.code.casefold(): p for p in review_projects(session, review)}
@@ -244,15 +253,16 @@ def response_status(session: Session, review: Review) -> ResponseStatus:
         if submission.respondent_id is not None:
             by_respondent.setdefault(submission.respondent_id, []).append(submission)
     respondents = list(session.scalars(select(Respondent).where(Respondent.review_id == review.id)))
-    projects = review_projects(session, review)
+    projects = review_project_codes(session, review)
     done = [s for s in submissions if s.status == "submitted" and s.project_id is not None]
     answered_ids = {s.project_id for s in done if s.source != DOCUMENT}  # a document is not a response
     entered_ids = {s.project_id for s in done if s.source == DOCUMENT} - answered_ids
     counts = dict.fromkeys(RESPONDENT_STATUSES, 0)
+    entered = {i for i in entered_ids if i}
     for respondent in respondents:
-        status = respondent_status(respondent, by_respondent.get(respondent.id, []), {i for i in entered_ids if i})
+        status = respondent_status(respondent, by_respondent.get(respondent.id, []), entered)
         counts[status] += 1
-    answered = [p.code for p in projects if p.id in answered_ids]
+    answered = [code for i, code in projects if i in answered_ids]
     return ResponseStatus(
         review=review.name,
         form=review.form.name if review.form else None,
@@ -261,7 +271,7 @@ def response_status(session: Session, review: Review) -> ResponseStatus:
         projects_total=len(projects),
         projects_answered=len(answered),
         answered_codes=answered,
-        missing_codes=[p.code for p in projects if p.id not in answered_ids | entered_ids],
-        entered_codes=[p.code for p in projects if p.id in entered_ids],
+        missing_codes=[code for i, code in projects if i not in answered_ids and i not in entered_ids],
+        entered_codes=[code for i, code in projects if i in entered_ids],
         generated=sum(1 for s in submissions if (s.meta or {}).get("generated")),
     )

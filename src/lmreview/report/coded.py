@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from lmreview.figures import fmt_pct
+from lmreview.report.xlsx_writer import clean
 
 if TYPE_CHECKING:
     from lmreview.analysis.review_report import ReviewReport
@@ -85,4 +84,4 @@ def segment_sheets(report: ReviewReport) -> list[tuple[str, str, list[list[Any]]
 
 
 def _clean(text: str) -> str:
-    return str(ILLEGAL_CHARACTERS_RE.sub("", text))
+    return clean(text)

@@ -7,7 +7,9 @@ The report walks the same outline as the HTML (``report.html.outline``), so numb
 
 from __future__ import annotations
 
+import copy
 import io
+import re
 from typing import TYPE_CHECKING, Any
 
 from docx import Document
@@ -65,18 +67,44 @@ def _table(doc: Any, header: list[str], body: list[list[Cell]]) -> Any:
         if index < len(first) and first[index].num:
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _repeat_header(table.rows[0])
+    _small(table.rows[0].cells)
+    # python-docx builds a row in about 2 ms (and reads every row of the table to find its cells), a 10,000-row
+    # annex in tens of seconds: a row is built by it once for each shape (which cells are figures, which are empty),
+    # and the rows of the same shape are copies of it with their texts set.
+    shapes: dict[tuple[tuple[bool, bool], ...], Any] = {}
+    tbl = table._tbl
     for row in body:
+        shape = tuple((value.num, bool(value.text)) for value in row)
+        plain = not any(_SPECIAL.search(value.text) for value in row)
+        model = shapes.get(shape) if plain else None
+        if model is not None:
+            tr = copy.deepcopy(model)
+            for tc, value in zip(tr.iterchildren(_TC), row, strict=True):
+                if value.text:
+                    tc.find(_TEXT).text = value.text
+            tbl.append(tr)
+            continue
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):
             cell.text = value.text
             if value.num:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for row in table.rows:
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(9)
+        _small(cells)
+        if plain:
+            shapes[shape] = tbl.tr_lst[-1]
     return table
+
+
+_SPECIAL = re.compile(r"[\t\n\r]|^\s|\s$")  # tabs, breaks and edge spaces: python-docx writes them its own way
+_TC = qn("w:tc")
+_TEXT = f"{qn('w:p')}/{qn('w:r')}/{qn('w:t')}"
+
+
+def _small(cells: Any) -> None:
+    for cell in cells:
+        for paragraph in cell.paragraphs:
+            for run in paragraph.runs:
+                run.font.size = Pt(9)
 
 
 def _caption(doc: Any, text: str) -> None:

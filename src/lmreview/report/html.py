@@ -10,6 +10,7 @@ nothing fetched from elsewhere. With ``link_base`` (the web UI), every figure li
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from lmreview.figures import Share, Summary, fmt_number, fmt_pct, fmt_quantity
 
@@ -269,7 +270,21 @@ def _ratings(o: _Outline, report: ReviewReport, charts: dict[str, Chart]) -> Non
 
 def outline(report: ReviewReport, charts: dict[str, Chart], annex_rows: int | None = None) -> list[Block]:
     """The report as numbered blocks, in order; every renderer walks these. With ``annex_rows`` (a PDF), an annex
-    longer than that is replaced by a note sending the reader to the XLSX file, which lists it whole."""
+    longer than that is replaced by a note sending the reader to the XLSX file, which lists it whole.
+
+    The blocks are kept on the report for the same ``charts``: the formats of one build (HTML, XLSX, DOCX) lay the
+    report out once (the annex of a 10,000-project portfolio is 80,000 cells). Renderers only read them."""
+    key = (annex_rows, PDF_LIST_CODES if annex_rows is not None else None)
+    kept = report.laid_out.get(key)
+    if kept is not None and kept[0] is charts:
+        blocks: list[Block] = kept[1]
+        return blocks
+    blocks = _lay_out(report, charts, annex_rows)
+    report.laid_out[key] = (charts, blocks)
+    return blocks
+
+
+def _lay_out(report: ReviewReport, charts: dict[str, Chart], annex_rows: int | None) -> list[Block]:
     from lmreview.report.coded import coded_section
 
     o = _Outline()
@@ -440,6 +455,30 @@ def _linker(report_projects: set[str], portfolio: str, link_base: str | None) ->
     return link
 
 
+def _body(link: Callable[[tuple[str, ...]], str | None]) -> Callable[[Block], Markup]:
+    """The rows of a table block as HTML: a cell is ``<td>`` (``class="num"`` for a figure) holding its text, or a
+    link to the rows behind it when ``link`` gives one."""
+
+    def body(block: Block) -> Markup:
+        lines = []
+        for row in block.body:
+            cells = []
+            for c in row:
+                opening = '<td class="num">' if c.num else "<td>"
+                href = link(c.rows)
+                if href:
+                    title = f"the {len(c.rows)} rows behind this figure"
+                    cells.append(
+                        f'{opening}<a class="rows" href="{escape(href)}" title="{title}">{escape(c.text)}</a></td>\n'
+                    )
+                else:
+                    cells.append(f"{opening}{escape(c.text)}</td>\n")
+            lines.append(f"<tr>{''.join(cells)}</tr>\n")
+        return Markup("".join(lines))
+
+    return body
+
+
 def render_html(
     report: ReviewReport, charts: dict[str, Chart], *, link_base: str | None = None, annex_rows: int | None = None
 ) -> str:
@@ -450,7 +489,9 @@ def render_html(
     template = _environment().get_template("report.html")
     toc = [b for b in blocks if b.kind == "heading"]
     paged = any(b.kind == "table" and len(b.body) > PAGE_ROWS for b in blocks)  # the script only when it is needed
-    return template.render(report=report, blocks=blocks, link=link, toc=toc, page_rows=PAGE_ROWS, paged=paged)
+    return template.render(
+        report=report, blocks=blocks, link=link, body=_body(link), toc=toc, page_rows=PAGE_ROWS, paged=paged
+    )
 
 
 def render_print_html(report: ReviewReport, charts: dict[str, Chart]) -> str:

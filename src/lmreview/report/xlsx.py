@@ -1,30 +1,26 @@
-"""XLSX through openpyxl: the data of every table and figure of the report, one sheet each, unrounded, and a
+"""XLSX: the data of every table and figure of the report, one sheet each, unrounded, and a
 ``sources`` sheet listing, for each figure, the rows behind it (project codes and the submissions they come from).
 
 A reader who doubts a figure filters ``sources`` by it and sees which projects were counted. The sheets follow the
-report's outline (``report.html.outline``), so "Table 4" is the same table in every format.
+report's outline (``report.html.outline``), so "Table 4" is the same table in every format. The file is written by
+``report.xlsx_writer`` (values as SpreadsheetML text, no object per cell): the workbook of a 10,000-project report has
+hundreds of thousands of cells.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from lmreview.report.coded import SEGMENT_HEADER, segment_sheets
 from lmreview.report.html import outline
+from lmreview.report.xlsx_writer import BOLD, PERCENT, TITLE, Sheet, Styled, Workbook
 
 if TYPE_CHECKING:
     from lmreview.analysis.review_report import ReviewReport
     from lmreview.report.charts import Chart
 
-BOLD = Font(bold=True)
 _BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -45,33 +41,28 @@ def _value(value: Decimal | int | str | None) -> Any:
     return value
 
 
-def _styled(sheet: Any, value: Any, *, font: Font | None = None, number_format: str | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if font is not None:
-        cell.font = font
-    if number_format is not None:
-        cell.number_format = number_format
-    return cell
-
-
 def _write(
-    sheet: Any,
+    sheet: Sheet,
     title: str,
     header: list[str],
     rows: list[list[Any]],
     widths: dict[int, int] | None = None,
     after: list[str] | None = None,
 ) -> None:
-    """A sheet in write-only mode (streamed: a report of 10,000 projects has sheets of 100,000 lines): widths and
-    frozen panes are set first, then the title, the header and the rows, then ``after`` (notes, one a line)."""
-    for index, column in enumerate(header, start=1):
-        longest = max([len(str(column)), *(len(str(r[index - 1])) for r in rows if index - 1 < len(r))], default=8)
-        width = (widths or {}).get(index, min(max(longest + 2, 8), 60))
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A4"
-    sheet.append([_styled(sheet, title, font=Font(bold=True, size=12))])
+    """A sheet: its column widths (the longest value of each column, header included, between 8 and 60 unless
+    ``widths`` gives one) and frozen panes, the title, the header and the rows, then ``after`` (notes, one a line)."""
+    given = widths or {}
+    for index, name in enumerate(header):
+        if index + 1 in given:
+            sheet.widths[index + 1] = given[index + 1]
+            continue
+        values = (row[index] for row in rows if index < len(row))
+        longest = max([len(str(name)), *(len(v) if type(v) is str else len(str(v)) for v in values)])
+        sheet.widths[index + 1] = min(max(longest + 2, 8), 60)
+    sheet.freeze = "A4"
+    sheet.append([Styled(title, TITLE)])
     sheet.append([])
-    sheet.append([_styled(sheet, h, font=BOLD) for h in header])
+    sheet.append([Styled(h, BOLD) for h in header])
     for row in rows:
         sheet.append(row)
     for line in after or []:
@@ -81,7 +72,7 @@ def _write(
 
 def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
     """The report's tables and figures as a workbook, with the rows behind every figure."""
-    workbook = Workbook(write_only=True)
+    workbook = Workbook()
     about = workbook.create_sheet("about")
     taken = {"about"}
     m = report.methodology
@@ -97,11 +88,9 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
         ("Response rate", float(m.response.projects / m.response.of) if m.response.of else None),
         ("Sheets", "one per table and figure of the report, values unrounded; 'sources' lists the rows behind each"),
     ]
-    about.column_dimensions["A"].width = 20
-    about.column_dimensions["B"].width = 70
+    about.widths.update({1: 20, 2: 70})
     for name, value in facts:
-        shown = _styled(about, value, number_format="0.0%") if name == "Response rate" else value
-        about.append([_styled(about, name, font=BOLD), shown])
+        about.append([Styled(name, BOLD), Styled(value, PERCENT) if name == "Response rate" else value])
 
     for block in outline(report, charts):
         if block.kind == "table":
@@ -122,12 +111,15 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
     sources = workbook.create_sheet(_sheet_name("sources", taken))
     lines: list[list[Any]] = []
     for source in report.sources():
-        submissions = dict(zip(source.rows, source.submissions, strict=True)) if source.submissions else {}
+        figure, n, of, rule = source.figure, source.n, source.of, source.rule
         if not source.rows:
-            lines.append([source.figure, source.n, source.of, None, None, source.rule])
-        for row in source.rows:
-            lines.append([source.figure, source.n, source.of, row, submissions.get(row) or None, source.rule])
-    sources.auto_filter.ref = f"A3:F{len(lines) + 3}"
+            lines.append([figure, n, of, None, None, rule])
+        elif source.submissions:  # one for each row (the rows of a figure are distinct)
+            pairs = zip(source.rows, source.submissions, strict=True)
+            lines.extend([[figure, n, of, row, submission or None, rule] for row, submission in pairs])
+        else:
+            lines.extend([[figure, n, of, row, None, rule] for row in source.rows])
+    sources.auto_filter = f"A3:F{len(lines) + 3}"
     _write(
         sources,
         "The rows behind each figure: one line per row (project code) and figure; n of 'of' is the figure",
@@ -135,6 +127,4 @@ def render_xlsx(report: ReviewReport, charts: dict[str, Chart]) -> bytes:
         lines,
         {1: 48, 4: 14, 5: 44, 6: 60},
     )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook.save()
