@@ -6,6 +6,8 @@ of ``--repeat`` runs in the same process:
 
 * ``tabulate``: ``lmreview tabulate`` of one question in a fresh session (load, evaluate, count);
   anchor: pandas reading the same answers exported flat (one column per question) and counting that column;
+* the same as a person runs them: ``lmreview tabulate`` (the CLI) in a fresh process, against a fresh process
+  running the pandas script (importing pandas, reading the CSV file, counting);
 * the analysis page: ``GET /reviews/NAME/analysis``, first in a fresh app (nothing cached), then again (the page
   revalidated with its ETag: 304), through the web TestClient.
 
@@ -18,8 +20,11 @@ import argparse
 import copy
 import datetime as dt
 import io
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -118,6 +123,20 @@ def flat_csv(store: Store) -> bytes:
     return out.getvalue().encode()
 
 
+PANDAS_PROCESS = """
+import sys
+import pandas as pd
+frame = pd.read_csv(sys.argv[1], dtype=str)
+print(frame["covid19"].dropna().value_counts().to_string())
+"""
+
+
+def process(command: list[str]) -> str:
+    """Run ``command`` with this Python and the same ``PYTHONPATH``; its output."""
+    done = subprocess.run([sys.executable, *command], capture_output=True, text=True, env=dict(os.environ), check=True)
+    return done.stdout
+
+
 def median(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -176,6 +195,16 @@ def main() -> None:
         before, again = median(engine_tabulate, max(1, args.repeat // 2))
         assert again == got, (again, got)
 
+        csv_file = Path(tmp) / "flat.csv"
+        csv_file.write_bytes(flat)
+        db = args.db or str(Path(tmp) / "bench.db")
+        cli = ["-c", "from lmreview.cli.main import main; main()", "--db", db, "tabulate", "--review", REVIEW]
+        cli += ["--question", QUESTION]
+        printed = process(cli)
+        assert all(f"{n} of {sum(got.values())}" in printed for n in got.values()), printed
+        cli_took, _ = median(lambda: process(cli), args.repeat)
+        pandas_took, _ = median(lambda: process(["-c", PANDAS_PROCESS, str(csv_file)]), args.repeat)
+
         def page() -> tuple[float, int, float]:
             """The analysis page's first view in a fresh server (nothing kept by the process), then again with
             its ETag: (seconds, status, seconds again). Only the requests are timed, not the login."""
@@ -205,6 +234,8 @@ def main() -> None:
     print(f"{'pandas read_csv + value_counts (anchor)':44} {anchor * 1000:9.1f} ms    1.0x")
     print(f"{'tabulate one question':44} {took * 1000:9.1f} ms {took / anchor:6.1f}x")
     print(f"{'tabulate, every submission evaluated (before)':44} {before * 1000:9.1f} ms {before / anchor:6.1f}x")
+    print(f"{'pandas script, fresh process (anchor)':44} {pandas_took * 1000:9.1f} ms    1.0x")
+    print(f"{'lmreview tabulate, fresh process (the CLI)':44} {cli_took * 1000:9.1f} ms {cli_took / pandas_took:6.1f}x")
     each = f"({deciding / n * 1000:.2f} ms each)"
     print(f"{'deciding the submissions (stored at save)':44} {deciding * 1000:9.1f} ms {each}")
     print(f"{'analysis page, first view (HTTP ' + str(status) + ')':44} {page_first * 1000:9.1f} ms")
