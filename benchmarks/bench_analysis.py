@@ -137,12 +137,20 @@ def process(command: list[str]) -> str:
     return done.stdout
 
 
-def median(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+CPU: dict[str, float] = {}  # label -> median CPU time of this process, for what runs in it
+
+
+def median(fn: Callable[[], Any], repeat: int, label: str = "") -> tuple[float, Any]:
+    """The median wall-clock time of ``repeat`` runs of ``fn`` and its last result; the median CPU time of this
+    process goes to ``CPU[label]`` (the load of other processes changes it least)."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    if label:
+        CPU[label] = statistics.median(cpu)
     return statistics.median(times), result
 
 
@@ -189,8 +197,8 @@ def main() -> None:
                 session.rollback()
             return {c.value: c.n for c in table.whole.counts or []}
 
-        anchor, expected = median(pandas_count, args.repeat)
-        took, got = median(lmreview_tabulate, args.repeat)
+        anchor, expected = median(pandas_count, args.repeat, "anchor")
+        took, got = median(lmreview_tabulate, args.repeat, "tabulate")
         assert got == {k: expected.get(k, 0) for k in got}, (got, expected)
         before, again = median(engine_tabulate, max(1, args.repeat // 2))
         assert again == got, (again, got)
@@ -234,6 +242,9 @@ def main() -> None:
     print(f"{'pandas read_csv + value_counts (anchor)':44} {anchor * 1000:9.1f} ms    1.0x")
     print(f"{'tabulate one question':44} {took * 1000:9.1f} ms {took / anchor:6.1f}x")
     print(f"{'tabulate, every submission evaluated (before)':44} {before * 1000:9.1f} ms {before / anchor:6.1f}x")
+    cpu = CPU["tabulate"] / CPU["anchor"]
+    both = f"{CPU['anchor'] * 1000:.1f} / {CPU['tabulate'] * 1000:.1f} ms"
+    print(f"{'  the same two in CPU time (anchor / tabulate)':44} {both:>12} {cpu:6.1f}x")
     print(f"{'pandas script, fresh process (anchor)':44} {pandas_took * 1000:9.1f} ms    1.0x")
     print(f"{'lmreview tabulate, fresh process (the CLI)':44} {cli_took * 1000:9.1f} ms {cli_took / pandas_took:6.1f}x")
     each = f"({deciding / n * 1000:.2f} ms each)"
