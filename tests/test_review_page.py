@@ -229,3 +229,16 @@ def test_a_page_past_the_end_says_so(client: TestClient) -> None:
     text = re.sub(r"\s+", " ", section(page.text, "respondents").get_text())
     assert "No respondent on page 9: there are 2 pages." in text
     assert pager_links(page.text, "respondents")["prev"].count("respondents_page=8") == 1
+
+
+def test_each_filter_form_keeps_the_other_lists_filters_and_starts_at_page_one(client: TestClient) -> None:
+    page = client.get("/reviews/r16?size=25&submissions_status=draft&respondents_page=2&submissions_page=1")
+    form = section(page.text, "respondents").find("form", class_="filters")
+    hidden = {i["name"]: i["value"] for i in form.find_all("input", type="hidden")}
+    assert hidden == {"submissions_status": "draft"}
+    chosen = {s["name"]: s.find("option", selected=True) for s in form.find_all("select")}
+    assert chosen["size"].get_text() == "25"
+    assert chosen["respondents_status"] is None  # "any": the first option, none marked
+    form = section(page.text, "subs").find("form", class_="filters")
+    assert {i["name"] for i in form.find_all("input", type="hidden")} == set()
+    assert form.find("select", attrs={"name": "submissions_status"}).find("option", selected=True)["value"] == "draft"
