@@ -6,6 +6,8 @@ of ``--repeat`` runs in the same process:
 
 * ``tabulate``: ``lmreview tabulate`` of one question in a fresh session (load, evaluate, count);
   anchor: pandas reading the same answers exported flat (one column per question) and counting that column;
+* the same as a person runs them: ``lmreview tabulate`` (the CLI) in a fresh process, against a fresh process
+  running the pandas script (importing pandas, reading the CSV file, counting);
 * the analysis page: ``GET /reviews/NAME/analysis``, first in a fresh app (nothing cached), then again (the page
   revalidated with its ETag: 304), through the web TestClient.
 
@@ -18,8 +20,11 @@ import argparse
 import copy
 import datetime as dt
 import io
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -118,12 +123,34 @@ def flat_csv(store: Store) -> bytes:
     return out.getvalue().encode()
 
 
-def median(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+PANDAS_PROCESS = """
+import sys
+import pandas as pd
+frame = pd.read_csv(sys.argv[1], dtype=str)
+print(frame["covid19"].dropna().value_counts().to_string())
+"""
+
+
+def process(command: list[str]) -> str:
+    """Run ``command`` with this Python and the same ``PYTHONPATH``; its output."""
+    done = subprocess.run([sys.executable, *command], capture_output=True, text=True, env=dict(os.environ), check=True)
+    return done.stdout
+
+
+CPU: dict[str, float] = {}  # label -> median CPU time of this process, for what runs in it
+
+
+def median(fn: Callable[[], Any], repeat: int, label: str = "") -> tuple[float, Any]:
+    """The median wall-clock time of ``repeat`` runs of ``fn`` and its last result; the median CPU time of this
+    process goes to ``CPU[label]`` (the load of other processes changes it least)."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    if label:
+        CPU[label] = statistics.median(cpu)
     return statistics.median(times), result
 
 
@@ -170,11 +197,21 @@ def main() -> None:
                 session.rollback()
             return {c.value: c.n for c in table.whole.counts or []}
 
-        anchor, expected = median(pandas_count, args.repeat)
-        took, got = median(lmreview_tabulate, args.repeat)
+        anchor, expected = median(pandas_count, args.repeat, "anchor")
+        took, got = median(lmreview_tabulate, args.repeat, "tabulate")
         assert got == {k: expected.get(k, 0) for k in got}, (got, expected)
         before, again = median(engine_tabulate, max(1, args.repeat // 2))
         assert again == got, (again, got)
+
+        csv_file = Path(tmp) / "flat.csv"
+        csv_file.write_bytes(flat)
+        db = args.db or str(Path(tmp) / "bench.db")
+        cli = ["-c", "from lmreview.cli.main import main; main()", "--db", db, "tabulate", "--review", REVIEW]
+        cli += ["--question", QUESTION]
+        printed = process(cli)
+        assert all(f"{n} of {sum(got.values())}" in printed for n in got.values()), printed
+        cli_took, _ = median(lambda: process(cli), args.repeat)
+        pandas_took, _ = median(lambda: process(["-c", PANDAS_PROCESS, str(csv_file)]), args.repeat)
 
         def page() -> tuple[float, int, float]:
             """The analysis page's first view in a fresh server (nothing kept by the process), then again with
@@ -205,6 +242,11 @@ def main() -> None:
     print(f"{'pandas read_csv + value_counts (anchor)':44} {anchor * 1000:9.1f} ms    1.0x")
     print(f"{'tabulate one question':44} {took * 1000:9.1f} ms {took / anchor:6.1f}x")
     print(f"{'tabulate, every submission evaluated (before)':44} {before * 1000:9.1f} ms {before / anchor:6.1f}x")
+    cpu = CPU["tabulate"] / CPU["anchor"]
+    both = f"{CPU['anchor'] * 1000:.1f} / {CPU['tabulate'] * 1000:.1f} ms"
+    print(f"{'  the same two in CPU time (anchor / tabulate)':44} {both:>12} {cpu:6.1f}x")
+    print(f"{'pandas script, fresh process (anchor)':44} {pandas_took * 1000:9.1f} ms    1.0x")
+    print(f"{'lmreview tabulate, fresh process (the CLI)':44} {cli_took * 1000:9.1f} ms {cli_took / pandas_took:6.1f}x")
     each = f"({deciding / n * 1000:.2f} ms each)"
     print(f"{'deciding the submissions (stored at save)':44} {deciding * 1000:9.1f} ms {each}")
     print(f"{'analysis page, first view (HTTP ' + str(status) + ')':44} {page_first * 1000:9.1f} ms")

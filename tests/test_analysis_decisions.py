@@ -394,3 +394,31 @@ def test_refresh_decides_submissions_inserted_in_bulk(store: Store, count: int) 
         assert decisions.refresh(session) == 0
         assert _stored_units(session, "dk") == (7 + count, 7 + count)
         assert {c.value: c.n for c in tabulate(session, "dk", "usefulness").whole.counts or []}["3"] == count
+
+
+def test_the_database_vouches_for_fresh_decisions_in_one_query(
+    cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decisions written by the ORM (web saves, document entries, corrections) are found fresh by the one query that
+    compares each state with its submission in the database, without reading a row of them here; a submission it
+    cannot vouch for (its time changed behind the ORM, its answers the same) is checked row by row, and still fresh."""
+    _review_r16(cli)
+    checked: list[list[int]] = []
+    check = decisions._fresh_checked
+
+    def counted(connection: Any, ids: Any) -> set[int]:
+        checked.append(sorted(ids))
+        return check(connection, ids)
+
+    monkeypatch.setattr(decisions, "_fresh_checked", counted)
+    with store.session() as session:
+        ids = list(session.scalars(select(Submission.id).where(Submission.status == "submitted")))
+        assert len(ids) == 11
+        assert decisions.fresh_ids(session.connection(), ids) == set(ids)
+        assert checked == []
+        later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+        session.execute(update(Submission).where(Submission.id == ids[0]).values(updated_at=later))
+        assert decisions.fresh_ids(session.connection(), ids) == set(ids)
+        assert checked == [[ids[0]]]
+        drafts = list(session.scalars(select(Submission.id).where(Submission.status != "submitted")))
+        assert decisions.fresh_ids(session.connection(), ids + drafts) == set(ids)

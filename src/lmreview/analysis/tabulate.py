@@ -50,7 +50,7 @@ from lmreview.analysis.tabulation import (
     Tabulation,
     TopBox,
 )
-from lmreview.analysis.units import UNIT_RULES, Observer, Unit, load_units, survey_of
+from lmreview.analysis.units import UNIT_RULES, Observer, Unit, fill_fields, load_units, survey_of
 from lmreview.errors import NotFound
 from lmreview.portfolio.models import Project
 from lmreview.portfolio.stats import BREAKDOWNS
@@ -254,7 +254,12 @@ def _by_question(definition: FormDefinition, by: str) -> Question:
 
 
 def _groups(
-    definition: FormDefinition, by: str | Question, units: list[Unit], observer: Observer, language: str
+    session: Session,
+    definition: FormDefinition,
+    by: str | Question,
+    units: list[Unit],
+    observer: Observer,
+    language: str,
 ) -> tuple[str, str, list[tuple[str | None, str | None, list[Unit]]]]:
     """The field or question path of ``by``, its label, and its groups: (value, label, units), in choice order or
     sorted, missing last."""
@@ -263,6 +268,7 @@ def _groups(
     order: list[str] = []
     if isinstance(by, str):
         name, label = by, by.replace("_", " ").capitalize()
+        fill_fields(session, units)
         for unit in units:
             members.setdefault(unit.project.values[by] if unit.project else None, []).append(unit)
     else:
@@ -362,7 +368,7 @@ def tabulate(
         units_rule=rule,
     )
     if by_what is not None:
-        result.by, result.by_label, groups = _groups(definition, by_what, units, observer, chosen)
+        result.by, result.by_label, groups = _groups(session, definition, by_what, units, observer, chosen)
         result.groups = [
             Group(value, label, _block(spec, members, observations, observer)) for value, label, members in groups
         ]

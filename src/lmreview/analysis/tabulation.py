@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from lmreview.analysis.intervals import percents
 
@@ -108,9 +108,9 @@ class TopBox:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One place a question was asked: a responded unit, or one repeat instance of it."""
+class Observation(NamedTuple):
+    """One place a question was asked: a responded unit, or one repeat instance of it. (A named tuple: a tabulation
+    makes one per unit and question, thousands, and a frozen dataclass costs four times as much to make.)"""
 
     unit: str
     path: str  # the instance path: "sustained", "outcomes[2]/outcome"

@@ -13,7 +13,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, distinct, event, func, select
 from sqlalchemy.orm import Session
@@ -29,10 +29,10 @@ from lmreview.questionnaire.models import Form, FormVersion, Respondent, Review,
 from lmreview.questionnaire.xlsform import FormDefinition
 
 
-@dataclass(frozen=True, slots=True)
-class Used:
+class Used(NamedTuple):
     """What counting reads of a submission: its state, where it comes from and when; not its answers (the stored
-    decisions serve; :class:`Observer` reads the answers of the others at once)."""
+    decisions serve; :class:`Observer` reads the answers of the others at once). Named tuples, as the rows they are
+    read from: thousands of them for a large review."""
 
     id: int
     instance_id: str
@@ -47,9 +47,9 @@ class Used:
     updated_at: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectFields:
-    """What a cross-tab reads of a project: its code and the value of each project field (region, category…)."""
+class ProjectFields(NamedTuple):
+    """What a cross-tab reads of a project: its code and the value of each project field (region, category…),
+    read when a cross-tab by a project field first asks for them (:func:`fill_fields`; empty until then)."""
 
     id: int
     code: str
@@ -68,13 +68,13 @@ def _moment(submission: Used) -> tuple[dt.datetime, int]:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)), submission.id
 
 
-_USED = tuple(getattr(Submission, name) for name in Used.__slots__)
+_USED = tuple(getattr(Submission, name) for name in Used._fields)
 
 
 def _submissions(session: Session, where: Any) -> list[Used]:
     """The submissions matching ``where`` as plain rows (no ORM object, no answers, no form version)."""
     query = select(*_USED).where(where).order_by(Submission.id)
-    return [Used(*row) for row in session.connection().execute(query).all()]
+    return [Used._make(row) for row in session.connection().execute(query).all()]
 
 
 def _answers(session: Session, ids: list[int]) -> dict[int, Any]:
@@ -87,19 +87,28 @@ def _answers(session: Session, ids: list[int]) -> dict[int, Any]:
 
 
 def _project_fields(session: Session, where: Any) -> list[ProjectFields]:
-    """The projects matching ``where``, ordered by code, with the value of each project field, read in one query."""
+    """The projects matching ``where``, ordered by code (their fields' values are read by :func:`fill_fields`)."""
+    query = select(Project.id, Project.code).where(where).order_by(Project.code)
+    return [ProjectFields(id_, code, {}) for id_, code in session.connection().execute(query)]
+
+
+def fill_fields(session: Session, units: list[Unit]) -> None:
+    """Read the value of each project field (region, category…) of the units' projects that do not have them yet,
+    in one query: only a cross-tab by a project field needs them."""
+    missing = {u.project.id: u.project for u in units if u.project is not None and not u.project.values}
+    if not missing:
+        return
     names = list(BREAKDOWN_COLUMNS)
-    query = (
-        select(Project.id, Project.code, *[BREAKDOWN_COLUMNS[name]() for name in names])
-        .outerjoin(Region, Project.region_id == Region.id)
-        .outerjoin(Category, Project.category_id == Category.id)
-        .where(where)
-        .order_by(Project.code)
-    )
-    return [
-        ProjectFields(row[0], row[1], dict(zip(names, row[2:], strict=True)))
-        for row in session.connection().execute(query)
-    ]
+    ids = sorted(missing)
+    for start in range(0, len(ids), 5_000):
+        query = (
+            select(Project.id, *[BREAKDOWN_COLUMNS[name]() for name in names])
+            .outerjoin(Region, Project.region_id == Region.id)
+            .outerjoin(Category, Project.category_id == Category.id)
+            .where(Project.id.in_(ids[start : start + 5_000]))
+        )
+        for row in session.connection().execute(query):
+            missing[row[0]].values.update(zip(names, row[1:], strict=True))
 
 
 def _projects(session: Session, review: Review) -> list[ProjectFields]:

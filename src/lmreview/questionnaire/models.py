@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lmreview.store.base import Base, Timestamped, utcnow
@@ -140,6 +140,26 @@ class Submission(Timestamped, Base):
     """One filled questionnaire: a draft until the respondent submits it, then reviewed like in ODK Central."""
 
     __tablename__ = "submission"
+    # What counting and the review page read of every submission of a review, in one index: SQLite keeps a row's
+    # columns in order, and the times come after the answers (JSON, kilobytes): reading them from the table walks
+    # the answers' overflow pages (2,000 submissions: 9.7 ms from the table, 2.3 ms from this index).
+    __table_args__ = (
+        Index(
+            "ix_submission_review_units",
+            "review_id",
+            "id",
+            "status",
+            "review_state",
+            "source",
+            "form_version_id",
+            "respondent_id",
+            "project_id",
+            "instance_id",
+            "submitted_at",
+            "created_at",
+            "updated_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(200), unique=True)  # uuid:… (Kobo _uuid, ODK KEY)

@@ -18,15 +18,17 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.portfolio.models import Project
 from lmreview.questionnaire.models import Respondent, Review
 from lmreview.questionnaire.reviews import (
+    RESPONDENT_STATUSES,
     entered_projects,
     projects_by_code,
     respondent_status,
+    respondent_statuses,
     submissions_by_respondent,
 )
 from lmreview.store import audit
@@ -273,9 +275,35 @@ def list_respondents(session: Session, review: Review) -> list[RespondentRow]:
         for r in session.scalars(
             select(Respondent)
             .where(Respondent.review_id == review.id)
-            .order_by(Respondent.project_code, Respondent.name)
+            .order_by(Respondent.project_code, Respondent.name, Respondent.id)
         )
     ]
+
+
+def page_respondents(
+    session: Session, review: Review, *, limit: int, offset: int = 0, status: str | None = None
+) -> tuple[list[RespondentRow], int]:
+    """One page of :func:`list_respondents` (same order, same statuses): the rows from ``offset`` on, at most
+    ``limit``, of those whose status is ``status`` (any when None), and how many match in all. The statuses are read
+    from plain rows for the whole roster (a filter needs them all); the respondents themselves, their invitations and
+    their projects' titles only for the page."""
+    if status is not None and status not in RESPONDENT_STATUSES:
+        raise BadInput([Problem("status", 0, "-", f'"{status}" is not one of {", ".join(RESPONDENT_STATUSES)}')])
+    statuses = respondent_statuses(session, review)
+    matching = [id_ for id_, found in statuses.items() if status is None or found == status]
+    ids = matching[offset : offset + limit]
+    if not ids:
+        return [], len(matching)
+    people = {
+        r.id: r
+        for r in session.scalars(
+            select(Respondent).where(Respondent.id.in_(ids)).options(selectinload(Respondent.invitations))
+        )
+    }
+    projects = {r.project_id for r in people.values() if r.project_id is not None}
+    titles = dict(session.execute(select(Project.id, Project.title).where(Project.id.in_(projects))).all())
+    rows = [RespondentRow(people[i], statuses[i], titles.get(people[i].project_id or 0)) for i in ids]
+    return rows, len(matching)
 
 
 def get_respondent(session: Session, review: Review, respondent_id: int) -> Respondent:

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, lazyload
+from sqlalchemy.orm import Session
 
 from lmreview import access
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
 from lmreview.portfolio.models import Portfolio, Project
 from lmreview.questionnaire import forms
-from lmreview.questionnaire.models import Form, Respondent, Review, Submission
+from lmreview.questionnaire.models import Form, Invitation, Respondent, Review, Submission
 from lmreview.store import audit
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
@@ -199,6 +199,12 @@ def review_project_codes(session: Session, review: Review) -> list[tuple[int, st
         return []
     query = select(Project.id, Project.code).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code)
     return [(i, code) for i, code in session.execute(query)]
+def project_codes(session: Session, ids: set[int]) -> dict[int, str]:
+    """The codes of the projects ``ids``, by id (one query; none for no id)."""
+    if not ids:
+        return {}
+    query = select(Project.id, Project.code).where(Project.id.in_(sorted(ids)))
+    return dict(session.execute(query).all())
 
 
 def projects_by_code(session: Session, review: Review) -> dict[str, Project]:
@@ -225,48 +231,100 @@ def entered_projects(session: Session, review: Review) -> set[int]:
 def respondent_status(respondent: Respondent, submissions: list[Submission], entered: set[int] | None = None) -> str:
     """The furthest step of ``respondent``; "entered" when the answers of their project were entered from a document
     (``entered``: the ids of such projects) and they did not answer themselves: nobody chases them any more."""
-    if any(s.status == "submitted" for s in submissions):  # an answer counts, whatever happened before
-        return "submitted"
-    if respondent.declined_at is not None:
-        return "declined"
-    if respondent.bounced_at is not None:
-        return "bounced"
-    if entered and respondent.project_id in entered:
-        return "entered"
-    if submissions:
-        return "draft"
     invitation = respondent.invitations[-1] if respondent.invitations else None
-    if invitation is None or invitation.sent_at is None:
+    return _furthest_step(
+        submitted=any(s.status == "submitted" for s in submissions),
+        drafted=bool(submissions),
+        declined=respondent.declined_at is not None,
+        bounced=respondent.bounced_at is not None,
+        entered=bool(entered) and respondent.project_id in (entered or set()),
+        sent=invitation is not None and invitation.sent_at is not None,
+        opened=any(i.opened_at is not None for i in respondent.invitations),
+    )
+
+
+def _furthest_step(
+    *, submitted: bool, drafted: bool, declined: bool, bounced: bool, entered: bool, sent: bool, opened: bool
+) -> str:
+    if submitted:  # an answer counts, whatever happened before
+        return "submitted"
+    if declined:
+        return "declined"
+    if bounced:
+        return "bounced"
+    if entered:
+        return "entered"
+    if drafted:
+        return "draft"
+    if not sent:  # the newest invitation was not sent
         return "not_invited"
-    if any(i.opened_at is not None for i in respondent.invitations):
-        return "opened"
-    return "invited"
+    return "opened" if opened else "invited"
+
+
+def respondent_statuses(session: Session, review: Review) -> dict[int, str]:
+    """Every respondent of ``review`` (by id, in the roster's order: project code, then name) with its furthest step,
+    as :func:`respondent_status` gives it, read from a few plain rows (no ORM object, no answers): the review page
+    filters and pages its respondents by it."""
+    submissions: dict[int, set[str]] = {}
+    query = select(Submission.respondent_id, Submission.status).where(
+        Submission.review_id == review.id, Submission.respondent_id.is_not(None)
+    )
+    for respondent_id, status in session.execute(query):
+        if respondent_id is not None:
+            submissions.setdefault(respondent_id, set()).add(status)
+    newest_sent: dict[int, bool] = {}
+    opened: set[int] = set()
+    invitations = (
+        select(Invitation.respondent_id, Invitation.sent_at, Invitation.opened_at)
+        .join(Respondent, Respondent.id == Invitation.respondent_id)
+        .where(Respondent.review_id == review.id)
+        .order_by(Invitation.id)
+    )
+    for respondent_id, sent_at, opened_at in session.execute(invitations):
+        newest_sent[respondent_id] = sent_at is not None  # the last one read is the newest
+        if opened_at is not None:
+            opened.add(respondent_id)
+    entered = entered_projects(session, review)
+    people = (
+        select(Respondent.id, Respondent.project_id, Respondent.declined_at, Respondent.bounced_at)
+        .where(Respondent.review_id == review.id)
+        .order_by(Respondent.project_code, Respondent.name, Respondent.id)
+    )
+    return {
+        id_: _furthest_step(
+            submitted="submitted" in submissions.get(id_, ()),
+            drafted=id_ in submissions,
+            declined=declined_at is not None,
+            bounced=bounced_at is not None,
+            entered=project_id in entered,
+            sent=newest_sent.get(id_, False),
+            opened=id_ in opened,
+        )
+        for id_, project_id, declined_at, bounced_at in session.execute(people)
+    }
 
 
 def response_status(session: Session, review: Review) -> ResponseStatus:
-    # Without the answers and the form version (whose definition would be decoded once per submission): the
-    # status reads the state of each submission only.
-    light = (lazyload(Submission.form_version), defer(Submission.data), defer(Submission.original))
-    submissions = list(session.scalars(select(Submission).where(Submission.review_id == review.id).options(*light)))
-    by_respondent: dict[int, list[Submission]] = {}
-    for submission in submissions:
-        if submission.respondent_id is not None:
-            by_respondent.setdefault(submission.respondent_id, []).append(submission)
-    respondents = list(session.scalars(select(Respondent).where(Respondent.review_id == review.id)))
+    # Plain rows: the state of each submission (not its answers, nor its form version) and each project's code; no
+    # ORM object for the thousands of them a large review has.
+    query = select(Submission.status, Submission.project_id, Submission.source, Submission.meta).where(
+        Submission.review_id == review.id
+    )
+    submissions = session.execute(query).all()
     projects = review_project_codes(session, review)
     done = [s for s in submissions if s.status == "submitted" and s.project_id is not None]
     answered_ids = {s.project_id for s in done if s.source != DOCUMENT}  # a document is not a response
     entered_ids = {s.project_id for s in done if s.source == DOCUMENT} - answered_ids
+    # each respondent's step as the review page's list shows it (and filters it by): the counts link to those lists
+    statuses = respondent_statuses(session, review)
     counts = dict.fromkeys(RESPONDENT_STATUSES, 0)
-    entered = {i for i in entered_ids if i}
-    for respondent in respondents:
-        status = respondent_status(respondent, by_respondent.get(respondent.id, []), entered)
+    for status in statuses.values():
         counts[status] += 1
-    answered = [code for i, code in projects if i in answered_ids]
+    answered = [code for id_, code in projects if id_ in answered_ids]
     return ResponseStatus(
         review=review.name,
         form=review.form.name if review.form else None,
-        respondents=len(respondents),
+        respondents=len(statuses),
         counts=counts,
         projects_total=len(projects),
         projects_answered=len(answered),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, Update, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lmreview.errors import BadInput, Conflict, NotFound, Problem
@@ -370,6 +370,46 @@ def get_submission(session: Session, submission_id: int) -> Submission:
 
 def list_submissions(session: Session, review: Review) -> list[Submission]:
     return list(session.scalars(select(Submission).where(Submission.review_id == review.id).order_by(Submission.id)))
+
+
+SUBMISSION_STATUSES = ("draft", "submitted")
+
+
+def page_submissions(
+    session: Session,
+    review: Review,
+    *,
+    limit: int,
+    offset: int = 0,
+    status: str | None = None,
+    review_state: str | None = None,
+) -> tuple[list[Submission], int]:
+    """One page of :func:`list_submissions` (same order), filtered by ``status`` and ``review_state`` (any when None):
+    at most ``limit`` submissions from ``offset`` on, without their answers, and how many match in all (a
+    ``COUNT``; the page is read with ``LIMIT``/``OFFSET``)."""
+    problems = []
+    if status is not None and status not in SUBMISSION_STATUSES:
+        problems.append(Problem("status", 0, "-", f'"{status}" is not one of {", ".join(SUBMISSION_STATUSES)}'))
+    if review_state is not None and review_state not in REVIEW_STATES:
+        message = f'"{review_state}" is not one of {", ".join(REVIEW_STATES)}'
+        problems.append(Problem("review_state", 0, "-", message))
+    if problems:
+        raise BadInput(problems)
+    where = [Submission.review_id == review.id]
+    if status is not None:
+        where.append(Submission.status == status)
+    if review_state is not None:
+        where.append(Submission.review_state == review_state)
+    total = session.scalar(select(func.count()).select_from(Submission).where(*where)) or 0
+    query = (
+        select(Submission)
+        .where(*where)
+        .order_by(Submission.id)
+        .limit(limit)
+        .offset(offset)
+        .options(defer(Submission.data), defer(Submission.original))
+    )
+    return list(session.scalars(query)), total
 
 
 def current_or_original(submission: Submission, original: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from lmreview.questionnaire import forms, respondents, responses, reviews, submi
 from lmreview.questionnaire.models import Review
 from lmreview.store.models import User
 from lmreview.web.api import schemas
-from lmreview.web.api.deps import Caller, CallerDep, Limit, Offset, WriterDep, created, etag_json, need_role, page
+from lmreview.web.api.deps import Caller, CallerDep, Limit, Offset, WriterDep, created, etag_json, need_role
 from lmreview.web.pages import RowId, attachment, read_upload
 
 router = APIRouter(tags=["reviews"])
@@ -106,11 +106,22 @@ def _respondent_json(row: respondents.RespondentRow) -> dict[str, Any]:
 @router.get(
     "/reviews/{name}/respondents", response_model=schemas.Page[schemas.Respondent], summary="A review's respondents"
 )
-def list_respondents(request: Request, who: CallerDep, name: str, limit: Limit = 100, offset: Offset = 0) -> Response:
+def list_respondents(
+    request: Request,
+    who: CallerDep,
+    name: str,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    status: Literal["not_invited", "invited", "opened", "draft", "submitted", "entered", "declined", "bounced"]
+    | None = None,
+) -> Response:
+    """In the roster's order (project code, name), as the review page pages them; ``status`` keeps those at that
+    step."""
     with request.app.state.store.session() as session:
         review = _review(session, who.user, name)
-        rows = [_respondent_json(r) for r in respondents.list_respondents(session, review)]
-    return etag_json(request, who, page(rows, limit, offset), schemas.Page[schemas.Respondent])
+        rows, total = respondents.page_respondents(session, review, limit=limit, offset=offset, status=status)
+        data = {"items": [_respondent_json(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return etag_json(request, who, data, schemas.Page[schemas.Respondent])
 
 
 @router.post(
@@ -166,15 +177,16 @@ def list_submissions(
     limit: Limit = 100,
     offset: Offset = 0,
     status: Literal["draft", "submitted"] | None = None,
+    review_state: Literal["received", "has_issues", "approved", "rejected"] | None = None,
 ) -> Response:
+    """In the order they were stored, as the review page pages them, filtered by ``status`` and ``review_state``."""
     with request.app.state.store.session() as session:
         review = _review(session, who.user, name)
-        rows = [
-            _submission_json(s)
-            for s in submissions.list_submissions(session, review)
-            if status is None or s.status == status
-        ]
-    return etag_json(request, who, page(rows, limit, offset), schemas.Page[schemas.Submission])
+        found, total = submissions.page_submissions(
+            session, review, limit=limit, offset=offset, status=status, review_state=review_state
+        )
+        data = {"items": [_submission_json(s) for s in found], "total": total, "limit": limit, "offset": offset}
+    return etag_json(request, who, data, schemas.Page[schemas.Submission])
 
 
 def _version_json(c: Any) -> dict[str, Any]:

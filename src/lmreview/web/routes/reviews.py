@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.background import BackgroundTask
 
 from lmreview.access import can_see, make_manager, visible_review_ids
-from lmreview.errors import BadInput, NotFound
+from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.portfolio import service as portfolio_service
 from lmreview.questionnaire import (
     attachments,
@@ -237,15 +237,67 @@ async def export_review(request: Request, name: str) -> Response:
     )
 
 
+PAGE_SIZES = (25, 50, 100, 200)  # rows per page of the review page's respondents and submissions
+
+
+def _page_number(value: str | None, name: str) -> int:
+    if not value:
+        return 1
+    if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+        raise BadInput([Problem(name, 0, "-", f"{value[:20]!r} is not a page number (1, 2, …)")])
+    return int(value)
+
+
+def _page_size(value: str | None) -> int:
+    if not value:
+        return PAGE_SIZES[1]
+    if not value.isdigit() or int(value) not in PAGE_SIZES:
+        sizes = ", ".join(str(n) for n in PAGE_SIZES)
+        raise BadInput([Problem("size", 0, "-", f"{value[:20]!r} is not a page size; use {sizes}")])
+    return int(value)
+
+
+def _pager(page: int, size: int, total: int, shown: int) -> dict[str, int]:
+    """Where a page stands: its number, the last page, and the rows it shows (first-last of total)."""
+    pages = max(1, -(-total // size))
+    first = (page - 1) * size + 1 if shown else 0
+    return {"page": page, "pages": pages, "size": size, "total": total, "first": first, "last": first + shown - 1}
+
+
 @router.get("/reviews/{name}", response_class=HTMLResponse)
-def review_page(request: Request, name: str) -> Response:
+def review_page(
+    request: Request,
+    name: str,
+    size: str | None = None,
+    respondents_page: str | None = None,
+    respondents_status: str | None = None,
+    submissions_page: str | None = None,
+    submissions_status: str | None = None,
+    submissions_state: str | None = None,
+) -> Response:
+    """The review: its response rate, then its respondents and its submissions, a page of each (``size`` rows, 50 by
+    default), each filtered by status in the URL (as the API's ``limit``/``offset``/``status``)."""
     user = require_member(request, name)
+    rows = _page_size(size)
+    r_page = _page_number(respondents_page, "respondents_page")
+    s_page = _page_number(submissions_page, "submissions_page")
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         status = reviews.response_status(session, review)
-        people = respondents.list_respondents(session, review)
-        subs = submissions.list_submissions(session, review)
-        codes = {p.id: p.code for p in reviews.review_projects(session, review)}
+        people, people_total = respondents.page_respondents(
+            session, review, limit=rows, offset=(r_page - 1) * rows, status=respondents_status or None
+        )
+        subs, subs_total = submissions.page_submissions(
+            session,
+            review,
+            limit=rows,
+            offset=(s_page - 1) * rows,
+            status=submissions_status or None,
+            review_state=submissions_state or None,
+        )
+        ids = {s.project_id for s in subs if s.project_id is not None}
+        codes = reviews.project_codes(session, ids)
+        params = {k: v for k, v in request.query_params.items() if k in REVIEW_PAGE_PARAMS and v}
         return render(
             request,
             "questionnaire/review.html",
@@ -254,12 +306,33 @@ def review_page(request: Request, name: str) -> Response:
             portfolio=reviews.portfolio_name(session, review),
             status=status,
             respondents=people,
+            respondents_pager=_pager(r_page, rows, people_total, len(people)),
+            respondents_status=respondents_status or "",
             submissions=subs,
+            submissions_pager=_pager(s_page, rows, subs_total, len(subs)),
+            submissions_status=submissions_status or "",
+            submissions_state=submissions_state or "",
+            page_sizes=PAGE_SIZES,
+            path=request.url.path,
+            params=params,
+            respondent_statuses=reviews.RESPONDENT_STATUSES,
+            submission_statuses=submissions.SUBMISSION_STATUSES,
+            review_states=REVIEW_STATES,
             project_codes=codes,
             smtp=bool(request.app.state.settings.smtp_host),
             mail=invitations.mail_templates(review),
             placeholders=invitations.PLACEHOLDERS,
         )
+
+
+REVIEW_PAGE_PARAMS = (
+    "size",
+    "respondents_page",
+    "respondents_status",
+    "submissions_page",
+    "submissions_status",
+    "submissions_state",
+)
 
 
 @router.post("/reviews/{name}/roster", response_class=HTMLResponse)
