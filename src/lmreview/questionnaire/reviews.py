@@ -199,6 +199,8 @@ def review_project_codes(session: Session, review: Review) -> list[tuple[int, st
         return []
     query = select(Project.id, Project.code).where(Project.portfolio_id == review.portfolio_id).order_by(Project.code)
     return [(i, code) for i, code in session.execute(query)]
+
+
 def project_codes(session: Session, ids: set[int]) -> dict[int, str]:
     """The codes of the projects ``ids``, by id (one query; none for no id)."""
     if not ids:
