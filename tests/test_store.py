@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,6 +38,24 @@ def test_sqlite_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.dispose()
+
+
+def test_opening_the_file_again_keeps_this_process_sqlite_locks(tmp_path: Path) -> None:
+    """A second engine on a file this process holds open (the web app's store, and a job's or a test's) must not
+    drop the shared lock of the open connections: closing a handle of the file of our own would, and another
+    process closing its last connection would then believe itself the last one and delete the WAL file under this
+    one (seen as "database disk image is malformed" and a bus error while CLI imports ran beside the web app)."""
+    db = tmp_path / "locks.db"
+    first = open_store(f"sqlite:///{db}")
+    with first.engine.connect() as connection:  # an open connection: a shared lock on the file, the WAL in use
+        connection.execute(text("SELECT count(*) FROM portfolio")).scalar_one()
+        second = Store(f"sqlite:///{db}")  # checks the file before it opens it
+        other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1 FROM portfolio'); c.close()"
+        subprocess.run([sys.executable, "-c", other, str(db)], check=True, timeout=60)
+        assert (tmp_path / "locks.db-wal").exists(), "another process took this one's WAL file away"
+        connection.execute(text("SELECT count(*) FROM portfolio")).scalar_one()
+        second.dispose()
+    first.dispose()
 
 
 def test_a_file_from_a_newer_lmreview_is_refused(tmp_path: Path, cli_factory: type[Cli]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,6 @@ URL_HINT = (
     "give a file path such as reviews/idf.db (SQLite) or a URL such as sqlite:///reviews/idf.db or "
     "postgresql://user@host/dbname"
 )
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class BadDatabase(LmreviewError):
@@ -37,17 +37,31 @@ def _shown(url: str | URL) -> str:
 
 
 def _check_sqlite_file(database: str) -> None:
+    """That ``database``, when it exists, is an SQLite file lmreview can read, asked of SQLite itself.
+
+    Not by reading its first bytes through a file handle of our own: closing any handle of the database file drops
+    every POSIX lock this process holds on it, the shared lock of its open SQLite connections included. Another
+    process closing its last connection then believes it is the last one, checkpoints and deletes the WAL file
+    under this process's feet ("database disk image is malformed", a bus error through the memory map). SQLite
+    keeps its own handles open while a lock of the file is held, so asking it is safe at any time.
+    """
     path = Path(database)
     if path.is_dir():
         raise BadDatabase(f"the database {database} is a folder, not a file; {URL_HINT}")
-    if path.is_file():
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(len(SQLITE_HEADER))
-        except OSError as exc:
-            raise BadDatabase(f"cannot read the database {database} ({exc.strerror}); {URL_HINT}") from None
-        if head and head != SQLITE_HEADER:
-            raise BadDatabase(f"{database} is not an SQLite database; {URL_HINT}")
+    if not path.is_file():
+        return
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BadDatabase(f"cannot read the database {database} ({exc}); {URL_HINT}") from None
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise BadDatabase(f"{database} is not an SQLite database; {URL_HINT}") from None
+        raise BadDatabase(f"cannot read the database {database} ({exc}); {URL_HINT}") from None
+    finally:
+        connection.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
