@@ -16,7 +16,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lmreview import __version__
 from lmreview.errors import BadInput, DatabaseUnavailable, LmreviewError
-from lmreview.web.api import exchange, jobs, library, portfolios, reviews, schemas, writes
+from lmreview.web.api import (
+    coding,
+    exchange,
+    jobs,
+    library,
+    members,
+    portfolios,
+    reviews,
+    schemas,
+    tracking_writes,
+    writes,
+)
 from lmreview.web.pages import refuse_control_characters, render
 
 PREFIX = "/api/v1"
@@ -58,7 +69,8 @@ def create_api(parent: FastAPI) -> FastAPI:
         dependencies=[Depends(refuse_control_characters)],
     )
     api.state = parent.state
-    for router in (library.router, portfolios.router, exchange.router, reviews.router, jobs.router, writes.router):
+    routers = (library, portfolios, exchange, reviews, members, jobs, writes, tracking_writes, coding)
+    for router in (module.router for module in routers):
         api.include_router(router, responses=ERRORS)
 
     @api.exception_handler(LmreviewError)

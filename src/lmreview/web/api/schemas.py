@@ -11,6 +11,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from lmreview.text import text_problem
+
 T = TypeVar("T")
 
 
@@ -20,6 +22,26 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 # A moment, always with its zone (UTC): ``2026-12-04T17:53:52.389592Z``.
 Moment = Annotated[dt.datetime, AfterValidator(_utc)]
+
+
+def _one_line(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _lines(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# Text of a request body: no control character (NUL…), and a one-line ``Line`` no line break either; a value that
+# breaks this answers 422 naming its field (``body.title: …``), as a form field does on the web.
+Line = Annotated[str, AfterValidator(_one_line)]
+Text = Annotated[str, AfterValidator(_lines)]
 
 
 class ApiError(BaseModel):
