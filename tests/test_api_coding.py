@@ -34,8 +34,8 @@ def coders(store: Store, cli: Cli, tmp_path: Path) -> dict[str, dict[str, str]]:
     }
 
 
-def _codebook(client: TestClient, auth: dict[str, str]) -> dict[str, int]:
-    made = client.post("/api/v1/coding/codebooks", headers=auth, json={"name": "cb"})
+def _codebook(http: TestClient, auth: dict[str, str]) -> dict[str, int]:
+    made = http.post("/api/v1/coding/codebooks", headers=auth, json={"name": "cb"})
     assert made.status_code == 201, made.text
     assert made.json() == {"name": "cb", "title": None, "codes": [], "groups": []}
     for body in (
@@ -43,14 +43,14 @@ def _codebook(client: TestClient, auth: dict[str, str]) -> dict[str, int]:
         {"code": "funding", "parent": "barriers", "description": "money ran short"},
         {"code": "politics", "parent": "barriers"},
     ):
-        added = client.post("/api/v1/coding/codebooks/cb/codes", headers=auth, json=body)
+        added = http.post("/api/v1/coding/codebooks/cb/codes", headers=auth, json=body)
         assert added.status_code == 201, added.text
         assert added.json()["name"] == body["code"]
     group = {"group": "cause", "exclusive": True, "codes": ["barriers/funding", "barriers/politics"]}
-    grouped = client.post("/api/v1/coding/codebooks/cb/groups", headers=auth, json=group)
+    grouped = http.post("/api/v1/coding/codebooks/cb/groups", headers=auth, json=group)
     assert grouped.status_code == 201, grouped.text
     assert grouped.json() == {"name": "cause", "exclusive": True, "codes": ["barriers/funding", "barriers/politics"]}
-    shown = client.get("/api/v1/coding/codebooks/cb", headers=auth).json()
+    shown = http.get("/api/v1/coding/codebooks/cb", headers=auth).json()
     return {c["path"]: c["id"] for c in shown["codes"]}
 
 
@@ -118,7 +118,8 @@ def test_suggestions_are_accepted_and_rejected(
     assert found.status_code == 200, found.text
     rows = found.json()["suggestions"]
     texts = sorted(r["text"].lower() for r in rows)
-    assert "budget" in texts and "funding" in texts, rows
+    assert "budget" in texts, rows
+    assert "funding" in texts, rows
     assert {r["code_id"] for r in rows} == {ids["barriers/funding"]}
     first, second = rows[0], rows[1]
     keys = ("source", "start", "end", "code_id")

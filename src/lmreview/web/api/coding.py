@@ -242,7 +242,9 @@ def _source(session: Session, user: User, reference: str) -> Source:
 class CodingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: Reference | None = Field(default=None, description="what is coded (required): " + str(Reference))
+    source: Reference | None = Field(
+        default=None, description="what is coded (required): a document id or file name, SUBMISSION/PATH, item:ID"
+    )
     start: Offset | None = Field(default=None, description="where the span starts (required)")
     end: Offset | None = Field(default=None, description="where it ends, exclusive (required)")
     code_id: Id | None = Field(default=None, description="the code's id (GET /coding/codebooks/{name})")

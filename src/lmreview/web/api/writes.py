@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from lmreview import access
-from lmreview.errors import BadInput, Forbidden, NotFound, Problem
+from lmreview.errors import BadInput, Forbidden, LmreviewError, NotFound, Problem
 from lmreview.evidence import service as evidence
 from lmreview.evidence.models import DOCUMENT_TYPES
 from lmreview.jobs import service as jobs
@@ -321,6 +321,15 @@ class DocumentChange(BaseModel):
         default=None, max_length=500, description="the project codes it is about (replaces the list)"
     )
 
+    @field_validator("project_codes")
+    @classmethod
+    def _no_comma(cls, codes: list[str] | None) -> list[str] | None:
+        """The service reads the codes as a comma-separated list: a comma inside one would make two."""
+        for code in codes or []:
+            if "," in code:
+                raise ValueError(f"the project code {code[:40]!r} holds a comma; send each code as an item")
+        return codes
+
 
 @router.post(
     "/evidence/documents/{document_id}",
@@ -350,6 +359,7 @@ def edit_document(request: Request, who: WriterDep, document_id: RowId, body: Do
         )
     with request.app.state.store.session() as session:
         document = evidence.set_metadata(session, document_id, changes, actor=who.user.name)
+        session.expire(document, ["projects"])  # as stored (in order), not as just appended
         data = evidence.document_json(document)
     return created(data, schemas.JsonObject, status_code=200)
 
@@ -405,8 +415,13 @@ def decide_link(request: Request, who: WriterDep, document_id: RowId, body: Link
         else:
             if not (given.code or "").strip():
                 raise BadInput([Problem("code", 0, "-", "name the project's code")], message="code: name the project")
-            links.decide(
-                session, document_id, given.code or "", confirm=given.decision == "confirm", actor=who.user.name
-            )
+            try:
+                links.decide(
+                    session, document_id, given.code or "", confirm=given.decision == "confirm", actor=who.user.name
+                )
+            except LmreviewError as exc:  # an invalid code, or none of a portfolio project: the field is wrong
+                if type(exc) is not LmreviewError:
+                    raise
+                raise BadInput([Problem("code", 0, "-", exc.message)], message=f"code: {exc.message}") from None
         data = [links.link_json(link) for link in links.links(session, document_id)]
     return created(data, list[schemas.JsonObject], status_code=200)
