@@ -16,6 +16,9 @@ from tests.conftest import Cli
 from tests.fixtures.coding.material import answer, make_review
 from tests.test_api import PASSWORD, bearer, client, make_token  # noqa: F401  (client: a fixture)
 
+# Bodies sent as JSON text with \u escapes, as a script may send them (lone surrogates included)
+JSON = {"content-type": "application/json"}
+
 
 @pytest.fixture
 def coders(store: Store, cli: Cli, tmp_path: Path) -> dict[str, dict[str, str]]:
@@ -197,13 +200,16 @@ def test_bad_input_is_a_clear_4xx(
         ({**body, "code_id": 2**31}, 422, "body.code_id"),
         ({**body, "start": -1}, 422, "body.start"),
         ({**body, "start": [1]}, 422, "body.start"),
+        ({**body, "start": True}, 422, "body.start"),
+        ({**body, "start": "4"}, 422, "body.start"),
+        ({**body, "memo": "\ud800"}, 422, "body.memo"),
         ({**body, "code_id": 2**31 - 1}, 404, ""),
         ({**body, "source": "no-such-document"}, 404, ""),
         ({**body, "unknown": 1}, 422, "body.unknown"),
         ({"start": 1}, 422, "source: give source, start, end and code_id"),
     ]
     for sent, status, named in cases:
-        response = client.post("/api/v1/coding/codings", headers=auth, json=sent)
+        response = client.post("/api/v1/coding/codings", headers=JSON | auth, content=json.dumps(sent))
         assert response.status_code == status, (sent.keys(), response.text[:300])
         assert set(response.json()) == {"error", "problems"}
         assert any(p.startswith(named) for p in response.json()["problems"]) or not named, response.text[:300]
@@ -219,7 +225,7 @@ def test_bad_input_is_a_clear_4xx(
         ("/api/v1/coding/reviews/r/suggestions", {"codebook": "cb", "code_id": 2**31 - 1, "words": "x"}),
         ("/api/v1/coding/reviews/r/suggestions/reject", {"codebook": "cb", **body, "end": 10**6}),
     ):
-        response = client.post(path, headers=auth, json=sent)
+        response = client.post(path, headers=JSON | auth, content=json.dumps(sent))
         assert 400 <= response.status_code < 500, (path, response.text[:300])
         assert set(response.json()) == {"error", "problems"}, path
     assert client.delete("/api/v1/coding/codings/99999999999", headers=auth).status_code == 404

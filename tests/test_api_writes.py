@@ -282,3 +282,20 @@ def test_document_details_who_may_not_and_bad_input(
         assert response.status_code == 422, (sent, response.text[:200])
         assert any(p.startswith(named) for p in response.json()["problems"]), (sent, response.text[:300])
     assert _listed(cli, document_id) == before
+
+
+def test_text_no_database_stores_is_refused_by_every_write(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    """A lone surrogate (JSON may escape one, ``"\\ud800"``; neither database stores it) answers 422: named by the
+    field where the field checks its text, otherwise by the API's handler of text that is not valid Unicode."""
+    headers = {**bearer(world["write"]), "content-type": "application/json"}
+    named = client.post("/api/v1/reviews/r16/recommendations", headers=headers, content=b'{"number": "\\ud800"}')
+    assert named.status_code == 422
+    assert named.json()["problems"][0].startswith("body.number: Value error, contains a lone surrogate, U+D800")
+    review = client.post("/api/v1/reviews", headers=headers, content=b'{"name": "r17", "title": "a\\udfffb"}')
+    assert review.status_code == 422, review.text
+    assert review.json()["error"] == "the request holds text that is not valid Unicode (surrogates not allowed)"
+    assert [r["review"] for r in json.loads(cli("review", "list", "--json").stdout)] == ["r16"]

@@ -79,6 +79,12 @@ def create_api(parent: FastAPI) -> FastAPI:
         problems = [str(p) for p in [*exc.problems, *exc.warnings]] if isinstance(exc, BadInput) else []
         return _json_error(exc.message, exc.status, problems)
 
+    @api.exception_handler(UnicodeEncodeError)
+    async def _unicode(request: Request, exc: UnicodeEncodeError) -> Response:
+        """Text no database stores (a lone surrogate escaped in JSON, ``"\\ud800"``) that reached the store through a
+        field without its own check: the request's fault, not the server's."""
+        return _json_error(f"the request holds text that is not valid Unicode ({exc.reason})", 422)
+
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return _json_error(HTTP_MESSAGES.get(exc.status_code, str(exc.detail)), exc.status_code)

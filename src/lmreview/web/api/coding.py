@@ -32,8 +32,10 @@ from lmreview.web.api.schemas import Line, Text
 from lmreview.web.pages import RowId
 
 router = APIRouter(tags=["coding"])
-Id = Annotated[int, Field(ge=1, le=INT_MAX)]
-Offset = Annotated[int, Field(ge=0, le=INT_MAX, description="in characters (code points) of the source's text")]
+Id = Annotated[int, Field(strict=True, ge=1, le=INT_MAX)]
+Offset = Annotated[
+    int, Field(strict=True, ge=0, le=INT_MAX, description="in characters (code points) of the source's text")
+]
 Reference = Annotated[Line, Field(max_length=300, description="a document id or file name, SUBMISSION/PATH, item:ID")]
 
 
@@ -186,7 +188,9 @@ class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group: Line | None = Field(default=None, max_length=300, description="the group's name (required)")
-    exclusive: bool = Field(default=False, description="a coder may give a unit only one code of the group")
+    exclusive: bool = Field(
+        default=False, strict=True, description="a coder may give a unit only one code of the group"
+    )
     codes: list[Annotated[Line, Field(max_length=1000)]] = Field(
         default_factory=list, max_length=1000, description="its codes, by name or path"
     )
@@ -337,8 +341,10 @@ class SuggestIn(BaseModel):
     words: Line | None = Field(
         default=None, max_length=suggest.MAX_RULE, description="keywords separated by commas, or a pattern"
     )
-    regex: bool = Field(default=False, description="words is a regular expression")
-    earlier: bool = Field(default=False, description="instead of a rule: the codes you gave the same passage earlier")
+    regex: bool = Field(default=False, strict=True, description="words is a regular expression")
+    earlier: bool = Field(
+        default=False, strict=True, description="instead of a rule: the codes you gave the same passage earlier"
+    )
 
 
 class SuggestionOut(BaseModel):

@@ -7,6 +7,7 @@ passed on as the CLI prints them, described as open objects."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -24,15 +25,25 @@ def _utc(value: dt.datetime) -> dt.datetime:
 Moment = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone half of a UTF-16 pair: JSON may escape one, no database stores it
+
+
+def _problem(value: str, multiline: bool) -> str | None:
+    found = _SURROGATE.search(value)
+    if found is not None:
+        return f"contains a lone surrogate, U+{ord(found.group()):04X}, at character {found.start() + 1}; remove it"
+    return text_problem(value, multiline=multiline)
+
+
 def _one_line(value: str) -> str:
-    problem = text_problem(value)
+    problem = _problem(value, False)
     if problem is not None:
         raise ValueError(problem)
     return value
 
 
 def _lines(value: str) -> str:
-    problem = text_problem(value, multiline=True)
+    problem = _problem(value, True)
     if problem is not None:
         raise ValueError(problem)
     return value

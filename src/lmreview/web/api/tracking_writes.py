@@ -29,7 +29,7 @@ from lmreview.web.api.writes import changeable_recommendation
 from lmreview.web.pages import RowId
 
 router = APIRouter(tags=["tracking"])
-Year = Annotated[int, Field(ge=1, le=9999, description="a year, 1 to 9999")]
+Year = Annotated[int, Field(strict=True, ge=1, le=9999, description="a year, 1 to 9999")]
 Names = Annotated[list[Annotated[Line, Field(max_length=120)]], Field(max_length=200)]
 LongText = Annotated[Text, Field(max_length=20_000)]
 NAME_LISTS = ("units", "projects", "themes")
@@ -228,8 +228,8 @@ class LessonIn(BaseModel):
     text: LongText | None = Field(default=None, description="required")
     fields: Fields | None = None
     review: Line | None = Field(default=None, max_length=80, description="the review it is drawn from")
-    document: int | None = Field(default=None, ge=1, le=2**31 - 1, description="or the evidence document")
-    page: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the page of that document")
+    document: int | None = Field(default=None, strict=True, ge=1, le=2**31 - 1, description="or the evidence document")
+    page: int | None = Field(default=None, strict=True, ge=1, le=2**31 - 1, description="the page of that document")
     projects: Names | None = None
     themes: Names | None = None
     year: Year | None = None

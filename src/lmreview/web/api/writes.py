@@ -315,7 +315,9 @@ class DocumentChange(BaseModel):
     organisation: Line | None = Field(default=None, max_length=200)
     evaluators: Line | None = Field(default=None, max_length=500)
     period: Line | None = Field(default=None, max_length=80, description="the period evaluated, e.g. 2017-2021")
-    year: int | None = Field(default=None, ge=1, le=9999, description="the year of the document, 1900 to 2100")
+    year: int | None = Field(
+        default=None, strict=True, ge=1, le=9999, description="the year of the document, 1900 to 2100"
+    )
     language: Line | None = Field(default=None, max_length=10, description="e.g. en, fr, es")
     project_codes: list[Annotated[Line, Field(max_length=80)]] | None = Field(
         default=None, max_length=500, description="the project codes it is about (replaces the list)"
