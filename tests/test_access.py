@@ -224,6 +224,9 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/reviews/{name}/export"): ("review", "manage"),
     ("GET", "/api/v1/coding/reviews/{name}/matrix"): ("review", "read"),
     ("POST", "/api/v1/coding/reviews/{name}/suggestions"): ("review", "write"),
+    ("GET", "/api/v1/coding/reviews/{name}/agreement"): ("review", "read"),
+    ("POST", "/api/v1/coding/reviews/{name}/compare"): ("review", "manage"),
+    ("POST", "/api/v1/coding/reviews/{name}/consensus"): ("review", "manage"),
     ("POST", "/api/v1/coding/reviews/{name}/suggestions/accept"): ("review", "write"),
     ("POST", "/api/v1/coding/reviews/{name}/suggestions/reject"): ("review", "write"),
     ("GET", "/api/v1/reviews/{name}/members"): ("review", "read"),
@@ -263,6 +266,7 @@ QUERIES = {
     "/coding/reviews/{review}/documents/{document_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/codes/{code_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/agreement": {"codebook": "cb"},
+    "/api/v1/coding/reviews/{name}/agreement": {"codebook": "cb"},
 }
 # The JSON body of an API change, valid for its schema, so that the request reaches the operation's code.
 BODIES: dict[str, dict[str, Any]] = {

@@ -229,3 +229,74 @@ def test_bad_input_is_a_clear_4xx(
         assert 400 <= response.status_code < 500, (path, response.text[:300])
         assert set(response.json()) == {"error", "problems"}, path
     assert client.delete("/api/v1/coding/codings/99999999999", headers=auth).status_code == 404
+
+
+def test_a_manager_compares_the_coders_and_records_a_consensus(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    store: Store,
+    coders: dict[str, dict[str, str]],
+) -> None:
+    with store.session() as session:
+        add_user(session, "bea", "reviewer", PASSWORD, actor="test")
+        add_user(session, "max", "viewer", PASSWORD, actor="test")
+    assert cli("review", "member", "add", "r", "bea", "--role", "reviewer").exit_code == 0
+    assert cli("review", "member", "add", "r", "max", "--role", "manager").exit_code == 0
+    bea, manager = bearer(make_token(cli, "bea", "write")), bearer(make_token(cli, "max", "write"))
+    ids = _codebook(client, coders["ana"])
+    funding, politics = ids["barriers/funding"], ids["barriers/politics"]
+    given = {  # the same unit, ana and bea; they disagree on LM.0168
+        "LM.0181": (funding, funding),
+        "LM.0168": (politics, funding),
+        "LM.0221": (funding, funding),
+        "LM.0220": (politics, politics),
+    }
+    for code, (by_ana, by_bea) in given.items():
+        for auth, code_id in ((coders["ana"], by_ana), (bea, by_bea)):
+            body = {"source": answer(code), "start": 0, "end": 10, "code_id": code_id}
+            assert client.post("/api/v1/coding/codings", headers=auth, json=body).status_code == 201
+    url = "/api/v1/coding/reviews/r/agreement"
+    closed = client.get(url, headers=coders["rea"], params={"codebook": "cb"})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["agreement"] is None
+    assert "are not compared yet" in closed.json()["note"]
+    assert (
+        client.post("/api/v1/coding/reviews/r/compare", headers=coders["ana"], json={"codebook": "cb"}).status_code
+        == 403
+    )
+    opened = client.post("/api/v1/coding/reviews/r/compare", headers=manager, json={"codebook": "cb"})
+    assert opened.status_code == 200, opened.text
+    assert opened.json() == {"review": "r", "codebook": "cb", "opened": True}
+    again = client.post("/api/v1/coding/reviews/r/compare", headers=manager, json={"codebook": "cb"})
+    assert again.json()["opened"] is False
+    measured = client.get(url, headers=coders["rea"], params={"codebook": "cb"}).json()
+    cli_json = json.loads(cli("coding", "agreement", "--review", "r", "--codebook", "cb", "--json").stdout)
+    assert measured["agreement"] == cli_json
+    assert measured["agreement"]["coders"] == ["ana", "bea"]
+    (disagreement,) = measured["disagreements"]
+    assert disagreement["codes"] == {"ana": ["politics"], "bea": ["funding"]}
+
+    unit = disagreement["unit"]
+    sent = {"codebook": "cb", "unit": unit, "codes": ["barriers/funding"], "reason": "the budget cut came first"}
+    assert client.post("/api/v1/coding/reviews/r/consensus", headers=bea, json=sent).status_code == 403
+    agreed = client.post("/api/v1/coding/reviews/r/consensus", headers=manager, json=sent)
+    assert agreed.status_code == 201, agreed.text
+    assert agreed.json() == {"unit": unit, "codings": 1}
+    left = json.loads(cli("coding", "disagreements", "--review", "r", "--codebook", "cb", "--json").stdout)
+    assert left == []
+    assert client.get(url, headers=coders["rea"], params={"codebook": "cb"}).json()["disagreements"] == []
+    for body, named in (
+        ({**sent, "codes": ["barriers/politics", "no-such-code"]}, ""),
+        ({**sent, "unit": "no-such-unit"}, "unit: "),
+        ({"codebook": "cb"}, "unit: "),
+        ({**sent, "reason": "\x00"}, "body.reason"),
+    ):
+        response = client.post("/api/v1/coding/reviews/r/consensus", headers=manager, json=body)
+        assert 400 <= response.status_code < 500, response.text
+        assert not named or response.json()["problems"][0].startswith(named), response.text
+    assert client.get(url, headers=coders["out"], params={"codebook": "cb"}).status_code == 404
+    assert client.get(url, headers=coders["rea"], params={"codebook": "nope"}).status_code == 404
+    assert (
+        client.post("/api/v1/coding/reviews/r/compare", headers=coders["out"], json={"codebook": "cb"}).status_code
+        == 404
+    )

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lmreview import access
-from lmreview.coding import codebooks, segments, suggest, view
+from lmreview.coding import agreement, codebooks, segments, suggest, view
 from lmreview.coding.models import Code, Coding
 from lmreview.coding.sources import Source, find_answer
 from lmreview.errors import BadInput, Forbidden, LmreviewError, NotFound, Problem
@@ -478,3 +478,117 @@ def reject(request: Request, who: WriterDep, name: str, body: SuggestionIn | Non
             rejection = suggest.reject(session, found, codebook=book.name, actor=who.user.name)
         data = {"id": rejection.id, "source": reference, "start": found.start, "end": found.end, "text": rejection.text}
     return created(data, Rejected)
+
+
+# --- comparing the coders ------------------------------------------------------------------------------------------
+
+
+class CodebookOfReview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    codebook: Line | None = Field(default=None, max_length=80, description="required")
+
+
+class Comparison(BaseModel):
+    review: str
+    codebook: str
+    opened: bool = Field(description="false: it was open already")
+
+
+@router.post(
+    "/coding/reviews/{name}/compare",
+    response_model=Comparison,
+    summary="Open the comparison: the coders of a codebook see one another's codings",
+)
+def open_comparison(request: Request, who: WriterDep, name: str, body: CodebookOfReview | None = None) -> Response:
+    """As the agreement page and ``lmreview coding compare`` (a manager of the review); until then each coder sees
+    only their own codings. Audited."""
+    with request.app.state.store.session() as session:
+        review = access.require_review_named(session, who.user, name, "manage")
+        if body is None or not body.codebook:
+            raise _bad("codebook", "name the codebook")
+        opened = agreement.open_comparison(session, review.name, body.codebook, actor=who.user.name)
+        data = {"review": review.name, "codebook": body.codebook, "opened": opened}
+    return created(data, Comparison, status_code=200)
+
+
+class AgreementOut(BaseModel):
+    agreement: dict[str, Any] | None = Field(
+        description="the coders, and per code, per exclusive group and overall: units, percent_agreement, kappa, "
+        "alpha (null where undefined); null while it cannot be measured (see note)"
+    )
+    note: str | None = Field(description="why there is no agreement yet (the comparison is closed, one coder…)")
+    disagreements: list[dict[str, Any]] = Field(description='{"unit", "text", "codes": {coder: [code, …]}}')
+
+
+@router.get(
+    "/coding/reviews/{name}/agreement",
+    response_model=AgreementOut,
+    summary="The coders' agreement on a codebook, and the units where they disagree",
+)
+def coders_agreement(
+    request: Request, who: CallerDep, name: str, codebook: Annotated[str, Query(max_length=80)]
+) -> Response:
+    """As the agreement page (any member): measured once the manager opened the comparison."""
+    with request.app.state.store.session() as session:
+        review = access.require_review_named(session, who.user, name)
+        codebooks.get_codebook(session, codebook)
+        data: dict[str, Any] = {"agreement": None, "note": None, "disagreements": []}
+        try:
+            data["agreement"] = agreement.agreement(session, review.name, codebook=codebook).as_json()
+            data["disagreements"] = [
+                {"unit": d.unit, "text": d.text, "codes": d.codes}
+                for d in agreement.disagreements(session, review.name, codebook=codebook)
+            ]
+        except (Forbidden, BadInput) as exc:
+            data["note"] = exc.message
+        except LmreviewError as exc:
+            if type(exc) is not LmreviewError:
+                raise
+            data["note"] = exc.message
+    return etag_json(request, who, data, AgreementOut)
+
+
+class ConsensusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    codebook: Line | None = Field(default=None, max_length=80, description="required")
+    unit: Line | None = Field(default=None, max_length=1000, description="the unit, as the disagreements name it")
+    codes: list[Annotated[Line, Field(max_length=1000)]] = Field(
+        default_factory=list, max_length=1000, description="the codes kept (names or paths); none: the unit has none"
+    )
+    reason: Text | None = Field(default=None, max_length=20_000)
+
+
+class Consensus(BaseModel):
+    unit: str
+    codings: int = Field(description="the consensus codings made")
+
+
+@router.post(
+    "/coding/reviews/{name}/consensus",
+    response_model=Consensus,
+    status_code=201,
+    summary="Record the consensus on a unit the coders disagree on",
+)
+def record_consensus(request: Request, who: WriterDep, name: str, body: ConsensusIn | None = None) -> Response:
+    """As the agreement page and ``lmreview coding consensus`` (a manager of the review, the comparison open): the
+    codes kept are copied from the coders' segments as the consensus coder's; an earlier consensus is replaced."""
+    with request.app.state.store.session() as session:
+        review = access.require_review_named(session, who.user, name, "manage")
+        given = body or ConsensusIn()
+        if not given.codebook:
+            raise _bad("codebook", "name the codebook")
+        if not given.unit:
+            raise _bad("unit", "name the unit")
+        with _invalid_as("unit"):
+            made = agreement.consensus(
+                session,
+                review.name,
+                codebook=given.codebook,
+                unit=given.unit,
+                codes=given.codes,
+                actor=who.user.name,
+                reason=(given.reason or "").strip() or None,
+            )
+    return created({"unit": given.unit, "codings": made}, Consensus)
