@@ -314,7 +314,7 @@ async def _import(request: Request, who: Caller, file: UploadFile, form: str | N
     filename, data = await read_upload(request, file)
 
     def run() -> dict[str, Any]:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             target: Review | None = None
             visible = access.visible_review_ids(session, who.user)
             if review is not None:

@@ -92,7 +92,7 @@ async def add_documents(
         return started(request, who, job_id)
 
     def run() -> dict[str, Any]:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             report = evidence.add_files(
                 session,
                 received,

@@ -426,7 +426,7 @@ async def upload_responses(
         return start(request, job_id)
 
     def run() -> responses.ResponseImport:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             review = reviews.get_review(session, name)
             if review.form is None:
                 raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
