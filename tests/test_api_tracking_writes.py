@@ -9,9 +9,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from lmreview.settings import Settings
 from lmreview.store import Store, audit
 from lmreview.store.users import add_user
-from tests.conftest import Cli
+from lmreview.web.app import create_app
+from tests.conftest import Cli, Mailbox
 from tests.test_api import PASSWORD, bearer, client, make_token, world  # noqa: F401  (client, world: fixtures)
 
 # Bodies sent as JSON text with \u escapes, as a script may send them (lone surrogates included)
@@ -298,3 +300,70 @@ def test_lessons_who_may_not_and_bad_input(
     assert client.get("/api/v1/tracking/lessons", headers=auth, params={"year": 99999}).status_code == 422
     assert client.get("/api/v1/tracking/lessons", headers=auth, params={"kind": "anecdote"}).status_code == 422
     assert len(_lessons(cli)) == 2
+
+
+def test_a_file_goes_with_a_progress_comment_and_links_are_sent(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    store: Store,
+    world: dict[str, str],  # noqa: F811
+    mail_env: Mailbox,
+) -> None:
+    auth = bearer(world["write"])
+    rec = client.post("/api/v1/reviews/r16/recommendations", headers=auth, json=REC).json()
+    added = client.post(
+        f"/api/v1/tracking/recommendations/{rec['id']}/actions", headers=auth, json={"description": "Draft the law"}
+    )
+    action_id = added.json()["action"]["id"]
+    url = f"/api/v1/tracking/actions/{action_id}/files"
+    decree = b"%PDF-1.4 the decree, signed"
+    sent = client.post(url, headers=auth, files={"file": ("decree.pdf", decree)}, data={"comment": "Signed in May"})
+    assert sent.status_code == 201, sent.text
+    body = sent.json()
+    assert body["file"] == "decree.pdf"
+    comments = _recs(cli)[0]["actions"][0]["comments"]
+    assert [(c["text"], c["file"], c["author"]) for c in comments] == [("Signed in May", "decree.pdf", "ana")]
+    fetched = client.get(f"{url}/{body['comment_id']}", headers=auth)
+    assert fetched.status_code == 200
+    assert fetched.content == decree
+    assert "decree.pdf" in fetched.headers["content-disposition"]
+    assert client.get(f"{url}/{2**31 - 1}", headers=auth).status_code == 404
+    alone = client.post(url, headers=auth, files={"file": ("minutes.txt", b"minutes")})
+    assert alone.status_code == 422
+    assert alone.json()["problems"] == ["comment: a file is attached to a progress comment: write one"]
+    empty = client.post(url, headers=auth, files={"file": ("empty.txt", b"")}, data={"comment": "x"})
+    assert empty.status_code == 422
+    nul = client.post(url, headers=auth, files={"file": ("m.txt", b"m")}, data={"comment": "a\x00b"})
+    assert nul.status_code == 422
+    assert len(_recs(cli)[0]["actions"][0]["comments"]) == 1
+
+    with store.session() as session:
+        add_user(session, "rea", "reviewer", PASSWORD, actor="test")
+        add_user(session, "out", "reviewer", PASSWORD, actor="test")
+    assert cli("review", "member", "add", "r16", "rea", "--role", "reader").exit_code == 0
+    reader, outsider = bearer(make_token(cli, "rea", "write")), bearer(make_token(cli, "out", "write"))
+    note = {"file": ("n.txt", b"n")}
+    assert client.post(url, headers=reader, files=note, data={"comment": "c"}).status_code == 403
+    hidden = client.post(url, headers=outsider, files=note, data={"comment": "c"})
+    assert hidden.status_code == 404
+    assert hidden.json()["error"] == f"there is no key action {action_id}"
+    assert client.get(f"{url}/{body['comment_id']}", headers=reader).content == decree
+    assert client.get(f"{url}/{body['comment_id']}", headers=outsider).status_code == 404
+
+    assert cli("tracking", "unit", "set", "MIGRANT", "--email", "migrant@example.org").exit_code == 0
+    send = f"/api/v1/tracking/recommendations/{rec['id']}/send"
+    unset = client.post(send, headers=auth)
+    assert unset.status_code == 422  # no mail server is set
+    assert unset.json()["problems"][0].startswith("LMREVIEW_SMTP_HOST: no mail server is set")
+    mailing = TestClient(create_app(Settings(database_url=store.url), store))  # now with LMREVIEW_SMTP_*
+    links = mailing.post(send, headers=auth)
+    assert links.status_code == 200, links.text
+    by_unit = {m["unit"]: m for m in links.json()["mailed"]}
+    assert set(by_unit) == {"MIGRANT", "PARDEV"}
+    assert by_unit["PARDEV"]["outcome"] == "skipped"  # no e-mail address for this unit
+    assert (by_unit["MIGRANT"]["email"], by_unit["MIGRANT"]["outcome"]) == ("migrant@example.org", "sent")
+    (message,) = mail_env.to("migrant@example.org")
+    assert "/t/" in message.get_body().get_content()  # type: ignore[union-attr]
+    assert mailing.post(send, headers=reader).status_code == 403
+    assert mailing.post(send, headers=outsider).status_code == 404
+    assert len(mail_env.messages) == 1

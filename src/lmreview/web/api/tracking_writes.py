@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -21,12 +22,12 @@ from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.store.models import User
 from lmreview.tracking import lessons
 from lmreview.tracking import service as tracking
-from lmreview.tracking.models import Lesson, Recommendation
+from lmreview.tracking.models import Action, Lesson, Recommendation
 from lmreview.web.api import schemas
 from lmreview.web.api.deps import CallerDep, WriterDep, created, etag_json, need_role
 from lmreview.web.api.schemas import Line, Text
 from lmreview.web.api.writes import changeable_recommendation
-from lmreview.web.pages import RowId
+from lmreview.web.pages import RowId, attachment, read_upload
 
 router = APIRouter(tags=["tracking"])
 Year = Annotated[int, Field(strict=True, ge=1, le=9999, description="a year, 1 to 9999")]
@@ -358,3 +359,109 @@ def remove_lesson(request: Request, who: WriterDep, lesson_id: RowId) -> Respons
         _lesson(session, who.user, lesson_id)
         title = lessons.remove_lesson(session, lesson_id, actor=who.user.name)
     return created({"id": lesson_id, "removed": title}, LessonRemoved, status_code=200)
+
+
+# --- a file with a progress comment, and the links mailed to the responsible units ---------------------------------
+
+
+class CommentAdded(BaseModel):
+    comment_id: int = Field(description="the file is at GET /tracking/actions/{id}/files/{comment_id}")
+    file: str
+    recommendation: schemas.JsonObject
+
+
+def _action_for(session: Session, user: User, action_id: int, need: str) -> Action:
+    """The key action when ``user`` may ``need`` (read or write) its recommendation; a non-member of its review
+    hears what an unknown id hears."""
+    missing = NotFound(f"there is no key action {action_id}")
+    action = session.get(Action, action_id)
+    if action is None:
+        raise missing
+    try:
+        if need == "read":
+            _readable_recommendation(session, user, action.recommendation_id)
+        else:
+            changeable_recommendation(session, user, action.recommendation_id)
+    except NotFound:
+        raise missing from None
+    return action
+
+
+@router.post(
+    "/tracking/actions/{action_id}/files",
+    response_model=CommentAdded,
+    status_code=201,
+    summary="Attach a file to a key action, with a progress comment",
+)
+async def attach_file(
+    request: Request,
+    who: WriterDep,
+    action_id: RowId,
+    file: UploadFile,
+    comment: Annotated[str, Form(max_length=20_000, description="the progress comment the file goes with")] = "",
+) -> Response:
+    """As the key action's form on the recommendation's page: a dated progress comment with its file (the
+    evidence of progress: a decree, minutes, a report), audited."""
+    with request.app.state.store.session() as session:
+        _action_for(session, who.user, action_id, "write")
+    attached = await read_upload(request, file)
+
+    def run() -> dict[str, Any]:
+        with request.app.state.store.session() as session:
+            action = _action_for(session, who.user, action_id, "write")
+            tracking.update_action(
+                session, action_id, actor=who.user.name, comment=comment, author=who.user.name, attachment=attached
+            )
+            note = action.comments[-1]
+            rec = tracking.get_recommendation(session, action.recommendation_id)
+            return {
+                "comment_id": note.id,
+                "file": note.filename or "",
+                "recommendation": tracking.recommendation_json(session, rec, dt.date.today()),
+            }
+
+    return created(await run_in_threadpool(run), CommentAdded)
+
+
+@router.get(
+    "/tracking/actions/{action_id}/files/{comment_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+    summary="A file attached to a key action's progress comment",
+)
+def attached_file(request: Request, who: CallerDep, action_id: RowId, comment_id: RowId) -> Response:
+    with request.app.state.store.session() as session:
+        _action_for(session, who.user, action_id, "read")
+        filename, content = tracking.attachment(session, action_id, comment_id)
+    return Response(content, media_type="application/octet-stream", headers=attachment(filename))
+
+
+class Mailed(BaseModel):
+    unit: str
+    email: str
+    outcome: str = Field(description="sent, written (a dry run), bounced or skipped (with the reason)")
+    detail: str
+
+
+class LinksSent(BaseModel):
+    mailed: list[Mailed]
+
+
+@router.post(
+    "/tracking/recommendations/{rec_id}/send",
+    response_model=LinksSent,
+    summary="E-mail each responsible unit its link to answer the recommendation",
+)
+def send_links(request: Request, who: WriterDep, rec_id: RowId) -> Response:
+    """As the recommendation's page (Send links) and ``lmreview tracking send``: one message per responsible unit
+    with an e-mail address, through the configured mail server; a unit without one is skipped, with the reason."""
+    from lmreview.tracking import mail
+
+    with request.app.state.store.session() as session:
+        changeable_recommendation(session, who.user, rec_id)
+        rec = tracking.get_recommendation(session, rec_id)
+        results = mail.send_links(session, request.app.state.settings, [rec], actor=who.user.name)
+        data = {
+            "mailed": [{"unit": r.unit, "email": r.email, "outcome": r.outcome, "detail": r.detail} for r in results]
+        }
+    return created(data, LinksSent, status_code=200)
