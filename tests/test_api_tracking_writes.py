@@ -5,6 +5,7 @@ Read back through ``lmreview tracking … --json`` and the audit log."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -367,3 +368,25 @@ def test_a_file_goes_with_a_progress_comment_and_links_are_sent(
     assert mailing.post(send, headers=reader).status_code == 403
     assert mailing.post(send, headers=outsider).status_code == 404
     assert len(mail_env.messages) == 1
+
+
+def test_the_web_session_needs_its_csrf_header_a_token_does_not(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    login = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert login is not None
+    client.post("/login", data={"name": "ana", "password": PASSWORD, "csrf_token": login[1]})
+    typed_in = {**LESSON, "review": None}
+    refused = client.post("/api/v1/tracking/lessons", json=typed_in)  # the session cookie, no CSRF header
+    assert refused.status_code == 403
+    assert "X-CSRF-Token" in refused.json()["error"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/account/tokens").text)
+    assert token is not None
+    made = client.post("/api/v1/tracking/lessons", json=typed_in, headers={"X-CSRF-Token": token[1]})
+    assert made.status_code == 201, made.text
+    with TestClient(client.app) as script:  # no cookie: the token alone, no CSRF header
+        by_token = script.post("/api/v1/tracking/lessons", json=typed_in, headers=bearer(world["write"]))
+    assert by_token.status_code == 201
+    assert len(_lessons(cli)) == 2
