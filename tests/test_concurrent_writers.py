@@ -1,5 +1,6 @@
-"""Imports outside jobs beside other writers on SQLite: portfolio imports, imports of answers and documents added to
-the evidence library, made at the same moment through the API and the web pages of one server, must all succeed.
+"""Imports outside jobs beside other writers on SQLite: portfolio imports, imports of answers, rosters and whole
+reviews, and documents added to the evidence library, made at the same moment through the API and the web pages of
+one server, must all succeed.
 
 An import reads before it writes. In a deferred transaction (SQLite's default) that read pins a snapshot, and when
 another connection commits before the import's first write, the write fails at once with "database is locked"
@@ -62,7 +63,7 @@ def test_imports_beside_other_writers_do_not_fail(store: Store, cli: Cli, tmp_pa
     assert cli("review", "create", "r16", "--portfolio", "lm2016", "--form", "bilingual_test").exit_code == 0
     with store.session() as session:
         add_user(session, "ana", "reviewer", PASSWORD, actor="test")
-    assert cli("review", "member", "add", "r16", "ana", "--role", "reviewer").exit_code == 0
+    assert cli("review", "member", "add", "r16", "ana", "--role", "manager").exit_code == 0
     auth = bearer(make_token(cli, "ana", "write"))
     app = create_app(Settings(database_url=store.url), store)
     kobo = (FIXTURES / "responses" / "kobo-bilingual.csv").read_bytes()
@@ -129,6 +130,25 @@ def test_imports_beside_other_writers_do_not_fail(store: Store, cli: Cli, tmp_pa
 
         return go
 
+    def api_roster(n: int) -> int:
+        roster = f"project_code,name,email\nLM.0181,Person {n},person-{n}@example.org\n".encode()
+        response = TestClient(app).post(
+            "/api/v1/reviews/r16/roster", headers=auth, files={"file": (f"roster-{n}.csv", roster)}
+        )
+        assert response.status_code == 201, response.text
+        return response.status_code
+
+    exported = TestClient(app).get("/api/v1/reviews/r16/export", headers=auth)
+    assert exported.status_code == 200, exported.text[:300]
+
+    def api_review_import(n: int) -> int:
+        files = {"file": ("r16.zip", exported.content)}
+        response = TestClient(app).post(
+            "/api/v1/reviews/import", headers=auth, files=files, data={"as_name": f"copy-{n}"}
+        )
+        assert response.status_code == 201, response.text
+        return response.status_code
+
     def repeated(step: Callable[[int], int]) -> Callable[[], int]:
         """``step`` TIMES times, each time with a new number; how many times."""
 
@@ -146,6 +166,8 @@ def test_imports_beside_other_writers_do_not_fail(store: Store, cli: Cli, tmp_pa
         repeated(lambda n: api_document(n)()),
         repeated(lambda n: web_document(n)()),
         repeated(lambda n: web_portfolio(n)()),
+        repeated(api_roster),
+        repeated(api_review_import),
     ]
     results = _run_together(work)
     failures = [repr(r) for r in results if isinstance(r, BaseException)]
@@ -156,4 +178,6 @@ def test_imports_beside_other_writers_do_not_fail(store: Store, cli: Cli, tmp_pa
     names = {p["portfolio"] for p in json.loads(listed.stdout)}
     assert {f"p{n}" for n in range(1, TIMES + 1)} | {f"w{n}" for n in range(1, TIMES + 1)} <= names, names
     documents = {d["file"] for d in json.loads(cli("evidence", "list", "--json").stdout)}
+    reviews = {r["review"] for r in json.loads(cli("review", "list", "--json").stdout)}
+    assert {f"copy-{n}" for n in range(1, TIMES + 1)} <= reviews, reviews
     assert {f"note-{n}.md" for n in range(1, TIMES + 1)} | {f"web-{n}.md" for n in range(1, TIMES + 1)} <= documents

@@ -381,7 +381,7 @@ async def import_roster(request: Request, who: WriterDep, name: str, file: Uploa
     filename, data = await read_upload(request, file)
 
     def run() -> dict[str, Any]:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             review = _review(session, who.user, name, "manage")
             report = respondents.import_roster(session, review, data, filename, actor=who.user.name)
             return {
