@@ -148,6 +148,20 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/tracking/recommendations"): ("staff", ""),
     ("GET", "/jobs"): ("staff", ""),  # the jobs of the user's reviews and the site jobs they started
     ("GET", "/api/v1/jobs"): ("staff", ""),
+    ("GET", "/api/v1/tracking/lessons"): ("staff", ""),  # lessons of a review the user may not see are left out
+    ("POST", "/api/v1/tracking/lessons"): ("staff", ""),
+    ("GET", "/api/v1/tracking/lessons/{lesson_id}"): ("staff", ""),
+    ("POST", "/api/v1/tracking/lessons/{lesson_id}"): ("staff", ""),
+    ("DELETE", "/api/v1/tracking/lessons/{lesson_id}"): ("staff", ""),
+    ("POST", "/api/v1/evidence/documents/{document_id}"): ("staff", ""),
+    ("GET", "/api/v1/evidence/documents/{document_id}/links"): ("staff", ""),
+    ("POST", "/api/v1/evidence/documents/{document_id}/links"): ("staff", ""),
+    ("GET", "/api/v1/coding/codebooks"): ("staff", ""),
+    ("POST", "/api/v1/coding/codebooks"): ("staff", ""),
+    ("GET", "/api/v1/coding/codebooks/{name}"): ("staff", ""),
+    ("POST", "/api/v1/coding/codebooks/{name}/codes"): ("staff", ""),
+    ("POST", "/api/v1/coding/codebooks/{name}/groups"): ("staff", ""),
+    ("POST", "/api/v1/coding/codings"): ("staff", ""),  # the answer's review is checked (tests/test_api_coding.py)
     # one review
     ("GET", "/reviews/{name}"): ("review", "read"),
     ("POST", "/reviews/{name}/roster"): ("review", "manage"),
@@ -209,6 +223,17 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/reviews/{name}/tabulate"): ("review", "read"),
     ("GET", "/api/v1/reviews/{name}/export"): ("review", "manage"),
     ("GET", "/api/v1/coding/reviews/{name}/matrix"): ("review", "read"),
+    ("POST", "/api/v1/coding/reviews/{name}/suggestions"): ("review", "write"),
+    ("GET", "/api/v1/coding/reviews/{name}/agreement"): ("review", "read"),
+    ("POST", "/api/v1/coding/reviews/{name}/compare"): ("review", "manage"),
+    ("POST", "/api/v1/coding/reviews/{name}/consensus"): ("review", "manage"),
+    ("POST", "/api/v1/coding/reviews/{name}/suggestions/accept"): ("review", "write"),
+    ("POST", "/api/v1/coding/reviews/{name}/suggestions/reject"): ("review", "write"),
+    ("GET", "/api/v1/reviews/{name}/members"): ("review", "read"),
+    ("POST", "/api/v1/reviews/{name}/members"): ("review", "manage"),
+    ("POST", "/api/v1/reviews/{name}/members/{member}"): ("review", "manage"),
+    ("DELETE", "/api/v1/reviews/{name}/members/{member}"): ("review", "manage"),
+    ("POST", "/api/v1/reviews/{name}/recommendations"): ("review", "write"),
     # a record of a review
     ("DELETE", "/api/coding/codings/{coding_id}"): ("record", "write"),
     ("GET", "/tracking/recs/{rec_id}"): ("record", "read"),
@@ -216,6 +241,13 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/tracking/recs/{rec_id}/response"): ("record", "write"),
     ("POST", "/api/v1/tracking/recommendations/{rec_id}/response"): ("record", "write"),
     ("POST", "/api/v1/tracking/actions/{action_id}/progress"): ("record", "write"),
+    ("GET", "/api/v1/tracking/recommendations/{rec_id}"): ("record", "read"),
+    ("POST", "/api/v1/tracking/recommendations/{rec_id}"): ("record", "write"),
+    ("POST", "/api/v1/tracking/recommendations/{rec_id}/actions"): ("record", "write"),
+    ("POST", "/api/v1/tracking/recommendations/{rec_id}/send"): ("record", "write"),
+    ("POST", "/api/v1/tracking/actions/{action_id}/files"): ("record", "write"),
+    ("GET", "/api/v1/tracking/actions/{action_id}/files/{comment_id}"): ("record", "read"),
+    ("DELETE", "/api/v1/coding/codings/{coding_id}"): ("record", "write"),
     ("POST", "/tracking/recs/{rec_id}/send"): ("record", "write"),
     ("POST", "/tracking/recs/{rec_id}/actions"): ("record", "write"),
     ("POST", "/tracking/actions/{action_id}"): ("record", "write"),
@@ -237,12 +269,15 @@ QUERIES = {
     "/coding/reviews/{review}/documents/{document_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/codes/{code_id}": {"codebook": "cb"},
     "/coding/reviews/{review}/agreement": {"codebook": "cb"},
+    "/api/v1/coding/reviews/{name}/agreement": {"codebook": "cb"},
 }
 # The JSON body of an API change, valid for its schema, so that the request reaches the operation's code.
 BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/reviews/{name}/respondents": {"name": "Ann Example", "email": "ann@example.org"},
     "/api/v1/reviews/{name}/submissions/{submission_id}/state": {"state": "approved"},
     "/api/v1/reviews/{name}/submissions/{submission_id}/versions": {"path": "actions", "value": "x", "reason": "r"},
+    "/api/v1/reviews/{name}/members": {"user": "out", "role": "reader"},
+    "/api/v1/reviews/{name}/members/{member}": {"role": "reader"},
 }
 
 
@@ -390,6 +425,8 @@ def _request(
         api = TestClient(client.app)
         if method == "GET":
             return api.get(url, params=params, headers=headers, follow_redirects=False)
+        if method == "DELETE":
+            return api.delete(url, headers=headers, follow_redirects=False)
         if files is not None:
             return api.post(url, files=files, headers=headers, follow_redirects=False)
         return api.post(url, json=BODIES.get(path, {}), headers=headers, follow_redirects=False)

@@ -51,6 +51,17 @@ def api_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     store = Store(url)
     with store.session() as session:
         add_user(session, "ana", "reviewer", "correct-horse", actor="test")
+    # records for the later stages' operations to find: a codebook, a recommendation, a lesson, a document; ana
+    # reviews r16, so that its changes reach the services
+    assert cli("review", "member", "add", "r16", "ana", "--role", "reviewer").exit_code == 0
+    assert cli("coding", "codebook", "create", "cb").exit_code == 0
+    assert cli("coding", "codebook", "add-code", "cb", "c1").exit_code == 0
+    assert cli("tracking", "recs", "add", "--review", "r16", "--number", "1", "--text", "Act").exit_code == 0
+    lesson = ("--kind", "lesson", "--title", "T", "--text", "A lesson", "--review", "r16")
+    assert cli("tracking", "lessons", "add", *lesson).exit_code == 0
+    brief = tmp_path_factory.mktemp("api-schema-docs") / "brief.md"
+    brief.write_text("Evaluation brief\n\nThe corridor's agencies were registered.\n", encoding="utf-8")
+    assert cli("evidence", "add", str(brief), "--project", "LM.0181").exit_code == 0
     run = cli("user", "token", "create", "fuzz", "--user", "ana", "--scope", "write")
     token = re.search(r"^(lmr_\S+)$", run.stdout, flags=re.M)
     assert token is not None, run.stdout

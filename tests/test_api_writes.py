@@ -164,3 +164,138 @@ def test_ratings_and_report_sections_through_the_api(
     files = {"file": ("ilo.csv", ILO.encode())}
     assert client.post("/api/v1/reviews/r16/ratings", headers=reader, files=files).status_code == 403
     assert client.post("/api/v1/reviews/r16/ratings", headers=outsider, files=files).status_code == 404
+
+
+def _document(http: TestClient, auth: dict[str, str]) -> int:
+    added = http.post("/api/v1/evidence/documents", headers=auth, files=[("files", ("brief.md", BRIEF.encode()))])
+    assert added.status_code == 201, added.text
+    return int(added.json()["added"][0]["id"])
+
+
+def _listed(cli: Cli, document_id: int) -> dict[str, object]:
+    return next(d for d in json.loads(cli("evidence", "list", "--json").stdout) if d["id"] == document_id)
+
+
+def test_a_script_edits_a_documents_details_and_links(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    store: Store,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    from lmreview.store import audit
+
+    auth = bearer(world["write"])
+    document_id = _document(client, auth)
+    change = {
+        "title": "Brief of the corridor evaluation",
+        "doc_type": "evaluation_brief",
+        "evaluation_type": "final independent",
+        "organisation": "ILO",
+        "evaluators": "A. Evaluator",
+        "period": "2017-2021",
+        "year": 2022,
+        "language": "en",
+        "project_codes": ["LM.0181", "LM.0168"],
+    }
+    edited = client.post(f"/api/v1/evidence/documents/{document_id}", headers=auth, json=change)
+    assert edited.status_code == 200, edited.text
+    listed = _listed(cli, document_id)
+    assert edited.json() == listed
+    assert (listed["title"], listed["type"], listed["year"], listed["organisation"]) == (
+        change["title"],
+        "evaluation_brief",
+        2022,
+        "ILO",
+    )
+    assert sorted(listed["project_codes"]) == ["LM.0168", "LM.0181"]  # type: ignore[call-overload]
+    partly = client.post(f"/api/v1/evidence/documents/{document_id}", headers=auth, json={"organisation": None})
+    assert partly.status_code == 200
+    listed = _listed(cli, document_id)
+    assert (listed["organisation"], listed["year"], listed["title"]) == (None, 2022, change["title"])
+    same = client.post(f"/api/v1/evidence/documents/{document_id}", headers=auth, json={"year": 2022})
+    assert same.status_code == 200
+    with store.session() as session:
+        events = audit.history(session, "evidence_document", document_id)
+        # the upload, the two changes; the same year again changed nothing and is no event
+        assert sorted((e.action, e.actor) for e in events) == [("create", "ana"), ("update", "ana"), ("update", "ana")]
+        assert any(e.before and e.before["organisation"] == "ILO" for e in events)
+
+    linked = client.post(
+        f"/api/v1/evidence/documents/{document_id}/links", headers=auth, json={"decision": "reject", "code": "LM.0168"}
+    )
+    assert linked.status_code == 200, linked.text
+    assert [(x["code"], x["status"], x["decided_by"]) for x in linked.json() if x["status"] != "suggested"] == [
+        ("LM.0168", "rejected", "ana")
+    ]
+    assert _listed(cli, document_id)["project_codes"] == ["LM.0181"]
+    confirmed = client.post(
+        f"/api/v1/evidence/documents/{document_id}/links", headers=auth, json={"decision": "confirm", "code": "LM.0168"}
+    )
+    assert confirmed.status_code == 200
+    assert sorted(_listed(cli, document_id)["project_codes"]) == ["LM.0168", "LM.0181"]  # type: ignore[call-overload]
+    shown = client.get(f"/api/v1/evidence/documents/{document_id}/links", headers=auth)
+    assert shown.json() == json.loads(cli("evidence", "links", str(document_id), "--json").stdout)
+    looked = client.post(f"/api/v1/evidence/documents/{document_id}/links", headers=auth, json={"decision": "suggest"})
+    assert looked.status_code == 200
+
+
+def test_document_details_who_may_not_and_bad_input(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    auth = bearer(world["write"])
+    document_id = _document(client, auth)
+    before = _listed(cli, document_id)
+    url = f"/api/v1/evidence/documents/{document_id}"
+    for who in (bearer(world["viewer"]), bearer(world["read"])):  # a site viewer; a read token
+        assert client.post(url, headers=who, json={"title": "Mine"}).status_code == 403
+        assert client.post(f"{url}/links", headers=who, json={"decision": "suggest"}).status_code == 403
+    for sent, named in (
+        ({"year": 99999}, "body.year"),
+        ({"year": 1492}, "year:"),
+        ({"year": "recent"}, "body.year"),
+        ({"title": ""}, "title:"),
+        ({"title": None}, "title:"),
+        ({"title": "a\x00b"}, "body.title"),
+        ({"title": "t" * 100_000}, "body.title"),
+        ({"evaluators": "e" * 100_000}, "body.evaluators"),
+        ({"doc_type": "poem"}, "type:"),
+        ({"project_codes": "LM.0181"}, "body.project_codes"),
+        ({"project_codes": ["LM.0181,LM.0168"]}, "body.project_codes"),
+        ({"project_codes": ["LM.0181\u202e"]}, "project_codes: the project code"),
+        ({"pages": 3}, "body.pages"),
+        ({}, "document:"),
+    ):
+        response = client.post(url, headers=auth, json=sent)
+        assert response.status_code == 422, (sent, response.text[:200])
+        assert any(p.startswith(named) for p in response.json()["problems"]), (sent, response.text[:300])
+    assert client.post("/api/v1/evidence/documents/99999999999", headers=auth, json={"title": "x"}).status_code == 404
+    assert client.post(f"/api/v1/evidence/documents/{2**31 - 1}", headers=auth, json={"title": "x"}).status_code == 404
+    for sent, named in (
+        ({"decision": "maybe", "code": "LM.0181"}, "decision:"),
+        ({"decision": "confirm"}, "code:"),
+        ({"decision": "confirm", "code": "XX.9999"}, "code:"),
+        ({"decision": "confirm", "code": "a\x00"}, "body.code"),
+    ):
+        response = client.post(f"{url}/links", headers=auth, json=sent)
+        assert response.status_code == 422, (sent, response.text[:200])
+        assert any(p.startswith(named) for p in response.json()["problems"]), (sent, response.text[:300])
+    assert _listed(cli, document_id) == before
+
+
+def test_text_no_database_stores_is_refused_by_every_write(
+    client: TestClient,  # noqa: F811
+    cli: Cli,
+    world: dict[str, str],  # noqa: F811
+) -> None:
+    """A lone surrogate (JSON may escape one, ``"\\ud800"``; neither database stores it) answers 422: named by the
+    field where the field checks its text, otherwise by the API's handler of text that is not valid Unicode."""
+    headers = {**bearer(world["write"]), "content-type": "application/json"}
+    named = client.post("/api/v1/reviews/r16/recommendations", headers=headers, content=b'{"number": "\\ud800"}')
+    assert named.status_code == 422
+    assert named.json()["problems"][0].startswith("body.number: Value error, contains a lone surrogate, U+D800")
+    review = client.post("/api/v1/reviews", headers=headers, content=b'{"name": "r17", "title": "a\\udfffb"}')
+    assert review.status_code == 422, review.text
+    assert review.json()["error"] == "the request holds text that is not valid Unicode (surrogates not allowed)"
+    assert [r["review"] for r in json.loads(cli("review", "list", "--json").stdout)] == ["r16"]

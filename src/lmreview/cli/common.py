@@ -50,14 +50,18 @@ class State:
         return self._store
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, immediate: bool = False) -> Iterator[Session]:
         """A session of the store. Run as ``--user NAME`` naming an account that is not a site admin, it finds
         only the reviews that user may use for this command (:data:`READ_ONLY` commands read; the member commands
         and those that run the roster manage; the rest write): others answer "not found", as on the web. Without
-        ``--user``, or with a name that is no account, the CLI is the local operator and sees everything."""
+        ``--user``, or with a name that is no account, the CLI is the local operator and sees everything.
+
+        ``immediate``: :meth:`Store.write_session`, for an import that reads and then writes while a web server or a
+        worker may write too (on SQLite the write lock is taken first, so a commit of theirs cannot fail it)."""
         from lmreview import access
 
-        with self.store().session() as session:
+        store = self.store()
+        with store.write_session() if immediate else store.session() as session:
             session.info[access.CLI] = True
             user = self.account(session)
             if user is not None and not access.is_admin(user):

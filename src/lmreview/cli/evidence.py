@@ -45,7 +45,7 @@ def add(
     with Reading(paths, jobs or default_jobs(), patterns) as reading:
         from lmreview.evidence import service
 
-        with st.session() as session, progress_bar("Reading") as progress:
+        with st.session(immediate=True) as session, progress_bar("Reading") as progress:
             report = service.add_paths(
                 session,
                 paths,

@@ -198,7 +198,8 @@ def import_responses(
     Example: lmreview form import-responses kobo-export.xlsx --form idf_lm_2022 --review lm2022-review
     """
     st = state(ctx)
-    with open_input(file) as data, st.session() as session:  # a zip is read member by member, never whole
+    # a zip is read member by member, never whole; the write lock is taken first (beside a web server's writes)
+    with open_input(file) as data, st.session(immediate=True) as session:
         done = submissions.import_responses(
             session,
             form,

@@ -69,7 +69,7 @@ def import_(
     Example: lmreview portfolio import projects-2016.xlsx --portfolio lm2016
     """
     st = state(ctx)
-    with progress_bar("importing") as progress, st.session() as session:
+    with progress_bar("importing") as progress, st.session(immediate=not dry_run) as session:
         report = importing.import_file(
             session, file, portfolio=portfolio, actor=st.settings.actor, dry_run=dry_run, progress=progress
         )

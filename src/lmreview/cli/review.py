@@ -148,7 +148,7 @@ def import_roster(
     """
     st = state(ctx)
     data = read_input(file)
-    with st.session() as session:
+    with st.session(immediate=True) as session:
         found = reviews.get_review(session, review)
         report = respondents.import_roster(session, found, data, str(file), actor=st.settings.actor)
     for warning in report.warnings:
@@ -465,7 +465,7 @@ def import_(
     from lmreview.store import review_archive
 
     st = state(ctx)
-    with st.session() as session:
+    with st.session(immediate=True) as session:
         user = st.account(session)
         if user is not None and not (user.active and user.role in ("reviewer", "admin")):
             raise Forbidden(f"importing a review needs the reviewer role; {user.name} is a {user.role}")

@@ -16,7 +16,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lmreview import __version__
 from lmreview.errors import BadInput, DatabaseUnavailable, LmreviewError
-from lmreview.web.api import exchange, jobs, library, portfolios, reviews, schemas, writes
+from lmreview.web.api import (
+    coding,
+    exchange,
+    jobs,
+    library,
+    members,
+    portfolios,
+    reviews,
+    schemas,
+    tracking_writes,
+    writes,
+)
 from lmreview.web.pages import refuse_control_characters, render
 
 PREFIX = "/api/v1"
@@ -58,7 +69,8 @@ def create_api(parent: FastAPI) -> FastAPI:
         dependencies=[Depends(refuse_control_characters)],
     )
     api.state = parent.state
-    for router in (library.router, portfolios.router, exchange.router, reviews.router, jobs.router, writes.router):
+    routers = (library, portfolios, exchange, reviews, members, jobs, writes, tracking_writes, coding)
+    for router in (module.router for module in routers):
         api.include_router(router, responses=ERRORS)
 
     @api.exception_handler(LmreviewError)
@@ -66,6 +78,12 @@ def create_api(parent: FastAPI) -> FastAPI:
         # a refused file's warnings too, after its errors (each reads "FILE:ROW:COLUMN: warning: …")
         problems = [str(p) for p in [*exc.problems, *exc.warnings]] if isinstance(exc, BadInput) else []
         return _json_error(exc.message, exc.status, problems)
+
+    @api.exception_handler(UnicodeEncodeError)
+    async def _unicode(request: Request, exc: UnicodeEncodeError) -> Response:
+        """Text no database stores (a lone surrogate escaped in JSON, ``"\\ud800"``) that reached the store through a
+        field without its own check: the request's fault, not the server's."""
+        return _json_error(f"the request holds text that is not valid Unicode ({exc.reason})", 422)
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

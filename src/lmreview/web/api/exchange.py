@@ -68,7 +68,7 @@ async def import_review(
         with tempfile.TemporaryDirectory(prefix="lmreview-import-") as folder:
             path = Path(folder) / filename
             path.write_bytes(data)
-            with request.app.state.store.session() as session:
+            with request.app.state.store.write_session() as session:
                 result = review_archive.import_review(
                     session, path, new_name=as_name.strip() or None, actor=who.user.name, user=who.user
                 )

@@ -143,7 +143,7 @@ async def import_portfolio(
     name = portfolio.strip() or importing.portfolio_name_for(Path(filename))
 
     def run() -> importing.ImportReport:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             return importing.import_data(
                 session, data, filename=filename, portfolio=name, actor=who.user.name, dry_run=dry_run
             )

@@ -326,7 +326,7 @@ async def _import(request: Request, who: Caller, file: UploadFile, form: str | N
     filename, data = await read_upload(request, file)
 
     def run() -> dict[str, Any]:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             target: Review | None = None
             visible = access.visible_review_ids(session, who.user)
             if review is not None:
@@ -393,7 +393,7 @@ async def import_roster(request: Request, who: WriterDep, name: str, file: Uploa
     filename, data = await read_upload(request, file)
 
     def run() -> dict[str, Any]:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             review = _review(session, who.user, name, "manage")
             report = respondents.import_roster(session, review, data, filename, actor=who.user.name)
             return {

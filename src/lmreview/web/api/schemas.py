@@ -7,9 +7,12 @@ passed on as the CLI prints them, described as open objects."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from lmreview.text import text_problem
 
 T = TypeVar("T")
 
@@ -20,6 +23,36 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 # A moment, always with its zone (UTC): ``2026-12-04T17:53:52.389592Z``.
 Moment = Annotated[dt.datetime, AfterValidator(_utc)]
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone half of a UTF-16 pair: JSON may escape one, no database stores it
+
+
+def _problem(value: str, multiline: bool) -> str | None:
+    found = _SURROGATE.search(value)
+    if found is not None:
+        return f"contains a lone surrogate, U+{ord(found.group()):04X}, at character {found.start() + 1}; remove it"
+    return text_problem(value, multiline=multiline)
+
+
+def _one_line(value: str) -> str:
+    problem = _problem(value, False)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _lines(value: str) -> str:
+    problem = _problem(value, True)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# Text of a request body: no control character (NUL…), and a one-line ``Line`` no line break either; a value that
+# breaks this answers 422 naming its field (``body.title: …``), as a form field does on the web.
+Line = Annotated[str, AfterValidator(_one_line)]
+Text = Annotated[str, AfterValidator(_lines)]
 
 
 class ApiError(BaseModel):

@@ -1,6 +1,6 @@
 """``/api/v1`` writes of the later stages: documents added to the evidence library (inline, or as a job when there
 are many), the management response to a tracked recommendation, a key action's progress, criteria ratings from a
-file, and the report's narrative sections. The same service
+file, the report's narrative sections, and a document's details and project links. The same service
 functions as the web pages and the CLI; the same rights (a recommendation of a review: its reviewers and managers;
 of an evidence document: the site's reviewers)."""
 
@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from lmreview import access
-from lmreview.errors import BadInput, Forbidden, NotFound, Problem
+from lmreview.errors import BadInput, Forbidden, LmreviewError, NotFound, Problem
 from lmreview.evidence import service as evidence
 from lmreview.evidence.models import DOCUMENT_TYPES
 from lmreview.jobs import service as jobs
@@ -28,6 +28,7 @@ from lmreview.tracking.models import Action, Recommendation
 from lmreview.web.api import schemas
 from lmreview.web.api.deps import CallerDep, WriterDep, created, etag_json, need_role
 from lmreview.web.api.jobs import JobDetail, started
+from lmreview.web.api.schemas import Line
 from lmreview.web.pages import RowId, read_upload
 
 router = APIRouter()
@@ -91,7 +92,7 @@ async def add_documents(
         return started(request, who, job_id)
 
     def run() -> dict[str, Any]:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             report = evidence.add_files(
                 session,
                 received,
@@ -114,7 +115,7 @@ async def add_documents(
     return created(data, DocumentsAdded)
 
 
-def _recommendation(session: Session, user: User, rec_id: int) -> Recommendation:
+def changeable_recommendation(session: Session, user: User, rec_id: int) -> Recommendation:
     """The recommendation when ``user`` may change it; a non-member of its review hears what an unknown id hears."""
     missing = NotFound(f"there is no recommendation {rec_id}")
     rec = find_row(session, Recommendation, rec_id)
@@ -146,7 +147,7 @@ class ResponseIn(BaseModel):
 def respond(request: Request, who: WriterDep, rec_id: RowId, body: ResponseIn | None = None) -> Response:
     """As the recommendation's page and ``lmreview tracking respond``: replaces an earlier response (audited)."""
     with request.app.state.store.session() as session:
-        _recommendation(session, who.user, rec_id)  # who may, before what they sent is judged
+        changeable_recommendation(session, who.user, rec_id)  # who may, before what they sent is judged
         if body is None or not body.stance:
             raise BadInput([Problem("stance", 0, "-", "give the stance")], message="stance: give the stance")
         rec = tracking.respond(
@@ -178,7 +179,7 @@ def progress(request: Request, who: WriterDep, action_id: RowId, body: ProgressI
         if action is None:
             raise NotFound(f"there is no key action {action_id}")
         try:
-            _recommendation(session, who.user, action.recommendation_id)
+            changeable_recommendation(session, who.user, action.recommendation_id)
         except NotFound:
             raise NotFound(f"there is no key action {action_id}") from None
         given = body or ProgressIn()
@@ -300,3 +301,129 @@ def save_section(request: Request, who: WriterDep, name: str, key: str, body: Se
         saved = narrative.save_section(session, review, key, body.markdown, actor=who.user.name, title=body.title)
         data = _section_json(saved.section)
     return created(data, Section, status_code=200)
+
+
+class DocumentChange(BaseModel):
+    """The fields of a document to change, as the document page's form: only those sent change; ``null`` or ``""``
+    clears an optional one (a title cannot be cleared)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Line | None = Field(default=None, max_length=500)
+    doc_type: Line | None = Field(default=None, max_length=40, description=", ".join(DOCUMENT_TYPES))
+    evaluation_type: Line | None = Field(default=None, max_length=80, description="e.g. final independent")
+    organisation: Line | None = Field(default=None, max_length=200)
+    evaluators: Line | None = Field(default=None, max_length=500)
+    period: Line | None = Field(default=None, max_length=80, description="the period evaluated, e.g. 2017-2021")
+    year: int | None = Field(
+        default=None, strict=True, ge=1, le=9999, description="the year of the document, 1900 to 2100"
+    )
+    language: Line | None = Field(default=None, max_length=10, description="e.g. en, fr, es")
+    project_codes: list[Annotated[Line, Field(max_length=80)]] | None = Field(
+        default=None, max_length=500, description="the project codes it is about (replaces the list)"
+    )
+
+    @field_validator("project_codes")
+    @classmethod
+    def _no_comma(cls, codes: list[str] | None) -> list[str] | None:
+        """The service reads the codes as a comma-separated list: a comma inside one would make two."""
+        for code in codes or []:
+            if "," in code:
+                raise ValueError(f"the project code {code[:40]!r} holds a comma; send each code as an item")
+        return codes
+
+
+@router.post(
+    "/evidence/documents/{document_id}",
+    response_model=schemas.JsonObject,
+    tags=["evidence"],
+    summary="Change a document's details",
+)
+def edit_document(request: Request, who: WriterDep, document_id: RowId, body: DocumentChange | None = None) -> Response:
+    """Title, type, evaluation type, organisation, evaluators, period, year, language and project codes, as the
+    document's page and ``lmreview evidence set`` (the site reviewer role); one audit event records the fields
+    before and after. The document comes back as ``GET /evidence/documents/{id}`` shows it."""
+    need_role(who, "reviewer")
+    given = body or DocumentChange()
+    changes: dict[str, str | None] = {}
+    for name in sorted(given.model_fields_set):
+        value = getattr(given, name)
+        if name == "project_codes":
+            changes[name] = ",".join(value or [])
+        elif name == "year":
+            changes[name] = "" if value is None else str(value)
+        else:
+            changes[name] = value if value is not None else ""
+    if not changes:
+        fields = ", ".join(DocumentChange.model_fields)
+        raise BadInput(
+            [Problem("document", 0, "-", f"send the fields to change: {fields}")], message="nothing to change"
+        )
+    with request.app.state.store.session() as session:
+        document = evidence.set_metadata(session, document_id, changes, actor=who.user.name)
+        session.expire(document, ["projects"])  # as stored (in order), not as just appended
+        data = evidence.document_json(document)
+    return created(data, schemas.JsonObject, status_code=200)
+
+
+class LinkDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Line | None = Field(
+        default=None,
+        max_length=20,
+        description="confirm (the code joins the document's codes), reject (it leaves them and is not suggested "
+        "again) or suggest (look for projects again)",
+    )
+    code: Line | None = Field(default=None, max_length=80, description="the project's code (confirm, reject)")
+
+
+@router.get(
+    "/evidence/documents/{document_id}/links",
+    response_model=list[schemas.JsonObject],
+    tags=["evidence"],
+    summary="The projects suggested, confirmed or rejected for a document",
+)
+def document_links(request: Request, who: CallerDep, document_id: RowId) -> Response:
+    """As ``lmreview evidence links ID --json``: suggestions first (best first), then confirmed, then rejected."""
+    from lmreview.evidence import links
+
+    with request.app.state.store.session() as session:
+        evidence.get_document(session, document_id)
+        data = [links.link_json(link) for link in links.links(session, document_id)]
+    return etag_json(request, who, data, list[schemas.JsonObject])
+
+
+@router.post(
+    "/evidence/documents/{document_id}/links",
+    response_model=list[schemas.JsonObject],
+    tags=["evidence"],
+    summary="Confirm or reject a project for a document, or look for suggestions again",
+)
+def decide_link(request: Request, who: WriterDep, document_id: RowId, body: LinkDecision | None = None) -> Response:
+    """As the document page's Projects panel (the site reviewer role; audited); the document's links come back."""
+    from lmreview.evidence import links
+
+    need_role(who, "reviewer")
+    given = body or LinkDecision()
+    if given.decision not in ("confirm", "reject", "suggest"):
+        raise BadInput(
+            [Problem("decision", 0, "-", "choose confirm, reject or suggest")], message="decision: choose one"
+        )
+    with request.app.state.store.session() as session:
+        document = evidence.get_document(session, document_id)
+        if given.decision == "suggest":
+            links.suggest(session, document)
+        else:
+            if not (given.code or "").strip():
+                raise BadInput([Problem("code", 0, "-", "name the project's code")], message="code: name the project")
+            try:
+                links.decide(
+                    session, document_id, given.code or "", confirm=given.decision == "confirm", actor=who.user.name
+                )
+            except LmreviewError as exc:  # an invalid code, or none of a portfolio project: the field is wrong
+                if type(exc) is not LmreviewError:
+                    raise
+                raise BadInput([Problem("code", 0, "-", exc.message)], message=f"code: {exc.message}") from None
+        data = [links.link_json(link) for link in links.links(session, document_id)]
+    return created(data, list[schemas.JsonObject], status_code=200)

@@ -85,7 +85,7 @@ async def upload(
         return _ingest_job(request, user, received, refused, doc_type, project)
 
     def run() -> service.AddReport:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             return service.add_files(
                 session,
                 received,

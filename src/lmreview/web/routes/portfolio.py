@@ -94,7 +94,7 @@ async def import_upload(
         return start(request, job_id)
 
     def run() -> importing.ImportReport:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             return importing.import_data(
                 session, data, filename=filename, portfolio=name, actor=user.name, dry_run=bool(dry_run)
             )

@@ -204,7 +204,7 @@ async def import_review(
         with tempfile.TemporaryDirectory(prefix="lmreview-import-") as folder:
             path = Path(folder) / filename
             path.write_bytes(data)
-            with request.app.state.store.session() as session:
+            with request.app.state.store.write_session() as session:
                 return review_archive.import_review(
                     session, path, new_name=as_name.strip() or None, actor=user.name, user=user
                 )
@@ -344,7 +344,7 @@ async def upload_roster(
     filename, data = await read_upload(request, file)
 
     def run() -> respondents.RosterReport:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             review = reviews.get_review(session, name)
             return respondents.import_roster(session, review, data, filename, actor=user.name)
 
@@ -499,7 +499,7 @@ async def upload_responses(
         return start(request, job_id)
 
     def run() -> responses.ResponseImport:
-        with request.app.state.store.session() as session:
+        with request.app.state.store.write_session() as session:
             review = reviews.get_review(session, name)
             if review.form is None:
                 raise NotFound(f"review {name} has no questionnaire: choose one before importing responses")
