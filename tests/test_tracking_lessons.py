@@ -228,3 +228,26 @@ def test_edit_and_remove_in_the_web(client: TestClient, cli: Cli, tmp_path: Path
     shown = BeautifulSoup(gone.text, "html.parser").get_text()
     assert "Removed 'Joint inspections of recruitment agencies' from the library." in shown
     assert client.get(path).status_code == 404
+
+
+def test_a_lesson_of_a_review_one_may_not_see_is_no_lesson_in_the_web(
+    client: TestClient, cli: Cli, tmp_path: Path
+) -> None:
+    """As in the API: to a user who is no member of its review, a lesson drawn from it is neither listed nor found
+    (404 as an unknown id, to a read, an edit and a removal); a lesson of no review (a document's) stays shared."""
+    library(cli, tmp_path)
+    found = {x["kind"]: x["id"] for x in json.loads(cli("tracking", "lessons", "list", "--json").stdout)}
+    of_review, of_document = found["lesson"], found["good_practice"]
+    login(client, "rev")  # a site reviewer, no member of r16
+    page = BeautifulSoup(client.get("/tracking/lessons").text, "html.parser")
+    assert [a.text for a in page.select("#lesson-list a")] == ["Joint inspections of recruitment agencies"]
+    assert client.get(f"/tracking/lessons/{of_review}").status_code == 404
+    token = csrf(client, "/tracking/lessons")
+    assert client.post(f"/tracking/lessons/{of_review}", data={"csrf_token": token, "title": "x"}).status_code == 404
+    assert client.post(f"/tracking/lessons/{of_review}/remove", data={"csrf_token": token}).status_code == 404
+    assert client.get(f"/tracking/lessons/{of_document}").status_code == 200
+    join_every_review(client.app.state.store, "rev")
+    page = BeautifulSoup(client.get("/tracking/lessons").text, "html.parser")
+    assert len(page.select("#lesson-list a")) == 2
+    assert client.get(f"/tracking/lessons/{of_review}").status_code == 200
+    assert len(json.loads(cli("tracking", "lessons", "list", "--json").stdout)) == 2  # nothing was removed

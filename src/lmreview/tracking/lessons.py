@@ -8,6 +8,7 @@ page of a document of the evidence library — and to the projects and themes it
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,10 +123,16 @@ class LessonFilters:
     review: str | None = None
 
 
-def list_lessons(session: Session, filters: LessonFilters | None = None) -> list[Lesson]:
-    """Lessons and good practices, newest first; every word of ``query`` must appear in one of the text fields."""
+def list_lessons(
+    session: Session, filters: LessonFilters | None = None, visible: Collection[int] | None = None
+) -> list[Lesson]:
+    """Lessons and good practices, newest first; every word of ``query`` must appear in one of the text fields.
+    ``visible``: the ids of the reviews the caller may see (``access.visible_review_ids``; None: every review): a
+    lesson drawn from another review is left out."""
     f = filters or LessonFilters()
     query = select(Lesson)
+    if visible is not None:
+        query = query.where(or_(Lesson.review_id.is_(None), Lesson.review_id.in_(sorted(visible))))
     if f.kind:
         query = query.where(Lesson.kind == kind_of(f.kind))
     if f.year is not None:
@@ -148,9 +155,11 @@ def list_lessons(session: Session, filters: LessonFilters | None = None) -> list
     ]
 
 
-def get_lesson(session: Session, lesson_id: int) -> Lesson:
+def get_lesson(session: Session, lesson_id: int, visible: Collection[int] | None = None) -> Lesson:
+    """The lesson or good practice ``lesson_id``; to a caller who may see only the reviews ``visible`` (see
+    :func:`list_lessons`), one drawn from another review is no lesson at all (the same NotFound as an unknown id)."""
     lesson = find_row(session, Lesson, lesson_id)
-    if lesson is None:
+    if lesson is None or (visible is not None and lesson.review_id is not None and lesson.review_id not in visible):
         raise NotFound(f"there is no lesson or good practice {lesson_id}")
     return lesson
 

@@ -249,10 +249,7 @@ class LessonChange(BaseModel):
 
 def _lesson(session: Session, user: User, lesson_id: int) -> Lesson:
     """The lesson, when its review (if any) is one ``user`` may see; otherwise what an unknown id hears."""
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None or (lesson.review_id is not None and access.review_role(session, user, lesson.review_id) is None):
-        raise NotFound(f"there is no lesson or good practice {lesson_id}")
-    return lesson
+    return lessons.get_lesson(session, lesson_id, access.visible_review_ids(session, user))
 
 
 @router.get("/tracking/lessons", response_model=list[LessonOut], summary="The library of lessons and good practices")
@@ -279,11 +276,7 @@ def list_lessons(
             review=review or None,
         )
         visible = access.visible_review_ids(session, who.user)
-        data = [
-            lessons.lesson_json(session, x)
-            for x in lessons.list_lessons(session, filters)
-            if x.review_id is None or visible is None or x.review_id in visible
-        ]
+        data = [lessons.lesson_json(session, x) for x in lessons.list_lessons(session, filters, visible)]
     return etag_json(request, who, data, list[LessonOut])
 
 

@@ -497,8 +497,8 @@ def lessons_page(request: Request) -> Response:
         review=p.get("review") or None,
     )
     with request.app.state.store.session() as session:
-        found = [lessons.lesson_json(session, x) for x in lessons.list_lessons(session, filters)]
-        visible = visible_review_ids(session, user)
+        visible = visible_review_ids(session, user)  # a lesson drawn from a review the user may not see is left out
+        found = [lessons.lesson_json(session, x) for x in lessons.list_lessons(session, filters, visible)]
         reviews = [r.name for r in list_reviews(session) if can_see(visible, r.id)]
     return render(
         request,
@@ -558,7 +558,7 @@ def lesson_profile(request: Request, lesson_id: RowId) -> Response:
     """A lesson's or good practice's profile, laid out to be printed."""
     user = require(request)
     with request.app.state.store.session() as session:
-        data = lessons.lesson_json(session, lessons.get_lesson(session, lesson_id))
+        data = lessons.lesson_json(session, lessons.get_lesson(session, lesson_id, visible_review_ids(session, user)))
     labels = lessons.LESSON_FIELDS if data["kind"] == "lesson" else lessons.PRACTICE_FIELDS
     return render(
         request, "tracking/lesson.html", user=user, lesson=data, labels=labels, kind_labels=lessons.KIND_LABELS
@@ -580,7 +580,7 @@ async def edit_lesson(request: Request, lesson_id: RowId) -> Response:
     if year and not (year.isdigit() and 1 <= int(year) <= 9999):
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
     with request.app.state.store.session() as session:
-        kind = lessons.get_lesson(session, lesson_id).kind
+        kind = lessons.get_lesson(session, lesson_id, visible_review_ids(session, user)).kind
         names = lessons.LESSON_FIELDS if kind == "lesson" else lessons.PRACTICE_FIELDS
         lessons.update_lesson(
             session,
@@ -603,6 +603,7 @@ def remove_lesson(request: Request, lesson_id: RowId, csrf_token: Annotated[str,
     user = require(request, "reviewer")
     check_csrf(request, csrf_token)
     with request.app.state.store.session() as session:
+        lessons.get_lesson(session, lesson_id, visible_review_ids(session, user))  # one of a hidden review: 404
         title = lessons.remove_lesson(session, lesson_id, actor=user.name)
     flash(request, f"Removed {title!r} from the library.")
     return RedirectResponse("/tracking/lessons", status_code=303)
