@@ -13,7 +13,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -446,16 +446,37 @@ def _environment() -> Environment:
     return env
 
 
-def _linker(report_projects: set[str], portfolio: str, link_base: str | None) -> Any:
-    def link(rows: tuple[str, ...]) -> str | None:
-        if link_base is None or not rows or not set(rows) <= report_projects:
+LINK_CODES = 300  # at most this many project codes in a figure's link: about 2.5 KB of address
+
+
+@dataclass(frozen=True)
+class Linker:
+    """The link from a figure to the projects behind it (``/portfolios/NAME?codes=...``), when the report is shown by
+    the web UI (``link_base``). A figure standing for more than ``LINK_CODES`` projects gets no link: its address
+    would run past what reverse proxies accept (8 KB for nginx's whole request line) and break; ``elsewhere`` says
+    so, and the XLSX file's sources sheet lists its rows."""
+
+    projects: frozenset[str]
+    portfolio: str
+    link_base: str | None
+
+    def __call__(self, rows: tuple[str, ...]) -> str | None:
+        if not self.linkable(rows) or len(rows) > LINK_CODES:
             return None
-        return f"{link_base}/portfolios/{quote(portfolio, safe='')}?codes={quote(','.join(rows), safe=',')}"
+        codes = quote(",".join(rows), safe=",")
+        return f"{self.link_base}/portfolios/{quote(self.portfolio, safe='')}?codes={codes}"
 
-    return link
+    def linkable(self, rows: tuple[str, ...]) -> bool:
+        return self.link_base is not None and bool(rows) and set(rows) <= self.projects
+
+    def elsewhere(self, rows: tuple[str, ...]) -> str | None:
+        """For a figure of too many projects to link: where its rows are listed instead."""
+        if not self.linkable(rows) or len(rows) <= LINK_CODES:
+            return None
+        return f"the {len(rows):,} rows behind this figure are listed in the report's XLSX file (sheet 'sources')"
 
 
-def _body(link: Callable[[tuple[str, ...]], str | None]) -> Callable[[Block], Markup]:
+def _body(link: Linker) -> Callable[[Block], Markup]:
     """The rows of a table block as HTML: a cell is ``<td>`` (``class="num"`` for a figure) holding its text, or a
     link to the rows behind it when ``link`` gives one."""
 
@@ -471,6 +492,8 @@ def _body(link: Callable[[tuple[str, ...]], str | None]) -> Callable[[Block], Ma
                     cells.append(
                         f'{opening}<a class="rows" href="{escape(href)}" title="{title}">{escape(c.text)}</a></td>\n'
                     )
+                elif note := link.elsewhere(c.rows):
+                    cells.append(f'{opening}<span class="rows" title="{escape(note)}">{escape(c.text)}</span></td>\n')
                 else:
                     cells.append(f"{opening}{escape(c.text)}</td>\n")
             lines.append(f"<tr>{''.join(cells)}</tr>\n")
@@ -485,7 +508,7 @@ def render_html(
     """The report as one self-contained HTML file. Tables longer than PAGE_ROWS show a page of rows at a time in
     a browser (a few lines of inline script, in those reports only; without it, every row shows)."""
     blocks = outline(report, charts, annex_rows)
-    link = _linker({p.code for p in report.projects}, report.portfolio, link_base)
+    link = Linker(frozenset(p.code for p in report.projects), report.portfolio, link_base)
     template = _environment().get_template("report.html")
     toc = [b for b in blocks if b.kind == "heading"]
     paged = any(b.kind == "table" and len(b.body) > PAGE_ROWS for b in blocks)  # the script only when it is needed
