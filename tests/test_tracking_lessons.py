@@ -251,3 +251,16 @@ def test_a_lesson_of_a_review_one_may_not_see_is_no_lesson_in_the_web(
     assert len(page.select("#lesson-list a")) == 2
     assert client.get(f"/tracking/lessons/{of_review}").status_code == 200
     assert len(json.loads(cli("tracking", "lessons", "list", "--json").stdout)) == 2  # nothing was removed
+
+
+def test_the_cli_run_as_a_user_hides_the_lessons_of_their_other_reviews(store: Store, cli: Cli, tmp_path: Path) -> None:
+    library(cli, tmp_path)
+    with store.session() as session:
+        add_user(session, "out", "reviewer", PASSWORD, actor="test")  # a site reviewer, no member of r16
+    found = {x["kind"]: x["id"] for x in json.loads(cli("tracking", "lessons", "list", "--json").stdout)}
+    listed = json.loads(cli("--user", "out", "tracking", "lessons", "list", "--json").stdout)
+    assert [x["id"] for x in listed] == [found["good_practice"]]
+    gone = cli("--user", "out", "tracking", "lessons", "remove", str(found["lesson"]))
+    assert gone.exit_code == 2
+    assert f"there is no lesson or good practice {found['lesson']}" in gone.stderr
+    assert len(json.loads(cli("tracking", "lessons", "list", "--json").stdout)) == 2  # the operator sees both

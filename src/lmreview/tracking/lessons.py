@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
+from lmreview import access
 from lmreview.errors import BadInput, NotFound, Problem
 from lmreview.evidence.models import Document
 from lmreview.questionnaire.models import Review
@@ -127,10 +128,13 @@ def list_lessons(
     session: Session, filters: LessonFilters | None = None, visible: Collection[int] | None = None
 ) -> list[Lesson]:
     """Lessons and good practices, newest first; every word of ``query`` must appear in one of the text fields.
-    ``visible``: the ids of the reviews the caller may see (``access.visible_review_ids``; None: every review): a
-    lesson drawn from another review is left out."""
+    ``visible``: the ids of the reviews the caller may see (``access.visible_review_ids``; None: those of the user
+    the session acts as, ``lmreview --user NAME``, or every review): a lesson drawn from another review is left
+    out."""
     f = filters or LessonFilters()
     query = select(Lesson)
+    if visible is None:
+        visible = access.acting_visible(session)  # the CLI run as --user NAME
     if visible is not None:
         query = query.where(or_(Lesson.review_id.is_(None), Lesson.review_id.in_(sorted(visible))))
     if f.kind:
@@ -159,6 +163,8 @@ def get_lesson(session: Session, lesson_id: int, visible: Collection[int] | None
     """The lesson or good practice ``lesson_id``; to a caller who may see only the reviews ``visible`` (see
     :func:`list_lessons`), one drawn from another review is no lesson at all (the same NotFound as an unknown id)."""
     lesson = find_row(session, Lesson, lesson_id)
+    if visible is None:
+        visible = access.acting_visible(session)  # the CLI run as --user NAME
     if lesson is None or (visible is not None and lesson.review_id is not None and lesson.review_id not in visible):
         raise NotFound(f"there is no lesson or good practice {lesson_id}")
     return lesson
