@@ -205,6 +205,8 @@ def test_bad_input_is_a_clear_4xx(
         ({**body, "memo": "\ud800"}, 422, "body.memo"),
         ({**body, "code_id": 2**31 - 1}, 404, ""),
         ({**body, "source": "no-such-document"}, 404, ""),
+        ({**body, "source": "item:²"}, 404, ""),  # a digit str.isdigit() passes and int() refuses
+        ({**body, "source": "²"}, 404, ""),
         ({**body, "unknown": 1}, 422, "body.unknown"),
         ({"start": 1}, 422, "source: give source, start, end and code_id"),
     ]
@@ -229,6 +231,9 @@ def test_bad_input_is_a_clear_4xx(
         assert 400 <= response.status_code < 500, (path, response.text[:300])
         assert set(response.json()) == {"error", "problems"}, path
     assert client.delete("/api/v1/coding/codings/99999999999", headers=auth).status_code == 404
+    twice = {"group": "twice", "codes": ["barriers/politics", "barriers/politics"]}
+    made = client.post("/api/v1/coding/codebooks/cb/groups", headers=JSON | auth, content=json.dumps(twice))
+    assert made.status_code == 201, made.text[:300]  # one member for a code named twice
 
 
 def test_a_manager_compares_the_coders_and_records_a_consensus(

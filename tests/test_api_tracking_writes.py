@@ -179,6 +179,11 @@ def test_recommendations_who_may_not_and_bad_input(
     assert client.post("/api/v1/reviews/nope/recommendations", headers=auth, json=REC).status_code == 404
     assert [r["number"] for r in _recs(cli)] == ["3.2"]
     assert _recs(cli)[0]["actions"] == []
+    # a number str.isdigit() takes for digits and int() refuses sorts as text, and the lists still answer
+    odd = client.post("/api/v1/reviews/r16/recommendations", headers=auth, json={**REC, "number": "²"})
+    assert odd.status_code == 201, odd.text[:300]
+    assert client.get("/api/v1/tracking/recommendations", headers=auth).status_code == 200
+    assert [r["number"] for r in _recs(cli)] == ["3.2", "²"]
 
 
 LESSON = {

@@ -208,6 +208,9 @@ def test_the_page_shows_what_the_api_gives_for_the_same_page(client: TestClient)
         ("size=7", "size: '7' is not a page size; use 25, 50, 100, 200"),
         ("respondents_page=0", "respondents_page: '0' is not a page number"),
         ("submissions_page=x", "submissions_page: 'x' is not a page number"),
+        ("respondents_page=%C2%B2", "respondents_page: '²' is not a page number"),  # isdigit(), not int()
+        ("size=%C2%B9", "size: '¹' is not a page size"),
+        ("submissions_page=" + "9" * 5000, "submissions_page: '99999"),  # more digits than int() reads
         ("respondents_status=gone", 'status: "gone" is not one of not_invited'),
         ("submissions_state=lost", 'review_state: "lost" is not one of received'),
     ],

@@ -264,3 +264,12 @@ def test_the_cli_run_as_a_user_hides_the_lessons_of_their_other_reviews(store: S
     assert gone.exit_code == 2
     assert f"there is no lesson or good practice {found['lesson']}" in gone.stderr
     assert len(json.loads(cli("tracking", "lessons", "list", "--json").stdout)) == 2  # the operator sees both
+
+
+def test_a_year_of_other_digits_is_a_clear_error(client: TestClient, cli: Cli, tmp_path: Path) -> None:
+    library(cli, tmp_path)
+    login(client, "rev")
+    for path in ("/tracking/lessons?year=%C2%B2", "/tracking?year=%C2%B2", "/tracking/lessons?year=" + "9" * 5000):
+        response = client.get(path, headers={"accept": "application/json"})
+        assert response.status_code == 422, (path[:40], response.text[:200])
+        assert response.json()["error"].startswith("year: ")

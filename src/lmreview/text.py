@@ -83,3 +83,9 @@ def stored_problem(value: Any, what: str, *, multiline: bool) -> str | None:
             if found:
                 return found
     return None
+
+
+def is_number(text: str, digits: int = 12) -> bool:
+    """Whether ``text`` is a whole number that ``int()`` reads: ASCII digits only (``str.isdigit`` also passes "²"
+    and other digits ``int`` refuses) and at most ``digits`` of them (``int`` refuses more than 4,300)."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()

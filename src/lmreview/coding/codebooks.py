@@ -160,8 +160,9 @@ def add_group(
     group = CodeGroup(guid=new_guid(), name=name, exclusive=exclusive)
     codebook.groups.append(group)
     session.flush()
-    for reference in codes or []:
-        group.members.append(CodeGroupMember(code_id=find_code(codebook, reference).id))
+    # a code named twice (by name and by path, say) is one member of the group
+    for code_id in dict.fromkeys(find_code(codebook, reference).id for reference in codes or []):
+        group.members.append(CodeGroupMember(code_id=code_id))
     audit.record(
         session,
         actor=actor,

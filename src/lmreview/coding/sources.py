@@ -20,6 +20,7 @@ from lmreview.evidence.models import Document, Item, Page, Passage
 from lmreview.questionnaire.models import Submission
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 from lmreview.store.base import find_row
+from lmreview.text import is_number
 
 PAGE_BREAK = "\f"
 _STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-]*)(?:\[(\d+)\])?$")
@@ -90,13 +91,13 @@ def item_source(item: Item) -> Source:
 def find_item(session: Session, reference: str) -> Item | None:
     """The item ``item:ID`` names."""
     head, _, number = reference.partition(":")
-    if head.lower() != "item" or not number.strip().isdigit():
+    if head.lower() != "item" or not is_number(number.strip(), 18):
         return None
     return find_row(session, Item, int(number.strip()))
 
 
 def find_document(session: Session, reference: str) -> Document | None:
-    if reference.isdigit():
+    if is_number(reference, 18):
         found = find_row(session, Document, int(reference))
         if found is not None:
             return found

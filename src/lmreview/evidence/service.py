@@ -28,7 +28,7 @@ from lmreview.evidence.parsing import Parsed, Reading, default_jobs, expand, par
 from lmreview.evidence.search import Filters, SearchResult, check_year, search
 from lmreview.store import audit
 from lmreview.store.base import get_row
-from lmreview.text import text_problem
+from lmreview.text import is_number, text_problem
 
 Progress = Callable[[int, int], None]
 EDITABLE = ("title", "doc_type", "evaluation_type", "organisation", "evaluators", "period", "year", "language")
@@ -319,7 +319,7 @@ def set_metadata(session: Session, document_id: int, changes: Mapping[str, str |
         elif name == "year":
             if not value:
                 document.year = None
-            elif not value.isdigit() or not 1900 <= int(value) <= 2100:
+            elif not is_number(value, 4) or not 1900 <= int(value) <= 2100:
                 problems.append(Problem("year", 0, "-", f"{value!r} is not a year"))
             else:
                 document.year = int(value)

@@ -30,6 +30,7 @@ from lmreview.jobs.models import FINISHED, Job, JobFile
 from lmreview.settings import Settings
 from lmreview.store.base import utcnow
 from lmreview.store.engine import Store
+from lmreview.text import is_number
 
 log = logging.getLogger("lmreview.jobs")
 HEARTBEAT_SECONDS = 5.0
@@ -60,7 +61,7 @@ def _local_process(runner: str | None) -> int | None:
     if not runner or " " not in runner:
         return None
     host, _, pid = runner.split(" ", 1)[1].rpartition(":")
-    return int(pid) if host == socket.gethostname() and pid.isdigit() else None
+    return int(pid) if host == socket.gethostname() and is_number(pid) else None
 
 
 def _alive(pid: int) -> bool:

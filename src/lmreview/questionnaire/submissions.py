@@ -41,6 +41,7 @@ from lmreview.questionnaire.models import (
 from lmreview.questionnaire.xlsform import FormDefinition, Question
 from lmreview.store import audit
 from lmreview.store.base import check_value, get_row, utcnow
+from lmreview.text import is_number
 
 PREFILL = {"project_code": "code", "project_title": "title"}
 # The form version of a submission without its big columns (the source file, the XForm, the definition JSON, which
@@ -286,7 +287,7 @@ def _ranked(form: FormDefinition, q: Any, path: str, fields: Mapping[str, list[s
     positions: list[tuple[int, int, str]] = []
     for index, choice in enumerate(engine.choices_for(form, q)):
         given = (fields.get(f"{path}.rank.{choice.name}") or [""])[-1].strip()
-        positions.append((int(given) if given.isdigit() and len(given) < 5 else 10_000, index, choice.name))
+        positions.append((int(given) if is_number(given, 4) else 10_000, index, choice.name))
     if all(position == 10_000 for position, _, _ in positions):
         return None
     return " ".join(name for position, _, name in sorted(positions) if position != 10_000)

@@ -22,6 +22,7 @@ from lmreview.questionnaire.reviews import get_review
 from lmreview.store import audit
 from lmreview.store.base import find_row, get_row
 from lmreview.store.models import AuditEvent
+from lmreview.text import is_number
 from lmreview.tracking import values
 from lmreview.tracking.models import Action, Comment, Recommendation, ResponseLink, Unit
 
@@ -290,7 +291,7 @@ def list_recommendations(session: Session, filters: RecFilters | None = None) ->
 
 
 def _number_key(number: str) -> tuple[tuple[int, str], ...]:
-    return tuple((int(p), "") if p.isdigit() else (1 << 30, p) for p in number.replace(".", " ").split())
+    return tuple((int(p), "") if is_number(p, 18) else (1 << 30, p) for p in number.replace(".", " ").split())
 
 
 def source_name(session: Session, rec: Recommendation) -> str:

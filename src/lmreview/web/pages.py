@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from lmreview import __version__
 from lmreview.errors import BadInput, LmreviewError, Problem
 from lmreview.store.base import INT_MAX
-from lmreview.text import BadText, text_problem
+from lmreview.text import BadText, is_number, text_problem
 from lmreview.web.security import csrf_token, current_user
 
 # A row id in a URL: PostgreSQL's INTEGER range, the same on SQLite; anything else answers 404 (see create_app).
@@ -105,7 +105,7 @@ def _check_length(request: Request) -> None:
     settings = request.app.state.settings
     limit = max(settings.max_upload_bytes, 20 * settings.max_media_bytes) + 1024 * 1024
     length = request.headers.get("content-length", "")
-    if not length.isdigit():
+    if not is_number(length, 18):
         raise TooLarge("a form with files must give its length (Content-Length); send it from the page")
     if int(length) > limit:
         raise TooLarge(f"the files sent together are larger than {limit // 1024 // 1024} MiB; send fewer at a time")

@@ -38,6 +38,7 @@ from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.questionnaire.xlsform import FormDefinition, pick
 from lmreview.store import audit
 from lmreview.store.base import utcnow
+from lmreview.text import is_number
 from lmreview.web.pages import media_response, render
 from lmreview.web.security import check_csrf
 
@@ -103,7 +104,7 @@ def _page(
     if page is None:
         asked = request.query_params.get("page", "")
         errors = evaluation.errors if show_errors else {}
-        page = int(asked) if asked.isdigit() else (view.page_of(next(iter(errors))) if errors else 0)
+        page = int(asked) if is_number(asked, 6) else (view.page_of(next(iter(errors))) if errors else 0)
     page = min(max(page, 0), len(pages) - 1) if submission.status != "submitted" else 0
     shown = view.shown_pages()
     if step:  # Next and Previous go to the nearest page with something relevant, judged with the answers just saved
@@ -226,7 +227,7 @@ def _answer(
     action = (fields.get("action") or ["save"])[-1]
     language = fields["lang"][-1] if fields.get("lang") else None
     posted = (fields.get("page") or [""])[-1]
-    posted_page = int(posted) if posted.isdigit() and len(posted) < 5 else None
+    posted_page = int(posted) if is_number(posted, 4) else None
     searches = {  # a long list's search box, sent without JavaScript: the page comes back with its matches
         key.removesuffix(".search"): values[-1][: long_lists.MAX_QUERY]
         for key, values in fields.items()

@@ -29,6 +29,7 @@ from lmreview.questionnaire import (
 from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.store import review_archive
+from lmreview.text import is_number
 from lmreview.web.pages import RowId, attachment, flash, media_response, read_upload, render
 from lmreview.web.security import check_csrf, require, require_member
 
@@ -243,7 +244,7 @@ PAGE_SIZES = (25, 50, 100, 200)  # rows per page of the review page's respondent
 def _page_number(value: str | None, name: str) -> int:
     if not value:
         return 1
-    if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+    if not is_number(value, 7) or not 1 <= int(value) <= 1_000_000:
         raise BadInput([Problem(name, 0, "-", f"{value[:20]!r} is not a page number (1, 2, …)")])
     return int(value)
 
@@ -251,7 +252,7 @@ def _page_number(value: str | None, name: str) -> int:
 def _page_size(value: str | None) -> int:
     if not value:
         return PAGE_SIZES[1]
-    if not value.isdigit() or int(value) not in PAGE_SIZES:
+    if not is_number(value, 7) or int(value) not in PAGE_SIZES:
         sizes = ", ".join(str(n) for n in PAGE_SIZES)
         raise BadInput([Problem("size", 0, "-", f"{value[:20]!r} is not a page size; use {sizes}")])
     return int(value)

@@ -15,6 +15,7 @@ from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.reviews import get_review, list_reviews
 from lmreview.store.base import find_row
 from lmreview.store.models import User
+from lmreview.text import is_number
 from lmreview.tracking import lessons, mail, matrix, service, values
 from lmreview.tracking import report as tracking_report
 from lmreview.tracking.models import ACTION_STATUSES, STANCES, Action, Recommendation
@@ -36,7 +37,7 @@ def _filters(request: Request, user: User) -> service.RecFilters:
     """The filters of the query, limited to the reviews ``user`` may see."""
     params = request.query_params
     year = (params.get("year") or "").strip()
-    if year and not year.isdigit():
+    if year and not is_number(year, 4):
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
     return service.RecFilters(
         review=params.get("review") or None,
@@ -209,7 +210,7 @@ def add_recommendation(
 ) -> Response:
     user = require_member(request, name, "write")
     check_csrf(request, csrf_token)
-    if year.strip() and not year.strip().isdigit():
+    if year.strip() and not is_number(year.strip(), 4):
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
     with request.app.state.store.session() as session:
         rec = service.add_recommendation(
@@ -269,7 +270,7 @@ async def edit_recommendation(request: Request, rec_id: RowId) -> Response:
         k: str(form[k]) for k in service.EDITABLE if isinstance(form.get(k), str)
     }
     year = str(form.get("year") or "").strip()
-    if year and not year.isdigit():
+    if year and not is_number(year, 4):
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
     changes["year"] = int(year) if year else None
     with request.app.state.store.session() as session:
@@ -486,7 +487,7 @@ def lessons_page(request: Request) -> Response:
     if p.get("review"):
         require_member(request, p["review"])  # a review the user may not see is no filter either
     year = (p.get("year") or "").strip()
-    if year and not year.isdigit():
+    if year and not is_number(year, 4):
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
     filters = lessons.LessonFilters(
         query=p.get("q") or None,
@@ -525,7 +526,7 @@ async def add_lesson(request: Request) -> Response:
 
     def number(name: str) -> int | None:
         value = text(name)
-        if value and not value.isdigit():
+        if value and not is_number(value):
             raise BadInput([Problem(name, 0, "-", f"{value!r} is not a number")], message=f"{name}: not a number")
         return int(value) if value else None
 
@@ -577,7 +578,7 @@ async def edit_lesson(request: Request, lesson_id: RowId) -> Response:
         return value.strip() if isinstance(value, str) else ""
 
     year = text("year")
-    if year and not (year.isdigit() and 1 <= int(year) <= 9999):
+    if year and not (is_number(year, 4) and 1 <= int(year) <= 9999):
         raise BadInput([Problem("year", 0, "-", f"{year!r} is not a year")], message=f"year: {year!r} is not a year")
     with request.app.state.store.session() as session:
         kind = lessons.get_lesson(session, lesson_id, visible_review_ids(session, user)).kind
