@@ -11,7 +11,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from lmreview.cli.main import COMMANDS, LazyGroup, app, load_command
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLES
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
@@ -80,3 +80,27 @@ def test_a_command_in_a_fresh_process_sees_every_table(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "Added admin ana" in out.stdout
+
+
+def test_stats_reads_with_core_and_loads_no_other_stage(tmp_path: Path) -> None:
+    """`stats --json` reads the tables with Core: the ORM never configures its mappers, so the models of the other
+    stages (and pydantic-settings) are never imported; a command that then uses the ORM gets every stage's tables
+    (the before_configured hook in store/base.py), as `user add` above shows."""
+    db = str(tmp_path / "s.db")
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    lmreview = [sys.executable, "-c", "from lmreview.cli.main import main; main()", "--db", db]
+    sample = SAMPLES / "lm2016.csv"
+    imported = subprocess.run([*lmreview, "portfolio", "import", str(sample), "--portfolio", "p"], env=env, check=False)
+    assert imported.returncode == 0
+    script = (
+        "import sys\n"
+        "from lmreview.cli.main import main\n"
+        f"sys.argv = ['lmreview', '--db', {db!r}, 'stats', '--portfolio', 'p', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "modules = ('pydantic_settings', 'alembic', 'lmreview.store.registry', 'lmreview.coding.models',"
+        " 'lmreview.evidence.models', 'lmreview.tracking.models')\n"
+        "print('LOADED', [m for m in modules if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    assert '"projects":' in out
+    assert "LOADED []" in out

@@ -42,8 +42,7 @@ class State:
 
     def store(self) -> Store:
         if self._store is None:
-            # Every stage's tables, so that foreign keys resolve whichever command module was imported.
-            import lmreview.store.registry  # noqa: F401
+            # Every stage's tables are imported when the ORM first configures its mappers (store/base.py).
             from lmreview.store import open_store
 
             self._store = open_store(self.settings.database_url)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lmreview.errors import BadInput, NotFound, Problem
@@ -25,6 +25,7 @@ from lmreview.portfolio.models import (
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.store import audit
 from lmreview.store.models import AuditEvent
+from lmreview.store.sums import exact_sum, exact_total
 
 MISSING = "__none__"  # the filter value that selects projects without a value
 SORTS: dict[str, Callable[[Project], Any]] = {
@@ -76,24 +77,6 @@ def get_portfolio(session: Session, name: str) -> Portfolio:
         known = f"; the portfolios are: {', '.join(names)}" if names else "; import one first"
         raise NotFound(f'no portfolio named "{name}"{known}')
     return portfolio
-
-
-SPLIT = 10**9  # see exact_sum
-
-
-def exact_sum(value: Any) -> tuple[Any, Any]:
-    """Two SQL sums whose combination (:func:`exact_total`) is the exact sum of a ``Scaled`` column: SQLite sums
-    integers in 64 bits and stops at an overflow, which a few amounts at the edge of the column reach; the parts
-    (whole billions of units, and the rest) stay far from it. The values are never negative (check constraints)."""
-    raw = type_coerce(value, BigInteger)
-    return func.sum(raw // SPLIT), func.sum(raw % SPLIT)
-
-
-def exact_total(high: Any, low: Any, scale: int = 2) -> Decimal | None:
-    if high is None:
-        return None
-    units = Decimal(1).scaleb(-scale)
-    return (Decimal(int(high) * SPLIT + int(low)) * units).quantize(units)
 
 
 def list_portfolios(session: Session) -> list[PortfolioSummary]:

@@ -30,6 +30,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+@event.listens_for(Base.registry, "before_configured")
+def _every_stage(_registry: object) -> None:
+    """Before the ORM first configures its mappers (the first ORM query or flush of a process), every stage's
+    models are imported, so that relationships and foreign keys between stages resolve whichever modules the
+    command imported. A command that only reads with Core tables (``stats``) never configures the mappers and
+    does not pay for importing the models it does not use (80 ms of a fresh process)."""
+    import lmreview.store.registry  # noqa: F401
+
+
 RowT = TypeVar("RowT")
 
 
