@@ -90,7 +90,7 @@ def load_samples(st: State) -> bool:
             users.add_user(session, DEMO_USER, "admin", DEMO_PASSWORD, actor=st.settings.actor)
             created = True
         for name in SAMPLES:
-            s = portfolio_stats(session, name)
+            s = portfolio_stats(session, name, rows=False)
             parts = [f"{s.projects} projects"]
             if s.budget_usd.n:
                 parts.append(

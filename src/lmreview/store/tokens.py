@@ -171,7 +171,7 @@ def authenticate(session: Session, secret: str, now: dt.datetime | None = None) 
     now = now or utcnow()
     if found is None:
         return None
-    token, user = found.tuple()
+    token, user = found
     if state(token, now) != "active" or not user.active:
         return None
     last = _aware(token.last_used_at)

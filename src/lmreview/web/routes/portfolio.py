@@ -164,7 +164,8 @@ def projects(request: Request, name: str, page: Annotated[int, Query(ge=1, le=1_
 def stats_page(request: Request, name: str) -> Response:
     user = require(request)
     with request.app.state.store.session() as session:
-        result = portfolio_stats(session, name)
+        # The page's figures link to the project list filtered by their value: the codes behind them are not read.
+        result = portfolio_stats(session, name, rows=False)
     from lmreview.report.charts import portfolio_charts  # matplotlib: loaded when a page draws a chart
 
     charts = portfolio_charts(result)
