@@ -317,6 +317,16 @@ def test_the_api_sorts_and_filters_as_the_project_list_does(client: TestClient, 
     assert africa["total"] < rows.json()["total"]
 
 
+def test_statistics_list_their_rows_on_request(client: TestClient, world: dict[str, str]) -> None:
+    auth = bearer(world["read"])
+    plain = client.get("/api/v1/portfolios/lm2016/stats", headers=auth).json()
+    assert "rows" not in plain["budget_usd"]
+    traced = client.get("/api/v1/portfolios/lm2016/stats", params={"rows": "true"}, headers=auth).json()
+    assert len(traced["budget_usd"]["rows"]) == plain["budget_usd"]["n"] == 14
+    assert sum(len(s["rows"]) for s in traced["by_region"]) == plain["projects"]
+    assert client.get("/api/v1/portfolios/lm2016/stats", params={"rows": "maybe"}, headers=auth).status_code == 422
+
+
 def test_the_reference_page_lists_every_operation_without_scripts(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.1")

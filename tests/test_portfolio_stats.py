@@ -102,3 +102,32 @@ def test_stats_of_unknown_portfolio_is_a_clear_error(cli: Cli) -> None:
     run = cli("stats", "--portfolio", "nope")
     assert run.exit_code == 2
     assert 'no portfolio named "nope"; the portfolios are: lm2016' in run.stderr
+
+
+def test_rows_on_request_trace_every_figure(cli: Cli) -> None:
+    """`--json --rows` lists the codes behind each figure: as many as the figure counts, each a project of the
+    portfolio, each project in exactly one group of every breakdown; without --rows none are read or printed."""
+    load(cli, "lm2022")
+    plain = json.loads(cli("stats", "--portfolio", "lm2022", "--json").stdout)
+    run = cli("stats", "--portfolio", "lm2022", "--json", "--rows")
+    assert run.exit_code == 0, run.stderr
+    traced = json.loads(run.stdout)
+    codes = set(traced["budget_usd"]["rows"]) | set(traced["duration_months"]["rows"])
+    for key in ("budget_usd", "duration_months", "nce_months"):
+        rows = traced[key].pop("rows")
+        assert len(rows) == len(set(rows)) == traced[key]["n"]
+        assert rows == sorted(rows)
+        assert traced[key] == plain[key]  # the same figures
+    for name in ("by_region", "by_fund_line", "by_funding_year", "by_category"):
+        members = [code for share in traced[name] for code in share["rows"]]
+        assert len(members) == len(set(members)) == traced["projects"]
+        assert all(len(share["rows"]) == share["projects"] for share in traced[name])
+        assert [{k: v for k, v in s.items() if k != "rows"} for s in traced[name]] == plain[name]
+    assert codes <= set(members)
+
+
+def test_rows_need_json(cli: Cli) -> None:
+    load(cli, "lm2016")
+    run = cli("stats", "--portfolio", "lm2016", "--rows")
+    assert run.exit_code == 2
+    assert "add --json" in run.stderr

@@ -48,8 +48,9 @@ class Summary:
             rule=rule,
         )
 
-    def as_json(self) -> dict[str, float | int | None]:
-        return {
+    def as_json(self, rows: bool = False) -> dict[str, object]:
+        """The figures; with ``rows``, also the codes of the projects behind them (``"rows"``)."""
+        data: dict[str, object] = {
             "n": self.n,
             "total": _num(self.total),
             "mean": _num(self.mean),
@@ -57,6 +58,9 @@ class Summary:
             "min": _num(self.min),
             "max": _num(self.max),
         }
+        if rows:
+            data["rows"] = list(self.rows)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +84,18 @@ class Share:
             return None
         return Decimal(100) * self.budget_usd / self.budget_of
 
-    def as_json(self) -> dict[str, object]:
-        return {
+    def as_json(self, rows: bool = False) -> dict[str, object]:
+        """The figures; with ``rows``, also the codes of the group's projects (``"rows"``)."""
+        data: dict[str, object] = {
             "value": self.value,
             "projects": self.projects,
             "pct": _num(self.pct),
             "budget_usd": _num(self.budget_usd),
             "budget_pct": _num(self.budget_pct),
         }
+        if rows:
+            data["rows"] = list(self.rows)
+        return data
 
 
 def _num(value: Decimal | None) -> float | int | None:

@@ -35,15 +35,22 @@ def stats(
     ctx: typer.Context,
     portfolio: Annotated[str, typer.Option("--portfolio", "-p", help="Portfolio name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (numbers unrounded).")] = False,
+    rows: Annotated[
+        bool, typer.Option("--rows", help='With --json: list the codes of the projects behind each figure ("rows").')
+    ] = False,
 ) -> None:
     """Budget, duration and NCE summaries, and projects and budget by region, line, year and category.
 
-    Example: lmreview stats --portfolio lm2016 --json
+    Example: lmreview stats --portfolio lm2016 --json --rows
     """
+    if rows and not as_json:
+        raise typer.BadParameter(
+            "--rows lists the rows behind each figure in the JSON output: add --json", param_hint="--rows"
+        )
     with state(ctx).session() as session:
-        result = portfolio_stats(session, portfolio, rows=False)
+        result = portfolio_stats(session, portfolio, rows=rows)
     if as_json:
-        print_json(result.as_json())
+        print_json(result.as_json(rows))
         return
     console.print(f"Portfolio {result.portfolio}: {result.projects} projects", markup=False)
     table = Table("", "n", "total", "mean", "median", "min", "max", title="Summaries over projects with a value")

@@ -70,17 +70,19 @@ class PortfolioStats:
     breakdowns: dict[str, list[Share]]
     excluded: tuple[Excluded, ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, rows: bool = False) -> dict[str, Any]:
+        """The statistics as JSON; with ``rows`` (computed with ``rows=True``), each figure also lists the codes of
+        the projects behind it."""
         data: dict[str, Any] = {
             "portfolio": self.portfolio,
             "projects": self.projects,
-            "budget_usd": self.budget_usd.as_json(),
-            "duration_months": self.duration_months.as_json(),
-            "nce_months": self.nce_months.as_json(),
+            "budget_usd": self.budget_usd.as_json(rows),
+            "duration_months": self.duration_months.as_json(rows),
+            "nce_months": self.nce_months.as_json(rows),
             "excluded_from_duration": [e.as_json() for e in self.excluded],
         }
         for name, shares in self.breakdowns.items():
-            data[f"by_{name}"] = [s.as_json() for s in shares]
+            data[f"by_{name}"] = [s.as_json(rows) for s in shares]
         return data
 
 

@@ -101,10 +101,11 @@ def get_project(request: Request, who: CallerDep, name: str, code: str) -> Respo
 
 
 @router.get("/portfolios/{name}/stats", response_model=schemas.JsonObject, summary="A portfolio's statistics")
-def stats(request: Request, who: CallerDep, name: str) -> Response:
-    """Budget, duration and NCE summaries and the breakdowns: the same object as ``lmreview stats --json``."""
+def stats(request: Request, who: CallerDep, name: str, rows: bool = False) -> Response:
+    """Budget, duration and NCE summaries and the breakdowns: the same object as ``lmreview stats --json``; with
+    ``rows=true``, each figure also lists the codes of the projects behind it (``--json --rows``)."""
     with request.app.state.store.session() as session:
-        data = portfolio_stats(session, name, rows=False).as_json()
+        data = portfolio_stats(session, name, rows=rows).as_json(rows)
     return etag_json(request, who, data, schemas.JsonObject)
 
 

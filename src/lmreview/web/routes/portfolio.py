@@ -245,11 +245,11 @@ def api_portfolios(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/api/portfolios/{name}/stats")
-def api_stats(request: Request, name: str) -> dict[str, Any]:
-    """The same object as `lmreview stats --json`."""
+def api_stats(request: Request, name: str, rows: bool = False) -> dict[str, Any]:
+    """The same object as `lmreview stats --json` (``?rows=true``: `--json --rows`)."""
     require(request)
     with request.app.state.store.session() as session:
-        return portfolio_stats(session, name, rows=False).as_json()
+        return portfolio_stats(session, name, rows=rows).as_json(rows)
 
 
 @router.get("/api/portfolios/{name}/projects")
