@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from lmreview import access
+from lmreview.analysis.review_report import review_report
 from lmreview.coding import codebooks, segments
 from lmreview.coding.sources import answer_reference
 from lmreview.errors import Conflict, Forbidden, NotFound
@@ -27,6 +28,7 @@ from lmreview.evidence.models import Item
 from lmreview.jobs import service as jobs
 from lmreview.jobs.models import JobFile
 from lmreview.questionnaire.models import MediaBlob, Review, Submission, SubmissionFile
+from lmreview.report import html
 from lmreview.settings import Settings, database_url
 from lmreview.store import Store, tokens
 from lmreview.store.models import AuditEvent, User
@@ -196,6 +198,7 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/reviews/{name}/sections"): ("review", "read"),
     ("POST", "/api/v1/reviews/{name}/sections/{key}"): ("review", "write"),
     ("GET", "/reviews/{name}/report.{fmt}"): ("review", "read"),
+    ("GET", "/reviews/{name}/report/rows/{digest}"): ("review", "read"),
     ("GET", "/reviews/{name}/brief.{fmt}"): ("review", "read"),
     ("GET", "/coding/reviews/{review}"): ("review", "read"),
     ("GET", "/coding/reviews/{review}/answers/{submission_id}"): ("review", "read"),
@@ -378,6 +381,8 @@ def world(store: Store, cli: Cli, tmp_path: Path) -> dict[str, Any]:
             "job_id": job.id,
             "file_id": made.id,
         }
+    with store.session() as session:  # a figure of B's report, for its page of rows
+        ids["digest"] = html.figure_digest(next(html.figure_rows(html.outline(review_report(session, SECRET), {}))))
     return {**{k: str(v) for k, v in ids.items()}, **{f"token:{name}": key for name, key in keys.items()}}
 
 

@@ -377,6 +377,54 @@ def client(store: Store, cli: Cli, tmp_path: Path) -> Iterator[TestClient]:
         yield c
 
 
+def test_a_figure_of_many_projects_has_a_page_of_its_rows(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past LINK_CODES projects a figure links to /reviews/NAME/report/rows/DIGEST: its projects a page at a time,
+    each linked, and all of them as CSV; the page is found again once the process forgot it (the report is built
+    again), and an address naming no figure of the report as it is now is a 404 that says so."""
+    from lmreview.report import html
+    from lmreview.web.routes import report as report_routes
+
+    monkeypatch.setattr(html, "LINK_CODES", 3)
+    monkeypatch.setattr(report_routes, "ROWS_PAGE", 5)
+    soup = BeautifulSoup(client.get("/reviews/r16/report.html").text, "html.parser")
+    links = sorted({a["href"] for a in soup.select("a.rows") if "/report/rows/" in a["href"]})
+    assert links
+    href = next(h for h in links if h.endswith(html.figure_digest(tuple(sorted(html_codes(soup))))))
+    report_routes._FIGURES.clear()
+    first = client.get(href)
+    assert first.status_code == 200, first.text
+    page = BeautifulSoup(first.text, "html.parser")
+    assert page.find("h1").get_text() == "The 14 projects behind a figure of the report"
+    assert page.find("caption").get_text() == "1–5 of 14 projects"
+    cells = [a["href"] for a in page.select("tbody a")]
+    assert cells[0] == "/portfolios/lm2016/projects/LM.0115"
+    assert len(cells) == 5
+    last = BeautifulSoup(client.get(href, params={"page": "3"}).text, "html.parser")
+    assert last.find("caption").get_text() == "11–14 of 14 projects"
+    assert last.select_one("a[rel=prev]")["href"] == f"{href}?page=2"
+    listed = client.get(href, params={"format": "csv"})
+    assert listed.headers["content-type"].startswith("text/csv")
+    lines = listed.text.splitlines()
+    assert lines[0] == "code,title"
+    assert [line.split(",")[0] for line in lines[1:]] == sorted(html_codes(soup))
+    for bad in ("0", "²", "9" * 50):
+        refused = client.get(href, params={"page": bad})
+        assert refused.status_code == 422
+        assert "is not a page number" in refused.text
+    assert client.get(href, params={"format": "xml"}).status_code == 404
+    assert client.get("/reviews/r16/report/rows/not-a-digest").status_code == 404
+    gone = client.get("/reviews/r16/report/rows/" + "0" * 32)
+    assert gone.status_code == 404
+    assert "has no such figure now" in gone.text
+
+
+def html_codes(soup: BeautifulSoup) -> set[str]:
+    """Every project code the report's annex lists."""
+    return {a.get_text() for a in soup.select("a[href*='/portfolios/lm2016/projects/']")} or {
+        code for a in soup.select("a.rows") if "codes=" in a["href"] for code in a["href"].split("codes=")[1].split(",")
+    }
+
+
 def test_report_page_edits_sections_and_links_figures_to_their_rows(client: TestClient) -> None:
     page = BeautifulSoup(client.get("/reviews/r16/report").text, "html.parser")
     assert page.find("h1").get_text() == "Report of IDF 2016"

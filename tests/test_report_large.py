@@ -147,22 +147,26 @@ def test_docx_tables_hold_every_row_as_python_docx_writes_it(report: html.Review
     assert [row.cells[1].paragraphs[0].alignment for row in table.rows[1:]] == [WD_ALIGN_PARAGRAPH.RIGHT] * 7
 
 
-def test_a_figure_of_more_projects_than_a_link_can_carry_points_to_the_xlsx_sources(
+def test_a_figure_of_more_projects_than_a_link_can_carry_links_to_its_own_rows_page(
     report: html.ReviewReport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In the web UI a figure links to its projects by their codes in the address; past LINK_CODES codes that
-    address would be refused by a reverse proxy (414), so the figure names where its rows are listed instead."""
+    address would be refused by a reverse proxy (414), so the figure links to its review's page of rows, named by a
+    digest of its codes (the page is tested in test_report.py)."""
     linked = BeautifulSoup(html.render_html(report, {}, link_base=""), "html.parser")
     every = [a for a in linked.select("a.rows") if len(a["href"].split("codes=")[1].split(",")) == 14]
     assert every, "the report has figures standing for all 14 projects"
-    assert not linked.select("span.rows")
     monkeypatch.setattr(html, "LINK_CODES", 10)
     soup = BeautifulSoup(html.render_html(report, {}, link_base=""), "html.parser")
-    assert all(len(a["href"].split("codes=")[1].split(",")) <= 10 for a in soup.select("a.rows"))
-    spans = soup.select("span.rows")
-    assert len(spans) >= len(every)
-    assert spans[0]["title"] == "the 14 rows behind this figure are listed in the report's XLSX file (sheet 'sources')"
-    assert "sources" in load_workbook(io.BytesIO(xlsx.render_xlsx(report, {}))).sheetnames
+    by_codes = [a["href"] for a in soup.select("a.rows") if "codes=" in a["href"]]
+    assert all(len(href.split("codes=")[1].split(",")) <= 10 for href in by_codes)
+    pages = {a["href"] for a in soup.select("a.rows") if "/report/rows/" in a["href"]}
+    every_codes = tuple(sorted(p.code for p in report.projects))
+    assert f"/reviews/r16/report/rows/{html.figure_digest(every_codes)}" in pages
+    assert len(soup.select("a.rows")) == len(linked.select("a.rows"))  # every figure still links
+    laid_out = html.outline(report, {})
+    assert {html.figure_digest(r) for r in html.figure_rows(laid_out) if len(r) > 10} == {
+        href.rsplit("/", 1)[1] for href in pages
+    }
     plain = BeautifulSoup(html.render_html(report, {}), "html.parser")  # a downloaded file links nothing
     assert not plain.select("a.rows")
-    assert not plain.select("span.rows")

@@ -10,7 +10,8 @@ nothing fetched from elsewhere. With ``link_base`` (the web UI), every figure li
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -449,31 +450,48 @@ def _environment() -> Environment:
 LINK_CODES = 300  # at most this many project codes in a figure's link: about 2.5 KB of address
 
 
+def figure_digest(rows: tuple[str, ...]) -> str:
+    """The name of the rows behind a figure in an address: a digest of its codes (32 hex digits), the same for the
+    same codes in the same order, whatever the report they came from."""
+    return hashlib.blake2b("\n".join(rows).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def figure_rows(blocks: list[Block]) -> Iterator[tuple[str, ...]]:
+    """The rows behind every figure of the laid-out report: its tables' cells, its facts and its charts."""
+    for b in blocks:
+        for row in b.body:
+            for c in row:
+                if c.rows:
+                    yield c.rows
+        for _, c in b.facts:
+            if c.rows:
+                yield c.rows
+        if b.chart is not None and b.chart.rows:
+            yield b.chart.rows
+
+
 @dataclass(frozen=True)
 class Linker:
-    """The link from a figure to the projects behind it (``/portfolios/NAME?codes=...``), when the report is shown by
-    the web UI (``link_base``). A figure standing for more than ``LINK_CODES`` projects gets no link: its address
-    would run past what reverse proxies accept (8 KB for nginx's whole request line) and break; ``elsewhere`` says
-    so, and the XLSX file's sources sheet lists its rows."""
+    """The link from a figure to the projects behind it, when the report is shown by the web UI (``link_base``):
+    ``/portfolios/NAME?codes=...`` for up to ``LINK_CODES`` projects. A figure of more projects would need an address
+    longer than reverse proxies accept (8 KB for nginx's whole request line): it links to the review's page of
+    that figure's rows instead, ``/reviews/NAME/report/rows/DIGEST`` (:func:`figure_digest`)."""
 
     projects: frozenset[str]
     portfolio: str
     link_base: str | None
+    review: str
 
     def __call__(self, rows: tuple[str, ...]) -> str | None:
-        if not self.linkable(rows) or len(rows) > LINK_CODES:
+        if not self.linkable(rows):
             return None
+        if len(rows) > LINK_CODES:
+            return f"{self.link_base}/reviews/{quote(self.review, safe='')}/report/rows/{figure_digest(rows)}"
         codes = quote(",".join(rows), safe=",")
         return f"{self.link_base}/portfolios/{quote(self.portfolio, safe='')}?codes={codes}"
 
     def linkable(self, rows: tuple[str, ...]) -> bool:
         return self.link_base is not None and bool(rows) and set(rows) <= self.projects
-
-    def elsewhere(self, rows: tuple[str, ...]) -> str | None:
-        """For a figure of too many projects to link: where its rows are listed instead."""
-        if not self.linkable(rows) or len(rows) <= LINK_CODES:
-            return None
-        return f"the {len(rows):,} rows behind this figure are listed in the report's XLSX file (sheet 'sources')"
 
 
 def _body(link: Linker) -> Callable[[Block], Markup]:
@@ -492,8 +510,6 @@ def _body(link: Linker) -> Callable[[Block], Markup]:
                     cells.append(
                         f'{opening}<a class="rows" href="{escape(href)}" title="{title}">{escape(c.text)}</a></td>\n'
                     )
-                elif note := link.elsewhere(c.rows):
-                    cells.append(f'{opening}<span class="rows" title="{escape(note)}">{escape(c.text)}</span></td>\n')
                 else:
                     cells.append(f"{opening}{escape(c.text)}</td>\n")
             lines.append(f"<tr>{''.join(cells)}</tr>\n")
@@ -508,7 +524,7 @@ def render_html(
     """The report as one self-contained HTML file. Tables longer than PAGE_ROWS show a page of rows at a time in
     a browser (a few lines of inline script, in those reports only; without it, every row shows)."""
     blocks = outline(report, charts, annex_rows)
-    link = Linker(frozenset(p.code for p in report.projects), report.portfolio, link_base)
+    link = Linker(frozenset(p.code for p in report.projects), report.portfolio, link_base, report.review)
     template = _environment().get_template("report.html")
     toc = [b for b in blocks if b.kind == "heading"]
     paged = any(b.kind == "table" and len(b.body) > PAGE_ROWS for b in blocks)  # the script only when it is needed

@@ -157,3 +157,19 @@ def media_response(filename: str, media_type: str, content: bytes, inline: bool)
     else:
         headers.update(attachment(filename))
     return Response(content, media_type=media_type, headers=headers)
+
+
+def page_number(value: str | None, name: str) -> int:
+    """The page number a query parameter ``name`` asks for (1 when absent), or a 400 naming the parameter."""
+    if not value:
+        return 1
+    if not is_number(value, 7) or not 1 <= int(value) <= 1_000_000:
+        raise BadInput([Problem(name, 0, "-", f"{value[:20]!r} is not a page number (1, 2, …)")])
+    return int(value)
+
+
+def pager(page: int, size: int, total: int, shown: int) -> dict[str, int]:
+    """Where a page stands: its number, the last page, and the rows it shows (first-last of total)."""
+    pages = max(1, -(-total // size))
+    first = (page - 1) * size + 1 if shown else 0
+    return {"page": page, "pages": pages, "size": size, "total": total, "first": first, "last": first + shown - 1}

@@ -1,11 +1,17 @@
 """The report of a review: its narrative sections (edited here, in Markdown, every version kept) and the downloads.
 
 ``/reviews/NAME/report.html`` is the report as the CLI writes it, except that every figure links to the rows behind
-it (``/portfolios/P?codes=...``); the other formats are downloads.
+it (``/portfolios/P?codes=...``, or for a figure of more than ``html.LINK_CODES`` projects
+``/reviews/NAME/report/rows/DIGEST``, a page of its own); the other formats are downloads.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -15,7 +21,7 @@ from lmreview.analysis.review_report import evaluation_brief, review_report
 from lmreview.errors import NotFound
 from lmreview.questionnaire import reviews
 from lmreview.report import narrative
-from lmreview.web.pages import attachment, flash, render, segment
+from lmreview.web.pages import attachment, flash, page_number, pager, render, segment
 from lmreview.web.security import check_csrf, require_member
 
 router = APIRouter()
@@ -104,3 +110,89 @@ def download_brief(request: Request, name: str, fmt: str) -> Response:
         return HTMLResponse(html.render_brief_html(brief))
     data = docx.render_brief_docx(brief) if fmt == "docx" else pdf.render_pdf(html.render_brief_html(brief))
     return Response(data, media_type=MEDIA[fmt], headers=attachment(f"{brief.review}-brief.{fmt}"))
+
+
+# The rows of the large figures of the reports built here, by (database, review, digest). A digest names its codes
+# exactly (html.figure_digest), so what is kept never goes stale; it is bounded by the codes kept in all.
+_FIGURES: OrderedDict[tuple[str, str, str], tuple[str, ...]] = OrderedDict()
+_FIGURES_CODES = 500_000
+_FIGURES_LOCK = threading.Lock()
+_DIGEST = re.compile(r"[0-9a-f]{32}")
+ROWS_PAGE = 100
+
+
+def _figure(request: Request, name: str, digest: str) -> tuple[str, ...]:
+    """The codes behind the report figure named ``digest``: kept from an earlier request, or found by building the
+    review's report again (its charts too: a chart's projects are a figure) and naming each of its figures. The web
+    report links here the figures of more than ``html.LINK_CODES`` projects; any figure's digest is answered."""
+    from lmreview.report import charts, html
+
+    if not _DIGEST.fullmatch(digest):
+        raise NotFound(f"{digest[:40]!r} names no figure: the address of a figure's rows ends in 32 hex digits")
+    store = request.app.state.store
+    key = (store.url, name, digest)
+    with _FIGURES_LOCK:
+        if key in _FIGURES:
+            _FIGURES.move_to_end(key)
+            return _FIGURES[key]
+    with store.session() as session:
+        report = review_report(session, name)
+    blocks = html.outline(report, charts.report_charts(report, png=False))
+    found = {html.figure_digest(rows): rows for rows in html.figure_rows(blocks)}
+    with _FIGURES_LOCK:
+        for each, rows in found.items():
+            _FIGURES[(store.url, name, each)] = rows
+        while len(_FIGURES) > 1 and sum(len(rows) for rows in _FIGURES.values()) > _FIGURES_CODES:
+            _FIGURES.popitem(last=False)
+    if digest not in found:
+        raise NotFound(
+            f"the report of review {name} has no such figure now: its answers or its portfolio changed since the "
+            "report was opened; open the report again"
+        )
+    return found[digest]
+
+
+@router.get("/reviews/{name}/report/rows/{digest}", response_class=HTMLResponse)
+def figure_rows_page(request: Request, name: str, digest: str, page: str | None = None, format: str = "") -> Response:
+    """The projects behind one figure of the web report (those of more projects than an address can list link
+    here): a page of ``ROWS_PAGE`` at a time, each linked to its project, or all of them as CSV (``format=csv``)."""
+    from sqlalchemy import select
+
+    from lmreview.portfolio.models import Portfolio, Project
+
+    user = require_member(request, name)
+    if format not in ("", "html", "csv"):
+        raise NotFound(f"there is no format {format[:20]!r} for a figure's rows; choose html or csv")
+    number = page_number(page, "page")
+    codes = _figure(request, name, digest)
+    with request.app.state.store.session() as session:
+        review = reviews.get_review(session, name)
+        pid = review.portfolio_id
+        portfolio = session.scalar(select(Portfolio.name).where(Portfolio.id == pid)) if pid is not None else None
+        shown = codes if format == "csv" else codes[(number - 1) * ROWS_PAGE : number * ROWS_PAGE]
+        titles: dict[str, str] = {}
+        for start in range(0, len(shown), 5_000):
+            query = select(Project.code, Project.title).where(
+                Project.portfolio_id == pid, Project.code.in_(shown[start : start + 5_000])
+            )
+            titles.update((code, title) for code, title in session.execute(query))
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["code", "title"])
+        writer.writerows((code, titles.get(code, "")) for code in shown)
+        return Response(
+            out.getvalue().encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers=attachment(f"{name}-figure-{digest[:8]}.csv"),
+        )
+    return render(
+        request,
+        "report/rows.html",
+        user=user,
+        review=review,
+        portfolio=portfolio or "",
+        digest=digest,
+        rows=[(code, titles.get(code, "")) for code in shown],
+        pager=pager(number, ROWS_PAGE, len(codes), len(shown)),
+    )

@@ -30,7 +30,7 @@ from lmreview.questionnaire.models import REVIEW_STATES
 from lmreview.questionnaire.view import FormView, choose_language
 from lmreview.store import review_archive
 from lmreview.text import is_number
-from lmreview.web.pages import RowId, attachment, flash, media_response, read_upload, render
+from lmreview.web.pages import RowId, attachment, flash, media_response, page_number, pager, read_upload, render
 from lmreview.web.security import check_csrf, require, require_member
 
 router = APIRouter()
@@ -241,14 +241,6 @@ async def export_review(request: Request, name: str) -> Response:
 PAGE_SIZES = (25, 50, 100, 200)  # rows per page of the review page's respondents and submissions
 
 
-def _page_number(value: str | None, name: str) -> int:
-    if not value:
-        return 1
-    if not is_number(value, 7) or not 1 <= int(value) <= 1_000_000:
-        raise BadInput([Problem(name, 0, "-", f"{value[:20]!r} is not a page number (1, 2, …)")])
-    return int(value)
-
-
 def _page_size(value: str | None) -> int:
     if not value:
         return PAGE_SIZES[1]
@@ -256,13 +248,6 @@ def _page_size(value: str | None) -> int:
         sizes = ", ".join(str(n) for n in PAGE_SIZES)
         raise BadInput([Problem("size", 0, "-", f"{value[:20]!r} is not a page size; use {sizes}")])
     return int(value)
-
-
-def _pager(page: int, size: int, total: int, shown: int) -> dict[str, int]:
-    """Where a page stands: its number, the last page, and the rows it shows (first-last of total)."""
-    pages = max(1, -(-total // size))
-    first = (page - 1) * size + 1 if shown else 0
-    return {"page": page, "pages": pages, "size": size, "total": total, "first": first, "last": first + shown - 1}
 
 
 @router.get("/reviews/{name}", response_class=HTMLResponse)
@@ -280,8 +265,8 @@ def review_page(
     default), each filtered by status in the URL (as the API's ``limit``/``offset``/``status``)."""
     user = require_member(request, name)
     rows = _page_size(size)
-    r_page = _page_number(respondents_page, "respondents_page")
-    s_page = _page_number(submissions_page, "submissions_page")
+    r_page = page_number(respondents_page, "respondents_page")
+    s_page = page_number(submissions_page, "submissions_page")
     with request.app.state.store.session() as session:
         review = reviews.get_review(session, name)
         status = reviews.response_status(session, review)
@@ -307,10 +292,10 @@ def review_page(
             portfolio=reviews.portfolio_name(session, review),
             status=status,
             respondents=people,
-            respondents_pager=_pager(r_page, rows, people_total, len(people)),
+            respondents_pager=pager(r_page, rows, people_total, len(people)),
             respondents_status=respondents_status or "",
             submissions=subs,
-            submissions_pager=_pager(s_page, rows, subs_total, len(subs)),
+            submissions_pager=pager(s_page, rows, subs_total, len(subs)),
             submissions_status=submissions_status or "",
             submissions_state=submissions_state or "",
             page_sizes=PAGE_SIZES,
