@@ -325,7 +325,7 @@ def tabulate(
     by_what = by if by is None or by in PROJECT_FIELDS else _by_question(definition, by)
     chosen = pick_language(definition, language)
     repeat = enclosing_repeat(definition, question)
-    survey = survey_of(session, found, the_form, definition)
+    survey = survey_of(session, found, the_form, definition, version.id)
     kind, units, set_aside, drafts, observer = (
         survey.kind,
         survey.units,
@@ -348,7 +348,7 @@ def tabulate(
         message = f"none of the {len(units)} {kind}s counted here is linked to a project, so none has a {by_what}"
         raise bad_option("--by", message + hint)
     in_repeat = repeat is not None
-    observations = {key: observer.observe(key, question.path, in_repeat) for key in observer.keys}
+    observations = observer.observe_all(question.path, in_repeat)
     answers = [o for seen in observations.values() for o in seen if o.state == "answered"]
     spec = _Spec(definition, question, chosen, in_repeat, _kind(question, answers))
     if spec.kind == "files":
@@ -380,8 +380,9 @@ def tabulate_many(
 ) -> list[Tabulation]:
     """:func:`tabulate` for each of ``paths`` of the review's questionnaire, their stored decisions read at once."""
     if review.form is not None and paths:
-        definition = forms.definition_of(forms.latest_version(review.form))
-        survey = survey_of(session, review, review.form, definition)
+        version = forms.latest_version(review.form)
+        definition = forms.definition_of(version)
+        survey = survey_of(session, review, review.form, definition, version.id)
         known = definition.by_path()
         wanted = [known[p].path for p in paths if p in known]
         if by is not None and by in known:

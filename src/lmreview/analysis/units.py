@@ -68,6 +68,10 @@ def _moment(submission: Used) -> tuple[dt.datetime, int]:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)), submission.id
 
 
+def _stamped(submission: Used) -> tuple[dt.datetime, int]:
+    return submission.submitted_at or submission.created_at, submission.id
+
+
 _USED = tuple(getattr(Submission, name) for name in Used._fields)
 
 
@@ -157,7 +161,9 @@ def load_units(
 
     by_key = {u.key: u for u in units}
     set_aside: list[SetAside] = []
-    for s in sorted(submitted, key=_moment, reverse=True):  # newest first: the first one a unit gets is its newest
+    naive = {(s.submitted_at or s.created_at).tzinfo is None for s in submitted}
+    moment = _moment if len(naive) > 1 else _stamped  # times of one kind compare as they are (no copy made)
+    for s in sorted(submitted, key=moment, reverse=True):  # newest first: the first one a unit gets is its newest
         key = unit_of(s)
         unit = by_key.get(key) if key is not None else None
         if s.review_state == "rejected":
@@ -222,7 +228,7 @@ class Observer:
     kept for the process, by database, submission, its last change and its form version (and the day, which
     ``today()`` in a form may read): a page or a report computed again evaluates only the submissions that changed."""
 
-    def __init__(self, session: Session, units: list[Unit]) -> None:
+    def __init__(self, session: Session, units: list[Unit], known: dict[int, FormDefinition] | None = None) -> None:
         self.evaluations: dict[str, Decisions] = {}  # unit -> the decisions of its submission, evaluated here
         self.keys: list[str] = []  # the units with a submission, in order
         self.stored: dict[int, str] = {}  # submission id -> unit, for submissions read from the stored decisions
@@ -236,7 +242,6 @@ class Observer:
         self.keys = [key for key, _ in used]
         fresh = stored_decisions.fresh_ids(session.connection(), [s.id for _, s in used])
         today = dt.date.today()
-        definitions: dict[int, FormDefinition] = {}
         missing = []
         bind = session.get_bind()
         database = (bind.engine if isinstance(bind, Connection) else bind).url.render_as_string(hide_password=True)
@@ -254,10 +259,12 @@ class Observer:
                 missing.append((key, s, stamp))
             else:
                 self.evaluations[key] = kept
-        ids = sorted(set(self._versions.values()))
-        if ids:
+        answered_with = set(self._versions.values())
+        definitions: dict[int, FormDefinition] = {id_: d for id_, d in (known or {}).items() if id_ in answered_with}
+        ids = sorted(answered_with - set(definitions))
+        if ids:  # the versions the caller did not read already
             query = select(FormVersion.id, FormVersion.definition).where(FormVersion.id.in_(ids))
-            definitions = {id_: FormDefinition.from_json(data) for id_, data in session.execute(query).all()}
+            definitions.update((id_, FormDefinition.from_json(data)) for id_, data in session.execute(query).all())
         self._paths = {id_: set(definition.by_path()) for id_, definition in definitions.items()}
         self._types = {id_: {q.path: q.type for q in d.walk()} for id_, d in definitions.items()}
         answers = _answers(session, [s.id for _, s, _ in missing])
@@ -360,6 +367,22 @@ class Observer:
         found = {value: (n, units_n) for value, n, units_n in self._connection.execute(query).all()}
         return found, set(counted.values())
 
+    def observe_all(self, path: str, in_repeat: bool) -> dict[str, list[Observation]]:
+        """:meth:`observe` for every unit with a submission, in order: the lookups made once for them all."""
+        stored = self._stored(path) if self.stored else {}
+        evaluations, versions, paths = self.evaluations, self._versions, self._paths
+        asked = {version: path in known for version, known in paths.items()}
+        make = Observation._make
+        found: dict[str, list[Observation]] = {}
+        for unit in self.keys:
+            if not asked[versions[unit]]:
+                found[unit] = [] if in_repeat else [Observation(unit, path, "not_relevant", "", False)]
+                continue
+            kept = evaluations.get(unit)
+            items = kept.get(path, ()) if kept is not None else stored.get(unit, ())
+            found[unit] = [make((unit, *item, in_repeat)) for item in items]
+        return found
+
     def observe(self, unit: str, path: str, in_repeat: bool) -> list[Observation]:
         if path not in self._paths[self._versions[unit]]:  # not in the version this unit answered: it was not asked
             return [] if in_repeat else [Observation(unit, path, "not_relevant", "", False)]
@@ -385,9 +408,12 @@ class Survey:
 _KEY = "lmreview.analysis.surveys"
 
 
-def survey_of(session: Session, review: Review | None, form: Form, definition: FormDefinition) -> Survey:
+def survey_of(
+    session: Session, review: Review | None, form: Form, definition: FormDefinition, version_id: int | None = None
+) -> Survey:
     """The units and evaluated submissions of ``review`` (or, with ``review=None``, of ``form``), computed once per
-    session until it next flushes, commits or rolls back."""
+    session until it next flushes, commits or rolls back. ``version_id``: the form version ``definition`` was read
+    from, which the submissions answered with that version do not read again."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # pending changes first: the flush drops what was kept before them
     kept: dict[tuple[str, int], Survey] = session.info.setdefault(_KEY, {})
@@ -397,7 +423,8 @@ def survey_of(session: Session, review: Review | None, form: Form, definition: F
             kind, units, set_aside, drafts = load_units(session, review, definition)
         else:
             kind, units, set_aside, drafts = load_form_units(session, form)
-        kept[key] = Survey(kind, units, set_aside, drafts, Observer(session, units))
+        known = {version_id: definition} if version_id is not None else {}
+        kept[key] = Survey(kind, units, set_aside, drafts, Observer(session, units, known))
     return kept[key]
 
 
