@@ -6,6 +6,10 @@ Each measured run happens in a fresh Python process so that its peak memory (ru_
     python benchmarks/_portfolio_data.py pandas-import DB CSV
     python benchmarks/_portfolio_data.py pandas-compare DB CSV
     python benchmarks/_portfolio_data.py sqlite-floor IMPORTED_DB NEW_DB
+
+and what the benchmarks' ``--postgres URL`` share: a fresh schema of that database (:func:`postgres_schema`), the
+text a page shows (:func:`visible_text`), and the line that says whether PostgreSQL gave the same numbers as SQLite
+(:func:`same_numbers`).
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +148,101 @@ def machine() -> str:
 
 def row(label: str, ours: float, anchor: float, unit: str = "s") -> str:
     return f"{label:46} {ours:9.3f} {unit}  anchor {anchor:9.3f} {unit}  ratio {ours / anchor:6.2f} x"
+
+
+@contextmanager
+def postgres_schema(url: str, prefix: str = "bench") -> Iterator[str]:
+    """A fresh schema of the PostgreSQL database at ``url``: the URL whose search_path is that schema (lmreview
+    creates its tables there when it opens the store), dropped with everything in it at the end."""
+    from sqlalchemy import create_engine, text
+
+    from lmreview.settings import database_url
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(database_url(url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{database_url(url)}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# Parts of a page that change from one build to the next whatever the database: times of day (a date alone, as a
+# project's start date, is kept).
+VOLATILE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?( ?(UTC|Z|[+-]\d{2}:?\d{2}))?")
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self._hidden = 0  # inside <script>, <style>, <template>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template"):
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template") and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        line = " ".join(data.split())
+        if line and not self._hidden:
+            self.lines.append(VOLATILE.sub("<time>", line))
+
+
+def visible_text(html: str) -> list[str]:
+    """The text a reader sees on an HTML page, one piece per element (tags, scripts and styles left out, spaces
+    collapsed), times of day masked."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return parser.lines
+
+
+def login(client: Any, name: str, password: str) -> None:
+    """Log ``name`` in through the web form of a TestClient (or an httpx client)."""
+    form = client.get("/login").text
+    token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    answer = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+    assert answer.status_code in (200, 303), answer.text
+
+
+def differences(sqlite: Any, postgres: Any, where: str = "") -> Iterator[str]:
+    """Where two results differ: dicts key by key, lists item by item, anything else by ``!=``."""
+    if isinstance(sqlite, dict) and isinstance(postgres, dict):
+        for key in list(dict.fromkeys([*sqlite, *postgres])):
+            if key not in postgres or key not in sqlite:
+                yield f"{where}/{key}: only in {'SQLite' if key in sqlite else 'PostgreSQL'}"
+            else:
+                yield from differences(sqlite[key], postgres[key], f"{where}/{key}")
+    elif isinstance(sqlite, list | tuple) and isinstance(postgres, list | tuple):
+        for i, (a, b) in enumerate(zip(sqlite, postgres, strict=False)):
+            yield from differences(a, b, f"{where}[{i}]")
+        if len(sqlite) != len(postgres):
+            yield f"{where}: {len(sqlite)} items on SQLite, {len(postgres)} on PostgreSQL"
+    elif sqlite != postgres or type(sqlite) is not type(postgres):
+        yield f"{where or 'the result'}: SQLite {sqlite!r:.200}, PostgreSQL {postgres!r:.200}"
+
+
+def same_numbers(sqlite: Any, postgres: Any, shown: int = 5) -> bool:
+    """Print whether PostgreSQL gave the same result as SQLite, and where not, the first ``shown`` differences."""
+    found = []
+    for difference in differences(sqlite, postgres):
+        found.append(difference)
+        if len(found) > shown:
+            break
+    print("PostgreSQL gives the same numbers as SQLite:", not found)
+    for difference in found[:shown]:
+        print("  differs at", difference)
+    if len(found) > shown:
+        print("  and more")
+    return not found
 
 
 def _peak_mb() -> float:

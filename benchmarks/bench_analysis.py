@@ -13,7 +13,11 @@ of ``--repeat`` runs in the same process:
 * the analysis page: ``GET /reviews/NAME/analysis``, first in a fresh app (nothing cached), then again (the page
   revalidated with its ETag: 304), through the web TestClient.
 
-    .venv/bin/python benchmarks/bench_analysis.py [--scale 1] [--repeat 3] [--db URL]
+    .venv/bin/python benchmarks/bench_analysis.py [--scale 1] [--repeat 3] [--db URL] [--postgres URL]
+
+With ``--postgres URL``, the same data are built once more in a fresh schema of that PostgreSQL database (dropped at
+the end), and the script says whether PostgreSQL gives the same numbers: every question the analysis page shows,
+tabulated (counts, denominators, the rows behind them), and the text of every page of the analysis overview.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _portfolio_data import login, postgres_schema, same_numbers, visible_text
 from sqlalchemy import delete, insert, text
 
 from lmreview.questionnaire.models import Submission
@@ -175,11 +180,42 @@ def median(fn: Callable[[], Any], repeat: int, label: str = "") -> tuple[float, 
     return statistics.median(times), result
 
 
+def figures(store: Store) -> dict[str, Any]:
+    """What a user sees of the review's analysis, for comparing databases (not timed): every question of the
+    overview tabulated (its JSON: counts, denominators, rows), and the text of each page of the overview."""
+    from fastapi.testclient import TestClient
+
+    from lmreview.analysis import units
+    from lmreview.analysis.tabulate import tabulate_many
+    from lmreview.questionnaire import reviews
+    from lmreview.report import charts
+    from lmreview.settings import Settings
+    from lmreview.web.app import create_app
+    from lmreview.web.routes import analysis
+
+    analysis._COMPUTED.clear()
+    units._DECIDED.clear()
+    charts._DRAWN.clear()
+    with store.session() as session:
+        review = reviews.get_review(session, REVIEW)
+        paths = analysis._overview(review)
+        tables = {t.question: t.as_json() for t in tabulate_many(session, review, paths)}
+        pages = -(-len(paths) // analysis._per_page(session, review))
+    with TestClient(create_app(Settings(database_url=store.url), store)) as client:
+        login(client, USER, PASSWORD)
+        text = {
+            page: visible_text(client.get(f"/reviews/{REVIEW}/analysis", params={"page": page}).text)
+            for page in range(1, pages + 1)
+        }
+    return {"tables": tables, "pages": text}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the 2,000 submissions")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--postgres", help="also build the data in this PostgreSQL database and compare the figures")
     args = parser.parse_args()
     n = int(2000 * args.scale)
     import pandas as pd
@@ -256,9 +292,7 @@ def main() -> None:
             charts._DRAWN.clear()
             app = create_app(Settings(database_url=store.url), store)
             with TestClient(app) as client:
-                form = client.get("/login").text
-                token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-                client.post("/login", data={"name": USER, "password": PASSWORD, "csrf_token": token})
+                login(client, USER, PASSWORD)
                 start = time.perf_counter()
                 first = client.get(f"/reviews/{REVIEW}/analysis")
                 took = time.perf_counter() - start
@@ -271,6 +305,7 @@ def main() -> None:
         page_first = statistics.median(v[0] for v in views)
         status = views[-1][1]
         revalidated = statistics.median(v[2] for v in views)
+        seen = figures(store) if args.postgres else None
         store.dispose()
     database = "SQLite" if not args.db else args.db.split(":")[0]
     print(f"{n} submissions, {platform.machine()}, Python {platform.python_version()}, {database}")
@@ -292,6 +327,12 @@ def main() -> None:
     print(f"{'analysis page, first view (HTTP ' + str(status) + ')':44} {page_first * 1000:9.1f} ms")
     print(f"{'analysis page, again with its ETag (304)':44} {revalidated * 1000:9.1f} ms")
     print(f"counts of {QUESTION}: {got}")
+    if args.postgres:
+        with postgres_schema(args.postgres, "bench_analysis") as url:
+            other = open_store(url)
+            build(other, n)
+            same_numbers(seen, figures(other))
+            other.dispose()
 
 
 if __name__ == "__main__":

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
-from _portfolio_data import child, machine, median, portfolio_csv, row
+from _portfolio_data import child, machine, median, portfolio_csv, postgres_schema, row
 
 
 def main() -> None:
@@ -80,25 +79,9 @@ def main() -> None:
 
 def _postgres(url: str, path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """One first import and its anchor, each in a fresh schema of the database at ``url`` (dropped after)."""
-    from sqlalchemy import create_engine, text
-
-    from lmreview.settings import database_url
-
-    admin = create_engine(database_url(url))
-    schemas = [f"bench_import_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    with admin.begin() as connection:
-        for schema in schemas:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    ours_url, theirs_url = (f"{database_url(url)}{separator}options=-csearch_path%3D{s}" for s in schemas)
-    try:
+    with postgres_schema(url, "bench_import") as ours_url, postgres_schema(url, "bench_import") as theirs_url:
         ours = child("lmreview-import", ours_url, str(path), "--digest")
         return ours, child("pandas-import-postgres", theirs_url, str(path))
-    finally:
-        with admin.begin() as connection:
-            for schema in schemas:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -9,12 +9,18 @@ it (imports included in its first time), so that the peak memory printed for it 
 memory of the benchmark's own process (the data generated, the other builds) is printed at the end.
 There is no external anchor: the issue's goals are absolute (< 5 s, < 10 s, < 30 s and < 1 GB).
 
-    .venv/bin/python benchmarks/bench_report.py [--scale 1] [--pdf] [--docx] [--db URL]
+    .venv/bin/python benchmarks/bench_report.py [--scale 1] [--pdf] [--docx] [--db URL] [--postgres URL]
+
+With ``--postgres URL``, the same data are built once more in a fresh schema of that PostgreSQL database (dropped at
+the end), and the script says whether PostgreSQL gives the same numbers: for both reports, every cell of the XLSX
+(read back with openpyxl) and the text of the HTML (times of day left out).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import io
 import json
 import os
 import platform
@@ -24,9 +30,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _portfolio_data import VOLATILE, postgres_schema, same_numbers, visible_text
 from bench_analysis import REVIEW, build
 
 from lmreview.store import Store, open_store
@@ -52,6 +60,35 @@ def report_build(store: Store, review: str, formats: tuple[str, ...]) -> dict[st
         else:
             sizes[fmt] = len(pdf.render_pdf(html.render_print_html(report, drawn)))
     return sizes
+
+
+def figures(store: Store) -> dict[str, Any]:
+    """What a reader sees of both reports, for comparing databases (not timed): the text of the HTML, and the
+    values of every cell of every sheet of the XLSX (times of day masked)."""
+    from openpyxl import load_workbook
+
+    from lmreview.analysis.review_report import review_report
+    from lmreview.report import html, xlsx
+    from lmreview.report.charts import report_charts
+
+    def cell(value: object) -> object:
+        return VOLATILE.sub("<time>", str(value)) if isinstance(value, str | dt.datetime) else value
+
+    seen: dict[str, Any] = {}
+    for review in ("bench-empty", REVIEW):
+        forget()
+        with store.session() as session:
+            report = review_report(session, review)
+        drawn = report_charts(report, png=False)
+        book = load_workbook(io.BytesIO(xlsx.render_xlsx(report, drawn)), read_only=True)
+        seen[review] = {
+            "html": visible_text(html.render_html(report, drawn, link_base=None)),
+            "xlsx": {
+                sheet.title: [[cell(v) for v in row] for row in sheet.iter_rows(values_only=True)] for sheet in book
+            },
+        }
+        book.close()
+    return seen
 
 
 def forget() -> None:
@@ -105,6 +142,7 @@ def main() -> None:
     parser.add_argument("--pdf", action="store_true", help="also the PDF at 10,000 projects, in a process of its own")
     parser.add_argument("--docx", action="store_true", help="also the DOCX at 10,000 projects")
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--postgres", help="also build the data in this PostgreSQL database and compare the reports")
     parser.add_argument("--pdf-of", nargs=2, metavar=("DB", "REVIEW"), help=argparse.SUPPRESS)  # the PDF's process
     args = parser.parse_args()
     if args.pdf_of:
@@ -129,6 +167,7 @@ def main() -> None:
         if args.docx:
             cold, warm, sizes = timed(store, "bench-empty", ("docx",))
             rows.append((f"report DOCX, {projects:,} projects", cold, warm, sizes))
+        seen = figures(store) if args.postgres else None
         store.dispose()
         if args.pdf:
             cold, warm, sizes, pdf_peak = pdf_apart(db, "bench-empty")
@@ -141,6 +180,13 @@ def main() -> None:
     if pdf_peak is not None:
         print(f"peak memory of the PDF's process: {pdf_peak:.0f} MB")
     print(f"peak memory of the benchmark's process (the data, the builds other than the PDF): {own_peak_mb():.0f} MB")
+    if args.postgres:
+        with postgres_schema(args.postgres, "bench_report") as url:
+            other = open_store(url)
+            build(other, 0, projects, "bench-empty")
+            build(other, answered, projects, REVIEW)
+            same_numbers(seen, figures(other))
+            other.dispose()
 
 
 if __name__ == "__main__":
