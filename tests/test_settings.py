@@ -28,6 +28,8 @@ def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert settings.queue_url is None
     assert settings.log_format == "text"
     assert Settings().project_code_patterns is not Settings().project_code_patterns  # no shared default list
+    monkeypatch.setenv("LMREVIEW_PROJECT_CODE_PATTERNS", "null")
+    assert Settings().project_code_patterns == []
 
 
 def test_the_constructor_wins_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,6 +53,7 @@ def test_the_constructor_wins_and_is_checked(monkeypatch: pytest.MonkeyPatch) ->
         ("LMREVIEW_LOG_FORMAT", "xml", "is not one of text, json"),
         ("LMREVIEW_PROJECT_CODE_PATTERNS", "P\\d+", "is not a JSON list of texts"),
         ("LMREVIEW_PROJECT_CODE_PATTERNS", "[1, 2]", "is not a JSON list of texts"),
+        ("LMREVIEW_PROJECT_CODE_PATTERNS", "[" * 100_000, "is not a JSON list of texts"),
     ],
 )
 def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:

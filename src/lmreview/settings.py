@@ -142,7 +142,7 @@ def _convert(kind: Any, value: object, source: str) -> Any:
             return value
         if text is not None and text.lower() in TRUE | FALSE:
             return text.lower() in TRUE
-        raise ValueError(f"{source}: {value!r} is not true or false (write 1/0, true/false, yes/no or on/off)")
+        raise ValueError(f"{source}: {_shown(value)} is not true or false (write 1/0, true/false, yes/no or on/off)")
     elif kind is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -151,22 +151,30 @@ def _convert(kind: Any, value: object, source: str) -> Any:
                 return int(text)
             except ValueError:
                 pass
-        raise ValueError(f"{source}: {value!r} is not a whole number")
+        raise ValueError(f"{source}: {_shown(value)} is not a whole number")
     elif typing.get_origin(kind) is Literal:
         if value in options:
             return value
-        raise ValueError(f"{source}: {value!r} is not one of {', '.join(map(str, options))}")
+        raise ValueError(f"{source}: {_shown(value)} is not one of {', '.join(map(str, options))}")
     elif typing.get_origin(kind) is list:
         found = value
         if text is not None:
             try:
                 found = json.loads(text)
-            except ValueError:
-                raise ValueError(f'{source}: {value!r} is not a JSON list of texts, e.g. ["A", "B"]') from None
+            except (ValueError, RecursionError):  # RecursionError: a list nested thousands deep
+                raise ValueError(f'{source}: {_shown(value)} is not a JSON list of texts, e.g. ["A", "B"]') from None
+        if found is None:  # JSON null, as pydantic-settings read it: no patterns
+            return []
         if isinstance(found, list | tuple) and all(isinstance(item, str) for item in found):
             return list(found)
-        raise ValueError(f'{source}: {value!r} is not a JSON list of texts, e.g. ["A", "B"]')
-    raise ValueError(f"{source}: {value!r} is not a text")
+        raise ValueError(f'{source}: {_shown(value)} is not a JSON list of texts, e.g. ["A", "B"]')
+    raise ValueError(f"{source}: {_shown(value)} is not a text")
+
+
+def _shown(value: object) -> str:
+    """A value in a message: quoted, and cut after 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -11,8 +11,9 @@ import csv
 import io
 import re
 import threading
+import time
 from collections import OrderedDict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,9 +21,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lmreview.analysis.review_report import evaluation_brief, review_report
 from lmreview.errors import NotFound
 from lmreview.questionnaire import reviews
+from lmreview.questionnaire.exchange.layout import escape_formula
 from lmreview.report import narrative
 from lmreview.web.pages import attachment, flash, page_number, pager, render, segment
 from lmreview.web.security import check_csrf, require_member
+
+if TYPE_CHECKING:
+    from lmreview.report.html import Block
 
 router = APIRouter()
 MEDIA = {
@@ -86,7 +91,9 @@ def download_report(request: Request, name: str, fmt: str) -> Response:
         report = review_report(session, name)
     drawn = charts.report_charts(report, png=fmt == "docx")  # only Word needs the pictures
     if fmt == "html":
-        return HTMLResponse(html.render_html(report, drawn, link_base=""))
+        page = html.render_html(report, drawn, link_base="")
+        _keep_figures(request.app.state.store.url, name, html.outline(report, drawn))  # laid out once, for both
+        return HTMLResponse(page)
     if fmt == "pdf":
         data = pdf.render_pdf(html.render_print_html(report, drawn))
     elif fmt == "docx":
@@ -112,44 +119,76 @@ def download_brief(request: Request, name: str, fmt: str) -> Response:
     return Response(data, media_type=MEDIA[fmt], headers=attachment(f"{brief.review}-brief.{fmt}"))
 
 
-# The rows of the large figures of the reports built here, by (database, review, digest). A digest names its codes
-# exactly (html.figure_digest), so what is kept never goes stale; it is bounded by the codes kept in all.
+# The rows of the large figures (more than html.LINK_CODES projects) of the reports built here, by (database, review,
+# digest), kept when the web report is rendered: a click on such a figure finds its rows here. A digest names its
+# codes exactly (html.figure_digest), so what is kept never goes stale; it is bounded by the codes kept in all.
 _FIGURES: OrderedDict[tuple[str, str, str], tuple[str, ...]] = OrderedDict()
 _FIGURES_CODES = 500_000
 _FIGURES_LOCK = threading.Lock()
+_kept_codes = 0
+# A figure not kept (another worker rendered the report, the process restarted, or it was evicted) is found by
+# building the report again: one build at a time per review, and none again within BUILD_INTERVAL seconds of the
+# last, so that addresses naming no figure cannot make the server build the report at every request.
+BUILD_INTERVAL = 30.0
+_BUILDS: dict[tuple[str, str], tuple[threading.Lock, list[float]]] = {}
 _DIGEST = re.compile(r"[0-9a-f]{32}")
 ROWS_PAGE = 100
 
 
+def _keep_figures(database: str, name: str, blocks: list[Block]) -> None:
+    """Keep the rows of the report's figures that link to their own page (those over ``html.LINK_CODES``)."""
+    from lmreview.report import html
+
+    global _kept_codes
+    large = [rows for rows in html.figure_rows(blocks) if len(rows) > html.LINK_CODES]
+    with _FIGURES_LOCK:
+        for rows in large:
+            key = (database, name, html.figure_digest(rows))
+            if key in _FIGURES:
+                _FIGURES.move_to_end(key)
+                continue
+            _FIGURES[key] = rows
+            _kept_codes += len(rows)
+        while len(_FIGURES) > 1 and _kept_codes > _FIGURES_CODES:
+            _kept_codes -= len(_FIGURES.popitem(last=False)[1])
+
+
+def _kept(key: tuple[str, str, str]) -> tuple[str, ...] | None:
+    with _FIGURES_LOCK:
+        if key in _FIGURES:
+            _FIGURES.move_to_end(key)
+            return _FIGURES[key]
+    return None
+
+
 def _figure(request: Request, name: str, digest: str) -> tuple[str, ...]:
-    """The codes behind the report figure named ``digest``: kept from an earlier request, or found by building the
-    review's report again (its charts too: a chart's projects are a figure) and naming each of its figures. The web
-    report links here the figures of more than ``html.LINK_CODES`` projects; any figure's digest is answered."""
+    """The codes behind the report figure named ``digest``: kept when the report was rendered, or found by
+    building the review's report again (its charts too: a chart's projects are a figure)."""
     from lmreview.report import charts, html
 
     if not _DIGEST.fullmatch(digest):
         raise NotFound(f"{digest[:40]!r} names no figure: the address of a figure's rows ends in 32 hex digits")
     store = request.app.state.store
     key = (store.url, name, digest)
+    found = _kept(key)
+    if found is not None:
+        return found
     with _FIGURES_LOCK:
-        if key in _FIGURES:
-            _FIGURES.move_to_end(key)
-            return _FIGURES[key]
-    with store.session() as session:
-        report = review_report(session, name)
-    blocks = html.outline(report, charts.report_charts(report, png=False))
-    found = {html.figure_digest(rows): rows for rows in html.figure_rows(blocks)}
-    with _FIGURES_LOCK:
-        for each, rows in found.items():
-            _FIGURES[(store.url, name, each)] = rows
-        while len(_FIGURES) > 1 and sum(len(rows) for rows in _FIGURES.values()) > _FIGURES_CODES:
-            _FIGURES.popitem(last=False)
-    if digest not in found:
+        lock, last = _BUILDS.setdefault((store.url, name), (threading.Lock(), [0.0]))
+    with lock:  # a request arriving during a build waits for it, and finds its figures kept
+        found = _kept(key)
+        if found is None and time.monotonic() - last[0] >= BUILD_INTERVAL:
+            with store.session() as session:
+                report = review_report(session, name)
+            _keep_figures(store.url, name, html.outline(report, charts.report_charts(report, png=False)))
+            last[0] = time.monotonic()
+            found = _kept(key)
+    if found is None:
         raise NotFound(
             f"the report of review {name} has no such figure now: its answers or its portfolio changed since the "
             "report was opened; open the report again"
         )
-    return found[digest]
+    return found
 
 
 @router.get("/reviews/{name}/report/rows/{digest}", response_class=HTMLResponse)
@@ -180,7 +219,7 @@ def figure_rows_page(request: Request, name: str, digest: str, page: str | None 
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["code", "title"])
-        writer.writerows((code, titles.get(code, "")) for code in shown)
+        writer.writerows((escape_formula(code), escape_formula(titles.get(code, ""))) for code in shown)
         return Response(
             out.getvalue().encode("utf-8"),
             media_type="text/csv; charset=utf-8",
