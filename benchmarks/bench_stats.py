@@ -3,7 +3,7 @@ summaries and breakdowns, each as a fresh process (what a person typing the comm
 
     python benchmarks/bench_stats.py                                   # 10,000 projects
     python benchmarks/bench_stats.py --scale                           # 100,000 projects
-    python benchmarks/bench_stats.py --postgres postgresql://...       # and the same numbers from PostgreSQL
+    python benchmarks/bench_stats.py --postgres postgresql://... # and the same numbers from PostgreSQL (fresh schema)
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import json
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
-from _portfolio_data import child, env, machine, median, portfolio_csv, row, timed
+from _portfolio_data import child, env, machine, median, portfolio_csv, postgres_schema, row, timed
 
 ANCHOR = """
 import sqlite3, sys
@@ -62,10 +61,9 @@ def main() -> None:
         )
         sqlite_json = json.loads(lmreview(db, "stats", "--portfolio", "bench", "--json"))
         if args.postgres:
-            name = f"bench-{uuid.uuid4().hex[:8]}"
-            lmreview(args.postgres, "portfolio", "import", str(path), "--portfolio", name)
-            pg_json = json.loads(lmreview(args.postgres, "stats", "--portfolio", name, "--json"))
-            pg_json["portfolio"] = "bench"
+            with postgres_schema(args.postgres, "bench_stats") as url:  # a fresh schema, dropped after
+                lmreview(url, "portfolio", "import", str(path), "--portfolio", "bench")
+                pg_json = json.loads(lmreview(url, "stats", "--portfolio", "bench", "--json"))
             print("PostgreSQL gives the same numbers as SQLite:", pg_json == sqlite_json)
     print(f"stats --json, {n:,} projects; {machine()}; SQLite; median of {args.repeat}")
     print(row("stats --json (pandas read_sql + agg, process)", median(ours), median(anchor)))
