@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.conftest import ROOT, Cli
 
@@ -172,3 +173,20 @@ def test_real_codebooks_of_other_tools(cli: Cli, sample: str, codes: int, groups
     assert run.exit_code == 0, run.stderr
     listed = json.loads(cli("coding", "codebook", "list", "--json").stdout)
     assert (listed[0]["codes"], listed[0]["groups"]) == (codes, groups)
+
+
+def test_a_description_that_starts_with_equals_stays_text_in_the_xlsx(cli: Cli, tmp_path: Path) -> None:
+    """openpyxl takes a text starting with "=" for a formula: the workbook would make Excel compute it. Every
+    export through openpyxl (tables.workbook_bytes) writes it as the text it is, and it imports back unchanged."""
+    source = tmp_path / "eq.csv"
+    source.write_text('code,description\nCosts,"=HYPERLINK(""http://x.example"",""click"")"\nGaps,=1+1\n', "utf-8")
+    assert cli("coding", "codebook", "import", str(source), "--name", "eq").exit_code == 0
+    out = tmp_path / "eq.xlsx"
+    assert cli("coding", "codebook", "export", "eq", "--out", str(out)).exit_code == 0
+    sheet = load_workbook(out)["codebook"]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert [c.value for c in cells] == ['=HYPERLINK("http://x.example","click")', "=1+1"]
+    assert {c.data_type for c in cells} == {"s"}
+    assert cli("coding", "codebook", "import", str(out), "--name", "eq-back").exit_code == 0
+    back = json.loads(cli("coding", "codebook", "show", "eq-back", "--json").stdout)
+    assert [c["description"] for c in back["codes"]] == ['=HYPERLINK("http://x.example","click")', "=1+1"]

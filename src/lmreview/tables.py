@@ -447,3 +447,17 @@ def column_letter(index: int) -> str:
 def normalise_header(name: str) -> str:
     """Header names compare case-insensitively, with spaces and hyphens read as underscores."""
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def workbook_bytes(workbook: Any) -> bytes:
+    """An openpyxl workbook saved as .xlsx, every text written as text. openpyxl takes any value that starts with
+    "=" for a formula: a coded segment, a label, a title or a recommendation that begins with one would reach Excel
+    or LibreOffice as a formula they compute (or run), and show something else than what was written."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

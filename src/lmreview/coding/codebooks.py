@@ -18,7 +18,7 @@ from lmreview.coding.starter import STARTERS
 from lmreview.errors import BadInput, Conflict, LmreviewError, NotFound, Problem
 from lmreview.store import audit
 from lmreview.store.base import find_row
-from lmreview.tables import normalise_header, read_table, sniff_format
+from lmreview.tables import normalise_header, read_table, sniff_format, workbook_bytes
 
 CSV_COLUMNS = ("code", "parent", "description", "colour", "group", "exclusive")
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
@@ -290,9 +290,7 @@ def export_codebook(codebook: Codebook, fmt: str) -> bytes:
         sheet.title = "codebook"
         for cells in _table(codebook):
             sheet.append(cells)
-        out = io.BytesIO()
-        workbook.save(out)
-        return out.getvalue()
+        return workbook_bytes(workbook)
     raise LmreviewError(f'unknown codebook format "{fmt}"; use qdc, csv or xlsx')
 
 

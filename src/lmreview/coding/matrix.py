@@ -27,6 +27,7 @@ from lmreview.figures import fmt_pct
 from lmreview.portfolio.models import Category, Project, Region
 from lmreview.questionnaire.models import Review, Submission
 from lmreview.questionnaire.reviews import get_review
+from lmreview.tables import workbook_bytes
 
 DIMENSIONS = ("project", "document", "region", "category")
 UNIT_WORD = {"project": "projects", "document": "documents", "region": "projects", "category": "projects"}
@@ -342,7 +343,6 @@ def _rule(by: str, coders: Sequence[str] | None) -> str:
 def matrix_xlsx(session: Session, result: Matrix) -> bytes:
     """The matrix as a workbook: a sheet of counts with their denominators, and a sheet listing the segments behind
     each cell (the matrix must have been made with ``segment_ids``)."""
-    import io
 
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -397,6 +397,4 @@ def matrix_xlsx(session: Session, result: Matrix) -> bytes:
                         ILLEGAL_CHARACTERS_RE.sub("", row.memo or ""),
                     ]
                 )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

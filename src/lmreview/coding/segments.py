@@ -33,7 +33,7 @@ from lmreview.evidence.models import Document
 from lmreview.questionnaire.models import Submission
 from lmreview.store import audit
 from lmreview.store.base import find_row
-from lmreview.tables import normalise_header, read_table
+from lmreview.tables import normalise_header, read_table, workbook_bytes
 
 CSV_COLUMNS = ("source", "start", "end", "code", "coder", "memo", "codebook", "text", "coded_at")
 MAX_CODER = 120
@@ -475,7 +475,5 @@ def export_table(rows: Sequence[CodingRow], fmt: str) -> bytes:
         sheet.append(list(CSV_COLUMNS))
         for row in rows:
             sheet.append(_cells(row))
-        out = io.BytesIO()
-        workbook.save(out)
-        return out.getvalue()
+        return workbook_bytes(workbook)
     raise LmreviewError(f'unknown format "{fmt}"; use csv, xlsx or qdpx')

@@ -26,6 +26,7 @@ from lmreview.questionnaire.xlsform import FormDefinition
 from lmreview.questionnaire.xlsform import parse_form as parse_xlsform
 from lmreview.questionnaire.xlsform_sheets import read_markdown, xls_to_xlsx
 from lmreview.store import audit
+from lmreview.tables import workbook_bytes
 
 FORM_NAME_CHARS = "letters, digits, '_', '-' or '.'"
 
@@ -283,9 +284,7 @@ def markdown_to_xlsx(text: str, filename: str) -> bytes:
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
             sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def form_xlsx(version: FormVersion) -> bytes:

@@ -139,6 +139,8 @@ def xls_to_xlsx(data: bytes, filename: str) -> bytes:
     """An Excel 97-2003 workbook as XLSX: every sheet, each cell as the text lmreview reads from it."""
     from openpyxl import Workbook
 
+    from lmreview.tables import workbook_bytes
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet in _xls_sheets(data, filename):
@@ -147,9 +149,7 @@ def xls_to_xlsx(data: bytes, filename: str) -> bytes:
             for column, value in enumerate(values, start=1):
                 if value:
                     target.cell(row=number, column=column, value=value)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _by_name(sheets: list[_Sheet]) -> dict[str, Rows]:

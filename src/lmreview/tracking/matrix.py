@@ -24,7 +24,7 @@ from lmreview.errors import BadInput, Problem
 from lmreview.questionnaire.models import Review
 from lmreview.store.models import User
 from lmreview.store.users import can
-from lmreview.tables import normalise_header, read_table
+from lmreview.tables import normalise_header, read_table, workbook_bytes
 from lmreview.tracking import service, values
 from lmreview.tracking.models import Action, Recommendation
 
@@ -112,9 +112,7 @@ def export_xlsx(session: Session, recs: list[Recommendation]) -> bytes:
         ["Do not change the Review and No. columns: they say which recommendation a row answers."],
     ):
         about.append(line)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def export_docx(session: Session, recs: list[Recommendation], title: str) -> bytes:
