@@ -48,6 +48,14 @@ class State:
             self._store = open_store(self.settings.database_url)
         return self._store
 
+    def close(self) -> None:
+        """Close the store's connections when the command ends: the process usually ends with it, but a command run
+        in-process (tests, a script calling the CLI) would otherwise keep a PostgreSQL connection per command until
+        the garbage collector finds the engine."""
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
+
     @contextmanager
     def session(self, *, immediate: bool = False) -> Iterator[Session]:
         """A session of the store. Run as ``--user NAME`` naming an account that is not a site admin, it finds

@@ -193,6 +193,7 @@ def root(
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise LmreviewError(f"bad setting: {exc}") from None
     ctx.obj = State(settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:
