@@ -19,9 +19,11 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from lmreview.errors import NotFound
 from lmreview.portfolio.dates import whole_months
 from lmreview.store.base import Base, Scaled, Timestamped, utcnow
 
@@ -295,3 +297,12 @@ class ProjectTag(Base):
     significance: Mapped[int | None] = mapped_column(Integer)
 
     tag: Mapped[Tag] = relationship(lazy="joined")
+
+
+def unknown_portfolio(session: Session, name: str) -> NotFound:
+    """The error for a portfolio name that names none, listing the portfolios there are (read with Core, so that
+    the statistics, which never configure the ORM's mappers, say it as the service does)."""
+    table = Portfolio.__table__
+    names = session.scalars(select(table.c.name).order_by(table.c.name)).all()
+    known = f"; the portfolios are: {', '.join(names)}" if names else "; import one first"
+    return NotFound(f'no portfolio named "{name}"{known}')

@@ -21,6 +21,7 @@ from lmreview.portfolio.models import (
     Project,
     Result,
     Revision,
+    unknown_portfolio,
 )
 from lmreview.portfolio.schemas import REVISION_TYPES
 from lmreview.store import audit
@@ -73,9 +74,7 @@ class ProjectQuery:
 def get_portfolio(session: Session, name: str) -> Portfolio:
     portfolio = session.scalar(select(Portfolio).where(Portfolio.name == name))
     if portfolio is None:
-        names = session.scalars(select(Portfolio.name).order_by(Portfolio.name)).all()
-        known = f"; the portfolios are: {', '.join(names)}" if names else "; import one first"
-        raise NotFound(f'no portfolio named "{name}"{known}')
+        raise unknown_portfolio(session, name)
     return portfolio
 
 

@@ -19,10 +19,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from lmreview.errors import NotFound
 from lmreview.figures import Share, Summary
 from lmreview.portfolio.dates import whole_months
-from lmreview.portfolio.models import Category, Portfolio, Project, Region
+from lmreview.portfolio.models import Category, Portfolio, Project, Region, unknown_portfolio
 from lmreview.store.base import Scaled
 from lmreview.store.sums import exact_sum, exact_total
 
@@ -225,9 +224,7 @@ def portfolio_stats(session: Session, name: str, *, rows: bool = True) -> Portfo
         select(Portfolio.__table__.c.id, Portfolio.__table__.c.name).where(Portfolio.__table__.c.name == name)
     ).first()
     if portfolio is None:
-        names = session.scalars(select(Portfolio.__table__.c.name).order_by(Portfolio.__table__.c.name)).all()
-        known = f"; the portfolios are: {', '.join(names)}" if names else "; import one first"
-        raise NotFound(f'no portfolio named "{name}"{known}')
+        raise unknown_portfolio(session, name)
     pid = portfolio.id
     flagged = session.execute(_projects(pid, P.code, _flag()).where(_flagged()).order_by(P.code)).all()
     excluded = tuple(Excluded(code, str(flag)) for code, flag in flagged)
