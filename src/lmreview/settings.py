@@ -85,11 +85,11 @@ class Settings:
         kinds = typing.get_type_hints(Settings)
         for setting in dataclasses.fields(self):
             name = setting.name
+            variable = f"{ENV_PREFIX}{name.upper()}"
             if name in values:
-                value, source = _convert(kinds[name], values.pop(name), name), name
-            elif f"{ENV_PREFIX}{name.upper()}" in environ:
-                source = f"{ENV_PREFIX}{name.upper()}"
-                value = _convert(kinds[name], environ[source], source)
+                value = _convert(kinds[name], values.pop(name), name)
+            elif variable in environ:
+                value = _convert(kinds[name], environ[variable], variable)
             elif setting.default_factory is not dataclasses.MISSING:
                 value = setting.default_factory()
             else:
